@@ -1,0 +1,86 @@
+//! The legacy discovery documents (`/api`, `/apis`, `/apis/{group}/{version}`).
+//! kubectl asks for aggregated discovery first and falls back to these when
+//! the answer's content type says it got plain JSON.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::registry::ResourceDef;
+
+const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+
+pub fn version() -> Value {
+    json!({
+        "major": "1", "minor": "34", "gitVersion": "v1.34.0-kube-testserver",
+        "gitCommit": "0000000000000000000000000000000000000000", "gitTreeState": "clean",
+        "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24", "compiler": "gc", "platform": "linux/amd64"
+    })
+}
+
+pub fn core_versions(server_address: &str) -> Value {
+    json!({
+        "kind": "APIVersions", "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]
+    })
+}
+
+/// Versions of each named group, in the order the CRDs list them (the first is preferred).
+fn groups(defs: &[ResourceDef]) -> BTreeMap<String, Vec<String>> {
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for def in defs.iter().filter(|d| !d.group.is_empty()) {
+        let versions = groups.entry(def.group.clone()).or_default();
+        if !versions.contains(&def.version) {
+            versions.push(def.version.clone());
+        }
+    }
+    groups
+}
+
+fn group_json(name: &str, versions: &[String]) -> Value {
+    let versions: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    json!({"name": name, "versions": versions.clone(), "preferredVersion": versions[0]})
+}
+
+pub fn group_list(defs: &[ResourceDef]) -> Value {
+    let groups: Vec<Value> = groups(defs).iter().map(|(name, versions)| group_json(name, versions)).collect();
+    json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
+}
+
+pub fn group(defs: &[ResourceDef], name: &str) -> Option<Value> {
+    let groups = groups(defs);
+    let versions = groups.get(name)?;
+    let mut group = group_json(name, versions);
+    group["kind"] = json!("APIGroup");
+    group["apiVersion"] = json!("v1");
+    Some(group)
+}
+
+pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option<Value> {
+    let served: Vec<&ResourceDef> = defs.iter().filter(|d| d.group == group && d.version == version).collect();
+    if served.is_empty() {
+        return None;
+    }
+    let mut resources = vec![];
+    for def in served {
+        let mut resource = json!({
+            "name": def.plural, "singularName": def.singular, "namespaced": def.namespaced,
+            "kind": def.kind, "verbs": VERBS,
+        });
+        if !def.short_names.is_empty() {
+            resource["shortNames"] = json!(def.short_names);
+        }
+        if !def.categories.is_empty() {
+            resource["categories"] = json!(def.categories);
+        }
+        resources.push(resource);
+        if def.status_subresource {
+            resources.push(json!({
+                "name": format!("{}/status", def.plural), "singularName": "", "namespaced": def.namespaced,
+                "kind": def.kind, "verbs": ["get", "patch", "update"],
+            }));
+        }
+    }
+    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+}

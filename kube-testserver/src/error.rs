@@ -1,0 +1,152 @@
+//! API errors in the `Status` shape the real server returns, so clients
+//! (kubectl's messages, kube-rs's `ErrorResponse`) read them as they would
+//! from a real cluster.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: StatusCode,
+    pub reason: &'static str,
+    pub message: String,
+    pub details: Option<Value>,
+}
+
+impl ApiError {
+    fn new(code: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
+        ApiError { code, reason, message: message.into(), details: None }
+    }
+
+    fn with_details(mut self, details: Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
+        let qualified = qualify(resource, group);
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("{qualified} \"{name}\" not found"))
+            .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    /// A path the server does not serve at all: the real server answers with a bare 404.
+    pub fn no_route(path: &str) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("the server could not find the requested resource ({path})"))
+    }
+
+    pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
+        let qualified = qualify(resource, group);
+        Self::new(StatusCode::CONFLICT, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
+            .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    /// The optimistic-concurrency failure clients retry on.
+    pub fn conflict(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qualified = qualify(resource, group);
+        Self::new(
+            StatusCode::CONFLICT,
+            "Conflict",
+            format!("Operation cannot be fulfilled on {qualified} \"{name}\": {why}"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    pub fn modified(group: &str, resource: &str, name: &str) -> Self {
+        Self::conflict(
+            group,
+            resource,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
+    }
+
+    /// Server-side apply conflicts with other field managers.
+    pub fn apply_conflict(group: &str, resource: &str, name: &str, message: String, causes: Vec<Value>) -> Self {
+        Self::new(StatusCode::CONFLICT, "Conflict", message)
+            .with_details(json!({"name": name, "group": group, "kind": resource, "causes": causes}))
+    }
+
+    /// 422 with the "is invalid" sentence kubectl prints verbatim.
+    pub fn invalid(group: &str, kind_qualified: &str, name: &str, causes: Vec<(String, String, String)>) -> Self {
+        let messages: Vec<&str> = causes.iter().map(|(_, _, message)| message.as_str()).collect();
+        let joined = if messages.len() == 1 {
+            messages[0].to_string()
+        } else {
+            format!("[{}]", messages.join(", "))
+        };
+        let kind = kind_qualified.split('.').next().unwrap_or(kind_qualified);
+        let causes: Vec<Value> = causes
+            .into_iter()
+            .map(|(reason, field, message)| {
+                // A cause carries the message without its field, which has a key of its own.
+                let body = message.strip_prefix(&format!("{field}: ")).unwrap_or(&message).to_string();
+                json!({"reason": reason, "message": body, "field": field})
+            })
+            .collect();
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Invalid",
+            format!("{kind_qualified} \"{name}\" is invalid: {joined}"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    }
+
+    pub fn forbidden(group: &str, resource: &str, name: &str, why: &str) -> Self {
+        let qualified = qualify(resource, group);
+        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("{qualified} \"{name}\" is forbidden: {why}"))
+            .with_details(json!({"name": name, "group": group, "kind": resource}))
+    }
+
+    pub fn method_not_allowed(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", message)
+    }
+
+    pub fn unsupported_media_type(content_type: &str, accepted: &[&str]) -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
+            ),
+        )
+        .with_details(json!({"causes": [{"reason": "UnexpectedHeader", "message": format!("unsupported media type {content_type:?}"), "field": "Content-Type"}]}))
+    }
+
+    pub fn gone(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::GONE, "Expired", message)
+    }
+
+    pub fn status_body(&self) -> Value {
+        let mut status = json!({
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "code": self.code.as_u16(),
+        });
+        if let Some(details) = &self.details {
+            status["details"] = details.clone();
+        }
+        status
+    }
+}
+
+fn qualify(resource: &str, group: &str) -> String {
+    if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.code, [("content-type", "application/json")], self.status_body().to_string()).into_response()
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,453 @@
+//! The HTTP face of the store: URL routing as the real API server lays it
+//! out, content negotiation (JSON, YAML apply bodies, Table), and watch
+//! streams as newline-delimited JSON.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::discovery;
+use crate::error::{ApiError, ApiResult};
+use crate::openapi;
+use crate::registry::{Builtin, ResourceDef};
+use crate::selector::{FieldSelector, LabelSelector};
+use crate::store::{DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Propagation, StoredEvent, Store, WriteOptions, present};
+use crate::table;
+
+/// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
+const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How often an idle watch that allows bookmarks hears the current resourceVersion.
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<Store>,
+    pub address: String,
+}
+
+pub fn router(app: App) -> Router {
+    Router::new().fallback(handle).with_state(app)
+}
+
+fn json_response(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
+    let mut response = (code, [("content-type", "application/json")], body.to_string()).into_response();
+    for warning in warnings {
+        let text = format!("299 - {}", serde_json::Value::String(warning.clone()));
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            response.headers_mut().append("warning", value);
+        }
+    }
+    response
+}
+
+async fn handle(State(app): State<App>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match route(&app, &method, &uri, &headers, body).await {
+        Ok(response) => response,
+        Err(err) => err.into_response(),
+    }
+}
+
+/// A request against one resource, parsed from the URL.
+struct Target {
+    def: ResourceDef,
+    namespace: Option<String>,
+    name: Option<String>,
+    subresource: Option<String>,
+}
+
+async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let path = uri.path();
+    let segments: Vec<&str> = path.trim_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let query: HashMap<String, String> = axum::extract::Query::try_from_uri(uri)
+        .map(|axum::extract::Query(query)| query)
+        .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
+    let ok = |body: Value| Ok(json_response(StatusCode::OK, &body, &[]));
+    let defs = app.store.defs();
+    match segments.as_slice() {
+        ["version"] => ok(discovery::version()),
+        ["healthz" | "readyz" | "livez"] => Ok((StatusCode::OK, "ok").into_response()),
+        ["api"] => ok(discovery::core_versions(&app.address)),
+        ["apis"] => ok(discovery::group_list(&defs)),
+        ["openapi", "v3"] => ok(openapi::v3_index(&defs)),
+        ["openapi", "v3", rest @ ..] => openapi::v3_group_version(&defs, &rest.join("/"))
+            .map_or_else(|| Err(ApiError::no_route(path)), ok),
+        ["api", "v1"] => discovery::resource_list(&defs, "", "v1").map_or_else(|| Err(ApiError::no_route(path)), ok),
+        ["apis", group] => discovery::group(&defs, group).map_or_else(|| Err(ApiError::no_route(path)), ok),
+        ["apis", group, version] => {
+            discovery::resource_list(&defs, group, version).map_or_else(|| Err(ApiError::no_route(path)), ok)
+        }
+        ["api", "v1", rest @ ..] => {
+            let target = parse_target(app, "", "v1", rest).ok_or_else(|| ApiError::no_route(path))?;
+            serve_resource(app, method, &target, &query, headers, body).await
+        }
+        ["apis", group, version, rest @ ..] => {
+            let target = parse_target(app, group, version, rest).ok_or_else(|| ApiError::no_route(path))?;
+            serve_resource(app, method, &target, &query, headers, body).await
+        }
+        _ => Err(ApiError::no_route(path)),
+    }
+}
+
+/// `[namespaces/{ns}/]{plural}[/{name}[/{subresource}]]` under one group-version.
+fn parse_target(app: &App, group: &str, version: &str, rest: &[&str]) -> Option<Target> {
+    let resolve = |plural: &str| app.store.resolve(group, version, plural);
+    if rest.len() >= 3 && rest[0] == "namespaces"
+        && let Some(def) = resolve(rest[2]).filter(|d| d.namespaced) {
+            if rest.len() > 5 {
+                return None;
+            }
+            return Some(Target {
+                def,
+                namespace: Some(rest[1].to_string()),
+                name: rest.get(3).map(|s| s.to_string()),
+                subresource: rest.get(4).map(|s| s.to_string()),
+            });
+        }
+    if rest.is_empty() || rest.len() > 3 {
+        return None;
+    }
+    Some(Target {
+        def: resolve(rest[0])?,
+        namespace: None,
+        name: rest.get(1).map(|s| s.to_string()),
+        subresource: rest.get(2).map(|s| s.to_string()),
+    })
+}
+
+fn wants_table(headers: &HeaderMap) -> bool {
+    headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.split(',').next().is_some_and(|first| first.contains("as=Table")))
+}
+
+fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
+        .unwrap_or_default()
+}
+
+fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
+    if body.is_empty() {
+        return Err(ApiError::bad_request("the request body is empty"));
+    }
+    if content_type.contains("protobuf") || content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(content_type, &["application/json", "application/yaml"]));
+    }
+    let parsed = if content_type.contains("yaml") {
+        serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
+    } else {
+        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
+    };
+    parsed.map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+}
+
+fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<WriteOptions> {
+    let field_manager = match query.get("fieldManager") {
+        Some(manager) if !manager.is_empty() => manager.clone(),
+        _ => headers
+            .get("user-agent")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|ua| ua.split('/').next())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("unknown")
+            .to_string(),
+    };
+    let field_validation = match query.get("fieldValidation").map(String::as_str) {
+        None | Some("") | Some("Warn") => FieldValidation::Warn,
+        Some("Strict") => FieldValidation::Strict,
+        Some("Ignore") => FieldValidation::Ignore,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+            )));
+        }
+    };
+    Ok(WriteOptions {
+        field_manager,
+        field_validation,
+        dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
+        force: query.get("force").is_some_and(|v| v == "true"),
+    })
+}
+
+fn filter(target: &Target, query: &HashMap<String, String>) -> ApiResult<Filter> {
+    let allowed_fields: &[&str] = match target.def.builtin {
+        Some(Builtin::CoreEvent) => &[
+            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+            "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
+            "reason", "reportingComponent", "source", "type",
+        ],
+        Some(Builtin::Secret) => &["type"],
+        Some(Builtin::Namespace) => &["status.phase"],
+        _ => &[],
+    };
+    Ok(Filter {
+        namespace: target.namespace.clone(),
+        labels: LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or_default())?,
+        fields: FieldSelector::parse(query.get("fieldSelector").map(String::as_str).unwrap_or_default(), allowed_fields)?,
+    })
+}
+
+fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<DeleteOptions> {
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+    };
+    let policy = body["propagationPolicy"]
+        .as_str()
+        .map(String::from)
+        .or_else(|| query.get("propagationPolicy").cloned())
+        .or_else(|| (body["orphanDependents"].as_bool() == Some(true)).then(|| "Orphan".to_string()));
+    let propagation = match policy.as_deref() {
+        None | Some("") | Some("Background") => Propagation::Background,
+        Some("Foreground") => Propagation::Foreground,
+        Some("Orphan") => Propagation::Orphan,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+            )));
+        }
+    };
+    let dry_run = body["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All")) || query.get("dryRun").is_some_and(|v| v == "All");
+    Ok(DeleteOptions {
+        propagation,
+        precondition_uid: body.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from),
+        precondition_rv: body.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from),
+        dry_run,
+    })
+}
+
+async fn serve_resource(app: &App, method: &Method, target: &Target, query: &HashMap<String, String>, headers: &HeaderMap, body: Bytes) -> ApiResult<Response> {
+    let store = &app.store;
+    let def = &target.def;
+    let namespace = target.namespace.as_deref();
+    let status = match target.subresource.as_deref() {
+        None => false,
+        Some("status") if def.status_subresource => true,
+        Some(other) => return Err(ApiError::not_found(&def.group, &format!("{}/{other}", def.plural), target.name.as_deref().unwrap_or_default())),
+    };
+    let table = wants_table(headers);
+    let include_object = query.get("includeObject").map(String::as_str).unwrap_or("Metadata");
+    match (method.clone(), target.name.as_deref()) {
+        (Method::GET, None) => {
+            let filter = filter(target, query)?;
+            if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
+                return watch(app, target, &filter, query, table);
+            }
+            let limit = query.get("limit").and_then(|l| l.parse().ok());
+            let list = store.list(def, &filter, limit, query.get("continue").map(String::as_str))?;
+            let mut metadata = json!({"resourceVersion": list.resource_version});
+            if let Some(token) = &list.continue_token {
+                metadata["continue"] = json!(token);
+            }
+            if let Some(remaining) = list.remaining {
+                metadata["remainingItemCount"] = json!(remaining);
+            }
+            if table {
+                let mut table = table::table(def, &list.items, &list.resource_version, include_object, chrono::Utc::now());
+                table["metadata"] = metadata;
+                return Ok(json_response(StatusCode::OK, &table, &[]));
+            }
+            let body = json!({"kind": def.list_kind, "apiVersion": def.api_version(), "metadata": metadata, "items": list.items});
+            Ok(json_response(StatusCode::OK, &body, &[]))
+        }
+        (Method::GET, Some(name)) => {
+            let object = store.get(def, namespace, name)?;
+            if table {
+                let rv = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+                let table = table::table(def, std::slice::from_ref(&object), &rv, include_object, chrono::Utc::now());
+                return Ok(json_response(StatusCode::OK, &table, &[]));
+            }
+            Ok(json_response(StatusCode::OK, &object, &[]))
+        }
+        (Method::POST, None) => {
+            let options = write_options(query, headers)?;
+            let object = parse_body(&body, &content_type(headers))?;
+            let written = store.create(def, namespace, object, &options)?;
+            Ok(json_response(StatusCode::CREATED, &written.object, &written.warnings))
+        }
+        (Method::PUT, Some(name)) => {
+            let options = write_options(query, headers)?;
+            let object = parse_body(&body, &content_type(headers))?;
+            let written = store.update(def, namespace, name, object, status, &options)?;
+            Ok(json_response(StatusCode::OK, &written.object, &written.warnings))
+        }
+        (Method::PATCH, Some(name)) => {
+            let mut options = write_options(query, headers)?;
+            let content_type = content_type(headers);
+            let kind = match content_type.as_str() {
+                "application/merge-patch+json" => PatchKind::Merge,
+                "application/json-patch+json" => PatchKind::Json,
+                "application/strategic-merge-patch+json" => PatchKind::Strategic,
+                "application/apply-patch+yaml" | "application/apply-patch+json" => PatchKind::Apply,
+                other => {
+                    return Err(ApiError::unsupported_media_type(other, &[
+                        "application/json-patch+json",
+                        "application/merge-patch+json",
+                        "application/apply-patch+yaml",
+                        "application/strategic-merge-patch+json",
+                    ]));
+                }
+            };
+            if matches!(kind, PatchKind::Apply) {
+                if query.get("fieldManager").is_none_or(|m| m.is_empty()) {
+                    return Err(ApiError::bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set"));
+                }
+            } else if options.force {
+                return Err(ApiError::bad_request("force: Invalid value: true: may not be specified for non-apply patch"));
+            }
+            if !matches!(kind, PatchKind::Apply) {
+                options.force = false;
+            }
+            let patch = parse_body(&body, &content_type)?;
+            let written = store.patch(def, namespace, name, kind, patch, status, &options)?;
+            let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
+            Ok(json_response(code, &written.object, &written.warnings))
+        }
+        (Method::DELETE, Some(name)) => {
+            let options = delete_options(query, &body)?;
+            let object = store.delete(def, namespace, name, &options)?;
+            if object.pointer("/metadata/deletionTimestamp").is_some() && store.get(def, namespace, name).is_ok() {
+                return Ok(json_response(StatusCode::OK, &object, &[]));
+            }
+            let status = json!({
+                "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
+                "details": {"name": name, "group": def.group, "kind": def.plural, "uid": object.pointer("/metadata/uid")},
+            });
+            Ok(json_response(StatusCode::OK, &status, &[]))
+        }
+        (Method::DELETE, None) => {
+            let options = delete_options(query, &body)?;
+            let filter = filter(target, query)?;
+            let deleted = store.delete_collection(def, &filter, &options)?;
+            let body = json!({"kind": def.list_kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": store.current_rv().to_string()}, "items": deleted});
+            Ok(json_response(StatusCode::OK, &body, &[]))
+        }
+        _ => Err(ApiError::method_not_allowed(format!("the server does not allow this method on the requested resource ({method})"))),
+    }
+}
+
+/// One watch event line for a subscriber, or None when its filter hides the
+/// change. A change that moves an object into or out of the selection is
+/// ADDED or DELETED for that subscriber.
+fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
+    let now = filter.matches(&event.object);
+    match event.kind {
+        EventType::Added => now.then_some("ADDED"),
+        EventType::Deleted => now.then_some("DELETED"),
+        EventType::Modified => {
+            let before = event.previous.as_ref().is_some_and(|p| filter.matches(p));
+            match (before, now) {
+                (true, true) => Some("MODIFIED"),
+                (false, true) => Some("ADDED"),
+                (true, false) => Some("DELETED"),
+                (false, false) => None,
+            }
+        }
+    }
+}
+
+fn watch(app: &App, target: &Target, filter: &Filter, query: &HashMap<String, String>, table: bool) -> ApiResult<Response> {
+    let def = target.def.clone();
+    let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let rv = match query.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => None,
+        Some(_) if send_initial => None,
+        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+    };
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_WATCH_TIMEOUT);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
+    let encode = move |kind: &str, object: &Value| -> Bytes {
+        let object = if table && kind != "BOOKMARK" && kind != "ERROR" {
+            table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
+        } else {
+            object.clone()
+        };
+        let mut line = json!({"type": kind, "object": object}).to_string();
+        line.push('\n');
+        Bytes::from(line)
+    };
+    let start = match app.store.watch(&target.def, filter, rv) {
+        Ok(start) => start,
+        Err(gone) => {
+            // The real server reports an expired resourceVersion inside the stream.
+            let line = encode("ERROR", &gone.status_body());
+            let body = Body::from_stream(futures::stream::iter([Ok::<_, Infallible>(line)]));
+            return Ok(([("content-type", "application/json")], body).into_response());
+        }
+    };
+    let def = target.def.clone();
+    let filter = filter.clone();
+    tokio::spawn(async move {
+        let bookmark = |rv: u64, initial_end: bool| {
+            let mut object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": rv.to_string()}});
+            if initial_end {
+                object["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            object
+        };
+        let mut last_rv = start.initial_rv;
+        for event in &start.initial {
+            if let Some(kind) = translate(event, &filter)
+                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
+                    return;
+                }
+        }
+        if send_initial && bookmarks && tx.send(Ok(encode("BOOKMARK", &bookmark(start.initial_rv, true)))).await.is_err() {
+            return;
+        }
+        let mut live = start.live;
+        let mut expired = start.expired;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                received = live.recv() => match received {
+                    Ok(event) => {
+                        if event.rv <= start.initial_rv || event.group != def.group || event.plural != def.plural {
+                            last_rv = last_rv.max(event.rv);
+                            continue;
+                        }
+                        last_rv = event.rv;
+                        if let Some(kind) = translate(&event, &filter)
+                            && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
+                                return;
+                            }
+                    }
+                    // A lagging or closed feed ends the watch; the client resumes from its last resourceVersion.
+                    Err(_) => return,
+                },
+                _ = ticker.tick(), if bookmarks => {
+                    if tx.send(Ok(encode("BOOKMARK", &bookmark(last_rv, false)))).await.is_err() {
+                        return;
+                    }
+                }
+                _ = expired.changed() => return,
+                _ = &mut deadline => return,
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Ok(([("content-type", "application/json"), ("cache-control", "no-cache, private")], Body::from_stream(stream)).into_response())
+}

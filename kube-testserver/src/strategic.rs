@@ -1,0 +1,1034 @@
+//! Strategic merge patch (`application/strategic-merge-patch+json`) as the apiserver applies it
+//! to the built-in kinds kubectl sends it for (Namespace, Secret, ConfigMap, Event, Lease,
+//! CustomResourceDefinition), following k8s.io/apimachinery/pkg/util/strategicpatch.
+//!
+//! It is JSON merge patch plus the directives `$patch` (`replace`, `delete`), `$retainKeys`,
+//! `$deleteFromPrimitiveList/<field>` and `$setElementOrder/<field>`, and lists merge where the
+//! Go types say `patchStrategy:"merge"`: `metadata.finalizers` as a set,
+//! `metadata.ownerReferences` by `uid`, a Namespace's `status.conditions` by `type`. Every other
+//! list is replaced (a CRD's `spec.versions` and `status.conditions` carry no patch strategy).
+
+use serde_json::{Map, Value};
+
+const DIRECTIVE: &str = "$patch";
+const RETAIN_KEYS: &str = "$retainKeys";
+const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
+const SET_ELEMENT_ORDER: &str = "$setElementOrder";
+const BAD_RETAIN_KEYS: &str = "invalid patch format of retainKeys";
+
+/// Applies a strategic merge patch to `original`, an object of one of the built-in kinds.
+/// Errors carry the apiserver's message.
+pub fn strategic_merge(original: &Value, patch: &Value) -> Result<Value, String> {
+    let Value::Object(patch) = patch else {
+        return Err(format!(
+            "json: cannot unmarshal {} into Go value of type map[string]interface {{}}",
+            json_kind(patch).go_json_name()
+        ));
+    };
+    let Value::Object(original_fields) = original else {
+        return Err("invalid JSON document".to_owned());
+    };
+    let fields = Fields::Root {
+        namespace: original.get("kind").and_then(Value::as_str) == Some("Namespace"),
+    };
+    merge_map(original_fields.clone(), patch.clone(), fields).map(Value::Object)
+}
+
+/// Where a map sits in the object, which decides how its lists merge.
+#[derive(Clone, Copy)]
+enum Fields {
+    Root { namespace: bool },
+    ObjectMeta,
+    NamespaceStatus,
+    Other,
+}
+
+/// A list field's `patchStrategy` and `patchMergeKey`.
+#[derive(Clone, Copy)]
+struct ListStrategy {
+    merge: bool,
+    merge_key: Option<&'static str>,
+}
+
+impl Fields {
+    fn map(self, key: &str) -> Fields {
+        match (self, key) {
+            (Fields::Root { .. }, "metadata") => Fields::ObjectMeta,
+            (Fields::Root { namespace: true }, "status") => Fields::NamespaceStatus,
+            _ => Fields::Other,
+        }
+    }
+
+    fn list(self, key: &str) -> ListStrategy {
+        let merge_by = |merge_key| ListStrategy {
+            merge: true,
+            merge_key,
+        };
+        match (self, key) {
+            (Fields::ObjectMeta, "finalizers") => merge_by(None),
+            (Fields::ObjectMeta, "ownerReferences") => merge_by(Some("uid")),
+            (Fields::NamespaceStatus, "conditions") => merge_by(Some("type")),
+            _ => ListStrategy {
+                merge: false,
+                merge_key: None,
+            },
+        }
+    }
+}
+
+type Object = Map<String, Value>;
+
+fn merge_map(mut original: Object, mut patch: Object, fields: Fields) -> Result<Object, String> {
+    if let Some(directive) = patch.get(DIRECTIVE).cloned() {
+        return map_directive(&directive, patch);
+    }
+    apply_retain_keys(&mut original, &mut patch)?;
+    merge_ordered_lists(&mut original, &mut patch, fields)?;
+    for (key, patch_value) in patch {
+        let (key, is_delete_list) = if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
+            (
+                directive_target(&key, DELETE_FROM_PRIMITIVE_LIST)?.to_owned(),
+                true,
+            )
+        } else {
+            (key, false)
+        };
+        if patch_value.is_null() {
+            original.remove(&key);
+            continue;
+        }
+        let Some(current) = original.get_mut(&key) else {
+            if !is_delete_list && let Some(value) = patch_value_to_store(patch_value) {
+                original.insert(key, value);
+            }
+            continue;
+        };
+        if json_kind(current) != json_kind(&patch_value) {
+            if !is_delete_list {
+                match patch_value_to_store(patch_value) {
+                    Some(value) => *current = value,
+                    None => {
+                        original.remove(&key);
+                    }
+                }
+            }
+            continue;
+        }
+        *current = match (std::mem::take(current), patch_value) {
+            (Value::Object(current_fields), Value::Object(patch_fields)) => {
+                Value::Object(merge_map(current_fields, patch_fields, fields.map(&key))?)
+            }
+            (Value::Array(current_items), Value::Array(patch_items)) => Value::Array(merge_list(
+                current_items,
+                patch_items,
+                fields.list(&key),
+                is_delete_list,
+            )?),
+            (_, scalar) => scalar,
+        };
+    }
+    Ok(original)
+}
+
+/// A patch value for a key the original lacks (or holds with another type): nulls mean nothing
+/// there, and a directive alone means the key goes.
+fn patch_value_to_store(mut value: Value) -> Option<Value> {
+    discard_nulls(&mut value);
+    remove_directives(value)
+}
+
+/// `$patch` in a map: `replace` takes the patch as the whole map, `delete` empties it.
+fn map_directive(directive: &Value, mut patch: Object) -> Result<Object, String> {
+    match directive.as_str() {
+        Some("replace") => {
+            patch.remove(DIRECTIVE);
+            Ok(patch)
+        }
+        Some("delete") => Ok(Object::new()),
+        _ => Err(format!(
+            "unknown patch type: {} in map: {}",
+            go_format(directive),
+            go_format(&Value::Object(patch))
+        )),
+    }
+}
+
+/// `$retainKeys`: the original keeps only the listed keys, and the patch may set no others.
+fn apply_retain_keys(original: &mut Object, patch: &mut Object) -> Result<(), String> {
+    let Some(retained) = patch.remove(RETAIN_KEYS) else {
+        return Ok(());
+    };
+    let Value::Array(retained) = retained else {
+        return Err(BAD_RETAIN_KEYS.to_owned());
+    };
+    let is_retained = |key: &str| retained.iter().any(|name| name.as_str() == Some(key));
+    let sets_other_key = patch.iter().any(|(key, value)| {
+        !value.is_null()
+            && !key.starts_with(DELETE_FROM_PRIMITIVE_LIST)
+            && !key.starts_with(SET_ELEMENT_ORDER)
+            && !is_retained(key)
+    });
+    if sets_other_key {
+        return Err(BAD_RETAIN_KEYS.to_owned());
+    }
+    original.retain(|key, _| is_retained(key));
+    Ok(())
+}
+
+/// `$setElementOrder/<field>`: merges the field's patch list, then orders the result by the
+/// directive, keeping items only the server has near their previous neighbours.
+fn merge_ordered_lists(
+    original: &mut Object,
+    patch: &mut Object,
+    fields: Fields,
+) -> Result<(), String> {
+    let keys: Vec<String> = patch
+        .keys()
+        .filter(|key| key.starts_with(SET_ELEMENT_ORDER))
+        .cloned()
+        .collect();
+    let directives: Vec<(String, Value)> = keys
+        .iter()
+        .filter_map(|key| patch.remove_entry(key))
+        .collect();
+    for (directive, order) in directives {
+        let Value::Array(order) = order else {
+            return Err(bad_arg_type("[]interface {}", &order));
+        };
+        let field = directive_target(&directive, SET_ELEMENT_ORDER)?.to_owned();
+        let current = list_at(original, &field)?;
+        let patch_list = list_at(patch, &field)?;
+        let strategy = fields.list(&field);
+        validate_order(patch_list.as_deref(), &order, strategy.merge_key)?;
+        let merged = match (&current, &patch_list) {
+            (Some(current), None) => current.clone(),
+            (None, Some(patch_list)) => remove_directives_from_list(patch_list.clone()),
+            (Some(current), Some(patch_list)) => {
+                merge_list(current.clone(), patch_list.clone(), strategy, false)?
+            }
+            (None, None) => continue,
+        };
+        let patch_list = patch_list.unwrap_or_default();
+        let current = current.unwrap_or_default();
+        let items_are_maps = element_kind(&[&current, &patch_list])? == JsonKind::Object;
+        let server_order = match strategy.merge_key {
+            Some(key) if items_are_maps && strategy.merge => {
+                original_as_go_sees_it_after_merge(current, &patch_list, key)
+            }
+            _ => current,
+        };
+        let (in_order, server_only) = partition(merged, &order, strategy.merge_key)?;
+        let ordered = order_items(
+            in_order,
+            server_only,
+            &order,
+            &server_order,
+            strategy.merge_key,
+            items_are_maps,
+        )?;
+        original.insert(field.clone(), Value::Array(ordered));
+        patch.remove(&field);
+    }
+    Ok(())
+}
+
+/// The original map list as strategicpatch's `$setElementOrder` pass still sees it after merging
+/// the patch list: in Go that slice shares its array with the merged one, so deletions shifted
+/// its items in place (leaving the last ones repeated) and new items filled the freed slots. The
+/// resulting order decides where server-only items land, so it is reproduced here.
+fn original_as_go_sees_it_after_merge(
+    original: Vec<Value>,
+    patch: &[Value],
+    key: &str,
+) -> Vec<Value> {
+    let mut shared = original;
+    let mut length = shared.len();
+    let has_key = |item: &Value, value: &Value| item.get(key) == Some(value);
+    for deleted in patch.iter().filter(|item| is_delete_directive(item)) {
+        let Some(value) = deleted.get(key) else {
+            continue;
+        };
+        while let Some(index) = shared[..length]
+            .iter()
+            .position(|item| has_key(item, value))
+        {
+            for slot in index..length - 1 {
+                shared[slot] = shared[slot + 1].clone();
+            }
+            length -= 1;
+        }
+    }
+    let replaces = patch
+        .iter()
+        .any(|item| item.get(DIRECTIVE).and_then(Value::as_str) == Some("replace"));
+    if replaces {
+        return shared;
+    }
+    // Once the array is full, appending moves the list to a new array this view does not see.
+    let mut moved_out: Vec<&Value> = Vec::new();
+    for added in patch.iter().filter(|item| item.get(DIRECTIVE).is_none()) {
+        let Some(value) = added.get(key) else {
+            continue;
+        };
+        let present = shared[..length]
+            .iter()
+            .chain(moved_out.iter().copied())
+            .any(|item| has_key(item, value));
+        if present {
+            continue;
+        }
+        if moved_out.is_empty() && length < shared.len() {
+            shared[length] = added.clone();
+            length += 1;
+        } else {
+            moved_out.push(added);
+        }
+    }
+    shared
+}
+
+fn list_at(fields: &Object, key: &str) -> Result<Option<Vec<Value>>, String> {
+    match fields.get(key) {
+        None => Ok(None),
+        Some(Value::Array(items)) => Ok(Some(items.clone())),
+        Some(other) => Err(bad_arg_type("[]interface {}", other)),
+    }
+}
+
+/// The field a `$deleteFromPrimitiveList/` or `$setElementOrder/` key is about.
+fn directive_target<'k>(key: &'k str, prefix: &str) -> Result<&'k str, String> {
+    match key.split_once('/') {
+        Some((found, target)) if found == prefix => Ok(target),
+        _ if prefix == DELETE_FROM_PRIMITIVE_LIST => {
+            Err("invalid patch format of primitive list".to_owned())
+        }
+        _ => Err("invalid patch format of setElementOrder list".to_owned()),
+    }
+}
+
+/// The patch list's items must appear in the `$setElementOrder` list, in the same order.
+fn validate_order(
+    patch_list: Option<&[Value]>,
+    order: &[Value],
+    merge_key: Option<&str>,
+) -> Result<(), String> {
+    let Some(patch_list) = patch_list else {
+        return Ok(());
+    };
+    if order.is_empty() || patch_list.is_empty() {
+        return Ok(());
+    }
+    let kept: Vec<&Value> = match merge_key {
+        Some(_) => {
+            if let Some(item) = patch_list.iter().find(|item| !item.is_object()) {
+                return Err(bad_arg_type("map[string]interface {}", item));
+            }
+            patch_list
+                .iter()
+                .filter(|item| !is_delete_directive(item))
+                .collect()
+        }
+        None => patch_list.iter().collect(),
+    };
+    let (mut patch_index, mut order_index) = (0, 0);
+    while patch_index < kept.len() && order_index < order.len() {
+        if kept[patch_index].get(DIRECTIVE).is_some() {
+            patch_index += 1;
+            continue;
+        }
+        if merge_key_values_equal(kept[patch_index], &order[order_index], merge_key)? {
+            patch_index += 1;
+        }
+        order_index += 1;
+    }
+    if patch_index < kept.len() && order_index >= order.len() {
+        return Err(format!(
+            "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
+            go_format(&Value::Array(patch_list.to_vec())),
+            go_format(&Value::Array(order.to_vec()))
+        ));
+    }
+    Ok(())
+}
+
+fn merge_key_values_equal(
+    left: &Value,
+    right: &Value,
+    merge_key: Option<&str>,
+) -> Result<bool, String> {
+    let Some(key) = merge_key else {
+        return Ok(left == right);
+    };
+    Ok(merge_key_value(left, key)? == merge_key_value(right, key)?)
+}
+
+fn merge_key_value<'v>(item: &'v Value, key: &str) -> Result<&'v Value, String> {
+    let fields = item
+        .as_object()
+        .ok_or_else(|| bad_arg_type("map[string]interface {}", item))?;
+    fields.get(key).ok_or_else(|| no_merge_key(fields, key))
+}
+
+/// A list field: merged when its strategy says so (or for a deletion list), replaced otherwise.
+fn merge_list(
+    current: Vec<Value>,
+    patch: Vec<Value>,
+    strategy: ListStrategy,
+    is_delete_list: bool,
+) -> Result<Vec<Value>, String> {
+    if !strategy.merge && !is_delete_list {
+        return Ok(patch);
+    }
+    if current.is_empty() && patch.is_empty() {
+        return Ok(current);
+    }
+    let items_are_maps = element_kind(&[&current, &patch])? == JsonKind::Object;
+    let (current, patch, merged) = if items_are_maps {
+        let key = strategy
+            .merge_key
+            .ok_or("cannot merge lists without merge key")?;
+        let (current, patch) = apply_item_directives(current, patch, key)?;
+        let merged = merge_items_by_key(current.clone(), &patch, key)?;
+        (current, patch, merged)
+    } else {
+        if is_delete_list {
+            return Ok(current
+                .into_iter()
+                .filter(|item| !patch.contains(item))
+                .collect());
+        }
+        let both = current.iter().chain(&patch).cloned().collect();
+        (current, patch, deduplicate_scalars(both))
+    };
+    let (in_patch, server_only) = partition(merged, &patch, strategy.merge_key)?;
+    order_items(
+        in_patch,
+        server_only,
+        &patch,
+        &current,
+        strategy.merge_key,
+        items_are_maps,
+    )
+}
+
+/// Handles `$patch` items of a map list: `delete` removes the original items with that key,
+/// `replace` makes the patch's other items the whole list.
+fn apply_item_directives(
+    mut current: Vec<Value>,
+    patch: Vec<Value>,
+    key: &str,
+) -> Result<(Vec<Value>, Vec<Value>), String> {
+    let mut plain = Vec::new();
+    let mut replace = false;
+    for item in patch {
+        let Some(directive) = item.get(DIRECTIVE) else {
+            plain.push(item);
+            continue;
+        };
+        match directive.as_str() {
+            Some("delete") => {
+                let value = merge_key_value(&item, key)?;
+                ensure_all_maps(&current)?;
+                current.retain(|candidate| candidate.get(key) != Some(value));
+            }
+            Some("replace") => replace = true,
+            Some("merge") => {
+                return Err("merging lists cannot yet be specified in the patch".to_owned());
+            }
+            _ => {
+                return Err(format!(
+                    "unknown patch type: {} in map: {}",
+                    go_format(directive),
+                    go_format(&item)
+                ));
+            }
+        }
+    }
+    Ok(if replace {
+        (plain, Vec::new())
+    } else {
+        (current, plain)
+    })
+}
+
+/// Merges each patch item into the original item with the same key, appending new ones.
+fn merge_items_by_key(
+    mut current: Vec<Value>,
+    patch: &[Value],
+    key: &str,
+) -> Result<Vec<Value>, String> {
+    for item in patch {
+        let value = merge_key_value(item, key)?;
+        match position_by_key(&current, key, value)? {
+            Some(index) => {
+                let (Value::Object(current_fields), Value::Object(patch_fields)) =
+                    (std::mem::take(&mut current[index]), item.clone())
+                else {
+                    return Err(bad_arg_type("map[string]interface {}", item));
+                };
+                current[index] =
+                    Value::Object(merge_map(current_fields, patch_fields, Fields::Other)?);
+            }
+            None => current.push(item.clone()),
+        }
+    }
+    Ok(current)
+}
+
+fn ensure_all_maps(items: &[Value]) -> Result<(), String> {
+    match items.iter().position(|item| !item.is_object()) {
+        Some(index) => Err(format!("value for key {index} is not a map")),
+        None => Ok(()),
+    }
+}
+
+fn position_by_key(items: &[Value], key: &str, value: &Value) -> Result<Option<usize>, String> {
+    ensure_all_maps(items)?;
+    Ok(items.iter().position(|item| item.get(key) == Some(value)))
+}
+
+/// strategicpatch's `deduplicateScalars`, whose swaps the later ordering pass evens out.
+fn deduplicate_scalars(mut items: Vec<Value>) -> Vec<Value> {
+    let mut last = items.len().saturating_sub(1);
+    let mut i = 0;
+    while i < last {
+        let mut j = i + 1;
+        while j <= last {
+            if items[i] == items[j] {
+                items.swap_remove(j);
+                last -= 1;
+            } else {
+                j += 1;
+            }
+        }
+        i += 1;
+    }
+    items
+}
+
+/// Splits `merged` into the items present in `by` and the others.
+fn partition(
+    merged: Vec<Value>,
+    by: &[Value],
+    merge_key: Option<&str>,
+) -> Result<(Vec<Value>, Vec<Value>), String> {
+    let mut present = Vec::new();
+    let mut absent = Vec::new();
+    for item in merged {
+        let found = match merge_key {
+            None => by.contains(&item),
+            Some(key) => position_by_key(by, key, merge_key_value(&item, key)?)?.is_some(),
+        };
+        if found {
+            present.push(item)
+        } else {
+            absent.push(item)
+        }
+    }
+    Ok((present, absent))
+}
+
+/// strategicpatch's `normalizeElementOrder`: patch items in patch order, server-only items in
+/// their original order, interleaved as the original had them.
+fn order_items(
+    in_patch: Vec<Value>,
+    server_only: Vec<Value>,
+    patch_order: &[Value],
+    server_order: &[Value],
+    merge_key: Option<&str>,
+    items_are_maps: bool,
+) -> Result<Vec<Value>, String> {
+    let in_patch = sort_by_order(in_patch, patch_order, merge_key, items_are_maps)?;
+    let server_only = sort_by_order(server_only, server_order, merge_key, items_are_maps)?;
+    let position = |item: &Value| position_in(server_order, item, merge_key, items_are_maps);
+    let mut merged = Vec::with_capacity(in_patch.len() + server_only.len());
+    let (mut left, mut right) = (
+        server_only.into_iter().peekable(),
+        in_patch.into_iter().peekable(),
+    );
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => break,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some(server_item), Some(patch_item)) => {
+                matches!((position(server_item), position(patch_item)), (Some(l), Some(r)) if l < r)
+            }
+        };
+        merged.extend(if take_left { left.next() } else { right.next() });
+    }
+    Ok(merged)
+}
+
+/// A stable insertion sort, as Go's `sort.SliceStable` does for short lists, with the same
+/// comparison: items missing from `order` count as smaller.
+fn sort_by_order(
+    items: Vec<Value>,
+    order: &[Value],
+    merge_key: Option<&str>,
+    items_are_maps: bool,
+) -> Result<Vec<Value>, String> {
+    let (mut items, deletions) = if items_are_maps {
+        let key = merge_key.ok_or("cannot merge lists without merge key")?;
+        for item in items.iter().chain(order) {
+            merge_key_value(item, key)?;
+        }
+        split_deletions(items)?
+    } else {
+        (items, Vec::new())
+    };
+    let less = |a: &Value, b: &Value| match (
+        position_in(order, a, merge_key, items_are_maps),
+        position_in(order, b, merge_key, items_are_maps),
+    ) {
+        (Some(a), Some(b)) => a < b,
+        _ => true,
+    };
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && less(&items[j], &items[j - 1]) {
+            items.swap(j, j - 1);
+            j -= 1;
+        }
+    }
+    items.extend(deletions);
+    Ok(items)
+}
+
+/// Separates `$patch: delete` items from the others.
+fn split_deletions(items: Vec<Value>) -> Result<(Vec<Value>, Vec<Value>), String> {
+    if let Some(item) = items.iter().find(|item| !item.is_object()) {
+        return Err(bad_arg_type("map[string]interface {}", item));
+    }
+    Ok(items
+        .into_iter()
+        .partition(|item| !is_delete_directive(item)))
+}
+
+fn is_delete_directive(item: &Value) -> bool {
+    item.get(DIRECTIVE).and_then(Value::as_str) == Some("delete")
+}
+
+/// Where `item` is in `list`: by merge key value for maps, by value otherwise.
+fn position_in(
+    list: &[Value],
+    item: &Value,
+    merge_key: Option<&str>,
+    items_are_maps: bool,
+) -> Option<usize> {
+    let identity = |candidate: &'_ Value| -> Option<Value> {
+        match (items_are_maps, merge_key) {
+            (true, Some(key)) => candidate.get(key).cloned(),
+            (true, None) => None,
+            (false, _) => Some(candidate.clone()),
+        }
+    };
+    let wanted = identity(item);
+    list.iter()
+        .position(|candidate| identity(candidate) == wanted)
+}
+
+/// Drops maps holding a `$patch` directive; `None` when `value` itself is one.
+fn remove_directives(value: Value) -> Option<Value> {
+    match value {
+        Value::Object(fields) => {
+            if fields.contains_key(DIRECTIVE) {
+                return None;
+            }
+            Some(Value::Object(
+                fields
+                    .into_iter()
+                    .filter_map(|(key, child)| Some((key, remove_directives(child)?)))
+                    .collect(),
+            ))
+        }
+        Value::Array(items) => Some(Value::Array(remove_directives_from_list(items))),
+        other => Some(other),
+    }
+}
+
+fn remove_directives_from_list(items: Vec<Value>) -> Vec<Value> {
+    items.into_iter().filter_map(remove_directives).collect()
+}
+
+fn discard_nulls(value: &mut Value) {
+    match value {
+        Value::Object(fields) => {
+            fields.retain(|_, child| !child.is_null());
+            fields.values_mut().for_each(discard_nulls);
+        }
+        Value::Array(items) => items.iter_mut().for_each(discard_nulls),
+        _ => {}
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonKind {
+    Null,
+    Bool,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+impl JsonKind {
+    fn go_type(self) -> &'static str {
+        match self {
+            JsonKind::Null => "<nil>",
+            JsonKind::Bool => "bool",
+            JsonKind::Number => "float64",
+            JsonKind::String => "string",
+            JsonKind::Array => "[]interface {}",
+            JsonKind::Object => "map[string]interface {}",
+        }
+    }
+
+    /// How encoding/json names the kind in unmarshal errors.
+    fn go_json_name(self) -> &'static str {
+        match self {
+            JsonKind::Null => "null",
+            JsonKind::Bool => "bool",
+            JsonKind::Number => "number",
+            JsonKind::String => "string",
+            JsonKind::Array => "array",
+            JsonKind::Object => "object",
+        }
+    }
+}
+
+fn json_kind(value: &Value) -> JsonKind {
+    match value {
+        Value::Null => JsonKind::Null,
+        Value::Bool(_) => JsonKind::Bool,
+        Value::Number(_) => JsonKind::Number,
+        Value::String(_) => JsonKind::String,
+        Value::Array(_) => JsonKind::Array,
+        Value::Object(_) => JsonKind::Object,
+    }
+}
+
+/// The one kind all items of the lists share.
+fn element_kind(lists: &[&[Value]]) -> Result<JsonKind, String> {
+    let mut shared = None;
+    for item in lists.iter().flat_map(|list| list.iter()) {
+        let kind = json_kind(item);
+        match shared {
+            None if kind == JsonKind::Array => {
+                return Err("lists of lists are not supported".to_owned());
+            }
+            None => shared = Some(kind),
+            Some(previous) if previous != kind => {
+                let lists = lists
+                    .iter()
+                    .map(|list| go_format(&Value::Array(list.to_vec())))
+                    .collect::<Vec<_>>();
+                return Err(format!(
+                    "list element types are not identical: [{}]",
+                    lists.join(" ")
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    shared.ok_or_else(|| "no elements in any of the given slices".to_owned())
+}
+
+fn bad_arg_type(expected: &str, actual: &Value) -> String {
+    format!(
+        "expected a {expected}, but received a {}",
+        json_kind(actual).go_type()
+    )
+}
+
+fn no_merge_key(fields: &Object, key: &str) -> String {
+    format!(
+        "map: {} does not contain declared merge key: {key}",
+        go_format(&Value::Object(fields.clone()))
+    )
+}
+
+/// Go's `%v` of a decoded JSON value, for error messages.
+fn go_format(value: &Value) -> String {
+    match value {
+        Value::Null => "<nil>".to_owned(),
+        Value::String(text) => text.clone(),
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(go_format).collect::<Vec<_>>().join(" ")
+        ),
+        Value::Object(fields) => {
+            let mut entries: Vec<String> = fields
+                .iter()
+                .map(|(key, child)| format!("{key}:{}", go_format(child)))
+                .collect();
+            entries.sort();
+            format!("map[{}]", entries.join(" "))
+        }
+        scalar => scalar.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn config_map() -> Value {
+        json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "settings",
+                "namespace": "default",
+                "labels": {"app": "web", "tier": "front"},
+                "finalizers": ["a.example.com/one", "b.example.com/two"],
+                "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "Namespace", "name": "x", "uid": "u1"},
+                    {"apiVersion": "v1", "kind": "Namespace", "name": "y", "uid": "u2"}
+                ]
+            },
+            "data": {"mode": "fast", "size": "3"}
+        })
+    }
+
+    #[test]
+    fn data_changes_and_null_removes_a_key() {
+        let patched = strategic_merge(
+            &config_map(),
+            &json!({"data": {"mode": "slow", "size": null, "new": "1"}}),
+        )
+        .unwrap();
+
+        assert_eq!(patched["data"], json!({"mode": "slow", "new": "1"}));
+        assert_eq!(patched["metadata"]["name"], "settings");
+    }
+
+    #[test]
+    fn labels_merge_and_finalizers_merge_as_a_set() {
+        let patch = json!({"metadata": {
+            "labels": {"tier": null, "team": "a"},
+            "finalizers": ["c.example.com/three", "a.example.com/one"]
+        }});
+
+        let patched = strategic_merge(&config_map(), &patch).unwrap();
+
+        assert_eq!(
+            patched["metadata"]["labels"],
+            json!({"app": "web", "team": "a"})
+        );
+        assert_eq!(
+            patched["metadata"]["finalizers"],
+            json!([
+                "c.example.com/three",
+                "a.example.com/one",
+                "b.example.com/two"
+            ])
+        );
+    }
+
+    #[test]
+    fn delete_directives_remove_list_items_and_empty_maps() {
+        let patch = json!({
+            "metadata": {
+                "ownerReferences": [{"$patch": "delete", "uid": "u1"}],
+                "$deleteFromPrimitiveList/finalizers": ["a.example.com/one"],
+                "labels": {"$patch": "delete"}
+            }
+        });
+
+        let patched = strategic_merge(&config_map(), &patch).unwrap();
+
+        assert_eq!(
+            patched["metadata"]["ownerReferences"],
+            json!([{"apiVersion": "v1", "kind": "Namespace", "name": "y", "uid": "u2"}])
+        );
+        assert_eq!(
+            patched["metadata"]["finalizers"],
+            json!(["b.example.com/two"])
+        );
+        assert_eq!(patched["metadata"]["labels"], json!({}));
+    }
+
+    #[test]
+    fn owner_references_merge_by_uid() {
+        let patch = json!({"metadata": {"ownerReferences": [
+            {"uid": "u2", "name": "renamed"},
+            {"apiVersion": "v1", "kind": "Namespace", "name": "z", "uid": "u3"}
+        ]}});
+
+        let patched = strategic_merge(&config_map(), &patch).unwrap();
+
+        let names: Vec<&Value> = patched["metadata"]["ownerReferences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|reference| &reference["name"])
+            .collect();
+        assert_eq!(names, vec!["x", "renamed", "z"]);
+    }
+
+    #[test]
+    fn replace_directives_take_the_patch_as_is() {
+        let patch = json!({
+            "data": {"$patch": "replace", "only": "this"},
+            "metadata": {"ownerReferences": [{"$patch": "replace"}, {"uid": "u9", "name": "solo"}]}
+        });
+
+        let patched = strategic_merge(&config_map(), &patch).unwrap();
+
+        assert_eq!(patched["data"], json!({"only": "this"}));
+        assert_eq!(
+            patched["metadata"]["ownerReferences"],
+            json!([{"uid": "u9", "name": "solo"}])
+        );
+    }
+
+    #[test]
+    fn set_element_order_orders_the_merged_list() {
+        let patch = json!({"metadata": {
+            "$setElementOrder/finalizers": ["b.example.com/two", "c.example.com/three", "a.example.com/one"],
+            "finalizers": ["c.example.com/three"]
+        }});
+
+        let patched = strategic_merge(&config_map(), &patch).unwrap();
+
+        assert_eq!(
+            patched["metadata"]["finalizers"],
+            json!([
+                "b.example.com/two",
+                "c.example.com/three",
+                "a.example.com/one"
+            ])
+        );
+    }
+
+    #[test]
+    fn set_element_order_places_server_only_items_as_go_does_after_deletions() {
+        let mut original = config_map();
+        original["metadata"]["ownerReferences"] =
+            json!([{"uid": "u1"}, {"uid": "u2", "name": "b"}, {"uid": "u4", "name": "c"}]);
+        let patch = json!({"metadata": {
+            "$setElementOrder/ownerReferences": [{"uid": "u2"}, {"uid": "u3"}],
+            "ownerReferences": [{"uid": "u3"}, {"$patch": "delete", "uid": "u1"}]
+        }});
+
+        let patched = strategic_merge(&original, &patch).unwrap();
+
+        assert_eq!(
+            patched["metadata"]["ownerReferences"],
+            json!([{"uid": "u2", "name": "b"}, {"uid": "u4", "name": "c"}, {"uid": "u3"}])
+        );
+    }
+
+    #[test]
+    fn retain_keys_clears_the_unlisted_keys_and_rejects_others_in_the_patch() {
+        let patched = strategic_merge(
+            &config_map(),
+            &json!({"data": {"$retainKeys": ["mode"], "mode": "slow"}}),
+        )
+        .unwrap();
+        assert_eq!(patched["data"], json!({"mode": "slow"}));
+
+        let error = strategic_merge(
+            &config_map(),
+            &json!({"data": {"$retainKeys": ["mode"], "size": "4"}}),
+        )
+        .unwrap_err();
+        assert_eq!(error, "invalid patch format of retainKeys");
+    }
+
+    #[test]
+    fn directive_errors_carry_the_apiserver_message() {
+        let error =
+            strategic_merge(&config_map(), &json!({"data": {"$patch": "merge"}})).unwrap_err();
+        assert_eq!(error, "unknown patch type: merge in map: map[$patch:merge]");
+
+        let error = strategic_merge(&config_map(), &json!([])).unwrap_err();
+        assert_eq!(
+            error,
+            "json: cannot unmarshal array into Go value of type map[string]interface {}"
+        );
+    }
+
+    #[test]
+    fn unknown_lists_are_replaced_and_nulls_in_new_values_dropped() {
+        let lease = json!({
+            "apiVersion": "coordination.k8s.io/v1",
+            "kind": "Lease",
+            "metadata": {"name": "leader"},
+            "spec": {"holderIdentity": "a", "items": [1, 2]}
+        });
+
+        let patched = strategic_merge(
+            &lease,
+            &json!({"spec": {"items": [3], "extra": {"x": null, "y": 1}}}),
+        )
+        .unwrap();
+
+        assert_eq!(
+            patched["spec"],
+            json!({"holderIdentity": "a", "items": [3], "extra": {"y": 1}})
+        );
+    }
+
+    #[test]
+    fn namespace_conditions_merge_by_type_but_crd_conditions_are_replaced() {
+        let status = json!({"conditions": [
+            {"type": "NamespaceDeletionDiscoveryFailure", "status": "False"},
+            {"type": "NamespaceContentRemaining", "status": "False"}
+        ]});
+        let patch = json!({"status": {"conditions": [{"type": "NamespaceContentRemaining", "status": "True"}]}});
+        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "status": status});
+        let crd = json!({
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "roles.awsaccess.dev"},
+            "status": status
+        });
+
+        let namespace = strategic_merge(&namespace, &patch).unwrap();
+        let crd = strategic_merge(&crd, &patch).unwrap();
+
+        assert_eq!(
+            namespace["status"]["conditions"],
+            json!([
+                {"type": "NamespaceDeletionDiscoveryFailure", "status": "False"},
+                {"type": "NamespaceContentRemaining", "status": "True"}
+            ])
+        );
+        assert_eq!(crd["status"]["conditions"], patch["status"]["conditions"]);
+    }
+
+    #[test]
+    fn the_patch_kubectl_apply_sends_for_a_changed_config_map() {
+        let previous = r#"{"apiVersion":"v1","data":{"mode":"fast","size":"3"},"kind":"ConfigMap","metadata":{"annotations":{},"name":"settings","namespace":"default"}}"#;
+        let next = r#"{"apiVersion":"v1","data":{"mode":"slow"},"kind":"ConfigMap","metadata":{"annotations":{},"name":"settings","namespace":"default"}}"#;
+        let live = json!({
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {
+                "name": "settings",
+                "namespace": "default",
+                "uid": "7c1",
+                "resourceVersion": "12",
+                "annotations": {"kubectl.kubernetes.io/last-applied-configuration": format!("{previous}\n")}
+            },
+            "data": {"mode": "fast", "size": "3"}
+        });
+        let patch: Value = serde_json::from_str(&format!(
+            r#"{{"data":{{"mode":"slow","size":null}},"metadata":{{"annotations":{{"kubectl.kubernetes.io/last-applied-configuration":{}}}}}}}"#,
+            Value::String(format!("{next}\n"))
+        ))
+        .unwrap();
+
+        let patched = strategic_merge(&live, &patch).unwrap();
+
+        assert_eq!(patched["data"], json!({"mode": "slow"}));
+        assert_eq!(
+            patched["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"],
+            format!("{next}\n")
+        );
+        assert_eq!(patched["metadata"]["uid"], "7c1");
+    }
+}
