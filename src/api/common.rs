@@ -1,0 +1,288 @@
+//! Types every kind shares: references to accounts, objects and secrets, the deletion and
+//! management policies, IAM permissions, tags and the reconcile status (conditions).
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::KubeSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+
+/// An AWS account id: exactly twelve digits, leading zeros included (hence a string).
+pub const ACCOUNT_ID_PATTERN: &str = r"^[0-9]{12}$";
+/// The characters and length IAM accepts in a role name.
+pub const IAM_ROLE_NAME_PATTERN: &str = r"^[\w+=,.@-]{1,64}$";
+/// The characters and length IAM accepts in a group name.
+pub const IAM_GROUP_NAME_PATTERN: &str = r"^[\w+=,.@-]{1,128}$";
+/// The characters and length IAM accepts in a user name.
+pub const IAM_USER_NAME_PATTERN: &str = r"^[\w+=,.@-]{1,64}$";
+/// The characters and length IAM accepts in an inline policy name.
+pub const IAM_POLICY_NAME_PATTERN: &str = r"^[\w+=,.@-]{1,128}$";
+/// An AWS-managed (`iam::aws:`) or customer-managed (`iam::<account>:`) policy ARN, in any partition (aws, aws-cn, aws-us-gov).
+pub const MANAGED_POLICY_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/.+$";
+/// An IAM role ARN, in any partition.
+pub const ROLE_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$";
+/// An IAM or STS principal ARN (account root, user, role, assumed-role session).
+pub const PRINCIPAL_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$";
+/// A Kubernetes object name as used for Secrets, AwsAccounts and the namespaced kinds (RFC 1123 subdomain).
+pub const OBJECT_NAME_PATTERN: &str =
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// A namespace name (RFC 1123 label).
+pub const NAMESPACE_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+
+/// The shortest session STS allows on a role (one hour), and the IAM default.
+pub const MIN_SESSION_DURATION_SECONDS: i32 = 3600;
+/// The longest session IAM allows on a role (twelve hours).
+pub const MAX_SESSION_DURATION_SECONDS: i32 = 43200;
+
+/// Serde and schema default of every `maxSessionDuration`.
+pub fn default_max_session_duration() -> i32 {
+    MIN_SESSION_DURATION_SECONDS
+}
+
+/// Which AWS account an object works in: either an `AwsAccount` by name, or any account by id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("has(self.name) != has(self.id)").message("set exactly one of name (an AwsAccount) or id (a 12-digit account id)"))]
+pub struct AccountRef {
+    /// Name of an AwsAccount object (cluster-scoped). The account must be Ready and must list this object's namespace in `spec.allowedNamespaces` (or leave it unset). Exactly one of `name` and `id` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253), regex(pattern = OBJECT_NAME_PATTERN))]
+    pub name: Option<String>,
+    /// A 12-digit AWS account id, for accounts not managed by an AwsAccount object (for example the management account, or an account outside the organization). Exactly one of `name` and `id` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = ACCOUNT_ID_PATTERN))]
+    pub id: Option<String>,
+}
+
+/// A reference to another object of this API by name, optionally in another namespace.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamespacedRef {
+    /// Name of the referenced object.
+    #[schemars(length(min = 1, max = 253), regex(pattern = OBJECT_NAME_PATTERN))]
+    pub name: String,
+    /// Namespace of the referenced object. Default: the namespace of the object that holds this reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 63), regex(pattern = NAMESPACE_PATTERN))]
+    pub namespace: Option<String>,
+}
+
+/// A key of a Secret in the namespace of the object that holds this reference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecretKeyRef {
+    /// Name of the Secret, in the same namespace as the referring object.
+    #[schemars(length(min = 1, max = 253), regex(pattern = OBJECT_NAME_PATTERN))]
+    pub name: String,
+    /// Key inside the Secret's `data` whose value is used. Default: `externalId`.
+    #[serde(default = "default_secret_key")]
+    #[schemars(length(min = 1, max = 253))]
+    pub key: String,
+}
+
+fn default_secret_key() -> String {
+    "externalId".to_owned()
+}
+
+/// What happens in AWS to an IAM role or group when its object is deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum DeletionPolicy {
+    /// Delete what the operator created (never what it did not create or adopt).
+    #[default]
+    Delete,
+    /// Leave it in AWS untouched; only the Kubernetes object goes away.
+    Retain,
+}
+
+/// What happens in AWS to a member account when its AwsAccount object is deleted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AccountDeletionPolicy {
+    /// Keep the account in the organization, untouched.
+    #[default]
+    Retain,
+    /// Close the account (AWS keeps it suspended for 90 days before it is gone for good).
+    Close,
+}
+
+/// Whether the operator writes to AWS or only reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum ManagementPolicy {
+    /// Create, update and (per deletionPolicy) delete in AWS to match the spec.
+    #[default]
+    Manage,
+    /// Only read AWS and report in the conditions how it differs from the spec; write nothing. For adopting an existing setup safely before switching to Manage.
+    Observe,
+}
+
+/// How the role or group became this object's: `Created` by the operator, or `Adopted` (`adoptExisting: true`). Absent while the operator does not own it (not created yet, or `managementPolicy: Observe`). IAM groups take no tags, so for them this is the only record of ownership; a second object naming the same group or role in the same account is Stalled with reason AlreadyManaged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum Ownership {
+    /// The operator created it for this object.
+    Created,
+    /// It existed before and this object took it over (`adoptExisting: true`).
+    Adopted,
+}
+
+/// The permissions an IAM role grants.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Permissions {
+    /// ARNs of managed policies to attach, AWS-managed (`arn:aws:iam::aws:policy/...`) or customer-managed in the role's account. Policies attached by anyone else are detached. Default: none. At most 20, the highest IAM quota per role (the default quota is 10).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), inner(regex(pattern = MANAGED_POLICY_ARN_PATTERN)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub managed_policy_arns: Vec<String>,
+    /// Inline policies embedded in the role, unique by name. Inline policies not listed here are deleted. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub inline_policies: Vec<InlinePolicy>,
+    /// ARN of a managed policy that caps what the role can do, whatever its other policies allow. Default: no boundary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = MANAGED_POLICY_ARN_PATTERN))]
+    pub permissions_boundary_arn: Option<String>,
+}
+
+/// A policy document embedded in a role under a name.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InlinePolicy {
+    /// Name of the inline policy, unique within the role.
+    #[schemars(regex(pattern = IAM_POLICY_NAME_PATTERN))]
+    pub name: String,
+    /// The IAM policy document as an object (`Version`, `Statement`), written in YAML or JSON. Compared with AWS semantically, so key order and single-element arrays never cause drift.
+    #[schemars(schema_with = "free_form_object")]
+    pub document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Schema of a JSON object whose content the API server keeps as given (IAM documents).
+fn free_form_object(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "x-kubernetes-preserve-unknown-fields": true,
+    })
+}
+
+/// AWS tags: key → value.
+pub type Tags = BTreeMap<String, String>;
+
+/// Schema of a `tags` map with the limits AWS puts on tags, so a bad tag fails at `kubectl apply` instead of at the AWS call.
+pub(crate) fn tags_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "maxProperties": 50,
+        "additionalProperties": {"type": "string", "maxLength": 256},
+        "x-kubernetes-validations": [{
+            "rule": "self.all(k, size(k) >= 1 && size(k) <= 128 && !k.startsWith('aws:'))",
+            "message": "tag keys are 1 to 128 characters and must not start with the reserved prefix aws:",
+        }],
+    })
+}
+
+/// Status fields every kind shares, flattened into each kind's status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReconcileStatus {
+    /// The `metadata.generation` of the spec that the status describes. Conditions are current only when this equals `metadata.generation`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// Current state in kstatus terms, one entry per type: `Ready` (AWS matches the spec), `Reconciling` (work under way), `Stalled` (nothing changes until the spec or something outside the operator changes; the message says what to fix).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
+
+impl ReconcileStatus {
+    /// The condition of the given type, if it has been set.
+    pub fn condition(&self, condition_type: ConditionType) -> Option<&Condition> {
+        self.conditions
+            .iter()
+            .find(|condition| condition.type_ == condition_type.as_str())
+    }
+
+    /// Whether AWS matches the spec of `generation`: an older Ready says nothing about a newer spec, which is what a dependent object (a group granting a role) must wait for.
+    pub fn is_ready_at(&self, generation: Option<i64>) -> bool {
+        self.observed_generation == generation
+            && self
+                .condition(ConditionType::Ready)
+                .is_some_and(|ready| ready.status == "True")
+    }
+}
+
+/// The condition types every kind reports (kstatus).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConditionType {
+    /// AWS matches the spec as of `observedGeneration`.
+    Ready,
+    /// Work is under way.
+    Reconciling,
+    /// Nothing will change until the spec or something outside the operator changes.
+    Stalled,
+}
+
+impl ConditionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ready => "Ready",
+            Self::Reconciling => "Reconciling",
+            Self::Stalled => "Stalled",
+        }
+    }
+}
+
+/// Condition (and Event) reasons: PascalCase and stable, since users alert and wait on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    /// The AWS resource was created and matches the spec.
+    Created,
+    /// AWS already matched the spec; nothing was written.
+    InSync,
+    /// Out-of-band changes in AWS were reverted to match the spec.
+    DriftCorrected,
+    /// `managementPolicy: Observe` and AWS differs from the spec; the message lists how.
+    DriftDetected,
+    /// An AWS operation that takes a while (creating an account) is under way.
+    Creating,
+    /// A referenced object is missing or not Ready yet.
+    ReferenceNotReady,
+    /// The referenced AwsAccount does not allow this object's namespace.
+    NamespaceNotAllowed,
+    /// The spec is contradictory or incomplete in a way the schema cannot catch.
+    InvalidSpec,
+    /// A policy document was rejected by AWS or by a guardrail.
+    PolicyRejected,
+    /// A role or group of that name exists and was not created by the operator; set `adoptExisting: true` to take it over.
+    AlreadyExists,
+    /// Another object already manages the same role or group in the same account.
+    AlreadyManaged,
+    /// AWS returned an error; the message carries it.
+    AwsError,
+    /// AWS throttled the operator; it retries with backoff.
+    Throttled,
+    /// A PartnerAccess passed its `expiresAt`.
+    Expired,
+    /// A PartnerAccess is suspended, or an AwsAccount is suspended in AWS.
+    Suspended,
+}
+
+impl Reason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "Created",
+            Self::InSync => "InSync",
+            Self::DriftCorrected => "DriftCorrected",
+            Self::DriftDetected => "DriftDetected",
+            Self::Creating => "Creating",
+            Self::ReferenceNotReady => "ReferenceNotReady",
+            Self::NamespaceNotAllowed => "NamespaceNotAllowed",
+            Self::InvalidSpec => "InvalidSpec",
+            Self::PolicyRejected => "PolicyRejected",
+            Self::AlreadyExists => "AlreadyExists",
+            Self::AlreadyManaged => "AlreadyManaged",
+            Self::AwsError => "AwsError",
+            Self::Throttled => "Throttled",
+            Self::Expired => "Expired",
+            Self::Suspended => "Suspended",
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! aws-access-operator: cross-account AWS access declared as Kubernetes resources.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod policy;
