@@ -142,8 +142,11 @@ fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
     if body.is_empty() {
         return Err(ApiError::bad_request("the request body is empty"));
     }
-    if content_type.contains("protobuf") || content_type.contains("cbor") {
-        return Err(ApiError::unsupported_media_type(content_type, &["application/json", "application/yaml"]));
+    if content_type == "application/vnd.kubernetes.protobuf" {
+        return crate::protobuf::decode(body).map_err(|e| ApiError::unsupported_media_type(&format!("{content_type} ({e})"), &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]));
+    }
+    if content_type.contains("cbor") {
+        return Err(ApiError::unsupported_media_type(content_type, &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]));
     }
     let parsed = if content_type.contains("yaml") {
         serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())

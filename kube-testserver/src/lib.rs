@@ -15,6 +15,7 @@ mod error;
 mod http;
 mod managed_fields;
 mod openapi;
+mod protobuf;
 mod registry;
 mod schema;
 mod selector;

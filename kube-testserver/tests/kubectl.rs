@@ -191,3 +191,42 @@ async fn builtin_kinds_apply_and_reapply() {
     let no_namespace = kubectl.run_with_input(&["create", "-f", "-"], "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: nowhere}\n").await.failed();
     assert!(no_namespace.stderr.contains("namespaces \"nowhere\" not found"), "{}", no_namespace.stderr);
 }
+
+#[tokio::test]
+async fn imperative_create_commands_send_protobuf_and_work() {
+    let server = kube_testserver::TestServer::start().await.expect("server");
+    let kubectl = Kubectl::new(&server);
+    kubectl.run(&["create", "namespace", "alfie"]).await.ok();
+    kubectl.run(&["create", "secret", "generic", "external-id", "-n", "alfie", "--from-literal=externalId=s3cr3t-value"]).await.ok();
+    kubectl.run(&["create", "configmap", "settings", "-n", "alfie", "--from-literal=color=red"]).await.ok();
+    let secret = kubectl.run(&["get", "secret", "external-id", "-n", "alfie", "-o", "jsonpath={.data.externalId}"]).await.ok().stdout;
+    assert_eq!(secret, "czNjcjN0LXZhbHVl");
+    let color = kubectl.run(&["get", "configmap", "settings", "-n", "alfie", "-o", "jsonpath={.data.color}"]).await.ok().stdout;
+    assert_eq!(color, "red");
+    let phase = kubectl.run(&["get", "namespace", "alfie", "-o", "jsonpath={.status.phase}"]).await.ok().stdout;
+    assert_eq!(phase, "Active");
+}
+
+#[tokio::test]
+async fn get_watch_prints_changes_as_rows() {
+    use std::io::{BufRead, BufReader};
+    let (_server, kubectl) = server_with_widgets().await;
+    kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
+    let mut watching = kubectl.spawn(&["get", "widgets", "--watch", "--request-timeout=10s"]);
+    let mut lines = BufReader::new(watching.stdout.take().expect("stdout")).lines();
+    // Only once the current rows are printed is the watch open; then a change must print a new row.
+    let (initial, lines) = tokio::task::spawn_blocking(move || {
+        let initial: Vec<String> = lines.by_ref().take(3).map(|l| l.expect("line")).collect();
+        (initial, lines)
+    })
+    .await
+    .expect("reader");
+    assert!(initial[0].contains("SIZE") && initial[2].starts_with("beta"), "{initial:?}");
+    kubectl.run(&["patch", "widget", "beta", "--type=merge", "-p", r#"{"spec":{"size":9}}"#]).await.ok();
+    let changed = tokio::task::spawn_blocking(move || lines.map_while(Result::ok).find(|l| l.starts_with("beta")))
+        .await
+        .expect("reader")
+        .expect("a row for the change");
+    assert_eq!(changed.split_whitespace().nth(1), Some("9"), "{changed}");
+    let _ = watching.kill();
+}
