@@ -229,4 +229,5 @@ async fn get_watch_prints_changes_as_rows() {
         .expect("a row for the change");
     assert_eq!(changed.split_whitespace().nth(1), Some("9"), "{changed}");
     let _ = watching.kill();
+    let _ = watching.wait();
 }
