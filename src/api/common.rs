@@ -237,6 +237,8 @@ pub enum Reason {
     Created,
     /// AWS already matched the spec; nothing was written.
     InSync,
+    /// A changed spec was carried into AWS.
+    Updated,
     /// Out-of-band changes in AWS were reverted to match the spec.
     DriftCorrected,
     /// `managementPolicy: Observe` and AWS differs from the spec; the message lists how.
@@ -255,6 +257,8 @@ pub enum Reason {
     AlreadyExists,
     /// Another object already manages the same role or group in the same account.
     AlreadyManaged,
+    /// Some listed group members are not IAM users; the others are in the group.
+    MissingUsers,
     /// AWS returned an error; the message carries it.
     AwsError,
     /// AWS throttled the operator; it retries with backoff.
@@ -270,6 +274,7 @@ impl Reason {
         match self {
             Self::Created => "Created",
             Self::InSync => "InSync",
+            Self::Updated => "Updated",
             Self::DriftCorrected => "DriftCorrected",
             Self::DriftDetected => "DriftDetected",
             Self::Creating => "Creating",
@@ -279,6 +284,7 @@ impl Reason {
             Self::PolicyRejected => "PolicyRejected",
             Self::AlreadyExists => "AlreadyExists",
             Self::AlreadyManaged => "AlreadyManaged",
+            Self::MissingUsers => "MissingUsers",
             Self::AwsError => "AwsError",
             Self::Throttled => "Throttled",
             Self::Expired => "Expired",

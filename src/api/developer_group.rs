@@ -74,7 +74,7 @@ pub struct DeveloperGroupSpec {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.role) != has(self.roleArn)").message("set exactly one of role (a CrossAccountRole) or roleArn"))]
 pub struct RoleAccess {
-    /// A CrossAccountRole, by name and optionally namespace (default: this group's namespace). The group waits until it is Ready. Exactly one of `role` and `roleArn` is set.
+    /// A CrossAccountRole, by name and optionally namespace (default: this group's namespace). The group waits only until the role's ARN is known (its account resolved), not for the role to be Ready, so a role that trusts this group converges with it. Exactly one of `role` and `roleArn` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<NamespacedRef>,
     /// ARN of a role not managed by a CrossAccountRole object. Its trust policy must already trust the group's account or members. Exactly one of `role` and `roleArn` is set.

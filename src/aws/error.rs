@@ -1,0 +1,350 @@
+//! Errors of the AWS layer: what went wrong, in which call, and what the
+//! reconciler should do about it (retry with backoff, or report and wait).
+
+use std::error::Error as StdError;
+use std::fmt::Debug;
+
+use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_iam::operation::RequestId;
+
+/// One failed AWS call. The message is AWS's own (prefixed with its error code),
+/// never anything from the request, so it cannot carry credentials or an external ID.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("AWS {operation} failed: {message}")]
+pub struct AwsError {
+    pub kind: AwsErrorKind,
+    /// The AWS API operation, such as `CreateRole`.
+    pub operation: &'static str,
+    pub message: String,
+    /// AWS's request id, for a support case; None when AWS was not reached.
+    pub request_id: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AwsErrorKind {
+    NotFound,
+    AlreadyExists,
+    Throttled,
+    MalformedPolicy,
+    InvalidInput,
+    LimitExceeded,
+    AccessDenied,
+    ConcurrentModification,
+    ServiceFailure,
+    /// AWS was not reached, or its answer could not be read.
+    Transport,
+    /// `MalformedPolicyDocument: Invalid principal` for a principal that exists but
+    /// has not yet reached every IAM replica (IAM is eventually consistent): it
+    /// passes on a later try.
+    PrincipalNotReady,
+    Other,
+}
+
+impl AwsErrorKind {
+    /// True when the same call may succeed later without any change to the spec.
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            Self::Throttled
+                | Self::ConcurrentModification
+                | Self::ServiceFailure
+                | Self::Transport
+                | Self::PrincipalNotReady
+        )
+    }
+
+    /// The condition and Event reason (PascalCase, stable: dashboards depend on it).
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotFound => "NotFound",
+            Self::AlreadyExists => "AlreadyExists",
+            Self::Throttled => "Throttled",
+            Self::MalformedPolicy => "PolicyRejected",
+            Self::InvalidInput => "InvalidSpec",
+            Self::LimitExceeded => "LimitExceeded",
+            Self::AccessDenied => "AccessDenied",
+            Self::PrincipalNotReady => "PrincipalNotReady",
+            Self::ConcurrentModification | Self::ServiceFailure | Self::Transport | Self::Other => {
+                "AwsError"
+            }
+        }
+    }
+
+    /// Classifies an AWS error code (IAM, STS and Organizations spell theirs
+    /// differently) and, where the code alone is ambiguous, its message.
+    pub fn from_code(code: &str, message: &str) -> Self {
+        match code {
+            "Throttling"
+            | "ThrottlingException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded" => Self::Throttled,
+            "NoSuchEntity"
+            | "AccountNotFoundException"
+            | "CreateAccountStatusNotFoundException"
+            | "OrganizationalUnitNotFoundException"
+            | "ParentNotFoundException"
+            | "ChildNotFoundException"
+            | "SourceParentNotFoundException"
+            | "DestinationParentNotFoundException"
+            | "TargetNotFoundException"
+            | "RootNotFoundException" => Self::NotFound,
+            "EntityAlreadyExists"
+            | "DuplicateAccountException"
+            | "DuplicateOrganizationalUnitException"
+            | "DuplicatePolicyAttachmentException" => Self::AlreadyExists,
+            // IAM checks principals against a replica that may not have seen a
+            // principal created a moment ago; the same text for a principal that
+            // truly does not exist cannot be told apart here, so the caller bounds
+            // the retries.
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException"
+                if message.contains("Invalid principal") =>
+            {
+                Self::PrincipalNotReady
+            }
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => Self::MalformedPolicy,
+            "InvalidInput"
+            | "InvalidInputException"
+            | "ValidationError"
+            | "ValidationException" => Self::InvalidInput,
+            // Organizations reports its quotas (accounts, closures per month) as
+            // constraint violations.
+            "LimitExceeded" | "LimitExceededException" | "ConstraintViolationException" => {
+                Self::LimitExceeded
+            }
+            // Not being in an organization is, for the operator, the same as not
+            // being allowed to use it: the fix is in the operator's credentials.
+            "AccessDenied"
+            | "AccessDeniedException"
+            | "AccessDeniedForDependencyException"
+            | "AWSOrganizationsNotInUseException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "SignatureDoesNotMatch" => Self::AccessDenied,
+            // A DeleteConflict means something was attached while the operator was
+            // removing it: a fresh read and another pass settle it.
+            "ConcurrentModification" | "ConcurrentModificationException" | "DeleteConflict" => {
+                Self::ConcurrentModification
+            }
+            "ServiceFailure"
+            | "ServiceException"
+            | "ServiceUnavailable"
+            | "ServiceUnavailableException"
+            | "InternalFailure"
+            | "FinalizingOrganizationException" => Self::ServiceFailure,
+            _ => Self::Other,
+        }
+    }
+}
+
+impl AwsError {
+    pub fn new(kind: AwsErrorKind, operation: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            operation,
+            message: message.into(),
+            request_id: None,
+        }
+    }
+
+    /// Classifies an error from any AWS SDK client call.
+    pub fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> Self
+    where
+        E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+        R: Debug,
+    {
+        let request_id = error.meta().request_id().map(str::to_owned);
+        let (kind, message) = match &error {
+            SdkError::ServiceError(_) => {
+                let code = error.code().unwrap_or("Unknown");
+                let text = error.message().unwrap_or_default();
+                let message = match text {
+                    "" => code.to_owned(),
+                    text => format!("{code}: {text}"),
+                };
+                (AwsErrorKind::from_code(code, text), message)
+            }
+            SdkError::DispatchFailure(_)
+            | SdkError::TimeoutError(_)
+            | SdkError::ResponseError(_) => (
+                AwsErrorKind::Transport,
+                DisplayErrorContext(&error).to_string(),
+            ),
+            _ => (AwsErrorKind::Other, DisplayErrorContext(&error).to_string()),
+        };
+        Self {
+            kind,
+            operation,
+            message,
+            request_id,
+        }
+    }
+}
+
+/// For `map_err`: `.send().await.map_err(sdk_error("GetRole"))`.
+pub fn sdk_error<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+    R: Debug,
+{
+    move |error| AwsError::from_sdk(operation, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_iam::error::ErrorMetadata;
+    use aws_sdk_iam::operation::get_role::GetRoleError;
+    use aws_sdk_organizations::operation::describe_account::DescribeAccountError;
+
+    use super::*;
+
+    fn service_error<E>(error: E) -> SdkError<E, ()> {
+        SdkError::service_error(error, ())
+    }
+
+    fn metadata(code: &str, message: &str) -> ErrorMetadata {
+        ErrorMetadata::builder()
+            .code(code)
+            .message(message)
+            .custom("aws_request_id", "req-1234")
+            .build()
+    }
+
+    #[test]
+    fn iam_codes_map_to_kinds() {
+        let cases = [
+            ("Throttling", AwsErrorKind::Throttled),
+            ("NoSuchEntity", AwsErrorKind::NotFound),
+            ("EntityAlreadyExists", AwsErrorKind::AlreadyExists),
+            ("MalformedPolicyDocument", AwsErrorKind::MalformedPolicy),
+            ("InvalidInput", AwsErrorKind::InvalidInput),
+            ("LimitExceeded", AwsErrorKind::LimitExceeded),
+            ("AccessDenied", AwsErrorKind::AccessDenied),
+            (
+                "ConcurrentModification",
+                AwsErrorKind::ConcurrentModification,
+            ),
+            ("DeleteConflict", AwsErrorKind::ConcurrentModification),
+            ("ServiceFailure", AwsErrorKind::ServiceFailure),
+            ("UnmodifiableEntity", AwsErrorKind::Other),
+        ];
+        for (code, kind) in cases {
+            let error = AwsError::from_sdk(
+                "GetRole",
+                service_error(GetRoleError::generic(metadata(code, "text"))),
+            );
+            assert_eq!(error.kind, kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn organizations_codes_map_to_kinds() {
+        let cases = [
+            ("TooManyRequestsException", AwsErrorKind::Throttled),
+            ("AccountNotFoundException", AwsErrorKind::NotFound),
+            ("DuplicateAccountException", AwsErrorKind::AlreadyExists),
+            ("ConstraintViolationException", AwsErrorKind::LimitExceeded),
+            (
+                "AWSOrganizationsNotInUseException",
+                AwsErrorKind::AccessDenied,
+            ),
+            ("AccessDeniedException", AwsErrorKind::AccessDenied),
+            (
+                "ConcurrentModificationException",
+                AwsErrorKind::ConcurrentModification,
+            ),
+            ("ServiceException", AwsErrorKind::ServiceFailure),
+            ("InvalidInputException", AwsErrorKind::InvalidInput),
+        ];
+        for (code, kind) in cases {
+            let error = AwsError::from_sdk(
+                "DescribeAccount",
+                service_error(DescribeAccountError::generic(metadata(code, "text"))),
+            );
+            assert_eq!(error.kind, kind, "{code}");
+        }
+    }
+
+    #[test]
+    fn modelled_error_variants_map_by_their_code() {
+        let not_found = GetRoleError::NoSuchEntityException(
+            aws_sdk_iam::types::error::NoSuchEntityException::builder()
+                .message("The role with name Missing cannot be found.")
+                .meta(metadata(
+                    "NoSuchEntity",
+                    "The role with name Missing cannot be found.",
+                ))
+                .build(),
+        );
+        let error = AwsError::from_sdk("GetRole", service_error(not_found));
+        assert_eq!(error.kind, AwsErrorKind::NotFound);
+        assert_eq!(error.request_id.as_deref(), Some("req-1234"));
+        assert_eq!(
+            error.to_string(),
+            "AWS GetRole failed: NoSuchEntity: The role with name Missing cannot be found."
+        );
+    }
+
+    #[test]
+    fn an_error_without_text_is_named_by_its_code() {
+        let bare = GetRoleError::generic(ErrorMetadata::builder().code("Throttling").build());
+        let error = AwsError::from_sdk("GetRole", service_error(bare));
+        assert_eq!(error.to_string(), "AWS GetRole failed: Throttling");
+        assert_eq!(error.request_id, None);
+    }
+
+    #[test]
+    fn invalid_principal_is_eventual_consistency_and_retryable() {
+        let invalid_principal = metadata(
+            "MalformedPolicyDocument",
+            "Invalid principal in policy: \"AWS\":\"arn:aws:iam::123456789012:user/new\"",
+        );
+        let error = AwsError::from_sdk(
+            "UpdateAssumeRolePolicy",
+            service_error(GetRoleError::generic(invalid_principal)),
+        );
+        assert_eq!(error.kind, AwsErrorKind::PrincipalNotReady);
+        assert!(error.kind.retryable());
+
+        let malformed = metadata("MalformedPolicyDocument", "Syntax errors in policy.");
+        let error = AwsError::from_sdk(
+            "PutRolePolicy",
+            service_error(GetRoleError::generic(malformed)),
+        );
+        assert_eq!(error.kind, AwsErrorKind::MalformedPolicy);
+        assert!(!error.kind.retryable());
+        assert_eq!(error.kind.reason(), "PolicyRejected");
+    }
+
+    #[test]
+    fn failures_before_aws_answered_are_transport_and_retryable() {
+        let timeout: SdkError<GetRoleError, ()> = SdkError::timeout_error("operation timed out");
+        let error = AwsError::from_sdk("GetRole", timeout);
+        assert_eq!(error.kind, AwsErrorKind::Transport);
+        assert!(error.kind.retryable());
+        assert_eq!(error.request_id, None);
+
+        let unbuildable: SdkError<GetRoleError, ()> =
+            SdkError::construction_failure("role name missing");
+        assert_eq!(
+            AwsError::from_sdk("GetRole", unbuildable).kind,
+            AwsErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn retryable_and_terminal_kinds_get_their_reasons() {
+        assert_eq!(AwsErrorKind::Throttled.reason(), "Throttled");
+        assert_eq!(AwsErrorKind::AlreadyExists.reason(), "AlreadyExists");
+        assert_eq!(AwsErrorKind::ServiceFailure.reason(), "AwsError");
+        for terminal in [
+            AwsErrorKind::NotFound,
+            AwsErrorKind::AlreadyExists,
+            AwsErrorKind::InvalidInput,
+            AwsErrorKind::AccessDenied,
+            AwsErrorKind::LimitExceeded,
+            AwsErrorKind::Other,
+        ] {
+            assert!(!terminal.retryable(), "{terminal:?}");
+        }
+    }
+}

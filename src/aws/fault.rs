@@ -1,0 +1,565 @@
+//! A wrapper around any `Aws` for tests: it logs every call, fails calls on
+//! demand, and can stop the world right after a chosen call (a crash at the
+//! worst moment), so retries, idempotency and restart safety can be proven
+//! against moto, which never throttles, never lags and never crashes.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::{Future, IntoFuture};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::oneshot;
+
+use super::error::{AwsError, AwsErrorKind};
+use super::{
+    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
+    OrganizationalUnit, Organizations, RoleState,
+};
+
+/// Where Organizations calls are logged, in place of an account id.
+pub const ORGANIZATIONS: &str = "organizations";
+/// Where the operator asks who it is.
+pub const STS: &str = "sts";
+
+/// One call as the wrapper saw it; `operation` is the AWS API name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    pub account: String,
+    pub operation: &'static str,
+    pub write: bool,
+}
+
+#[derive(Default)]
+struct Faults {
+    calls: Mutex<Vec<Call>>,
+    /// Operation → the error to inject and how many more calls get it.
+    failures: Mutex<HashMap<&'static str, (AwsErrorKind, usize)>>,
+    pauses: Mutex<HashMap<&'static str, oneshot::Sender<()>>>,
+}
+
+impl Faults {
+    async fn run<T>(
+        &self,
+        account: &str,
+        operation: &'static str,
+        write: bool,
+        call: impl Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        lock(&self.calls).push(Call {
+            account: account.to_owned(),
+            operation,
+            write,
+        });
+        if let Some(kind) = self.take_failure(operation) {
+            return Err(AwsError::new(
+                kind,
+                operation,
+                format!("injected {kind:?} failure"),
+            ));
+        }
+        let result = call.await;
+        let pause = lock(&self.pauses).remove(operation);
+        if let Some(pause) = pause {
+            // The test may have stopped waiting; the world stops all the same.
+            let _ = pause.send(());
+            std::future::pending::<()>().await;
+        }
+        result
+    }
+
+    fn take_failure(&self, operation: &str) -> Option<AwsErrorKind> {
+        let mut failures = lock(&self.failures);
+        let (kind, remaining) = failures.get_mut(operation)?;
+        let kind = *kind;
+        *remaining -= 1;
+        if *remaining == 0 {
+            failures.remove(operation);
+        }
+        Some(kind)
+    }
+}
+
+/// Tests share the log with the code under test; a panic in one test thread
+/// must not hide the log from the assertion that explains it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Resolves once the paused operation has completed; the caller of that
+/// operation stays blocked forever.
+pub struct PauseHandle {
+    completed: oneshot::Receiver<()>,
+}
+
+impl IntoFuture for PauseHandle {
+    type Output = ();
+    type IntoFuture = BoxFuture<'static, ()>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        async move {
+            // Dropped unfired means the wrapper is gone without the operation
+            // having run: it never completed, so never resolve.
+            if self.completed.await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+        .boxed()
+    }
+}
+
+/// Wraps an `Aws` and everything it hands out. Clones share one log and one
+/// set of faults.
+#[derive(Clone)]
+pub struct FaultyAws {
+    inner: Arc<dyn Aws>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyAws {
+    pub fn new(inner: Arc<dyn Aws>) -> Self {
+        Self {
+            inner,
+            faults: Arc::default(),
+        }
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<Call> {
+        lock(&self.faults.calls).clone()
+    }
+
+    /// The calls so far that change something in AWS.
+    pub fn writes(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|call| call.write).collect()
+    }
+
+    /// How many times `operation` was called.
+    pub fn count(&self, operation: &str) -> usize {
+        lock(&self.faults.calls)
+            .iter()
+            .filter(|call| call.operation == operation)
+            .count()
+    }
+
+    pub fn clear(&self) {
+        lock(&self.faults.calls).clear();
+    }
+
+    /// The next `times` calls of `operation` fail with `kind` without reaching
+    /// AWS. Replaces what an earlier `fail_next` set for the same operation.
+    pub fn fail_next(&self, operation: &'static str, kind: AwsErrorKind, times: usize) {
+        let mut failures = lock(&self.faults.failures);
+        if times == 0 {
+            failures.remove(operation);
+        } else {
+            failures.insert(operation, (kind, times));
+        }
+    }
+
+    /// The next call of `operation` reaches AWS and completes, then its caller
+    /// blocks forever: "the process died right after CreateAccount returned".
+    pub fn pause_after(&self, operation: &'static str) -> PauseHandle {
+        let (sender, completed) = oneshot::channel();
+        lock(&self.faults.pauses).insert(operation, sender);
+        PauseHandle { completed }
+    }
+}
+
+#[async_trait]
+impl Aws for FaultyAws {
+    async fn own_account_id(&self) -> AwsResult<String> {
+        self.faults
+            .run(STS, "GetCallerIdentity", false, self.inner.own_account_id())
+            .await
+    }
+
+    /// Logged as `AssumeRole` whether or not the wrapped implementation had the
+    /// credentials cached, so a test can make an access role unassumable.
+    async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>> {
+        let inner = self
+            .faults
+            .run(
+                account_id,
+                "AssumeRole",
+                false,
+                self.inner.iam(account_id, access_role),
+            )
+            .await?;
+        Ok(Arc::new(FaultyIam {
+            inner,
+            account: account_id.to_owned(),
+            faults: self.faults.clone(),
+        }))
+    }
+
+    fn organizations(&self) -> Arc<dyn Organizations> {
+        Arc::new(FaultyOrganizations {
+            inner: self.inner.organizations(),
+            faults: self.faults.clone(),
+        })
+    }
+}
+
+struct FaultyIam {
+    inner: Arc<dyn Iam>,
+    account: String,
+    faults: Arc<Faults>,
+}
+
+impl FaultyIam {
+    async fn read<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        self.faults.run(&self.account, operation, false, call).await
+    }
+
+    async fn write<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        self.faults.run(&self.account, operation, true, call).await
+    }
+}
+
+#[async_trait]
+impl Iam for FaultyIam {
+    async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>> {
+        self.read("GetRole", self.inner.get_role(name)).await
+    }
+    async fn create_role(&self, role: &NewRole) -> AwsResult<String> {
+        self.write("CreateRole", self.inner.create_role(role)).await
+    }
+    async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()> {
+        self.write(
+            "UpdateAssumeRolePolicy",
+            self.inner.update_trust_policy(role, document),
+        )
+        .await
+    }
+    async fn update_role(
+        &self,
+        role: &str,
+        description: &str,
+        max_session_duration: i32,
+    ) -> AwsResult<()> {
+        self.write(
+            "UpdateRole",
+            self.inner
+                .update_role(role, description, max_session_duration),
+        )
+        .await
+    }
+    async fn put_permissions_boundary(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write(
+            "PutRolePermissionsBoundary",
+            self.inner.put_permissions_boundary(role, policy_arn),
+        )
+        .await
+    }
+    async fn delete_permissions_boundary(&self, role: &str) -> AwsResult<()> {
+        self.write(
+            "DeleteRolePermissionsBoundary",
+            self.inner.delete_permissions_boundary(role),
+        )
+        .await
+    }
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write(
+            "AttachRolePolicy",
+            self.inner.attach_role_policy(role, policy_arn),
+        )
+        .await
+    }
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write(
+            "DetachRolePolicy",
+            self.inner.detach_role_policy(role, policy_arn),
+        )
+        .await
+    }
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> AwsResult<()> {
+        self.write(
+            "PutRolePolicy",
+            self.inner.put_role_policy(role, policy_name, document),
+        )
+        .await
+    }
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> AwsResult<()> {
+        self.write(
+            "DeleteRolePolicy",
+            self.inner.delete_role_policy(role, policy_name),
+        )
+        .await
+    }
+    async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        self.write("TagRole", self.inner.tag_role(role, tags)).await
+    }
+    async fn untag_role(&self, role: &str, keys: &[String]) -> AwsResult<()> {
+        self.write("UntagRole", self.inner.untag_role(role, keys))
+            .await
+    }
+    async fn delete_role(&self, role: &str) -> AwsResult<()> {
+        self.write("DeleteRole", self.inner.delete_role(role)).await
+    }
+    async fn get_group(&self, name: &str) -> AwsResult<Option<GroupState>> {
+        self.read("GetGroup", self.inner.get_group(name)).await
+    }
+    async fn create_group(&self, name: &str) -> AwsResult<String> {
+        self.write("CreateGroup", self.inner.create_group(name))
+            .await
+    }
+    async fn delete_group(&self, name: &str) -> AwsResult<()> {
+        self.write("DeleteGroup", self.inner.delete_group(name))
+            .await
+    }
+    async fn add_user_to_group(&self, group: &str, user: &str) -> AwsResult<()> {
+        self.write("AddUserToGroup", self.inner.add_user_to_group(group, user))
+            .await
+    }
+    async fn remove_user_from_group(&self, group: &str, user: &str) -> AwsResult<()> {
+        self.write(
+            "RemoveUserFromGroup",
+            self.inner.remove_user_from_group(group, user),
+        )
+        .await
+    }
+    async fn put_group_policy(
+        &self,
+        group: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> AwsResult<()> {
+        self.write(
+            "PutGroupPolicy",
+            self.inner.put_group_policy(group, policy_name, document),
+        )
+        .await
+    }
+    async fn delete_group_policy(&self, group: &str, policy_name: &str) -> AwsResult<()> {
+        self.write(
+            "DeleteGroupPolicy",
+            self.inner.delete_group_policy(group, policy_name),
+        )
+        .await
+    }
+    async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write(
+            "AttachGroupPolicy",
+            self.inner.attach_group_policy(group, policy_arn),
+        )
+        .await
+    }
+    async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write(
+            "DetachGroupPolicy",
+            self.inner.detach_group_policy(group, policy_arn),
+        )
+        .await
+    }
+    async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>> {
+        self.read("GetUser", self.inner.user_arns(users)).await
+    }
+}
+
+struct FaultyOrganizations {
+    inner: Arc<dyn Organizations>,
+    faults: Arc<Faults>,
+}
+
+impl FaultyOrganizations {
+    async fn read<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        self.faults.run(ORGANIZATIONS, operation, false, call).await
+    }
+
+    async fn write<T>(
+        &self,
+        operation: &'static str,
+        call: impl Future<Output = AwsResult<T>>,
+    ) -> AwsResult<T> {
+        self.faults.run(ORGANIZATIONS, operation, true, call).await
+    }
+}
+
+#[async_trait]
+impl Organizations for FaultyOrganizations {
+    async fn create_account(&self, account: &NewAccount) -> AwsResult<String> {
+        self.write("CreateAccount", self.inner.create_account(account))
+            .await
+    }
+    async fn describe_create_account_status(
+        &self,
+        request_id: &str,
+    ) -> AwsResult<CreateAccountStatus> {
+        self.read(
+            "DescribeCreateAccountStatus",
+            self.inner.describe_create_account_status(request_id),
+        )
+        .await
+    }
+    async fn list_create_account_status(
+        &self,
+        states: &[&str],
+    ) -> AwsResult<Vec<CreateAccountStatus>> {
+        self.read(
+            "ListCreateAccountStatus",
+            self.inner.list_create_account_status(states),
+        )
+        .await
+    }
+    async fn list_accounts(&self) -> AwsResult<Vec<AccountInfo>> {
+        self.read("ListAccounts", self.inner.list_accounts()).await
+    }
+    async fn describe_account(&self, account_id: &str) -> AwsResult<Option<AccountInfo>> {
+        self.read("DescribeAccount", self.inner.describe_account(account_id))
+            .await
+    }
+    async fn root_id(&self) -> AwsResult<String> {
+        self.read("ListRoots", self.inner.root_id()).await
+    }
+    async fn list_organizational_units(
+        &self,
+        parent_id: &str,
+    ) -> AwsResult<Vec<OrganizationalUnit>> {
+        self.read(
+            "ListOrganizationalUnitsForParent",
+            self.inner.list_organizational_units(parent_id),
+        )
+        .await
+    }
+    async fn parent_of(&self, account_id: &str) -> AwsResult<String> {
+        self.read("ListParents", self.inner.parent_of(account_id))
+            .await
+    }
+    async fn move_account(
+        &self,
+        account_id: &str,
+        from_parent: &str,
+        to_parent: &str,
+    ) -> AwsResult<()> {
+        self.write(
+            "MoveAccount",
+            self.inner.move_account(account_id, from_parent, to_parent),
+        )
+        .await
+    }
+    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>> {
+        self.read("ListTagsForResource", self.inner.list_tags(account_id))
+            .await
+    }
+    async fn tag_account(
+        &self,
+        account_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> AwsResult<()> {
+        self.write("TagResource", self.inner.tag_account(account_id, tags))
+            .await
+    }
+    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()> {
+        self.write("UntagResource", self.inner.untag_account(account_id, keys))
+            .await
+    }
+    async fn close_account(&self, account_id: &str) -> AwsResult<()> {
+        self.write("CloseAccount", self.inner.close_account(account_id))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Answers who it is and nothing else: enough to drive the wrapper.
+    struct Caller;
+
+    #[async_trait]
+    impl Aws for Caller {
+        async fn own_account_id(&self) -> AwsResult<String> {
+            Ok("123456789012".to_owned())
+        }
+        async fn iam(&self, _account_id: &str, _access_role: &str) -> AwsResult<Arc<dyn Iam>> {
+            Err(AwsError::new(
+                AwsErrorKind::AccessDenied,
+                "AssumeRole",
+                "not authorized",
+            ))
+        }
+        fn organizations(&self) -> Arc<dyn Organizations> {
+            unreachable!("these tests do not use Organizations")
+        }
+    }
+
+    #[tokio::test]
+    async fn injected_failures_run_out_and_every_call_is_logged() {
+        let aws = FaultyAws::new(Arc::new(Caller));
+        aws.fail_next("GetCallerIdentity", AwsErrorKind::Throttled, 2);
+
+        for _ in 0..2 {
+            let error = aws.own_account_id().await.expect_err("injected");
+            assert_eq!(error.kind, AwsErrorKind::Throttled);
+            assert_eq!(error.operation, "GetCallerIdentity");
+        }
+        assert_eq!(
+            aws.own_account_id().await.expect("passes again"),
+            "123456789012"
+        );
+        assert_eq!(aws.count("GetCallerIdentity"), 3);
+        assert!(aws.writes().is_empty());
+
+        let denied = aws
+            .iam("210987654321", "OrganizationAccountAccessRole")
+            .await
+            .err()
+            .expect("denied");
+        assert_eq!(denied.kind, AwsErrorKind::AccessDenied);
+        assert_eq!(
+            aws.calls().last(),
+            Some(&Call {
+                account: "210987654321".to_owned(),
+                operation: "AssumeRole",
+                write: false
+            })
+        );
+
+        aws.clear();
+        assert!(aws.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_paused_call_completes_then_blocks_its_caller_once() {
+        let aws = FaultyAws::new(Arc::new(Caller));
+        let paused = aws.pause_after("GetCallerIdentity");
+
+        let caller = tokio::spawn({
+            let aws = aws.clone();
+            async move { aws.own_account_id().await }
+        });
+        tokio::time::timeout(Duration::from_secs(5), paused)
+            .await
+            .expect("the call completed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!caller.is_finished(), "the caller must stay blocked");
+        caller.abort();
+
+        // One pause per request: the next caller goes through.
+        assert_eq!(
+            aws.own_account_id().await.expect("not paused"),
+            "123456789012"
+        );
+    }
+}

@@ -1,0 +1,165 @@
+//! The AWS seam. Reconcilers speak in the small types below and never see an
+//! SDK type; `sdk` implements the traits with the AWS SDK for Rust, and
+//! `fault` wraps any implementation to count calls and inject failures.
+
+pub mod credentials;
+pub mod error;
+pub mod fault;
+pub mod sdk;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+pub use error::{AwsError, AwsErrorKind};
+
+pub type AwsResult<T> = Result<T, AwsError>;
+
+/// An IAM role as read back from AWS, documents decoded from IAM's URL encoding.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleState {
+    pub arn: String,
+    pub trust_policy: Value,
+    pub description: String,
+    pub max_session_duration: i32,
+    pub permissions_boundary_arn: Option<String>,
+    pub tags: BTreeMap<String, String>,
+    pub managed_policy_arns: BTreeSet<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+/// What `CreateRole` takes; policies are attached afterwards.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewRole {
+    pub name: String,
+    /// The trust policy, as compact JSON.
+    pub trust_policy: String,
+    pub description: String,
+    pub max_session_duration: i32,
+    pub permissions_boundary_arn: Option<String>,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An IAM group as read back from AWS.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GroupState {
+    pub arn: String,
+    pub members: BTreeSet<String>,
+    pub managed_policy_arns: BTreeSet<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+/// IAM inside one account. Names are IAM names (role, group, user, policy),
+/// documents compact JSON.
+#[async_trait]
+pub trait Iam: Send + Sync {
+    /// None when the role does not exist.
+    async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>>;
+    /// Returns the new role's ARN.
+    async fn create_role(&self, role: &NewRole) -> AwsResult<String>;
+    async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()>;
+    async fn update_role(&self, role: &str, description: &str, max_session_duration: i32) -> AwsResult<()>;
+    async fn put_permissions_boundary(&self, role: &str, policy_arn: &str) -> AwsResult<()>;
+    async fn delete_permissions_boundary(&self, role: &str) -> AwsResult<()>;
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()>;
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()>;
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> AwsResult<()>;
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> AwsResult<()>;
+    async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> AwsResult<()>;
+    async fn untag_role(&self, role: &str, keys: &[String]) -> AwsResult<()>;
+    /// Deletes the role itself; its policies must be gone first.
+    async fn delete_role(&self, role: &str) -> AwsResult<()>;
+
+    /// None when the group does not exist.
+    async fn get_group(&self, name: &str) -> AwsResult<Option<GroupState>>;
+    /// Returns the new group's ARN.
+    async fn create_group(&self, name: &str) -> AwsResult<String>;
+    /// Deletes the group itself; members and policies must be gone first.
+    async fn delete_group(&self, name: &str) -> AwsResult<()>;
+    async fn add_user_to_group(&self, group: &str, user: &str) -> AwsResult<()>;
+    async fn remove_user_from_group(&self, group: &str, user: &str) -> AwsResult<()>;
+    async fn put_group_policy(&self, group: &str, policy_name: &str, document: &str) -> AwsResult<()>;
+    async fn delete_group_policy(&self, group: &str, policy_name: &str) -> AwsResult<()>;
+    async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()>;
+    async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()>;
+    /// The ARN of each named user that exists; absent names do not exist.
+    async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>>;
+}
+
+/// A member account as Organizations describes it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AccountInfo {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub email: String,
+    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
+    pub status: String,
+}
+
+/// The progress of a `CreateAccount` request.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CreateAccountStatus {
+    pub request_id: String,
+    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`.
+    pub state: String,
+    pub account_id: Option<String>,
+    pub account_name: String,
+    /// AWS's reason when `FAILED`, such as `EMAIL_ALREADY_EXISTS`.
+    pub failure_reason: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewAccount {
+    pub name: String,
+    pub email: String,
+    pub access_role_name: String,
+    /// `ALLOW` or `DENY`.
+    pub iam_user_access_to_billing: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OrganizationalUnit {
+    pub id: String,
+    pub name: String,
+}
+
+/// AWS Organizations, called with the operator's own credentials (the
+/// management account or a delegated administrator).
+#[async_trait]
+pub trait Organizations: Send + Sync {
+    /// Starts account creation; returns the request id to poll.
+    async fn create_account(&self, account: &NewAccount) -> AwsResult<String>;
+    async fn describe_create_account_status(&self, request_id: &str) -> AwsResult<CreateAccountStatus>;
+    /// Requests in the given states (`IN_PROGRESS`, `SUCCEEDED`, `FAILED`); all pages.
+    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>>;
+    /// Every account of the organization; all pages.
+    async fn list_accounts(&self) -> AwsResult<Vec<AccountInfo>>;
+    /// None when the account is not a member of this organization.
+    async fn describe_account(&self, account_id: &str) -> AwsResult<Option<AccountInfo>>;
+    async fn root_id(&self) -> AwsResult<String>;
+    /// The direct child OUs of a root or OU; all pages.
+    async fn list_organizational_units(&self, parent_id: &str) -> AwsResult<Vec<OrganizationalUnit>>;
+    /// The id of the account's parent (a root `r-` or an OU `ou-`).
+    async fn parent_of(&self, account_id: &str) -> AwsResult<String>;
+    async fn move_account(&self, account_id: &str, from_parent: &str, to_parent: &str) -> AwsResult<()>;
+    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>>;
+    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()>;
+    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()>;
+    async fn close_account(&self, account_id: &str) -> AwsResult<()>;
+}
+
+/// Everything the operator reaches in AWS.
+#[async_trait]
+pub trait Aws: Send + Sync {
+    /// The account the operator's own credentials belong to.
+    async fn own_account_id(&self) -> AwsResult<String>;
+    /// IAM inside `account_id`: with the operator's own credentials in its own
+    /// account, else through the account's `access_role` (assumed once and
+    /// cached until shortly before the credentials expire).
+    async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>>;
+    fn organizations(&self) -> Arc<dyn Organizations>;
+}

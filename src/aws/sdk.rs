@@ -1,0 +1,891 @@
+//! The AWS seam implemented with the AWS SDK for Rust. SDK types stop here.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_config::meta::region::RegionProviderChain;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_iam::error::BuildError;
+use aws_sdk_organizations::types::{CreateAccountState, IamUserAccessToBilling};
+use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
+
+use super::credentials::AccountClients;
+use super::error::{AwsError, AwsErrorKind, sdk_error};
+use super::{
+    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
+    OrganizationalUnit, Organizations, RoleState,
+};
+use crate::policy::document::decode_aws_document;
+
+/// IAM, Organizations and STS answer from global endpoints whatever the region;
+/// the SDK still needs one to sign and to pick the partition.
+const DEFAULT_REGION: &str = "us-east-1";
+
+/// What IAM assumes for a role created without `MaxSessionDuration`.
+const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
+
+/// GetUser calls in flight at once: enough to be quick for a large group,
+/// few enough not to spend IAM's request budget in one burst.
+const CONCURRENT_USER_LOOKUPS: usize = 4;
+
+pub struct SdkAws {
+    clients: AccountClients,
+    organizations: Arc<SdkOrganizations>,
+}
+
+impl SdkAws {
+    /// The SDK's default chain: environment, web identity (IRSA, EKS Pod
+    /// Identity), profiles, instance metadata; `AWS_ENDPOINT_URL` and its
+    /// per-service variants as the SDK reads them.
+    pub async fn from_env() -> Self {
+        let region = RegionProviderChain::default_provider().or_else(DEFAULT_REGION);
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(region)
+            .load()
+            .await;
+        Self::new(&config)
+    }
+
+    pub fn new(config: &SdkConfig) -> Self {
+        Self {
+            clients: AccountClients::new(config),
+            organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::new(
+                config,
+            ))),
+        }
+    }
+
+    /// How many times STS AssumeRole has been called, for metrics and tests.
+    pub fn assume_role_calls(&self) -> u64 {
+        self.clients.assume_role_calls()
+    }
+}
+
+#[async_trait]
+impl Aws for SdkAws {
+    async fn own_account_id(&self) -> AwsResult<String> {
+        self.clients.own_account_id().await
+    }
+
+    async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>> {
+        let client = self.clients.iam_client(account_id, access_role).await?;
+        Ok(Arc::new(SdkIam::new(client)))
+    }
+
+    fn organizations(&self) -> Arc<dyn Organizations> {
+        self.organizations.clone()
+    }
+}
+
+pub struct SdkIam {
+    client: aws_sdk_iam::Client,
+}
+
+impl SdkIam {
+    pub fn new(client: aws_sdk_iam::Client) -> Self {
+        Self { client }
+    }
+
+    async fn read_role(&self, name: &str) -> AwsResult<RoleState> {
+        let output = self
+            .client
+            .get_role()
+            .role_name(name)
+            .send()
+            .await
+            .map_err(sdk_error("GetRole"))?;
+        let role = output.role.ok_or_else(|| missing("GetRole", "role"))?;
+        let (managed_policy_arns, inline_policies) = futures::try_join!(
+            self.attached_role_policies(name),
+            self.role_inline_policies(name)
+        )?;
+        let trust_policy = role
+            .assume_role_policy_document
+            .as_deref()
+            .map(|raw| decode_document("GetRole", raw))
+            .transpose()?
+            .unwrap_or_default();
+        Ok(RoleState {
+            trust_policy,
+            description: role.description.unwrap_or_default(),
+            max_session_duration: role
+                .max_session_duration
+                .unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+            permissions_boundary_arn: role
+                .permissions_boundary
+                .and_then(|boundary| boundary.permissions_boundary_arn),
+            tags: role
+                .tags
+                .unwrap_or_default()
+                .into_iter()
+                .map(|tag| (tag.key, tag.value))
+                .collect(),
+            arn: role.arn,
+            managed_policy_arns,
+            inline_policies,
+        })
+    }
+
+    async fn attached_role_policies(&self, role: &str) -> AwsResult<BTreeSet<String>> {
+        let attached = self
+            .client
+            .list_attached_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListAttachedRolePolicies"))?;
+        Ok(attached
+            .into_iter()
+            .filter_map(|policy| policy.policy_arn)
+            .collect())
+    }
+
+    async fn role_inline_policies(&self, role: &str) -> AwsResult<BTreeMap<String, Value>> {
+        let names = self
+            .client
+            .list_role_policies()
+            .role_name(role)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListRolePolicies"))?;
+        inline_documents("GetRolePolicy", names, |policy| async move {
+            let output = self
+                .client
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(sdk_error("GetRolePolicy"))?;
+            Ok(output.policy_document)
+        })
+        .await
+    }
+
+    async fn read_group(&self, name: &str) -> AwsResult<GroupState> {
+        let pages = self
+            .client
+            .get_group()
+            .group_name(name)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("GetGroup"))?;
+        let arn = pages
+            .first()
+            .and_then(|page| page.group.as_ref())
+            .map(|group| group.arn.clone())
+            .ok_or_else(|| missing("GetGroup", "group"))?;
+        let members = pages
+            .into_iter()
+            .flat_map(|page| page.users)
+            .map(|user| user.user_name)
+            .collect();
+        let (managed_policy_arns, inline_policies) = futures::try_join!(
+            self.attached_group_policies(name),
+            self.group_inline_policies(name)
+        )?;
+        Ok(GroupState {
+            arn,
+            members,
+            managed_policy_arns,
+            inline_policies,
+        })
+    }
+
+    async fn attached_group_policies(&self, group: &str) -> AwsResult<BTreeSet<String>> {
+        let attached = self
+            .client
+            .list_attached_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListAttachedGroupPolicies"))?;
+        Ok(attached
+            .into_iter()
+            .filter_map(|policy| policy.policy_arn)
+            .collect())
+    }
+
+    async fn group_inline_policies(&self, group: &str) -> AwsResult<BTreeMap<String, Value>> {
+        let names = self
+            .client
+            .list_group_policies()
+            .group_name(group)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListGroupPolicies"))?;
+        inline_documents("GetGroupPolicy", names, |policy| async move {
+            let output = self
+                .client
+                .get_group_policy()
+                .group_name(group)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(sdk_error("GetGroupPolicy"))?;
+            Ok(output.policy_document)
+        })
+        .await
+    }
+
+    async fn user_arn(&self, user: &str) -> AwsResult<Option<(String, String)>> {
+        let found = self
+            .client
+            .get_user()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("GetUser"));
+        Ok(absent_if_not_found(found)?
+            .and_then(|output| output.user)
+            .map(|found| (user.to_owned(), found.arn)))
+    }
+}
+
+#[async_trait]
+impl Iam for SdkIam {
+    async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>> {
+        // A role deleted halfway through the reads is as absent as one never made.
+        absent_if_not_found(self.read_role(name).await)
+    }
+
+    async fn create_role(&self, role: &NewRole) -> AwsResult<String> {
+        let tags = to_sdk_tags("CreateRole", &role.tags, |key, value| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+        })?;
+        let output = self
+            .client
+            .create_role()
+            .role_name(&role.name)
+            .assume_role_policy_document(&role.trust_policy)
+            .set_description(
+                Some(role.description.clone()).filter(|description| !description.is_empty()),
+            )
+            .set_max_session_duration(
+                Some(role.max_session_duration).filter(|seconds| *seconds > 0),
+            )
+            .set_permissions_boundary(role.permissions_boundary_arn.clone())
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .send()
+            .await
+            .map_err(sdk_error("CreateRole"))?;
+        Ok(output
+            .role
+            .ok_or_else(|| missing("CreateRole", "role"))?
+            .arn)
+    }
+
+    async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()> {
+        self.client
+            .update_assume_role_policy()
+            .role_name(role)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error("UpdateAssumeRolePolicy"))?;
+        Ok(())
+    }
+
+    async fn update_role(
+        &self,
+        role: &str,
+        description: &str,
+        max_session_duration: i32,
+    ) -> AwsResult<()> {
+        self.client
+            .update_role()
+            .role_name(role)
+            .description(description)
+            .max_session_duration(max_session_duration)
+            .send()
+            .await
+            .map_err(sdk_error("UpdateRole"))?;
+        Ok(())
+    }
+
+    async fn put_permissions_boundary(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.client
+            .put_role_permissions_boundary()
+            .role_name(role)
+            .permissions_boundary(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("PutRolePermissionsBoundary"))?;
+        Ok(())
+    }
+
+    async fn delete_permissions_boundary(&self, role: &str) -> AwsResult<()> {
+        self.client
+            .delete_role_permissions_boundary()
+            .role_name(role)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteRolePermissionsBoundary"))?;
+        Ok(())
+    }
+
+    async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.client
+            .attach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("AttachRolePolicy"))?;
+        Ok(())
+    }
+
+    async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
+        self.client
+            .detach_role_policy()
+            .role_name(role)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("DetachRolePolicy"))?;
+        Ok(())
+    }
+
+    async fn put_role_policy(
+        &self,
+        role: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> AwsResult<()> {
+        self.client
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error("PutRolePolicy"))?;
+        Ok(())
+    }
+
+    async fn delete_role_policy(&self, role: &str, policy_name: &str) -> AwsResult<()> {
+        self.client
+            .delete_role_policy()
+            .role_name(role)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteRolePolicy"))?;
+        Ok(())
+    }
+
+    async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        // IAM refuses a TagRole without tags.
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let tags = to_sdk_tags("TagRole", tags, |key, value| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+        })?;
+        self.client
+            .tag_role()
+            .role_name(role)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(sdk_error("TagRole"))?;
+        Ok(())
+    }
+
+    async fn untag_role(&self, role: &str, keys: &[String]) -> AwsResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .untag_role()
+            .role_name(role)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error("UntagRole"))?;
+        Ok(())
+    }
+
+    async fn delete_role(&self, role: &str) -> AwsResult<()> {
+        self.client
+            .delete_role()
+            .role_name(role)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteRole"))?;
+        Ok(())
+    }
+
+    async fn get_group(&self, name: &str) -> AwsResult<Option<GroupState>> {
+        absent_if_not_found(self.read_group(name).await)
+    }
+
+    async fn create_group(&self, name: &str) -> AwsResult<String> {
+        let output = self
+            .client
+            .create_group()
+            .group_name(name)
+            .send()
+            .await
+            .map_err(sdk_error("CreateGroup"))?;
+        Ok(output
+            .group
+            .ok_or_else(|| missing("CreateGroup", "group"))?
+            .arn)
+    }
+
+    async fn delete_group(&self, name: &str) -> AwsResult<()> {
+        self.client
+            .delete_group()
+            .group_name(name)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteGroup"))?;
+        Ok(())
+    }
+
+    async fn add_user_to_group(&self, group: &str, user: &str) -> AwsResult<()> {
+        self.client
+            .add_user_to_group()
+            .group_name(group)
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("AddUserToGroup"))?;
+        Ok(())
+    }
+
+    async fn remove_user_from_group(&self, group: &str, user: &str) -> AwsResult<()> {
+        self.client
+            .remove_user_from_group()
+            .group_name(group)
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("RemoveUserFromGroup"))?;
+        Ok(())
+    }
+
+    async fn put_group_policy(
+        &self,
+        group: &str,
+        policy_name: &str,
+        document: &str,
+    ) -> AwsResult<()> {
+        self.client
+            .put_group_policy()
+            .group_name(group)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error("PutGroupPolicy"))?;
+        Ok(())
+    }
+
+    async fn delete_group_policy(&self, group: &str, policy_name: &str) -> AwsResult<()> {
+        self.client
+            .delete_group_policy()
+            .group_name(group)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteGroupPolicy"))?;
+        Ok(())
+    }
+
+    async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
+        self.client
+            .attach_group_policy()
+            .group_name(group)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("AttachGroupPolicy"))?;
+        Ok(())
+    }
+
+    async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
+        self.client
+            .detach_group_policy()
+            .group_name(group)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("DetachGroupPolicy"))?;
+        Ok(())
+    }
+
+    async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>> {
+        // Collected first: a lazy iterator here hides the futures' lifetime from
+        // the Send check async_trait needs.
+        let lookups: Vec<_> = users.iter().map(|user| self.user_arn(user)).collect();
+        let found: Vec<_> = futures::stream::iter(lookups)
+            .buffer_unordered(CONCURRENT_USER_LOOKUPS)
+            .try_collect()
+            .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+}
+
+pub struct SdkOrganizations {
+    client: aws_sdk_organizations::Client,
+}
+
+impl SdkOrganizations {
+    pub fn new(client: aws_sdk_organizations::Client) -> Self {
+        Self { client }
+    }
+}
+
+#[async_trait]
+impl Organizations for SdkOrganizations {
+    async fn create_account(&self, account: &NewAccount) -> AwsResult<String> {
+        let tags = to_sdk_tags("CreateAccount", &account.tags, |key, value| {
+            aws_sdk_organizations::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+        })?;
+        let output = self
+            .client
+            .create_account()
+            .account_name(&account.name)
+            .email(&account.email)
+            .role_name(&account.access_role_name)
+            .iam_user_access_to_billing(IamUserAccessToBilling::from(
+                account.iam_user_access_to_billing.as_str(),
+            ))
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .send()
+            .await
+            .map_err(sdk_error("CreateAccount"))?;
+        output
+            .create_account_status
+            .and_then(|status| status.id)
+            .ok_or_else(|| missing("CreateAccount", "request id"))
+    }
+
+    async fn describe_create_account_status(
+        &self,
+        request_id: &str,
+    ) -> AwsResult<CreateAccountStatus> {
+        let output = self
+            .client
+            .describe_create_account_status()
+            .create_account_request_id(request_id)
+            .send()
+            .await
+            .map_err(sdk_error("DescribeCreateAccountStatus"))?;
+        output
+            .create_account_status
+            .map(create_account_status)
+            .ok_or_else(|| missing("DescribeCreateAccountStatus", "status"))
+    }
+
+    async fn list_create_account_status(
+        &self,
+        states: &[&str],
+    ) -> AwsResult<Vec<CreateAccountStatus>> {
+        let pages: Vec<_> = self
+            .client
+            .list_create_account_status()
+            .set_states(Some(
+                states
+                    .iter()
+                    .copied()
+                    .map(CreateAccountState::from)
+                    .collect(),
+            ))
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListCreateAccountStatus"))?;
+        let statuses = pages
+            .into_iter()
+            .flat_map(|page| page.create_account_statuses.unwrap_or_default());
+        Ok(statuses.into_iter().map(create_account_status).collect())
+    }
+
+    async fn list_accounts(&self) -> AwsResult<Vec<AccountInfo>> {
+        let pages: Vec<_> = self
+            .client
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListAccounts"))?;
+        let accounts = pages
+            .into_iter()
+            .flat_map(|page| page.accounts.unwrap_or_default());
+        Ok(accounts.into_iter().map(account_info).collect())
+    }
+
+    async fn describe_account(&self, account_id: &str) -> AwsResult<Option<AccountInfo>> {
+        let described = self
+            .client
+            .describe_account()
+            .account_id(account_id)
+            .send()
+            .await
+            .map_err(sdk_error("DescribeAccount"));
+        Ok(absent_if_not_found(described)?
+            .and_then(|output| output.account)
+            .map(account_info))
+    }
+
+    async fn root_id(&self) -> AwsResult<String> {
+        let roots = self
+            .client
+            .list_roots()
+            .send()
+            .await
+            .map_err(sdk_error("ListRoots"))?;
+        roots
+            .roots
+            .into_iter()
+            .flatten()
+            .find_map(|root| root.id)
+            .ok_or_else(|| missing("ListRoots", "root"))
+    }
+
+    async fn list_organizational_units(
+        &self,
+        parent_id: &str,
+    ) -> AwsResult<Vec<OrganizationalUnit>> {
+        let pages: Vec<_> = self
+            .client
+            .list_organizational_units_for_parent()
+            .parent_id(parent_id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListOrganizationalUnitsForParent"))?;
+        let units = pages
+            .into_iter()
+            .flat_map(|page| page.organizational_units.unwrap_or_default());
+        Ok(units
+            .into_iter()
+            .map(|unit| OrganizationalUnit {
+                id: unit.id.unwrap_or_default(),
+                name: unit.name.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    async fn parent_of(&self, account_id: &str) -> AwsResult<String> {
+        // An account has exactly one parent, so the first page holds it.
+        let parents = self
+            .client
+            .list_parents()
+            .child_id(account_id)
+            .send()
+            .await
+            .map_err(sdk_error("ListParents"))?;
+        parents
+            .parents
+            .into_iter()
+            .flatten()
+            .find_map(|parent| parent.id)
+            .ok_or_else(|| missing("ListParents", "parent"))
+    }
+
+    async fn move_account(
+        &self,
+        account_id: &str,
+        from_parent: &str,
+        to_parent: &str,
+    ) -> AwsResult<()> {
+        self.client
+            .move_account()
+            .account_id(account_id)
+            .source_parent_id(from_parent)
+            .destination_parent_id(to_parent)
+            .send()
+            .await
+            .map_err(sdk_error("MoveAccount"))?;
+        Ok(())
+    }
+
+    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>> {
+        let tags: Vec<_> = self
+            .client
+            .list_tags_for_resource()
+            .resource_id(account_id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListTagsForResource"))?;
+        Ok(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
+    }
+
+    async fn tag_account(
+        &self,
+        account_id: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> AwsResult<()> {
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let tags = to_sdk_tags("TagResource", tags, |key, value| {
+            aws_sdk_organizations::types::Tag::builder()
+                .key(key)
+                .value(value)
+                .build()
+        })?;
+        self.client
+            .tag_resource()
+            .resource_id(account_id)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(sdk_error("TagResource"))?;
+        Ok(())
+    }
+
+    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.client
+            .untag_resource()
+            .resource_id(account_id)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error("UntagResource"))?;
+        Ok(())
+    }
+
+    async fn close_account(&self, account_id: &str) -> AwsResult<()> {
+        self.client
+            .close_account()
+            .account_id(account_id)
+            .send()
+            .await
+            .map_err(sdk_error("CloseAccount"))?;
+        Ok(())
+    }
+}
+
+fn create_account_status(
+    status: aws_sdk_organizations::types::CreateAccountStatus,
+) -> CreateAccountStatus {
+    CreateAccountStatus {
+        request_id: status.id.unwrap_or_default(),
+        state: status
+            .state
+            .map(|state| state.as_str().to_owned())
+            .unwrap_or_default(),
+        account_id: status.account_id,
+        account_name: status.account_name.unwrap_or_default(),
+        failure_reason: status
+            .failure_reason
+            .map(|reason| reason.as_str().to_owned()),
+    }
+}
+
+fn account_info(account: aws_sdk_organizations::types::Account) -> AccountInfo {
+    // `State` replaces the older `Status`; emulators and older partitions may
+    // still send only `Status`.
+    let status = account
+        .state
+        .map(|state| state.as_str().to_owned())
+        .or_else(|| account.status.map(|status| status.as_str().to_owned()));
+    AccountInfo {
+        id: account.id.unwrap_or_default(),
+        arn: account.arn.unwrap_or_default(),
+        name: account.name.unwrap_or_default(),
+        email: account.email.unwrap_or_default(),
+        status: status.unwrap_or_default(),
+    }
+}
+
+/// Reads each named inline policy concurrently (a role or group has a handful:
+/// IAM caps their total size); one deleted between listing and reading is gone.
+async fn inline_documents<F, Fut>(
+    operation: &'static str,
+    names: Vec<String>,
+    fetch: F,
+) -> AwsResult<BTreeMap<String, Value>>
+where
+    F: Fn(String) -> Fut,
+    Fut: Future<Output = AwsResult<String>>,
+{
+    let documents = futures::future::try_join_all(names.into_iter().map(|name| {
+        let fetched = fetch(name.clone());
+        async move {
+            match absent_if_not_found(fetched.await)? {
+                Some(raw) => Ok(Some((name, decode_document(operation, &raw)?))),
+                None => Ok(None),
+            }
+        }
+    }))
+    .await?;
+    Ok(documents.into_iter().flatten().collect())
+}
+
+fn decode_document(operation: &'static str, raw: &str) -> AwsResult<Value> {
+    decode_aws_document(raw).map_err(|error| {
+        AwsError::new(
+            AwsErrorKind::Other,
+            operation,
+            format!("AWS returned a policy document that cannot be read: {error}"),
+        )
+    })
+}
+
+fn absent_if_not_found<T>(result: AwsResult<T>) -> AwsResult<Option<T>> {
+    match result {
+        Ok(found) => Ok(Some(found)),
+        Err(error) if error.kind == AwsErrorKind::NotFound => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn to_sdk_tags<T>(
+    operation: &'static str,
+    tags: &BTreeMap<String, String>,
+    build: impl Fn(&str, &str) -> Result<T, BuildError>,
+) -> AwsResult<Vec<T>> {
+    tags.iter()
+        .map(|(key, value)| build(key, value))
+        .collect::<Result<_, _>>()
+        .map_err(|error| AwsError::new(AwsErrorKind::InvalidInput, operation, error.to_string()))
+}
+
+fn missing(operation: &'static str, what: &str) -> AwsError {
+    AwsError::new(
+        AwsErrorKind::Other,
+        operation,
+        format!("AWS answered without the {what}"),
+    )
+}

@@ -1,0 +1,88 @@
+//! What every reconciler is handed: clients, caches and settings, and
+//! nothing else, so tests inject their own.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kube::Client;
+use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
+
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
+use crate::aws::Aws;
+
+/// Settings from the command line.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// How often an object in sync is checked against AWS for drift.
+    pub resync_interval: Duration,
+    /// The role assumed inside accounts referenced by id, or whose AwsAccount names none.
+    pub default_access_role: String,
+    /// First retry delay after a retryable failure; doubles per failure.
+    pub retry_base: Duration,
+    /// Longest delay between retries.
+    pub retry_max: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            resync_interval: Duration::from_secs(600),
+            default_access_role: "OrganizationAccountAccessRole".into(),
+            retry_base: Duration::from_secs(2),
+            retry_max: Duration::from_secs(300),
+        }
+    }
+}
+
+/// The caches every reconciler reads referenced objects from.
+#[derive(Clone)]
+pub struct Stores {
+    pub accounts: Store<AwsAccount>,
+    pub roles: Store<CrossAccountRole>,
+    pub groups: Store<DeveloperGroup>,
+}
+
+pub struct Context {
+    pub client: Client,
+    pub aws: Arc<dyn Aws>,
+    pub config: Config,
+    pub stores: Stores,
+    pub recorder: Recorder,
+    /// Consecutive failures per object, for exponential backoff.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(client: Client, aws: Arc<dyn Aws>, config: Config, stores: Stores) -> Self {
+        let reporter = Reporter { controller: "aws-access-operator".into(), instance: std::env::var("POD_NAME").ok() };
+        Context {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            aws,
+            config,
+            stores,
+            failures: Mutex::default(),
+        }
+    }
+
+    /// The delay before the next retry of `object`: doubling from
+    /// `retry_base` up to `retry_max`, with up to 20% jitter so that many
+    /// objects throttled together do not retry together.
+    pub fn next_retry<K: kube::Resource<DynamicType = ()>>(&self, object: &K) -> Duration {
+        let key = ObjectRef::from_obj(object).to_string();
+        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let count = failures.entry(key).or_insert(0);
+        *count = count.saturating_add(1);
+        let exponential = self.config.retry_base.saturating_mul(1u32 << (*count - 1).min(16));
+        let delay = exponential.min(self.config.retry_max);
+        let jitter = delay.mul_f64(rand::random::<f64>() * 0.2);
+        delay + jitter
+    }
+
+    pub fn succeeded<K: kube::Resource<DynamicType = ()>>(&self, object: &K) {
+        let key = ObjectRef::from_obj(object).to_string();
+        self.failures.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+    }
+}

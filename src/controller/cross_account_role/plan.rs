@@ -1,0 +1,289 @@
+//! Pure: what the role should be, and the changes that take AWS there.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::api::CrossAccountRoleSpec;
+use crate::aws::{NewRole, RoleState};
+use crate::controller::ownership::{OWNER_TAG, Claim};
+use crate::policy::document::{canonical_json, equivalent};
+use crate::policy::validate::{
+    ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size, validate_managed_policy_arn,
+    validate_policy_document, validate_principal_arn, validate_trust_policy,
+};
+
+/// The role as the spec wants it, references resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredRole {
+    pub name: String,
+    pub trust_policy: Value,
+    pub description: String,
+    pub max_session_duration: i32,
+    pub permissions_boundary_arn: Option<String>,
+    /// The spec's tags plus the owner tag.
+    pub tags: BTreeMap<String, String>,
+    pub managed_policy_arns: BTreeSet<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+/// Checks what the schema cannot before anything is written: ARNs, policy
+/// documents and their sizes. The message names the field and what is wrong.
+pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
+    for (i, principal) in spec.trust.principals.iter().enumerate() {
+        validate_principal_arn(principal).map_err(|e| format!("spec.trust.principals[{i}]: {e}"))?;
+    }
+    for (i, arn) in spec.permissions.managed_policy_arns.iter().enumerate() {
+        validate_managed_policy_arn(arn).map_err(|e| format!("spec.permissions.managedPolicyArns[{i}]: {e}"))?;
+    }
+    if let Some(arn) = &spec.permissions.permissions_boundary_arn {
+        validate_managed_policy_arn(arn).map_err(|e| format!("spec.permissions.permissionsBoundaryArn: {e}"))?;
+    }
+    let mut names = BTreeSet::new();
+    let documents: Vec<Value> = spec.permissions.inline_policies.iter().map(|p| Value::Object(p.document.clone())).collect();
+    for (i, (policy, document)) in spec.permissions.inline_policies.iter().zip(&documents).enumerate() {
+        if !names.insert(policy.name.as_str()) {
+            return Err(format!("spec.permissions.inlinePolicies[{i}].name: {} is listed twice; inline policy names must be unique", policy.name));
+        }
+        validate_policy_document(document, ROLE_INLINE_POLICIES_MAX_CHARS)
+            .map_err(|e| format!("spec.permissions.inlinePolicies[{i}].document: {e}"))?;
+    }
+    validate_inline_policies_size(documents.iter(), ROLE_INLINE_POLICIES_MAX_CHARS)
+        .map_err(|e| format!("spec.permissions.inlinePolicies: {e}"))?;
+    Ok(())
+}
+
+/// The desired role from the spec and the resolved trust policy.
+pub fn desired(spec: &CrossAccountRoleSpec, name: &str, trust_policy: Value, owner: &str) -> Result<DesiredRole, String> {
+    validate_trust_policy(&trust_policy, TRUST_POLICY_DEFAULT_MAX_CHARS).map_err(|e| format!("spec.trust: {e}"))?;
+    let mut tags = spec.tags.clone();
+    tags.insert(OWNER_TAG.into(), owner.into());
+    Ok(DesiredRole {
+        name: name.into(),
+        trust_policy,
+        description: spec.description.clone().unwrap_or_default(),
+        max_session_duration: spec.max_session_duration,
+        permissions_boundary_arn: spec.permissions.permissions_boundary_arn.clone(),
+        tags,
+        managed_policy_arns: spec.permissions.managed_policy_arns.iter().cloned().collect(),
+        inline_policies: spec.permissions.inline_policies.iter().map(|p| (p.name.clone(), Value::Object(p.document.clone()))).collect(),
+    })
+}
+
+/// One AWS write.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Create(NewRole),
+    UpdateTrust(String),
+    UpdateRole { description: String, max_session_duration: i32 },
+    PutBoundary(String),
+    DeleteBoundary,
+    Attach(String),
+    Detach(String),
+    PutInline(String, String),
+    DeleteInline(String),
+    Tag(BTreeMap<String, String>),
+    Untag(Vec<String>),
+}
+
+impl Change {
+    /// For Events and drift messages. Never the trust policy's content: it
+    /// may carry an external ID.
+    pub fn describe(&self) -> String {
+        match self {
+            Change::Create(role) => format!("create role {}", role.name),
+            Change::UpdateTrust(_) => "update the trust policy".into(),
+            Change::UpdateRole { description, max_session_duration } => {
+                format!("set description {description:?} and max session duration {max_session_duration}s")
+            }
+            Change::PutBoundary(arn) => format!("set permissions boundary {arn}"),
+            Change::DeleteBoundary => "remove the permissions boundary".into(),
+            Change::Attach(arn) => format!("attach {arn}"),
+            Change::Detach(arn) => format!("detach {arn}"),
+            Change::PutInline(name, _) => format!("put inline policy {name}"),
+            Change::DeleteInline(name) => format!("delete inline policy {name}"),
+            Change::Tag(tags) => format!("tag {}", tags.keys().cloned().collect::<Vec<_>>().join(", ")),
+            Change::Untag(keys) => format!("untag {}", keys.join(", ")),
+        }
+    }
+}
+
+/// The writes that take `current` (None: no such role) to `desired`, in a
+/// safe order: new permissions are granted before old ones are revoked.
+pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
+    let Some(current) = current else {
+        let mut changes = vec![Change::Create(NewRole {
+            name: desired.name.clone(),
+            trust_policy: canonical_json(&desired.trust_policy),
+            description: desired.description.clone(),
+            max_session_duration: desired.max_session_duration,
+            permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
+            tags: desired.tags.clone(),
+        })];
+        changes.extend(desired.managed_policy_arns.iter().cloned().map(Change::Attach));
+        changes.extend(desired.inline_policies.iter().map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))));
+        return changes;
+    };
+    let mut changes = vec![];
+    if !equivalent(&desired.trust_policy, &current.trust_policy) {
+        changes.push(Change::UpdateTrust(canonical_json(&desired.trust_policy)));
+    }
+    if desired.description != current.description || desired.max_session_duration != current.max_session_duration {
+        changes.push(Change::UpdateRole { description: desired.description.clone(), max_session_duration: desired.max_session_duration });
+    }
+    match (&desired.permissions_boundary_arn, &current.permissions_boundary_arn) {
+        (Some(wanted), Some(actual)) if wanted == actual => {}
+        (Some(wanted), _) => changes.push(Change::PutBoundary(wanted.clone())),
+        (None, Some(_)) => changes.push(Change::DeleteBoundary),
+        (None, None) => {}
+    }
+    changes.extend(desired.managed_policy_arns.difference(&current.managed_policy_arns).cloned().map(Change::Attach));
+    changes.extend(current.managed_policy_arns.difference(&desired.managed_policy_arns).cloned().map(Change::Detach));
+    for (name, document) in &desired.inline_policies {
+        if !current.inline_policies.get(name).is_some_and(|actual| equivalent(document, actual)) {
+            changes.push(Change::PutInline(name.clone(), canonical_json(document)));
+        }
+    }
+    changes.extend(current.inline_policies.keys().filter(|n| !desired.inline_policies.contains_key(*n)).cloned().map(Change::DeleteInline));
+    let changed_tags: BTreeMap<String, String> =
+        desired.tags.iter().filter(|(k, v)| current.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    if !changed_tags.is_empty() {
+        changes.push(Change::Tag(changed_tags));
+    }
+    let removed: Vec<String> = current.tags.keys().filter(|k| !desired.tags.contains_key(*k)).cloned().collect();
+    if !removed.is_empty() {
+        changes.push(Change::Untag(removed));
+    }
+    changes
+}
+
+/// Whether this object may manage the role that exists under its name.
+pub fn claim(current: Option<&RoleState>, owner: &str, adopt_existing: bool) -> Claim {
+    match current.map(|role| role.tags.get(OWNER_TAG)) {
+        None => Claim::Free,
+        Some(Some(tagged)) if tagged == owner => Claim::Ours,
+        Some(Some(other)) => Claim::OwnedBy(other.clone()),
+        Some(None) if adopt_existing => Claim::Adoptable,
+        Some(None) => Claim::Foreign,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::CrossAccountRoleSpec;
+
+    fn spec() -> CrossAccountRoleSpec {
+        serde_yaml::from_str(
+            r#"
+account: {id: "345678901234"}
+roleName: AlfieFullAccess
+description: Full access
+maxSessionDuration: 3600
+trust: {accounts: [{id: "012345678901"}]}
+permissions:
+  managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+  inlinePolicies:
+    - name: deny-org-changes
+      document: {Version: "2012-10-17", Statement: [{Effect: Deny, Action: "organizations:*", Resource: "*"}]}
+tags: {team: alfie}
+"#,
+        )
+        .expect("spec")
+    }
+
+    fn trust() -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::012345678901:root"}, "Action": "sts:AssumeRole"}]})
+    }
+
+    fn in_sync(desired: &DesiredRole) -> RoleState {
+        RoleState {
+            arn: "arn:aws:iam::345678901234:role/AlfieFullAccess".into(),
+            // As IAM hands it back: a one-item list where we wrote a string, keys in another order.
+            trust_policy: json!({"Statement": [{"Action": ["sts:AssumeRole"], "Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::012345678901:root"]}}], "Version": "2012-10-17"}),
+            description: desired.description.clone(),
+            max_session_duration: 3600,
+            permissions_boundary_arn: None,
+            tags: desired.tags.clone(),
+            managed_policy_arns: desired.managed_policy_arns.clone(),
+            inline_policies: BTreeMap::from([(
+                "deny-org-changes".into(),
+                json!({"Statement": {"Resource": ["*"], "Action": "organizations:*", "Effect": "Deny"}, "Version": "2012-10-17"}),
+            )]),
+        }
+    }
+
+    #[test]
+    fn a_missing_role_is_created_with_its_policies() {
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "CrossAccountRole/alfie/full").unwrap();
+        let changes = plan(&desired, None);
+        assert!(matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full"));
+        assert_eq!(changes[1], Change::Attach("arn:aws:iam::aws:policy/AdministratorAccess".into()));
+        assert!(matches!(&changes[2], Change::PutInline(name, _) if name == "deny-org-changes"));
+        assert_eq!(changes.len(), 3);
+    }
+
+    #[test]
+    fn a_role_in_sync_needs_no_write_whatever_the_json_shape() {
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o").unwrap();
+        assert_eq!(plan(&desired, Some(&in_sync(&desired))), vec![]);
+    }
+
+    #[test]
+    fn drift_is_reverted_granting_before_revoking() {
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o").unwrap();
+        let mut drifted = in_sync(&desired);
+        drifted.trust_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
+        drifted.managed_policy_arns = BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]);
+        drifted.inline_policies.insert("by-hand".into(), json!({}));
+        drifted.tags.insert("extra".into(), "x".into());
+        drifted.tags.insert("team".into(), "bob".into());
+        drifted.permissions_boundary_arn = Some("arn:aws:iam::aws:policy/PowerUserAccess".into());
+        let changes = plan(&desired, Some(&drifted));
+        let described: Vec<String> = changes.iter().map(Change::describe).collect();
+        assert_eq!(
+            described,
+            [
+                "update the trust policy",
+                "remove the permissions boundary",
+                "attach arn:aws:iam::aws:policy/AdministratorAccess",
+                "detach arn:aws:iam::aws:policy/ReadOnlyAccess",
+                "delete inline policy by-hand",
+                "tag team",
+                "untag extra",
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_input_names_the_field() {
+        let mut bad = spec();
+        bad.permissions.managed_policy_arns = vec!["AdministratorAccess".into()];
+        assert!(validate(&bad).unwrap_err().starts_with("spec.permissions.managedPolicyArns[0]: "));
+        let mut bad = spec();
+        bad.permissions.inline_policies[0].document.insert("Statement".into(), json!([{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]));
+        assert!(validate(&bad).unwrap_err().starts_with("spec.permissions.inlinePolicies[0].document: "));
+        let mut bad = spec();
+        bad.trust.principals = vec!["not-an-arn".into()];
+        assert!(validate(&bad).unwrap_err().starts_with("spec.trust.principals[0]: "));
+        let mut bad = spec();
+        let big = "x".repeat(11_000);
+        bad.permissions.inline_policies[0].document.insert("Statement".into(), json!([{"Sid": "Big", "Effect": "Deny", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{big}")}]));
+        assert!(validate(&bad).unwrap_err().contains("10240"), "{}", validate(&bad).unwrap_err());
+        assert_eq!(validate(&spec()), Ok(()));
+    }
+
+    #[test]
+    fn only_an_untagged_role_can_be_adopted_and_only_when_asked() {
+        let desired = desired(&spec(), "R", trust(), "CrossAccountRole/a/r").unwrap();
+        let mut existing = in_sync(&desired);
+        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Ours);
+        assert_eq!(claim(Some(&existing), "CrossAccountRole/b/r", true), Claim::OwnedBy("CrossAccountRole/a/r".into()));
+        existing.tags.remove(OWNER_TAG);
+        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Foreign);
+        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", true), Claim::Adoptable);
+        assert_eq!(claim(None, "CrossAccountRole/a/r", false), Claim::Free);
+    }
+}

@@ -1,0 +1,153 @@
+//! Wiring: one shared watch per kind feeds both the caches reconcilers read
+//! and the triggers that re-reconcile dependents, so a reconcile triggered
+//! by a change always sees that change in the cache.
+
+pub mod context;
+pub mod cross_account_role;
+pub mod developer_group;
+pub mod error;
+pub mod ownership;
+pub mod refs;
+pub mod status;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::hash::Hash;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Secret;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::{self, ReflectHandle, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
+use crate::aws::Aws;
+pub use context::{Config, Context, Stores};
+use error::Error;
+
+/// Objects a shared watch may buffer per subscriber before it waits for them.
+const SUBSCRIBER_BUFFER: usize = 1024;
+
+/// One kind's cache and its watch, shared by every controller that needs it.
+struct Shared<K: Resource<DynamicType = ()> + Clone + 'static> {
+    reader: Store<K>,
+    writer: reflector::store::Writer<K>,
+}
+
+impl<K> Shared<K>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    K::DynamicType: Eq + Hash + Clone,
+{
+    fn new() -> Self {
+        let (reader, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
+        Shared { reader, writer }
+    }
+
+    fn subscribe(&self) -> ReflectHandle<K> {
+        match self.writer.subscribe() {
+            Some(handle) => handle,
+            None => unreachable!("store_shared always creates a dispatcher"),
+        }
+    }
+
+    /// The watch that fills the cache and feeds the subscribers, as a task.
+    fn run(self, api: Api<K>) -> impl Future<Output = ()> + Send {
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .reflect_shared(self.writer)
+            .for_each(|event| async move {
+                if let Err(err) = event {
+                    tracing::warn!(%err, kind = %K::kind(&()), "watch failed; retrying with backoff");
+                }
+            })
+    }
+}
+
+/// What re-reconciles an object when it changes itself: its spec
+/// (generation) and the steps of its deletion. Its own status writes do
+/// not, or every status write would cost a second round of AWS reads. (A
+/// plain generation predicate would miss deletions: kube-rs/kube#1768.)
+fn spec_or_deletion_changes<K>(stream: ReflectHandle<K>, store: Store<K>) -> impl futures::Stream<Item = Arc<K>> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+{
+    type Fingerprint = (Option<i64>, bool, Vec<String>);
+    let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, Fingerprint>> = Default::default();
+    stream.filter(move |object| {
+        let fingerprint = (object.meta().generation, object.meta().deletion_timestamp.is_some(), object.finalizers().to_vec());
+        let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+        // Forget objects that left the cache, so the map does not grow with every deleted object.
+        if seen.len() > 2 * store.len() + 64 {
+            seen.retain(|key, _| store.get(key).is_some());
+        }
+        let changed = seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint.clone()) != Some(fingerprint);
+        futures::future::ready(changed)
+    })
+}
+
+/// The shared error policy: retry with per-object exponential backoff and
+/// jitter, so a throttled AWS is not hammered.
+fn error_policy<K: Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
+    let delay = ctx.next_retry(object.as_ref());
+    tracing::warn!(object = %object.name_any(), namespace = ?object.namespace(), %error, ?delay, "reconcile failed; retrying");
+    Action::requeue(delay)
+}
+
+fn log_result<T: Debug, E: std::fmt::Display>(kind: &'static str) -> impl Fn(Result<T, E>) -> futures::future::Ready<()> {
+    move |result| {
+        match result {
+            Ok(object) => tracing::debug!(kind, ?object, "reconciled"),
+            Err(err) => tracing::debug!(kind, %err, "reconcile did not complete"),
+        }
+        futures::future::ready(())
+    }
+}
+
+/// Runs every controller until `shutdown` resolves; the reconciles in
+/// flight finish first.
+pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) {
+    let accounts = Shared::<AwsAccount>::new();
+    let roles = Shared::<CrossAccountRole>::new();
+    let groups = Shared::<DeveloperGroup>::new();
+    let stores = Stores { accounts: accounts.reader.clone(), roles: roles.reader.clone(), groups: groups.reader.clone() };
+    let ctx = Arc::new(Context::new(client.clone(), aws, config, stores.clone()));
+    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+
+    let role_stores = stores.clone();
+    let account_stores = stores.clone();
+    let secret_stores = stores.clone();
+    let role_controller = Controller::for_shared_stream(spec_or_deletion_changes(roles.subscribe(), roles.reader.clone()), roles.reader.clone())
+        .watches_shared_stream(groups.subscribe(), move |group| refs::roles_trusting(&role_stores, &group))
+        .watches_shared_stream(accounts.subscribe(), move |account| refs::roles_in_account(&account_stores, &account))
+        .watches(Api::<Secret>::all(client.clone()), watcher::Config::default(), move |secret| {
+            refs::roles_using_secret(&secret_stores, &secret.name_any(), &secret.namespace().unwrap_or_default())
+        })
+        .graceful_shutdown_on(shutdown.clone())
+        .run(cross_account_role::reconcile, error_policy, ctx.clone())
+        .for_each(log_result("CrossAccountRole"));
+
+    let group_stores = stores.clone();
+    let group_account_stores = stores.clone();
+    let group_controller = Controller::for_shared_stream(spec_or_deletion_changes(groups.subscribe(), groups.reader.clone()), groups.reader.clone())
+        .watches_shared_stream(roles.subscribe(), move |role| refs::groups_granting(&group_stores, &role))
+        .watches_shared_stream(accounts.subscribe(), move |account| refs::groups_in_account(&group_account_stores, &account))
+        .graceful_shutdown_on(shutdown.clone())
+        .run(developer_group::reconcile, error_policy, ctx.clone())
+        .for_each(log_result("DeveloperGroup"));
+
+    let watches = futures::future::join3(
+        accounts.run(Api::all(client.clone())),
+        roles.run(Api::all(client.clone())),
+        groups.run(Api::all(client.clone())),
+    );
+    tokio::select! {
+        _ = futures::future::join(role_controller, group_controller) => {}
+        // The watches never end by themselves; the controllers end on shutdown.
+        _ = watches => {}
+    }
+}

@@ -1,0 +1,142 @@
+//! Resolving references between kinds from the caches, and the reverse
+//! mappings that re-reconcile an object when something it references changes.
+
+use kube::ResourceExt;
+use kube::runtime::reflector::ObjectRef;
+
+use super::context::{Config, Stores};
+use super::status::Outcome;
+use crate::api::{AccountRef, AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, NamespacedRef, Reason};
+
+/// An account the operator can act in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: String,
+    /// The role assumed to work inside it.
+    pub access_role: String,
+}
+
+/// Why a reference cannot be used yet, as the outcome the referring object reports.
+pub type Unresolved = Outcome;
+
+fn live<K: kube::Resource>(object: &K) -> bool {
+    object.meta().deletion_timestamp.is_none()
+}
+
+/// Resolves `reference` for an object in `namespace` (None: cluster-scoped),
+/// enforcing the AwsAccount's `allowedNamespaces`. `field` names the
+/// reference in messages (`spec.account`).
+pub fn account(stores: &Stores, config: &Config, reference: &AccountRef, namespace: Option<&str>, field: &str) -> Result<Account, Unresolved> {
+    match (&reference.id, &reference.name) {
+        (Some(id), _) => Ok(Account { id: id.clone(), access_role: config.default_access_role.clone() }),
+        (None, Some(name)) => {
+            let Some(account) = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref())) else {
+                return Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} does not exist")));
+            };
+            if let (Some(allowed), Some(namespace)) = (&account.spec.allowed_namespaces, namespace)
+                && !allowed.iter().any(|n| n == namespace) {
+                    return Err(Outcome::stalled(
+                        Reason::NamespaceNotAllowed.as_str(),
+                        format!("{field}: AwsAccount {name} does not allow namespace {namespace} (allowedNamespaces: {}); add it there or reference another account", allowed.join(", ")),
+                    ));
+                }
+            let status = account.status.as_ref();
+            match (status.and_then(|s| s.account_id.clone()), status.and_then(|s| s.state)) {
+                (Some(id), Some(AccountState::Active)) => Ok(Account {
+                    id,
+                    access_role: if account.spec.access_role_name.is_empty() { config.default_access_role.clone() } else { account.spec.access_role_name.clone() },
+                }),
+                _ => Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} is not Active yet"))),
+            }
+        }
+        (None, None) => Err(Outcome::stalled(Reason::InvalidSpec.as_str(), format!("{field}: set name or id"))),
+    }
+}
+
+fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(reference: &NamespacedRef, default_namespace: &str) -> ObjectRef<K> {
+    ObjectRef::new(&reference.name).within(reference.namespace.as_deref().unwrap_or(default_namespace))
+}
+
+pub fn group(stores: &Stores, reference: &NamespacedRef, namespace: &str) -> Option<std::sync::Arc<DeveloperGroup>> {
+    stores.groups.get(&namespaced_ref(reference, namespace)).filter(|g| live(g.as_ref()))
+}
+
+pub fn role(stores: &Stores, reference: &NamespacedRef, namespace: &str) -> Option<std::sync::Arc<CrossAccountRole>> {
+    stores.roles.get(&namespaced_ref(reference, namespace)).filter(|r| live(r.as_ref()))
+}
+
+fn refers_to(reference: &NamespacedRef, from_namespace: &str, name: &str, namespace: &str) -> bool {
+    reference.name == name && reference.namespace.as_deref().unwrap_or(from_namespace) == namespace
+}
+
+/// The roles to revisit when a DeveloperGroup changes: those that trust it.
+pub fn roles_trusting(stores: &Stores, group: &DeveloperGroup) -> Vec<ObjectRef<CrossAccountRole>> {
+    let (name, namespace) = (group.name_any(), group.namespace().unwrap_or_default());
+    stores
+        .roles
+        .state()
+        .iter()
+        .filter(|role| {
+            let role_namespace = role.namespace().unwrap_or_default();
+            role.spec.trust.developer_groups.iter().any(|g| refers_to(g, &role_namespace, &name, &namespace))
+        })
+        .map(|role| ObjectRef::from_obj(role.as_ref()))
+        .collect()
+}
+
+/// The groups to revisit when a CrossAccountRole changes: those granting it.
+pub fn groups_granting(stores: &Stores, role: &CrossAccountRole) -> Vec<ObjectRef<DeveloperGroup>> {
+    let (name, namespace) = (role.name_any(), role.namespace().unwrap_or_default());
+    stores
+        .groups
+        .state()
+        .iter()
+        .filter(|group| {
+            let group_namespace = group.namespace().unwrap_or_default();
+            group.spec.access.iter().filter_map(|a| a.role.as_ref()).any(|r| refers_to(r, &group_namespace, &name, &namespace))
+        })
+        .map(|group| ObjectRef::from_obj(group.as_ref()))
+        .collect()
+}
+
+fn names_account(reference: &AccountRef, account: &str) -> bool {
+    reference.name.as_deref() == Some(account)
+}
+
+/// The roles to revisit when an AwsAccount changes: those living in it or trusting it.
+pub fn roles_in_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<CrossAccountRole>> {
+    let name = account.name_any();
+    stores
+        .roles
+        .state()
+        .iter()
+        .filter(|role| names_account(&role.spec.account, &name) || role.spec.trust.accounts.iter().any(|a| names_account(a, &name)))
+        .map(|role| ObjectRef::from_obj(role.as_ref()))
+        .collect()
+}
+
+/// The groups to revisit when an AwsAccount changes: those living in it.
+pub fn groups_in_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<DeveloperGroup>> {
+    let name = account.name_any();
+    stores
+        .groups
+        .state()
+        .iter()
+        .filter(|group| group.spec.account.as_ref().is_some_and(|a| names_account(a, &name)))
+        .map(|group| ObjectRef::from_obj(group.as_ref()))
+        .collect()
+}
+
+/// The roles to revisit when a Secret changes: those taking their external ID from it.
+pub fn roles_using_secret(stores: &Stores, secret_name: &str, namespace: &str) -> Vec<ObjectRef<CrossAccountRole>> {
+    stores
+        .roles
+        .state()
+        .iter()
+        .filter(|role| {
+            role.namespace().as_deref() == Some(namespace)
+                && role.spec.trust.external_id_secret_ref.as_ref().is_some_and(|s| s.name == secret_name)
+        })
+        .map(|role| ObjectRef::from_obj(role.as_ref()))
+        .collect()
+}

@@ -1,0 +1,148 @@
+//! Conditions in kstatus terms, written once per reconcile with server-side
+//! apply, and the Events that go with AWS writes.
+
+use std::fmt::Debug;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::events::{Event, EventType};
+use kube::{Resource, ResourceExt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use super::context::Context;
+use super::error::Result;
+use crate::api::{ConditionType, Reason};
+
+/// The field manager of everything the operator writes.
+pub const MANAGER: &str = "aws-access-operator";
+
+/// Where a reconcile ended, as the three kstatus conditions will say it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    pub state: State,
+    pub reason: &'static str,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// AWS matches the spec.
+    Ready,
+    /// Work under way or waiting on something that will change by itself.
+    Reconciling,
+    /// Nothing changes until the spec or something outside the operator does.
+    Stalled,
+    /// `managementPolicy: Observe` and AWS differs: reported, nothing written.
+    Drifted,
+}
+
+impl Outcome {
+    pub fn ready(reason: Reason, message: impl Into<String>) -> Self {
+        Outcome { state: State::Ready, reason: reason.as_str(), message: message.into() }
+    }
+
+    pub fn reconciling(reason: &'static str, message: impl Into<String>) -> Self {
+        Outcome { state: State::Reconciling, reason, message: message.into() }
+    }
+
+    pub fn stalled(reason: &'static str, message: impl Into<String>) -> Self {
+        Outcome { state: State::Stalled, reason, message: message.into() }
+    }
+
+    pub fn drifted(message: impl Into<String>) -> Self {
+        Outcome { state: State::Drifted, reason: Reason::DriftDetected.as_str(), message: message.into() }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.state == State::Ready
+    }
+}
+
+/// The three conditions for `outcome`, keeping each one's
+/// `lastTransitionTime` when its status did not change.
+pub fn conditions(previous: &[Condition], outcome: &Outcome, generation: Option<i64>) -> Vec<Condition> {
+    let now = Time(Timestamp::now());
+    let condition = |kind: ConditionType, holds: bool| {
+        let status = if holds { "True" } else { "False" };
+        let last_transition_time = previous
+            .iter()
+            .find(|c| c.type_ == kind.as_str() && c.status == status)
+            .map(|c| c.last_transition_time.clone())
+            .unwrap_or_else(|| now.clone());
+        Condition {
+            type_: kind.as_str().into(),
+            status: status.into(),
+            reason: outcome.reason.into(),
+            message: outcome.message.clone(),
+            last_transition_time,
+            observed_generation: generation,
+        }
+    };
+    vec![
+        condition(ConditionType::Ready, outcome.state == State::Ready),
+        condition(ConditionType::Reconciling, outcome.state == State::Reconciling),
+        condition(ConditionType::Stalled, outcome.state == State::Stalled),
+    ]
+}
+
+/// Replaces the object's whole status: the operator owns every status field,
+/// so what it leaves out is removed.
+pub async fn write_status<K, S>(api: &Api<K>, object: &K, status: &S) -> Result<()>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    S: Serialize,
+{
+    let patch = json!({
+        "apiVersion": K::api_version(&()),
+        "kind": K::kind(&()),
+        "status": status,
+    });
+    api.patch_status(&object.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
+    Ok(())
+}
+
+/// Publishes an Event about `object`. Events are best effort: failing to
+/// record one never fails the reconcile.
+pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, object: &K, warning: bool, reason: &str, action: &str, note: String) {
+    let event = Event {
+        type_: if warning { EventType::Warning } else { EventType::Normal },
+        reason: reason.into(),
+        note: Some(note),
+        action: action.into(),
+        secondary: None,
+    };
+    if let Err(err) = ctx.recorder.publish(&event, &object.object_ref(&())).await {
+        tracing::warn!(%err, "could not publish an Event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn transition_time_moves_only_with_status() {
+        let first = conditions(&[], &Outcome::reconciling("ReferenceNotReady", "waiting"), Some(1));
+        let ready_before = first[0].last_transition_time.clone();
+        let still_waiting = conditions(&first, &Outcome::reconciling("ReferenceNotReady", "still"), Some(1));
+        assert_eq!(still_waiting[0].last_transition_time, ready_before);
+        assert_eq!(still_waiting[1].status, "True");
+        assert_eq!(still_waiting[2].status, "False");
+        let ready = conditions(&still_waiting, &Outcome::ready(Reason::Created, "made"), Some(2));
+        assert_eq!(ready[0].status, "True");
+        assert_eq!(ready[0].reason, "Created");
+        assert_eq!(ready[0].observed_generation, Some(2));
+        assert_eq!(ready[1].status, "False");
+    }
+
+    #[test]
+    fn drift_in_observe_mode_is_neither_progressing_nor_stalled() {
+        let drifted = conditions(&[], &Outcome::drifted("trust policy differs"), Some(1));
+        let statuses: Vec<&str> = drifted.iter().map(|c| c.status.as_str()).collect();
+        assert_eq!(statuses, ["False", "False", "False"]);
+        assert_eq!(drifted[0].reason, "DriftDetected");
+    }
+}

@@ -1,0 +1,574 @@
+//! The AWS layer against moto: what the SDK implementation reads and writes,
+//! how AWS errors arrive, how it reaches member accounts, and the fault wrapper.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_access_operator::aws::fault::{Call, FaultyAws, ORGANIZATIONS};
+use aws_access_operator::aws::sdk::SdkAws;
+use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewRole};
+use serde_json::{Value, json};
+use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
+
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+const CHANGE_PASSWORD: &str = "arn:aws:iam::aws:policy/IAMUserChangePassword";
+
+fn trust_account(account_id: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{account_id}:root")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+        }]
+    })
+}
+
+fn deny_organizations() -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "organizations:*", "Resource": "*"}]
+    })
+}
+
+fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
+fn new_role(name: &str) -> NewRole {
+    NewRole {
+        name: name.to_owned(),
+        trust_policy: trust_account(MANAGEMENT_ACCOUNT).to_string(),
+        description: "Full access for Alfie developers".to_owned(),
+        max_session_duration: 7200,
+        permissions_boundary_arn: None,
+        tags: tags(&[
+            ("team", "alfie"),
+            ("awsaccess.dev/owner", "alfie/alfie-full-access"),
+        ]),
+    }
+}
+
+async fn own_iam(aws: &dyn Aws) -> Arc<dyn Iam> {
+    let own = aws.own_account_id().await.expect("own account");
+    aws.iam(&own, ACCESS_ROLE).await.expect("own IAM")
+}
+
+#[tokio::test]
+async fn role_reads_back_what_was_written() {
+    let moto = Moto::start().await;
+    let aws = SdkAws::new(&moto.sdk_config().await);
+    let iam = own_iam(&aws).await;
+    assert_eq!(
+        aws.assume_role_calls(),
+        0,
+        "the operator's own account needs no AssumeRole"
+    );
+
+    assert_eq!(iam.get_role("AlfieFullAccess").await.expect("get"), None);
+    let arn = iam
+        .create_role(&new_role("AlfieFullAccess"))
+        .await
+        .expect("create");
+    assert_eq!(
+        arn,
+        format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/AlfieFullAccess")
+    );
+    iam.attach_role_policy("AlfieFullAccess", READ_ONLY)
+        .await
+        .expect("attach");
+    iam.put_role_policy(
+        "AlfieFullAccess",
+        "deny-org-changes",
+        &deny_organizations().to_string(),
+    )
+    .await
+    .expect("put inline");
+
+    let role = iam
+        .get_role("AlfieFullAccess")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(role.arn, arn);
+    assert_eq!(
+        role.trust_policy,
+        trust_account(MANAGEMENT_ACCOUNT),
+        "decoded from IAM's URL encoding"
+    );
+    assert_eq!(role.description, "Full access for Alfie developers");
+    assert_eq!(role.max_session_duration, 7200);
+    assert_eq!(role.permissions_boundary_arn, None);
+    assert_eq!(role.tags, new_role("AlfieFullAccess").tags);
+    assert_eq!(
+        role.managed_policy_arns,
+        BTreeSet::from([READ_ONLY.to_owned()])
+    );
+    assert_eq!(
+        role.inline_policies,
+        BTreeMap::from([("deny-org-changes".to_owned(), deny_organizations())])
+    );
+}
+
+#[tokio::test]
+async fn role_changes_and_removal() {
+    let moto = Moto::start().await;
+    let aws = SdkAws::new(&moto.sdk_config().await);
+    let iam = own_iam(&aws).await;
+    iam.create_role(&new_role("Deploy")).await.expect("create");
+    iam.attach_role_policy("Deploy", READ_ONLY)
+        .await
+        .expect("attach");
+    iam.put_role_policy("Deploy", "deny", &deny_organizations().to_string())
+        .await
+        .expect("put inline");
+
+    iam.update_trust_policy("Deploy", &trust_account("210987654321").to_string())
+        .await
+        .expect("trust");
+    iam.update_role("Deploy", "", 3600).await.expect("update");
+    iam.put_permissions_boundary("Deploy", READ_ONLY)
+        .await
+        .expect("boundary");
+    iam.tag_role("Deploy", &tags(&[("env", "qa")]))
+        .await
+        .expect("tag");
+    iam.untag_role("Deploy", &["team".to_owned()])
+        .await
+        .expect("untag");
+    let role = iam.get_role("Deploy").await.expect("get").expect("exists");
+    assert_eq!(role.trust_policy, trust_account("210987654321"));
+    assert_eq!(role.description, "");
+    assert_eq!(role.max_session_duration, 3600);
+    assert_eq!(role.permissions_boundary_arn.as_deref(), Some(READ_ONLY));
+    assert_eq!(
+        role.tags,
+        tags(&[
+            ("awsaccess.dev/owner", "alfie/alfie-full-access"),
+            ("env", "qa")
+        ])
+    );
+
+    iam.delete_permissions_boundary("Deploy")
+        .await
+        .expect("remove boundary");
+    iam.detach_role_policy("Deploy", READ_ONLY)
+        .await
+        .expect("detach");
+    iam.delete_role_policy("Deploy", "deny")
+        .await
+        .expect("delete inline");
+    let bare = iam.get_role("Deploy").await.expect("get").expect("exists");
+    assert_eq!(bare.permissions_boundary_arn, None);
+    assert!(bare.managed_policy_arns.is_empty() && bare.inline_policies.is_empty());
+
+    iam.delete_role("Deploy").await.expect("delete");
+    assert_eq!(iam.get_role("Deploy").await.expect("get"), None);
+}
+
+#[tokio::test]
+async fn aws_errors_arrive_classified() {
+    let moto = Moto::start().await;
+    let aws = SdkAws::new(&moto.sdk_config().await);
+    let iam = own_iam(&aws).await;
+
+    let missing = iam.delete_role("Missing").await.expect_err("no such role");
+    assert_eq!(missing.kind, AwsErrorKind::NotFound);
+    assert_eq!(missing.operation, "DeleteRole");
+    assert!(
+        missing
+            .to_string()
+            .starts_with("AWS DeleteRole failed: NoSuchEntity"),
+        "{missing}"
+    );
+
+    iam.create_role(&new_role("Twice")).await.expect("first");
+    let twice = iam
+        .create_role(&new_role("Twice"))
+        .await
+        .expect_err("second");
+    assert_eq!(twice.kind, AwsErrorKind::AlreadyExists);
+    assert_eq!(twice.kind.reason(), "AlreadyExists");
+    assert!(!twice.kind.retryable());
+
+    let rejected = iam
+        .put_role_policy("Twice", "broken", r#"{"Statement": "nonsense"}"#)
+        .await
+        .expect_err("malformed");
+    assert_eq!(rejected.kind, AwsErrorKind::MalformedPolicy);
+    assert_eq!(rejected.kind.reason(), "PolicyRejected");
+
+    let no_policy = iam
+        .attach_role_policy("Twice", "arn:aws:iam::aws:policy/NoSuchPolicy")
+        .await
+        .expect_err("absent");
+    assert_eq!(no_policy.kind, AwsErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn group_members_policies_and_users() {
+    let moto = Moto::start().await;
+    let config = moto.sdk_config().await;
+    let admin = aws_sdk_iam::Client::new(&config);
+    for user in ["alice", "bob"] {
+        admin
+            .create_user()
+            .user_name(user)
+            .send()
+            .await
+            .expect("create user");
+    }
+    let aws = SdkAws::new(&config);
+    let iam = own_iam(&aws).await;
+
+    assert_eq!(iam.get_group("alfie-developers").await.expect("get"), None);
+    let arn = iam.create_group("alfie-developers").await.expect("create");
+    assert_eq!(
+        arn,
+        format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/alfie-developers")
+    );
+    iam.add_user_to_group("alfie-developers", "alice")
+        .await
+        .expect("add alice");
+    iam.add_user_to_group("alfie-developers", "bob")
+        .await
+        .expect("add bob");
+    iam.attach_group_policy("alfie-developers", CHANGE_PASSWORD)
+        .await
+        .expect("attach");
+    iam.put_group_policy(
+        "alfie-developers",
+        "deny",
+        &deny_organizations().to_string(),
+    )
+    .await
+    .expect("inline");
+
+    let group = iam
+        .get_group("alfie-developers")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(group.arn, arn);
+    assert_eq!(
+        group.members,
+        BTreeSet::from(["alice".to_owned(), "bob".to_owned()])
+    );
+    assert_eq!(
+        group.managed_policy_arns,
+        BTreeSet::from([CHANGE_PASSWORD.to_owned()])
+    );
+    assert_eq!(
+        group.inline_policies,
+        BTreeMap::from([("deny".to_owned(), deny_organizations())])
+    );
+
+    let users = iam
+        .user_arns(&["alice".to_owned(), "bob".to_owned(), "mallory".to_owned()])
+        .await
+        .expect("user arns");
+    assert_eq!(
+        users,
+        BTreeMap::from([
+            (
+                "alice".to_owned(),
+                format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/alice")
+            ),
+            (
+                "bob".to_owned(),
+                format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/bob")
+            ),
+        ]),
+        "a user that does not exist is absent, not an error"
+    );
+
+    iam.remove_user_from_group("alfie-developers", "bob")
+        .await
+        .expect("remove bob");
+    iam.detach_group_policy("alfie-developers", CHANGE_PASSWORD)
+        .await
+        .expect("detach");
+    iam.delete_group_policy("alfie-developers", "deny")
+        .await
+        .expect("delete inline");
+    let group = iam
+        .get_group("alfie-developers")
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(group.members, BTreeSet::from(["alice".to_owned()]));
+    assert!(group.managed_policy_arns.is_empty() && group.inline_policies.is_empty());
+
+    iam.remove_user_from_group("alfie-developers", "alice")
+        .await
+        .expect("remove alice");
+    iam.delete_group("alfie-developers").await.expect("delete");
+    assert_eq!(iam.get_group("alfie-developers").await.expect("get"), None);
+}
+
+#[tokio::test]
+async fn member_account_iam_goes_through_one_cached_assume_role() {
+    let moto = Moto::start().await;
+    moto.create_organization().await;
+    let member = moto.create_member_account("alfie-dev").await;
+    let aws = SdkAws::new(&moto.sdk_config().await);
+
+    // Reconciles of several objects in one account, some at the same moment.
+    let concurrent = futures::future::try_join_all((0..4).map(|_| aws.iam(&member, ACCESS_ROLE)))
+        .await
+        .expect("iam");
+    let iam = aws.iam(&member, ACCESS_ROLE).await.expect("iam again");
+    assert_eq!(concurrent.len(), 4);
+    assert_eq!(
+        aws.assume_role_calls(),
+        1,
+        "one AssumeRole per account, shared and cached"
+    );
+
+    let arn = iam
+        .create_role(&new_role("AlfieFullAccess"))
+        .await
+        .expect("create in member");
+    assert_eq!(arn, format!("arn:aws:iam::{member}:role/AlfieFullAccess"));
+    let seen_by_member_admin = moto
+        .member_iam(&member)
+        .await
+        .get_role()
+        .role_name("AlfieFullAccess")
+        .send()
+        .await;
+    assert_eq!(
+        seen_by_member_admin
+            .expect("role in the member account")
+            .role()
+            .map(|role| role.arn()),
+        Some(arn.as_str())
+    );
+    assert_eq!(
+        own_iam(&aws)
+            .await
+            .get_role("AlfieFullAccess")
+            .await
+            .expect("get"),
+        None,
+        "nothing lands in the operator's own account"
+    );
+    assert_eq!(aws.assume_role_calls(), 1);
+}
+
+#[tokio::test]
+async fn account_creation_tags_and_organizational_units() {
+    let moto = Moto::start().await;
+    let root = moto.create_organization().await;
+    let aws = SdkAws::new(&moto.sdk_config().await);
+    let organizations = aws.organizations();
+    assert_eq!(organizations.root_id().await.expect("root"), root);
+
+    let request_id = organizations
+        .create_account(&NewAccount {
+            name: "alfie-development".to_owned(),
+            email: "aws+alfie-dev@example.com".to_owned(),
+            access_role_name: ACCESS_ROLE.to_owned(),
+            iam_user_access_to_billing: "ALLOW".to_owned(),
+            tags: tags(&[("team", "alfie")]),
+        })
+        .await
+        .expect("create account");
+    let status = organizations
+        .describe_create_account_status(&request_id)
+        .await
+        .expect("status");
+    assert_eq!(
+        (status.request_id.as_str(), status.state.as_str()),
+        (request_id.as_str(), "SUCCEEDED")
+    );
+    assert_eq!(status.account_name, "alfie-development");
+    assert_eq!(status.failure_reason, None);
+    let account_id = status.account_id.expect("account id");
+    let succeeded = organizations
+        .list_create_account_status(&["SUCCEEDED"])
+        .await
+        .expect("list statuses");
+    assert!(
+        succeeded
+            .iter()
+            .any(|listed| listed.request_id == request_id),
+        "{succeeded:?}"
+    );
+
+    let account = organizations
+        .describe_account(&account_id)
+        .await
+        .expect("describe")
+        .expect("member");
+    assert_eq!(
+        (account.name.as_str(), account.email.as_str()),
+        ("alfie-development", "aws+alfie-dev@example.com")
+    );
+    assert_eq!(account.status, "ACTIVE");
+    assert!(
+        organizations
+            .list_accounts()
+            .await
+            .expect("list")
+            .contains(&account)
+    );
+    assert_eq!(
+        organizations
+            .describe_account("000000000000")
+            .await
+            .expect("describe"),
+        None
+    );
+
+    assert_eq!(
+        organizations.list_tags(&account_id).await.expect("tags"),
+        tags(&[("team", "alfie")])
+    );
+    organizations
+        .tag_account(&account_id, &tags(&[("env", "dev")]))
+        .await
+        .expect("tag");
+    organizations
+        .untag_account(&account_id, &["team".to_owned()])
+        .await
+        .expect("untag");
+    assert_eq!(
+        organizations.list_tags(&account_id).await.expect("tags"),
+        tags(&[("env", "dev")])
+    );
+
+    let admin = aws_sdk_organizations::Client::new(&moto.sdk_config().await);
+    let workloads = admin
+        .create_organizational_unit()
+        .parent_id(&root)
+        .name("Workloads")
+        .send()
+        .await
+        .expect("create OU");
+    let workloads_id = workloads
+        .organizational_unit()
+        .and_then(|unit| unit.id())
+        .expect("OU id");
+    let units = organizations
+        .list_organizational_units(&root)
+        .await
+        .expect("OUs");
+    assert_eq!(
+        units
+            .iter()
+            .map(|unit| (unit.id.as_str(), unit.name.as_str()))
+            .collect::<Vec<_>>(),
+        [(workloads_id, "Workloads")]
+    );
+
+    assert_eq!(
+        organizations.parent_of(&account_id).await.expect("parent"),
+        root
+    );
+    organizations
+        .move_account(&account_id, &root, workloads_id)
+        .await
+        .expect("move");
+    assert_eq!(
+        organizations.parent_of(&account_id).await.expect("parent"),
+        workloads_id
+    );
+
+    organizations
+        .close_account(&account_id)
+        .await
+        .expect("close");
+    let closed = organizations
+        .describe_account(&account_id)
+        .await
+        .expect("describe")
+        .expect("still listed");
+    assert_eq!(closed.status, "SUSPENDED");
+}
+
+#[tokio::test]
+async fn faulty_aws_logs_calls_and_injects_failures() {
+    let moto = Moto::start().await;
+    moto.create_organization().await;
+    let member = moto.create_member_account("alfie-qa").await;
+    let faulty = FaultyAws::new(Arc::new(SdkAws::new(&moto.sdk_config().await)));
+    let iam = faulty.iam(&member, ACCESS_ROLE).await.expect("iam");
+
+    faulty.fail_next("CreateRole", AwsErrorKind::Throttled, 1);
+    let throttled = iam
+        .create_role(&new_role("Retried"))
+        .await
+        .expect_err("injected");
+    assert!(throttled.kind.retryable());
+    assert_eq!(
+        iam.get_role("Retried").await.expect("get"),
+        None,
+        "an injected failure never reaches AWS"
+    );
+    iam.create_role(&new_role("Retried"))
+        .await
+        .expect("second try");
+    assert!(iam.get_role("Retried").await.expect("get").is_some());
+
+    let create_role = Call {
+        account: member.clone(),
+        operation: "CreateRole",
+        write: true,
+    };
+    assert_eq!(faulty.writes(), [create_role.clone(), create_role]);
+    assert_eq!(faulty.count("GetRole"), 2);
+    assert_eq!(
+        faulty.calls().first().map(|call| call.operation),
+        Some("AssumeRole")
+    );
+
+    faulty.clear();
+    faulty.organizations().list_accounts().await.expect("list");
+    assert_eq!(
+        faulty.calls(),
+        [Call {
+            account: ORGANIZATIONS.to_owned(),
+            operation: "ListAccounts",
+            write: false
+        }]
+    );
+}
+
+#[tokio::test]
+async fn pause_after_stops_the_caller_once_the_call_is_done() {
+    let moto = Moto::start().await;
+    moto.create_organization().await;
+    let faulty = FaultyAws::new(Arc::new(SdkAws::new(&moto.sdk_config().await)));
+    let paused = faulty.pause_after("CreateAccount");
+
+    let organizations = faulty.organizations();
+    let creator = tokio::spawn(async move {
+        let account = NewAccount {
+            name: "crash-test".to_owned(),
+            email: "crash-test@example.com".to_owned(),
+            access_role_name: ACCESS_ROLE.to_owned(),
+            iam_user_access_to_billing: "DENY".to_owned(),
+            tags: BTreeMap::new(),
+        };
+        organizations.create_account(&account).await
+    });
+    tokio::time::timeout(Duration::from_secs(30), paused)
+        .await
+        .expect("CreateAccount completed");
+
+    let accounts = faulty.organizations().list_accounts().await.expect("list");
+    assert!(
+        accounts.iter().any(|account| account.name == "crash-test"),
+        "AWS did the work"
+    );
+    assert!(!creator.is_finished(), "the caller never hears back");
+    creator.abort();
+}

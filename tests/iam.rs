@@ -1,0 +1,349 @@
+//! CrossAccountRole and DeveloperGroup end to end: manifests applied to
+//! kube-testserver, the operator's controllers running, AWS (moto) read back
+//! with the SDK.
+
+mod support;
+
+use std::collections::BTreeSet;
+
+use aws_access_operator::api::{CrossAccountRole, DeveloperGroup};
+use aws_access_operator::aws::AwsErrorKind;
+use aws_access_operator::policy::document::decode_aws_document;
+use k8s_openapi::api::events::v1::Event;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::moto::MANAGEMENT_ACCOUNT;
+use support::operator::{Env, condition, ready_is};
+
+/// The role as IAM holds it in `account`, or None.
+async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSet<String>)> {
+    let iam = env.moto.member_iam(account).await;
+    let role = match iam.get_role().role_name(name).send().await {
+        Ok(found) => found.role.expect("role"),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => return None,
+        Err(err) => panic!("GetRole: {err:?}"),
+    };
+    let trust = decode_aws_document(role.assume_role_policy_document().expect("trust")).expect("trust json");
+    let attached = iam.list_attached_role_policies().role_name(name).send().await.expect("attached");
+    let arns = attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(String::from)).collect();
+    Some((trust, arns))
+}
+
+/// IAM in the identity account: the operator's own (moto's default credentials).
+async fn identity_iam(env: &Env) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::new(&env.moto.sdk_config().await)
+}
+
+async fn create_users(env: &Env, users: &[&str]) {
+    let iam = identity_iam(env).await;
+    for user in users {
+        iam.create_user().user_name(*user).send().await.expect("CreateUser");
+    }
+}
+
+fn trusted_principals(trust: &Value) -> BTreeSet<String> {
+    let principal = &trust["Statement"][0]["Principal"]["AWS"];
+    match principal {
+        Value::String(one) => BTreeSet::from([one.clone()]),
+        Value::Array(many) => many.iter().filter_map(|p| p.as_str().map(String::from)).collect(),
+        other => panic!("unexpected principal {other}"),
+    }
+}
+
+fn role_manifest(name: &str, namespace: &str, account: &str, role_name: &str, policy: &str) -> String {
+    format!(
+        "apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  account: {{id: \"{account}\"}}\n  roleName: {role_name}\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]\n"
+    )
+}
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("alfie-dev").await;
+    let qa = env.moto.create_member_account("alfie-qa").await;
+    let prod = env.moto.create_member_account("alfie-prod").await;
+    create_users(&env, &["alice", "bob"]).await;
+
+    let manifests = [
+        NAMESPACE.to_string(),
+        role_manifest("alfie-full-access", "alfie", &dev, "AlfieFullAccess", "AdministratorAccess"),
+        role_manifest("alfie-deployment", "alfie", &qa, "AlfieDeployment", "PowerUserAccess"),
+        role_manifest("alfie-read-only", "alfie", &prod, "AlfieReadOnly", "ReadOnlyAccess"),
+        "apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice, bob]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n".to_string(),
+    ];
+    env.apply(&manifests.join("---\n")).await;
+
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    for name in ["alfie-full-access", "alfie-deployment", "alfie-read-only"] {
+        env.wait_for(&roles, name, "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created") || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync"))).await;
+    }
+    let group = env
+        .wait_for(&groups, "alfie-developers", "Ready", |g| g.status.as_ref().is_some_and(|s| condition(&s.reconcile.conditions, "Ready").is_some_and(|c| c.status == "True")))
+        .await;
+
+    // Each role trusts the identity account and carries its permissions.
+    for (account, role, policy) in [(&dev, "AlfieFullAccess", "AdministratorAccess"), (&qa, "AlfieDeployment", "PowerUserAccess"), (&prod, "AlfieReadOnly", "ReadOnlyAccess")] {
+        let (trust, attached) = role_in(&env, account, role).await.expect("role exists in its account");
+        assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]));
+        assert_eq!(trust["Statement"][0]["Action"], json!("sts:AssumeRole"));
+        assert_eq!(attached, BTreeSet::from([format!("arn:aws:iam::aws:policy/{policy}")]));
+        assert!(role_in(&env, MANAGEMENT_ACCOUNT, role).await.is_none(), "{role} only in its own account");
+    }
+
+    // The group in the identity account: members and exactly the three role ARNs.
+    let iam = identity_iam(&env).await;
+    let members = iam.get_group().group_name("alfie-developers").send().await.expect("GetGroup");
+    let names: BTreeSet<&str> = members.users().iter().map(|u| u.user_name()).collect();
+    assert_eq!(names, BTreeSet::from(["alice", "bob"]));
+    let policy = iam.get_group_policy().group_name("alfie-developers").policy_name("awsaccess-assume-roles").send().await.expect("policy");
+    let document = decode_aws_document(policy.policy_document()).expect("json");
+    let resources: BTreeSet<String> = document["Statement"][0]["Resource"].as_array().expect("list").iter().map(|r| r.as_str().unwrap_or_default().to_string()).collect();
+    let expected: BTreeSet<String> =
+        [format!("arn:aws:iam::{dev}:role/AlfieFullAccess"), format!("arn:aws:iam::{qa}:role/AlfieDeployment"), format!("arn:aws:iam::{prod}:role/AlfieReadOnly")].into();
+    assert_eq!(resources, expected);
+    assert_eq!(document["Statement"][0]["Action"], json!("sts:AssumeRole"));
+
+    let status = group.status.expect("status");
+    let config = status.aws_config.expect("awsConfig");
+    assert!(config.contains(&format!("[profile alfie-development]\nrole_arn = arn:aws:iam::{dev}:role/AlfieFullAccess\nsource_profile = default\n")), "{config}");
+    assert!(config.contains("[profile alfie-production]"), "{config}");
+    assert_eq!(status.members, ["alice", "bob"]);
+
+    // In sync, a resync reads and writes nothing.
+    env.aws.clear();
+    env.eventually("two resync rounds", async || (env.aws.count("GetRole") >= 6 && env.aws.count("GetGroup") >= 2).then_some(())).await;
+    assert_eq!(env.aws.writes(), vec![], "a resource in sync costs no AWS write");
+
+    // A leaver is removed from the group.
+    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;
+    env.eventually("bob removed in AWS", async || {
+        let group = iam.get_group().group_name("alfie-developers").send().await.expect("GetGroup");
+        (group.users().iter().map(|u| u.user_name()).collect::<Vec<_>>() == ["alice"]).then_some(())
+    })
+    .await;
+
+    // Deleting the objects deletes the roles (with their policies) and the group.
+    groups.delete("alfie-developers", &DeleteParams::default()).await.expect("delete group");
+    roles.delete("alfie-full-access", &DeleteParams::default()).await.expect("delete role");
+    env.eventually("group deleted in AWS", async || iam.get_group().group_name("alfie-developers").send().await.is_err().then_some(())).await;
+    env.eventually("role deleted in AWS", async || role_in(&env, &dev, "AlfieFullAccess").await.is_none().then_some(())).await;
+    env.eventually("objects gone", async || (groups.get_opt("alfie-developers").await.expect("get").is_none() && roles.get_opt("alfie-full-access").await.expect("get").is_none()).then_some(())).await;
+    assert!(role_in(&env, &qa, "AlfieDeployment").await.is_some(), "other roles untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_made_in_aws_is_reverted_and_reported() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "deployer", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+
+    // Someone edits the role in the console.
+    let iam = env.moto.member_iam(&dev).await;
+    let open = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]});
+    iam.update_assume_role_policy().role_name("deployer").policy_document(open.to_string()).send().await.expect("edit trust");
+    iam.attach_role_policy().role_name("deployer").policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.expect("attach");
+
+    let (trust, attached) = env
+        .eventually("drift reverted", async || {
+            let (trust, attached) = role_in(&env, &dev, "deployer").await?;
+            (trusted_principals(&trust) == BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]) && attached.len() == 1).then_some((trust, attached))
+        })
+        .await;
+    assert_eq!(attached, BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]));
+    assert_eq!(trust["Statement"].as_array().map(Vec::len), Some(1));
+    let role = env.wait_for(&roles, "deployer", "DriftCorrected", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "DriftCorrected"))).await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready").expect("ready").message.clone();
+    assert!(message.contains("detach arn:aws:iam::aws:policy/AdministratorAccess"), "{message}");
+    let events: Api<Event> = Api::namespaced(env.client.clone(), "alfie");
+    let drift_events = events.list(&ListParams::default()).await.expect("events").items.into_iter().filter(|e| e.reason.as_deref() == Some("DriftCorrected")).count();
+    assert!(drift_events >= 1, "a DriftCorrected Event is recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn observe_mode_reports_drift_and_writes_nothing() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let iam = env.moto.member_iam(&dev).await;
+    let existing = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
+    iam.create_role().role_name("Legacy").assume_role_policy_document(existing.to_string()).send().await.expect("CreateRole");
+
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: legacy, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: Legacy\n  managementPolicy: Observe\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let role = env.wait_for(&roles, "legacy", "DriftDetected", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "False", "DriftDetected"))).await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready").expect("ready").message.clone();
+    assert!(message.contains("update the trust policy"), "{message}");
+    assert_eq!(env.aws.writes(), vec![], "Observe writes nothing");
+    let (trust, _) = role_in(&env, &dev, "Legacy").await.expect("role");
+    assert_eq!(trusted_principals(&trust), BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()]));
+
+    // Deleting an observed object leaves the role.
+    roles.delete("legacy", &DeleteParams::default()).await.expect("delete");
+    env.eventually("object gone", async || roles.get_opt("legacy").await.expect("get").is_none().then_some(())).await;
+    assert!(role_in(&env, &dev, "Legacy").await.is_some());
+    assert_eq!(env.aws.writes(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let role = |name: &str, body: &str| {
+        format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n{body}")
+    };
+    let huge = "x".repeat(11_000);
+    let manifests = [
+        NAMESPACE.to_string(),
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: wrong-key, namespace: alfie}\nstringData: {somethingElse: abcdefgh12345678}\n".to_string(),
+        role("not-a-policy", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Maybe, Action: \"s3:*\", Resource: \"*\"}}]}}}}]\n")),
+        role("too-big", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Deny, Action: \"s3:*\", Resource: \"arn:aws:s3:::{huge}\"}}]}}}}]\n")),
+        role("group-principal", &format!("  trust: {{principals: [\"arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/developers\"]}}\n")),
+        role("no-such-group", "  trust: {developerGroups: [{name: nobody}]}\n"),
+        role("secret-without-key", &format!("  trust:\n    accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]\n    externalIdSecretRef: {{name: wrong-key, key: externalId}}\n")),
+    ];
+    env.apply(&manifests.concat()).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let expectations = [
+        ("not-a-policy", "Stalled", "InvalidSpec", "spec.permissions.inlinePolicies[0].document"),
+        ("too-big", "Stalled", "InvalidSpec", "spec.permissions.inlinePolicies"),
+        ("group-principal", "Stalled", "InvalidSpec", "spec.trust.principals[0]"),
+        ("no-such-group", "Reconciling", "ReferenceNotReady", "spec.trust.developerGroups[0]: DeveloperGroup nobody does not exist"),
+        ("secret-without-key", "Stalled", "InvalidSpec", "Secret wrong-key has no key externalId"),
+    ];
+    for (name, kind, reason, text) in expectations {
+        let role = env
+            .wait_for(&roles, name, reason, |r| {
+                r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, kind).cloned()).is_some_and(|c| c.status == "True" && c.reason == reason)
+            })
+            .await;
+        let conditions = role.status.expect("status").reconcile.conditions;
+        let message = &condition(&conditions, kind).expect("condition").message;
+        assert!(message.contains(text), "{name}: {message}");
+        assert_eq!(condition(&conditions, "Ready").expect("ready").status, "False");
+        assert!(!message.contains("abcdefgh12345678"), "secrets never in status");
+    }
+    let writes = env.aws.writes();
+    assert_eq!(writes, vec![], "nothing half-written in AWS");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_the_operator_did_not_create_are_never_touched_unless_adopted() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let iam = env.moto.member_iam(&dev).await;
+    let foreign = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
+    for name in ["Foreign", "Adoptee"] {
+        iam.create_role().role_name(name).assume_role_policy_document(foreign.to_string()).send().await.expect("CreateRole");
+    }
+    let role = |object: &str, role_name: &str, adopt: bool| {
+        format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {object}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: {role_name}\n  adoptExisting: {adopt}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")
+    };
+    env.apply(&[NAMESPACE.to_string(), role("foreign", "Foreign", false), role("adopter", "Adoptee", true)].concat()).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "foreign", "AlreadyExists", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "AlreadyExists")).await;
+    env.wait_for(&roles, "adopter", "adopted", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated") || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync"))).await;
+    let (trust, _) = role_in(&env, &dev, "Foreign").await.expect("foreign role");
+    assert_eq!(trust, foreign, "a foreign role is untouched");
+    let (trust, _) = role_in(&env, &dev, "Adoptee").await.expect("adopted role");
+    assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]));
+
+    // A second object naming the adopted role is refused, not a tug-of-war.
+    env.apply(&role("second", "Adoptee", true)).await;
+    env.wait_for(&roles, "second", "AlreadyManaged", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "AlreadyManaged")).await;
+
+    // Deleting the refused object leaves the foreign role alone.
+    roles.delete("foreign", &DeleteParams::default()).await.expect("delete");
+    env.eventually("object gone", async || roles.get_opt("foreign").await.expect("get").is_none().then_some(())).await;
+    assert!(role_in(&env, &dev, "Foreign").await.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_that_does_not_allow_the_namespace_is_refused() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: platform-dev}}\nspec:\n  accountName: platform-dev\n  email: platform-dev@example.com\n  accountId: \"{dev}\"\n  allowedNamespaces: [platform]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: sneaky, namespace: alfie}}\nspec:\n  account: {{name: platform-dev}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let role = env.wait_for(&roles, "sneaky", "NamespaceNotAllowed", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "NamespaceNotAllowed")).await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Stalled").expect("stalled").message.clone();
+    assert!(message.contains("does not allow namespace alfie"), "{message}");
+    assert_eq!(env.aws.writes(), vec![]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_004_external_id_and_mfa_follow_the_secret() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let prod = env.moto.create_member_account("prod").await;
+    let dev = env.moto.create_member_account("dev").await;
+    let secret = |value: &str| format!("---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie}}\nstringData: {{externalId: {value}}}\n");
+    env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust:\n    accounts: [{{id: \"{dev}\"}}]\n    requireMfa: true\n    externalIdSecretRef: {{name: prod-external-id}}\n", secret("first-external-id-0123456789"))).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "update-prod-app", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+    let (trust, _) = role_in(&env, &prod, "UpdateProdApp").await.expect("role");
+    let statement = &trust["Statement"][0];
+    assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{dev}:root")]));
+    assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"], "first-external-id-0123456789");
+    assert_eq!(statement["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
+
+    env.apply(&secret("second-external-id-0123456789")).await;
+    env.eventually("trust follows the Secret", async || {
+        let (trust, _) = role_in(&env, &prod, "UpdateProdApp").await?;
+        (trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] == "second-external-id-0123456789").then_some(())
+    })
+    .await;
+    let role = roles.get("update-prod-app").await.expect("get");
+    let status = serde_json::to_string(&role.status).expect("json");
+    assert!(!status.contains("external-id-0123456789"), "the external ID never appears in status");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn members_trust_names_each_member_and_follows_the_group() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    create_users(&env, &["alice", "bob"]).await;
+    let group = |members: &str| format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: alfie-developers, namespace: alfie}}\nspec:\n  members: [{members}]\n  access: [{{role: {{name: break-glass}}}}]\n");
+    env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: break-glass, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: BreakGlass\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n    developerGroupTrust: Members\n", group("alice, bob, ghost"))).await;
+    let member = |user: &str| format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/{user}");
+    env.eventually("both members trusted", async || {
+        let (trust, _) = role_in(&env, &dev, "BreakGlass").await?;
+        (trusted_principals(&trust) == BTreeSet::from([member("alice"), member("bob")])).then_some(())
+    })
+    .await;
+    let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    let reported = env.wait_for(&groups, "alfie-developers", "MissingUsers", |g| g.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned()).is_some_and(|c| c.reason == "MissingUsers")).await;
+    assert_eq!(reported.status.expect("status").missing_users, ["ghost"]);
+
+    env.apply(&group("alice")).await;
+    env.eventually("bob no longer trusted", async || {
+        let (trust, _) = role_in(&env, &dev, "BreakGlass").await?;
+        (trusted_principals(&trust) == BTreeSet::from([member("alice")])).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_reported_and_retried() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    env.aws.fail_next("CreateRole", AwsErrorKind::Throttled, 2);
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: patient, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "patient", "Throttled", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned()).is_some_and(|c| c.status == "True" && c.reason == "Throttled")).await;
+    env.wait_for(&roles, "patient", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+    assert!(role_in(&env, &dev, "patient").await.is_some());
+    let patch = Patch::Merge(json!({"spec": {"description": "now described"}}));
+    roles.patch("patient", &PatchParams::default(), &patch).await.expect("patch");
+    env.wait_for(&roles, "patient", "Updated", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated"))).await;
+}

@@ -1,0 +1,5 @@
+//! What the integration tests start from; each test binary uses part of it.
+#![allow(dead_code)]
+
+pub mod moto;
+pub mod operator;

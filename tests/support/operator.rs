@@ -1,0 +1,159 @@
+//! The operator as users run it: its controllers (the `run` code path)
+//! against kube-testserver and moto, with the AWS calls counted.
+
+use std::fmt::Debug;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
+use aws_access_operator::aws::fault::FaultyAws;
+use aws_access_operator::aws::sdk::SdkAws;
+use aws_access_operator::controller::{self, Config};
+use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::{Api, ApiResource, DynamicObject, Patch, PatchParams, PostParams};
+use kube::{Client, Resource};
+use kube_testserver::TestServer;
+use serde::de::DeserializeOwned;
+use tokio::task::JoinHandle;
+
+use super::moto::Moto;
+
+/// Settings that make drift checks and retries quick enough for tests.
+pub fn test_config() -> Config {
+    Config {
+        resync_interval: Duration::from_secs(2),
+        retry_base: Duration::from_millis(200),
+        retry_max: Duration::from_secs(2),
+        ..Config::default()
+    }
+}
+
+pub struct Env {
+    pub kube: TestServer,
+    pub client: Client,
+    pub moto: Moto,
+    /// The operator's AWS, counting every call.
+    pub aws: Arc<FaultyAws>,
+    operator: Option<JoinHandle<()>>,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+        }
+    }
+}
+
+fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
+    match kind {
+        "AwsAccount" => (ApiResource::erase::<AwsAccount>(&()), false),
+        "CrossAccountRole" => (ApiResource::erase::<CrossAccountRole>(&()), true),
+        "DeveloperGroup" => (ApiResource::erase::<DeveloperGroup>(&()), true),
+        "PartnerAccess" => (ApiResource::erase::<PartnerAccess>(&()), true),
+        "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
+        "Secret" => (ApiResource::erase::<Secret>(&()), true),
+        other => panic!("the test harness does not know kind {other} ({api_version})"),
+    }
+}
+
+impl Env {
+    /// kube-testserver with the CRDs, moto with an organization, and the operator running.
+    pub async fn start() -> Env {
+        let env = Env::without_operator().await;
+        env.start_operator(test_config())
+    }
+
+    pub async fn without_operator() -> Env {
+        let kube = TestServer::start().await.expect("kube-testserver starts");
+        let client = kube.client().expect("client");
+        let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in crds() {
+            crd_api.create(&PostParams::default(), &crd).await.expect("CRD accepted by the API server");
+        }
+        let moto = Moto::start().await;
+        let sdk = SdkAws::new(&moto.sdk_config().await);
+        let aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
+        Env { kube, client, moto, aws, operator: None }
+    }
+
+    /// Starts the controllers the way `aws-access-operator run` does.
+    pub fn start_operator(mut self, config: Config) -> Env {
+        let (client, aws) = (self.client.clone(), self.aws.clone());
+        self.operator = Some(tokio::spawn(controller::run(client, aws, config, std::future::pending())));
+        self
+    }
+
+    /// Applies a YAML stream the way `kubectl apply --server-side` does.
+    pub async fn apply(&self, yaml: &str) {
+        for document in serde_yaml::Deserializer::from_str(yaml) {
+            let value: serde_json::Value = serde::Deserialize::deserialize(document).expect("yaml");
+            if value.is_null() {
+                continue;
+            }
+            let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
+            let types = object.types.clone().expect("apiVersion and kind");
+            let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
+            let name = object.metadata.name.clone().expect("name");
+            let api: Api<DynamicObject> = if namespaced {
+                Api::namespaced_with(self.client.clone(), object.metadata.namespace.as_deref().unwrap_or("default"), &resource)
+            } else {
+                Api::all_with(self.client.clone(), &resource)
+            };
+            api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(&value))
+                .await
+                .unwrap_or_else(|err| panic!("applying {} {name}: {err}", types.kind));
+        }
+    }
+
+    pub fn api<K>(&self, namespace: Option<&str>) -> Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = kube::core::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    {
+        match namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::default_namespaced(self.client.clone()),
+        }
+    }
+
+    /// Waits until `check` accepts the object, for at most 30 seconds.
+    pub async fn wait_for<K>(&self, api: &Api<K>, name: &str, what: &str, check: impl Fn(&K) -> bool) -> K
+    where
+        K: Resource + Clone + DeserializeOwned + Debug,
+    {
+        let mut last = None;
+        for _ in 0..600 {
+            if let Some(object) = api.get_opt(name).await.expect("get") {
+                if check(&object) {
+                    return object;
+                }
+                last = Some(object);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {name}: {what}; last seen: {last:#?}");
+    }
+
+    /// Waits until AWS matches `check`, for at most 30 seconds.
+    pub async fn eventually<T>(&self, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+        for _ in 0..600 {
+            if let Some(found) = check().await {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+/// The condition of type `kind` among `conditions`.
+pub fn condition<'a>(conditions: &'a [Condition], kind: &str) -> Option<&'a Condition> {
+    conditions.iter().find(|c| c.type_ == kind)
+}
+
+/// Whether the Ready condition has `status` and `reason` for the current generation.
+pub fn ready_is(conditions: &[Condition], generation: Option<i64>, status: &str, reason: &str) -> bool {
+    condition(conditions, "Ready").is_some_and(|c| c.status == status && c.reason == reason && c.observed_generation == generation)
+}
