@@ -104,6 +104,9 @@ pub struct PartnerAccessStatus {
     /// Name of the Secret, in this namespace, holding the external ID to hand to the partner.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id_secret: Option<String>,
+    /// The partner account the roles trusted at the last reconcile. When `spec.partner.accountId` differs, the access is being transferred (recorded with an Event).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partner_account_id: Option<String>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

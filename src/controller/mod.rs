@@ -7,6 +7,7 @@ pub mod cross_account_role;
 pub mod developer_group;
 pub mod error;
 pub mod ownership;
+pub mod partner_access;
 pub mod refs;
 pub mod status;
 
@@ -24,7 +25,7 @@ use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
 pub use context::{Config, Context, Stores};
 use error::Error;
@@ -140,13 +141,21 @@ pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: im
         .run(developer_group::reconcile, error_policy, ctx.clone())
         .for_each(log_result("DeveloperGroup"));
 
+    // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
+    let partner_controller = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<Secret>::all(client.clone()), watcher::Config::default())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(partner_access::reconcile, error_policy, ctx.clone())
+        .for_each(log_result("PartnerAccess"));
+
     let watches = futures::future::join3(
         accounts.run(Api::all(client.clone())),
         roles.run(Api::all(client.clone())),
         groups.run(Api::all(client.clone())),
     );
     tokio::select! {
-        _ = futures::future::join(role_controller, group_controller) => {}
+        _ = futures::future::join3(role_controller, group_controller, partner_controller) => {}
         // The watches never end by themselves; the controllers end on shutdown.
         _ = watches => {}
     }

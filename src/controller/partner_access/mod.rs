@@ -1,0 +1,196 @@
+//! PartnerAccess: an outside partner's access, composed of one owned
+//! CrossAccountRole per target account. The CrossAccountRole reconciler does
+//! the AWS work; this one keeps the children equal to the spec (none while
+//! suspended or expired) and adds their conditions up.
+
+mod plan;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use rand::distr::{Alphanumeric, SampleString};
+use rand::TryRngCore;
+
+use super::context::Context;
+use super::error::Result;
+use super::refs;
+use super::status::{MANAGER, Outcome, conditions, publish, write_status};
+use crate::api::{CrossAccountRole, DeletionPolicy, PartnerAccess, PartnerAccessStatus, PartnerPhase, Reason, SecretKeyRef};
+
+/// Marks the CrossAccountRoles of one PartnerAccess, so they are listed without scanning the namespace.
+const PARTNER_LABEL: &str = "awsaccess.dev/partner-access";
+/// The key of the generated external ID in its Secret.
+const EXTERNAL_ID_KEY: &str = "externalId";
+/// Long enough that guessing is hopeless; AWS allows up to 1224 characters.
+const EXTERNAL_ID_LENGTH: usize = 48;
+
+pub async fn reconcile(partner: Arc<PartnerAccess>, ctx: Arc<Context>) -> Result<Action> {
+    // Deletion needs no cleanup here: the children are owned, and garbage
+    // collection deletes them, whose own finalizers remove the roles.
+    if partner.meta().deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
+    let namespace = partner.namespace().unwrap_or_default();
+    let api: Api<PartnerAccess> = Api::namespaced(ctx.client.clone(), &namespace);
+    let mut status = partner.status.clone().unwrap_or_default();
+    let outcome = converge(&partner, &ctx, &mut status).await?;
+    status.reconcile.conditions = conditions(&status.reconcile.conditions, &outcome, partner.metadata.generation);
+    status.reconcile.observed_generation = partner.metadata.generation;
+    if partner.status.as_ref() != Some(&status) {
+        write_status(&api, partner.as_ref(), &status).await?;
+    }
+    ctx.succeeded(partner.as_ref());
+    Ok(Action::requeue(next_check(&partner, &ctx)))
+}
+
+/// The resync interval, or the moment of expiry when that comes first:
+/// access ends exactly on time, not at the next resync.
+fn next_check(partner: &PartnerAccess, ctx: &Context) -> Duration {
+    let resync = ctx.config.resync_interval;
+    match &partner.spec.expires_at {
+        Some(at) if !partner.spec.suspended => {
+            let until = at.0.duration_since(Timestamp::now());
+            match Duration::try_from(until) {
+                // A few milliseconds past the instant, so the next reconcile sees it passed.
+                Ok(left) if !left.is_zero() => (left + Duration::from_millis(10)).min(resync),
+                _ => resync,
+            }
+        }
+        _ => resync,
+    }
+}
+
+async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome> {
+    let namespace = partner.namespace().unwrap_or_default();
+    for (i, account) in partner.spec.accounts.iter().enumerate() {
+        // Refusals stop here, before any child exists; waiting on an account is the children's business.
+        if let Err(outcome) = refs::account(&ctx.stores, &ctx.config, account, Some(&namespace), &format!("spec.accounts[{i}]"))
+            && (outcome.reason == Reason::NamespaceNotAllowed.as_str() || outcome.reason == Reason::InvalidSpec.as_str())
+        {
+            return Ok(outcome);
+        }
+    }
+    let external_id = match &partner.spec.external_id_secret_ref {
+        Some(reference) => reference.clone(),
+        None => match generated_secret(partner, ctx).await? {
+            Ok(reference) => reference,
+            Err(outcome) => return Ok(outcome),
+        },
+    };
+    status.external_id_secret = Some(external_id.name.clone());
+
+    let partner_account = &partner.spec.partner.account_id;
+    if let Some(previous) = status.partner_account_id.as_ref().filter(|previous| *previous != partner_account) {
+        let note = format!("access transferred from partner account {previous} to {partner_account}: the roles' trust policies are rewritten in place");
+        publish(ctx, partner, false, "PartnerChanged", "Transfer", note).await;
+    }
+    status.partner_account_id = Some(partner_account.clone());
+
+    let phase = plan::phase(partner, Timestamp::now());
+    status.phase = Some(phase);
+    let roles_api: Api<CrossAccountRole> = Api::namespaced(ctx.client.clone(), &namespace);
+    let children = owned_children(partner, &roles_api).await?;
+    let revoking = phase != PartnerPhase::Active;
+    let wanted: BTreeMap<String, _> = if revoking {
+        BTreeMap::new()
+    } else {
+        partner.spec.accounts.iter().map(|account| (plan::child_name(partner, account), plan::child_spec(partner, account, &external_id, false))).collect()
+    };
+    for child in &children {
+        if !wanted.contains_key(&child.name_any()) && child.meta().deletion_timestamp.is_none() {
+            remove_child(partner, ctx, &roles_api, child).await?;
+        }
+    }
+    for (name, spec) in &wanted {
+        let current = children.iter().find(|c| c.name_any() == *name);
+        if current.is_none_or(|c| c.spec != *spec) {
+            apply_child(partner, &roles_api, name, spec.clone()).await?;
+        }
+    }
+    if revoking {
+        status.roles = vec![];
+        let (reason, what) = if phase == PartnerPhase::Suspended { (Reason::Suspended, "suspended") } else { (Reason::Expired, "expired") };
+        return Ok(if children.is_empty() {
+            Outcome::ready(reason, format!("access {what}: the partner's roles are removed from AWS"))
+        } else {
+            Outcome::reconciling(reason.as_str(), format!("access {what}: removing {} role(s) from AWS", children.len()))
+        });
+    }
+    let current: Vec<&CrossAccountRole> = children.iter().filter(|c| wanted.get(&c.name_any()).is_some_and(|spec| c.spec == *spec)).collect();
+    status.roles = plan::roles(&current);
+    Ok(plan::aggregate(wanted.len(), &current))
+}
+
+/// The CrossAccountRoles this PartnerAccess owns, read fresh: a child that
+/// just went away must not be seen as still there.
+async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
+    let uid = partner.uid().unwrap_or_default();
+    let listed = roles.list(&ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any()))).await?;
+    Ok(listed.items.into_iter().filter(|role| role.owner_references().iter().any(|owner| owner.uid == uid)).collect())
+}
+
+async fn apply_child(partner: &PartnerAccess, roles: &Api<CrossAccountRole>, name: &str, spec: crate::api::CrossAccountRoleSpec) -> Result<()> {
+    let mut child = CrossAccountRole::new(name, spec);
+    child.metadata.namespace = partner.namespace();
+    child.metadata.labels = Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())]));
+    child.metadata.owner_references = partner.controller_owner_ref(&()).map(|owner| vec![owner]);
+    roles.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&child)).await?;
+    Ok(())
+}
+
+/// Deletes a child so that its role leaves AWS whatever the deletion policy:
+/// revoked access must not linger.
+async fn remove_child(partner: &PartnerAccess, ctx: &Context, roles: &Api<CrossAccountRole>, child: &CrossAccountRole) -> Result<()> {
+    if child.spec.deletion_policy != DeletionPolicy::Delete {
+        let mut spec = child.spec.clone();
+        spec.deletion_policy = DeletionPolicy::Delete;
+        apply_child(partner, roles, &child.name_any(), spec).await?;
+    }
+    roles.delete(&child.name_any(), &DeleteParams::background()).await?;
+    publish(ctx, partner, false, "RoleRemoved", "Revoke", format!("removing the partner's role {}", child.name_any())).await;
+    Ok(())
+}
+
+/// The operator-generated external ID: created once into an owned Secret
+/// and never changed while that Secret exists. A Secret of that name that
+/// is not this object's is never taken over.
+async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Result<SecretKeyRef, Outcome>> {
+    let name = format!("{}-external-id", partner.name_any());
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &partner.namespace().unwrap_or_default());
+    let reference = SecretKeyRef { name: name.clone(), key: EXTERNAL_ID_KEY.into() };
+    let uid = partner.uid().unwrap_or_default();
+    if let Some(existing) = secrets.get_opt(&name).await? {
+        return Ok(if existing.owner_references().iter().any(|owner| owner.uid == uid) {
+            Ok(reference)
+        } else {
+            Err(Outcome::stalled(
+                Reason::AlreadyExists.as_str(),
+                format!("Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"),
+            ))
+        });
+    }
+    let mut random = rand::rngs::OsRng.unwrap_err();
+    let external_id = Alphanumeric.sample_string(&mut random, EXTERNAL_ID_LENGTH);
+    let secret = Secret {
+        metadata: ObjectMeta {
+            name: Some(name.clone()),
+            owner_references: partner.controller_owner_ref(&()).map(|owner| vec![owner]),
+            labels: Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())])),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(EXTERNAL_ID_KEY.to_string(), ByteString(external_id.into_bytes()))])),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    };
+    secrets.create(&PostParams { field_manager: Some(MANAGER.into()), ..PostParams::default() }, &secret).await?;
+    publish(ctx, partner, false, "ExternalIdGenerated", "Generate", format!("generated a new external ID into Secret {name}")).await;
+    Ok(Ok(reference))
+}
