@@ -100,7 +100,7 @@ pub struct AwsAccountSpec {
     #[schemars(inner(length(max = 63), regex(pattern = NAMESPACE_PATTERN)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub allowed_namespaces: Option<Vec<String>>,
-    /// What happens to the account when this object is deleted: `Retain` (default) leaves it in the organization, `Close` closes it.
+    /// What happens to the account when this object is deleted: `Retain` (default) leaves it in the organization, `Close` closes it (an adopted account too, but only when written here: the default never closes). When AWS refuses to close (it closes only a limited number of accounts per 30 days), the object stays, Stalled, until AWS accepts or this is set back to `Retain`.
     #[serde(default)]
     pub deletion_policy: AccountDeletionPolicy,
     /// `Manage` (default) creates and updates the account; `Observe` only reports how AWS differs from the spec.

@@ -267,6 +267,16 @@ pub enum Reason {
     Expired,
     /// A PartnerAccess is suspended, or an AwsAccount is suspended in AWS.
     Suspended,
+    /// The AwsAccount's `organizationalUnit` names no OU (yet); the operator looks again with backoff.
+    OrganizationalUnitNotFound,
+    /// AWS failed the CreateAccount request; the message carries AWS's reason (`EMAIL_ALREADY_EXISTS`, ...).
+    CreateAccountFailed,
+    /// The account is not (or no longer) a member of the operator's organization.
+    NotInOrganization,
+    /// The account's email in AWS is not `spec.email`: the operator writes nothing to an account it cannot confirm is the one meant.
+    EmailDiffers,
+    /// The account's name in AWS is not `spec.accountName`; Organizations cannot rename accounts, so the operator reports it.
+    NameDiffers,
 }
 
 impl Reason {
@@ -289,6 +299,11 @@ impl Reason {
             Self::Throttled => "Throttled",
             Self::Expired => "Expired",
             Self::Suspended => "Suspended",
+            Self::OrganizationalUnitNotFound => "OrganizationalUnitNotFound",
+            Self::CreateAccountFailed => "CreateAccountFailed",
+            Self::NotInOrganization => "NotInOrganization",
+            Self::EmailDiffers => "EmailDiffers",
+            Self::NameDiffers => "NameDiffers",
         }
     }
 }

@@ -37,6 +37,29 @@ struct Faults {
     /// Operation → the error to inject and how many more calls get it.
     failures: Mutex<HashMap<&'static str, (AwsErrorKind, usize)>>,
     pauses: Mutex<HashMap<&'static str, oneshot::Sender<()>>>,
+    creations: Mutex<Creations>,
+}
+
+/// Account creations made to last, as in AWS, where they take minutes and
+/// may fail; moto finishes them at once.
+#[derive(Default)]
+struct Creations {
+    holding: bool,
+    /// Request id → how the request looks while held, or once failed. The
+    /// account moto created for it is hidden: in AWS it does not exist yet,
+    /// or never will.
+    requests: HashMap<String, CreateAccountStatus>,
+}
+
+impl Creations {
+    fn hides(&self, account_id: &str) -> bool {
+        self.requests.values().any(|request| request.account_id.as_deref() == Some(account_id))
+    }
+
+    /// The request as the test wants it seen, if it is one it holds or failed.
+    fn shown(&self, request_id: &str) -> Option<CreateAccountStatus> {
+        self.requests.get(request_id).map(|request| CreateAccountStatus { account_id: None, ..request.clone() })
+    }
 }
 
 impl Faults {
@@ -155,6 +178,29 @@ impl FaultyAws {
             failures.remove(operation);
         } else {
             failures.insert(operation, (kind, times));
+        }
+    }
+
+    /// From now on CreateAccount requests stay `IN_PROGRESS`, their accounts
+    /// absent from ListAccounts, until `finish_account_creations`.
+    pub fn hold_account_creations(&self) {
+        lock(&self.faults.creations).holding = true;
+    }
+
+    /// The held requests end: `SUCCEEDED`, or `FAILED` with `failure` (their
+    /// accounts then stay hidden, as if never created). Later requests finish
+    /// at once again.
+    pub fn finish_account_creations(&self, failure: Option<&str>) {
+        let mut creations = lock(&self.faults.creations);
+        creations.holding = false;
+        match failure {
+            None => creations.requests.clear(),
+            Some(reason) => {
+                for request in creations.requests.values_mut() {
+                    request.state = "FAILED".into();
+                    request.failure_reason = Some(reason.into());
+                }
+            }
         }
     }
 
@@ -397,35 +443,61 @@ impl FaultyOrganizations {
 #[async_trait]
 impl Organizations for FaultyOrganizations {
     async fn create_account(&self, account: &NewAccount) -> AwsResult<String> {
-        self.write("CreateAccount", self.inner.create_account(account))
-            .await
+        let create = async {
+            let request_id = self.inner.create_account(account).await?;
+            if lock(&self.faults.creations).holding {
+                let created = self.inner.describe_create_account_status(&request_id).await?;
+                let held = CreateAccountStatus { state: "IN_PROGRESS".into(), ..created };
+                lock(&self.faults.creations).requests.insert(request_id.clone(), held);
+            }
+            Ok(request_id)
+        };
+        self.write("CreateAccount", create).await
     }
     async fn describe_create_account_status(
         &self,
         request_id: &str,
     ) -> AwsResult<CreateAccountStatus> {
-        self.read(
-            "DescribeCreateAccountStatus",
-            self.inner.describe_create_account_status(request_id),
-        )
-        .await
+        let describe = async {
+            let shown = lock(&self.faults.creations).shown(request_id);
+            match shown {
+                Some(shown) => Ok(shown),
+                None => self.inner.describe_create_account_status(request_id).await,
+            }
+        };
+        self.read("DescribeCreateAccountStatus", describe).await
     }
     async fn list_create_account_status(
         &self,
         states: &[&str],
     ) -> AwsResult<Vec<CreateAccountStatus>> {
-        self.read(
-            "ListCreateAccountStatus",
-            self.inner.list_create_account_status(states),
-        )
-        .await
+        let list = async {
+            let mut listed = self.inner.list_create_account_status(states).await?;
+            let creations = lock(&self.faults.creations);
+            listed.retain(|request| !creations.requests.contains_key(&request.request_id));
+            let shown = creations.requests.keys().filter_map(|id| creations.shown(id));
+            listed.extend(shown.filter(|request| states.contains(&request.state.as_str())));
+            Ok(listed)
+        };
+        self.read("ListCreateAccountStatus", list).await
     }
     async fn list_accounts(&self) -> AwsResult<Vec<AccountInfo>> {
-        self.read("ListAccounts", self.inner.list_accounts()).await
+        let list = async {
+            let mut accounts = self.inner.list_accounts().await?;
+            let creations = lock(&self.faults.creations);
+            accounts.retain(|account| !creations.hides(&account.id));
+            Ok(accounts)
+        };
+        self.read("ListAccounts", list).await
     }
     async fn describe_account(&self, account_id: &str) -> AwsResult<Option<AccountInfo>> {
-        self.read("DescribeAccount", self.inner.describe_account(account_id))
-            .await
+        let describe = async {
+            if lock(&self.faults.creations).hides(account_id) {
+                return Ok(None);
+            }
+            self.inner.describe_account(account_id).await
+        };
+        self.read("DescribeAccount", describe).await
     }
     async fn root_id(&self) -> AwsResult<String> {
         self.read("ListRoots", self.inner.root_id()).await

@@ -11,6 +11,7 @@ use kube::runtime::reflector::{ObjectRef, Store};
 
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
 use crate::aws::Aws;
+use crate::telemetry::Metrics;
 
 /// Settings from the command line.
 #[derive(Clone, Debug)]
@@ -23,6 +24,8 @@ pub struct Config {
     pub retry_base: Duration,
     /// Longest delay between retries.
     pub retry_max: Duration,
+    /// How often a running CreateAccount is polled (AWS takes minutes).
+    pub poll_interval: Duration,
 }
 
 impl Default for Config {
@@ -32,6 +35,7 @@ impl Default for Config {
             default_access_role: "OrganizationAccountAccessRole".into(),
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(10),
         }
     }
 }
@@ -50,12 +54,13 @@ pub struct Context {
     pub config: Config,
     pub stores: Stores,
     pub recorder: Recorder,
+    pub metrics: Arc<Metrics>,
     /// Consecutive failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
-    pub fn new(client: Client, aws: Arc<dyn Aws>, config: Config, stores: Stores) -> Self {
+    pub fn new(client: Client, aws: Arc<dyn Aws>, config: Config, stores: Stores, metrics: Arc<Metrics>) -> Self {
         let reporter = Reporter { controller: "aws-access-operator".into(), instance: std::env::var("POD_NAME").ok() };
         Context {
             recorder: Recorder::new(client.clone(), reporter),
@@ -63,6 +68,7 @@ impl Context {
             aws,
             config,
             stores,
+            metrics,
             failures: Mutex::default(),
         }
     }

@@ -12,6 +12,10 @@ pub enum Error {
     Kube(#[from] kube::Error),
     #[error("finalizer: {0}")]
     Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// Something under way in AWS must finish first, such as an account
+    /// still being created when its object is deleted with `deletionPolicy: Close`.
+    #[error("{message}")]
+    Pending { reason: &'static str, message: String },
 }
 
 impl Error {
@@ -20,6 +24,7 @@ impl Error {
         match self {
             Error::Aws(err) => err.kind.reason(),
             Error::Kube(_) | Error::Finalizer(_) => "KubernetesError",
+            Error::Pending { reason, .. } => reason,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! and the triggers that re-reconcile dependents, so a reconcile triggered
 //! by a change always sees that change in the cache.
 
+pub mod aws_account;
 pub mod context;
 pub mod cross_account_role;
 pub mod developer_group;
@@ -10,13 +11,14 @@ pub mod ownership;
 pub mod partner_access;
 pub mod refs;
 pub mod status;
+pub mod tags;
 
 use std::fmt::Debug;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::Arc;
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
 use kube::runtime::controller::Action;
@@ -27,6 +29,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
+use crate::telemetry::{Metrics, Readiness};
 pub use context::{Config, Context, Stores};
 use error::Error;
 
@@ -109,15 +112,53 @@ fn log_result<T: Debug, E: std::fmt::Display>(kind: &'static str) -> impl Fn(Res
     }
 }
 
+/// Wraps a reconciler to record controller-runtime's reconcile metrics.
+fn measured<K, Fut>(
+    controller: &'static str,
+    reconcile: impl Fn(Arc<K>, Arc<Context>) -> Fut,
+) -> impl Fn(Arc<K>, Arc<Context>) -> futures::future::BoxFuture<'static, Result<Action, Error>>
+where
+    Fut: Future<Output = Result<Action, Error>> + Send + 'static,
+{
+    move |object, ctx| {
+        let started = std::time::Instant::now();
+        let reconciling = reconcile(object, ctx.clone());
+        Box::pin(async move {
+            let result = reconciling.await;
+            ctx.metrics.reconciled(controller, result.is_ok(), started.elapsed());
+            result
+        })
+    }
+}
+
+/// How often the not-Ready gauges are recounted from the caches.
+const GAUGE_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
+
+fn not_ready<K: Resource>(objects: &[Arc<K>], ready: impl Fn(&K) -> bool) -> usize {
+    objects.iter().filter(|object| !ready(object)).count()
+}
+
+/// What the operator reports about itself.
+#[derive(Clone, Default)]
+pub struct Telemetry {
+    pub metrics: Arc<Metrics>,
+    pub readiness: Readiness,
+}
+
 /// Runs every controller until `shutdown` resolves; the reconciles in
 /// flight finish first.
-pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: impl Future<Output = ()> + Send + 'static) {
+pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, telemetry: Telemetry, shutdown: impl Future<Output = ()> + Send + 'static) {
     let accounts = Shared::<AwsAccount>::new();
     let roles = Shared::<CrossAccountRole>::new();
     let groups = Shared::<DeveloperGroup>::new();
     let stores = Stores { accounts: accounts.reader.clone(), roles: roles.reader.clone(), groups: groups.reader.clone() };
-    let ctx = Arc::new(Context::new(client.clone(), aws, config, stores.clone()));
+    let ctx = Arc::new(Context::new(client.clone(), aws, config, stores.clone(), telemetry.metrics.clone()));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
+
+    let account_controller = Controller::for_shared_stream(spec_or_deletion_changes(accounts.subscribe(), accounts.reader.clone()), accounts.reader.clone())
+        .graceful_shutdown_on(shutdown.clone())
+        .run(measured("AwsAccount", aws_account::reconcile), error_policy, ctx.clone())
+        .for_each(log_result("AwsAccount"));
 
     let role_stores = stores.clone();
     let account_stores = stores.clone();
@@ -129,7 +170,7 @@ pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: im
             refs::roles_using_secret(&secret_stores, &secret.name_any(), &secret.namespace().unwrap_or_default())
         })
         .graceful_shutdown_on(shutdown.clone())
-        .run(cross_account_role::reconcile, error_policy, ctx.clone())
+        .run(measured("CrossAccountRole", cross_account_role::reconcile), error_policy, ctx.clone())
         .for_each(log_result("CrossAccountRole"));
 
     let group_stores = stores.clone();
@@ -138,16 +179,37 @@ pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: im
         .watches_shared_stream(roles.subscribe(), move |role| refs::groups_granting(&group_stores, &role))
         .watches_shared_stream(accounts.subscribe(), move |account| refs::groups_in_account(&group_account_stores, &account))
         .graceful_shutdown_on(shutdown.clone())
-        .run(developer_group::reconcile, error_policy, ctx.clone())
+        .run(measured("DeveloperGroup", developer_group::reconcile), error_policy, ctx.clone())
         .for_each(log_result("DeveloperGroup"));
 
     // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
-    let partner_controller = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
+    let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
         .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<Secret>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<Secret>::all(client.clone()), watcher::Config::default());
+    let partner_store = partners.store();
+    let partner_controller = partners
         .graceful_shutdown_on(shutdown.clone())
-        .run(partner_access::reconcile, error_policy, ctx.clone())
+        .run(measured("PartnerAccess", partner_access::reconcile), error_policy, ctx.clone())
         .for_each(log_result("PartnerAccess"));
+
+    let metrics = telemetry.metrics.clone();
+    let gauges = async move {
+        for store in [stores.accounts.wait_until_ready().boxed(), stores.roles.wait_until_ready().boxed(), stores.groups.wait_until_ready().boxed(), partner_store.wait_until_ready().boxed()] {
+            // A cache that never fills means the process is shutting down.
+            if store.await.is_err() {
+                return;
+            }
+        }
+        telemetry.readiness.set_ready();
+        let ready = |status: Option<&crate::api::ReconcileStatus>, generation: Option<i64>| status.is_some_and(|s| s.is_ready_at(generation));
+        loop {
+            metrics.set_not_ready("AwsAccount", not_ready(&stores.accounts.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
+            metrics.set_not_ready("CrossAccountRole", not_ready(&stores.roles.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
+            metrics.set_not_ready("DeveloperGroup", not_ready(&stores.groups.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
+            metrics.set_not_ready("PartnerAccess", not_ready(&partner_store.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
+            tokio::time::sleep(GAUGE_REFRESH).await;
+        }
+    };
 
     let watches = futures::future::join3(
         accounts.run(Api::all(client.clone())),
@@ -155,7 +217,8 @@ pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, shutdown: im
         groups.run(Api::all(client.clone())),
     );
     tokio::select! {
-        _ = futures::future::join3(role_controller, group_controller, partner_controller) => {}
+        _ = gauges => {}
+        _ = futures::future::join4(account_controller, role_controller, group_controller, partner_controller) => {}
         // The watches never end by themselves; the controllers end on shutdown.
         _ = watches => {}
     }

@@ -46,6 +46,10 @@ pub fn account(stores: &Stores, config: &Config, reference: &AccountRef, namespa
                     id,
                     access_role: if account.spec.access_role_name.is_empty() { config.default_access_role.clone() } else { account.spec.access_role_name.clone() },
                 }),
+                // A suspended or closing account is said so: it will not become Active by waiting.
+                (_, Some(state @ (AccountState::Suspended | AccountState::PendingClosure | AccountState::Failed))) => {
+                    Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} is {state:?}, not Active")))
+                }
                 _ => Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} is not Active yet"))),
             }
         }

@@ -6,6 +6,7 @@ use std::fmt::Debug;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, Patch, PatchParams};
+use kube::core::object::HasStatus;
 use kube::runtime::events::{Event, EventType};
 use kube::{Resource, ResourceExt};
 use serde::Serialize;
@@ -13,8 +14,10 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::context::Context;
-use super::error::Result;
-use crate::api::{ConditionType, Reason};
+use super::error::{Error, Result};
+use crate::api::{
+    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason, ReconcileStatus,
+};
 
 /// The field manager of everything the operator writes.
 pub const MANAGER: &str = "aws-access-operator";
@@ -102,6 +105,109 @@ where
     });
     api.patch_status(&object.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
     Ok(())
+}
+
+/// A kind's status: its own fields plus the conditions every kind shares.
+pub trait KindStatus: PartialEq + Serialize {
+    fn reconcile(&self) -> &ReconcileStatus;
+    fn reconcile_mut(&mut self) -> &mut ReconcileStatus;
+}
+
+macro_rules! kind_status {
+    ($($status:ty),*) => {$(
+        impl KindStatus for $status {
+            fn reconcile(&self) -> &ReconcileStatus {
+                &self.reconcile
+            }
+            fn reconcile_mut(&mut self) -> &mut ReconcileStatus {
+                &mut self.reconcile
+            }
+        }
+    )*};
+}
+kind_status!(AwsAccountStatus, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus);
+
+/// Whether the spec changed since the status last described it: what tells
+/// a change the user asked for from one made behind the operator's back.
+fn spec_changed<K>(object: &K) -> bool
+where
+    K: Resource + HasStatus,
+    K::Status: KindStatus,
+{
+    object.status().and_then(|s| s.reconcile().observed_generation) != object.meta().generation
+}
+
+/// Records `outcome` in the conditions and writes the status, unless it is
+/// exactly what the object already carries (a resync in sync writes nothing).
+pub async fn finish<K>(object: &K, api: &Api<K>, status: &mut K::Status, outcome: &Outcome) -> Result<()>
+where
+    K: Resource<DynamicType = ()> + HasStatus + Clone + DeserializeOwned + Debug,
+    K::Status: KindStatus,
+{
+    let generation = object.meta().generation;
+    let reconcile = status.reconcile_mut();
+    reconcile.conditions = conditions(&reconcile.conditions, outcome, generation);
+    reconcile.observed_generation = generation;
+    if object.status() != Some(&*status) {
+        write_status(api, object, &*status).await?;
+    }
+    Ok(())
+}
+
+/// Ends a reconcile with one status write: a terminal AWS error becomes a
+/// Stalled condition (nothing to retry until something changes); any other
+/// failure is reported as Reconciling and returned, for the error policy's backoff.
+pub async fn settle<K>(object: &K, api: &Api<K>, status: &mut K::Status, result: Result<Outcome>) -> Result<Outcome>
+where
+    K: Resource<DynamicType = ()> + HasStatus + Clone + DeserializeOwned + Debug,
+    K::Status: KindStatus,
+{
+    let outcome = match result {
+        Ok(outcome) => outcome,
+        Err(Error::Aws(err)) if !err.kind.retryable() => Outcome::stalled(err.kind.reason(), err.to_string()),
+        Err(err) => {
+            finish(object, api, status, &Outcome::reconciling(err.reason(), err.to_string())).await?;
+            return Err(err);
+        }
+    };
+    finish(object, api, status, &outcome).await?;
+    Ok(outcome)
+}
+
+/// The Ready outcome once the planned writes to `what` are done, announced
+/// with an Event when anything was written: `Created`, `InSync`, `Updated`
+/// (the spec changed) or `DriftCorrected` (AWS changed behind the
+/// operator's back, a Warning). `changes` describes each write.
+pub async fn applied<K>(ctx: &Context, object: &K, what: &str, created: bool, changes: &[String]) -> Outcome
+where
+    K: Resource<DynamicType = ()> + HasStatus,
+    K::Status: KindStatus,
+{
+    let described = changes.join("; ");
+    let (reason, message) = match (created, changes.is_empty(), spec_changed(object)) {
+        (true, _, _) => (Reason::Created, format!("created {what}")),
+        (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
+        (false, false, true) => (Reason::Updated, format!("updated {what}: {described}")),
+        (false, false, false) => (Reason::DriftCorrected, format!("reverted out-of-band changes to {what}: {described}")),
+    };
+    if reason == Reason::DriftCorrected {
+        ctx.metrics.drift_corrected(&K::kind(&()));
+    }
+    if created || !changes.is_empty() {
+        publish(ctx, object, reason == Reason::DriftCorrected, reason.as_str(), "Reconcile", message.clone()).await;
+    }
+    Outcome::ready(reason, message)
+}
+
+/// The outcome in `managementPolicy: Observe`: what `Manage` would write, reported and not done.
+pub fn observed(what: &str, exists: bool, changes: &[String]) -> Outcome {
+    if !exists {
+        Outcome::drifted(format!("{what} does not exist"))
+    } else if changes.is_empty() {
+        Outcome::ready(Reason::InSync, format!("{what} matches the spec (observed only)"))
+    } else {
+        Outcome::drifted(format!("{what} differs from the spec; Manage would: {}", changes.join("; ")))
+    }
 }
 
 /// Publishes an Event about `object`. Events are best effort: failing to

@@ -26,6 +26,7 @@ pub fn test_config() -> Config {
         resync_interval: Duration::from_secs(2),
         retry_base: Duration::from_millis(200),
         retry_max: Duration::from_secs(2),
+        poll_interval: Duration::from_millis(100),
         ..Config::default()
     }
 }
@@ -47,7 +48,8 @@ impl Drop for Env {
     }
 }
 
-fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
+/// The resource of a kind the tests apply, and whether it is namespaced.
+pub fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
     match kind {
         "AwsAccount" => (ApiResource::erase::<AwsAccount>(&()), false),
         "CrossAccountRole" => (ApiResource::erase::<CrossAccountRole>(&()), true),
@@ -81,9 +83,37 @@ impl Env {
 
     /// Starts the controllers the way `aws-access-operator run` does.
     pub fn start_operator(mut self, config: Config) -> Env {
-        let (client, aws) = (self.client.clone(), self.aws.clone());
-        self.operator = Some(tokio::spawn(controller::run(client, aws, config, std::future::pending())));
+        self.spawn_operator(config);
         self
+    }
+
+    fn spawn_operator(&mut self, config: Config) {
+        let (client, aws) = (self.client.clone(), self.aws.clone());
+        self.operator = Some(tokio::spawn(controller::run(client, aws, config, controller::Telemetry::default(), std::future::pending())));
+    }
+
+    /// Kills the operator where it stands (a reconcile in flight never
+    /// finishes) and starts a fresh one with empty caches, as a restarted pod
+    /// would. The AWS double keeps what it holds; its call log starts empty.
+    pub async fn restart_operator(&mut self, config: Config) {
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+            // Gone before the next one starts: two operators never overlap.
+            let _ = operator.await;
+        }
+        self.aws.clear();
+        self.spawn_operator(config);
+    }
+
+    /// Runs the real kubectl against the test server, with a discovery cache
+    /// of its own; returns what it printed, or panics with what it said.
+    pub async fn kubectl(&self, args: &[&str]) -> String {
+        let cache = tempfile::tempdir().expect("temp dir");
+        let mut command = std::process::Command::new("kubectl");
+        command.args(args).env("KUBECONFIG", self.kube.kubeconfig_path()).env("KUBECACHEDIR", cache.path()).env("HOME", cache.path());
+        let output = tokio::task::spawn_blocking(move || command.output().expect("kubectl on PATH")).await.expect("kubectl thread");
+        assert!(output.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// Applies a YAML stream the way `kubectl apply --server-side` does.

@@ -20,7 +20,7 @@ use super::context::Context;
 use super::error::{Error, Result};
 use super::ownership::{Claim, owner_id};
 use super::refs;
-use super::status::{Outcome, conditions, publish, write_status};
+use super::status::{Outcome, applied, observed, publish, settle, write_status};
 use crate::api::{CrossAccountRole, CrossAccountRoleStatus, DeletionPolicy, ManagementPolicy, Ownership, Reason};
 use crate::aws::Iam;
 use plan::Change;
@@ -43,31 +43,13 @@ fn role_name(role: &CrossAccountRole) -> String {
     role.spec.role_name.clone().unwrap_or_else(|| role.name_any())
 }
 
-/// Converges, then writes the status once. Terminal failures end as a
-/// Stalled condition; retryable ones are reported and returned for backoff.
+/// Converges, then writes the status once.
 async fn apply(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccountRole>) -> Result<Action> {
     let mut status = role.status.clone().unwrap_or_default();
-    let outcome = match converge(role, ctx, api, &mut status).await {
-        Ok(outcome) => outcome,
-        Err(Error::Aws(err)) if !err.kind.retryable() => Outcome::stalled(err.kind.reason(), err.to_string()),
-        Err(err) => {
-            let outcome = Outcome::reconciling(err.reason(), err.to_string());
-            finish_status(role, api, &mut status, &outcome).await?;
-            return Err(err);
-        }
-    };
-    finish_status(role, api, &mut status, &outcome).await?;
+    let result = converge(role, ctx, api, &mut status).await;
+    settle(role, api, &mut status, result).await?;
     ctx.succeeded(role);
     Ok(Action::requeue(ctx.config.resync_interval))
-}
-
-async fn finish_status(role: &CrossAccountRole, api: &Api<CrossAccountRole>, status: &mut CrossAccountRoleStatus, outcome: &Outcome) -> Result<()> {
-    status.reconcile.conditions = conditions(&status.reconcile.conditions, outcome, role.metadata.generation);
-    status.reconcile.observed_generation = role.metadata.generation;
-    if role.status.as_ref() != Some(status) {
-        write_status(api, role, status).await?;
-    }
-    Ok(())
 }
 
 async fn converge(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccountRole>, status: &mut CrossAccountRoleStatus) -> Result<Outcome> {
@@ -106,18 +88,11 @@ async fn converge(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccount
     let changes = plan::plan(&desired, current.as_ref());
     if observe_only {
         status.role_arn = current.as_ref().map(|r| r.arn.clone());
-        return Ok(if current.is_none() {
-            Outcome::drifted(format!("{what} does not exist"))
-        } else if changes.is_empty() {
-            Outcome::ready(Reason::InSync, format!("{what} matches the spec (observed only)"))
-        } else {
-            Outcome::drifted(format!("{what} differs from the spec; Manage would: {}", describe(&changes)))
-        });
+        return Ok(observed(&what, current.is_some(), &describe(&changes)));
     }
     if claim == Claim::Adoptable {
         status.ownership = Some(Ownership::Adopted);
     }
-    let spec_changed = role.status.as_ref().and_then(|s| s.reconcile.observed_generation) != role.metadata.generation;
     let mut created = false;
     for change in &changes {
         if let Some(arn) = apply::perform(iam.as_ref(), &name, change).await? {
@@ -132,21 +107,11 @@ async fn converge(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccount
         status.role_arn = Some(current.arn.clone());
         status.ownership.get_or_insert(Ownership::Created);
     }
-    let (reason, message) = match (created, changes.is_empty(), spec_changed) {
-        (true, _, _) => (Reason::Created, format!("created {what}")),
-        (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
-        (false, false, true) => (Reason::Updated, format!("updated {what}: {}", describe(&changes))),
-        (false, false, false) => (Reason::DriftCorrected, format!("reverted out-of-band changes to {what}: {}", describe(&changes))),
-    };
-    if !changes.is_empty() {
-        let warning = reason == Reason::DriftCorrected;
-        publish(ctx, role, warning, reason.as_str(), "Reconcile", message.clone()).await;
-    }
-    Ok(Outcome::ready(reason, message))
+    Ok(applied(ctx, role, &what, created, &describe(&changes)).await)
 }
 
-fn describe(changes: &[Change]) -> String {
-    changes.iter().map(Change::describe).collect::<Vec<_>>().join("; ")
+fn describe(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(Change::describe).collect()
 }
 
 /// When the spec moves the role (new name or account), the role created

@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::api::CrossAccountRoleSpec;
 use crate::aws::{NewRole, RoleState};
 use crate::controller::ownership::{OWNER_TAG, Claim};
+use crate::controller::tags;
 use crate::policy::document::{canonical_json, equivalent};
 use crate::policy::validate::{
     ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size, validate_managed_policy_arn,
@@ -145,12 +146,10 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         }
     }
     changes.extend(current.inline_policies.keys().filter(|n| !desired.inline_policies.contains_key(*n)).cloned().map(Change::DeleteInline));
-    let changed_tags: BTreeMap<String, String> =
-        desired.tags.iter().filter(|(k, v)| current.tags.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let (changed_tags, removed) = tags::diff(&desired.tags, &current.tags);
     if !changed_tags.is_empty() {
         changes.push(Change::Tag(changed_tags));
     }
-    let removed: Vec<String> = current.tags.keys().filter(|k| !desired.tags.contains_key(*k)).cloned().collect();
     if !removed.is_empty() {
         changes.push(Change::Untag(removed));
     }

@@ -16,7 +16,7 @@ use super::cross_account_role::group_account;
 use super::error::{Error, Result};
 use super::ownership::{Claim, owner_id};
 use super::refs;
-use super::status::{Outcome, conditions, publish, write_status};
+use super::status::{self, Outcome, applied, publish, settle, write_status};
 use crate::api::{DeletionPolicy, DeveloperGroup, DeveloperGroupStatus, ManagementPolicy, Ownership, Reason};
 use crate::aws::{AwsErrorKind, AwsResult, GroupState, Iam};
 use crate::policy::trust::{assume_role_policy, render_aws_config};
@@ -45,27 +45,11 @@ fn group_name(group: &DeveloperGroup) -> String {
 
 async fn apply(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGroup>) -> Result<Action> {
     let mut status = group.status.clone().unwrap_or_default();
-    let outcome = match converge(group, ctx, api, &mut status).await {
-        Ok(outcome) => outcome,
-        Err(Error::Aws(err)) if !err.kind.retryable() => Outcome::stalled(err.kind.reason(), err.to_string()),
-        Err(err) => {
-            finish_status(group, api, &mut status, &Outcome::reconciling(err.reason(), err.to_string())).await?;
-            return Err(err);
-        }
-    };
-    finish_status(group, api, &mut status, &outcome).await?;
+    let result = converge(group, ctx, api, &mut status).await;
+    let outcome = settle(group, api, &mut status, result).await?;
     ctx.succeeded(group);
     let recheck = if outcome.reason == Reason::MissingUsers.as_str() { MISSING_USERS_RECHECK } else { ctx.config.resync_interval };
     Ok(Action::requeue(recheck))
-}
-
-async fn finish_status(group: &DeveloperGroup, api: &Api<DeveloperGroup>, status: &mut DeveloperGroupStatus, outcome: &Outcome) -> Result<()> {
-    status.reconcile.conditions = conditions(&status.reconcile.conditions, outcome, group.metadata.generation);
-    status.reconcile.observed_generation = group.metadata.generation;
-    if group.status.as_ref() != Some(status) {
-        write_status(api, group, status).await?;
-    }
-    Ok(())
 }
 
 /// The role ARNs and profile names the group grants, or why not yet.
@@ -159,13 +143,7 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
     if observe_only {
         let observed = current.clone().unwrap_or_default();
         record_members(status, &observed, current.as_ref().map(|g| g.arn.clone()));
-        return Ok(if current.is_none() {
-            Outcome::drifted(format!("{what} does not exist"))
-        } else if changes.is_empty() {
-            Outcome::ready(Reason::InSync, format!("{what} matches the spec (observed only)"))
-        } else {
-            Outcome::drifted(format!("{what} differs from the spec; Manage would: {}", describe(&changes)))
-        });
+        return Ok(status::observed(&what, current.is_some(), &describe(&changes)));
     }
     if claim == Claim::Adoptable {
         status.ownership = Some(Ownership::Adopted);
@@ -176,7 +154,6 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
         status.ownership = Some(Ownership::Created);
         write_status(api, group, &*status).await?;
     }
-    let spec_changed = group.status.as_ref().and_then(|s| s.reconcile.observed_generation) != group.metadata.generation;
     for change in &changes {
         match perform(iam.as_ref(), &name, change).await {
             Ok(Some(arn)) => group_arn = Some(arn),
@@ -192,22 +169,14 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
     let after = GroupState { members: desired.members.clone(), ..GroupState::default() };
     record_members(status, &after, group_arn);
     let created = changes.first() == Some(&Change::Create);
-    let (reason, message) = match (created, changes.is_empty(), spec_changed) {
-        (true, _, _) => (Reason::Created, format!("created {what}")),
-        (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
-        (false, false, true) => (Reason::Updated, format!("updated {what}: {}", describe(&changes))),
-        (false, false, false) => (Reason::DriftCorrected, format!("reverted out-of-band changes to {what}: {}", describe(&changes))),
-    };
-    if !changes.is_empty() {
-        publish(ctx, group, reason == Reason::DriftCorrected, reason.as_str(), "Reconcile", message.clone()).await;
-    }
+    let outcome = applied(ctx, group, &what, created, &describe(&changes)).await;
     if !missing.is_empty() {
         return Ok(Outcome::stalled(
             Reason::MissingUsers.as_str(),
             format!("{what} is in sync except for users that do not exist in account {}: {}; create them or remove them from spec.members", account.id, missing.join(", ")),
         ));
     }
-    Ok(Outcome::ready(reason, message))
+    Ok(outcome)
 }
 
 fn record_members(status: &mut DeveloperGroupStatus, group: &GroupState, arn: Option<String>) {
@@ -216,8 +185,8 @@ fn record_members(status: &mut DeveloperGroupStatus, group: &GroupState, arn: Op
     status.group_arn = arn;
 }
 
-fn describe(changes: &[Change]) -> String {
-    changes.iter().map(Change::describe).collect::<Vec<_>>().join("; ")
+fn describe(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(Change::describe).collect()
 }
 
 async fn perform(iam: &dyn Iam, group: &str, change: &Change) -> AwsResult<Option<String>> {

@@ -1,0 +1,270 @@
+//! AwsAccount: a member account of the organization, created through
+//! Organizations or adopted by id, then placed in its OU and tagged.
+//! CreateAccount is the one call here that cannot be undone and must never
+//! run twice: its request id is recorded before anything else happens, and
+//! before calling it the reconcile looks for what an earlier run may have
+//! created without recording it.
+
+mod apply;
+mod observe;
+mod plan;
+
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::api::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::finalizer::{Event, finalizer};
+
+use super::context::Context;
+use super::error::{Error, Result};
+use super::status::{Outcome, applied, finish, observed, publish, settle, write_status};
+use crate::api::{AccountState, AwsAccount, AwsAccountStatus, ManagementPolicy, Reason};
+use crate::aws::{AwsErrorKind, Organizations};
+use plan::{Change, Earlier, Locate, Progress};
+
+pub const FINALIZER: &str = "awsaccess.dev/cleanup";
+
+pub async fn reconcile(account: Arc<AwsAccount>, ctx: Arc<Context>) -> Result<Action> {
+    let api: Api<AwsAccount> = Api::all(ctx.client.clone());
+    finalizer(&api, FINALIZER, account, |event| async {
+        match event {
+            Event::Apply(account) => apply(&account, &ctx, &api).await,
+            Event::Cleanup(account) => cleanup(&account, &ctx, &api).await,
+        }
+    })
+    .await
+    .map_err(|err| Error::Finalizer(Box::new(err)))
+}
+
+async fn apply(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<Action> {
+    let mut status = account.status.clone().unwrap_or_default();
+    let result = converge(account, ctx, api, &mut status).await;
+    let outcome = settle(account, api, &mut status, result).await?;
+    if outcome.reason == Reason::OrganizationalUnitNotFound.as_str() {
+        // Someone may create the OU at any moment: look again soon, then
+        // less and less often, as the error policy would, but without
+        // treating a wait as a failure.
+        return Ok(Action::requeue(ctx.next_retry(account)));
+    }
+    ctx.succeeded(account);
+    let next = if outcome.reason == Reason::Creating.as_str() { ctx.config.poll_interval } else { ctx.config.resync_interval };
+    Ok(Action::requeue(next))
+}
+
+/// The account the object stands for, and how the reconcile came by it.
+struct Located {
+    id: String,
+    /// Named by `spec.accountId`.
+    adopted: bool,
+    /// Created for this object and seen for the first time now.
+    created: bool,
+}
+
+async fn converge(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>, status: &mut AwsAccountStatus) -> Result<Outcome> {
+    let orgs = ctx.aws.organizations();
+    let located = match plan::locate(&account.spec, status, account.metadata.generation) {
+        Locate::Account { id, adopted } => Located { id, adopted, created: false },
+        Locate::Poll(request) => match follow(ctx, account, orgs.as_ref(), status, &request).await? {
+            Ok(located) => located,
+            Err(outcome) => return Ok(outcome),
+        },
+        Locate::Search => match search_or_create(ctx, account, api, orgs.as_ref(), status).await? {
+            Ok(located) => located,
+            Err(outcome) => return Ok(outcome),
+        },
+    };
+    converge_account(ctx, account, orgs.as_ref(), status, located).await
+}
+
+/// Follows a CreateAccount request to the account it creates.
+async fn follow(ctx: &Context, account: &AwsAccount, orgs: &dyn Organizations, status: &mut AwsAccountStatus, request: &str) -> Result<Result<Located, Outcome>> {
+    match plan::progress(&orgs.describe_create_account_status(request).await?) {
+        Progress::Running => {
+            status.state = Some(AccountState::Creating);
+            Ok(Err(creating(request)))
+        }
+        Progress::Failed(reason) => {
+            let message = format!(
+                "AWS failed to create the account (request {request}): {reason}. Change the spec to try again; spec.email is immutable, so for EMAIL_ALREADY_EXISTS create a new AwsAccount (with spec.accountId to adopt that account, or with another email)"
+            );
+            if status.state != Some(AccountState::Failed) {
+                publish(ctx, account, true, Reason::CreateAccountFailed.as_str(), "CreateAccount", message.clone()).await;
+            }
+            status.state = Some(AccountState::Failed);
+            Ok(Err(Outcome::stalled(Reason::CreateAccountFailed.as_str(), message)))
+        }
+        Progress::Succeeded(id) => Ok(Ok(Located { id, adopted: false, created: true })),
+    }
+}
+
+fn creating(request: &str) -> Outcome {
+    Outcome::reconciling(Reason::Creating.as_str(), format!("AWS is creating the account (request {request})"))
+}
+
+/// Takes over what an earlier run left, or calls CreateAccount.
+async fn search_or_create(
+    ctx: &Context,
+    account: &AwsAccount,
+    api: &Api<AwsAccount>,
+    orgs: &dyn Organizations,
+    status: &mut AwsAccountStatus,
+) -> Result<Result<Located, Outcome>> {
+    let spec = &account.spec;
+    // What a failed request left is history once the spec changed.
+    status.create_account_request_id = None;
+    status.state = None;
+    match observe::earlier(orgs, spec).await? {
+        Earlier::Account(id) => {
+            let note = format!(
+                "found account {id} with email {} in the organization (created by an earlier run that died before recording it, or by hand); using it instead of creating another",
+                spec.email
+            );
+            publish(ctx, account, false, "Adopted", "CreateAccount", note).await;
+            return Ok(Ok(Located { id, adopted: false, created: true }));
+        }
+        Earlier::Request(request) => {
+            status.create_account_request_id = Some(request.clone());
+            return follow(ctx, account, orgs, status, &request).await;
+        }
+        Earlier::Nothing => {}
+    }
+    if spec.management_policy == ManagementPolicy::Observe {
+        return Ok(Err(Outcome::drifted(format!("no account with email {} is in the organization; Manage would create it", spec.email))));
+    }
+    // An account is created where it belongs or not at all: a path that
+    // names no OU must not leave a new account at the root, outside the
+    // guardrails of its OU.
+    if let Err(message) = observe::target_parent(orgs, spec).await? {
+        return Ok(Err(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), format!("{message}; the account is created once it exists"))));
+    }
+    // The cache may not yet hold the status written by the previous
+    // reconcile; the API server does. One read, only before the one call
+    // that must not be repeated.
+    let fresh = api.get_status(&account.name_any()).await?.status.unwrap_or_default();
+    if plan::locate(spec, &fresh, account.metadata.generation) != Locate::Search {
+        *status = AwsAccountStatus { reconcile: std::mem::take(&mut status.reconcile), ..fresh };
+        return Ok(Err(Outcome::reconciling(Reason::Creating.as_str(), "resuming the account creation recorded in status")));
+    }
+    let request = orgs.create_account(&plan::new_account(spec)).await?;
+    status.create_account_request_id = Some(request.clone());
+    status.state = Some(AccountState::Creating);
+    // Recorded before anything else can happen: a restart resumes this
+    // request instead of creating a second account.
+    write_status(api, account, &*status).await?;
+    let note = format!("asked Organizations to create account {} for {} (request {request})", spec.account_name, spec.email);
+    publish(ctx, account, false, Reason::Creating.as_str(), "CreateAccount", note).await;
+    Ok(Err(creating(&request)))
+}
+
+/// Confirms the account, records its state, and places and tags it.
+async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organizations, status: &mut AwsAccountStatus, located: Located) -> Result<Outcome> {
+    let spec = &account.spec;
+    let Located { id, adopted, created } = located;
+    let Some(info) = orgs.describe_account(&id).await? else {
+        let message = if adopted {
+            format!("spec.accountId {id} is not a member of this organization; invite it, or correct the id")
+        } else {
+            format!("account {id} is no longer a member of this organization (it was removed outside the operator)")
+        };
+        return Ok(Outcome::stalled(Reason::NotInOrganization.as_str(), message));
+    };
+    if !plan::same_email(spec, &info) {
+        return Ok(Outcome::stalled(
+            Reason::EmailDiffers.as_str(),
+            format!("account {id} has email {} in AWS, not spec.email {}; the operator changes nothing in an account it cannot confirm is the one meant", info.email, spec.email),
+        ));
+    }
+    let what = format!("account {id} ({})", info.name);
+    let first_sight = status.account_id.is_none();
+    let previous_state = status.state;
+    status.account_id = Some(id.clone());
+    status.arn = Some(info.arn.clone());
+    status.state = plan::state(&info.status);
+    match status.state {
+        Some(AccountState::Active) => {}
+        Some(AccountState::Creating) => return Ok(Outcome::reconciling(Reason::Creating.as_str(), format!("AWS is activating {what}"))),
+        Some(AccountState::Suspended | AccountState::PendingClosure) => {
+            let message = format!(
+                "{what} is {} in AWS: closed or suspended outside the operator. Nothing in it is changed, and objects that reference it wait; delete this object, or have AWS reopen the account",
+                info.status
+            );
+            if previous_state != status.state {
+                publish(ctx, account, true, Reason::Suspended.as_str(), "Observe", message.clone()).await;
+            }
+            return Ok(Outcome::stalled(Reason::Suspended.as_str(), message));
+        }
+        Some(AccountState::Failed) | None => {
+            return Ok(Outcome::stalled(Reason::AwsError.as_str(), format!("{what} is in state {:?}, which this operator does not know", info.status)));
+        }
+    }
+    let current = observe::placement_and_tags(orgs, &id).await?;
+    status.organizational_unit_id = Some(current.parent.clone());
+    let parent = match observe::target_parent(orgs, spec).await? {
+        Ok(parent) => parent,
+        Err(message) => {
+            let message = format!("{message}; {what} stays in {} until it exists", current.parent);
+            return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), message));
+        }
+    };
+    let changes = plan::plan(&parent, &spec.tags, &current);
+    let name_difference = plan::name_difference(spec, &info);
+    if spec.management_policy == ManagementPolicy::Observe {
+        let differences: Vec<String> = describe(&changes).into_iter().chain(name_difference).collect();
+        return Ok(observed(&what, true, &differences));
+    }
+    for change in &changes {
+        match apply::perform(orgs, &id, change).await {
+            // An `ou-` id that names no OU: waited for like a path that names none.
+            Err(err) if err.kind == AwsErrorKind::NotFound && matches!(change, Change::Move { .. }) => {
+                return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), format!("spec.organizationalUnit: {err}")));
+            }
+            result => result?,
+        }
+    }
+    status.organizational_unit_id = Some(parent);
+    if adopted && first_sight {
+        publish(ctx, account, false, "Adopted", "Adopt", format!("adopted {what}, a member of the organization")).await;
+    }
+    let outcome = applied(ctx, account, &what, created, &describe(&changes)).await;
+    Ok(match name_difference {
+        Some(message) => Outcome::stalled(Reason::NameDiffers.as_str(), message),
+        None => outcome,
+    })
+}
+
+fn describe(changes: &[Change]) -> Vec<String> {
+    changes.iter().map(Change::describe).collect()
+}
+
+/// Retain (the default) and Observe let the object go and leave the account;
+/// Close closes it first. A failed close keeps the object, with the reason
+/// in its conditions, and is retried with backoff.
+async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<Action> {
+    let mut status = account.status.clone().unwrap_or_default();
+    if !plan::closes(&account.spec) {
+        if let Some(id) = account.spec.account_id.as_ref().or(status.account_id.as_ref()) {
+            let why = match account.spec.management_policy {
+                ManagementPolicy::Observe => "managementPolicy: Observe",
+                ManagementPolicy::Manage => "deletionPolicy: Retain",
+            };
+            let note = format!("left account {id} in the organization ({why})");
+            publish(ctx, account, false, "Retained", "Delete", note).await;
+        }
+        return Ok(Action::await_change());
+    }
+    let closed = apply::close(ctx, account).await;
+    if let Err(err) = &closed {
+        let outcome = match err {
+            Error::Aws(aws) if !aws.kind.retryable() => Outcome::stalled(
+                aws.kind.reason(),
+                format!(
+                    "{aws}. The object stays until the account is closed, retried with backoff (AWS closes only a limited number of accounts per 30 days); to keep the account instead, set spec.deletionPolicy: Retain"
+                ),
+            ),
+            other => Outcome::reconciling(other.reason(), other.to_string()),
+        };
+        finish(account, api, &mut status, &outcome).await?;
+    }
+    closed.map(|()| Action::await_change())
+}

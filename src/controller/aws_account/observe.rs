@@ -1,0 +1,41 @@
+//! Reading Organizations: what an earlier run left, which OU the spec names,
+//! and where the account sits with which tags.
+
+use crate::api::AwsAccountSpec;
+use crate::aws::{AwsResult, Organizations};
+
+use super::plan::{self, Earlier, Observed, Placement};
+
+/// Looks for an account or a running request that an earlier run created
+/// without recording it.
+pub async fn earlier(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Earlier> {
+    // Running requests first: one that finishes between the two reads is
+    // then in the account list. The other order could miss it, and create twice.
+    let running = orgs.list_create_account_status(&[plan::IN_PROGRESS]).await?;
+    let accounts = orgs.list_accounts().await?;
+    Ok(plan::earlier(spec, &running, &accounts))
+}
+
+/// The id of the root or OU the spec places the account in, or why no OU
+/// answers to the spec's path (yet).
+pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Result<String, String>> {
+    let names = match plan::placement(spec) {
+        Placement::Id(id) => return Ok(Ok(id)),
+        Placement::Root => return Ok(Ok(orgs.root_id().await?)),
+        Placement::Path(names) => names,
+    };
+    let mut parent = orgs.root_id().await?;
+    for (depth, name) in names.iter().enumerate() {
+        let children = orgs.list_organizational_units(&parent).await?;
+        let Some(child) = plan::child_named(&children, name) else {
+            let under = if depth == 0 { "the root".to_string() } else { names[..depth].join("/") };
+            return Ok(Err(format!("spec.organizationalUnit: no OU named {name:?} under {under}")));
+        };
+        parent = child.to_owned();
+    }
+    Ok(Ok(parent))
+}
+
+pub async fn placement_and_tags(orgs: &dyn Organizations, account_id: &str) -> AwsResult<Observed> {
+    Ok(Observed { parent: orgs.parent_of(account_id).await?, tags: orgs.list_tags(account_id).await? })
+}
