@@ -4,4 +4,6 @@
 pub mod api;
 pub mod aws;
 pub mod controller;
+pub mod leader;
 pub mod policy;
+pub mod telemetry;

@@ -4,7 +4,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use aws_access_operator::aws::sdk::SdkAws;
-use aws_access_operator::controller::{self, Config};
+use aws_access_operator::controller::{self, Config, Telemetry};
+use aws_access_operator::leader::{Elector, LeaseConfig};
+use aws_access_operator::telemetry;
+use aws_sdk_iam::config::SharedInterceptor;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Declarative cross-account AWS access, reconciled from Kubernetes resources.
@@ -35,6 +38,18 @@ struct RunArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Address of the /metrics, /healthz and /readyz endpoints.
+    #[arg(long, env = "METRICS_ADDRESS", default_value = "0.0.0.0:8080")]
+    metrics_address: std::net::SocketAddr,
+    /// Run the controllers only while holding the Lease, so that one of several replicas writes to AWS.
+    #[arg(long, env = "LEADER_ELECTION")]
+    leader_election: bool,
+    /// Name of the Lease, in the namespace of env POD_NAMESPACE (default: default).
+    #[arg(long, env = "LEASE_NAME", default_value = "aws-access-operator")]
+    lease_name: String,
+    /// How long a leader that stopped renewing keeps the Lease before another replica takes over.
+    #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
+    lease_duration: Duration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,10 +92,39 @@ async fn main() -> anyhow::Result<()> {
                 LogFormat::Json => logs.json().init(),
                 LogFormat::Text => logs.init(),
             }
+            let telemetry = Telemetry::default();
+            let (metrics, readiness) = (telemetry.metrics.clone(), telemetry.readiness.clone());
+            let address = args.metrics_address;
+            let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
+            tokio::spawn(async move {
+                if let Err(err) = telemetry::serve(listener, metrics, readiness).await {
+                    tracing::error!(%err, %address, "the metrics and health endpoints stopped");
+                }
+            });
             let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
-            let aws = Arc::new(SdkAws::from_env().await);
+            let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
+            let aws = Arc::new(SdkAws::from_env(vec![counter]).await);
             let config = Config { resync_interval: args.resync_interval, default_access_role: args.default_access_role, ..Config::default() };
-            controller::run(client, aws, config, shutdown_signal()).await;
+            let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
+            let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
+            if !args.leader_election {
+                controllers.await;
+                return Ok(());
+            }
+            let lease = LeaseConfig {
+                namespace: std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into()),
+                name: args.lease_name,
+                holder: std::env::var("POD_NAME").unwrap_or_else(|_| format!("aws-access-operator-{}", std::process::id())),
+                duration: args.lease_duration,
+            };
+            let elector = Elector::new(client, lease);
+            tokio::select! {
+                _ = elector.acquire() => {}
+                // A replica stopped while waiting for the lease has nothing to finish.
+                _ = shutdown.clone() => return Ok(()),
+            }
+            let leading = elector.lead(controllers).await;
+            anyhow::ensure!(leading, "lost the leader lease; exiting so that only one replica writes to AWS");
         }
     }
     Ok(())

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
-use aws_sdk_iam::config::Credentials;
+use aws_sdk_iam::config::{Credentials, SharedInterceptor};
 use tokio::sync::{Mutex as AsyncMutex, OnceCell};
 
 use super::AwsResult;
@@ -42,6 +42,8 @@ type CacheKey = (String, String);
 
 pub struct AccountClients {
     base_config: SdkConfig,
+    /// Installed on every client, including those made for assumed roles.
+    interceptors: Vec<SharedInterceptor>,
     sts: aws_sdk_sts::Client,
     own_iam: aws_sdk_iam::Client,
     own_identity: OnceCell<CallerIdentity>,
@@ -53,11 +55,18 @@ pub struct AccountClients {
 }
 
 impl AccountClients {
-    pub fn new(config: &SdkConfig) -> Self {
+    pub fn new(config: &SdkConfig, interceptors: Vec<SharedInterceptor>) -> Self {
+        let mut sts = aws_sdk_sts::config::Builder::from(config);
+        let mut own_iam = aws_sdk_iam::config::Builder::from(config);
+        for interceptor in &interceptors {
+            sts.push_interceptor(interceptor.clone());
+            own_iam.push_interceptor(interceptor.clone());
+        }
         Self {
             base_config: config.clone(),
-            sts: aws_sdk_sts::Client::new(config),
-            own_iam: aws_sdk_iam::Client::new(config),
+            interceptors,
+            sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            own_iam: aws_sdk_iam::Client::from_conf(own_iam.build()),
             own_identity: OnceCell::new(),
             assumed: Mutex::new(HashMap::new()),
             assume_role_calls: AtomicU64::new(0),
@@ -173,9 +182,11 @@ impl AccountClients {
             Some(expires),
             "AssumeRole",
         );
-        let config = aws_sdk_iam::config::Builder::from(&self.base_config)
-            .credentials_provider(provider)
-            .build();
+        let mut config = aws_sdk_iam::config::Builder::from(&self.base_config).credentials_provider(provider);
+        for interceptor in &self.interceptors {
+            config.push_interceptor(interceptor.clone());
+        }
+        let config = config.build();
         tracing::debug!(role_arn, "assumed access role");
         Ok(AssumedClient {
             client: aws_sdk_iam::Client::from_conf(config),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_sdk_iam::config::SharedInterceptor;
 use aws_sdk_iam::error::BuildError;
 use aws_sdk_organizations::types::{CreateAccountState, IamUserAccessToBilling};
 use futures::{StreamExt, TryStreamExt};
@@ -40,21 +41,28 @@ impl SdkAws {
     /// The SDK's default chain: environment, web identity (IRSA, EKS Pod
     /// Identity), profiles, instance metadata; `AWS_ENDPOINT_URL` and its
     /// per-service variants as the SDK reads them.
-    pub async fn from_env() -> Self {
+    /// `interceptors` see every AWS call of every client (metrics).
+    pub async fn from_env(interceptors: Vec<SharedInterceptor>) -> Self {
         let region = RegionProviderChain::default_provider().or_else(DEFAULT_REGION);
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(region)
             .load()
             .await;
-        Self::new(&config)
+        Self::with_interceptors(&config, interceptors)
     }
 
     pub fn new(config: &SdkConfig) -> Self {
+        Self::with_interceptors(config, vec![])
+    }
+
+    pub fn with_interceptors(config: &SdkConfig, interceptors: Vec<SharedInterceptor>) -> Self {
+        let mut organizations = aws_sdk_organizations::config::Builder::from(config);
+        for interceptor in &interceptors {
+            organizations.push_interceptor(interceptor.clone());
+        }
         Self {
-            clients: AccountClients::new(config),
-            organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::new(
-                config,
-            ))),
+            clients: AccountClients::new(config, interceptors),
+            organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::from_conf(organizations.build()))),
         }
     }
 
