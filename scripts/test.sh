@@ -5,6 +5,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 scripts/setup.sh
 export MOTO_SERVER_BIN="$root/.tools/moto/bin/moto_server"
+export HELM_BIN="$root/.tools/bin/helm"
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else

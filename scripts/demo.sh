@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# The operator's main job on embedded defaults, on this machine alone:
+# moto (AWS) and kube-testserver (Kubernetes) on loopback, the CRDs and
+# examples/ applied with kubectl, the operator running until every object is
+# Ready, then both sides printed. --keep leaves it all running.
+#
+# --cluster kind runs the same flow against the current kubeconfig's cluster,
+# where the chart already runs the operator and AWS_ENDPOINT_URL points at
+# moto (.github/workflows/e2e.yml). --check fails unless AWS holds exactly
+# what the examples ask for (scripts/e2e.sh).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+keep=false
+check=false
+cluster=local
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --keep) keep=true ;;
+    --check) check=true ;;
+    --cluster) cluster=${2:-}; shift ;;
+    *) echo "usage: $0 [--keep] [--check] [--cluster local|kind]" >&2; exit 2 ;;
+  esac
+  shift
+done
+case "$cluster" in local|kind) ;; *) echo "demo: --cluster is local or kind" >&2; exit 2 ;; esac
+
+scripts/setup.sh
+python=.tools/moto/bin/python
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+if ! $keep; then trap cleanup EXIT; fi
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_for_url() {
+  for _ in $(seq 1 200); do
+    if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "demo: $1 did not come up" >&2; return 1
+}
+
+if [ "$cluster" = local ]; then
+  # The test suite hands in the binaries it already built.
+  if [ -z "${OPERATOR_BIN:-}" ] || [ -z "${TESTSERVER_BIN:-}" ]; then
+    echo "demo: building the operator and kube-testserver" >&2
+    cargo build --quiet --bins
+    OPERATOR_BIN=target/debug/aws-access-operator TESTSERVER_BIN=target/debug/kube-testserver
+  fi
+  moto_port=$(free_port)
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true .tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+  pids+=($!)
+  "$TESTSERVER_BIN" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" >"$work/kube-testserver.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 200); do [ -s "$work/kubeconfig" ] && break; sleep 0.05; done
+  export KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kube-cache"
+  export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
+  wait_for_url "$(sed -n 's/^ *server: //p' "$KUBECONFIG")/readyz"
+fi
+: "${AWS_ENDPOINT_URL:?the AWS endpoint (moto) must be set for --cluster kind}"
+export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
+wait_for_url "$AWS_ENDPOINT_URL/moto-api/"
+
+echo "demo: the organization and the identity account's users (alice, bob)" >&2
+"$python" - <<'EOF'
+import boto3
+boto3.client("organizations").create_organization(FeatureSet="ALL")
+iam = boto3.client("iam")
+for user in ("alice", "bob"):
+    iam.create_user(UserName=user)
+EOF
+
+kubectl apply -f crds/ >/dev/null
+kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
+kubectl apply -f examples/
+
+if [ "$cluster" = local ]; then
+  "$OPERATOR_BIN" run --metrics-address 127.0.0.1:0 --resync-interval 30s >"$work/operator.log" 2>&1 &
+  pids+=($!)
+  echo "demo: waiting for every object to be Ready (operator log: $work/operator.log)" >&2
+fi
+kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess --all -A --timeout=180s >/dev/null
+
+echo
+echo "== Kubernetes =="
+kubectl get awsaccounts,crossaccountroles,developergroups,partneraccess -A
+echo
+echo "== AWS: roles and who they trust, per account =="
+DEMO_CHECK=$check "$python" - <<'EOF'
+import json, os, sys, urllib.parse, boto3
+org = boto3.client("organizations")
+sts = boto3.client("sts")
+own = sts.get_caller_identity()["Account"]
+seen = {}
+def principals_of(doc):
+    found = set()
+    for statement in doc["Statement"]:
+        aws = statement["Principal"]["AWS"]
+        found.update(aws if isinstance(aws, list) else [aws])
+    return found
+def iam_in(account):
+    if account == own:
+        return boto3.client("iam")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="demo")["Credentials"]
+    return boto3.client("iam", aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+for account in org.list_accounts()["Accounts"]:
+    iam = iam_in(account["Id"])
+    roles = [r for r in iam.list_roles()["Roles"] if any(t["Key"] == "awsaccess.dev/owner" for t in iam.get_role(RoleName=r["RoleName"])["Role"].get("Tags", []))]
+    if not roles:
+        continue
+    print(f"{account['Name']} ({account['Id']})")
+    for role in roles:
+        doc = role["AssumeRolePolicyDocument"]
+        doc = json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+        for statement in doc["Statement"]:
+            principals = statement["Principal"]["AWS"]
+            principals = principals if isinstance(principals, list) else [principals]
+            conditions = sorted(k for op in statement.get("Condition", {}).values() for k in op)
+            extra = f"  requires {', '.join(conditions)}" if conditions else ""
+            print(f"  {role['RoleName']:<16} trusts {', '.join(principals)}{extra}")
+        seen[(account["Name"], role["RoleName"])] = principals_of(doc)
+iam = boto3.client("iam")
+for group in iam.list_groups()["Groups"]:
+    members = [u["UserName"] for u in iam.get_group(GroupName=group["GroupName"])["Users"]]
+    print(f"identity account ({own}): group {group['GroupName']} members {', '.join(members)}")
+    for name in iam.list_group_policies(GroupName=group["GroupName"])["PolicyNames"]:
+        doc = iam.get_group_policy(GroupName=group["GroupName"], PolicyName=name)["PolicyDocument"]
+        doc = json.loads(urllib.parse.unquote(doc)) if isinstance(doc, str) else doc
+        for statement in doc["Statement"]:
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            print(f"  may {statement['Action']} on {', '.join(resources)}")
+if os.environ.get("DEMO_CHECK") == "true":
+    ids = {a["Name"]: a["Id"] for a in org.list_accounts()["Accounts"]}
+    expected = {
+        ("alfie-development", "AlfieFullAccess"): {f"arn:aws:iam::{own}:root"},
+        ("alfie-qa", "AlfieDeployment"): {f"arn:aws:iam::{own}:root"},
+        ("alfie-production", "AlfieReadOnly"): {f"arn:aws:iam::{own}:root"},
+        ("alfie-production", "UpdateProdApp"): {f"arn:aws:iam::{ids['alfie-development']}:root"},
+        ("companyx-staging", "SembitAccess"): {"arn:aws:iam::444455556666:root"},
+    }
+    wrong = {key: seen.get(key) for key, principals in expected.items() if seen.get(key) != principals}
+    members = sorted(u["UserName"] for u in iam.get_group(GroupName="alfie-developers")["Users"])
+    if wrong or members != ["alice", "bob"]:
+        sys.exit(f"e2e: AWS does not match the examples: roles {wrong}, group members {members}")
+    print("e2e: AWS matches the examples")
+EOF
+echo
+echo "== ~/.aws/config for alfie-developers =="
+kubectl get developergroup alfie-developers -n alfie -o jsonpath='{.status.awsConfig}'
+
+if $keep; then
+  echo
+  echo "Still running. Go on with:"
+  echo "  export KUBECONFIG=$KUBECONFIG KUBECACHEDIR=$KUBECACHEDIR"
+  echo "  export AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1"
+  echo "Stop with: kill ${pids[*]}"
+fi
