@@ -347,3 +347,28 @@ async fn throttling_is_reported_and_retried() {
     roles.patch("patient", &PatchParams::default(), &patch).await.expect("patch");
     env.wait_for(&roles, "patient", "Updated", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated"))).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aws_refusals_stall_and_unready_principals_are_retried() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    // AWS refuses the inline policy once: reported with AWS's words, then the next resync succeeds.
+    env.aws.fail_next("PutRolePolicy", AwsErrorKind::MalformedPolicy, 1);
+    // IAM does not know a just-created principal yet: retried with backoff.
+    env.aws.fail_next("UpdateAssumeRolePolicy", AwsErrorKind::PrincipalNotReady, 1);
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: refused, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"s3:ListBucket\", Resource: \"*\"}}]}}}}]\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let stalled = env.wait_for(&roles, "refused", "PolicyRejected", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.status == "True" && c.reason == "PolicyRejected")).await;
+    let message = condition(&stalled.status.expect("status").reconcile.conditions, "Stalled").expect("stalled").message.clone();
+    assert!(message.contains("PutRolePolicy"), "{message}");
+    env.wait_for(&roles, "refused", "Ready after the refusal passed", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned()).is_some_and(|c| c.status == "True")).await;
+
+    roles.patch("refused", &PatchParams::default(), &Patch::Merge(json!({"spec": {"trust": {"accounts": [{"id": "111122223333"}]}}}))).await.expect("patch");
+    env.wait_for(&roles, "refused", "PrincipalNotReady", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned()).is_some_and(|c| c.status == "True" && c.reason == "PrincipalNotReady")).await;
+    env.eventually("trust updated after the retry", async || {
+        let (trust, _) = role_in(&env, &dev, "refused").await?;
+        (trusted_principals(&trust) == BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()])).then_some(())
+    })
+    .await;
+}

@@ -98,7 +98,12 @@ where
 /// jitter, so a throttled AWS is not hammered.
 fn error_policy<K: Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ctx: Arc<Context>) -> Action {
     let delay = ctx.next_retry(object.as_ref());
-    tracing::warn!(object = %object.name_any(), namespace = ?object.namespace(), %error, ?delay, "reconcile failed; retrying");
+    // The request id is what AWS support asks for.
+    let request_id = match error {
+        Error::Aws(err) => err.request_id.as_deref(),
+        _ => None,
+    };
+    tracing::warn!(kind = %K::kind(&()), object = %object.name_any(), namespace = ?object.namespace(), %error, aws_request_id = ?request_id, ?delay, "reconcile failed; retrying");
     Action::requeue(delay)
 }
 
