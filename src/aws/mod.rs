@@ -17,6 +17,14 @@ pub use error::{AwsError, AwsErrorKind};
 
 pub type AwsResult<T> = Result<T, AwsError>;
 
+/// Treats "already gone" as done, so cleanup is idempotent.
+pub fn gone_is_done(result: AwsResult<()>) -> AwsResult<()> {
+    match result {
+        Err(err) if err.kind == AwsErrorKind::NotFound => Ok(()),
+        other => other,
+    }
+}
+
 /// An IAM role as read back from AWS, documents decoded from IAM's URL encoding.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RoleState {

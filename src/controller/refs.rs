@@ -57,6 +57,21 @@ pub fn account(stores: &Stores, config: &Config, reference: &AccountRef, namespa
     }
 }
 
+/// IAM in an account recorded in status, which the spec may no longer
+/// resolve to (its AwsAccount gone or changed): through the access role
+/// the spec resolves to when it still names that account, else the default.
+pub async fn iam_in_recorded_account(
+    ctx: &super::context::Context,
+    resolved: Result<Account, Unresolved>,
+    account_id: &str,
+) -> super::error::Result<std::sync::Arc<dyn crate::aws::Iam>> {
+    let access_role = match resolved {
+        Ok(account) if account.id == account_id => account.access_role,
+        _ => ctx.config.default_access_role.clone(),
+    };
+    Ok(ctx.aws.iam(account_id, &access_role).await?)
+}
+
 fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(reference: &NamespacedRef, default_namespace: &str) -> ObjectRef<K> {
     ObjectRef::new(&reference.name).within(reference.namespace.as_deref().unwrap_or(default_namespace))
 }

@@ -1,6 +1,6 @@
 //! Carrying the planned changes out, and deleting a role on cleanup.
 
-use crate::aws::{AwsErrorKind, AwsResult, Iam};
+use crate::aws::{AwsResult, Iam, gone_is_done};
 
 use super::plan::Change;
 
@@ -20,14 +20,6 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
         Change::Untag(keys) => iam.untag_role(role, keys).await?,
     }
     Ok(None)
-}
-
-/// Treats "already gone" as done: cleanup must be idempotent.
-fn gone_is_done(result: AwsResult<()>) -> AwsResult<()> {
-    match result {
-        Err(err) if err.kind == AwsErrorKind::NotFound => Ok(()),
-        other => other,
-    }
 }
 
 /// Deletes the role and everything attached to it, which IAM requires gone first.

@@ -135,11 +135,8 @@ async fn retire_previous(role: &CrossAccountRole, ctx: &Context, status: &mut Cr
 /// from the spec (its AwsAccount gone or changed).
 async fn iam_for_recorded_account(ctx: &Context, role: &CrossAccountRole, account_id: &str) -> Result<Arc<dyn Iam>> {
     let namespace = role.namespace().unwrap_or_default();
-    let access_role = match refs::account(&ctx.stores, &ctx.config, &role.spec.account, Some(&namespace), "spec.account") {
-        Ok(account) if account.id == account_id => account.access_role,
-        _ => ctx.config.default_access_role.clone(),
-    };
-    Ok(ctx.aws.iam(account_id, &access_role).await?)
+    let resolved = refs::account(&ctx.stores, &ctx.config, &role.spec.account, Some(&namespace), "spec.account");
+    refs::iam_in_recorded_account(ctx, resolved, account_id).await
 }
 
 async fn cleanup(role: &CrossAccountRole, ctx: &Context) -> Result<Action> {

@@ -18,7 +18,7 @@ use super::ownership::{Claim, owner_id};
 use super::refs;
 use super::status::{self, Outcome, applied, publish, settle, write_status};
 use crate::api::{DeletionPolicy, DeveloperGroup, DeveloperGroupStatus, ManagementPolicy, Ownership, Reason};
-use crate::aws::{AwsErrorKind, AwsResult, GroupState, Iam};
+use crate::aws::{AwsErrorKind, AwsResult, GroupState, Iam, gone_is_done};
 use crate::policy::trust::{assume_role_policy, render_aws_config};
 use plan::{Change, DesiredGroup};
 
@@ -202,13 +202,6 @@ async fn perform(iam: &dyn Iam, group: &str, change: &Change) -> AwsResult<Optio
     Ok(None)
 }
 
-fn gone_is_done(result: AwsResult<()>) -> AwsResult<()> {
-    match result {
-        Err(err) if err.kind == AwsErrorKind::NotFound => Ok(()),
-        other => other,
-    }
-}
-
 /// Empties the group (members, policies), which IAM requires, then deletes it.
 async fn delete_group(iam: &dyn Iam, name: &str) -> AwsResult<()> {
     let Some(current) = iam.get_group(name).await? else { return Ok(()) };
@@ -225,11 +218,8 @@ async fn delete_group(iam: &dyn Iam, name: &str) -> AwsResult<()> {
 }
 
 async fn iam_for_recorded_account(ctx: &Context, group: &DeveloperGroup, account_id: &str) -> Result<Arc<dyn Iam>> {
-    let access_role = match group_account(ctx, group).await? {
-        Ok(account) if account.id == account_id => account.access_role,
-        _ => ctx.config.default_access_role.clone(),
-    };
-    Ok(ctx.aws.iam(account_id, &access_role).await?)
+    let resolved = group_account(ctx, group).await?;
+    refs::iam_in_recorded_account(ctx, resolved, account_id).await
 }
 
 /// When the spec moves the group (new name or account), the group created
