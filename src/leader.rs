@@ -44,7 +44,10 @@ enum Attempt {
 
 impl Elector {
     pub fn new(client: Client, config: LeaseConfig) -> Self {
-        Elector { api: Api::namespaced(client, &config.namespace), config }
+        Elector {
+            api: Api::namespaced(client, &config.namespace),
+            config,
+        }
     }
 
     /// Waits until this replica holds the lease.
@@ -99,14 +102,20 @@ impl Elector {
 
     /// Gives the lease up on a clean shutdown, so a successor need not wait for it to expire.
     pub async fn release(&self) {
-        let Ok(Some(mut lease)) = self.api.get_opt(&self.config.name).await else { return };
+        let Ok(Some(mut lease)) = self.api.get_opt(&self.config.name).await else {
+            return;
+        };
         let spec = lease.spec.get_or_insert_default();
         if spec.holder_identity.as_deref() != Some(&self.config.holder) {
             return;
         }
         spec.holder_identity = None;
         spec.renew_time = None;
-        if let Err(err) = self.api.replace(&self.config.name, &PostParams::default(), &lease).await {
+        if let Err(err) = self
+            .api
+            .replace(&self.config.name, &PostParams::default(), &lease)
+            .await
+        {
             tracing::warn!(%err, "could not release the lease");
         }
     }
@@ -117,7 +126,10 @@ impl Elector {
         let now = Timestamp::now();
         let Some(mut lease) = self.api.get_opt(&self.config.name).await? else {
             let lease = Lease {
-                metadata: ObjectMeta { name: Some(self.config.name.clone()), ..ObjectMeta::default() },
+                metadata: ObjectMeta {
+                    name: Some(self.config.name.clone()),
+                    ..ObjectMeta::default()
+                },
                 spec: Some(self.claim(None, now)),
             };
             return match self.api.create(&PostParams::default(), &lease).await {
@@ -130,12 +142,19 @@ impl Elector {
         let mine = spec.holder_identity.as_deref() == Some(&self.config.holder);
         let held_by_other = spec.holder_identity.is_some() && !mine;
         let duration = SignedDuration::from_secs(i64::from(spec.lease_duration_seconds.unwrap_or(0)));
-        let expired = spec.renew_time.as_ref().is_none_or(|renewed| renewed.0 + duration < now);
+        let expired = spec
+            .renew_time
+            .as_ref()
+            .is_none_or(|renewed| renewed.0 + duration < now);
         if held_by_other && !expired {
             return Ok(Attempt::Following);
         }
         lease.spec = Some(self.claim(Some(&spec), now));
-        match self.api.replace(&lease.name_any(), &PostParams::default(), &lease).await {
+        match self
+            .api
+            .replace(&lease.name_any(), &PostParams::default(), &lease)
+            .await
+        {
             Ok(_) => Ok(Attempt::Leading),
             Err(kube::Error::Api(status)) if status.code == 409 => Ok(Attempt::Following),
             Err(err) => Err(err),
@@ -148,9 +167,17 @@ impl Elector {
         LeaseSpec {
             holder_identity: Some(self.config.holder.clone()),
             lease_duration_seconds: Some(self.config.duration.as_secs().max(1) as i32),
-            acquire_time: if renewing { previous.and_then(|p| p.acquire_time.clone()) } else { Some(MicroTime(now)) },
+            acquire_time: if renewing {
+                previous.and_then(|p| p.acquire_time.clone())
+            } else {
+                Some(MicroTime(now))
+            },
             renew_time: Some(MicroTime(now)),
-            lease_transitions: Some(if renewing || previous.is_none() { transitions } else { transitions + 1 }),
+            lease_transitions: Some(if renewing || previous.is_none() {
+                transitions
+            } else {
+                transitions + 1
+            }),
             ..LeaseSpec::default()
         }
     }

@@ -95,7 +95,9 @@ async fn main() -> anyhow::Result<()> {
             let telemetry = Telemetry::default();
             let (metrics, readiness) = (telemetry.metrics.clone(), telemetry.readiness.clone());
             let address = args.metrics_address;
-            let listener = tokio::net::TcpListener::bind(address).await.with_context(|| format!("listening on {address}"))?;
+            let listener = tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("listening on {address}"))?;
             tokio::spawn(async move {
                 if let Err(err) = telemetry::serve(listener, metrics, readiness).await {
                     tracing::error!(%err, %address, "the metrics and health endpoints stopped");
@@ -104,7 +106,11 @@ async fn main() -> anyhow::Result<()> {
             let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
             let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
             let aws = Arc::new(SdkAws::from_env(vec![counter]).await);
-            let config = Config { resync_interval: args.resync_interval, default_access_role: args.default_access_role, ..Config::default() };
+            let config = Config {
+                resync_interval: args.resync_interval,
+                default_access_role: args.default_access_role,
+                ..Config::default()
+            };
             let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
             let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
             if !args.leader_election {
@@ -114,7 +120,8 @@ async fn main() -> anyhow::Result<()> {
             let lease = LeaseConfig {
                 namespace: std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into()),
                 name: args.lease_name,
-                holder: std::env::var("POD_NAME").unwrap_or_else(|_| format!("aws-access-operator-{}", std::process::id())),
+                holder: std::env::var("POD_NAME")
+                    .unwrap_or_else(|_| format!("aws-access-operator-{}", std::process::id())),
                 duration: args.lease_duration,
             };
             let elector = Elector::new(client, lease);
@@ -124,7 +131,10 @@ async fn main() -> anyhow::Result<()> {
                 _ = shutdown.clone() => return Ok(()),
             }
             let leading = elector.lead(controllers).await;
-            anyhow::ensure!(leading, "lost the leader lease; exiting so that only one replica writes to AWS");
+            anyhow::ensure!(
+                leading,
+                "lost the leader lease; exiting so that only one replica writes to AWS"
+            );
         }
     }
     Ok(())

@@ -41,7 +41,10 @@ struct AwsCallLabels {
 
 fn reconcile_time_histogram() -> Histogram {
     // controller-runtime's buckets, so its dashboards' quantiles mean the same.
-    Histogram::new([0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0])
+    Histogram::new([
+        0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5,
+        1.75, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0,
+    ])
 }
 
 pub struct Metrics {
@@ -59,36 +62,90 @@ impl Default for Metrics {
         let mut registry = Registry::default();
         let reconciles = Family::<ReconcileLabels, Counter>::default();
         let reconcile_errors = Family::<ControllerLabels, Counter>::default();
-        let reconcile_time = Family::<ControllerLabels, Histogram, fn() -> Histogram>::new_with_constructor(reconcile_time_histogram);
+        let reconcile_time =
+            Family::<ControllerLabels, Histogram, fn() -> Histogram>::new_with_constructor(reconcile_time_histogram);
         let drift_corrections = Family::<ControllerLabels, Counter>::default();
         let not_ready = Family::<ControllerLabels, Gauge>::default();
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
-        registry.register("controller_runtime_reconcile", "Total number of reconciliations per controller", reconciles.clone());
-        registry.register("controller_runtime_reconcile_errors", "Total number of reconciliation errors per controller", reconcile_errors.clone());
-        registry.register("controller_runtime_reconcile_time_seconds", "Length of time per reconciliation per controller", reconcile_time.clone());
-        registry.register("awsaccess_drift_corrections", "Out-of-band AWS changes reverted, per controller", drift_corrections.clone());
-        registry.register("awsaccess_objects_not_ready", "Objects whose Ready condition is not True, per controller", not_ready.clone());
-        registry.register("awsaccess_aws_calls", "AWS API calls by service, operation and outcome", aws_calls.clone());
-        Metrics { registry, reconciles, reconcile_errors, reconcile_time, drift_corrections, not_ready, aws_calls }
+        registry.register(
+            "controller_runtime_reconcile",
+            "Total number of reconciliations per controller",
+            reconciles.clone(),
+        );
+        registry.register(
+            "controller_runtime_reconcile_errors",
+            "Total number of reconciliation errors per controller",
+            reconcile_errors.clone(),
+        );
+        registry.register(
+            "controller_runtime_reconcile_time_seconds",
+            "Length of time per reconciliation per controller",
+            reconcile_time.clone(),
+        );
+        registry.register(
+            "awsaccess_drift_corrections",
+            "Out-of-band AWS changes reverted, per controller",
+            drift_corrections.clone(),
+        );
+        registry.register(
+            "awsaccess_objects_not_ready",
+            "Objects whose Ready condition is not True, per controller",
+            not_ready.clone(),
+        );
+        registry.register(
+            "awsaccess_aws_calls",
+            "AWS API calls by service, operation and outcome",
+            aws_calls.clone(),
+        );
+        Metrics {
+            registry,
+            reconciles,
+            reconcile_errors,
+            reconcile_time,
+            drift_corrections,
+            not_ready,
+            aws_calls,
+        }
     }
 }
 
 impl Metrics {
     pub fn reconciled(&self, controller: &str, succeeded: bool, took: Duration) {
         let result = if succeeded { "success" } else { "error" };
-        self.reconciles.get_or_create(&ReconcileLabels { controller: controller.into(), result: result.into() }).inc();
+        self.reconciles
+            .get_or_create(&ReconcileLabels {
+                controller: controller.into(),
+                result: result.into(),
+            })
+            .inc();
         if !succeeded {
-            self.reconcile_errors.get_or_create(&ControllerLabels { controller: controller.into() }).inc();
+            self.reconcile_errors
+                .get_or_create(&ControllerLabels {
+                    controller: controller.into(),
+                })
+                .inc();
         }
-        self.reconcile_time.get_or_create(&ControllerLabels { controller: controller.into() }).observe(took.as_secs_f64());
+        self.reconcile_time
+            .get_or_create(&ControllerLabels {
+                controller: controller.into(),
+            })
+            .observe(took.as_secs_f64());
     }
 
     pub fn drift_corrected(&self, controller: &str) {
-        self.drift_corrections.get_or_create(&ControllerLabels { controller: controller.into() }).inc();
+        self.drift_corrections
+            .get_or_create(&ControllerLabels {
+                controller: controller.into(),
+            })
+            .inc();
     }
 
     pub fn set_not_ready(&self, controller: &str, count: usize) {
-        self.not_ready.get_or_create(&ControllerLabels { controller: controller.into() }).set(count as i64);
+        self.not_ready
+            .get_or_create(&ControllerLabels {
+                controller: controller.into(),
+            })
+            .set(count as i64);
     }
 
     /// An SDK interceptor that counts every AWS call into these metrics.
@@ -122,15 +179,30 @@ impl Intercept for AwsCallCounter {
         "AwsCallCounter"
     }
 
-    fn read_after_execution(&self, context: &FinalizerInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
-        let (service, operation) = cfg.load::<Metadata>().map(|m| (m.service().to_string(), m.name().to_string())).unwrap_or_default();
+    fn read_after_execution(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let (service, operation) = cfg
+            .load::<Metadata>()
+            .map(|m| (m.service().to_string(), m.name().to_string()))
+            .unwrap_or_default();
         let outcome = match context.response().map(|r| r.status().as_u16()) {
             Some(200..=299) => "success",
             Some(400..=499) => "client_error",
             Some(_) => "server_error",
             None => "transport_error",
         };
-        self.metrics.aws_calls.get_or_create(&AwsCallLabels { service, operation, outcome: outcome.into() }).inc();
+        self.metrics
+            .aws_calls
+            .get_or_create(&AwsCallLabels {
+                service,
+                operation,
+                outcome: outcome.into(),
+            })
+            .inc();
         Ok(())
     }
 }
@@ -156,20 +228,34 @@ struct Endpoints {
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>, readiness: Readiness) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+    readiness: Readiness,
+) -> std::io::Result<()> {
     let endpoints = Endpoints { metrics, readiness };
     let router = Router::new()
         .route(
             "/metrics",
             get(|State(endpoints): State<Endpoints>| async move {
-                ([("content-type", "application/openmetrics-text; version=1.0.0; charset=utf-8")], endpoints.metrics.encode())
+                (
+                    [(
+                        "content-type",
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    endpoints.metrics.encode(),
+                )
             }),
         )
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
             get(|State(endpoints): State<Endpoints>| async move {
-                if endpoints.readiness.is_ready() { (StatusCode::OK, "ok") } else { (StatusCode::SERVICE_UNAVAILABLE, "caches not synced") }
+                if endpoints.readiness.is_ready() {
+                    (StatusCode::OK, "ok")
+                } else {
+                    (StatusCode::SERVICE_UNAVAILABLE, "caches not synced")
+                }
             }),
         )
         .with_state(endpoints);
@@ -188,10 +274,25 @@ mod tests {
         metrics.drift_corrected("CrossAccountRole");
         metrics.set_not_ready("DeveloperGroup", 2);
         let text = metrics.encode();
-        assert!(text.contains(r#"controller_runtime_reconcile_total{controller="CrossAccountRole",result="success"} 1"#), "{text}");
-        assert!(text.contains(r#"controller_runtime_reconcile_errors_total{controller="CrossAccountRole"} 1"#), "{text}");
-        assert!(text.contains(r#"controller_runtime_reconcile_time_seconds_count{controller="CrossAccountRole"} 2"#), "{text}");
-        assert!(text.contains(r#"awsaccess_drift_corrections_total{controller="CrossAccountRole"} 1"#), "{text}");
-        assert!(text.contains(r#"awsaccess_objects_not_ready{controller="DeveloperGroup"} 2"#), "{text}");
+        assert!(
+            text.contains(r#"controller_runtime_reconcile_total{controller="CrossAccountRole",result="success"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"controller_runtime_reconcile_errors_total{controller="CrossAccountRole"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"controller_runtime_reconcile_time_seconds_count{controller="CrossAccountRole"} 2"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"awsaccess_drift_corrections_total{controller="CrossAccountRole"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"awsaccess_objects_not_ready{controller="DeveloperGroup"} 2"#),
+            "{text}"
+        );
     }
 }

@@ -81,11 +81,20 @@ fn health(script: &str, object: &Value) -> Health {
     // The base library is always open; add what Argo CD adds (its `os` is a
     // reduced one the script does not use).
     let lua = Lua::new_with(StdLib::TABLE | StdLib::PACKAGE, LuaOptions::default()).expect("Lua VM");
-    lua.globals().set("obj", to_lua(&lua, object).expect("object to Lua")).expect("set obj");
-    let hs: Table = lua.load(script).set_name("health.lua").eval().unwrap_or_else(|err| panic!("health.lua failed: {err}"));
+    lua.globals()
+        .set("obj", to_lua(&lua, object).expect("object to Lua"))
+        .expect("set obj");
+    let hs: Table = lua
+        .load(script)
+        .set_name("health.lua")
+        .eval()
+        .unwrap_or_else(|err| panic!("health.lua failed: {err}"));
     Health {
         status: hs.get("status").expect("hs.status is a string"),
-        message: hs.get::<Option<String>>("message").expect("hs.message is a string").unwrap_or_default(),
+        message: hs
+            .get::<Option<String>>("message")
+            .expect("hs.message is a string")
+            .unwrap_or_default(),
     }
 }
 
@@ -96,9 +105,17 @@ fn every_sample_object_gets_its_expected_health() {
     for case in cases() {
         let object: Value = serde_yaml::from_str(&read(&dir().join(&case.input_path))).expect("sample object");
         let got = health(&script, &object);
-        assert!(STATUSES.contains(&got.status.as_str()), "{}: {:?} is no Argo CD health status", case.input_path, got.status);
+        assert!(
+            STATUSES.contains(&got.status.as_str()),
+            "{}: {:?} is no Argo CD health status",
+            case.input_path,
+            got.status
+        );
         if got != case.health_status {
-            failures.push(format!("{}: expected {:?}, got {:?}", case.input_path, case.health_status, got));
+            failures.push(format!(
+                "{}: expected {:?}, got {:?}",
+                case.input_path, case.health_status, got
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -112,7 +129,11 @@ fn cases_cover_every_kind_and_every_sample() {
         .expect("testdata/")
         .map(|entry| format!("testdata/{}", entry.expect("entry").file_name().to_string_lossy()))
         .collect();
-    assert_eq!(used, samples.iter().map(String::as_str).collect(), "every sample in testdata/ has a case, and only those");
+    assert_eq!(
+        used,
+        samples.iter().map(String::as_str).collect(),
+        "every sample in testdata/ has a case, and only those"
+    );
 
     let kinds: BTreeSet<String> = cases
         .iter()
@@ -133,7 +154,10 @@ fn argocd_cm_carries_the_script_for_each_kind() {
     assert_eq!(cm["metadata"]["name"].as_str(), Some("argocd-cm"));
     let data = cm["data"].as_mapping().expect("data");
     let keys: BTreeSet<&str> = data.keys().filter_map(Value::as_str).collect();
-    let wanted: BTreeSet<String> = KINDS.iter().map(|kind| format!("resource.customizations.health.awsaccess.dev_{kind}")).collect();
+    let wanted: BTreeSet<String> = KINDS
+        .iter()
+        .map(|kind| format!("resource.customizations.health.awsaccess.dev_{kind}"))
+        .collect();
     assert_eq!(keys, wanted.iter().map(String::as_str).collect());
     for (key, value) in data {
         assert!(

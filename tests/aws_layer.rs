@@ -49,10 +49,7 @@ fn new_role(name: &str) -> NewRole {
         description: "Full access for Alfie developers".to_owned(),
         max_session_duration: 7200,
         permissions_boundary_arn: None,
-        tags: tags(&[
-            ("team", "alfie"),
-            ("awsaccess.dev/owner", "alfie/alfie-full-access"),
-        ]),
+        tags: tags(&[("team", "alfie"), ("awsaccess.dev/owner", "alfie/alfie-full-access")]),
     }
 }
 
@@ -73,30 +70,16 @@ async fn role_reads_back_what_was_written() {
     );
 
     assert_eq!(iam.get_role("AlfieFullAccess").await.expect("get"), None);
-    let arn = iam
-        .create_role(&new_role("AlfieFullAccess"))
-        .await
-        .expect("create");
-    assert_eq!(
-        arn,
-        format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/AlfieFullAccess")
-    );
+    let arn = iam.create_role(&new_role("AlfieFullAccess")).await.expect("create");
+    assert_eq!(arn, format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:role/AlfieFullAccess"));
     iam.attach_role_policy("AlfieFullAccess", READ_ONLY)
         .await
         .expect("attach");
-    iam.put_role_policy(
-        "AlfieFullAccess",
-        "deny-org-changes",
-        &deny_organizations().to_string(),
-    )
-    .await
-    .expect("put inline");
-
-    let role = iam
-        .get_role("AlfieFullAccess")
+    iam.put_role_policy("AlfieFullAccess", "deny-org-changes", &deny_organizations().to_string())
         .await
-        .expect("get")
-        .expect("exists");
+        .expect("put inline");
+
+    let role = iam.get_role("AlfieFullAccess").await.expect("get").expect("exists");
     assert_eq!(role.arn, arn);
     assert_eq!(
         role.trust_policy,
@@ -107,10 +90,7 @@ async fn role_reads_back_what_was_written() {
     assert_eq!(role.max_session_duration, 7200);
     assert_eq!(role.permissions_boundary_arn, None);
     assert_eq!(role.tags, new_role("AlfieFullAccess").tags);
-    assert_eq!(
-        role.managed_policy_arns,
-        BTreeSet::from([READ_ONLY.to_owned()])
-    );
+    assert_eq!(role.managed_policy_arns, BTreeSet::from([READ_ONLY.to_owned()]));
     assert_eq!(
         role.inline_policies,
         BTreeMap::from([("deny-org-changes".to_owned(), deny_organizations())])
@@ -123,9 +103,7 @@ async fn role_changes_and_removal() {
     let aws = SdkAws::new(&moto.sdk_config().await);
     let iam = own_iam(&aws).await;
     iam.create_role(&new_role("Deploy")).await.expect("create");
-    iam.attach_role_policy("Deploy", READ_ONLY)
-        .await
-        .expect("attach");
+    iam.attach_role_policy("Deploy", READ_ONLY).await.expect("attach");
     iam.put_role_policy("Deploy", "deny", &deny_organizations().to_string())
         .await
         .expect("put inline");
@@ -137,12 +115,8 @@ async fn role_changes_and_removal() {
     iam.put_permissions_boundary("Deploy", READ_ONLY)
         .await
         .expect("boundary");
-    iam.tag_role("Deploy", &tags(&[("env", "qa")]))
-        .await
-        .expect("tag");
-    iam.untag_role("Deploy", &["team".to_owned()])
-        .await
-        .expect("untag");
+    iam.tag_role("Deploy", &tags(&[("env", "qa")])).await.expect("tag");
+    iam.untag_role("Deploy", &["team".to_owned()]).await.expect("untag");
     let role = iam.get_role("Deploy").await.expect("get").expect("exists");
     assert_eq!(role.trust_policy, trust_account("210987654321"));
     assert_eq!(role.description, "");
@@ -150,21 +124,14 @@ async fn role_changes_and_removal() {
     assert_eq!(role.permissions_boundary_arn.as_deref(), Some(READ_ONLY));
     assert_eq!(
         role.tags,
-        tags(&[
-            ("awsaccess.dev/owner", "alfie/alfie-full-access"),
-            ("env", "qa")
-        ])
+        tags(&[("awsaccess.dev/owner", "alfie/alfie-full-access"), ("env", "qa")])
     );
 
     iam.delete_permissions_boundary("Deploy")
         .await
         .expect("remove boundary");
-    iam.detach_role_policy("Deploy", READ_ONLY)
-        .await
-        .expect("detach");
-    iam.delete_role_policy("Deploy", "deny")
-        .await
-        .expect("delete inline");
+    iam.detach_role_policy("Deploy", READ_ONLY).await.expect("detach");
+    iam.delete_role_policy("Deploy", "deny").await.expect("delete inline");
     let bare = iam.get_role("Deploy").await.expect("get").expect("exists");
     assert_eq!(bare.permissions_boundary_arn, None);
     assert!(bare.managed_policy_arns.is_empty() && bare.inline_policies.is_empty());
@@ -183,17 +150,12 @@ async fn aws_errors_arrive_classified() {
     assert_eq!(missing.kind, AwsErrorKind::NotFound);
     assert_eq!(missing.operation, "DeleteRole");
     assert!(
-        missing
-            .to_string()
-            .starts_with("AWS DeleteRole failed: NoSuchEntity"),
+        missing.to_string().starts_with("AWS DeleteRole failed: NoSuchEntity"),
         "{missing}"
     );
 
     iam.create_role(&new_role("Twice")).await.expect("first");
-    let twice = iam
-        .create_role(&new_role("Twice"))
-        .await
-        .expect_err("second");
+    let twice = iam.create_role(&new_role("Twice")).await.expect_err("second");
     assert_eq!(twice.kind, AwsErrorKind::AlreadyExists);
     assert_eq!(twice.kind.reason(), "AlreadyExists");
     assert!(!twice.kind.retryable());
@@ -218,53 +180,29 @@ async fn group_members_policies_and_users() {
     let config = moto.sdk_config().await;
     let admin = aws_sdk_iam::Client::new(&config);
     for user in ["alice", "bob"] {
-        admin
-            .create_user()
-            .user_name(user)
-            .send()
-            .await
-            .expect("create user");
+        admin.create_user().user_name(user).send().await.expect("create user");
     }
     let aws = SdkAws::new(&config);
     let iam = own_iam(&aws).await;
 
     assert_eq!(iam.get_group("alfie-developers").await.expect("get"), None);
     let arn = iam.create_group("alfie-developers").await.expect("create");
-    assert_eq!(
-        arn,
-        format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/alfie-developers")
-    );
+    assert_eq!(arn, format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/alfie-developers"));
     iam.add_user_to_group("alfie-developers", "alice")
         .await
         .expect("add alice");
-    iam.add_user_to_group("alfie-developers", "bob")
-        .await
-        .expect("add bob");
+    iam.add_user_to_group("alfie-developers", "bob").await.expect("add bob");
     iam.attach_group_policy("alfie-developers", CHANGE_PASSWORD)
         .await
         .expect("attach");
-    iam.put_group_policy(
-        "alfie-developers",
-        "deny",
-        &deny_organizations().to_string(),
-    )
-    .await
-    .expect("inline");
-
-    let group = iam
-        .get_group("alfie-developers")
+    iam.put_group_policy("alfie-developers", "deny", &deny_organizations().to_string())
         .await
-        .expect("get")
-        .expect("exists");
+        .expect("inline");
+
+    let group = iam.get_group("alfie-developers").await.expect("get").expect("exists");
     assert_eq!(group.arn, arn);
-    assert_eq!(
-        group.members,
-        BTreeSet::from(["alice".to_owned(), "bob".to_owned()])
-    );
-    assert_eq!(
-        group.managed_policy_arns,
-        BTreeSet::from([CHANGE_PASSWORD.to_owned()])
-    );
+    assert_eq!(group.members, BTreeSet::from(["alice".to_owned(), "bob".to_owned()]));
+    assert_eq!(group.managed_policy_arns, BTreeSet::from([CHANGE_PASSWORD.to_owned()]));
     assert_eq!(
         group.inline_policies,
         BTreeMap::from([("deny".to_owned(), deny_organizations())])
@@ -281,10 +219,7 @@ async fn group_members_policies_and_users() {
                 "alice".to_owned(),
                 format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/alice")
             ),
-            (
-                "bob".to_owned(),
-                format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/bob")
-            ),
+            ("bob".to_owned(), format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/bob")),
         ]),
         "a user that does not exist is absent, not an error"
     );
@@ -298,11 +233,7 @@ async fn group_members_policies_and_users() {
     iam.delete_group_policy("alfie-developers", "deny")
         .await
         .expect("delete inline");
-    let group = iam
-        .get_group("alfie-developers")
-        .await
-        .expect("get")
-        .expect("exists");
+    let group = iam.get_group("alfie-developers").await.expect("get").expect("exists");
     assert_eq!(group.members, BTreeSet::from(["alice".to_owned()]));
     assert!(group.managed_policy_arns.is_empty() && group.inline_policies.is_empty());
 
@@ -352,11 +283,7 @@ async fn member_account_iam_goes_through_one_cached_assume_role() {
         Some(arn.as_str())
     );
     assert_eq!(
-        own_iam(&aws)
-            .await
-            .get_role("AlfieFullAccess")
-            .await
-            .expect("get"),
+        own_iam(&aws).await.get_role("AlfieFullAccess").await.expect("get"),
         None,
         "nothing lands in the operator's own account"
     );
@@ -397,9 +324,7 @@ async fn account_creation_tags_and_organizational_units() {
         .await
         .expect("list statuses");
     assert!(
-        succeeded
-            .iter()
-            .any(|listed| listed.request_id == request_id),
+        succeeded.iter().any(|listed| listed.request_id == request_id),
         "{succeeded:?}"
     );
 
@@ -413,18 +338,9 @@ async fn account_creation_tags_and_organizational_units() {
         ("alfie-development", "aws+alfie-dev@example.com")
     );
     assert_eq!(account.status, "ACTIVE");
-    assert!(
-        organizations
-            .list_accounts()
-            .await
-            .expect("list")
-            .contains(&account)
-    );
+    assert!(organizations.list_accounts().await.expect("list").contains(&account));
     assert_eq!(
-        organizations
-            .describe_account("000000000000")
-            .await
-            .expect("describe"),
+        organizations.describe_account("000000000000").await.expect("describe"),
         None
     );
 
@@ -457,10 +373,7 @@ async fn account_creation_tags_and_organizational_units() {
         .organizational_unit()
         .and_then(|unit| unit.id())
         .expect("OU id");
-    let units = organizations
-        .list_organizational_units(&root)
-        .await
-        .expect("OUs");
+    let units = organizations.list_organizational_units(&root).await.expect("OUs");
     assert_eq!(
         units
             .iter()
@@ -469,10 +382,7 @@ async fn account_creation_tags_and_organizational_units() {
         [(workloads_id, "Workloads")]
     );
 
-    assert_eq!(
-        organizations.parent_of(&account_id).await.expect("parent"),
-        root
-    );
+    assert_eq!(organizations.parent_of(&account_id).await.expect("parent"), root);
     organizations
         .move_account(&account_id, &root, workloads_id)
         .await
@@ -482,10 +392,7 @@ async fn account_creation_tags_and_organizational_units() {
         workloads_id
     );
 
-    organizations
-        .close_account(&account_id)
-        .await
-        .expect("close");
+    organizations.close_account(&account_id).await.expect("close");
     let closed = organizations
         .describe_account(&account_id)
         .await
@@ -503,19 +410,14 @@ async fn faulty_aws_logs_calls_and_injects_failures() {
     let iam = faulty.iam(&member, ACCESS_ROLE).await.expect("iam");
 
     faulty.fail_next("CreateRole", AwsErrorKind::Throttled, 1);
-    let throttled = iam
-        .create_role(&new_role("Retried"))
-        .await
-        .expect_err("injected");
+    let throttled = iam.create_role(&new_role("Retried")).await.expect_err("injected");
     assert!(throttled.kind.retryable());
     assert_eq!(
         iam.get_role("Retried").await.expect("get"),
         None,
         "an injected failure never reaches AWS"
     );
-    iam.create_role(&new_role("Retried"))
-        .await
-        .expect("second try");
+    iam.create_role(&new_role("Retried")).await.expect("second try");
     assert!(iam.get_role("Retried").await.expect("get").is_some());
 
     let create_role = Call {
@@ -525,10 +427,7 @@ async fn faulty_aws_logs_calls_and_injects_failures() {
     };
     assert_eq!(faulty.writes(), [create_role.clone(), create_role]);
     assert_eq!(faulty.count("GetRole"), 2);
-    assert_eq!(
-        faulty.calls().first().map(|call| call.operation),
-        Some("AssumeRole")
-    );
+    assert_eq!(faulty.calls().first().map(|call| call.operation), Some("AssumeRole"));
 
     faulty.clear();
     faulty.organizations().list_accounts().await.expect("list");

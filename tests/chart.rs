@@ -17,7 +17,9 @@ fn root() -> &'static Path {
 }
 
 fn helm_bin() -> PathBuf {
-    std::env::var_os("HELM_BIN").map(PathBuf::from).unwrap_or_else(|| root().join(".tools/bin/helm"))
+    std::env::var_os("HELM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".tools/bin/helm"))
 }
 
 fn helm(args: &[&str]) -> Output {
@@ -26,7 +28,12 @@ fn helm(args: &[&str]) -> Output {
         .args(args)
         .current_dir(root())
         .output()
-        .unwrap_or_else(|err| panic!("cannot run {} ({err}); run scripts/setup.sh to install helm", bin.display()))
+        .unwrap_or_else(|err| {
+            panic!(
+                "cannot run {} ({err}); run scripts/setup.sh to install helm",
+                bin.display()
+            )
+        })
 }
 
 /// `helm template` with `args` added; panics with helm's stderr when it fails.
@@ -34,7 +41,11 @@ fn render(args: &[&str]) -> Vec<Value> {
     let mut all = vec!["template", "ops", CHART, "--namespace", "ops"];
     all.extend_from_slice(args);
     let out = helm(&all);
-    assert!(out.status.success(), "helm template failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "helm template failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("UTF-8 manifests");
     serde_yaml::Deserializer::from_str(&text)
         .map(|doc| Value::deserialize(doc).expect("rendered YAML parses"))
@@ -54,7 +65,10 @@ fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
 }
 
 fn strings(value: &Value) -> Vec<&str> {
-    value.as_sequence().map(|seq| seq.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    value
+        .as_sequence()
+        .map(|seq| seq.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 /// Every (apiGroup, resource, verb, resourceName) a set of RBAC rules grants, one row each.
@@ -65,7 +79,11 @@ fn grants(rules: &Value) -> BTreeSet<String> {
         for group in strings(&rule["apiGroups"]) {
             for resource in strings(&rule["resources"]) {
                 for verb in strings(&rule["verbs"]) {
-                    let name = if names.is_empty() { "*".to_owned() } else { names.join(",") };
+                    let name = if names.is_empty() {
+                        "*".to_owned()
+                    } else {
+                        names.join(",")
+                    };
                     rows.insert(format!("{group}/{resource} {verb} {name}"));
                 }
             }
@@ -77,7 +95,9 @@ fn grants(rules: &Value) -> BTreeSet<String> {
 fn expected(rows: &[(&str, &[&str], &[&str])]) -> BTreeSet<String> {
     rows.iter()
         .flat_map(|(group, resources, verbs)| {
-            resources.iter().flat_map(move |resource| verbs.iter().map(move |verb| format!("{group}/{resource} {verb} *")))
+            resources
+                .iter()
+                .flat_map(move |resource| verbs.iter().map(move |verb| format!("{group}/{resource} {verb} *")))
         })
         .collect()
 }
@@ -108,17 +128,29 @@ fn deployment_is_hardened_and_runs_two_replicas_with_leader_election() {
     assert_eq!(strings(&security["capabilities"]["drop"]), ["ALL"]);
     assert_eq!(security["seccompProfile"]["type"].as_str(), Some("RuntimeDefault"));
     for (section, what) in [("requests", "cpu"), ("requests", "memory"), ("limits", "memory")] {
-        assert!(container["resources"][section][what].is_string(), "resources.{section}.{what} is not set");
+        assert!(
+            container["resources"][section][what].is_string(),
+            "resources.{section}.{what} is not set"
+        );
     }
 
     let args = strings(&container["args"]);
     assert_eq!(args.first(), Some(&"run"));
-    for arg in ["--leader-election", "--lease-name=aws-access-operator", "--lease-duration=15s", "--metrics-address=0.0.0.0:8080", "--resync-interval=10m"] {
+    for arg in [
+        "--leader-election",
+        "--lease-name=aws-access-operator",
+        "--lease-duration=15s",
+        "--metrics-address=0.0.0.0:8080",
+        "--resync-interval=10m",
+    ] {
         assert!(args.contains(&arg), "{arg} missing from {args:?}");
     }
     let env = container["env"].as_sequence().expect("env");
     for (name, field) in [("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")] {
-        let var = env.iter().find(|var| var["name"].as_str() == Some(name)).unwrap_or_else(|| panic!("{name} missing"));
+        let var = env
+            .iter()
+            .find(|var| var["name"].as_str() == Some(name))
+            .unwrap_or_else(|| panic!("{name} missing"));
         assert_eq!(var["valueFrom"]["fieldRef"]["fieldPath"].as_str(), Some(field));
     }
     assert_eq!(container["livenessProbe"]["httpGet"]["path"].as_str(), Some("/healthz"));
@@ -128,17 +160,29 @@ fn deployment_is_hardened_and_runs_two_replicas_with_leader_election() {
     assert_eq!(pdb["spec"]["minAvailable"].as_u64(), Some(1));
     let service = one(&docs, "Service");
     assert_eq!(service["spec"]["ports"][0]["targetPort"].as_str(), Some("metrics"));
-    assert!(find(&docs, "ServiceMonitor").is_empty(), "ServiceMonitor is off by default");
+    assert!(
+        find(&docs, "ServiceMonitor").is_empty(),
+        "ServiceMonitor is off by default"
+    );
 }
 
 #[test]
 fn irsa_role_is_an_annotation_on_the_service_account() {
     let arn = "arn:aws:iam::012345678901:role/aws-access-operator";
-    let docs = render(&["--set", &format!("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn={arn}")]);
+    let docs = render(&[
+        "--set",
+        &format!("serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn={arn}"),
+    ]);
     let account = one(&docs, "ServiceAccount");
-    assert_eq!(account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].as_str(), Some(arn));
+    assert_eq!(
+        account["metadata"]["annotations"]["eks.amazonaws.com/role-arn"].as_str(),
+        Some(arn)
+    );
     let name = account["metadata"]["name"].as_str();
-    assert_eq!(one(&docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"].as_str(), name);
+    assert_eq!(
+        one(&docs, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"].as_str(),
+        name
+    );
 }
 
 #[test]
@@ -160,7 +204,11 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         ("", &["events"], &["create", "patch"]),
     ]);
     let got = grants(rules);
-    assert!(!got.iter().any(|row| row.split(' ').take(2).any(|part| part.contains('*'))), "wildcard in {got:#?}");
+    assert!(
+        !got.iter()
+            .any(|row| row.split(' ').take(2).any(|part| part.contains('*'))),
+        "wildcard in {got:#?}"
+    );
     assert_eq!(got, want);
 }
 
@@ -187,7 +235,12 @@ fn lease_permissions_stay_in_the_release_namespace() {
 
 #[test]
 fn service_monitor_renders_when_enabled() {
-    let docs = render(&["--set", "serviceMonitor.enabled=true", "--set", "serviceMonitor.labels.release=prometheus"]);
+    let docs = render(&[
+        "--set",
+        "serviceMonitor.enabled=true",
+        "--set",
+        "serviceMonitor.labels.release=prometheus",
+    ]);
     let monitor = one(&docs, "ServiceMonitor");
     assert_eq!(monitor["metadata"]["labels"]["release"].as_str(), Some("prometheus"));
     assert_eq!(monitor["spec"]["endpoints"][0]["port"].as_str(), Some("metrics"));
@@ -197,7 +250,10 @@ fn service_monitor_renders_when_enabled() {
 fn schema_refuses_a_wrong_type() {
     let out = helm(&["template", "ops", CHART, "--set", "replicaCount=two"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("replicaCount"), "replicaCount=two was accepted:\n{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("replicaCount"),
+        "replicaCount=two was accepted:\n{stderr}"
+    );
     let out = helm(&["template", "ops", CHART, "--set", "logFormat=yaml"]);
     assert!(!out.status.success(), "logFormat=yaml was accepted");
 }
@@ -211,11 +267,22 @@ fn several_replicas_without_leader_election_are_refused() {
 #[test]
 fn chart_crds_are_exactly_crds_directory() {
     let chart_crds = root().join(CHART).join("crds");
-    let files: Vec<_> = std::fs::read_dir(&chart_crds).expect("chart crds/").map(|entry| entry.expect("entry").file_name()).collect();
-    assert_eq!(files, ["awsaccess.dev.yaml"], "the chart's crds/ holds only the copy of crds/awsaccess.dev.yaml");
+    let files: Vec<_> = std::fs::read_dir(&chart_crds)
+        .expect("chart crds/")
+        .map(|entry| entry.expect("entry").file_name())
+        .collect();
+    assert_eq!(
+        files,
+        ["awsaccess.dev.yaml"],
+        "the chart's crds/ holds only the copy of crds/awsaccess.dev.yaml"
+    );
     let source = std::fs::read(root().join("crds/awsaccess.dev.yaml")).expect("crds/awsaccess.dev.yaml");
     let copy = std::fs::read(chart_crds.join("awsaccess.dev.yaml")).expect("chart CRDs");
-    assert!(copy == source, "{} is stale: run scripts/sync-chart-crds.sh", chart_crds.display());
+    assert!(
+        copy == source,
+        "{} is stale: run scripts/sync-chart-crds.sh",
+        chart_crds.display()
+    );
 }
 
 #[test]

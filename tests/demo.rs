@@ -19,8 +19,14 @@ fn the_demo_flow_ends_with_every_example_ready_and_aws_matching() {
     let output = e2e.output().expect("scripts/e2e.sh runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "e2e failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        output.status.success(),
+        "e2e failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
     assert!(stdout.contains("e2e: AWS matches the examples"), "{stdout}");
-    assert!(stdout.contains("crossaccountrole.awsaccess.dev/alfie-full-access"), "{stdout}");
+    assert!(
+        stdout.contains("crossaccountrole.awsaccess.dev/alfie-full-access"),
+        "{stdout}"
+    );
     assert!(stdout.contains("[profile alfie-development]"), "{stdout}");
 }

@@ -40,7 +40,9 @@ fn allowed_actions(policy: &Value) -> Vec<(String, &Value)> {
         assert_eq!(statement["Effect"], "Allow");
         match &statement["Action"] {
             Value::String(action) => actions.push((action.clone(), statement)),
-            Value::Array(list) => actions.extend(list.iter().map(|a| (a.as_str().expect("action").to_owned(), statement))),
+            Value::Array(list) => {
+                actions.extend(list.iter().map(|a| (a.as_str().expect("action").to_owned(), statement)))
+            }
             other => panic!("Action {other}"),
         }
     }
@@ -53,7 +55,10 @@ fn operator_policy_allows_exactly_the_aws_calls_the_operator_makes() {
     let actions = allowed_actions(&policy);
     for (action, statement) in &actions {
         assert!(!action.contains('*'), "wildcard action {action}");
-        assert!(statement["Resource"] != "*" || action.starts_with("organizations:"), "{action} on every resource");
+        assert!(
+            statement["Resource"] != "*" || action.starts_with("organizations:"),
+            "{action} on every resource"
+        );
     }
     let granted: BTreeSet<String> = actions
         .iter()
@@ -63,12 +68,24 @@ fn operator_policy_allows_exactly_the_aws_calls_the_operator_makes() {
         .collect();
     let mut called = operations_called();
     // Needs no permission: every principal may ask who it is.
-    assert!(called.remove("GetCallerIdentity"), "the operator no longer calls GetCallerIdentity?");
+    assert!(
+        called.remove("GetCallerIdentity"),
+        "the operator no longer calls GetCallerIdentity?"
+    );
     assert!(called.len() > 30, "found only {called:?} in src/aws/");
-    assert_eq!(granted, called, "deploy/iam/operator-policy.json and the AWS calls in src/aws/ differ");
+    assert_eq!(
+        granted, called,
+        "deploy/iam/operator-policy.json and the AWS calls in src/aws/ differ"
+    );
 
-    let assume = actions.iter().find(|(action, _)| action == "sts:AssumeRole").expect("sts:AssumeRole");
-    assert_eq!(assume.1["Resource"], "arn:aws:iam::*:role/OrganizationAccountAccessRole");
+    let assume = actions
+        .iter()
+        .find(|(action, _)| action == "sts:AssumeRole")
+        .expect("sts:AssumeRole");
+    assert_eq!(
+        assume.1["Resource"],
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    );
 }
 
 #[test]
@@ -82,13 +99,22 @@ fn grafana_dashboard_queries_only_exported_metrics() {
         for target in targets {
             let expr = target["expr"].as_str().expect("expr");
             let words = expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
-            queried.extend(words.filter(|w| w.starts_with("controller_runtime_") || w.starts_with("awsaccess_")).map(str::to_owned));
+            queried.extend(
+                words
+                    .filter(|w| w.starts_with("controller_runtime_") || w.starts_with("awsaccess_"))
+                    .map(str::to_owned),
+            );
         }
     }
     for metric in &queried {
         // prometheus-client registers the family name and adds these suffixes.
-        let family = ["_total", "_bucket"].iter().fold(metric.as_str(), |name, suffix| name.strip_suffix(suffix).unwrap_or(name));
-        assert!(telemetry.contains(&format!("\"{family}\"")), "the dashboard queries {metric}, which src/telemetry.rs does not register");
+        let family = ["_total", "_bucket"].iter().fold(metric.as_str(), |name, suffix| {
+            name.strip_suffix(suffix).unwrap_or(name)
+        });
+        assert!(
+            telemetry.contains(&format!("\"{family}\"")),
+            "the dashboard queries {metric}, which src/telemetry.rs does not register"
+        );
     }
     let families = [
         "controller_runtime_reconcile_total",

@@ -14,7 +14,10 @@ async fn every_example_is_accepted_and_becomes_ready() {
     for user in ["alice", "bob"] {
         identity.create_user().user_name(user).send().await.expect("CreateUser");
     }
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).expect("examples/").map(|e| e.expect("entry").path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+        .expect("examples/")
+        .map(|e| e.expect("entry").path())
+        .collect();
     files.sort();
     let mut objects = vec![];
     for file in &files {
@@ -24,7 +27,12 @@ async fn every_example_is_accepted_and_becomes_ready() {
             let object: DynamicObject = serde::Deserialize::deserialize(document).expect("object");
             let types = object.types.clone().expect("types");
             if types.api_version.starts_with("awsaccess.dev/") {
-                objects.push((types.kind, object.metadata.namespace.clone(), object.metadata.name.clone().expect("name"), file.clone()));
+                objects.push((
+                    types.kind,
+                    object.metadata.namespace.clone(),
+                    object.metadata.name.clone().expect("name"),
+                    file.clone(),
+                ));
             }
         }
     }
@@ -35,11 +43,24 @@ async fn every_example_is_accepted_and_becomes_ready() {
             Some(ns) => Api::namespaced_with(env.client.clone(), ns, &resource),
             None => Api::all_with(env.client.clone(), &resource),
         };
-        env.wait_for(&api, &name, &format!("{kind} from {} Ready", file.display()), |object| {
-            object.data.pointer("/status/conditions").and_then(|c| c.as_array()).is_some_and(|conditions| {
-                conditions.iter().any(|c| c["type"] == "Ready" && c["status"] == "True" && c["observedGeneration"] == object.metadata.generation.unwrap_or_default())
-            })
-        })
+        env.wait_for(
+            &api,
+            &name,
+            &format!("{kind} from {} Ready", file.display()),
+            |object| {
+                object
+                    .data
+                    .pointer("/status/conditions")
+                    .and_then(|c| c.as_array())
+                    .is_some_and(|conditions| {
+                        conditions.iter().any(|c| {
+                            c["type"] == "Ready"
+                                && c["status"] == "True"
+                                && c["observedGeneration"] == object.metadata.generation.unwrap_or_default()
+                        })
+                    })
+            },
+        )
         .await;
     }
 }

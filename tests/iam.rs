@@ -24,8 +24,17 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSe
         Err(err) => panic!("GetRole: {err:?}"),
     };
     let trust = decode_aws_document(role.assume_role_policy_document().expect("trust")).expect("trust json");
-    let attached = iam.list_attached_role_policies().role_name(name).send().await.expect("attached");
-    let arns = attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(String::from)).collect();
+    let attached = iam
+        .list_attached_role_policies()
+        .role_name(name)
+        .send()
+        .await
+        .expect("attached");
+    let arns = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(String::from))
+        .collect();
     Some((trust, arns))
 }
 
@@ -79,31 +88,71 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
     for name in ["alfie-full-access", "alfie-deployment", "alfie-read-only"] {
-        env.wait_for(&roles, name, "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created") || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync"))).await;
+        env.wait_for(&roles, name, "Ready", |r| {
+            r.status.as_ref().is_some_and(|s| {
+                ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created")
+                    || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync")
+            })
+        })
+        .await;
     }
     let group = env
-        .wait_for(&groups, "alfie-developers", "Ready", |g| g.status.as_ref().is_some_and(|s| condition(&s.reconcile.conditions, "Ready").is_some_and(|c| c.status == "True")))
+        .wait_for(&groups, "alfie-developers", "Ready", |g| {
+            g.status
+                .as_ref()
+                .is_some_and(|s| condition(&s.reconcile.conditions, "Ready").is_some_and(|c| c.status == "True"))
+        })
         .await;
 
     // Each role trusts the identity account and carries its permissions.
-    for (account, role, policy) in [(&dev, "AlfieFullAccess", "AdministratorAccess"), (&qa, "AlfieDeployment", "PowerUserAccess"), (&prod, "AlfieReadOnly", "ReadOnlyAccess")] {
+    for (account, role, policy) in [
+        (&dev, "AlfieFullAccess", "AdministratorAccess"),
+        (&qa, "AlfieDeployment", "PowerUserAccess"),
+        (&prod, "AlfieReadOnly", "ReadOnlyAccess"),
+    ] {
         let (trust, attached) = role_in(&env, account, role).await.expect("role exists in its account");
-        assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]));
+        assert_eq!(
+            trusted_principals(&trust),
+            BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")])
+        );
         assert_eq!(trust["Statement"][0]["Action"], json!("sts:AssumeRole"));
         assert_eq!(attached, BTreeSet::from([format!("arn:aws:iam::aws:policy/{policy}")]));
-        assert!(role_in(&env, MANAGEMENT_ACCOUNT, role).await.is_none(), "{role} only in its own account");
+        assert!(
+            role_in(&env, MANAGEMENT_ACCOUNT, role).await.is_none(),
+            "{role} only in its own account"
+        );
     }
 
     // The group in the identity account: members and exactly the three role ARNs.
     let iam = identity_iam(&env).await;
-    let members = iam.get_group().group_name("alfie-developers").send().await.expect("GetGroup");
+    let members = iam
+        .get_group()
+        .group_name("alfie-developers")
+        .send()
+        .await
+        .expect("GetGroup");
     let names: BTreeSet<&str> = members.users().iter().map(|u| u.user_name()).collect();
     assert_eq!(names, BTreeSet::from(["alice", "bob"]));
-    let policy = iam.get_group_policy().group_name("alfie-developers").policy_name("awsaccess-assume-roles").send().await.expect("policy");
+    let policy = iam
+        .get_group_policy()
+        .group_name("alfie-developers")
+        .policy_name("awsaccess-assume-roles")
+        .send()
+        .await
+        .expect("policy");
     let document = decode_aws_document(policy.policy_document()).expect("json");
-    let resources: BTreeSet<String> = document["Statement"][0]["Resource"].as_array().expect("list").iter().map(|r| r.as_str().unwrap_or_default().to_string()).collect();
-    let expected: BTreeSet<String> =
-        [format!("arn:aws:iam::{dev}:role/AlfieFullAccess"), format!("arn:aws:iam::{qa}:role/AlfieDeployment"), format!("arn:aws:iam::{prod}:role/AlfieReadOnly")].into();
+    let resources: BTreeSet<String> = document["Statement"][0]["Resource"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r.as_str().unwrap_or_default().to_string())
+        .collect();
+    let expected: BTreeSet<String> = [
+        format!("arn:aws:iam::{dev}:role/AlfieFullAccess"),
+        format!("arn:aws:iam::{qa}:role/AlfieDeployment"),
+        format!("arn:aws:iam::{prod}:role/AlfieReadOnly"),
+    ]
+    .into();
     assert_eq!(resources, expected);
     assert_eq!(document["Statement"][0]["Action"], json!("sts:AssumeRole"));
 
@@ -115,24 +164,57 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
 
     // In sync, a resync reads and writes nothing.
     env.aws.clear();
-    env.eventually("two resync rounds", async || (env.aws.count("GetRole") >= 6 && env.aws.count("GetGroup") >= 2).then_some(())).await;
+    env.eventually("two resync rounds", async || {
+        (env.aws.count("GetRole") >= 6 && env.aws.count("GetGroup") >= 2).then_some(())
+    })
+    .await;
     assert_eq!(env.aws.writes(), vec![], "a resource in sync costs no AWS write");
 
     // A leaver is removed from the group.
     env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;
     env.eventually("bob removed in AWS", async || {
-        let group = iam.get_group().group_name("alfie-developers").send().await.expect("GetGroup");
+        let group = iam
+            .get_group()
+            .group_name("alfie-developers")
+            .send()
+            .await
+            .expect("GetGroup");
         (group.users().iter().map(|u| u.user_name()).collect::<Vec<_>>() == ["alice"]).then_some(())
     })
     .await;
 
     // Deleting the objects deletes the roles (with their policies) and the group.
-    groups.delete("alfie-developers", &DeleteParams::default()).await.expect("delete group");
-    roles.delete("alfie-full-access", &DeleteParams::default()).await.expect("delete role");
-    env.eventually("group deleted in AWS", async || iam.get_group().group_name("alfie-developers").send().await.is_err().then_some(())).await;
-    env.eventually("role deleted in AWS", async || role_in(&env, &dev, "AlfieFullAccess").await.is_none().then_some(())).await;
-    env.eventually("objects gone", async || (groups.get_opt("alfie-developers").await.expect("get").is_none() && roles.get_opt("alfie-full-access").await.expect("get").is_none()).then_some(())).await;
-    assert!(role_in(&env, &qa, "AlfieDeployment").await.is_some(), "other roles untouched");
+    groups
+        .delete("alfie-developers", &DeleteParams::default())
+        .await
+        .expect("delete group");
+    roles
+        .delete("alfie-full-access", &DeleteParams::default())
+        .await
+        .expect("delete role");
+    env.eventually("group deleted in AWS", async || {
+        iam.get_group()
+            .group_name("alfie-developers")
+            .send()
+            .await
+            .is_err()
+            .then_some(())
+    })
+    .await;
+    env.eventually("role deleted in AWS", async || {
+        role_in(&env, &dev, "AlfieFullAccess").await.is_none().then_some(())
+    })
+    .await;
+    env.eventually("objects gone", async || {
+        (groups.get_opt("alfie-developers").await.expect("get").is_none()
+            && roles.get_opt("alfie-full-access").await.expect("get").is_none())
+        .then_some(())
+    })
+    .await;
+    assert!(
+        role_in(&env, &qa, "AlfieDeployment").await.is_some(),
+        "other roles untouched"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,27 +224,66 @@ async fn drift_made_in_aws_is_reverted_and_reported() {
     let dev = env.moto.create_member_account("dev").await;
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    env.wait_for(&roles, "deployer", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+    env.wait_for(&roles, "deployer", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
 
     // Someone edits the role in the console.
     let iam = env.moto.member_iam(&dev).await;
     let open = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}, "Action": "sts:AssumeRole"}]});
-    iam.update_assume_role_policy().role_name("deployer").policy_document(open.to_string()).send().await.expect("edit trust");
-    iam.attach_role_policy().role_name("deployer").policy_arn("arn:aws:iam::aws:policy/AdministratorAccess").send().await.expect("attach");
+    iam.update_assume_role_policy()
+        .role_name("deployer")
+        .policy_document(open.to_string())
+        .send()
+        .await
+        .expect("edit trust");
+    iam.attach_role_policy()
+        .role_name("deployer")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .expect("attach");
 
     let (trust, attached) = env
         .eventually("drift reverted", async || {
             let (trust, attached) = role_in(&env, &dev, "deployer").await?;
-            (trusted_principals(&trust) == BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]) && attached.len() == 1).then_some((trust, attached))
+            (trusted_principals(&trust) == BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")])
+                && attached.len() == 1)
+                .then_some((trust, attached))
         })
         .await;
-    assert_eq!(attached, BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]));
+    assert_eq!(
+        attached,
+        BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()])
+    );
     assert_eq!(trust["Statement"].as_array().map(Vec::len), Some(1));
-    let role = env.wait_for(&roles, "deployer", "DriftCorrected", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "DriftCorrected"))).await;
-    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready").expect("ready").message.clone();
-    assert!(message.contains("detach arn:aws:iam::aws:policy/AdministratorAccess"), "{message}");
+    let role = env
+        .wait_for(&roles, "deployer", "DriftCorrected", |r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "DriftCorrected"))
+        })
+        .await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready")
+        .expect("ready")
+        .message
+        .clone();
+    assert!(
+        message.contains("detach arn:aws:iam::aws:policy/AdministratorAccess"),
+        "{message}"
+    );
     let events: Api<Event> = Api::namespaced(env.client.clone(), "alfie");
-    let drift_events = events.list(&ListParams::default()).await.expect("events").items.into_iter().filter(|e| e.reason.as_deref() == Some("DriftCorrected")).count();
+    let drift_events = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter(|e| e.reason.as_deref() == Some("DriftCorrected"))
+        .count();
     assert!(drift_events >= 1, "a DriftCorrected Event is recorded");
 }
 
@@ -173,20 +294,40 @@ async fn observe_mode_reports_drift_and_writes_nothing() {
     let dev = env.moto.create_member_account("dev").await;
     let iam = env.moto.member_iam(&dev).await;
     let existing = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
-    iam.create_role().role_name("Legacy").assume_role_policy_document(existing.to_string()).send().await.expect("CreateRole");
+    iam.create_role()
+        .role_name("Legacy")
+        .assume_role_policy_document(existing.to_string())
+        .send()
+        .await
+        .expect("CreateRole");
 
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: legacy, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: Legacy\n  managementPolicy: Observe\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    let role = env.wait_for(&roles, "legacy", "DriftDetected", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "False", "DriftDetected"))).await;
-    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready").expect("ready").message.clone();
+    let role = env
+        .wait_for(&roles, "legacy", "DriftDetected", |r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "False", "DriftDetected"))
+        })
+        .await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Ready")
+        .expect("ready")
+        .message
+        .clone();
     assert!(message.contains("update the trust policy"), "{message}");
     assert_eq!(env.aws.writes(), vec![], "Observe writes nothing");
     let (trust, _) = role_in(&env, &dev, "Legacy").await.expect("role");
-    assert_eq!(trusted_principals(&trust), BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()]));
+    assert_eq!(
+        trusted_principals(&trust),
+        BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()])
+    );
 
     // Deleting an observed object leaves the role.
     roles.delete("legacy", &DeleteParams::default()).await.expect("delete");
-    env.eventually("object gone", async || roles.get_opt("legacy").await.expect("get").is_none().then_some(())).await;
+    env.eventually("object gone", async || {
+        roles.get_opt("legacy").await.expect("get").is_none().then_some(())
+    })
+    .await;
     assert!(role_in(&env, &dev, "Legacy").await.is_some());
     assert_eq!(env.aws.writes(), vec![]);
 }
@@ -197,7 +338,9 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
     let role = |name: &str, body: &str| {
-        format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n{body}")
+        format!(
+            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n{body}"
+        )
     };
     let huge = "x".repeat(11_000);
     let manifests = [
@@ -212,16 +355,34 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
     env.apply(&manifests.concat()).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     let expectations = [
-        ("not-a-policy", "Stalled", "InvalidSpec", "spec.permissions.inlinePolicies[0].document"),
+        (
+            "not-a-policy",
+            "Stalled",
+            "InvalidSpec",
+            "spec.permissions.inlinePolicies[0].document",
+        ),
         ("too-big", "Stalled", "InvalidSpec", "spec.permissions.inlinePolicies"),
         ("group-principal", "Stalled", "InvalidSpec", "spec.trust.principals[0]"),
-        ("no-such-group", "Reconciling", "ReferenceNotReady", "spec.trust.developerGroups[0]: DeveloperGroup nobody does not exist"),
-        ("secret-without-key", "Stalled", "InvalidSpec", "Secret wrong-key has no key externalId"),
+        (
+            "no-such-group",
+            "Reconciling",
+            "ReferenceNotReady",
+            "spec.trust.developerGroups[0]: DeveloperGroup nobody does not exist",
+        ),
+        (
+            "secret-without-key",
+            "Stalled",
+            "InvalidSpec",
+            "Secret wrong-key has no key externalId",
+        ),
     ];
     for (name, kind, reason, text) in expectations {
         let role = env
             .wait_for(&roles, name, reason, |r| {
-                r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, kind).cloned()).is_some_and(|c| c.status == "True" && c.reason == reason)
+                r.status
+                    .as_ref()
+                    .and_then(|s| condition(&s.reconcile.conditions, kind).cloned())
+                    .is_some_and(|c| c.status == "True" && c.reason == reason)
             })
             .await;
         let conditions = role.status.expect("status").reconcile.conditions;
@@ -242,27 +403,66 @@ async fn roles_the_operator_did_not_create_are_never_touched_unless_adopted() {
     let iam = env.moto.member_iam(&dev).await;
     let foreign = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
     for name in ["Foreign", "Adoptee"] {
-        iam.create_role().role_name(name).assume_role_policy_document(foreign.to_string()).send().await.expect("CreateRole");
+        iam.create_role()
+            .role_name(name)
+            .assume_role_policy_document(foreign.to_string())
+            .send()
+            .await
+            .expect("CreateRole");
     }
     let role = |object: &str, role_name: &str, adopt: bool| {
-        format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {object}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: {role_name}\n  adoptExisting: {adopt}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")
+        format!(
+            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {object}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: {role_name}\n  adoptExisting: {adopt}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n"
+        )
     };
-    env.apply(&[NAMESPACE.to_string(), role("foreign", "Foreign", false), role("adopter", "Adoptee", true)].concat()).await;
+    env.apply(
+        &[
+            NAMESPACE.to_string(),
+            role("foreign", "Foreign", false),
+            role("adopter", "Adoptee", true),
+        ]
+        .concat(),
+    )
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    env.wait_for(&roles, "foreign", "AlreadyExists", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "AlreadyExists")).await;
-    env.wait_for(&roles, "adopter", "adopted", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated") || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync"))).await;
+    env.wait_for(&roles, "foreign", "AlreadyExists", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned())
+            .is_some_and(|c| c.reason == "AlreadyExists")
+    })
+    .await;
+    env.wait_for(&roles, "adopter", "adopted", |r| {
+        r.status.as_ref().is_some_and(|s| {
+            ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated")
+                || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync")
+        })
+    })
+    .await;
     let (trust, _) = role_in(&env, &dev, "Foreign").await.expect("foreign role");
     assert_eq!(trust, foreign, "a foreign role is untouched");
     let (trust, _) = role_in(&env, &dev, "Adoptee").await.expect("adopted role");
-    assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")]));
+    assert_eq!(
+        trusted_principals(&trust),
+        BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")])
+    );
 
     // A second object naming the adopted role is refused, not a tug-of-war.
     env.apply(&role("second", "Adoptee", true)).await;
-    env.wait_for(&roles, "second", "AlreadyManaged", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "AlreadyManaged")).await;
+    env.wait_for(&roles, "second", "AlreadyManaged", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned())
+            .is_some_and(|c| c.reason == "AlreadyManaged")
+    })
+    .await;
 
     // Deleting the refused object leaves the foreign role alone.
     roles.delete("foreign", &DeleteParams::default()).await.expect("delete");
-    env.eventually("object gone", async || roles.get_opt("foreign").await.expect("get").is_none().then_some(())).await;
+    env.eventually("object gone", async || {
+        roles.get_opt("foreign").await.expect("get").is_none().then_some(())
+    })
+    .await;
     assert!(role_in(&env, &dev, "Foreign").await.is_some());
 }
 
@@ -273,8 +473,18 @@ async fn an_account_that_does_not_allow_the_namespace_is_refused() {
     let dev = env.moto.create_member_account("dev").await;
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: platform-dev}}\nspec:\n  accountName: platform-dev\n  email: platform-dev@example.com\n  accountId: \"{dev}\"\n  allowedNamespaces: [platform]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: sneaky, namespace: alfie}}\nspec:\n  account: {{name: platform-dev}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    let role = env.wait_for(&roles, "sneaky", "NamespaceNotAllowed", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "NamespaceNotAllowed")).await;
-    let message = condition(&role.status.expect("status").reconcile.conditions, "Stalled").expect("stalled").message.clone();
+    let role = env
+        .wait_for(&roles, "sneaky", "NamespaceNotAllowed", |r| {
+            r.status
+                .as_ref()
+                .and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned())
+                .is_some_and(|c| c.reason == "NamespaceNotAllowed")
+        })
+        .await;
+    let message = condition(&role.status.expect("status").reconcile.conditions, "Stalled")
+        .expect("stalled")
+        .message
+        .clone();
     assert!(message.contains("does not allow namespace alfie"), "{message}");
     assert_eq!(env.aws.writes(), vec![]);
 }
@@ -285,25 +495,44 @@ async fn seed_004_external_id_and_mfa_follow_the_secret() {
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
     let dev = env.moto.create_member_account("dev").await;
-    let secret = |value: &str| format!("---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie}}\nstringData: {{externalId: {value}}}\n");
+    let secret = |value: &str| {
+        format!(
+            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie}}\nstringData: {{externalId: {value}}}\n"
+        )
+    };
     env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust:\n    accounts: [{{id: \"{dev}\"}}]\n    requireMfa: true\n    externalIdSecretRef: {{name: prod-external-id}}\n", secret("first-external-id-0123456789"))).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    env.wait_for(&roles, "update-prod-app", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+    env.wait_for(&roles, "update-prod-app", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
     let (trust, _) = role_in(&env, &prod, "UpdateProdApp").await.expect("role");
     let statement = &trust["Statement"][0];
-    assert_eq!(trusted_principals(&trust), BTreeSet::from([format!("arn:aws:iam::{dev}:root")]));
-    assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"], "first-external-id-0123456789");
+    assert_eq!(
+        trusted_principals(&trust),
+        BTreeSet::from([format!("arn:aws:iam::{dev}:root")])
+    );
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"],
+        "first-external-id-0123456789"
+    );
     assert_eq!(statement["Condition"]["Bool"]["aws:MultiFactorAuthPresent"], "true");
 
     env.apply(&secret("second-external-id-0123456789")).await;
     env.eventually("trust follows the Secret", async || {
         let (trust, _) = role_in(&env, &prod, "UpdateProdApp").await?;
-        (trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] == "second-external-id-0123456789").then_some(())
+        (trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] == "second-external-id-0123456789")
+            .then_some(())
     })
     .await;
     let role = roles.get("update-prod-app").await.expect("get");
     let status = serde_json::to_string(&role.status).expect("json");
-    assert!(!status.contains("external-id-0123456789"), "the external ID never appears in status");
+    assert!(
+        !status.contains("external-id-0123456789"),
+        "the external ID never appears in status"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,7 +541,11 @@ async fn members_trust_names_each_member_and_follows_the_group() {
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
     create_users(&env, &["alice", "bob"]).await;
-    let group = |members: &str| format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: alfie-developers, namespace: alfie}}\nspec:\n  members: [{members}]\n  access: [{{role: {{name: break-glass}}}}]\n");
+    let group = |members: &str| {
+        format!(
+            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: alfie-developers, namespace: alfie}}\nspec:\n  members: [{members}]\n  access: [{{role: {{name: break-glass}}}}]\n"
+        )
+    };
     env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: break-glass, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: BreakGlass\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n    developerGroupTrust: Members\n", group("alice, bob, ghost"))).await;
     let member = |user: &str| format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/{user}");
     env.eventually("both members trusted", async || {
@@ -321,7 +554,14 @@ async fn members_trust_names_each_member_and_follows_the_group() {
     })
     .await;
     let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
-    let reported = env.wait_for(&groups, "alfie-developers", "MissingUsers", |g| g.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned()).is_some_and(|c| c.reason == "MissingUsers")).await;
+    let reported = env
+        .wait_for(&groups, "alfie-developers", "MissingUsers", |g| {
+            g.status
+                .as_ref()
+                .and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned())
+                .is_some_and(|c| c.reason == "MissingUsers")
+        })
+        .await;
     assert_eq!(reported.status.expect("status").missing_users, ["ghost"]);
 
     env.apply(&group("alice")).await;
@@ -340,12 +580,31 @@ async fn throttling_is_reported_and_retried() {
     env.aws.fail_next("CreateRole", AwsErrorKind::Throttled, 2);
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: patient, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    env.wait_for(&roles, "patient", "Throttled", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned()).is_some_and(|c| c.status == "True" && c.reason == "Throttled")).await;
-    env.wait_for(&roles, "patient", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
+    env.wait_for(&roles, "patient", "Throttled", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned())
+            .is_some_and(|c| c.status == "True" && c.reason == "Throttled")
+    })
+    .await;
+    env.wait_for(&roles, "patient", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
     assert!(role_in(&env, &dev, "patient").await.is_some());
     let patch = Patch::Merge(json!({"spec": {"description": "now described"}}));
-    roles.patch("patient", &PatchParams::default(), &patch).await.expect("patch");
-    env.wait_for(&roles, "patient", "Updated", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated"))).await;
+    roles
+        .patch("patient", &PatchParams::default(), &patch)
+        .await
+        .expect("patch");
+    env.wait_for(&roles, "patient", "Updated", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated"))
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -356,16 +615,46 @@ async fn aws_refusals_stall_and_unready_principals_are_retried() {
     // AWS refuses the inline policy once: reported with AWS's words, then the next resync succeeds.
     env.aws.fail_next("PutRolePolicy", AwsErrorKind::MalformedPolicy, 1);
     // IAM does not know a just-created principal yet: retried with backoff.
-    env.aws.fail_next("UpdateAssumeRolePolicy", AwsErrorKind::PrincipalNotReady, 1);
+    env.aws
+        .fail_next("UpdateAssumeRolePolicy", AwsErrorKind::PrincipalNotReady, 1);
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: refused, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"s3:ListBucket\", Resource: \"*\"}}]}}}}]\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    let stalled = env.wait_for(&roles, "refused", "PolicyRejected", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.status == "True" && c.reason == "PolicyRejected")).await;
-    let message = condition(&stalled.status.expect("status").reconcile.conditions, "Stalled").expect("stalled").message.clone();
+    let stalled = env
+        .wait_for(&roles, "refused", "PolicyRejected", |r| {
+            r.status
+                .as_ref()
+                .and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned())
+                .is_some_and(|c| c.status == "True" && c.reason == "PolicyRejected")
+        })
+        .await;
+    let message = condition(&stalled.status.expect("status").reconcile.conditions, "Stalled")
+        .expect("stalled")
+        .message
+        .clone();
     assert!(message.contains("PutRolePolicy"), "{message}");
-    env.wait_for(&roles, "refused", "Ready after the refusal passed", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned()).is_some_and(|c| c.status == "True")).await;
+    env.wait_for(&roles, "refused", "Ready after the refusal passed", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Ready").cloned())
+            .is_some_and(|c| c.status == "True")
+    })
+    .await;
 
-    roles.patch("refused", &PatchParams::default(), &Patch::Merge(json!({"spec": {"trust": {"accounts": [{"id": "111122223333"}]}}}))).await.expect("patch");
-    env.wait_for(&roles, "refused", "PrincipalNotReady", |r| r.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned()).is_some_and(|c| c.status == "True" && c.reason == "PrincipalNotReady")).await;
+    roles
+        .patch(
+            "refused",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"trust": {"accounts": [{"id": "111122223333"}]}}})),
+        )
+        .await
+        .expect("patch");
+    env.wait_for(&roles, "refused", "PrincipalNotReady", |r| {
+        r.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Reconciling").cloned())
+            .is_some_and(|c| c.status == "True" && c.reason == "PrincipalNotReady")
+    })
+    .await;
     env.eventually("trust updated after the retry", async || {
         let (trust, _) = role_in(&env, &dev, "refused").await?;
         (trusted_principals(&trust) == BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()])).then_some(())

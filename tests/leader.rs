@@ -21,9 +21,20 @@ const LEASE_DURATION: Duration = Duration::from_secs(2);
 
 async fn replica(env: &Env, name: &str) -> (JoinHandle<()>, Arc<FaultyAws>) {
     let aws = Arc::new(FaultyAws::new(Arc::new(SdkAws::new(&env.moto.sdk_config().await))));
-    let lease = LeaseConfig { namespace: "default".into(), name: "aws-access-operator".into(), holder: name.into(), duration: LEASE_DURATION };
+    let lease = LeaseConfig {
+        namespace: "default".into(),
+        name: "aws-access-operator".into(),
+        holder: name.into(),
+        duration: LEASE_DURATION,
+    };
     let elector = Elector::new(env.client.clone(), lease);
-    let controllers = controller::run(env.client.clone(), aws.clone(), test_config(), Telemetry::default(), std::future::pending());
+    let controllers = controller::run(
+        env.client.clone(),
+        aws.clone(),
+        test_config(),
+        Telemetry::default(),
+        std::future::pending(),
+    );
     let task = tokio::spawn(async move {
         elector.acquire().await;
         elector.lead(controllers).await;
@@ -32,11 +43,18 @@ async fn replica(env: &Env, name: &str) -> (JoinHandle<()>, Arc<FaultyAws>) {
 }
 
 fn role(name: &str, account: &str) -> String {
-    format!("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  account: {{id: \"{account}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")
+    format!(
+        "apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  account: {{id: \"{account}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n"
+    )
 }
 
 async fn holder(leases: &Api<Lease>) -> Option<String> {
-    leases.get_opt("aws-access-operator").await.expect("get lease")?.spec?.holder_identity
+    leases
+        .get_opt("aws-access-operator")
+        .await
+        .expect("get lease")?
+        .spec?
+        .holder_identity
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,10 +64,17 @@ async fn a_second_replica_takes_over_when_the_leader_dies() {
     let dev = env.moto.create_member_account("dev").await;
     let leases: Api<Lease> = Api::namespaced(env.client.clone(), "default");
     let roles: Api<CrossAccountRole> = env.api(Some("default"));
-    let ready = |r: &CrossAccountRole| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"));
+    let ready = |r: &CrossAccountRole| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    };
 
     let (first, first_aws) = replica(&env, "replica-a").await;
-    env.eventually("replica-a leads", async || (holder(&leases).await.as_deref() == Some("replica-a")).then_some(())).await;
+    env.eventually("replica-a leads", async || {
+        (holder(&leases).await.as_deref() == Some("replica-a")).then_some(())
+    })
+    .await;
     let (second, second_aws) = replica(&env, "replica-b").await;
     env.apply(&role("before", &dev)).await;
     env.wait_for(&roles, "before", "Ready", ready).await;
@@ -59,13 +84,21 @@ async fn a_second_replica_takes_over_when_the_leader_dies() {
     // The leader dies without giving the lease up.
     first.abort();
     let died = Instant::now();
-    env.eventually("replica-b leads", async || (holder(&leases).await.as_deref() == Some("replica-b")).then_some(())).await;
+    env.eventually("replica-b leads", async || {
+        (holder(&leases).await.as_deref() == Some("replica-b")).then_some(())
+    })
+    .await;
     let takeover = died.elapsed();
     assert!(takeover < LEASE_DURATION * 2, "took over in {takeover:?}");
     env.apply(&role("after", &dev)).await;
     env.wait_for(&roles, "after", "Ready", ready).await;
     assert_eq!(second_aws.count("CreateRole"), 1, "the new leader does the work");
-    let transitions = leases.get("aws-access-operator").await.expect("lease").spec.and_then(|s| s.lease_transitions);
+    let transitions = leases
+        .get("aws-access-operator")
+        .await
+        .expect("lease")
+        .spec
+        .and_then(|s| s.lease_transitions);
     assert_eq!(transitions, Some(1));
     second.abort();
 }

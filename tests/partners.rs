@@ -22,7 +22,10 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, String)
     match iam.get_role().role_name(name).send().await {
         Ok(found) => {
             let role = found.role.expect("role");
-            Some((decode_aws_document(role.assume_role_policy_document().expect("trust")).expect("json"), role.role_id().to_string()))
+            Some((
+                decode_aws_document(role.assume_role_policy_document().expect("trust")).expect("json"),
+                role.role_id().to_string(),
+            ))
         }
         Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => None,
         Err(err) => panic!("GetRole: {err:?}"),
@@ -44,7 +47,9 @@ async fn external_id(env: &Env, secret: &str) -> String {
 }
 
 fn phase_is(access: &PartnerAccess, phase: PartnerPhase, reason: &str) -> bool {
-    access.status.as_ref().is_some_and(|s| s.phase == Some(phase) && ready_is(&s.reconcile.conditions, access.metadata.generation, "True", reason))
+    access.status.as_ref().is_some_and(|s| {
+        s.phase == Some(phase) && ready_is(&s.reconcile.conditions, access.metadata.generation, "True", reason)
+    })
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -53,33 +58,65 @@ async fn partner_roles_trust_the_partner_with_a_stable_generated_external_id() {
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
     let qa = env.moto.create_member_account("qa").await;
-    env.apply(&format!("{NAMESPACE}{}", partner("sembit", "444455556666", &[&staging, &qa], ""))).await;
+    env.apply(&format!(
+        "{NAMESPACE}{}",
+        partner("sembit", "444455556666", &[&staging, &qa], "")
+    ))
+    .await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
-    let access = env.wait_for(&partners, "sembit", "Active and Ready", |p| phase_is(p, PartnerPhase::Active, "InSync")).await;
+    let access = env
+        .wait_for(&partners, "sembit", "Active and Ready", |p| {
+            phase_is(p, PartnerPhase::Active, "InSync")
+        })
+        .await;
     let status = access.status.expect("status");
     assert_eq!(status.external_id_secret.as_deref(), Some("sembit-external-id"));
     let id = external_id(&env, "sembit-external-id").await;
     assert!(id.len() >= 32, "external ID of {} characters", id.len());
 
-    let listed: BTreeSet<(String, String)> = status.roles.iter().map(|r| (r.account.clone(), r.role_arn.clone())).collect();
-    let expected: BTreeSet<(String, String)> =
-        [&staging, &qa].iter().map(|a| (a.to_string(), format!("arn:aws:iam::{a}:role/partner-sembit"))).collect();
+    let listed: BTreeSet<(String, String)> = status
+        .roles
+        .iter()
+        .map(|r| (r.account.clone(), r.role_arn.clone()))
+        .collect();
+    let expected: BTreeSet<(String, String)> = [&staging, &qa]
+        .iter()
+        .map(|a| (a.to_string(), format!("arn:aws:iam::{a}:role/partner-sembit")))
+        .collect();
     assert_eq!(listed, expected);
     for account in [&staging, &qa] {
-        let (trust, _) = role_in(&env, account, "partner-sembit").await.expect("role in each account");
+        let (trust, _) = role_in(&env, account, "partner-sembit")
+            .await
+            .expect("role in each account");
         let statement = &trust["Statement"][0];
-        assert_eq!(statement["Principal"]["AWS"], serde_json::json!(["arn:aws:iam::444455556666:root"]));
-        assert_eq!(statement["Condition"]["StringEquals"]["sts:ExternalId"], Value::String(id.clone()));
+        assert_eq!(
+            statement["Principal"]["AWS"],
+            serde_json::json!(["arn:aws:iam::444455556666:root"])
+        );
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["sts:ExternalId"],
+            Value::String(id.clone())
+        );
     }
 
     // Another reconcile (a spec change) keeps the same external ID.
-    env.apply(&partner("sembit", "444455556666", &[&staging, &qa], "  requireMfa: true\n")).await;
+    env.apply(&partner(
+        "sembit",
+        "444455556666",
+        &[&staging, &qa],
+        "  requireMfa: true\n",
+    ))
+    .await;
     env.eventually("MFA required", async || {
         let (trust, _) = role_in(&env, &staging, "partner-sembit").await?;
         (trust["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"] == "true").then_some(())
     })
     .await;
-    assert_eq!(external_id(&env, "sembit-external-id").await, id, "the generated external ID never changes");
+    assert_eq!(
+        external_id(&env, "sembit-external-id").await,
+        id,
+        "the generated external ID never changes"
+    );
 
     // The secret never shows in status or Events.
     let access = partners.get("sembit").await.expect("get");
@@ -92,7 +129,10 @@ async fn partner_roles_trust_the_partner_with_a_stable_generated_external_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn suspension_expiry_and_deletion_each_leave_no_role() {
     // A long resync proves the expiry happens on time by itself, not at a resync.
-    let config = aws_access_operator::controller::Config { resync_interval: Duration::from_secs(300), ..test_config() };
+    let config = aws_access_operator::controller::Config {
+        resync_interval: Duration::from_secs(300),
+        ..test_config()
+    };
     let env = Env::without_operator().await.start_operator(config);
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
@@ -100,31 +140,84 @@ async fn suspension_expiry_and_deletion_each_leave_no_role() {
     let manifests = [
         NAMESPACE.to_string(),
         partner("suspend-me", "444455556666", &[&staging], "  roleName: Suspended\n"),
-        partner("expire-me", "444455556666", &[&staging], &format!("  roleName: Expiring\n  expiresAt: \"{}\"\n", expires.strftime("%Y-%m-%dT%H:%M:%SZ"))),
+        partner(
+            "expire-me",
+            "444455556666",
+            &[&staging],
+            &format!(
+                "  roleName: Expiring\n  expiresAt: \"{}\"\n",
+                expires.strftime("%Y-%m-%dT%H:%M:%SZ")
+            ),
+        ),
         partner("delete-me", "444455556666", &[&staging], "  roleName: Deleted\n"),
     ];
     env.apply(&manifests.concat()).await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
     for name in ["suspend-me", "expire-me", "delete-me"] {
-        env.wait_for(&partners, name, "Active", |p| phase_is(p, PartnerPhase::Active, "InSync")).await;
+        env.wait_for(&partners, name, "Active", |p| {
+            phase_is(p, PartnerPhase::Active, "InSync")
+        })
+        .await;
     }
     for role in ["Suspended", "Expiring", "Deleted"] {
-        assert!(role_in(&env, &staging, role).await.is_some(), "{role} exists while active");
+        assert!(
+            role_in(&env, &staging, role).await.is_some(),
+            "{role} exists while active"
+        );
     }
 
-    env.apply(&partner("suspend-me", "444455556666", &[&staging], "  roleName: Suspended\n  suspended: true\n")).await;
-    env.wait_for(&partners, "suspend-me", "Suspended", |p| phase_is(p, PartnerPhase::Suspended, "Suspended")).await;
-    assert!(role_in(&env, &staging, "Suspended").await.is_none(), "suspension removes the role");
+    env.apply(&partner(
+        "suspend-me",
+        "444455556666",
+        &[&staging],
+        "  roleName: Suspended\n  suspended: true\n",
+    ))
+    .await;
+    env.wait_for(&partners, "suspend-me", "Suspended", |p| {
+        phase_is(p, PartnerPhase::Suspended, "Suspended")
+    })
+    .await;
+    assert!(
+        role_in(&env, &staging, "Suspended").await.is_none(),
+        "suspension removes the role"
+    );
 
-    partners.delete("delete-me", &DeleteParams::default()).await.expect("delete");
-    env.eventually("deleted partner's role gone", async || role_in(&env, &staging, "Deleted").await.is_none().then_some(())).await;
+    partners
+        .delete("delete-me", &DeleteParams::default())
+        .await
+        .expect("delete");
+    env.eventually("deleted partner's role gone", async || {
+        role_in(&env, &staging, "Deleted").await.is_none().then_some(())
+    })
+    .await;
 
-    let expired = env.wait_for(&partners, "expire-me", "Expired", |p| phase_is(p, PartnerPhase::Expired, "Expired")).await;
-    assert!(role_in(&env, &staging, "Expiring").await.is_none(), "expiry removes the role");
-    let ready = condition(&expired.status.expect("status").reconcile.conditions, "Ready").cloned().expect("ready");
-    assert!(ready.last_transition_time.0 < expires + k8s_openapi::jiff::SignedDuration::from_secs(20), "expired on time, not at the 5-minute resync");
+    let expired = env
+        .wait_for(&partners, "expire-me", "Expired", |p| {
+            phase_is(p, PartnerPhase::Expired, "Expired")
+        })
+        .await;
+    assert!(
+        role_in(&env, &staging, "Expiring").await.is_none(),
+        "expiry removes the role"
+    );
+    let ready = condition(&expired.status.expect("status").reconcile.conditions, "Ready")
+        .cloned()
+        .expect("ready");
+    assert!(
+        ready.last_transition_time.0 < expires + k8s_openapi::jiff::SignedDuration::from_secs(20),
+        "expired on time, not at the 5-minute resync"
+    );
     let roles: Api<CrossAccountRole> = env.api(Some("partners"));
-    env.eventually("no role objects left", async || roles.list(&ListParams::default()).await.expect("list").items.is_empty().then_some(())).await;
+    env.eventually("no role objects left", async || {
+        roles
+            .list(&ListParams::default())
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,24 +225,41 @@ async fn transfer_to_another_partner_rewrites_the_trust_in_place() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
-    env.apply(&format!("{NAMESPACE}{}", partner("work", "444455556666", &[&staging], ""))).await;
+    env.apply(&format!(
+        "{NAMESPACE}{}",
+        partner("work", "444455556666", &[&staging], "")
+    ))
+    .await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
-    env.wait_for(&partners, "work", "Active", |p| phase_is(p, PartnerPhase::Active, "InSync")).await;
+    env.wait_for(&partners, "work", "Active", |p| {
+        phase_is(p, PartnerPhase::Active, "InSync")
+    })
+    .await;
     let (_, role_id) = role_in(&env, &staging, "partner-work").await.expect("role");
 
     env.apply(&partner("work", "777788889999", &[&staging], "")).await;
     let (trust, new_id) = env
         .eventually("trust names the new partner", async || {
             let (trust, id) = role_in(&env, &staging, "partner-work").await?;
-            (trust["Statement"][0]["Principal"]["AWS"] == serde_json::json!(["arn:aws:iam::777788889999:root"])).then_some((trust, id))
+            (trust["Statement"][0]["Principal"]["AWS"] == serde_json::json!(["arn:aws:iam::777788889999:root"]))
+                .then_some((trust, id))
         })
         .await;
     assert_eq!(new_id, role_id, "the same role, rewritten in place");
-    assert!(!trust.to_string().contains("444455556666"), "the old partner is no longer trusted");
+    assert!(
+        !trust.to_string().contains("444455556666"),
+        "the old partner is no longer trusted"
+    );
     let events: Api<Event> = Api::namespaced(env.client.clone(), "partners");
     env.eventually("transfer recorded", async || {
         let items = events.list(&ListParams::default()).await.expect("events").items;
-        items.iter().any(|e| e.reason.as_deref() == Some("PartnerChanged") && e.note.as_deref().is_some_and(|n| n.contains("777788889999"))).then_some(())
+        items
+            .iter()
+            .any(|e| {
+                e.reason.as_deref() == Some("PartnerChanged")
+                    && e.note.as_deref().is_some_and(|n| n.contains("777788889999"))
+            })
+            .then_some(())
     })
     .await;
 }
@@ -160,8 +270,13 @@ async fn a_partner_account_id_that_is_not_12_digits_is_refused_by_the_api() {
     env.apply(NAMESPACE).await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
     let object: PartnerAccess = serde_yaml::from_str(&partner("bad", "12345", &["555566667777"], "")).expect("yaml");
-    let refused = partners.create(&PostParams::default(), &object).await.expect_err("refused");
-    let kube::Error::Api(status) = refused else { panic!("expected an API error, got {refused:?}") };
+    let refused = partners
+        .create(&PostParams::default(), &object)
+        .await
+        .expect_err("refused");
+    let kube::Error::Api(status) = refused else {
+        panic!("expected an API error, got {refused:?}")
+    };
     assert_eq!(status.code, 422);
     assert!(status.message.contains("spec.partner.accountId"), "{}", status.message);
 }
@@ -174,7 +289,10 @@ async fn an_account_that_does_not_allow_the_namespace_gets_no_partner_role() {
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: staging}}\nspec:\n  accountName: staging\n  email: staging@example.com\n  accountId: \"{staging}\"\n  allowedNamespaces: [platform]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"444455556666\"}}\n  accounts: [{{name: staging}}]\n")).await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
     env.wait_for(&partners, "sembit", "NamespaceNotAllowed", |p| {
-        p.status.as_ref().and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned()).is_some_and(|c| c.reason == "NamespaceNotAllowed")
+        p.status
+            .as_ref()
+            .and_then(|s| condition(&s.reconcile.conditions, "Stalled").cloned())
+            .is_some_and(|c| c.reason == "NamespaceNotAllowed")
     })
     .await;
     let roles: Api<CrossAccountRole> = env.api(Some("partners"));

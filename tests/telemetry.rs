@@ -18,7 +18,10 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 async fn http_get(address: std::net::SocketAddr, path: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes()).await.expect("request");
+    stream
+        .write_all(format!("GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").as_bytes())
+        .await
+        .expect("request");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("response");
     response
@@ -32,16 +35,40 @@ async fn metrics_and_health_endpoints_report_reconciles_and_aws_calls() {
     let telemetry = Telemetry::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
-    tokio::spawn(telemetry::serve(listener, telemetry.metrics.clone(), telemetry.readiness.clone()));
+    tokio::spawn(telemetry::serve(
+        listener,
+        telemetry.metrics.clone(),
+        telemetry.readiness.clone(),
+    ));
     assert!(http_get(address, "/healthz").await.starts_with("HTTP/1.0 200"));
 
     let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
-    let aws = Arc::new(FaultyAws::new(Arc::new(SdkAws::with_interceptors(&env.moto.sdk_config().await, vec![counter]))));
-    tokio::spawn(controller::run(env.client.clone(), aws, test_config(), telemetry.clone(), std::future::pending()));
+    let aws = Arc::new(FaultyAws::new(Arc::new(SdkAws::with_interceptors(
+        &env.moto.sdk_config().await,
+        vec![counter],
+    ))));
+    tokio::spawn(controller::run(
+        env.client.clone(),
+        aws,
+        test_config(),
+        telemetry.clone(),
+        std::future::pending(),
+    ));
     env.apply(&format!("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: measured, namespace: default}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("default"));
-    env.wait_for(&roles, "measured", "Ready", |r| r.status.as_ref().is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))).await;
-    env.eventually("ready once the caches synced", async || http_get(address, "/readyz").await.starts_with("HTTP/1.0 200").then_some(())).await;
+    env.wait_for(&roles, "measured", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
+    env.eventually("ready once the caches synced", async || {
+        http_get(address, "/readyz")
+            .await
+            .starts_with("HTTP/1.0 200")
+            .then_some(())
+    })
+    .await;
 
     let metrics = http_get(address, "/metrics").await;
     for expected in [

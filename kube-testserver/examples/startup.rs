@@ -26,10 +26,15 @@ async fn main() -> anyhow::Result<()> {
     let maps: Api<ConfigMap> = Api::default_namespaced(server.client()?);
     let begin = Instant::now();
     for i in 0..1000 {
-        let map: ConfigMap = serde_json::from_value(serde_json::json!({"metadata": {"name": format!("map-{i}")}, "data": {"k": "v"}}))?;
+        let map: ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": format!("map-{i}")}, "data": {"k": "v"}}))?;
         maps.create(&PostParams::default(), &map).await?;
     }
-    println!("1000 creates: {:?} ({:?} each)", begin.elapsed(), begin.elapsed() / 1000);
+    println!(
+        "1000 creates: {:?} ({:?} each)",
+        begin.elapsed(),
+        begin.elapsed() / 1000
+    );
     let begin = Instant::now();
     let listed = maps.list(&ListParams::default()).await?;
     println!("list of {} objects: {:?}", listed.items.len(), begin.elapsed());
@@ -39,5 +44,10 @@ async fn main() -> anyhow::Result<()> {
 fn report(what: &str, samples: &mut [Duration]) {
     samples.sort();
     let mean = samples.iter().sum::<Duration>() / samples.len() as u32;
-    println!("{what}: mean {mean:?}, median {:?}, max {:?} over {} servers", samples[samples.len() / 2], samples[samples.len() - 1], samples.len());
+    println!(
+        "{what}: mean {mean:?}, median {:?}, max {:?} over {} servers",
+        samples[samples.len() / 2],
+        samples[samples.len() - 1],
+        samples.len()
+    );
 }

@@ -15,9 +15,7 @@ use cel::objects::OptionalValue;
 use cel::{Context, Env, ExecutionError, Value as CelValue};
 use serde_json::{Map, Value};
 
-use crate::schema::{
-    FieldError, Path, Schema, cached_regex, correlate_field, correlate_item, go_float, unchanged,
-};
+use crate::schema::{FieldError, Path, Schema, cached_regex, correlate_field, correlate_item, go_float, unchanged};
 
 /// Longest message a `messageExpression` may produce.
 const MAX_MESSAGE_EXPRESSION_BYTES: usize = 5 * 1024;
@@ -103,8 +101,7 @@ impl<'a> Node<'a> {
                 };
                 for (index, item) in items.iter().enumerate() {
                     let old = correlate_item(self.schema, self.old, item);
-                    self.child(item_schema, item, old)
-                        .validate(&path.index(index), errors);
+                    self.child(item_schema, item, old).validate(&path.index(index), errors);
                 }
             }
             Value::Object(fields) => {
@@ -181,9 +178,7 @@ impl<'a> Node<'a> {
             let mut context = new_context(env);
             context.add_variable_from_value("self", this.clone());
             if rule.optional_old_self {
-                let optional = old
-                    .clone()
-                    .map_or_else(OptionalValue::none, OptionalValue::of);
+                let optional = old.clone().map_or_else(OptionalValue::none, OptionalValue::of);
                 context.add_variable_from_value("oldSelf", CelValue::Opaque(Arc::new(optional)));
             } else if let Some(old) = &old {
                 context.add_variable_from_value("oldSelf", old.clone());
@@ -231,10 +226,7 @@ impl<'a> Rule<'a> {
             message_expression: text("messageExpression"),
             reason: text("reason"),
             field_path: text("fieldPath"),
-            optional_old_self: rule
-                .get("optionalOldSelf")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
+            optional_old_self: rule.get("optionalOldSelf").and_then(Value::as_bool).unwrap_or(false),
         }
     }
 
@@ -266,22 +258,13 @@ impl<'a> Rule<'a> {
             return None;
         };
         let message = message.trim();
-        let usable = !message.is_empty()
-            && !message.contains('\n')
-            && message.len() <= MAX_MESSAGE_EXPRESSION_BYTES;
+        let usable = !message.is_empty() && !message.contains('\n') && message.len() <= MAX_MESSAGE_EXPRESSION_BYTES;
         usable.then(|| message.to_owned())
     }
 
     /// The error of a rule that evaluated to false, at its `fieldPath` if that
     /// names a field of the node, with its `reason`.
-    fn failure(
-        &self,
-        env: &Env,
-        context: &Context,
-        schema: Schema,
-        path: &Path,
-        node_type: Value,
-    ) -> FieldError {
+    fn failure(&self, env: &Env, context: &Context, schema: Schema, path: &Path, node_type: Value) -> FieldError {
         let detail = self
             .evaluated_message(env, context)
             .unwrap_or_else(|| self.message_or_default());
@@ -400,10 +383,8 @@ fn unescape_single_quoted(text: &str) -> Option<String> {
 /// crate has: strings (`lowerAscii`, `split`, `indexOf`, ...) and lists.
 static ENV: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
-    env.add_extension(cel::extensions::strings)
-        .map_err(|e| e.to_string())?;
-    env.add_extension(cel::extensions::lists)
-        .map_err(|e| e.to_string())?;
+    env.add_extension(cel::extensions::strings).map_err(|e| e.to_string())?;
+    env.add_extension(cel::extensions::lists).map_err(|e| e.to_string())?;
     Ok(Arc::new(env))
 });
 
@@ -435,33 +416,25 @@ fn sum(This(list): This<Arc<Vec<CelValue>>>) -> Result<CelValue, ExecutionError>
         CelValue::UInt(_) => CelValue::UInt(0),
         _ => CelValue::Int(0),
     };
-    list.iter()
-        .try_fold(zero, |total, item| match (total, item) {
-            (CelValue::Int(a), CelValue::Int(b)) => a
-                .checked_add(*b)
-                .map(CelValue::Int)
-                .ok_or_else(|| ExecutionError::function_error("sum", "integer overflow")),
-            (CelValue::UInt(a), CelValue::UInt(b)) => a
-                .checked_add(*b)
-                .map(CelValue::UInt)
-                .ok_or_else(|| ExecutionError::function_error("sum", "integer overflow")),
-            (CelValue::Float(a), CelValue::Float(b)) => Ok(CelValue::Float(a + b)),
-            (_, item) => Err(ExecutionError::function_error(
-                "sum",
-                format!("cannot add {item:?}"),
-            )),
-        })
+    list.iter().try_fold(zero, |total, item| match (total, item) {
+        (CelValue::Int(a), CelValue::Int(b)) => a
+            .checked_add(*b)
+            .map(CelValue::Int)
+            .ok_or_else(|| ExecutionError::function_error("sum", "integer overflow")),
+        (CelValue::UInt(a), CelValue::UInt(b)) => a
+            .checked_add(*b)
+            .map(CelValue::UInt)
+            .ok_or_else(|| ExecutionError::function_error("sum", "integer overflow")),
+        (CelValue::Float(a), CelValue::Float(b)) => Ok(CelValue::Float(a + b)),
+        (_, item) => Err(ExecutionError::function_error("sum", format!("cannot add {item:?}"))),
+    })
 }
 
-fn extreme(
-    name: &str,
-    list: &[CelValue],
-    better: std::cmp::Ordering,
-) -> Result<CelValue, ExecutionError> {
+fn extreme(name: &str, list: &[CelValue], better: std::cmp::Ordering) -> Result<CelValue, ExecutionError> {
     let mut items = list.iter();
-    let first = items.next().ok_or_else(|| {
-        ExecutionError::function_error(name, format!("{name}(list) argument must not be empty"))
-    })?;
+    let first = items
+        .next()
+        .ok_or_else(|| ExecutionError::function_error(name, format!("{name}(list) argument must not be empty")))?;
     Ok(items
         .fold(first, |best, item| {
             if item.partial_cmp(best) == Some(better) {
@@ -486,15 +459,9 @@ fn find(This(text): This<Arc<String>>, pattern: Arc<String>) -> Result<CelValue,
     Ok(CelValue::from(re.find(&text).map_or("", |m| m.as_str())))
 }
 
-fn find_all(
-    This(text): This<Arc<String>>,
-    pattern: Arc<String>,
-) -> Result<CelValue, ExecutionError> {
+fn find_all(This(text): This<Arc<String>>, pattern: Arc<String>) -> Result<CelValue, ExecutionError> {
     let re = cached_regex(&pattern).map_err(|e| ExecutionError::function_error("findAll", e))?;
-    let found = re
-        .find_iter(&text)
-        .map(|m| CelValue::from(m.as_str()))
-        .collect();
+    let found = re.find_iter(&text).map(|m| CelValue::from(m.as_str())).collect();
     Ok(CelValue::List(Arc::new(found)))
 }
 
@@ -563,12 +530,7 @@ fn object_to_cel(schema: Schema, fields: &Map<String, Value>, resource_root: boo
     if let Some(map_value) = schema.additional_schema() {
         let entries: HashMap<String, CelValue> = fields
             .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    to_cel(map_value, v, map_value.embedded_resource()),
-                )
-            })
+            .map(|(k, v)| (k.clone(), to_cel(map_value, v, map_value.embedded_resource())))
             .collect();
         return CelValue::from(entries);
     }
@@ -623,10 +585,8 @@ fn untyped_to_cel(value: &Value) -> CelValue {
         Value::String(text) => CelValue::from(text.as_str()),
         Value::Array(items) => CelValue::List(Arc::new(items.iter().map(untyped_to_cel).collect())),
         Value::Object(fields) => {
-            let entries: HashMap<String, CelValue> = fields
-                .iter()
-                .map(|(k, v)| (k.clone(), untyped_to_cel(v)))
-                .collect();
+            let entries: HashMap<String, CelValue> =
+                fields.iter().map(|(k, v)| (k.clone(), untyped_to_cel(v))).collect();
             CelValue::from(entries)
         }
     }
@@ -766,11 +726,7 @@ mod tests {
             ]),
         );
         assert_eq!(
-            check(
-                &schema,
-                json!({"min": 5, "max": 4, "tags": {"team": "x"}}),
-                None
-            ),
+            check(&schema, json!({"min": 5, "max": 4, "tags": {"team": "x"}}), None),
             vec![
                 r#"spec: Invalid value: "object": failed rule: self.min <= self.max"#,
                 r#"spec.min: Invalid value: "object": min 5 exceeds max 4"#,
@@ -899,14 +855,7 @@ mod tests {
             json!([]),
         );
         let old = json!({"name": "longname", "other": "a"});
-        assert!(
-            check(
-                &schema,
-                json!({"name": "longname", "other": "b"}),
-                Some(old.clone())
-            )
-            .is_empty()
-        );
+        assert!(check(&schema, json!({"name": "longname", "other": "b"}), Some(old.clone())).is_empty());
         assert_eq!(
             check(&schema, json!({"name": "longername"}), Some(old)),
             vec![r#"spec.name: Invalid value: "string": too long"#]

@@ -8,7 +8,16 @@ use serde_json::{Value, json};
 
 use crate::registry::ResourceDef;
 
-const VERBS: [&str; 8] = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"];
+const VERBS: [&str; 8] = [
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
 
 pub fn version() -> Value {
     json!({
@@ -38,12 +47,18 @@ fn groups(defs: &[ResourceDef]) -> BTreeMap<String, Vec<String>> {
 }
 
 fn group_json(name: &str, versions: &[String]) -> Value {
-    let versions: Vec<Value> = versions.iter().map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v})).collect();
+    let versions: Vec<Value> = versions
+        .iter()
+        .map(|v| json!({"groupVersion": format!("{name}/{v}"), "version": v}))
+        .collect();
     json!({"name": name, "versions": versions.clone(), "preferredVersion": versions[0]})
 }
 
 pub fn group_list(defs: &[ResourceDef]) -> Value {
-    let groups: Vec<Value> = groups(defs).iter().map(|(name, versions)| group_json(name, versions)).collect();
+    let groups: Vec<Value> = groups(defs)
+        .iter()
+        .map(|(name, versions)| group_json(name, versions))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -57,7 +72,10 @@ pub fn group(defs: &[ResourceDef], name: &str) -> Option<Value> {
 }
 
 pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option<Value> {
-    let served: Vec<&ResourceDef> = defs.iter().filter(|d| d.group == group && d.version == version).collect();
+    let served: Vec<&ResourceDef> = defs
+        .iter()
+        .filter(|d| d.group == group && d.version == version)
+        .collect();
     if served.is_empty() {
         return None;
     }
@@ -81,6 +99,10 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
             }));
         }
     }
-    let group_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let group_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
 }

@@ -16,7 +16,12 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(code: StatusCode, reason: &'static str, message: impl Into<String>) -> Self {
-        ApiError { code, reason, message: message.into(), details: None }
+        ApiError {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     fn with_details(mut self, details: Value) -> Self {
@@ -26,19 +31,31 @@ impl ApiError {
 
     pub fn not_found(group: &str, resource: &str, name: &str) -> Self {
         let qualified = qualify(resource, group);
-        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("{qualified} \"{name}\" not found"))
-            .with_details(json!({"name": name, "group": group, "kind": resource}))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("{qualified} \"{name}\" not found"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
 
     /// A path the server does not serve at all: the real server answers with a bare 404.
     pub fn no_route(path: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "NotFound", format!("the server could not find the requested resource ({path})"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            format!("the server could not find the requested resource ({path})"),
+        )
     }
 
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {
         let qualified = qualify(resource, group);
-        Self::new(StatusCode::CONFLICT, "AlreadyExists", format!("{qualified} \"{name}\" already exists"))
-            .with_details(json!({"name": name, "group": group, "kind": resource}))
+        Self::new(
+            StatusCode::CONFLICT,
+            "AlreadyExists",
+            format!("{qualified} \"{name}\" already exists"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
 
     /// The optimistic-concurrency failure clients retry on.
@@ -80,7 +97,10 @@ impl ApiError {
             .into_iter()
             .map(|(reason, field, message)| {
                 // A cause carries the message without its field, which has a key of its own.
-                let body = message.strip_prefix(&format!("{field}: ")).unwrap_or(&message).to_string();
+                let body = message
+                    .strip_prefix(&format!("{field}: "))
+                    .unwrap_or(&message)
+                    .to_string();
                 json!({"reason": reason, "message": body, "field": field})
             })
             .collect();
@@ -98,8 +118,12 @@ impl ApiError {
 
     pub fn forbidden(group: &str, resource: &str, name: &str, why: &str) -> Self {
         let qualified = qualify(resource, group);
-        Self::new(StatusCode::FORBIDDEN, "Forbidden", format!("{qualified} \"{name}\" is forbidden: {why}"))
-            .with_details(json!({"name": name, "group": group, "kind": resource}))
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            format!("{qualified} \"{name}\" is forbidden: {why}"),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
 
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
@@ -140,12 +164,21 @@ impl ApiError {
 }
 
 fn qualify(resource: &str, group: &str) -> String {
-    if group.is_empty() { resource.to_string() } else { format!("{resource}.{group}") }
+    if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.code, [("content-type", "application/json")], self.status_body().to_string()).into_response()
+        (
+            self.code,
+            [("content-type", "application/json")],
+            self.status_body().to_string(),
+        )
+            .into_response()
     }
 }
 

@@ -20,7 +20,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef};
 use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Propagation, StoredEvent, Store, WriteOptions, present};
+use crate::store::{
+    DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Propagation, Store, StoredEvent, WriteOptions,
+    present,
+};
 use crate::table;
 
 /// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
@@ -78,8 +81,9 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
         ["api"] => ok(discovery::core_versions(&app.address)),
         ["apis"] => ok(discovery::group_list(&defs)),
         ["openapi", "v3"] => ok(openapi::v3_index(&defs)),
-        ["openapi", "v3", rest @ ..] => openapi::v3_group_version(&defs, &rest.join("/"))
-            .map_or_else(|| Err(ApiError::no_route(path)), ok),
+        ["openapi", "v3", rest @ ..] => {
+            openapi::v3_group_version(&defs, &rest.join("/")).map_or_else(|| Err(ApiError::no_route(path)), ok)
+        }
         ["api", "v1"] => discovery::resource_list(&defs, "", "v1").map_or_else(|| Err(ApiError::no_route(path)), ok),
         ["apis", group] => discovery::group(&defs, group).map_or_else(|| Err(ApiError::no_route(path)), ok),
         ["apis", group, version] => {
@@ -100,18 +104,20 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
 /// `[namespaces/{ns}/]{plural}[/{name}[/{subresource}]]` under one group-version.
 fn parse_target(app: &App, group: &str, version: &str, rest: &[&str]) -> Option<Target> {
     let resolve = |plural: &str| app.store.resolve(group, version, plural);
-    if rest.len() >= 3 && rest[0] == "namespaces"
-        && let Some(def) = resolve(rest[2]).filter(|d| d.namespaced) {
-            if rest.len() > 5 {
-                return None;
-            }
-            return Some(Target {
-                def,
-                namespace: Some(rest[1].to_string()),
-                name: rest.get(3).map(|s| s.to_string()),
-                subresource: rest.get(4).map(|s| s.to_string()),
-            });
+    if rest.len() >= 3
+        && rest[0] == "namespaces"
+        && let Some(def) = resolve(rest[2]).filter(|d| d.namespaced)
+    {
+        if rest.len() > 5 {
+            return None;
         }
+        return Some(Target {
+            def,
+            namespace: Some(rest[1].to_string()),
+            name: rest.get(3).map(|s| s.to_string()),
+            subresource: rest.get(4).map(|s| s.to_string()),
+        });
+    }
     if rest.is_empty() || rest.len() > 3 {
         return None;
     }
@@ -143,10 +149,26 @@ fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
         return Err(ApiError::bad_request("the request body is empty"));
     }
     if content_type == "application/vnd.kubernetes.protobuf" {
-        return crate::protobuf::decode(body).map_err(|e| ApiError::unsupported_media_type(&format!("{content_type} ({e})"), &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]));
+        return crate::protobuf::decode(body).map_err(|e| {
+            ApiError::unsupported_media_type(
+                &format!("{content_type} ({e})"),
+                &[
+                    "application/json",
+                    "application/yaml",
+                    "application/vnd.kubernetes.protobuf",
+                ],
+            )
+        });
     }
     if content_type.contains("cbor") {
-        return Err(ApiError::unsupported_media_type(content_type, &["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]));
+        return Err(ApiError::unsupported_media_type(
+            content_type,
+            &[
+                "application/json",
+                "application/yaml",
+                "application/vnd.kubernetes.protobuf",
+            ],
+        ));
     }
     let parsed = if content_type.contains("yaml") {
         serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
@@ -188,9 +210,17 @@ fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiRes
 fn filter(target: &Target, query: &HashMap<String, String>) -> ApiResult<Filter> {
     let allowed_fields: &[&str] = match target.def.builtin {
         Some(Builtin::CoreEvent) => &[
-            "involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-            "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath",
-            "reason", "reportingComponent", "source", "type",
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
         ],
         Some(Builtin::Secret) => &["type"],
         Some(Builtin::Namespace) => &["status.phase"],
@@ -199,7 +229,10 @@ fn filter(target: &Target, query: &HashMap<String, String>) -> ApiResult<Filter>
     Ok(Filter {
         namespace: target.namespace.clone(),
         labels: LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or_default())?,
-        fields: FieldSelector::parse(query.get("fieldSelector").map(String::as_str).unwrap_or_default(), allowed_fields)?,
+        fields: FieldSelector::parse(
+            query.get("fieldSelector").map(String::as_str).unwrap_or_default(),
+            allowed_fields,
+        )?,
     })
 }
 
@@ -224,23 +257,43 @@ fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<De
             )));
         }
     };
-    let dry_run = body["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All")) || query.get("dryRun").is_some_and(|v| v == "All");
+    let dry_run = body["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All"))
+        || query.get("dryRun").is_some_and(|v| v == "All");
     Ok(DeleteOptions {
         propagation,
-        precondition_uid: body.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from),
-        precondition_rv: body.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from),
+        precondition_uid: body
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(String::from),
+        precondition_rv: body
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(String::from),
         dry_run,
     })
 }
 
-async fn serve_resource(app: &App, method: &Method, target: &Target, query: &HashMap<String, String>, headers: &HeaderMap, body: Bytes) -> ApiResult<Response> {
+async fn serve_resource(
+    app: &App,
+    method: &Method,
+    target: &Target,
+    query: &HashMap<String, String>,
+    headers: &HeaderMap,
+    body: Bytes,
+) -> ApiResult<Response> {
     let store = &app.store;
     let def = &target.def;
     let namespace = target.namespace.as_deref();
     let status = match target.subresource.as_deref() {
         None => false,
         Some("status") if def.status_subresource => true,
-        Some(other) => return Err(ApiError::not_found(&def.group, &format!("{}/{other}", def.plural), target.name.as_deref().unwrap_or_default())),
+        Some(other) => {
+            return Err(ApiError::not_found(
+                &def.group,
+                &format!("{}/{other}", def.plural),
+                target.name.as_deref().unwrap_or_default(),
+            ));
+        }
     };
     let table = wants_table(headers);
     let include_object = query.get("includeObject").map(String::as_str).unwrap_or("Metadata");
@@ -260,7 +313,13 @@ async fn serve_resource(app: &App, method: &Method, target: &Target, query: &Has
                 metadata["remainingItemCount"] = json!(remaining);
             }
             if table {
-                let mut table = table::table(def, &list.items, &list.resource_version, include_object, chrono::Utc::now());
+                let mut table = table::table(
+                    def,
+                    &list.items,
+                    &list.resource_version,
+                    include_object,
+                    chrono::Utc::now(),
+                );
                 table["metadata"] = metadata;
                 return Ok(json_response(StatusCode::OK, &table, &[]));
             }
@@ -270,8 +329,18 @@ async fn serve_resource(app: &App, method: &Method, target: &Target, query: &Has
         (Method::GET, Some(name)) => {
             let object = store.get(def, namespace, name)?;
             if table {
-                let rv = object.pointer("/metadata/resourceVersion").and_then(Value::as_str).unwrap_or_default().to_string();
-                let table = table::table(def, std::slice::from_ref(&object), &rv, include_object, chrono::Utc::now());
+                let rv = object
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let table = table::table(
+                    def,
+                    std::slice::from_ref(&object),
+                    &rv,
+                    include_object,
+                    chrono::Utc::now(),
+                );
                 return Ok(json_response(StatusCode::OK, &table, &[]));
             }
             Ok(json_response(StatusCode::OK, &object, &[]))
@@ -297,27 +366,38 @@ async fn serve_resource(app: &App, method: &Method, target: &Target, query: &Has
                 "application/strategic-merge-patch+json" => PatchKind::Strategic,
                 "application/apply-patch+yaml" | "application/apply-patch+json" => PatchKind::Apply,
                 other => {
-                    return Err(ApiError::unsupported_media_type(other, &[
-                        "application/json-patch+json",
-                        "application/merge-patch+json",
-                        "application/apply-patch+yaml",
-                        "application/strategic-merge-patch+json",
-                    ]));
+                    return Err(ApiError::unsupported_media_type(
+                        other,
+                        &[
+                            "application/json-patch+json",
+                            "application/merge-patch+json",
+                            "application/apply-patch+yaml",
+                            "application/strategic-merge-patch+json",
+                        ],
+                    ));
                 }
             };
             if matches!(kind, PatchKind::Apply) {
                 if query.get("fieldManager").is_none_or(|m| m.is_empty()) {
-                    return Err(ApiError::bad_request("PATCH, application/apply-patch+yaml requires fieldManager to be set"));
+                    return Err(ApiError::bad_request(
+                        "PATCH, application/apply-patch+yaml requires fieldManager to be set",
+                    ));
                 }
             } else if options.force {
-                return Err(ApiError::bad_request("force: Invalid value: true: may not be specified for non-apply patch"));
+                return Err(ApiError::bad_request(
+                    "force: Invalid value: true: may not be specified for non-apply patch",
+                ));
             }
             if !matches!(kind, PatchKind::Apply) {
                 options.force = false;
             }
             let patch = parse_body(&body, &content_type)?;
             let written = store.patch(def, namespace, name, kind, patch, status, &options)?;
-            let code = if written.created { StatusCode::CREATED } else { StatusCode::OK };
+            let code = if written.created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
             Ok(json_response(code, &written.object, &written.warnings))
         }
         (Method::DELETE, Some(name)) => {
@@ -339,7 +419,9 @@ async fn serve_resource(app: &App, method: &Method, target: &Target, query: &Has
             let body = json!({"kind": def.list_kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": store.current_rv().to_string()}, "items": deleted});
             Ok(json_response(StatusCode::OK, &body, &[]))
         }
-        _ => Err(ApiError::method_not_allowed(format!("the server does not allow this method on the requested resource ({method})"))),
+        _ => Err(ApiError::method_not_allowed(format!(
+            "the server does not allow this method on the requested resource ({method})"
+        ))),
     }
 }
 
@@ -363,14 +445,23 @@ fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
     }
 }
 
-fn watch(app: &App, target: &Target, filter: &Filter, query: &HashMap<String, String>, table: bool) -> ApiResult<Response> {
+fn watch(
+    app: &App,
+    target: &Target,
+    filter: &Filter,
+    query: &HashMap<String, String>,
+    table: bool,
+) -> ApiResult<Response> {
     let def = target.def.clone();
     let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
     let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
     let rv = match query.get("resourceVersion").map(String::as_str) {
         None | Some("") | Some("0") => None,
         Some(_) if send_initial => None,
-        Some(rv) => Some(rv.parse::<u64>().map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?),
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
     };
     let timeout = query
         .get("timeoutSeconds")
@@ -410,11 +501,18 @@ fn watch(app: &App, target: &Target, filter: &Filter, query: &HashMap<String, St
         let mut last_rv = start.initial_rv;
         for event in &start.initial {
             if let Some(kind) = translate(event, &filter)
-                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
-                    return;
-                }
+                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err()
+            {
+                return;
+            }
         }
-        if send_initial && bookmarks && tx.send(Ok(encode("BOOKMARK", &bookmark(start.initial_rv, true)))).await.is_err() {
+        if send_initial
+            && bookmarks
+            && tx
+                .send(Ok(encode("BOOKMARK", &bookmark(start.initial_rv, true))))
+                .await
+                .is_err()
+        {
             return;
         }
         let mut live = start.live;
@@ -452,5 +550,12 @@ fn watch(app: &App, target: &Target, filter: &Filter, query: &HashMap<String, St
         }
     });
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-    Ok(([("content-type", "application/json"), ("cache-control", "no-cache, private")], Body::from_stream(stream)).into_response())
+    Ok((
+        [
+            ("content-type", "application/json"),
+            ("cache-control", "no-cache, private"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
 }

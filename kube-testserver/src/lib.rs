@@ -71,7 +71,9 @@ impl Builder {
     }
 
     pub async fn start(self) -> anyhow::Result<TestServer> {
-        let listener = TcpListener::bind("127.0.0.1:0").await.context("binding a loopback port")?;
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .context("binding a loopback port")?;
         let address = listener.local_addr()?;
         let store = Arc::new(Store::new(self.watch_window));
         let served = store.clone();
@@ -83,13 +85,21 @@ impl Builder {
         let dir = tempfile::tempdir().context("creating the kubeconfig directory")?;
         let kubeconfig = dir.path().join("kubeconfig");
         std::fs::write(&kubeconfig, kubeconfig_yaml(&format!("http://{address}"))).context("writing the kubeconfig")?;
-        Ok(TestServer { address, store, task, kubeconfig, _dir: dir })
+        Ok(TestServer {
+            address,
+            store,
+            task,
+            kubeconfig,
+            _dir: dir,
+        })
     }
 }
 
 impl TestServer {
     pub fn builder() -> Builder {
-        Builder { watch_window: DEFAULT_WATCH_WINDOW }
+        Builder {
+            watch_window: DEFAULT_WATCH_WINDOW,
+        }
     }
 
     pub async fn start() -> anyhow::Result<TestServer> {

@@ -84,11 +84,7 @@ pub fn conflict_message(conflicts: &[Conflict]) -> String {
         lines.push(format!("conflicts with {}:", owner.describe()));
         lines.extend(fields.iter().map(|field| format!("- {field}")));
     }
-    format!(
-        "Apply failed with {} conflicts: {}",
-        conflicts.len(),
-        lines.join("\n")
-    )
+    format!("Apply failed with {} conflicts: {}", conflicts.len(), lines.join("\n"))
 }
 
 /// Server-side apply of `config` (the applied configuration as sent) by `manager` onto `live`
@@ -114,12 +110,7 @@ pub fn apply(
     status_subresource: bool,
     now: &str,
 ) -> Result<Value, Vec<Conflict>> {
-    let request = Request::new(
-        schema,
-        subresource,
-        status_subresource,
-        string_at(config, "apiVersion"),
-    );
+    let request = Request::new(schema, subresource, status_subresource, string_at(config, "apiVersion"));
     let mut live_object = live.cloned().unwrap_or_else(|| json!({}));
     // Ownership the server cannot read is dropped rather than making the object unappliable.
     let mut managers = decode_managers(&live_object).unwrap_or_default();
@@ -184,12 +175,7 @@ pub fn record_update(
     status_subresource: bool,
     now: &str,
 ) {
-    let request = Request::new(
-        schema,
-        subresource,
-        status_subresource,
-        string_at(new, "apiVersion"),
-    );
+    let request = Request::new(schema, subresource, status_subresource, string_at(new, "apiVersion"));
     let mut live = old.cloned().unwrap_or_else(|| json!({}));
     let recorded = decode_managers(&live).unwrap_or_default();
     let mut managers = match subresource {
@@ -215,18 +201,11 @@ struct Request<'s> {
 }
 
 impl<'s> Request<'s> {
-    fn new(
-        schema: Option<&'s Value>,
-        subresource: Option<&str>,
-        status_subresource: bool,
-        api_version: &str,
-    ) -> Self {
+    fn new(schema: Option<&'s Value>, subresource: Option<&str>, status_subresource: bool, api_version: &str) -> Self {
         Request {
             shape: Shape::root(schema),
             scope: Scope::new(subresource, status_subresource),
-            subresource: subresource
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned),
+            subresource: subresource.filter(|name| !name.is_empty()).map(str::to_owned),
             api_version: api_version.to_owned(),
         }
     }
@@ -251,14 +230,7 @@ impl<'s> Request<'s> {
     }
 
     /// The Update path: `owner` takes every changed field.
-    fn record_changes(
-        &self,
-        old: &Value,
-        new: &Value,
-        managers: &mut Managers,
-        owner: ManagerId,
-        now: &str,
-    ) {
+    fn record_changes(&self, old: &Value, new: &Value, managers: &mut Managers, owner: ManagerId, now: &str) {
         let comparison = self.compare(old, new);
         release_changed_fields(managers, None, &comparison);
         let taken = strip_identity_fields(&comparison.modified.union(&comparison.added));
@@ -287,9 +259,7 @@ impl<'s> Request<'s> {
     ) -> Result<Value, Vec<Conflict>> {
         let merged = merge(live, config, self.shape);
         let previous = managers.get(applier);
-        let last_applied = previous
-            .map(|entry| entry.set.clone())
-            .filter(|set| !set.is_empty());
+        let last_applied = previous.map(|entry| entry.set.clone()).filter(|set| !set.is_empty());
         let time = previous.and_then(|entry| entry.time.clone());
         managers.insert(
             applier.clone(),
@@ -318,8 +288,7 @@ impl<'s> Request<'s> {
 /// add-back-owned and add-back-dangling passes.
 fn prune(merged: Value, managers: &Managers, last_applied: &FieldSet, shape: Shape) -> Value {
     let last_applied = last_applied.with_named_fields_as_members(shape);
-    let fields_of =
-        |value: &Value| FieldSet::of_value(value, shape).with_named_fields_as_members(shape);
+    let fields_of = |value: &Value| FieldSet::of_value(value, shape).with_named_fields_as_members(shape);
     let merged_fields = fields_of(&merged);
     let without_last_applied = remove_fields(&merged, &last_applied, shape);
     let owned = managers
@@ -335,11 +304,7 @@ fn prune(merged: Value, managers: &Managers, last_applied: &FieldSet, shape: Sha
 }
 
 /// The fields of other managers that this change modifies or adds.
-fn contested_fields(
-    managers: &Managers,
-    acting: &ManagerId,
-    comparison: &Comparison,
-) -> Vec<(ManagerId, FieldSet)> {
+fn contested_fields(managers: &Managers, acting: &ManagerId, comparison: &Comparison) -> Vec<(ManagerId, FieldSet)> {
     let changed = comparison.modified.union(&comparison.added);
     managers
         .iter()
@@ -350,18 +315,11 @@ fn contested_fields(
 }
 
 /// Changed and removed fields leave every manager but `acting`; managers left empty go.
-fn release_changed_fields(
-    managers: &mut Managers,
-    acting: Option<&ManagerId>,
-    comparison: &Comparison,
-) {
+fn release_changed_fields(managers: &mut Managers, acting: Option<&ManagerId>, comparison: &Comparison) {
     let changed = comparison.modified.union(&comparison.added);
     for (id, entry) in managers.iter_mut() {
         if Some(id) != acting {
-            entry.set = entry
-                .set
-                .difference(&changed)
-                .difference(&comparison.removed);
+            entry.set = entry.set.difference(&changed).difference(&comparison.removed);
         }
     }
     managers.retain(|_, entry| !entry.set.is_empty());
@@ -385,11 +343,7 @@ fn conflicts_from(contested: Vec<(ManagerId, FieldSet)>) -> Vec<Conflict> {
 
 /// The conflicts kubectl may not override: those on fields client-side apply set (per the
 /// last-applied annotation) and nobody changed since, are the ones an upgrade takes over.
-fn conflicts_not_taken_over(
-    conflicts: Vec<Conflict>,
-    live: &Value,
-    request: &Request,
-) -> Vec<Conflict> {
+fn conflicts_not_taken_over(conflicts: Vec<Conflict>, live: &Value, request: &Request) -> Vec<Conflict> {
     match client_side_applied_fields(live, request) {
         Some(taken_over) => conflicts
             .into_iter()
@@ -646,9 +600,7 @@ fn managers_sent_in(object: &Value) -> Option<Managers> {
     if reset {
         return Some(Managers::new());
     }
-    decode_managers(object)
-        .ok()
-        .filter(|managers| !managers.is_empty())
+    decode_managers(object).ok().filter(|managers| !managers.is_empty())
 }
 
 fn decode_managers(object: &Value) -> Result<Managers, String> {
@@ -662,12 +614,7 @@ fn decode_managers(object: &Value) -> Result<Managers, String> {
         Some(_) => return Err("managedFields must be a list".to_owned()),
     };
     for (index, entry) in entries.iter().enumerate() {
-        let text = |key: &str| {
-            entry
-                .get(key)
-                .and_then(Value::as_str)
-                .filter(|text| !text.is_empty())
-        };
+        let text = |key: &str| entry.get(key).and_then(Value::as_str).filter(|text| !text.is_empty());
         let operation = match text("operation") {
             Some("Apply") => Operation::Apply,
             Some("Update") => Operation::Update,
@@ -677,14 +624,10 @@ fn decode_managers(object: &Value) -> Result<Managers, String> {
         match text("fieldsType") {
             Some("FieldsV1") => {}
             None => {
-                return Err(format!(
-                    "missing fieldsType in managed fields entry {index}"
-                ));
+                return Err(format!("missing fieldsType in managed fields entry {index}"));
             }
             Some(other) => {
-                return Err(format!(
-                    "invalid fieldsType {other:?} in managed fields entry {index}"
-                ));
+                return Err(format!("invalid fieldsType {other:?} in managed fields entry {index}"));
             }
         }
         let set = match entry.get("fieldsV1") {
@@ -772,9 +715,7 @@ fn unix_seconds(time: &Option<String>) -> i64 {
 fn strip_identity_fields(set: &FieldSet) -> FieldSet {
     let mut identity = FieldSet::default();
     for top_level in ["apiVersion", "kind", "metadata"] {
-        identity
-            .members
-            .insert(PathElement::Field(top_level.to_owned()));
+        identity.members.insert(PathElement::Field(top_level.to_owned()));
     }
     for field in IDENTITY_FIELDS {
         identity.insert(&[
@@ -822,8 +763,7 @@ impl PathElement {
         let Some((kind, rest)) = text.split_at_checked(2) else {
             return Err(format!("key must be 2 characters long: {text}"));
         };
-        let parse =
-            |json: &str| serde_json::from_str::<Value>(json).map_err(|error| error.to_string());
+        let parse = |json: &str| serde_json::from_str::<Value>(json).map_err(|error| error.to_string());
         let element = match kind {
             "f:" => PathElement::Field(rest.to_owned()),
             "v:" => PathElement::Value(go_json(&parse(rest)?)),
@@ -904,8 +844,7 @@ impl FieldSet {
                     let (child_shape, declared) = shape.field(key);
                     path.push(PathElement::Field(key.clone()));
                     self.collect(child, child_shape, path);
-                    if child.is_null() || child.as_object().is_some_and(Map::is_empty) || !declared
-                    {
+                    if child.is_null() || child.as_object().is_some_and(Map::is_empty) || !declared {
                         self.insert(path);
                     }
                     path.pop();
@@ -928,13 +867,7 @@ impl FieldSet {
                     };
                     path.push(element.clone());
                     // Items that repeat a key are owned as a whole, their fields untracked.
-                    if elements
-                        .iter()
-                        .flatten()
-                        .filter(|other| *other == element)
-                        .count()
-                        == 1
-                    {
+                    if elements.iter().flatten().filter(|other| *other == element).count() == 1 {
                         self.collect(item, item_shape, path);
                     }
                     self.insert(path);
@@ -960,10 +893,7 @@ impl FieldSet {
         match path {
             [] => false,
             [last] => self.members.contains(last),
-            [first, rest @ ..] => self
-                .children
-                .get(first)
-                .is_some_and(|children| children.has(rest)),
+            [first, rest @ ..] => self.children.get(first).is_some_and(|children| children.has(rest)),
         }
     }
 
@@ -1049,10 +979,7 @@ impl FieldSet {
                 PathElement::Key(_) => shape.item(),
                 PathElement::Value(_) | PathElement::Index(_) => Shape::Deduced,
             };
-            children.insert(
-                element.clone(),
-                nested.with_named_fields_as_members(nested_shape),
-            );
+            children.insert(element.clone(), nested.with_named_fields_as_members(nested_shape));
         }
         FieldSet { members, children }
     }
@@ -1189,8 +1116,7 @@ impl<'s> Shape<'s> {
         let flag = |name: &str| node.get(name) == Some(&Value::Bool(true));
         Shape::Custom {
             node,
-            preserve_unknown: inherited_preserve_unknown
-                || flag("x-kubernetes-preserve-unknown-fields"),
+            preserve_unknown: inherited_preserve_unknown || flag("x-kubernetes-preserve-unknown-fields"),
             resource: resource || flag("x-kubernetes-embedded-resource"),
         }
     }
@@ -1210,16 +1136,11 @@ impl<'s> Shape<'s> {
                         _ => {}
                     }
                 }
-                if let Some(property) = node
-                    .get("properties")
-                    .and_then(|properties| properties.get(name))
-                {
+                if let Some(property) = node.get("properties").and_then(|properties| properties.get(name)) {
                     return (Shape::custom(property, preserve_unknown, false), true);
                 }
                 match node.get("additionalProperties") {
-                    Some(values @ Value::Object(_)) => {
-                        (Shape::custom(values, preserve_unknown, false), false)
-                    }
+                    Some(values @ Value::Object(_)) => (Shape::custom(values, preserve_unknown, false), false),
                     _ => (Shape::Deduced, false),
                 }
             }
@@ -1230,9 +1151,7 @@ impl<'s> Shape<'s> {
 
     fn map_is_atomic(self) -> bool {
         match self {
-            Shape::Custom { node, .. } => {
-                node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic")
-            }
+            Shape::Custom { node, .. } => node.get("x-kubernetes-map-type").and_then(Value::as_str) == Some("atomic"),
             Shape::Deduced => false,
             Shape::Builtin(builtin) => builtin == Builtin::AtomicStruct,
         }
@@ -1270,9 +1189,7 @@ impl<'s> Shape<'s> {
     fn item(self) -> Shape<'s> {
         match self {
             Shape::Custom {
-                node,
-                preserve_unknown,
-                ..
+                node, preserve_unknown, ..
             } => match node.get("items") {
                 Some(items @ Value::Object(_)) => Shape::custom(items, preserve_unknown, false),
                 _ => Shape::Deduced,
@@ -1332,9 +1249,7 @@ fn item_path_element(item: &Value, kind: &ListKind, item_shape: Shape) -> Option
             let mut key_fields: Vec<(String, String)> = keys
                 .iter()
                 .filter_map(|key| {
-                    let value = fields
-                        .get(*key)
-                        .or_else(|| item_shape.field(key).0.default_value())?;
+                    let value = fields.get(*key).or_else(|| item_shape.field(key).0.default_value())?;
                     Some(((*key).to_owned(), go_json(value)))
                 })
                 .collect();
@@ -1383,13 +1298,7 @@ impl Comparison {
         comparison
     }
 
-    fn walk(
-        &mut self,
-        old: Option<&Value>,
-        new: Option<&Value>,
-        shape: Shape,
-        path: &mut Vec<PathElement>,
-    ) {
+    fn walk(&mut self, old: Option<&Value>, new: Option<&Value>, shape: Shape, path: &mut Vec<PathElement>) {
         match (node(old), node(new)) {
             (Node::Map | Node::Absent, Node::Map | Node::Absent) => {
                 let old_fields = old.and_then(Value::as_object);
@@ -1403,11 +1312,7 @@ impl Comparison {
                     .flatten()
                     .map(|(key, _)| key)
                     .filter(|key| old_fields.is_none_or(|fields| !fields.contains_key(*key)));
-                let keys: Vec<&String> = old_fields
-                    .into_iter()
-                    .flat_map(Map::keys)
-                    .chain(new_only)
-                    .collect();
+                let keys: Vec<&String> = old_fields.into_iter().flat_map(Map::keys).chain(new_only).collect();
                 for key in keys {
                     path.push(PathElement::Field(key.clone()));
                     let old_child = old_fields.and_then(|fields| fields.get(key));
@@ -1427,9 +1332,7 @@ impl Comparison {
                 let item_shape = shape.item();
                 let old_groups = group_items(old_items, &kind, item_shape);
                 let new_groups = group_items(new_items, &kind, item_shape);
-                let new_only = new_groups
-                    .keys()
-                    .filter(|element| !old_groups.contains_key(*element));
+                let new_only = new_groups.keys().filter(|element| !old_groups.contains_key(*element));
                 let elements: Vec<&PathElement> = old_groups.keys().chain(new_only).collect();
                 for element in elements {
                     let olds = old_groups.get(element).map_or(&[][..], Vec::as_slice);
@@ -1454,12 +1357,7 @@ impl Comparison {
                             }
                             self.added.insert(path);
                         }
-                        _ => self.walk(
-                            olds.first().copied(),
-                            news.first().copied(),
-                            item_shape,
-                            path,
-                        ),
+                        _ => self.walk(olds.first().copied(), news.first().copied(), item_shape, path),
                     }
                     path.pop();
                 }
@@ -1488,11 +1386,7 @@ impl Comparison {
 }
 
 /// The items of a set or map list by path element.
-fn group_items<'v>(
-    items: &'v [Value],
-    kind: &ListKind,
-    item_shape: Shape,
-) -> BTreeMap<PathElement, Vec<&'v Value>> {
+fn group_items<'v>(items: &'v [Value], kind: &ListKind, item_shape: Shape) -> BTreeMap<PathElement, Vec<&'v Value>> {
     let mut grouped: BTreeMap<PathElement, Vec<&Value>> = BTreeMap::new();
     for item in items {
         if let Some(element) = item_path_element(item, kind, item_shape) {
@@ -1505,21 +1399,11 @@ fn group_items<'v>(
 /// Merges an applied configuration into the live object, the configuration winning on leaves.
 fn merge(live: &Value, applied: &Value, shape: Shape) -> Value {
     match (live, applied) {
-        (Value::Object(live_fields), Value::Object(applied_fields)) => {
-            merge_maps(live_fields, applied_fields, shape)
-        }
-        (Value::Array(live_items), Value::Array(applied_items)) => {
-            merge_lists(live_items, applied_items, shape)
-        }
+        (Value::Object(live_fields), Value::Object(applied_fields)) => merge_maps(live_fields, applied_fields, shape),
+        (Value::Array(live_items), Value::Array(applied_items)) => merge_lists(live_items, applied_items, shape),
         // A null is walked as an empty granular map or list, which keeps the live one.
-        (Value::Object(live_fields), Value::Null)
-            if !live_fields.is_empty() && !shape.map_is_atomic() =>
-        {
-            live.clone()
-        }
-        (Value::Array(live_items), Value::Null)
-            if !live_items.is_empty() && shape.list_kind() != ListKind::Atomic =>
-        {
+        (Value::Object(live_fields), Value::Null) if !live_fields.is_empty() && !shape.map_is_atomic() => live.clone(),
+        (Value::Array(live_items), Value::Null) if !live_items.is_empty() && shape.list_kind() != ListKind::Atomic => {
             live.clone()
         }
         _ => applied.clone(),
@@ -1602,9 +1486,7 @@ fn merge_lists(live: &[Value], applied: &[Value], shape: Shape) -> Value {
                 next_shared = shared.pop_front();
                 continue;
             }
-            if applied_by_element.contains_key(element)
-                && next_shared.is_some_and(|next| next != element)
-            {
+            if applied_by_element.contains_key(element) && next_shared.is_some_and(|next| next != element) {
                 // A shared item that comes later in the applied order.
                 live_index += 1;
                 continue;
@@ -1779,9 +1661,7 @@ fn go_quote(text: &str) -> String {
             control if (control as u32) < 0x80 && control.is_control() => {
                 quoted.push_str(&format!("\\x{:02x}", control as u32));
             }
-            control if control.is_control() => {
-                quoted.push_str(&format!("\\u{:04x}", control as u32))
-            }
+            control if control.is_control() => quoted.push_str(&format!("\\u{:04x}", control as u32)),
             printable => quoted.push(printable),
         }
     }
@@ -1857,12 +1737,7 @@ mod tests {
         object
     }
 
-    fn apply_role(
-        live: Option<&Value>,
-        config: &Value,
-        manager: &str,
-        force: bool,
-    ) -> Result<Value, Vec<Conflict>> {
+    fn apply_role(live: Option<&Value>, config: &Value, manager: &str, force: bool) -> Result<Value, Vec<Conflict>> {
         let schema = schema();
         apply(live, config, manager, force, Some(&schema), None, true, NOW).map(stored)
     }
@@ -1888,10 +1763,7 @@ mod tests {
 
         let created = apply_role(None, &config, "kubectl", false).unwrap();
 
-        assert_eq!(
-            created["spec"],
-            json!({"roleName": "deployer", "policies": ["a", "b"]})
-        );
+        assert_eq!(created["spec"], json!({"roleName": "deployer", "policies": ["a", "b"]}));
         assert_eq!(created["metadata"]["labels"], json!({"team": "a"}));
         assert_eq!(
             entries(&created),
@@ -1940,13 +1812,7 @@ mod tests {
         )
         .unwrap();
 
-        let updated = apply_role(
-            Some(&created),
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let updated = apply_role(Some(&created), &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
 
         assert_eq!(updated["spec"], json!({"roleName": "deployer"}));
         assert_eq!(
@@ -1957,13 +1823,7 @@ mod tests {
 
     #[test]
     fn a_whole_struct_dropped_from_the_configuration_goes_with_its_fields() {
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut config = role(json!(null));
         config.as_object_mut().unwrap().remove("spec");
 
@@ -1989,13 +1849,9 @@ mod tests {
             json!({"f:spec": {"f:roleName": {}}})
         );
 
-        let alice_leaves =
-            apply_role(Some(&shared), &role(json!({"path": "/x/"})), "alice", false).unwrap();
+        let alice_leaves = apply_role(Some(&shared), &role(json!({"path": "/x/"})), "alice", false).unwrap();
 
-        assert_eq!(
-            alice_leaves["spec"],
-            json!({"roleName": "deployer", "path": "/x/"})
-        );
+        assert_eq!(alice_leaves["spec"], json!({"roleName": "deployer", "path": "/x/"}));
         assert_eq!(
             entry_of(&alice_leaves, "alice")["fieldsV1"],
             json!({"f:spec": {"f:path": {}}})
@@ -2004,16 +1860,9 @@ mod tests {
 
     #[test]
     fn a_different_value_for_a_field_owned_by_another_applier_conflicts() {
-        let first =
-            apply_role(None, &role(json!({"roleName": "deployer"})), "alice", false).unwrap();
+        let first = apply_role(None, &role(json!({"roleName": "deployer"})), "alice", false).unwrap();
 
-        let conflicts = apply_role(
-            Some(&first),
-            &role(json!({"roleName": "admin"})),
-            "bob",
-            false,
-        )
-        .unwrap_err();
+        let conflicts = apply_role(Some(&first), &role(json!({"roleName": "admin"})), "bob", false).unwrap_err();
 
         assert_eq!(conflicts.len(), 1);
         assert_eq!(conflicts[0].manager, "alice");
@@ -2051,13 +1900,7 @@ mod tests {
             LATER,
         );
 
-        let one = apply_role(
-            Some(&labelled),
-            &role(json!({"roleName": "admin"})),
-            "operator",
-            false,
-        )
-        .unwrap_err();
+        let one = apply_role(Some(&labelled), &role(json!({"roleName": "admin"})), "operator", false).unwrap_err();
         assert_eq!(
             conflict_message(&one),
             "Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using awsaccess.dev/v1alpha1: .spec.roleName"
@@ -2090,13 +1933,7 @@ mod tests {
         )
         .unwrap();
 
-        let forced = apply_role(
-            Some(&first),
-            &role(json!({"roleName": "admin"})),
-            "bob",
-            true,
-        )
-        .unwrap();
+        let forced = apply_role(Some(&first), &role(json!({"roleName": "admin"})), "bob", true).unwrap();
 
         assert_eq!(forced["spec"], json!({"roleName": "admin", "path": "/ci/"}));
         assert_eq!(
@@ -2112,13 +1949,7 @@ mod tests {
     #[test]
     fn status_applies_touch_only_status_and_main_applies_ignore_it() {
         let schema = schema();
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut status_config = role(json!({"roleName": "hijacked"}));
         status_config["status"] = json!({"phase": "Ready"});
 
@@ -2172,13 +2003,7 @@ mod tests {
     #[test]
     fn an_update_takes_the_fields_it_changes_and_empty_managers_go() {
         let schema = schema();
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut edited = created.clone();
         edited["spec"]["roleName"] = json!("admin");
         edited["spec"]["path"] = json!("/ci/");
@@ -2209,13 +2034,7 @@ mod tests {
     #[test]
     fn an_update_that_changes_nothing_records_nothing() {
         let schema = schema();
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut unchanged = created.clone();
         unchanged["metadata"]["resourceVersion"] = json!("8");
 
@@ -2235,13 +2054,7 @@ mod tests {
     #[test]
     fn managed_fields_sent_in_an_update_replace_the_recorded_ones_and_an_empty_list_clears_them() {
         let schema = schema();
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut migrated = created.clone();
         migrated["metadata"]["managedFields"][0]["manager"] = json!("renamed");
         record_update(
@@ -2283,15 +2096,7 @@ mod tests {
             "data": {"mode": "fast"}
         });
 
-        record_update(
-            None,
-            &mut config_map,
-            "kubectl-create",
-            None,
-            None,
-            false,
-            NOW,
-        );
+        record_update(None, &mut config_map, "kubectl-create", None, None, false, NOW);
 
         assert_eq!(
             entry_of(&config_map, "kubectl-create")["fieldsV1"],
@@ -2314,17 +2119,7 @@ mod tests {
         record_update(None, &mut created, "kubectl-create", None, None, false, NOW);
         let created = stored(created);
 
-        let same = apply(
-            Some(&created),
-            &config,
-            "kubectl",
-            false,
-            None,
-            None,
-            false,
-            LATER,
-        )
-        .unwrap();
+        let same = apply(Some(&created), &config, "kubectl", false, None, None, false, LATER).unwrap();
         assert_eq!(same["data"], config["data"]);
         assert_eq!(
             entry_of(&same, "kubectl")["fieldsV1"],
@@ -2334,17 +2129,7 @@ mod tests {
 
         let mut changed = config.clone();
         changed["data"]["size"] = json!("5");
-        let conflicts = apply(
-            Some(&created),
-            &changed,
-            "kubectl",
-            false,
-            None,
-            None,
-            false,
-            LATER,
-        )
-        .unwrap_err();
+        let conflicts = apply(Some(&created), &changed, "kubectl", false, None, None, false, LATER).unwrap_err();
         assert_eq!(
             conflict_message(&conflicts),
             "Apply failed with 1 conflict: conflict with \"kubectl-create\" using v1: .data.size"
@@ -2363,17 +2148,7 @@ mod tests {
         config["metadata"].as_object_mut().unwrap().remove("uid");
         config["data"]["mode"] = json!("slow");
 
-        let conflicts = apply(
-            Some(&live),
-            &config,
-            "deployer",
-            false,
-            None,
-            None,
-            false,
-            NOW,
-        )
-        .unwrap_err();
+        let conflicts = apply(Some(&live), &config, "deployer", false, None, None, false, NOW).unwrap_err();
 
         assert_eq!(
             conflicts[0].cause_message(),
@@ -2395,15 +2170,7 @@ mod tests {
             },
             "data": {"mode": "fast"}
         });
-        record_update(
-            None,
-            &mut live,
-            "kubectl-client-side-apply",
-            None,
-            None,
-            false,
-            NOW,
-        );
+        record_update(None, &mut live, "kubectl-client-side-apply", None, None, false, NOW);
         let live = stored(live);
         let config = json!({
             "apiVersion": "v1",
@@ -2412,30 +2179,10 @@ mod tests {
             "data": {"mode": "slow"}
         });
 
-        let other = apply(
-            Some(&live),
-            &config,
-            "deployer",
-            false,
-            None,
-            None,
-            false,
-            LATER,
-        )
-        .unwrap_err();
+        let other = apply(Some(&live), &config, "deployer", false, None, None, false, LATER).unwrap_err();
         assert_eq!(other[0].field, ".data.mode");
 
-        let upgraded = apply(
-            Some(&live),
-            &config,
-            "kubectl",
-            false,
-            None,
-            None,
-            false,
-            LATER,
-        )
-        .unwrap();
+        let upgraded = apply(Some(&live), &config, "kubectl", false, None, None, false, LATER).unwrap();
         assert_eq!(upgraded["data"]["mode"], "slow");
         assert_eq!(
             upgraded["metadata"]["annotations"][LAST_APPLIED_ANNOTATION],
@@ -2450,18 +2197,11 @@ mod tests {
     #[test]
     fn conditions_merge_by_type_between_managers() {
         let schema = schema();
-        let created = apply_role(
-            None,
-            &role(json!({"roleName": "deployer"})),
-            "kubectl",
-            false,
-        )
-        .unwrap();
+        let created = apply_role(None, &role(json!({"roleName": "deployer"})), "kubectl", false).unwrap();
         let mut ready = role(json!({}));
         ready["status"] = json!({"conditions": [{"type": "Ready", "status": "True"}]});
         let mut synced = role(json!({}));
-        synced["status"] =
-            json!({"conditions": [{"type": "Synced", "status": "False", "reason": "Pending"}]});
+        synced["status"] = json!({"conditions": [{"type": "Synced", "status": "False", "reason": "Pending"}]});
         let status_apply = |live: &Value, config: &Value, manager: &str| {
             apply(
                 Some(live),
@@ -2494,10 +2234,7 @@ mod tests {
         let mut not_ready = ready.clone();
         not_ready["status"]["conditions"][0]["status"] = json!("False");
         let conflicts = status_apply(&with_both, &not_ready, "syncer").unwrap_err();
-        assert_eq!(
-            conflicts[0].field,
-            ".status.conditions[type=\"Ready\"].status"
-        );
+        assert_eq!(conflicts[0].field, ".status.conditions[type=\"Ready\"].status");
         assert_eq!(
             conflicts[0].cause_message(),
             "conflict with \"readiness\" with subresource \"status\""
@@ -2539,25 +2276,12 @@ mod tests {
 
     #[test]
     fn atomic_lists_are_owned_and_replaced_whole() {
-        let created =
-            apply_role(None, &role(json!({"policies": ["a", "b"]})), "alice", false).unwrap();
+        let created = apply_role(None, &role(json!({"policies": ["a", "b"]})), "alice", false).unwrap();
 
-        let conflicts = apply_role(
-            Some(&created),
-            &role(json!({"policies": ["c"]})),
-            "bob",
-            false,
-        )
-        .unwrap_err();
+        let conflicts = apply_role(Some(&created), &role(json!({"policies": ["c"]})), "bob", false).unwrap_err();
         assert_eq!(conflicts[0].field, ".spec.policies");
 
-        let forced = apply_role(
-            Some(&created),
-            &role(json!({"policies": ["c"]})),
-            "bob",
-            true,
-        )
-        .unwrap();
+        let forced = apply_role(Some(&created), &role(json!({"policies": ["c"]})), "bob", true).unwrap();
         assert_eq!(forced["spec"]["policies"], json!(["c"]));
     }
 
@@ -2643,13 +2367,9 @@ mod tests {
             LATER,
         );
 
-        let dropped =
-            status_apply(&repeated, json!([{"type": "Synced", "status": "True"}])).unwrap();
+        let dropped = status_apply(&repeated, json!([{"type": "Synced", "status": "True"}])).unwrap();
 
-        assert_eq!(
-            dropped["status"]["conditions"],
-            repeated["status"]["conditions"]
-        );
+        assert_eq!(dropped["status"]["conditions"], repeated["status"]["conditions"]);
         assert_eq!(
             entry_of(&dropped, "updater")["fieldsV1"],
             json!({"f:status": {"f:conditions": {"k:{\"type\":\"Ready\"}": {}}}})
@@ -2672,15 +2392,7 @@ mod tests {
     fn entries_sort_appliers_first_then_by_time() {
         let schema = schema();
         let mut created = role(json!({"roleName": "deployer"}));
-        record_update(
-            None,
-            &mut created,
-            "zeta-creator",
-            Some(&schema),
-            None,
-            true,
-            NOW,
-        );
+        record_update(None, &mut created, "zeta-creator", Some(&schema), None, true, NOW);
         let created = stored(created);
         let applied = apply(
             Some(&created),
@@ -2694,10 +2406,7 @@ mod tests {
         )
         .unwrap();
 
-        let managers: Vec<Value> = entries(&applied)
-            .iter()
-            .map(|entry| entry["manager"].clone())
-            .collect();
+        let managers: Vec<Value> = entries(&applied).iter().map(|entry| entry["manager"].clone()).collect();
 
         assert_eq!(managers, vec![json!("alpha"), json!("zeta-creator")]);
     }

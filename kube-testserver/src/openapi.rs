@@ -43,7 +43,8 @@ const API_VERSION_DOC: &str = "APIVersion defines the versioned schema of this r
 const KIND_DOC: &str = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds";
 const OBJECT_METADATA_DOC: &str = "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 const LIST_METADATA_DOC: &str = "Standard list metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
-const SPEC_STATUS_DOC: &str = "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status";
+const SPEC_STATUS_DOC: &str =
+    "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#spec-and-status";
 const DRY_RUN_DOC: &str = "When present, indicates that modifications should not be persisted. An invalid or unrecognized dryRun directive will result in an error response and no further processing of the request. Valid values are: - All: all dry run stages will be processed";
 const FIELD_MANAGER_DOC: &str = "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint.";
 const PATCH_FIELD_MANAGER_DOC: &str = "fieldManager is a name associated with the actor or entity that is making these changes. The value must be less than or 128 characters long, and only contain printable characters, as defined by https://golang.org/pkg/unicode/#IsPrint. This field is required for apply requests (application/apply-patch) but optional for non-apply patch types (JsonPatch, MergePatch, StrategicMergePatch).";
@@ -73,10 +74,7 @@ pub fn v3_index(defs: &[ResourceDef]) -> Value {
 
 /// The document for one group-version path such as "api/v1" or "apis/awsaccess.dev/v1alpha1"; None if not served.
 pub fn v3_group_version(defs: &[ResourceDef], gv_path_wanted: &str) -> Option<Value> {
-    let served: Vec<&ResourceDef> = defs
-        .iter()
-        .filter(|def| gv_path(def) == gv_path_wanted)
-        .collect();
+    let served: Vec<&ResourceDef> = defs.iter().filter(|def| gv_path(def) == gv_path_wanted).collect();
     if served.is_empty() {
         return None;
     }
@@ -158,22 +156,14 @@ fn gvk(group: &str, version: &str, kind: &str) -> Value {
 /// Adds `apiVersion`, `kind`, `metadata` and the group-version-kind extension to a kind's
 /// schema, as the CRD builder's `buildKubeNative` does (a CRD's own `metadata` schema is replaced).
 fn with_type_meta(mut schema: Map<String, Value>, def: &ResourceDef) -> Value {
-    let properties = schema
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
+    let properties = schema.entry("properties").or_insert_with(|| Value::Object(Map::new()));
     if let Value::Object(properties) = properties {
         properties.insert(
             "apiVersion".into(),
             json!({ "type": "string", "description": API_VERSION_DOC }),
         );
-        properties.insert(
-            "kind".into(),
-            json!({ "type": "string", "description": KIND_DOC }),
-        );
-        properties.insert(
-            "metadata".into(),
-            described_ref(OBJECT_META, OBJECT_METADATA_DOC),
-        );
+        properties.insert("kind".into(), json!({ "type": "string", "description": KIND_DOC }));
+        properties.insert("metadata".into(), described_ref(OBJECT_META, OBJECT_METADATA_DOC));
     }
     schema.insert(
         "x-kubernetes-group-version-kind".into(),
@@ -381,12 +371,7 @@ fn operation_id_part(text: &str, capitalize_first: bool) -> String {
 fn media_types(types: &[&str], schema_name: &str) -> Value {
     let content: Map<String, Value> = types
         .iter()
-        .map(|media| {
-            (
-                media.to_string(),
-                json!({ "schema": schema_ref(schema_name) }),
-            )
-        })
+        .map(|media| (media.to_string(), json!({ "schema": schema_ref(schema_name) })))
         .collect();
     Value::Object(content)
 }
@@ -414,12 +399,7 @@ fn delete_body() -> Value {
     json!({ "content": media_types(&RESPONSE_TYPES, DELETE_OPTIONS) })
 }
 
-fn add_resource_paths(
-    def: &ResourceDef,
-    kind_name: &str,
-    list_name: &str,
-    paths: &mut Map<String, Value>,
-) {
+fn add_resource_paths(def: &ResourceDef, kind_name: &str, list_name: &str, paths: &mut Map<String, Value>) {
     let resource = ResourceOperations::of(def);
     let gv = &resource.group_version_id;
     let kind = &def.kind;
@@ -449,11 +429,7 @@ fn add_resource_paths(
     if def.namespaced {
         paths.insert(
             format!("{prefix}/{}", def.plural),
-            path_item(
-                &resource,
-                vec![],
-                vec![list(format!("list{gv}{kind}ForAllNamespaces"))],
-            ),
+            path_item(&resource, vec![], vec![list(format!("list{gv}{kind}ForAllNamespaces"))]),
         );
     }
     let (collection, collection_params) = if def.namespaced {
@@ -563,11 +539,7 @@ fn add_resource_paths(
 
 /// Builds a path item as builder3 does: parameters shared by every operation (`pretty`, the
 /// path parameters, and for a single operation all of its own) move up to the path, sorted by name.
-fn path_item(
-    resource: &ResourceOperations,
-    path_params: Vec<Value>,
-    operations: Vec<Operation>,
-) -> Value {
+fn path_item(resource: &ResourceOperations, path_params: Vec<Value>, operations: Vec<Operation>) -> Value {
     let pretty = query_param(
         "pretty",
         "If 'true', then the output is pretty printed. Defaults to 'false' unless the user-agent indicates a browser or command-line HTTP tool (curl and wget).",
@@ -610,7 +582,10 @@ fn path_item(
                     "202" => "Accepted",
                     _ => "OK",
                 };
-                (code.to_string(), json!({ "description": description, "content": media_types(&RESPONSE_TYPES, schema) }))
+                (
+                    code.to_string(),
+                    json!({ "description": description, "content": media_types(&RESPONSE_TYPES, schema) }),
+                )
             })
             .collect();
         responses.insert("401".into(), json!({ "description": "Unauthorized" }));
@@ -869,12 +844,7 @@ struct BuiltinModel {
     helpers: Vec<(String, Value)>,
 }
 
-fn model(
-    description: &str,
-    properties: Value,
-    required: &[&str],
-    helpers: Vec<(String, Value)>,
-) -> BuiltinModel {
+fn model(description: &str, properties: Value, required: &[&str], helpers: Vec<(String, Value)>) -> BuiltinModel {
     let mut schema = Map::new();
     schema.insert("description".into(), json!(description));
     schema.insert("type".into(), json!("object"));
@@ -1283,10 +1253,15 @@ mod tests {
 
     fn sample_defs() -> Vec<ResourceDef> {
         let mut defs = builtins();
-        defs.extend(defs_from_crd(&crd("CrossAccountRole", "crossaccountroles", "Namespaced", json!({
-            "roleName": { "description": "Name of the IAM role.", "type": "string" },
-            "trust": { "type": "object", "properties": { "requireMfa": { "type": "boolean" } } },
-        }))));
+        defs.extend(defs_from_crd(&crd(
+            "CrossAccountRole",
+            "crossaccountroles",
+            "Namespaced",
+            json!({
+                "roleName": { "description": "Name of the IAM role.", "type": "string" },
+                "trust": { "type": "object", "properties": { "requireMfa": { "type": "boolean" } } },
+            }),
+        )));
         defs.extend(defs_from_crd(&crd(
             "AwsAccount",
             "awsaccounts",
@@ -1304,12 +1279,7 @@ mod tests {
 
     /// cli-runtime's `supportsQueryParamV3`: Go ranges over the paths in random order and
     /// stops at the first PATCH for the kind, so every such PATCH must carry the parameter.
-    fn patch_ops_with_field_validation(
-        doc: &Value,
-        group: &str,
-        version: &str,
-        kind: &str,
-    ) -> Vec<bool> {
+    fn patch_ops_with_field_validation(doc: &Value, group: &str, version: &str, kind: &str) -> Vec<bool> {
         let wanted = gvk(group, version, kind);
         doc["paths"]
             .as_object()
@@ -1390,17 +1360,13 @@ mod tests {
             .strip_prefix("/openapi/v3/apis/awsaccess.dev/v1alpha1?hash=")
             .expect("url shape");
         assert_eq!(hash.len(), 16);
-        assert!(
-            hash.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase())
-        );
+        assert!(hash.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_lowercase()));
     }
 
     #[test]
     fn hash_follows_the_document() {
-        let url = |defs: &[ResourceDef]| {
-            v3_index(defs)["paths"]["apis/awsaccess.dev/v1alpha1"]["serverRelativeURL"].clone()
-        };
+        let url =
+            |defs: &[ResourceDef]| v3_index(defs)["paths"]["apis/awsaccess.dev/v1alpha1"]["serverRelativeURL"].clone();
         let defs = sample_defs();
         assert_eq!(url(&defs), url(&sample_defs()));
         let mut changed = defs.clone();
@@ -1420,10 +1386,7 @@ mod tests {
     #[test]
     fn unserved_group_version_has_no_document() {
         assert_eq!(v3_group_version(&sample_defs(), "apis/apps/v1"), None);
-        assert_eq!(
-            v3_group_version(&sample_defs(), "apis/awsaccess.dev/v1"),
-            None
-        );
+        assert_eq!(v3_group_version(&sample_defs(), "apis/awsaccess.dev/v1"), None);
     }
 
     #[test]
@@ -1446,10 +1409,7 @@ mod tests {
             .iter()
             .filter_map(|p| p["name"].as_str())
             .collect();
-        assert_eq!(
-            param_names,
-            ["dryRun", "fieldManager", "fieldValidation", "force"]
-        );
+        assert_eq!(param_names, ["dryRun", "fieldManager", "fieldValidation", "force"]);
         let shared: Vec<&str> = namespaced["parameters"]
             .as_array()
             .expect("path params")
@@ -1477,11 +1437,7 @@ mod tests {
             ("api/v1", "", "ConfigMap"),
             ("api/v1", "", "Event"),
             ("apis/events.k8s.io/v1", "events.k8s.io", "Event"),
-            (
-                "apis/coordination.k8s.io/v1",
-                "coordination.k8s.io",
-                "Lease",
-            ),
+            ("apis/coordination.k8s.io/v1", "coordination.k8s.io", "Lease"),
             (
                 "apis/apiextensions.k8s.io/v1",
                 "apiextensions.k8s.io",
@@ -1499,14 +1455,9 @@ mod tests {
     #[test]
     fn patch_bodies_do_not_offer_strategic_merge_patch() {
         let doc = doc("api/v1");
-        let content = &doc["paths"]["/api/v1/namespaces/{namespace}/secrets/{name}"]["patch"]["requestBody"]
-            ["content"];
+        let content = &doc["paths"]["/api/v1/namespaces/{namespace}/secrets/{name}"]["patch"]["requestBody"]["content"];
         assert!(content.get("application/merge-patch+json").is_some());
-        assert!(
-            content
-                .get("application/strategic-merge-patch+json")
-                .is_none()
-        );
+        assert!(content.get("application/strategic-merge-patch+json").is_none());
     }
 
     #[test]
@@ -1551,19 +1502,9 @@ mod tests {
     #[test]
     fn explain_finds_builtin_kinds_under_their_real_names() {
         for (gv_path, prefix, plural, name) in [
-            (
-                "api/v1",
-                "/api",
-                "namespaces",
-                "io.k8s.api.core.v1.Namespace",
-            ),
+            ("api/v1", "/api", "namespaces", "io.k8s.api.core.v1.Namespace"),
             ("api/v1", "/api", "secrets", "io.k8s.api.core.v1.Secret"),
-            (
-                "api/v1",
-                "/api",
-                "configmaps",
-                "io.k8s.api.core.v1.ConfigMap",
-            ),
+            ("api/v1", "/api", "configmaps", "io.k8s.api.core.v1.ConfigMap"),
             ("api/v1", "/api", "events", "io.k8s.api.core.v1.Event"),
             (
                 "apis/events.k8s.io/v1",
@@ -1586,15 +1527,8 @@ mod tests {
         ] {
             let doc = doc(gv_path);
             let schemas = &doc["components"]["schemas"];
-            assert_eq!(
-                explain_schema(&doc, prefix, "v1", plural),
-                &schemas[name],
-                "{name}"
-            );
-            assert!(
-                schemas[name]["properties"]["metadata"].is_object(),
-                "{name}"
-            );
+            assert_eq!(explain_schema(&doc, prefix, "v1", plural), &schemas[name], "{name}");
+            assert!(schemas[name]["properties"]["metadata"].is_object(), "{name}");
             assert!(
                 schemas[format!("{name}List")]["x-kubernetes-group-version-kind"].is_array(),
                 "{name}List"
@@ -1611,13 +1545,8 @@ mod tests {
             let mut refs = Vec::new();
             collect_refs(&doc, &mut refs);
             for target in refs {
-                let name = target
-                    .strip_prefix("#/components/schemas/")
-                    .expect("local ref");
-                assert!(
-                    doc["components"]["schemas"].get(name).is_some(),
-                    "{gv_path}: {target}"
-                );
+                let name = target.strip_prefix("#/components/schemas/").expect("local ref");
+                assert!(doc["components"]["schemas"].get(name).is_some(), "{gv_path}: {target}");
             }
         }
     }

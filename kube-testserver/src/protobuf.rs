@@ -46,9 +46,14 @@ pub fn decode(body: &[u8]) -> Result<Value, String> {
 
 fn to_json<T: Message + Default + Serialize>(unknown: &Unknown) -> Result<Value, String> {
     let RuntimeTypeMeta { api_version, kind } = &unknown.type_meta;
-    let object = T::decode(unknown.raw.as_slice()).map_err(|e| format!("the protobuf {kind} could not be decoded: {e}"))?;
-    serde_json::to_value(WithTypeMeta { kind, api_version, object })
-        .map_err(|e| format!("the protobuf {kind} has no JSON form: {e}"))
+    let object =
+        T::decode(unknown.raw.as_slice()).map_err(|e| format!("the protobuf {kind} could not be decoded: {e}"))?;
+    serde_json::to_value(WithTypeMeta {
+        kind,
+        api_version,
+        object,
+    })
+    .map_err(|e| format!("the protobuf {kind} has no JSON form: {e}"))
 }
 
 /// Go embeds `TypeMeta` inline, so kind and apiVersion sit beside the object's own fields.
@@ -314,7 +319,10 @@ struct Secret {
     #[serde(skip_serializing_if = "Option::is_none")]
     immutable: Option<bool>,
     #[prost(btree_map = "string, bytes", tag = "2")]
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", serialize_with = "serialize_base64_values")]
+    #[serde(
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_base64_values"
+    )]
     data: BTreeMap<String, Vec<u8>>,
     #[prost(btree_map = "string, string", tag = "4")]
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -336,7 +344,10 @@ struct ConfigMap {
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     data: BTreeMap<String, String>,
     #[prost(btree_map = "string, bytes", tag = "3")]
-    #[serde(skip_serializing_if = "BTreeMap::is_empty", serialize_with = "serialize_base64_values")]
+    #[serde(
+        skip_serializing_if = "BTreeMap::is_empty",
+        serialize_with = "serialize_base64_values"
+    )]
     binary_data: BTreeMap<String, Vec<u8>>,
 }
 
@@ -546,7 +557,9 @@ mod tests {
     #[test]
     fn kubectl_create_namespace_with_save_config_keeps_annotations() {
         assert_eq!(
-            decoded(include_bytes!("../tests/fixtures/protobuf/create_namespace_save_config.pb")),
+            decoded(include_bytes!(
+                "../tests/fixtures/protobuf/create_namespace_save_config.pb"
+            )),
             json!({
                 "kind": "Namespace",
                 "apiVersion": "v1",
@@ -574,7 +587,9 @@ mod tests {
     #[test]
     fn kubectl_create_secret_with_type_and_empty_value() {
         assert_eq!(
-            decoded(include_bytes!("../tests/fixtures/protobuf/create_secret_typed_save_config.pb")),
+            decoded(include_bytes!(
+                "../tests/fixtures/protobuf/create_secret_typed_save_config.pb"
+            )),
             json!({
                 "kind": "Secret",
                 "apiVersion": "v1",
@@ -603,7 +618,9 @@ mod tests {
     #[test]
     fn kubectl_create_configmap_from_binary_file_fills_binary_data() {
         assert_eq!(
-            decoded(include_bytes!("../tests/fixtures/protobuf/create_configmap_from_binary_file.pb")),
+            decoded(include_bytes!(
+                "../tests/fixtures/protobuf/create_configmap_from_binary_file.pb"
+            )),
             json!({
                 "kind": "ConfigMap",
                 "apiVersion": "v1",

@@ -108,7 +108,15 @@ pub fn builtins() -> Vec<ResourceDef> {
         builtin(CoreEvent, "v1", "Event", "events", &["ev"], true, false),
         builtin(Event, "events.k8s.io/v1", "Event", "events", &["ev"], true, false),
         builtin(Lease, "coordination.k8s.io/v1", "Lease", "leases", &[], true, false),
-        builtin(CustomResourceDefinition, "apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", &["crd", "crds"], false, true),
+        builtin(
+            CustomResourceDefinition,
+            "apiextensions.k8s.io/v1",
+            "CustomResourceDefinition",
+            "customresourcedefinitions",
+            &["crd", "crds"],
+            false,
+            true,
+        ),
     ]
 }
 
@@ -118,7 +126,9 @@ pub fn defs_from_crd(crd: &Value) -> Vec<ResourceDef> {
     let names = &spec["names"];
     let str_of = |v: &Value| v.as_str().unwrap_or_default().to_string();
     let strings = |v: &Value| -> Vec<String> {
-        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect()).unwrap_or_default()
+        v.as_array()
+            .map(|a| a.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .unwrap_or_default()
     };
     let kind = str_of(&names["kind"]);
     let versions = spec["versions"].as_array().cloned().unwrap_or_default();
@@ -129,15 +139,24 @@ pub fn defs_from_crd(crd: &Value) -> Vec<ResourceDef> {
             group: str_of(&spec["group"]),
             version: str_of(&version["name"]),
             kind: kind.clone(),
-            list_kind: names["listKind"].as_str().map(String::from).unwrap_or_else(|| format!("{kind}List")),
+            list_kind: names["listKind"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| format!("{kind}List")),
             plural: str_of(&names["plural"]),
-            singular: names["singular"].as_str().map(String::from).unwrap_or_else(|| kind.to_lowercase()),
+            singular: names["singular"]
+                .as_str()
+                .map(String::from)
+                .unwrap_or_else(|| kind.to_lowercase()),
             short_names: strings(&names["shortNames"]),
             categories: strings(&names["categories"]),
             namespaced: spec["scope"].as_str() != Some("Cluster"),
             status_subresource: version.pointer("/subresources/status").is_some(),
             schema: version.pointer("/schema/openAPIV3Schema").cloned(),
-            printer_columns: version["additionalPrinterColumns"].as_array().cloned().unwrap_or_default(),
+            printer_columns: version["additionalPrinterColumns"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
             custom: true,
             builtin: None,
         })

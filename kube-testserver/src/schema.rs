@@ -54,10 +54,7 @@ impl FieldErrorKind {
 
     /// Kinds whose message never shows the value.
     fn omits_value(self) -> bool {
-        matches!(
-            self,
-            Self::Required | Self::Forbidden | Self::TooLong
-        )
+        matches!(self, Self::Required | Self::Forbidden | Self::TooLong)
     }
 
     /// Errors after which the server does not run CEL rules: they would only fail
@@ -157,12 +154,7 @@ impl FieldError {
 
     fn too_many(field: String, actual: usize, max: i64) -> Self {
         let detail = format!("must have at most {max} items");
-        Self::new(
-            field,
-            FieldErrorKind::TooMany,
-            Some(Value::from(actual)),
-            detail,
-        )
+        Self::new(field, FieldErrorKind::TooMany, Some(Value::from(actual)), detail)
     }
 }
 
@@ -179,11 +171,7 @@ pub struct Admitted {
 /// metadata, spec, status) in place.
 /// `old` is the stored object on update (None on create): for CEL transition rules
 /// (`oldSelf`) and for ratcheting, which forgives errors in values left unchanged.
-pub fn admit(
-    schema: &Value,
-    obj: &mut Value,
-    old: Option<&Value>,
-) -> Result<Admitted, Vec<FieldError>> {
+pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Admitted, Vec<FieldError>> {
     let unknown_fields = normalize(schema, obj);
     let errors = validate(schema, obj, old);
     if errors.is_empty() {
@@ -304,9 +292,7 @@ impl<'a> Schema<'a> {
     }
 
     pub(crate) fn property(&self, name: &str) -> Option<Schema<'a>> {
-        self.properties()
-            .and_then(|p| p.get(name))
-            .and_then(Schema::new)
+        self.properties().and_then(|p| p.get(name)).and_then(Schema::new)
     }
 
     pub(crate) fn items(&self) -> Option<Schema<'a>> {
@@ -342,9 +328,7 @@ impl<'a> Schema<'a> {
     }
 
     pub(crate) fn list_type(&self) -> &'a str {
-        self.get("x-kubernetes-list-type")
-            .and_then(Value::as_str)
-            .unwrap_or("")
+        self.get("x-kubernetes-list-type").and_then(Value::as_str).unwrap_or("")
     }
 
     fn list_map_keys(&self) -> Vec<&'a str> {
@@ -470,14 +454,7 @@ const OBJECT_META_FIELDS: &[&str] = &[
     "finalizers",
     "managedFields",
 ];
-const OWNER_REFERENCE_FIELDS: &[&str] = &[
-    "apiVersion",
-    "kind",
-    "name",
-    "uid",
-    "controller",
-    "blockOwnerDeletion",
-];
+const OWNER_REFERENCE_FIELDS: &[&str] = &["apiVersion", "kind", "name", "uid", "controller", "blockOwnerDeletion"];
 const MANAGED_FIELDS_ENTRY_FIELDS: &[&str] = &[
     "manager",
     "operation",
@@ -513,12 +490,7 @@ fn coerce_object_meta(metadata: &mut Value, parent: &Path, unknown: &mut Vec<Str
     }
 }
 
-fn drop_unknown_fields(
-    fields: &mut Map<String, Value>,
-    known: &[&str],
-    prefix: &str,
-    unknown: &mut Vec<String>,
-) {
+fn drop_unknown_fields(fields: &mut Map<String, Value>, known: &[&str], prefix: &str, unknown: &mut Vec<String>) {
     fields.retain(|key, _| {
         let keep = known.contains(&key.as_str());
         if !keep {
@@ -531,13 +503,7 @@ fn drop_unknown_fields(
 /// Removes the fields `schema` does not declare, recording their paths.
 /// At the root (`resource_root`), as in embedded resources, apiVersion, kind
 /// and metadata are left alone.
-fn prune(
-    value: &mut Value,
-    schema: Option<Schema>,
-    resource_root: bool,
-    path: &Path,
-    unknown: &mut Vec<String>,
-) {
+fn prune(value: &mut Value, schema: Option<Schema>, resource_root: bool, path: &Path, unknown: &mut Vec<String>) {
     if let Some(s) = schema
         && s.preserves_unknown_fields()
     {
@@ -681,12 +647,7 @@ fn apply_defaults(value: &mut Value, schema: Option<Schema>) {
 }
 
 /// The metadata of embedded resources goes through `ObjectMeta` too.
-fn coerce_embedded_metadata(
-    value: &mut Value,
-    schema: Option<Schema>,
-    path: &Path,
-    unknown: &mut Vec<String>,
-) {
+fn coerce_embedded_metadata(value: &mut Value, schema: Option<Schema>, path: &Path, unknown: &mut Vec<String>) {
     let Some(s) = schema else { return };
     match value {
         Value::Object(fields) => {
@@ -717,22 +678,14 @@ fn coerce_embedded_metadata(
 
 /// The old value that `new_child` (at `key` of an object) replaces, if the schema
 /// lets the two be matched up.
-pub(crate) fn correlate_field<'o>(
-    schema: Schema,
-    old: Option<&'o Value>,
-    key: &str,
-) -> Option<&'o Value> {
+pub(crate) fn correlate_field<'o>(schema: Schema, old: Option<&'o Value>, key: &str) -> Option<&'o Value> {
     schema.field_schema(key)?;
     old?.as_object()?.get(key)
 }
 
 /// The old item that `new_item` replaces: only lists of type map match items
 /// (by their keys); the items of other lists cannot be told apart.
-pub(crate) fn correlate_item<'o>(
-    schema: Schema,
-    old: Option<&'o Value>,
-    new_item: &Value,
-) -> Option<&'o Value> {
+pub(crate) fn correlate_item<'o>(schema: Schema, old: Option<&'o Value>, new_item: &Value) -> Option<&'o Value> {
     if schema.list_type() != "map" {
         return None;
     }
@@ -759,8 +712,7 @@ pub(crate) fn unchanged(schema: Option<Schema>, new: &Value, old: &Value) -> boo
             }
             match schema.filter(|s| s.list_type() == "map") {
                 Some(s) => new_items.iter().all(|item| {
-                    correlate_item(s, Some(old), item)
-                        .is_some_and(|old_item| unchanged(s.items(), item, old_item))
+                    correlate_item(s, Some(old), item).is_some_and(|old_item| unchanged(s.items(), item, old_item))
                 }),
                 None => new_items == old_items,
             }
@@ -794,13 +746,7 @@ fn composite_error(message: String) -> FieldError {
     FieldError::invalid("<nil>".to_owned(), Value::from(""), message)
 }
 
-fn validate_value(
-    s: Schema,
-    data: &Value,
-    path: &Path,
-    old: Option<&Value>,
-    errors: &mut Vec<FieldError>,
-) {
+fn validate_value(s: Schema, data: &Value, path: &Path, old: Option<&Value>, errors: &mut Vec<FieldError>) {
     // Ratcheting: errors in a value the update leaves as it was are forgiven.
     if old.is_some_and(|old| unchanged(Some(s), data, old)) {
         return;
@@ -890,9 +836,7 @@ fn supported_format<'a>(s: Schema<'a>) -> Option<&'a str> {
         "datetime",
     ];
     let format = s.format();
-    SUPPORTED
-        .contains(&format.replace('-', "").as_str())
-        .then_some(format)
+    SUPPORTED.contains(&format.replace('-', "").as_str()).then_some(format)
 }
 
 /// The type validator; false when `data` is null, after which only `enum` applies.
@@ -906,10 +850,7 @@ fn check_type(s: Schema, data: &Value, name: &str, errors: &mut Vec<FieldError>)
     };
     let format = supported_format(s);
     let type_error = |expected: &str, actual: &str| {
-        let detail = format!(
-            "{name} in body must be of type {expected}: {}",
-            go_quote(actual)
-        );
+        let detail = format!("{name} in body must be of type {expected}: {}", go_quote(actual));
         FieldError::type_invalid(openapi_field(name), Value::from(actual), detail)
     };
     if data.is_null() {
@@ -978,15 +919,8 @@ fn check_format(s: Schema, text: &str, name: &str, errors: &mut Vec<FieldError>)
         return;
     };
     if !valid_format(&format.replace('-', ""), text) {
-        let detail = format!(
-            "{name} in body must be of type {format}: {}",
-            go_quote(text)
-        );
-        errors.push(FieldError::type_invalid(
-            openapi_field(name),
-            Value::from(text),
-            detail,
-        ));
+        let detail = format!("{name} in body must be of type {format}: {}", go_quote(text));
+        errors.push(FieldError::type_invalid(openapi_field(name), Value::from(text), detail));
     }
 }
 
@@ -1084,11 +1018,7 @@ fn check_number(s: Schema, number: &Number, name: &str, errors: &mut Vec<FieldEr
 }
 
 fn check_enum(s: Schema, data: &Value, name: &str, errors: &mut Vec<FieldError>) {
-    let Some(allowed) = s
-        .get("enum")
-        .and_then(Value::as_array)
-        .filter(|a| !a.is_empty())
-    else {
+    let Some(allowed) = s.get("enum").and_then(Value::as_array).filter(|a| !a.is_empty()) else {
         return;
     };
     // A null never matches, not even a null in the enum: kube-openapi skips it.
@@ -1102,11 +1032,7 @@ fn check_enum(s: Schema, data: &Value, name: &str, errors: &mut Vec<FieldError>)
             other => other.to_string(),
         })
         .collect();
-    errors.push(FieldError::not_supported(
-        openapi_field(name),
-        data.clone(),
-        &supported,
-    ));
+    errors.push(FieldError::not_supported(openapi_field(name), data.clone(), &supported));
 }
 
 /// JSON equality where 1 and 1.0 are the same number.
@@ -1130,11 +1056,7 @@ fn check_object(
         && (count as i64) < min
     {
         let detail = format!("{name} in body should have at least {min} properties");
-        errors.push(FieldError::invalid(
-            openapi_field(&name),
-            Value::from(count),
-            detail,
-        ));
+        errors.push(FieldError::invalid(openapi_field(&name), Value::from(count), detail));
     }
     if let Some(max) = s.count("maxProperties")
         && (count as i64) > max
@@ -1154,28 +1076,14 @@ fn check_object(
     }
     for key in sorted_keys(fields) {
         if let (Some(property), Some(v)) = (s.property(&key), fields.get(&key)) {
-            validate_value(
-                property,
-                v,
-                &path.child(&key),
-                correlate_field(s, old, &key),
-                errors,
-            );
+            validate_value(property, v, &path.child(&key), correlate_field(s, old, &key), errors);
         }
     }
-    for required in s
-        .get("required")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
+    for required in s.get("required").and_then(Value::as_array).into_iter().flatten() {
         if let Some(key) = required.as_str()
             && !fields.contains_key(key)
         {
-            errors.push(FieldError::required(
-                openapi_field(&format!("{name}.{key}")),
-                "",
-            ));
+            errors.push(FieldError::required(openapi_field(&format!("{name}.{key}")), ""));
         }
     }
 }
@@ -1236,9 +1144,7 @@ fn check_combinators(s: Schema, data: &Value, path: &Path, errors: &mut Vec<Fiel
     if let Some(not) = s.get("not").and_then(Schema::new)
         && run(not).is_empty()
     {
-        errors.push(composite_error(format!(
-            "{quoted} must not validate the schema (not)"
-        )));
+        errors.push(composite_error(format!("{quoted} must not validate the schema (not)")));
     }
 }
 
@@ -1247,11 +1153,8 @@ fn check_combinators(s: Schema, data: &Value, path: &Path, errors: &mut Vec<Fiel
 
 /// Compiled patterns, shared by the `pattern` keyword and the formats.
 pub(crate) fn cached_regex(pattern: &str) -> Result<Regex, String> {
-    static CACHE: LazyLock<Mutex<HashMap<String, Result<Regex, String>>>> =
-        LazyLock::new(Mutex::default);
-    let mut cache = CACHE
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    static CACHE: LazyLock<Mutex<HashMap<String, Result<Regex, String>>>> = LazyLock::new(Mutex::default);
+    let mut cache = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     cache
         .entry(pattern.to_owned())
         .or_insert_with(|| Regex::new(pattern).map_err(|e| e.to_string()))
@@ -1270,9 +1173,7 @@ fn valid_format(format: &str, text: &str) -> bool {
         "datetime" => valid_date_time(text),
         "date" => valid_date(text),
         "duration" => valid_duration(text),
-        "byte" => base64::engine::general_purpose::STANDARD
-            .decode(text)
-            .is_ok(),
+        "byte" => base64::engine::general_purpose::STANDARD.decode(text).is_ok(),
         "uuid" => matches(
             r"(?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$",
             text,
@@ -1296,10 +1197,7 @@ fn valid_format(format: &str, text: &str) -> bool {
             ) && text.len() <= 255
                 && text.split('.').all(|label| label.len() <= 63)
         }
-        "email" => matches(
-            r"^(?:[^<>@\s]+@[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+>)$",
-            text,
-        ),
+        "email" => matches(r"^(?:[^<>@\s]+@[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+>)$", text),
         "ipv4" => text.parse::<std::net::Ipv4Addr>().is_ok(),
         "ipv6" => text.contains(':') && text.parse::<std::net::IpAddr>().is_ok(),
         "cidr" => text.split_once('/').is_some_and(|(ip, bits)| {
@@ -1348,9 +1246,7 @@ fn valid_date_time(text: &str) -> bool {
     if text.len() < 4 || !valid_date(date) {
         return false;
     }
-    let Ok(re) =
-        cached_regex(r"^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$")
-    else {
+    let Ok(re) = cached_regex(r"^([0-9]{2}):([0-9]{2}):([0-9]{2})(.[0-9]+)?(z|([+-][0-9]{2}:[0-9]{2}))$") else {
         return false;
     };
     re.captures(time)
@@ -1381,9 +1277,10 @@ fn valid_duration(text: &str) -> bool {
     re.captures_iter(text).any(|c| {
         let unit = c[2].trim().to_lowercase();
         UNITS.iter().any(|variants| {
-            variants.iter().enumerate().any(|(i, variant)| {
-                unit == *variant || (i == variants.len() - 1 && unit.starts_with(variant))
-            })
+            variants
+                .iter()
+                .enumerate()
+                .any(|(i, variant)| unit == *variant || (i == variants.len() - 1 && unit.starts_with(variant)))
         })
     })
 }
@@ -1391,12 +1288,7 @@ fn valid_duration(text: &str) -> bool {
 // ---------------------------------------------------------------------------
 // Embedded resources and list types
 
-fn validate_embedded_resources(
-    value: &Value,
-    schema: Option<Schema>,
-    path: &Path,
-    errors: &mut Vec<FieldError>,
-) {
+fn validate_embedded_resources(value: &Value, schema: Option<Schema>, path: &Path, errors: &mut Vec<FieldError>) {
     let Some(s) = schema else { return };
     match value {
         Value::Object(fields) => {
@@ -1425,10 +1317,7 @@ fn validate_embedded_resources(
 fn validate_type_meta(fields: &Map<String, Value>, path: &Path, errors: &mut Vec<FieldError>) {
     for key in ["apiVersion", "kind"] {
         if !fields.contains_key(key) {
-            errors.push(FieldError::required(
-                path.child(key).field_path(),
-                "must not be empty",
-            ));
+            errors.push(FieldError::required(path.child(key).field_path(), "must not be empty"));
         }
     }
     for key in ["apiVersion", "kind"] {
@@ -1437,18 +1326,13 @@ fn validate_type_meta(fields: &Map<String, Value>, path: &Path, errors: &mut Vec
         };
         let field = path.child(key).field_path();
         let Some(text) = value.as_str() else {
-            errors.push(FieldError::invalid(
-                field,
-                value.clone(),
-                "must be a string",
-            ));
+            errors.push(FieldError::invalid(field, value.clone(), "must be a string"));
             continue;
         };
         let problem = if text.is_empty() {
             Some("must not be empty".to_owned())
         } else if key == "apiVersion" {
-            (text != "/" && text.matches('/').count() > 1)
-                .then(|| format!("unexpected GroupVersion string: {text}"))
+            (text != "/" && text.matches('/').count() > 1).then(|| format!("unexpected GroupVersion string: {text}"))
         } else {
             dns1035_label_problems(&text.to_lowercase())
                 .map(|p| format!("may have mixed case, but should otherwise match: {p}"))
@@ -1479,12 +1363,7 @@ fn list_type_errors(root: Schema, obj: &Value) -> Vec<FieldError> {
     errors
 }
 
-fn list_types_in_object(
-    s: Schema,
-    fields: &Map<String, Value>,
-    path: &Path,
-    errors: &mut Vec<FieldError>,
-) {
+fn list_types_in_object(s: Schema, fields: &Map<String, Value>, path: &Path, errors: &mut Vec<FieldError>) {
     if let Some(map_value) = s.additional_schema() {
         for key in sorted_keys(fields) {
             if let Some(v) = fields.get(&key) {
@@ -1529,10 +1408,7 @@ fn list_types_in_value(s: Schema, value: &Value, path: &Path, errors: &mut Vec<F
 fn second_occurrences(values: &[Value]) -> Vec<usize> {
     let mut found = Vec::new();
     for (index, value) in values.iter().enumerate() {
-        let before = values[..index]
-            .iter()
-            .filter(|earlier| *earlier == value)
-            .count();
+        let before = values[..index].iter().filter(|earlier| *earlier == value).count();
         if before == 1 {
             found.push(index);
         }
@@ -1541,10 +1417,7 @@ fn second_occurrences(values: &[Value]) -> Vec<usize> {
 }
 
 fn check_list_map(s: Schema, items: &[Value], path: &Path, errors: &mut Vec<FieldError>) {
-    if let Some(index) = items
-        .iter()
-        .position(|item| !item.is_null() && !item.is_object())
-    {
+    if let Some(index) = items.iter().position(|item| !item.is_null() && !item.is_object()) {
         errors.push(FieldError::invalid(
             path.index(index).field_path(),
             items[index].clone(),
@@ -1673,9 +1546,7 @@ pub(crate) fn go_quote(text: &str) -> String {
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
             '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
+            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
             c if c.is_control() || c == '\u{ad}' => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -1751,12 +1622,8 @@ mod tests {
 
     fn admits(spec: Value) -> (Value, Admitted) {
         let mut obj = account(spec);
-        let admitted = admit(&account_schema(), &mut obj, None).unwrap_or_else(|e| {
-            panic!(
-                "rejected: {:?}",
-                e.iter().map(FieldError::message).collect::<Vec<_>>()
-            )
-        });
+        let admitted = admit(&account_schema(), &mut obj, None)
+            .unwrap_or_else(|e| panic!("rejected: {:?}", e.iter().map(FieldError::message).collect::<Vec<_>>()));
         (obj, admitted)
     }
 
@@ -1834,22 +1701,15 @@ mod tests {
     fn string_lengths_and_patterns() {
         assert_eq!(
             rejects(json!({"email": "a@"})),
-            vec![
-                r#"spec.email: Invalid value: "a@": spec.email in body should be at least 3 chars long"#
-            ]
+            vec![r#"spec.email: Invalid value: "a@": spec.email in body should be at least 3 chars long"#]
         );
         assert_eq!(
             rejects(json!({"email": "x".repeat(65)})),
-            vec![
-                "spec.email: Too long: may not be more than 64 bytes",
-                BLOCKED
-            ]
+            vec!["spec.email: Too long: may not be more than 64 bytes", BLOCKED]
         );
         assert_eq!(
             rejects(json!({"email": "nobody"})),
-            vec![
-                r#"spec.email: Invalid value: "nobody": spec.email in body should match '^[^@]+@[^@]+$'"#
-            ]
+            vec![r#"spec.email: Invalid value: "nobody": spec.email in body should match '^[^@]+@[^@]+$'"#]
         );
     }
 
@@ -1900,16 +1760,14 @@ mod tests {
         assert!(valid_format("cidr", "10.0.0.0/8") && !valid_format("cidr", "10.0.0.0/33"));
         assert!(valid_format("byte", "aGVsbG8=") && !valid_format("byte", "!!"));
         // int32 and int64 are not formats the server checks.
-        let schema =
-            json!({"type": "object", "properties": {"n": {"type": "integer", "format": "int32"}}});
+        let schema = json!({"type": "object", "properties": {"n": {"type": "integer", "format": "int32"}}});
         assert!(validate(&schema, &json!({"n": 9_000_000_000_i64}), None).is_empty());
     }
 
     #[test]
     fn nulls_are_dropped_defaulted_or_kept_as_the_schema_says() {
-        let (obj, _) = admits(
-            json!({"email": "a@b.c", "maxSessionDuration": null, "deletionPolicy": null, "note": null}),
-        );
+        let (obj, _) =
+            admits(json!({"email": "a@b.c", "maxSessionDuration": null, "deletionPolicy": null, "note": null}));
         assert_eq!(
             obj["spec"],
             json!({"email": "a@b.c", "deletionPolicy": "Retain", "note": null})
@@ -1921,22 +1779,19 @@ mod tests {
         let mut obj = json!({"spec": {"a": null}});
         normalize(&schema, &mut obj);
         assert_eq!(obj, json!({"spec": {"a": "x"}}));
-        let schema = json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x"], "nullable": true}}});
+        let schema =
+            json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x"], "nullable": true}}});
         let found: Vec<String> = validate(&schema, &json!({"a": null}), None)
             .iter()
             .map(FieldError::message)
             .collect();
-        assert_eq!(
-            found[0],
-            r#"a: Unsupported value: "null": supported values: "x""#
-        );
+        assert_eq!(found[0], r#"a: Unsupported value: "null": supported values: "x""#);
     }
 
     #[test]
     fn defaults_fill_absent_fields_at_every_level() {
-        let (obj, _) = admits(
-            json!({"email": "a@b.c", "statements": [{"sid": "one"}, {"sid": "two", "effect": "Deny"}]}),
-        );
+        let (obj, _) =
+            admits(json!({"email": "a@b.c", "statements": [{"sid": "one"}, {"sid": "two", "effect": "Deny"}]}));
         assert_eq!(obj["spec"]["deletionPolicy"], "Retain");
         assert_eq!(
             obj["spec"]["statements"],
@@ -1993,22 +1848,15 @@ mod tests {
             obj["spec"]["template"],
             json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "t"}, "spec": {"x": "1"}})
         );
-        assert_eq!(
-            obj["spec"]["statements"],
-            json!([{"sid": "s", "effect": "Allow"}])
-        );
+        assert_eq!(obj["spec"]["statements"], json!([{"sid": "s", "effect": "Allow"}]));
         assert!(obj.get("zzz").is_none());
     }
 
     #[test]
     fn without_a_schema_only_type_and_object_meta_survive() {
-        let mut obj =
-            json!({"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}, "spec": {"a": 1}});
+        let mut obj = json!({"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}, "spec": {"a": 1}});
         assert_eq!(normalize(&Value::Null, &mut obj), vec!["spec"]);
-        assert_eq!(
-            obj,
-            json!({"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}})
-        );
+        assert_eq!(obj, json!({"apiVersion": "v1", "kind": "K", "metadata": {"name": "n"}}));
     }
 
     #[test]
@@ -2044,9 +1892,7 @@ mod tests {
                 BLOCKED,
             ]
         );
-        let found = rejects(
-            json!({"email": "a@b.c", "template": {"apiVersion": "a/b/c", "kind": "Config_Map"}}),
-        );
+        let found = rejects(json!({"email": "a@b.c", "template": {"apiVersion": "a/b/c", "kind": "Config_Map"}}));
         assert_eq!(
             found,
             vec![
@@ -2058,9 +1904,7 @@ mod tests {
 
     #[test]
     fn errors_are_collected_across_the_object_in_a_stable_order() {
-        let mut obj = account(
-            json!({"maxSessionDuration": 1, "deletionPolicy": "Gone", "tags": {"b": 1, "a": 2}}),
-        );
+        let mut obj = account(json!({"maxSessionDuration": 1, "deletionPolicy": "Gone", "tags": {"b": 1, "a": 2}}));
         obj["status"] = json!({"accountId": 5});
         let found = messages(admit(&account_schema(), &mut obj, None));
         assert_eq!(

@@ -42,7 +42,11 @@ fn parse_set(s: &str) -> ApiResult<Vec<String>> {
         .strip_prefix('(')
         .and_then(|s| s.strip_suffix(')'))
         .ok_or_else(|| ApiError::bad_request(format!("unable to parse requirement: found '{s}', expected: '('")))?;
-    Ok(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Ok(inner
+        .split(',')
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 impl LabelSelector {
@@ -102,7 +106,9 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
             if !matches!(field, "metadata.name" | "metadata.namespace") && !allowed.contains(&field) {
@@ -151,7 +157,11 @@ mod tests {
             ("", true),
         ];
         for (selector, expected) in cases {
-            assert_eq!(LabelSelector::parse(selector).unwrap().matches(&object), expected, "{selector}");
+            assert_eq!(
+                LabelSelector::parse(selector).unwrap().matches(&object),
+                expected,
+                "{selector}"
+            );
         }
     }
 
@@ -160,7 +170,11 @@ mod tests {
         let object = labelled(json!({}));
         assert!(FieldSelector::parse("metadata.name=a", &[]).unwrap().matches(&object));
         assert!(!FieldSelector::parse("metadata.name!=a", &[]).unwrap().matches(&object));
-        assert!(FieldSelector::parse("metadata.namespace==ns,metadata.name=a", &[]).unwrap().matches(&object));
+        assert!(
+            FieldSelector::parse("metadata.namespace==ns,metadata.name=a", &[])
+                .unwrap()
+                .matches(&object)
+        );
         let err = FieldSelector::parse("spec.x=1", &[]).unwrap_err();
         assert_eq!(err.message, "field label not supported: spec.x");
         assert!(FieldSelector::parse("type=Opaque", &["type"]).is_ok());

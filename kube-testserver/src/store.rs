@@ -152,7 +152,10 @@ pub fn now_rfc3339() -> String {
 }
 
 fn meta_str<'a>(object: &'a Value, field: &str) -> Option<&'a str> {
-    object.get("metadata").and_then(|m| m.get(field)).and_then(Value::as_str)
+    object
+        .get("metadata")
+        .and_then(|m| m.get(field))
+        .and_then(Value::as_str)
 }
 
 fn metadata_mut(object: &mut Value) -> &mut Map<String, Value> {
@@ -186,7 +189,11 @@ fn owner_uids(object: &Value) -> Vec<String> {
     object
         .pointer("/metadata/ownerReferences")
         .and_then(Value::as_array)
-        .map(|refs| refs.iter().filter_map(|r| r["uid"].as_str().map(String::from)).collect())
+        .map(|refs| {
+            refs.iter()
+                .filter_map(|r| r["uid"].as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -221,7 +228,9 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     };
     let full = regex::Regex::new(&format!("^{pattern}$")).ok()?;
     if name.len() > max {
-        return Some(format!("metadata.name: Invalid value: {name:?}: must be no more than {max} characters"));
+        return Some(format!(
+            "metadata.name: Invalid value: {name:?}: must be no more than {max} characters"
+        ));
     }
     if full.is_match(name) {
         return None;
@@ -249,12 +258,25 @@ impl Store {
             let def = state.def_of(Builtin::Namespace);
             let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
             // Startup namespaces are always valid; an error here is a programming error caught by every test.
-            if let Err(err) = state.create(&def, None, object, &WriteOptions { field_manager: "kube-apiserver".into(), ..Default::default() }, None) {
+            if let Err(err) = state.create(
+                &def,
+                None,
+                object,
+                &WriteOptions {
+                    field_manager: "kube-apiserver".into(),
+                    ..Default::default()
+                },
+                None,
+            ) {
                 panic!("creating namespace {namespace}: {}", err.message);
             }
         }
         state.pending.clear();
-        Store { state: Mutex::new(state), events, expiry }
+        Store {
+            state: Mutex::new(state),
+            events,
+            expiry,
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -295,7 +317,13 @@ impl Store {
         state.get(def, namespace, name).map(|o| present(def, o))
     }
 
-    pub fn list(&self, def: &ResourceDef, filter: &Filter, limit: Option<usize>, continue_token: Option<&str>) -> ApiResult<ListResult> {
+    pub fn list(
+        &self,
+        def: &ResourceDef,
+        filter: &Filter,
+        limit: Option<usize>,
+        continue_token: Option<&str>,
+    ) -> ApiResult<ListResult> {
         let state = self.lock();
         let start_after: Option<(String, String)> = match continue_token {
             Some(token) if !token.is_empty() => Some(decode_continue(token)?),
@@ -322,34 +350,82 @@ impl Store {
         let remaining = matching.count();
         let has_more = limit.is_some_and(|l| l > 0 && items.len() >= l) && remaining > 0;
         let (continue_token, remaining) = if has_more {
-            let key = last_key.unwrap_or_else(|| ObjectKey { group: String::new(), plural: String::new(), namespace: String::new(), name: String::new() });
+            let key = last_key.unwrap_or_else(|| ObjectKey {
+                group: String::new(),
+                plural: String::new(),
+                namespace: String::new(),
+                name: String::new(),
+            });
             (Some(encode_continue(&key.namespace, &key.name)), Some(remaining + 1))
         } else {
             (None, None)
         };
         // `matching.count()` consumed one more item than remains when the loop broke on the limit.
         let remaining = remaining.map(|r| r - 1);
-        Ok(ListResult { items, resource_version: state.rv.to_string(), continue_token, remaining })
+        Ok(ListResult {
+            items,
+            resource_version: state.rv.to_string(),
+            continue_token,
+            remaining,
+        })
     }
 
-    pub fn create(&self, def: &ResourceDef, namespace: Option<&str>, body: Value, options: &WriteOptions) -> ApiResult<Written> {
-        self.with_state(|state| state.create(def, namespace, body, options, None)).map(|w| w.presented(def))
+    pub fn create(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        body: Value,
+        options: &WriteOptions,
+    ) -> ApiResult<Written> {
+        self.with_state(|state| state.create(def, namespace, body, options, None))
+            .map(|w| w.presented(def))
     }
 
-    pub fn update(&self, def: &ResourceDef, namespace: Option<&str>, name: &str, body: Value, status: bool, options: &WriteOptions) -> ApiResult<Written> {
-        self.with_state(|state| state.update(def, namespace, name, body, status, options)).map(|w| w.presented(def))
+    pub fn update(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        body: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Written> {
+        self.with_state(|state| state.update(def, namespace, name, body, status, options))
+            .map(|w| w.presented(def))
     }
 
     #[allow(clippy::too_many_arguments)]
-    pub fn patch(&self, def: &ResourceDef, namespace: Option<&str>, name: &str, kind: PatchKind, patch: Value, status: bool, options: &WriteOptions) -> ApiResult<Written> {
-        self.with_state(|state| state.patch(def, namespace, name, kind, patch, status, options)).map(|w| w.presented(def))
+    pub fn patch(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        kind: PatchKind,
+        patch: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Written> {
+        self.with_state(|state| state.patch(def, namespace, name, kind, patch, status, options))
+            .map(|w| w.presented(def))
     }
 
-    pub fn delete(&self, def: &ResourceDef, namespace: Option<&str>, name: &str, options: &DeleteOptions) -> ApiResult<Value> {
-        self.with_state(|state| state.delete(def, namespace, name, options)).map(|o| present(def, &o))
+    pub fn delete(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> ApiResult<Value> {
+        self.with_state(|state| state.delete(def, namespace, name, options))
+            .map(|o| present(def, &o))
     }
 
-    pub fn delete_collection(&self, def: &ResourceDef, filter: &Filter, options: &DeleteOptions) -> ApiResult<Vec<Value>> {
+    pub fn delete_collection(
+        &self,
+        def: &ResourceDef,
+        filter: &Filter,
+        options: &DeleteOptions,
+    ) -> ApiResult<Vec<Value>> {
         self.with_state(|state| {
             let names: Vec<(String, String)> = state
                 .objects
@@ -392,12 +468,25 @@ impl Store {
                 .collect(),
             Some(rv) => {
                 if rv < state.compacted_through {
-                    return Err(ApiError::gone(format!("too old resource version: {rv} ({})", state.compacted_through)));
+                    return Err(ApiError::gone(format!(
+                        "too old resource version: {rv} ({})",
+                        state.compacted_through
+                    )));
                 }
-                state.history.iter().filter(|e| e.rv > rv && of_kind(e)).cloned().collect()
+                state
+                    .history
+                    .iter()
+                    .filter(|e| e.rv > rv && of_kind(e))
+                    .cloned()
+                    .collect()
             }
         };
-        Ok(WatchStart { initial, initial_rv: state.rv, live, expired })
+        Ok(WatchStart {
+            initial,
+            initial_rv: state.rv,
+            live,
+            expired,
+        })
     }
 
     /// Forgets the retained watch history and ends every open watch, as an
@@ -435,8 +524,14 @@ fn encode_continue(namespace: &str, name: &str) -> String {
 
 fn decode_continue(token: &str) -> ApiResult<(String, String)> {
     use base64::Engine;
-    let invalid = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(token).map_err(|_| invalid())?;
+    let invalid = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .map_err(|_| invalid())?;
     let value: Value = serde_json::from_slice(&bytes).map_err(|_| invalid())?;
     match (value["ns"].as_str(), value["name"].as_str()) {
         (Some(ns), Some(name)) => Ok((ns.to_string(), name.to_string())),
@@ -456,7 +551,11 @@ impl State {
         ObjectKey {
             group: def.group.clone(),
             plural: def.plural.clone(),
-            namespace: if def.namespaced { namespace.unwrap_or_default().to_string() } else { String::new() },
+            namespace: if def.namespaced {
+                namespace.unwrap_or_default().to_string()
+            } else {
+                String::new()
+            },
             name: name.to_string(),
         }
     }
@@ -492,26 +591,52 @@ impl State {
     }
 
     /// `applied_managed_fields`: the ownership a server-side apply computed, when the apply creates the object.
-    fn create(&mut self, def: &ResourceDef, namespace: Option<&str>, mut body: Value, options: &WriteOptions, applied_managed_fields: Option<Value>) -> ApiResult<Written> {
+    fn create(
+        &mut self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        mut body: Value,
+        options: &WriteOptions,
+        applied_managed_fields: Option<Value>,
+    ) -> ApiResult<Written> {
         check_kind(def, &body)?;
         let namespace = self.check_namespace(def, namespace, &body)?;
         let metadata = metadata_mut(&mut body);
-        if metadata.get("name").and_then(Value::as_str).unwrap_or_default().is_empty() {
+        if metadata
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .is_empty()
+        {
             match metadata.get("generateName").and_then(Value::as_str) {
                 Some(prefix) if !prefix.is_empty() => {
                     let suffix: String = uuid::Uuid::new_v4().simple().to_string()[..5].to_string();
                     metadata.insert("name".into(), json!(format!("{prefix}{suffix}")));
                 }
                 _ => {
-                    return Err(ApiError::invalid(&def.group, &def.qualified_kind(), "", vec![(
-                        "FieldValueRequired".into(),
-                        "metadata.name".into(),
-                        "metadata.name: Required value: name or generateName is required".into(),
-                    )]));
+                    return Err(ApiError::invalid(
+                        &def.group,
+                        &def.qualified_kind(),
+                        "",
+                        vec![(
+                            "FieldValueRequired".into(),
+                            "metadata.name".into(),
+                            "metadata.name: Required value: name or generateName is required".into(),
+                        )],
+                    ));
                 }
             }
         }
-        for field in ["resourceVersion", "uid", "deletionTimestamp", "deletionGracePeriodSeconds", "managedFields", "creationTimestamp", "generation", "selfLink"] {
+        for field in [
+            "resourceVersion",
+            "uid",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "managedFields",
+            "creationTimestamp",
+            "generation",
+            "selfLink",
+        ] {
             metadata.remove(field);
         }
         if let Some(ns) = &namespace {
@@ -521,17 +646,29 @@ impl State {
         }
         let name = meta_str(&body, "name").unwrap_or_default().to_string();
         let key = Self::key(def, namespace.as_deref(), &name);
-        if def.status_subresource && def.custom
-            && let Some(map) = body.as_object_mut() {
-                map.remove("status");
-            }
+        if def.status_subresource
+            && def.custom
+            && let Some(map) = body.as_object_mut()
+        {
+            map.remove("status");
+        }
         if self.objects.contains_key(&key) {
             return Err(ApiError::already_exists(&def.group, &def.plural, &name));
         }
         if let Some(ns) = &namespace {
-            let namespace_object = self.objects.get(&ObjectKey { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: ns.clone() });
+            let namespace_object = self.objects.get(&ObjectKey {
+                group: String::new(),
+                plural: "namespaces".into(),
+                namespace: String::new(),
+                name: ns.clone(),
+            });
             if namespace_object.is_some_and(|n| n.pointer("/metadata/deletionTimestamp").is_some()) {
-                return Err(ApiError::forbidden(&def.group, &def.plural, &name, &format!("unable to create new content in namespace {ns} because it is being terminated")));
+                return Err(ApiError::forbidden(
+                    &def.group,
+                    &def.plural,
+                    &name,
+                    &format!("unable to create new content in namespace {ns} because it is being terminated"),
+                ));
             }
         }
         let warnings = self.admit(def, &mut body, None, options)?;
@@ -545,10 +682,22 @@ impl State {
             Some(managed) => {
                 metadata_mut(&mut body).insert("managedFields".into(), managed);
             }
-            None => managed_fields::record_update(None, &mut body, &options.field_manager, def.schema.as_ref(), None, def.status_subresource, &now_rfc3339()),
+            None => managed_fields::record_update(
+                None,
+                &mut body,
+                &options.field_manager,
+                def.schema.as_ref(),
+                None,
+                def.status_subresource,
+                &now_rfc3339(),
+            ),
         }
         if options.dry_run {
-            return Ok(Written { object: body, created: true, warnings });
+            return Ok(Written {
+                object: body,
+                created: true,
+                warnings,
+            });
         }
         let rv = self.next_rv();
         metadata_mut(&mut body).insert("resourceVersion".into(), json!(rv));
@@ -556,7 +705,11 @@ impl State {
         self.record(&key, EventType::Added, body.clone(), None);
         self.after_write(def, &key)?;
         let object = self.objects.get(&key).cloned().unwrap_or(body);
-        Ok(Written { object, created: true, warnings })
+        Ok(Written {
+            object,
+            created: true,
+            warnings,
+        })
     }
 
     /// The namespace an object lands in, checked against the URL and the store.
@@ -567,13 +720,24 @@ impl State {
         let in_body = meta_str(body, "namespace").filter(|s| !s.is_empty());
         let namespace = match (namespace, in_body) {
             (Some(url), Some(body)) if url != body => {
-                return Err(ApiError::bad_request("the namespace of the provided object does not match the namespace sent on the request"));
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             (Some(url), _) => url.to_string(),
             (None, Some(body)) => body.to_string(),
-            (None, None) => return Err(ApiError::bad_request("the server could not find the requested resource")),
+            (None, None) => {
+                return Err(ApiError::bad_request(
+                    "the server could not find the requested resource",
+                ));
+            }
         };
-        let exists = self.objects.contains_key(&ObjectKey { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: namespace.clone() });
+        let exists = self.objects.contains_key(&ObjectKey {
+            group: String::new(),
+            plural: "namespaces".into(),
+            namespace: String::new(),
+            name: namespace.clone(),
+        });
         if !exists {
             return Err(ApiError::not_found("", "namespaces", &namespace));
         }
@@ -582,14 +746,21 @@ impl State {
 
     /// Defaulting, pruning and validation: the CRD schema for custom
     /// resources, the fixed rules for built-ins. Returns warnings.
-    fn admit(&self, def: &ResourceDef, object: &mut Value, old: Option<&Value>, options: &WriteOptions) -> ApiResult<Vec<String>> {
+    fn admit(
+        &self,
+        def: &ResourceDef,
+        object: &mut Value,
+        old: Option<&Value>,
+        options: &WriteOptions,
+    ) -> ApiResult<Vec<String>> {
         let name = meta_str(object, "name").unwrap_or_default().to_string();
         let mut errors: Vec<(String, String, String)> = vec![];
         let label_only = def.builtin == Some(Builtin::Namespace);
         if old.is_none()
-            && let Some(message) = name_errors(&name, label_only) {
-                errors.push(("FieldValueInvalid".into(), "metadata.name".into(), message));
-            }
+            && let Some(message) = name_errors(&name, label_only)
+        {
+            errors.push(("FieldValueInvalid".into(), "metadata.name".into(), message));
+        }
         let mut warnings = vec![];
         if let Some(schema) = &def.schema {
             match schema::admit(schema, object, old) {
@@ -630,23 +801,39 @@ impl State {
         Ok(warnings)
     }
 
-    fn update(&mut self, def: &ResourceDef, namespace: Option<&str>, name: &str, mut body: Value, status: bool, options: &WriteOptions) -> ApiResult<Written> {
+    fn update(
+        &mut self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        mut body: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Written> {
         check_kind(def, &body)?;
         if let Some(body_name) = meta_str(&body, "name")
-            && body_name != name {
-                return Err(ApiError::bad_request("the name of the object does not match the name on the URL"));
-            }
+            && body_name != name
+        {
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
+        }
         let old = self.get(def, namespace, name)?.clone();
         match meta_str(&body, "resourceVersion") {
             Some(rv) if rv != meta_str(&old, "resourceVersion").unwrap_or_default() => {
                 return Err(ApiError::modified(&def.group, &def.plural, name));
             }
             None if def.custom => {
-                return Err(ApiError::invalid(&def.group, &def.qualified_kind(), name, vec![(
-                    "FieldValueInvalid".into(),
-                    "metadata.resourceVersion".into(),
-                    "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update".into(),
-                )]));
+                return Err(ApiError::invalid(
+                    &def.group,
+                    &def.qualified_kind(),
+                    name,
+                    vec![(
+                        "FieldValueInvalid".into(),
+                        "metadata.resourceVersion".into(),
+                        "metadata.resourceVersion: Invalid value: 0x0: must be specified for an update".into(),
+                    )],
+                ));
             }
             _ => {}
         }
@@ -657,7 +844,16 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn patch(&mut self, def: &ResourceDef, namespace: Option<&str>, name: &str, kind: PatchKind, patch: Value, status: bool, options: &WriteOptions) -> ApiResult<Written> {
+    fn patch(
+        &mut self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        kind: PatchKind,
+        patch: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Written> {
         let existing = self.get(def, namespace, name).ok().cloned();
         let subresource = status.then_some("status");
         match kind {
@@ -694,15 +890,23 @@ impl State {
                         doc
                     }
                     PatchKind::Json => {
-                        let operations: json_patch::Patch = serde_json::from_value(patch)
-                            .map_err(|e| ApiError::bad_request(format!("the server rejected our request due to an error in our request: {e}")))?;
+                        let operations: json_patch::Patch = serde_json::from_value(patch).map_err(|e| {
+                            ApiError::bad_request(format!(
+                                "the server rejected our request due to an error in our request: {e}"
+                            ))
+                        })?;
                         let mut doc = old.clone();
                         apply_json_patch(&mut doc, operations).map_err(|e| {
-                            ApiError::invalid(&def.group, &def.qualified_kind(), name, vec![(
-                                "FieldValueInvalid".into(),
-                                String::new(),
-                                format!("the server rejected our request due to an error in our request: {e}"),
-                            )])
+                            ApiError::invalid(
+                                &def.group,
+                                &def.qualified_kind(),
+                                name,
+                                vec![(
+                                    "FieldValueInvalid".into(),
+                                    String::new(),
+                                    format!("the server rejected our request due to an error in our request: {e}"),
+                                )],
+                            )
                         })?;
                         doc
                     }
@@ -710,7 +914,11 @@ impl State {
                         if def.custom {
                             return Err(ApiError::unsupported_media_type(
                                 "application/strategic-merge-patch+json",
-                                &["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"],
+                                &[
+                                    "application/json-patch+json",
+                                    "application/merge-patch+json",
+                                    "application/apply-patch+yaml",
+                                ],
                             ));
                         }
                         strategic::strategic_merge(&old, &patch).map_err(ApiError::bad_request)?
@@ -728,7 +936,15 @@ impl State {
 
     /// The shared tail of update and patch: status-subresource rules,
     /// admission, generation, field ownership, finalizers, no-op detection.
-    fn commit_update(&mut self, def: &ResourceDef, old: Value, mut new: Value, status: bool, options: &WriteOptions, applied_managed_fields: Option<Value>) -> ApiResult<Written> {
+    fn commit_update(
+        &mut self,
+        def: &ResourceDef,
+        old: Value,
+        mut new: Value,
+        status: bool,
+        options: &WriteOptions,
+        applied_managed_fields: Option<Value>,
+    ) -> ApiResult<Written> {
         let name = meta_str(&old, "name").unwrap_or_default().to_string();
         if def.status_subresource {
             if status {
@@ -757,7 +973,16 @@ impl State {
         let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
         let metadata = metadata_mut(&mut new);
         // managedFields stay as sent: clients (kubectl's migration from client-side apply) may rewrite them.
-        for field in ["name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation", "resourceVersion"] {
+        for field in [
+            "name",
+            "namespace",
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "resourceVersion",
+        ] {
             match old_meta.get(field) {
                 Some(v) => metadata.insert(field.into(), v.clone()),
                 None => metadata.remove(field),
@@ -768,11 +993,18 @@ impl State {
         if old.pointer("/metadata/deletionTimestamp").is_some() {
             let before = finalizers(&old);
             if let Some(added) = finalizers(&new).into_iter().find(|f| !before.contains(f)) {
-                return Err(ApiError::invalid(&def.group, &def.qualified_kind(), &name, vec![(
-                    "FieldValueForbidden".into(),
-                    "metadata.finalizers".into(),
-                    format!("metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{added:?}}}"),
-                )]));
+                return Err(ApiError::invalid(
+                    &def.group,
+                    &def.qualified_kind(),
+                    &name,
+                    vec![(
+                        "FieldValueForbidden".into(),
+                        "metadata.finalizers".into(),
+                        format!(
+                            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{added:?}}}"
+                        ),
+                    )],
+                ));
             }
         }
         let warnings = self.admit(def, &mut new, Some(&old), options)?;
@@ -784,28 +1016,52 @@ impl State {
             Some(managed) => {
                 metadata_mut(&mut new).insert("managedFields".into(), managed);
             }
-            None => managed_fields::record_update(Some(&old), &mut new, &options.field_manager, def.schema.as_ref(), status.then_some("status"), def.status_subresource, &now_rfc3339()),
+            None => managed_fields::record_update(
+                Some(&old),
+                &mut new,
+                &options.field_manager,
+                def.schema.as_ref(),
+                status.then_some("status"),
+                def.status_subresource,
+                &now_rfc3339(),
+            ),
         }
         let key = Self::key(def, meta_str(&old, "namespace"), &name);
         let finalized = old.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
         if !finalized && without_volatile(&new) == without_volatile(&old) {
-            return Ok(Written { object: old, created: false, warnings });
+            return Ok(Written {
+                object: old,
+                created: false,
+                warnings,
+            });
         }
         if options.dry_run {
-            return Ok(Written { object: new, created: false, warnings });
+            return Ok(Written {
+                object: new,
+                created: false,
+                warnings,
+            });
         }
         let rv = self.next_rv();
         metadata_mut(&mut new).insert("resourceVersion".into(), json!(rv));
         if finalized {
             self.objects.insert(key.clone(), new.clone());
             self.remove(&key);
-            return Ok(Written { object: new, created: false, warnings });
+            return Ok(Written {
+                object: new,
+                created: false,
+                warnings,
+            });
         }
         self.objects.insert(key.clone(), new.clone());
         self.record(&key, EventType::Modified, new.clone(), Some(old));
         self.after_write(def, &key)?;
         let object = self.objects.get(&key).cloned().unwrap_or(new);
-        Ok(Written { object, created: false, warnings })
+        Ok(Written {
+            object,
+            created: false,
+            warnings,
+        })
     }
 
     /// Side effects of a stored write on other objects: CRDs register their
@@ -820,7 +1076,9 @@ impl State {
     /// A CRD is Established at once, owns the cleanup finalizer while it
     /// lives, and deletes its instances when it is being deleted.
     fn settle_crd(&mut self, key: &ObjectKey) {
-        let Some(crd) = self.objects.get(key).cloned() else { return };
+        let Some(crd) = self.objects.get(key).cloned() else {
+            return;
+        };
         let deleting = crd.pointer("/metadata/deletionTimestamp").is_some();
         let mut settled = crd.clone();
         let mut list = finalizers(&settled);
@@ -832,24 +1090,39 @@ impl State {
         let storage: Vec<Value> = settled
             .pointer("/spec/versions")
             .and_then(Value::as_array)
-            .map(|versions| versions.iter().filter(|v| v["storage"].as_bool() == Some(true)).map(|v| v["name"].clone()).collect())
+            .map(|versions| {
+                versions
+                    .iter()
+                    .filter(|v| v["storage"].as_bool() == Some(true))
+                    .map(|v| v["name"].clone())
+                    .collect()
+            })
             .unwrap_or_default();
         let now = now_rfc3339();
-        let condition = |type_: &str, reason: &str, message: &str| {
-            json!({"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now})
-        };
+        let condition = |type_: &str, reason: &str, message: &str| json!({"type": type_, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now});
         let previous_conditions = crd.pointer("/status/conditions").cloned();
         let mut conditions = vec![
             condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-            condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+            condition(
+                "Established",
+                "InitialNamesAccepted",
+                "the initial names have been accepted",
+            ),
         ];
         if deleting {
-            conditions.push(condition("Terminating", "InstanceDeletionInProgress", "CustomResource deletion is in progress"));
+            conditions.push(condition(
+                "Terminating",
+                "InstanceDeletionInProgress",
+                "CustomResource deletion is in progress",
+            ));
         }
         // Keep transition times stable when nothing changed, so the status does not churn.
         if let Some(Value::Array(previous)) = &previous_conditions {
             for condition in conditions.iter_mut() {
-                if let Some(same) = previous.iter().find(|p| p["type"] == condition["type"] && p["status"] == condition["status"]) {
+                if let Some(same) = previous
+                    .iter()
+                    .find(|p| p["type"] == condition["type"] && p["status"] == condition["status"])
+                {
                     condition["lastTransitionTime"] = same["lastTransitionTime"].clone();
                 }
             }
@@ -863,9 +1136,22 @@ impl State {
         }
         self.refresh_defs();
         if deleting {
-            let group = settled.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default().to_string();
-            let plural = settled.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default().to_string();
-            let instances: Vec<ObjectKey> = self.objects.keys().filter(|k| k.group == group && k.plural == plural).cloned().collect();
+            let group = settled
+                .pointer("/spec/group")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let plural = settled
+                .pointer("/spec/names/plural")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let instances: Vec<ObjectKey> = self
+                .objects
+                .keys()
+                .filter(|k| k.group == group && k.plural == plural)
+                .cloned()
+                .collect();
             for instance in instances {
                 self.delete_key(&instance, Propagation::Background);
             }
@@ -879,7 +1165,10 @@ impl State {
             return;
         }
         let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
-        let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default();
+        let plural = crd
+            .pointer("/spec/names/plural")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if self.objects.keys().any(|k| k.group == group && k.plural == plural) {
             return;
         }
@@ -896,23 +1185,41 @@ impl State {
         self.defs = defs;
     }
 
-    fn delete(&mut self, def: &ResourceDef, namespace: Option<&str>, name: &str, options: &DeleteOptions) -> ApiResult<Value> {
+    fn delete(
+        &mut self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        options: &DeleteOptions,
+    ) -> ApiResult<Value> {
         let key = Self::key(def, namespace, name);
         let object = self.get(def, namespace, name)?.clone();
         if let Some(uid) = &options.precondition_uid
-            && meta_str(&object, "uid") != Some(uid.as_str()) {
-                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!(
+            && meta_str(&object, "uid") != Some(uid.as_str())
+        {
+            return Err(ApiError::conflict(
+                &def.group,
+                &def.plural,
+                name,
+                &format!(
                     "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
                     meta_str(&object, "uid").unwrap_or_default()
-                )));
-            }
+                ),
+            ));
+        }
         if let Some(rv) = &options.precondition_rv
-            && meta_str(&object, "resourceVersion") != Some(rv.as_str()) {
-                return Err(ApiError::conflict(&def.group, &def.plural, name, &format!(
+            && meta_str(&object, "resourceVersion") != Some(rv.as_str())
+        {
+            return Err(ApiError::conflict(
+                &def.group,
+                &def.plural,
+                name,
+                &format!(
                     "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
                     meta_str(&object, "resourceVersion").unwrap_or_default()
-                )));
-            }
+                ),
+            ));
+        }
         if options.dry_run {
             return Ok(object);
         }
@@ -930,7 +1237,10 @@ impl State {
         }
         let mut updated = object.clone();
         let mut list = finalizers(&updated);
-        if propagation == Propagation::Foreground && !list.iter().any(|f| f == FOREGROUND_FINALIZER) && self.has_dependents(&uid) {
+        if propagation == Propagation::Foreground
+            && !list.iter().any(|f| f == FOREGROUND_FINALIZER)
+            && self.has_dependents(&uid)
+        {
             list.push(FOREGROUND_FINALIZER.into());
         }
         list.retain(|f| f != ORPHAN_FINALIZER);
@@ -961,7 +1271,12 @@ impl State {
             }
         }
         if is_namespace {
-            let contents: Vec<ObjectKey> = self.objects.keys().filter(|k| k.namespace == key.name).cloned().collect();
+            let contents: Vec<ObjectKey> = self
+                .objects
+                .keys()
+                .filter(|k| k.namespace == key.name)
+                .cloned()
+                .collect();
             for item in contents {
                 self.delete_key(&item, Propagation::Background);
             }
@@ -982,7 +1297,11 @@ impl State {
     }
 
     fn has_dependents(&self, owner_uid: &str) -> bool {
-        !owner_uid.is_empty() && self.objects.values().any(|o| owner_uids(o).iter().any(|u| u == owner_uid))
+        !owner_uid.is_empty()
+            && self
+                .objects
+                .values()
+                .any(|o| owner_uids(o).iter().any(|u| u == owner_uid))
     }
 
     fn orphan_dependents(&mut self, owner_uid: &str) {
@@ -1000,7 +1319,9 @@ impl State {
 
     /// A server-side change to a stored object, with its event.
     fn modify(&mut self, key: &ObjectKey, change: impl FnOnce(&mut Value)) {
-        let Some(old) = self.objects.get(key).cloned() else { return };
+        let Some(old) = self.objects.get(key).cloned() else {
+            return;
+        };
         let mut new = old.clone();
         change(&mut new);
         if new == old {
@@ -1013,7 +1334,9 @@ impl State {
     }
 
     fn remove_finalizer(&mut self, key: &ObjectKey, finalizer: &str) {
-        let Some(object) = self.objects.get(key).cloned() else { return };
+        let Some(object) = self.objects.get(key).cloned() else {
+            return;
+        };
         let mut list = finalizers(&object);
         if !list.iter().any(|f| f == finalizer) {
             return;
@@ -1035,7 +1358,9 @@ impl State {
     /// dependents (garbage collection), a foreground-deleting owner, a
     /// terminating namespace, a CRD waiting for its instances.
     fn remove(&mut self, key: &ObjectKey) {
-        let Some(mut object) = self.objects.remove(key) else { return };
+        let Some(mut object) = self.objects.remove(key) else {
+            return;
+        };
         if object.pointer("/metadata/resourceVersion").and_then(Value::as_str) != Some(&self.rv.to_string()) {
             let rv = self.next_rv();
             metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv));
@@ -1044,9 +1369,13 @@ impl State {
         let uid = meta_str(&object, "uid").unwrap_or_default().to_string();
         // Background collection: a dependent goes once none of its owners exist.
         for dependent in self.dependents(&uid) {
-            let Some(dependent_object) = self.objects.get(&dependent) else { continue };
+            let Some(dependent_object) = self.objects.get(&dependent) else {
+                continue;
+            };
             let owners = owner_uids(dependent_object);
-            let live_owner = owners.iter().any(|u| u != &uid && self.objects.values().any(|o| meta_str(o, "uid") == Some(u.as_str())));
+            let live_owner = owners
+                .iter()
+                .any(|u| u != &uid && self.objects.values().any(|o| meta_str(o, "uid") == Some(u.as_str())));
             if live_owner {
                 let uid = uid.clone();
                 self.modify(&dependent, |o| {
@@ -1060,9 +1389,16 @@ impl State {
         }
         // Owners in foreground deletion wait for their dependents.
         for owner_uid in owner_uids(&object) {
-            let owner_key = self.objects.iter().find(|(_, o)| meta_str(o, "uid") == Some(owner_uid.as_str())).map(|(k, _)| k.clone());
+            let owner_key = self
+                .objects
+                .iter()
+                .find(|(_, o)| meta_str(o, "uid") == Some(owner_uid.as_str()))
+                .map(|(k, _)| k.clone());
             if let Some(owner_key) = owner_key {
-                let waiting = self.objects.get(&owner_key).is_some_and(|o| finalizers(o).iter().any(|f| f == FOREGROUND_FINALIZER));
+                let waiting = self
+                    .objects
+                    .get(&owner_key)
+                    .is_some_and(|o| finalizers(o).iter().any(|f| f == FOREGROUND_FINALIZER));
                 if waiting && !self.has_dependents(&owner_uid) {
                     self.remove_finalizer(&owner_key, FOREGROUND_FINALIZER);
                 }
@@ -1089,8 +1425,16 @@ impl State {
     }
 
     fn finish_namespace_if_empty(&mut self, namespace: &str) {
-        let key = ObjectKey { group: String::new(), plural: "namespaces".into(), namespace: String::new(), name: namespace.to_string() };
-        let terminating = self.objects.get(&key).is_some_and(|n| n.pointer("/metadata/deletionTimestamp").is_some());
+        let key = ObjectKey {
+            group: String::new(),
+            plural: "namespaces".into(),
+            namespace: String::new(),
+            name: namespace.to_string(),
+        };
+        let terminating = self
+            .objects
+            .get(&key)
+            .is_some_and(|n| n.pointer("/metadata/deletionTimestamp").is_some());
         if !terminating || self.objects.keys().any(|k| k.namespace == namespace) {
             return;
         }
@@ -1107,9 +1451,11 @@ impl State {
 fn apply_json_patch(doc: &mut Value, operations: json_patch::Patch) -> Result<(), json_patch::PatchError> {
     for operation in operations.0 {
         if let json_patch::PatchOperation::Test(test) = &operation
-            && test.value.is_null() && doc.pointer(test.path.as_str()).is_none() {
-                continue;
-            }
+            && test.value.is_null()
+            && doc.pointer(test.path.as_str()).is_none()
+        {
+            continue;
+        }
         json_patch::patch(doc, &[operation])?;
     }
     Ok(())
@@ -1176,7 +1522,11 @@ fn prepare_builtin(def: &ResourceDef, object: &mut Value) {
         }
         Some(Builtin::CustomResourceDefinition) => {
             if let Some(names) = object.pointer_mut("/spec/names").and_then(Value::as_object_mut) {
-                let kind = names.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
+                let kind = names
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 names.entry("singular").or_insert_with(|| json!(kind.to_lowercase()));
                 names.entry("listKind").or_insert_with(|| json!(format!("{kind}List")));
             }
@@ -1194,25 +1544,53 @@ fn crd_errors(crd: &Value) -> Vec<(String, String, String)> {
     let mut errors = vec![];
     let name = meta_str(crd, "name").unwrap_or_default();
     let group = crd.pointer("/spec/group").and_then(Value::as_str).unwrap_or_default();
-    let plural = crd.pointer("/spec/names/plural").and_then(Value::as_str).unwrap_or_default();
+    let plural = crd
+        .pointer("/spec/names/plural")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let mut required = |field: &str, present: bool| {
         if !present {
-            errors.push(("FieldValueRequired".into(), field.into(), format!("{field}: Required value")));
+            errors.push((
+                "FieldValueRequired".into(),
+                field.into(),
+                format!("{field}: Required value"),
+            ));
         }
     };
     required("spec.group", !group.is_empty());
     required("spec.names.plural", !plural.is_empty());
-    required("spec.names.kind", crd.pointer("/spec/names/kind").and_then(Value::as_str).is_some_and(|k| !k.is_empty()));
+    required(
+        "spec.names.kind",
+        crd.pointer("/spec/names/kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| !k.is_empty()),
+    );
     let scope = crd.pointer("/spec/scope").and_then(Value::as_str).unwrap_or_default();
     if !matches!(scope, "Namespaced" | "Cluster") {
-        errors.push(("FieldValueNotSupported".into(), "spec.scope".into(), format!("spec.scope: Unsupported value: {scope:?}: supported values: \"Cluster\", \"Namespaced\"")));
+        errors.push((
+            "FieldValueNotSupported".into(),
+            "spec.scope".into(),
+            format!("spec.scope: Unsupported value: {scope:?}: supported values: \"Cluster\", \"Namespaced\""),
+        ));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
-        errors.push(("FieldValueInvalid".into(), "metadata.name".into(), format!("metadata.name: Invalid value: {name:?}: must be spec.names.plural+\".\"+spec.group")));
+        errors.push((
+            "FieldValueInvalid".into(),
+            "metadata.name".into(),
+            format!("metadata.name: Invalid value: {name:?}: must be spec.names.plural+\".\"+spec.group"),
+        ));
     }
-    let versions = crd.pointer("/spec/versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let versions = crd
+        .pointer("/spec/versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     if versions.is_empty() {
-        errors.push(("FieldValueInvalid".into(), "spec.versions".into(), "spec.versions: Invalid value: null: must have exactly one version marked as storage version".into()));
+        errors.push((
+            "FieldValueInvalid".into(),
+            "spec.versions".into(),
+            "spec.versions: Invalid value: null: must have exactly one version marked as storage version".into(),
+        ));
     } else if versions.iter().filter(|v| v["storage"].as_bool() == Some(true)).count() != 1 {
         errors.push(("FieldValueInvalid".into(), "spec.versions".into(), "spec.versions: Invalid value: []apiextensions.CustomResourceDefinitionVersion: must have exactly one version marked as storage version".into()));
     }
@@ -1238,7 +1616,9 @@ mod tests {
 
     fn setup() -> (Store, ResourceDef) {
         let store = Store::new(1000);
-        let crd_def = store.resolve("apiextensions.k8s.io", "v1", "customresourcedefinitions").unwrap();
+        let crd_def = store
+            .resolve("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .unwrap();
         store.create(&crd_def, None, crd(), &WriteOptions::default()).unwrap();
         let def = store.resolve("example.com", "v1", "widgets").unwrap();
         (store, def)
@@ -1251,32 +1631,93 @@ mod tests {
     #[test]
     fn generation_moves_only_with_spec() {
         let (store, def) = setup();
-        let created = store.create(&def, Some("default"), widget("a"), &WriteOptions::default()).unwrap().object;
+        let created = store
+            .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+            .unwrap()
+            .object;
         assert_eq!(created["metadata"]["generation"], 1);
         let status = json!({"status": {"ready": true}});
-        let written = store.patch(&def, Some("default"), "a", PatchKind::Merge, status, true, &WriteOptions::default()).unwrap().object;
+        let written = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                status,
+                true,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
         assert_eq!(written["metadata"]["generation"], 1);
         assert_eq!(written["status"]["ready"], true);
         let spec = json!({"spec": {"size": 2}, "status": {"ready": false}});
-        let written = store.patch(&def, Some("default"), "a", PatchKind::Merge, spec, false, &WriteOptions::default()).unwrap().object;
+        let written = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                spec,
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
         assert_eq!(written["metadata"]["generation"], 2);
-        assert_eq!(written["status"]["ready"], true, "a write to the main resource ignores status");
+        assert_eq!(
+            written["status"]["ready"], true,
+            "a write to the main resource ignores status"
+        );
     }
 
     #[test]
     fn noop_write_keeps_resource_version() {
         let (store, def) = setup();
-        let created = store.create(&def, Some("default"), widget("a"), &WriteOptions::default()).unwrap().object;
-        let same = store.patch(&def, Some("default"), "a", PatchKind::Merge, json!({"spec": {"size": 1}}), false, &WriteOptions::default()).unwrap().object;
-        assert_eq!(created["metadata"]["resourceVersion"], same["metadata"]["resourceVersion"]);
+        let created = store
+            .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+            .unwrap()
+            .object;
+        let same = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                json!({"spec": {"size": 1}}),
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
+        assert_eq!(
+            created["metadata"]["resourceVersion"],
+            same["metadata"]["resourceVersion"]
+        );
     }
 
     #[test]
     fn stale_update_conflicts() {
         let (store, def) = setup();
-        let created = store.create(&def, Some("default"), widget("a"), &WriteOptions::default()).unwrap().object;
-        store.patch(&def, Some("default"), "a", PatchKind::Merge, json!({"spec": {"size": 5}}), false, &WriteOptions::default()).unwrap();
-        let err = store.update(&def, Some("default"), "a", created, false, &WriteOptions::default()).err().unwrap();
+        let created = store
+            .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+            .unwrap()
+            .object;
+        store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                json!({"spec": {"size": 5}}),
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap();
+        let err = store
+            .update(&def, Some("default"), "a", created, false, &WriteOptions::default())
+            .err()
+            .unwrap();
         assert_eq!(err.code.as_u16(), 409);
     }
 
@@ -1285,23 +1726,50 @@ mod tests {
         let (store, def) = setup();
         let mut object = widget("a");
         object["metadata"]["finalizers"] = json!(["example.com/cleanup"]);
-        store.create(&def, Some("default"), object, &WriteOptions::default()).unwrap();
-        let options = DeleteOptions { propagation: Propagation::Background, precondition_uid: None, precondition_rv: None, dry_run: false };
+        store
+            .create(&def, Some("default"), object, &WriteOptions::default())
+            .unwrap();
+        let options = DeleteOptions {
+            propagation: Propagation::Background,
+            precondition_uid: None,
+            precondition_rv: None,
+            dry_run: false,
+        };
         let pending = store.delete(&def, Some("default"), "a", &options).unwrap();
         assert!(pending["metadata"]["deletionTimestamp"].is_string());
         assert!(store.get(&def, Some("default"), "a").is_ok());
-        store.patch(&def, Some("default"), "a", PatchKind::Merge, json!({"metadata": {"finalizers": null}}), false, &WriteOptions::default()).unwrap();
+        store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                json!({"metadata": {"finalizers": null}}),
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap();
         assert_eq!(store.get(&def, Some("default"), "a").err().unwrap().code.as_u16(), 404);
     }
 
     #[test]
     fn owner_deletion_collects_dependents() {
         let (store, def) = setup();
-        let owner = store.create(&def, Some("default"), widget("owner"), &WriteOptions::default()).unwrap().object;
+        let owner = store
+            .create(&def, Some("default"), widget("owner"), &WriteOptions::default())
+            .unwrap()
+            .object;
         let mut dependent = widget("dependent");
         dependent["metadata"]["ownerReferences"] = json!([{"apiVersion": "example.com/v1", "kind": "Widget", "name": "owner", "uid": owner["metadata"]["uid"], "blockOwnerDeletion": true}]);
-        store.create(&def, Some("default"), dependent, &WriteOptions::default()).unwrap();
-        let foreground = DeleteOptions { propagation: Propagation::Foreground, precondition_uid: None, precondition_rv: None, dry_run: false };
+        store
+            .create(&def, Some("default"), dependent, &WriteOptions::default())
+            .unwrap();
+        let foreground = DeleteOptions {
+            propagation: Propagation::Foreground,
+            precondition_uid: None,
+            precondition_rv: None,
+            dry_run: false,
+        };
         store.delete(&def, Some("default"), "owner", &foreground).unwrap();
         assert!(store.get(&def, Some("default"), "dependent").is_err());
         assert!(store.get(&def, Some("default"), "owner").is_err());
@@ -1312,10 +1780,16 @@ mod tests {
         let store = Store::new(2);
         let ns = store.resolve("", "v1", "namespaces").unwrap();
         for name in ["a", "b", "c"] {
-            store.create(&ns, None, json!({"metadata": {"name": name}}), &WriteOptions::default()).unwrap();
+            store
+                .create(&ns, None, json!({"metadata": {"name": name}}), &WriteOptions::default())
+                .unwrap();
         }
         let err = store.watch(&ns, &Filter::default(), Some(1)).err().unwrap();
         assert_eq!(err.code.as_u16(), 410);
-        assert!(store.watch(&ns, &Filter::default(), Some(store.current_rv() - 1)).is_ok());
+        assert!(
+            store
+                .watch(&ns, &Filter::default(), Some(store.current_rv() - 1))
+                .is_ok()
+        );
     }
 }

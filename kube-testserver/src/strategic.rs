@@ -60,10 +60,7 @@ impl Fields {
     }
 
     fn list(self, key: &str) -> ListStrategy {
-        let merge_by = |merge_key| ListStrategy {
-            merge: true,
-            merge_key,
-        };
+        let merge_by = |merge_key| ListStrategy { merge: true, merge_key };
         match (self, key) {
             (Fields::ObjectMeta, "finalizers") => merge_by(None),
             (Fields::ObjectMeta, "ownerReferences") => merge_by(Some("uid")),
@@ -86,10 +83,7 @@ fn merge_map(mut original: Object, mut patch: Object, fields: Fields) -> Result<
     merge_ordered_lists(&mut original, &mut patch, fields)?;
     for (key, patch_value) in patch {
         let (key, is_delete_list) = if key.starts_with(DELETE_FROM_PRIMITIVE_LIST) {
-            (
-                directive_target(&key, DELETE_FROM_PRIMITIVE_LIST)?.to_owned(),
-                true,
-            )
+            (directive_target(&key, DELETE_FROM_PRIMITIVE_LIST)?.to_owned(), true)
         } else {
             (key, false)
         };
@@ -177,20 +171,13 @@ fn apply_retain_keys(original: &mut Object, patch: &mut Object) -> Result<(), St
 
 /// `$setElementOrder/<field>`: merges the field's patch list, then orders the result by the
 /// directive, keeping items only the server has near their previous neighbours.
-fn merge_ordered_lists(
-    original: &mut Object,
-    patch: &mut Object,
-    fields: Fields,
-) -> Result<(), String> {
+fn merge_ordered_lists(original: &mut Object, patch: &mut Object, fields: Fields) -> Result<(), String> {
     let keys: Vec<String> = patch
         .keys()
         .filter(|key| key.starts_with(SET_ELEMENT_ORDER))
         .cloned()
         .collect();
-    let directives: Vec<(String, Value)> = keys
-        .iter()
-        .filter_map(|key| patch.remove_entry(key))
-        .collect();
+    let directives: Vec<(String, Value)> = keys.iter().filter_map(|key| patch.remove_entry(key)).collect();
     for (directive, order) in directives {
         let Value::Array(order) = order else {
             return Err(bad_arg_type("[]interface {}", &order));
@@ -203,9 +190,7 @@ fn merge_ordered_lists(
         let merged = match (&current, &patch_list) {
             (Some(current), None) => current.clone(),
             (None, Some(patch_list)) => remove_directives_from_list(patch_list.clone()),
-            (Some(current), Some(patch_list)) => {
-                merge_list(current.clone(), patch_list.clone(), strategy, false)?
-            }
+            (Some(current), Some(patch_list)) => merge_list(current.clone(), patch_list.clone(), strategy, false)?,
             (None, None) => continue,
         };
         let patch_list = patch_list.unwrap_or_default();
@@ -236,11 +221,7 @@ fn merge_ordered_lists(
 /// the patch list: in Go that slice shares its array with the merged one, so deletions shifted
 /// its items in place (leaving the last ones repeated) and new items filled the freed slots. The
 /// resulting order decides where server-only items land, so it is reproduced here.
-fn original_as_go_sees_it_after_merge(
-    original: Vec<Value>,
-    patch: &[Value],
-    key: &str,
-) -> Vec<Value> {
+fn original_as_go_sees_it_after_merge(original: Vec<Value>, patch: &[Value], key: &str) -> Vec<Value> {
     let mut shared = original;
     let mut length = shared.len();
     let has_key = |item: &Value, value: &Value| item.get(key) == Some(value);
@@ -248,10 +229,7 @@ fn original_as_go_sees_it_after_merge(
         let Some(value) = deleted.get(key) else {
             continue;
         };
-        while let Some(index) = shared[..length]
-            .iter()
-            .position(|item| has_key(item, value))
-        {
+        while let Some(index) = shared[..length].iter().position(|item| has_key(item, value)) {
             for slot in index..length - 1 {
                 shared[slot] = shared[slot + 1].clone();
             }
@@ -299,19 +277,13 @@ fn list_at(fields: &Object, key: &str) -> Result<Option<Vec<Value>>, String> {
 fn directive_target<'k>(key: &'k str, prefix: &str) -> Result<&'k str, String> {
     match key.split_once('/') {
         Some((found, target)) if found == prefix => Ok(target),
-        _ if prefix == DELETE_FROM_PRIMITIVE_LIST => {
-            Err("invalid patch format of primitive list".to_owned())
-        }
+        _ if prefix == DELETE_FROM_PRIMITIVE_LIST => Err("invalid patch format of primitive list".to_owned()),
         _ => Err("invalid patch format of setElementOrder list".to_owned()),
     }
 }
 
 /// The patch list's items must appear in the `$setElementOrder` list, in the same order.
-fn validate_order(
-    patch_list: Option<&[Value]>,
-    order: &[Value],
-    merge_key: Option<&str>,
-) -> Result<(), String> {
+fn validate_order(patch_list: Option<&[Value]>, order: &[Value], merge_key: Option<&str>) -> Result<(), String> {
     let Some(patch_list) = patch_list else {
         return Ok(());
     };
@@ -323,10 +295,7 @@ fn validate_order(
             if let Some(item) = patch_list.iter().find(|item| !item.is_object()) {
                 return Err(bad_arg_type("map[string]interface {}", item));
             }
-            patch_list
-                .iter()
-                .filter(|item| !is_delete_directive(item))
-                .collect()
+            patch_list.iter().filter(|item| !is_delete_directive(item)).collect()
         }
         None => patch_list.iter().collect(),
     };
@@ -351,11 +320,7 @@ fn validate_order(
     Ok(())
 }
 
-fn merge_key_values_equal(
-    left: &Value,
-    right: &Value,
-    merge_key: Option<&str>,
-) -> Result<bool, String> {
+fn merge_key_values_equal(left: &Value, right: &Value, merge_key: Option<&str>) -> Result<bool, String> {
     let Some(key) = merge_key else {
         return Ok(left == right);
     };
@@ -384,18 +349,13 @@ fn merge_list(
     }
     let items_are_maps = element_kind(&[&current, &patch])? == JsonKind::Object;
     let (current, patch, merged) = if items_are_maps {
-        let key = strategy
-            .merge_key
-            .ok_or("cannot merge lists without merge key")?;
+        let key = strategy.merge_key.ok_or("cannot merge lists without merge key")?;
         let (current, patch) = apply_item_directives(current, patch, key)?;
         let merged = merge_items_by_key(current.clone(), &patch, key)?;
         (current, patch, merged)
     } else {
         if is_delete_list {
-            return Ok(current
-                .into_iter()
-                .filter(|item| !patch.contains(item))
-                .collect());
+            return Ok(current.into_iter().filter(|item| !patch.contains(item)).collect());
         }
         let both = current.iter().chain(&patch).cloned().collect();
         (current, patch, deduplicate_scalars(both))
@@ -444,19 +404,11 @@ fn apply_item_directives(
             }
         }
     }
-    Ok(if replace {
-        (plain, Vec::new())
-    } else {
-        (current, plain)
-    })
+    Ok(if replace { (plain, Vec::new()) } else { (current, plain) })
 }
 
 /// Merges each patch item into the original item with the same key, appending new ones.
-fn merge_items_by_key(
-    mut current: Vec<Value>,
-    patch: &[Value],
-    key: &str,
-) -> Result<Vec<Value>, String> {
+fn merge_items_by_key(mut current: Vec<Value>, patch: &[Value], key: &str) -> Result<Vec<Value>, String> {
     for item in patch {
         let value = merge_key_value(item, key)?;
         match position_by_key(&current, key, value)? {
@@ -466,8 +418,7 @@ fn merge_items_by_key(
                 else {
                     return Err(bad_arg_type("map[string]interface {}", item));
                 };
-                current[index] =
-                    Value::Object(merge_map(current_fields, patch_fields, Fields::Other)?);
+                current[index] = Value::Object(merge_map(current_fields, patch_fields, Fields::Other)?);
             }
             None => current.push(item.clone()),
         }
@@ -507,11 +458,7 @@ fn deduplicate_scalars(mut items: Vec<Value>) -> Vec<Value> {
 }
 
 /// Splits `merged` into the items present in `by` and the others.
-fn partition(
-    merged: Vec<Value>,
-    by: &[Value],
-    merge_key: Option<&str>,
-) -> Result<(Vec<Value>, Vec<Value>), String> {
+fn partition(merged: Vec<Value>, by: &[Value], merge_key: Option<&str>) -> Result<(Vec<Value>, Vec<Value>), String> {
     let mut present = Vec::new();
     let mut absent = Vec::new();
     for item in merged {
@@ -519,11 +466,7 @@ fn partition(
             None => by.contains(&item),
             Some(key) => position_by_key(by, key, merge_key_value(&item, key)?)?.is_some(),
         };
-        if found {
-            present.push(item)
-        } else {
-            absent.push(item)
-        }
+        if found { present.push(item) } else { absent.push(item) }
     }
     Ok((present, absent))
 }
@@ -542,10 +485,7 @@ fn order_items(
     let server_only = sort_by_order(server_only, server_order, merge_key, items_are_maps)?;
     let position = |item: &Value| position_in(server_order, item, merge_key, items_are_maps);
     let mut merged = Vec::with_capacity(in_patch.len() + server_only.len());
-    let (mut left, mut right) = (
-        server_only.into_iter().peekable(),
-        in_patch.into_iter().peekable(),
-    );
+    let (mut left, mut right) = (server_only.into_iter().peekable(), in_patch.into_iter().peekable());
     loop {
         let take_left = match (left.peek(), right.peek()) {
             (None, None) => break,
@@ -600,9 +540,7 @@ fn split_deletions(items: Vec<Value>) -> Result<(Vec<Value>, Vec<Value>), String
     if let Some(item) = items.iter().find(|item| !item.is_object()) {
         return Err(bad_arg_type("map[string]interface {}", item));
     }
-    Ok(items
-        .into_iter()
-        .partition(|item| !is_delete_directive(item)))
+    Ok(items.into_iter().partition(|item| !is_delete_directive(item)))
 }
 
 fn is_delete_directive(item: &Value) -> bool {
@@ -610,12 +548,7 @@ fn is_delete_directive(item: &Value) -> bool {
 }
 
 /// Where `item` is in `list`: by merge key value for maps, by value otherwise.
-fn position_in(
-    list: &[Value],
-    item: &Value,
-    merge_key: Option<&str>,
-    items_are_maps: bool,
-) -> Option<usize> {
+fn position_in(list: &[Value], item: &Value, merge_key: Option<&str>, items_are_maps: bool) -> Option<usize> {
     let identity = |candidate: &'_ Value| -> Option<Value> {
         match (items_are_maps, merge_key) {
             (true, Some(key)) => candidate.get(key).cloned(),
@@ -624,8 +557,7 @@ fn position_in(
         }
     };
     let wanted = identity(item);
-    list.iter()
-        .position(|candidate| identity(candidate) == wanted)
+    list.iter().position(|candidate| identity(candidate) == wanted)
 }
 
 /// Drops maps holding a `$patch` directive; `None` when `value` itself is one.
@@ -723,10 +655,7 @@ fn element_kind(lists: &[&[Value]]) -> Result<JsonKind, String> {
                     .iter()
                     .map(|list| go_format(&Value::Array(list.to_vec())))
                     .collect::<Vec<_>>();
-                return Err(format!(
-                    "list element types are not identical: [{}]",
-                    lists.join(" ")
-                ));
+                return Err(format!("list element types are not identical: [{}]", lists.join(" ")));
             }
             Some(_) => {}
         }
@@ -735,10 +664,7 @@ fn element_kind(lists: &[&[Value]]) -> Result<JsonKind, String> {
 }
 
 fn bad_arg_type(expected: &str, actual: &Value) -> String {
-    format!(
-        "expected a {expected}, but received a {}",
-        json_kind(actual).go_type()
-    )
+    format!("expected a {expected}, but received a {}", json_kind(actual).go_type())
 }
 
 fn no_merge_key(fields: &Object, key: &str) -> String {
@@ -753,10 +679,7 @@ fn go_format(value: &Value) -> String {
     match value {
         Value::Null => "<nil>".to_owned(),
         Value::String(text) => text.clone(),
-        Value::Array(items) => format!(
-            "[{}]",
-            items.iter().map(go_format).collect::<Vec<_>>().join(" ")
-        ),
+        Value::Array(items) => format!("[{}]", items.iter().map(go_format).collect::<Vec<_>>().join(" ")),
         Value::Object(fields) => {
             let mut entries: Vec<String> = fields
                 .iter()
@@ -813,17 +736,10 @@ mod tests {
 
         let patched = strategic_merge(&config_map(), &patch).unwrap();
 
-        assert_eq!(
-            patched["metadata"]["labels"],
-            json!({"app": "web", "team": "a"})
-        );
+        assert_eq!(patched["metadata"]["labels"], json!({"app": "web", "team": "a"}));
         assert_eq!(
             patched["metadata"]["finalizers"],
-            json!([
-                "c.example.com/three",
-                "a.example.com/one",
-                "b.example.com/two"
-            ])
+            json!(["c.example.com/three", "a.example.com/one", "b.example.com/two"])
         );
     }
 
@@ -843,10 +759,7 @@ mod tests {
             patched["metadata"]["ownerReferences"],
             json!([{"apiVersion": "v1", "kind": "Namespace", "name": "y", "uid": "u2"}])
         );
-        assert_eq!(
-            patched["metadata"]["finalizers"],
-            json!(["b.example.com/two"])
-        );
+        assert_eq!(patched["metadata"]["finalizers"], json!(["b.example.com/two"]));
         assert_eq!(patched["metadata"]["labels"], json!({}));
     }
 
@@ -895,11 +808,7 @@ mod tests {
 
         assert_eq!(
             patched["metadata"]["finalizers"],
-            json!([
-                "b.example.com/two",
-                "c.example.com/three",
-                "a.example.com/one"
-            ])
+            json!(["b.example.com/two", "c.example.com/three", "a.example.com/one"])
         );
     }
 
@@ -930,18 +839,14 @@ mod tests {
         .unwrap();
         assert_eq!(patched["data"], json!({"mode": "slow"}));
 
-        let error = strategic_merge(
-            &config_map(),
-            &json!({"data": {"$retainKeys": ["mode"], "size": "4"}}),
-        )
-        .unwrap_err();
+        let error =
+            strategic_merge(&config_map(), &json!({"data": {"$retainKeys": ["mode"], "size": "4"}})).unwrap_err();
         assert_eq!(error, "invalid patch format of retainKeys");
     }
 
     #[test]
     fn directive_errors_carry_the_apiserver_message() {
-        let error =
-            strategic_merge(&config_map(), &json!({"data": {"$patch": "merge"}})).unwrap_err();
+        let error = strategic_merge(&config_map(), &json!({"data": {"$patch": "merge"}})).unwrap_err();
         assert_eq!(error, "unknown patch type: merge in map: map[$patch:merge]");
 
         let error = strategic_merge(&config_map(), &json!([])).unwrap_err();
@@ -960,11 +865,7 @@ mod tests {
             "spec": {"holderIdentity": "a", "items": [1, 2]}
         });
 
-        let patched = strategic_merge(
-            &lease,
-            &json!({"spec": {"items": [3], "extra": {"x": null, "y": 1}}}),
-        )
-        .unwrap();
+        let patched = strategic_merge(&lease, &json!({"spec": {"items": [3], "extra": {"x": null, "y": 1}}})).unwrap();
 
         assert_eq!(
             patched["spec"],
@@ -979,7 +880,8 @@ mod tests {
             {"type": "NamespaceContentRemaining", "status": "False"}
         ]});
         let patch = json!({"status": {"conditions": [{"type": "NamespaceContentRemaining", "status": "True"}]}});
-        let namespace = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "status": status});
+        let namespace =
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team-a"}, "status": status});
         let crd = json!({
             "apiVersion": "apiextensions.k8s.io/v1",
             "kind": "CustomResourceDefinition",

@@ -14,13 +14,7 @@ const NAME_DOC: &str = "Name must be unique within a namespace. Is required when
 const CREATION_DOC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /// `objects`: full objects; `list_rv`: the list's resourceVersion; `include_object`: "None" | "Metadata" (default) | "Object" (the `includeObject` query param).
-pub fn table(
-    def: &ResourceDef,
-    objects: &[Value],
-    list_rv: &str,
-    include_object: &str,
-    now: DateTime<Utc>,
-) -> Value {
+pub fn table(def: &ResourceDef, objects: &[Value], list_rv: &str, include_object: &str, now: DateTime<Utc>) -> Value {
     let printer = Printer::for_def(def);
     let rows: Vec<Value> = objects
         .iter()
@@ -275,10 +269,7 @@ fn with_remainder(whole: i64, unit: &str, remainder: i64, remainder_unit: &str) 
 }
 
 fn str_at<'a>(object: &'a Value, pointer: &str) -> &'a str {
-    object
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
+    object.pointer(pointer).and_then(Value::as_str).unwrap_or_default()
 }
 
 fn entry_count(object: &Value, pointer: &str) -> i64 {
@@ -357,13 +348,7 @@ fn builtin_columns(builtin: Builtin) -> Vec<Value> {
                 "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.",
                 0,
             ),
-            column(
-                "Object",
-                "string",
-                "",
-                "The object that this event is about.",
-                0,
-            ),
+            column("Object", "string", "", "The object that this event is about.", 0),
             column(
                 "Subobject",
                 "string",
@@ -392,19 +377,10 @@ fn builtin_columns(builtin: Builtin) -> Vec<Value> {
                 "The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)",
                 1,
             ),
-            column(
-                "Count",
-                "string",
-                "",
-                "The number of times this event has occurred.",
-                1,
-            ),
+            column("Count", "string", "", "The number of times this event has occurred.", 1),
             name_column(1),
         ],
-        Builtin::CustomResourceDefinition => vec![
-            name_column(0),
-            column("Created At", "date", "", CREATION_DOC, 0),
-        ],
+        Builtin::CustomResourceDefinition => vec![name_column(0), column("Created At", "date", "", CREATION_DOC, 0)],
     }
 }
 
@@ -501,10 +477,7 @@ fn event_cells(fields: &EventFields, name: Value, event: &Value, now: DateTime<U
     }
 
     let regarding = &event[fields.regarding];
-    let kind = regarding["kind"]
-        .as_str()
-        .unwrap_or_default()
-        .to_lowercase();
+    let kind = regarding["kind"].as_str().unwrap_or_default().to_lowercase();
     let target = match regarding["name"].as_str() {
         Some(object_name) if !object_name.is_empty() => format!("{kind}/{object_name}"),
         _ => kind,
@@ -512,9 +485,7 @@ fn event_cells(fields: &EventFields, name: Value, event: &Value, now: DateTime<U
     let source = &event[fields.source];
     let component = first_non_empty(
         source["component"].as_str().unwrap_or_default(),
-        event[fields.reporting_controller]
-            .as_str()
-            .unwrap_or_default(),
+        event[fields.reporting_controller].as_str().unwrap_or_default(),
     );
     let instance = first_non_empty(
         source["host"].as_str().unwrap_or_default(),
@@ -560,10 +531,7 @@ fn append_segments(path: &str, out: &mut String) -> Option<()> {
             '.' if chars.get(at + 1) == Some(&'.') => {
                 out.push_str("..");
                 at += 2;
-                if chars
-                    .get(at)
-                    .is_some_and(|c| c.is_alphanumeric() || *c == '_')
-                {
+                if chars.get(at).is_some_and(|c| c.is_alphanumeric() || *c == '_') {
                     at = append_field(&chars, at, out);
                 }
             }
@@ -576,10 +544,8 @@ fn append_segments(path: &str, out: &mut String) -> Option<()> {
             '[' => {
                 let close = at + chars[at..].iter().position(|c| *c == ']')?;
                 let inside: String = chars[at + 1..close].iter().collect();
-                let selectors: Option<Vec<String>> = inside
-                    .split(',')
-                    .map(|part| bracket_selector(part.trim()))
-                    .collect();
+                let selectors: Option<Vec<String>> =
+                    inside.split(',').map(|part| bracket_selector(part.trim())).collect();
                 out.push_str(&format!("[{}]", selectors?.join(",")));
                 at = close + 1;
             }
@@ -632,10 +598,8 @@ fn bracket_selector(selector: &str) -> Option<String> {
     if let Some(key) = unquote(selector) {
         return Some(quoted_key(&key));
     }
-    let is_index_or_slice = !selector.is_empty()
-        && selector
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '-' || c == ':');
+    let is_index_or_slice =
+        !selector.is_empty() && selector.chars().all(|c| c.is_ascii_digit() || c == '-' || c == ':');
     is_index_or_slice.then(|| selector.to_owned())
 }
 
@@ -687,10 +651,7 @@ fn filter_to_rfc9535(filter: &str) -> Option<String> {
 }
 
 fn filter_operand(operand: &str) -> Option<String> {
-    if let Some(rest) = operand
-        .strip_prefix('@')
-        .or_else(|| operand.strip_prefix('$'))
-    {
+    if let Some(rest) = operand.strip_prefix('@').or_else(|| operand.strip_prefix('$')) {
         let mut out = operand[..1].to_owned();
         append_segments(rest, &mut out)?;
         return Some(out);
@@ -766,25 +727,14 @@ mod tests {
             }),
         );
         let fresh = role("fresh", json!({}));
-        let table = table(
-            &role_def(role_columns()),
-            &[ready, fresh],
-            "42",
-            "Metadata",
-            now(),
-        );
+        let table = table(&role_def(role_columns()), &[ready, fresh], "42", "Metadata", now());
 
         assert_eq!(table["kind"], "Table");
         assert_eq!(table["apiVersion"], "meta.k8s.io/v1");
         assert_eq!(table["metadata"], json!({ "resourceVersion": "42" }));
         let columns = table["columnDefinitions"].as_array().expect("columns");
         let names: Vec<&str> = columns.iter().filter_map(|c| c["name"].as_str()).collect();
-        assert_eq!(
-            names,
-            [
-                "Name", "Account", "Ready", "Reason", "Duration", "ARN", "Age"
-            ]
-        );
+        assert_eq!(names, ["Name", "Account", "Ready", "Reason", "Duration", "ARN", "Age"]);
         assert_eq!(
             columns[0],
             json!({ "name": "Name", "type": "string", "format": "name", "description": NAME_DOC, "priority": 0 })
@@ -828,13 +778,7 @@ mod tests {
 
     #[test]
     fn crd_without_columns_shows_age() {
-        let table = table(
-            &role_def(json!([])),
-            &[role("a", json!({}))],
-            "",
-            "Metadata",
-            now(),
-        );
+        let table = table(&role_def(json!([])), &[role("a", json!({}))], "", "Metadata", now());
         assert_eq!(table["metadata"], json!({}));
         let names: Vec<&str> = table["columnDefinitions"]
             .as_array()
@@ -939,11 +883,7 @@ mod tests {
             (9 * 365 * 86400, "9y"),
         ];
         for (seconds, expected) in cases {
-            assert_eq!(
-                human_duration(TimeDelta::seconds(seconds)),
-                expected,
-                "{seconds}s"
-            );
+            assert_eq!(human_duration(TimeDelta::seconds(seconds)), expected, "{seconds}s");
         }
         assert_eq!(human_duration(TimeDelta::milliseconds(-1500)), "0s");
     }
@@ -970,14 +910,8 @@ mod tests {
                 ".metadata.labels.app\\.kubernetes\\.io/name",
                 "$['metadata']['labels']['app.kubernetes.io/name']",
             ),
-            (
-                ".spec.replicas[?(@.count>2)]",
-                "$['spec']['replicas'][?(@['count']>2)]",
-            ),
-            (
-                ".spec.items[?(@.ready)]",
-                "$['spec']['items'][?(@['ready'])]",
-            ),
+            (".spec.replicas[?(@.count>2)]", "$['spec']['replicas'][?(@['count']>2)]"),
+            (".spec.items[?(@.ready)]", "$['spec']['items'][?(@['ready'])]"),
         ];
         for (k8s, rfc) in cases {
             assert_eq!(k8s_to_rfc9535(k8s).as_deref(), Some(rfc), "{k8s}");
@@ -1052,10 +986,7 @@ mod tests {
             let table = table(&builtin(which), &[object], "3", "Metadata", now());
             assert_eq!(table["rows"][0]["cells"], expected, "{which:?}");
             assert_eq!(
-                table["columnDefinitions"]
-                    .as_array()
-                    .expect("columns")
-                    .len(),
+                table["columnDefinitions"].as_array().expect("columns").len(),
                 expected.as_array().expect("cells").len()
             );
         }
@@ -1099,13 +1030,7 @@ mod tests {
             "eventTime": "2025-03-10T10:00:00.000000Z",
             "series": { "count": 7, "lastObservedTime": "2025-03-10T11:58:00.000000Z" },
         });
-        let core_table = table(
-            &builtin(Builtin::CoreEvent),
-            &[core],
-            "9",
-            "Metadata",
-            now(),
-        );
+        let core_table = table(&builtin(Builtin::CoreEvent), &[core], "9", "Metadata", now());
         assert_eq!(
             core_table["rows"][0]["cells"],
             json!([
@@ -1128,14 +1053,7 @@ mod tests {
             .filter_map(|c| c["priority"].as_i64())
             .collect();
         assert_eq!(priorities, [0, 0, 0, 0, 1, 1, 0, 1, 1, 1]);
-        let rows = table(
-            &builtin(Builtin::Event),
-            &[events_v1, series],
-            "9",
-            "Metadata",
-            now(),
-        )["rows"]
-            .clone();
+        let rows = table(&builtin(Builtin::Event), &[events_v1, series], "9", "Metadata", now())["rows"].clone();
         assert_eq!(
             rows[0]["cells"],
             json!([

@@ -33,8 +33,12 @@ async fn server_with_crd() -> (TestServer, Client, Api<DynamicObject>) {
     let server = TestServer::start().await.expect("server");
     let client = server.client().expect("client");
     let crd: CustomResourceDefinition =
-        serde_yaml::from_str(&std::fs::read_to_string(support::fixture("widget-crd.yaml")).expect("fixture")).expect("crd yaml");
-    Api::<CustomResourceDefinition>::all(client.clone()).create(&PostParams::default(), &crd).await.expect("crd created");
+        serde_yaml::from_str(&std::fs::read_to_string(support::fixture("widget-crd.yaml")).expect("fixture"))
+            .expect("crd yaml");
+    Api::<CustomResourceDefinition>::all(client.clone())
+        .create(&PostParams::default(), &crd)
+        .await
+        .expect("crd created");
     let widgets = Api::namespaced_with(client.clone(), "default", &widget_resource());
     (server, client, widgets)
 }
@@ -67,10 +71,15 @@ struct Counter {
 #[tokio::test]
 async fn controller_reconciles_objects_made_before_and_after_it_starts() {
     let (_server, _client, widgets) = server_with_crd().await;
-    widgets.create(&PostParams::default(), &widget("before", 1)).await.expect("create");
+    widgets
+        .create(&PostParams::default(), &widget("before", 1))
+        .await
+        .expect("create");
 
-    let context = Arc::new(Counter { reconciles: AtomicUsize::new(0), api: widgets.clone() });
-
+    let context = Arc::new(Counter {
+        reconciles: AtomicUsize::new(0),
+        api: widgets.clone(),
+    });
 
     // The controller marks each object it reconciles in status, which must not trigger another reconcile.
     let controller = Controller::new_with(widgets.clone(), watcher::Config::default(), widget_resource())
@@ -87,10 +96,18 @@ async fn controller_reconciles_objects_made_before_and_after_it_starts() {
         .for_each(|_| async {});
     let running = tokio::spawn(controller);
 
-    widgets.create(&PostParams::default(), &widget("after", 2)).await.expect("create");
+    widgets
+        .create(&PostParams::default(), &widget("after", 2))
+        .await
+        .expect("create");
     for name in ["before", "after"] {
         eventually(name, async || {
-            widgets.get(name).await.ok().and_then(|w| w.data.pointer("/status/conditions/0/status").cloned()) == Some(json!("True"))
+            widgets
+                .get(name)
+                .await
+                .ok()
+                .and_then(|w| w.data.pointer("/status/conditions/0/status").cloned())
+                == Some(json!("True"))
         })
         .await;
     }
@@ -100,7 +117,10 @@ async fn controller_reconciles_objects_made_before_and_after_it_starts() {
 #[tokio::test]
 async fn generation_predicate_filters_status_only_changes() {
     let (_server, _client, widgets) = server_with_crd().await;
-    widgets.create(&PostParams::default(), &widget("one", 1)).await.expect("create");
+    widgets
+        .create(&PostParams::default(), &widget("one", 1))
+        .await
+        .expect("create");
     let seen = Arc::new(AtomicUsize::new(0));
     let counted = seen.clone();
     let stream = watcher::watcher(widgets.clone(), watcher::Config::default())
@@ -114,9 +134,15 @@ async fn generation_predicate_filters_status_only_changes() {
     eventually("first sighting", async || seen.load(Ordering::SeqCst) == 1).await;
 
     let status = Patch::Merge(json!({"status": {"conditions": [{"type": "Ready", "status": "False"}]}}));
-    widgets.patch_status("one", &PatchParams::default(), &status).await.expect("status");
+    widgets
+        .patch_status("one", &PatchParams::default(), &status)
+        .await
+        .expect("status");
     let spec = Patch::Merge(json!({"spec": {"size": 7}}));
-    let changed = widgets.patch("one", &PatchParams::default(), &spec).await.expect("spec");
+    let changed = widgets
+        .patch("one", &PatchParams::default(), &spec)
+        .await
+        .expect("spec");
     assert_eq!(changed.metadata.generation, Some(2));
     eventually("spec change seen", async || seen.load(Ordering::SeqCst) == 2).await;
     // The status change came first and was filtered: exactly two sightings.
@@ -150,13 +176,26 @@ async fn finalizer_helper_runs_cleanup_on_delete() {
         .for_each(|_| async {});
     let running = tokio::spawn(controller);
 
-    widgets.create(&PostParams::default(), &widget("doomed", 1)).await.expect("create");
+    widgets
+        .create(&PostParams::default(), &widget("doomed", 1))
+        .await
+        .expect("create");
     eventually("finalizer added", async || {
-        widgets.get("doomed").await.map(|w| w.finalizers().contains(&"example.com/cleanup".to_string())).unwrap_or(false)
+        widgets
+            .get("doomed")
+            .await
+            .map(|w| w.finalizers().contains(&"example.com/cleanup".to_string()))
+            .unwrap_or(false)
     })
     .await;
-    widgets.delete("doomed", &DeleteParams::default()).await.expect("delete");
-    eventually("object gone", async || widgets.get_opt("doomed").await.expect("get").is_none()).await;
+    widgets
+        .delete("doomed", &DeleteParams::default())
+        .await
+        .expect("delete");
+    eventually("object gone", async || {
+        widgets.get_opt("doomed").await.expect("get").is_none()
+    })
+    .await;
     assert_eq!(cleaned.load(Ordering::SeqCst), 1);
     drop(client);
     running.abort();
@@ -167,8 +206,11 @@ async fn watcher_relists_after_410_gone() {
     let server = TestServer::start().await.expect("server");
     let client = server.client().expect("client");
     let maps: Api<ConfigMap> = Api::default_namespaced(client);
-    let map = |name: &str| -> ConfigMap { serde_json::from_value(json!({"metadata": {"name": name}})).expect("configmap") };
-    maps.create(&PostParams::default(), &map("first")).await.expect("create");
+    let map =
+        |name: &str| -> ConfigMap { serde_json::from_value(json!({"metadata": {"name": name}})).expect("configmap") };
+    maps.create(&PostParams::default(), &map("first"))
+        .await
+        .expect("create");
 
     let mut events = watcher::watcher(maps.clone(), watcher::Config::default()).boxed();
     let mut inits = 0;
@@ -183,12 +225,16 @@ async fn watcher_relists_after_410_gone() {
     assert_eq!(inits, 1);
 
     server.expire_watches();
-    maps.create(&PostParams::default(), &map("second")).await.expect("create");
+    maps.create(&PostParams::default(), &map("second"))
+        .await
+        .expect("create");
     // The watch ended; resuming from the old resourceVersion is Gone, so the watcher lists again and finds both.
     let mut relisted = vec![];
     let mut restarted = false;
     loop {
-        let next = tokio::time::timeout(Duration::from_secs(10), events.next()).await.expect("watcher moves on in time");
+        let next = tokio::time::timeout(Duration::from_secs(10), events.next())
+            .await
+            .expect("watcher moves on in time");
         match next.expect("the watcher stream does not end") {
             Ok(Event::Init) => restarted = true,
             Ok(Event::InitApply(object)) => relisted.push(object.name_any()),
@@ -208,7 +254,12 @@ async fn streaming_list_watcher_gets_initial_events_then_changes() {
     let server = TestServer::start().await.expect("server");
     let client = server.client().expect("client");
     let maps: Api<ConfigMap> = Api::default_namespaced(client);
-    maps.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "a"}})).expect("cm")).await.expect("create");
+    maps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "a"}})).expect("cm"),
+    )
+    .await
+    .expect("create");
     let mut events = watcher::watcher(maps.clone(), watcher::Config::default().streaming_lists()).boxed();
     let mut initial = vec![];
     while let Some(event) = events.try_next().await.expect("watch") {
@@ -219,8 +270,16 @@ async fn streaming_list_watcher_gets_initial_events_then_changes() {
         }
     }
     assert_eq!(initial, ["a"]);
-    maps.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "b"}})).expect("cm")).await.expect("create");
-    let next = tokio::time::timeout(Duration::from_secs(10), events.try_next()).await.expect("in time").expect("watch");
+    maps.create(
+        &PostParams::default(),
+        &serde_json::from_value(json!({"metadata": {"name": "b"}})).expect("cm"),
+    )
+    .await
+    .expect("create");
+    let next = tokio::time::timeout(Duration::from_secs(10), events.try_next())
+        .await
+        .expect("in time")
+        .expect("watch");
     match next {
         Some(Event::Apply(object)) => assert_eq!(object.name_any(), "b"),
         other => panic!("expected the new object, got {other:?}"),
@@ -257,22 +316,54 @@ async fn owner_references_are_garbage_collected() {
     let server = TestServer::start().await.expect("server");
     let client = server.client().expect("client");
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    namespaces.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "gc"}})).expect("ns")).await.expect("ns");
+    namespaces
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({"metadata": {"name": "gc"}})).expect("ns"),
+        )
+        .await
+        .expect("ns");
     let maps: Api<ConfigMap> = Api::namespaced(client, "gc");
-    for (propagation, owner_name) in [(None, "owner-background"), (Some(kube::api::PropagationPolicy::Foreground), "owner-foreground")] {
-        let owner = maps.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": owner_name}})).expect("cm")).await.expect("owner");
+    for (propagation, owner_name) in [
+        (None, "owner-background"),
+        (Some(kube::api::PropagationPolicy::Foreground), "owner-foreground"),
+    ] {
+        let owner = maps
+            .create(
+                &PostParams::default(),
+                &serde_json::from_value(json!({"metadata": {"name": owner_name}})).expect("cm"),
+            )
+            .await
+            .expect("owner");
         let dependent: ConfigMap = serde_json::from_value(json!({"metadata": {"name": format!("{owner_name}-child"), "ownerReferences": [{
             "apiVersion": "v1", "kind": "ConfigMap", "name": owner_name, "uid": owner.uid().expect("uid"), "blockOwnerDeletion": true
         }]}}))
         .expect("cm");
-        maps.create(&PostParams::default(), &dependent).await.expect("dependent");
-        let params = DeleteParams { propagation_policy: propagation, ..DeleteParams::default() };
+        maps.create(&PostParams::default(), &dependent)
+            .await
+            .expect("dependent");
+        let params = DeleteParams {
+            propagation_policy: propagation,
+            ..DeleteParams::default()
+        };
         maps.delete(owner_name, &params).await.expect("delete owner");
-        eventually("dependent collected", async || maps.get_opt(&format!("{owner_name}-child")).await.expect("get").is_none()).await;
+        eventually("dependent collected", async || {
+            maps.get_opt(&format!("{owner_name}-child"))
+                .await
+                .expect("get")
+                .is_none()
+        })
+        .await;
         assert!(maps.get_opt(owner_name).await.expect("get").is_none());
     }
 
     // Deleting a namespace removes what is in it, then the namespace.
-    namespaces.delete("gc", &DeleteParams::default()).await.expect("delete ns");
-    eventually("namespace gone", async || namespaces.get_opt("gc").await.expect("get").is_none()).await;
+    namespaces
+        .delete("gc", &DeleteParams::default())
+        .await
+        .expect("delete ns");
+    eventually("namespace gone", async || {
+        namespaces.get_opt("gc").await.expect("get").is_none()
+    })
+    .await;
 }

@@ -28,9 +28,16 @@ async fn get_shows_printer_columns_and_wide_adds_priority_columns() {
     assert!(wide.contains("A-1"), "{wide}");
 
     let by_category = kubectl.run(&["get", "gadgets"]).await.ok().stdout;
-    assert!(by_category.contains("alpha") && by_category.contains("beta"), "{by_category}");
+    assert!(
+        by_category.contains("alpha") && by_category.contains("beta"),
+        "{by_category}"
+    );
 
-    let selected = kubectl.run(&["get", "widgets", "-l", "team=alfie", "-o", "name"]).await.ok().stdout;
+    let selected = kubectl
+        .run(&["get", "widgets", "-l", "team=alfie", "-o", "name"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(selected.trim(), "widget.example.com/alpha");
 }
 
@@ -53,14 +60,33 @@ async fn status_patch_satisfies_wait_for_ready() {
     kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
     let waiting = kubectl.spawn(&["wait", "--for=condition=Ready", "widget/alpha", "--timeout=30s"]);
     let status = r#"{"status":{"conditions":[{"type":"Ready","status":"True","reason":"Tested","message":"ok","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}"#;
-    kubectl.run(&["patch", "widget", "alpha", "--subresource=status", "--type=merge", "-p", status]).await.ok();
+    kubectl
+        .run(&[
+            "patch",
+            "widget",
+            "alpha",
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            status,
+        ])
+        .await
+        .ok();
     let waited = finish(waiting, Duration::from_secs(30)).await.ok();
-    assert!(waited.stdout.contains("widget.example.com/alpha condition met"), "{}", waited.stdout);
+    assert!(
+        waited.stdout.contains("widget.example.com/alpha condition met"),
+        "{}",
+        waited.stdout
+    );
 
     let table = kubectl.run(&["get", "widget", "alpha"]).await.ok().stdout;
     let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
     assert_eq!(row[..3], ["alpha", "3", "True"], "{table}");
-    let generation = kubectl.run(&["get", "widget", "alpha", "-o", "jsonpath={.metadata.generation}"]).await.ok().stdout;
+    let generation = kubectl
+        .run(&["get", "widget", "alpha", "-o", "jsonpath={.metadata.generation}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(generation, "1", "a status write does not move the generation");
 }
 
@@ -68,18 +94,62 @@ async fn status_patch_satisfies_wait_for_ready() {
 async fn server_side_apply_conflicts_between_managers_until_forced() {
     let (_server, kubectl) = server_with_widgets().await;
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: gamma}\nspec: {size: 2, color: red}\n";
-    kubectl.run_with_input(&["apply", "--server-side", "-f", "-"], widget).await.ok();
-    kubectl.run_with_input(&["apply", "--server-side", "-f", "-"], widget).await.ok();
+    kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], widget)
+        .await
+        .ok();
+    kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], widget)
+        .await
+        .ok();
 
     let changed = widget.replace("size: 2", "size: 4");
-    let refused = kubectl.run_with_input(&["apply", "--server-side", "--field-manager=other", "-f", "-"], &changed).await.failed();
-    assert!(refused.stderr.contains("conflict with \"kubectl\""), "{}", refused.stderr);
+    let refused = kubectl
+        .run_with_input(
+            &["apply", "--server-side", "--field-manager=other", "-f", "-"],
+            &changed,
+        )
+        .await
+        .failed();
+    assert!(
+        refused.stderr.contains("conflict with \"kubectl\""),
+        "{}",
+        refused.stderr
+    );
     assert!(refused.stderr.contains(".spec.size"), "{}", refused.stderr);
 
-    kubectl.run_with_input(&["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", "-"], &changed).await.ok();
-    let size = kubectl.run(&["get", "widget", "gamma", "-o", "jsonpath={.spec.size}"]).await.ok().stdout;
+    kubectl
+        .run_with_input(
+            &[
+                "apply",
+                "--server-side",
+                "--field-manager=other",
+                "--force-conflicts",
+                "-f",
+                "-",
+            ],
+            &changed,
+        )
+        .await
+        .ok();
+    let size = kubectl
+        .run(&["get", "widget", "gamma", "-o", "jsonpath={.spec.size}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(size, "4");
-    let managers = kubectl.run(&["get", "widget", "gamma", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}"]).await.ok().stdout;
+    let managers = kubectl
+        .run(&[
+            "get",
+            "widget",
+            "gamma",
+            "--show-managed-fields",
+            "-o",
+            "jsonpath={.metadata.managedFields[*].manager}",
+        ])
+        .await
+        .ok()
+        .stdout;
     assert!(managers.contains("other"), "{managers}");
 }
 
@@ -114,9 +184,23 @@ async fn delete_waits_for_finalizer() {
     }
     assert!(marked, "deletionTimestamp set while the finalizer remains");
 
-    kubectl.run(&["patch", "widget", "held", "--type=json", "-p", r#"[{"op":"remove","path":"/metadata/finalizers"}]"#]).await.ok();
+    kubectl
+        .run(&[
+            "patch",
+            "widget",
+            "held",
+            "--type=json",
+            "-p",
+            r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+        ])
+        .await
+        .ok();
     let deleted = finish(deleting, Duration::from_secs(30)).await.ok();
-    assert!(deleted.stdout.contains("widget.example.com \"held\" deleted"), "{}", deleted.stdout);
+    assert!(
+        deleted.stdout.contains("widget.example.com \"held\" deleted"),
+        "{}",
+        deleted.stdout
+    );
     kubectl.run(&["get", "widget", "held"]).await.failed();
 }
 
@@ -127,7 +211,11 @@ async fn explain_shows_schema_descriptions() {
     assert!(top.contains("A Widget is a thing the tests make."), "{top}");
     let field = kubectl.run(&["explain", "widgets.spec.size"]).await.ok().stdout;
     assert!(field.contains("How big the widget is, 1 to 10."), "{field}");
-    let recursive = kubectl.run(&["explain", "widgets.spec", "--recursive"]).await.ok().stdout;
+    let recursive = kubectl
+        .run(&["explain", "widgets.spec", "--recursive"])
+        .await
+        .ok()
+        .stdout;
     for name in ["size", "color", "pattern", "serial", "mode"] {
         assert!(recursive.contains(name), "{name} in {recursive}");
     }
@@ -144,19 +232,34 @@ async fn invalid_objects_are_refused_with_the_servers_message() {
         refused.stderr
     );
 
-    let both = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {size: 1, color: red, pattern: dots}\n";
+    let both =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {size: 1, color: red, pattern: dots}\n";
     let refused = kubectl.run_with_input(&["apply", "-f", "-"], both).await.failed();
-    assert!(refused.stderr.contains("exactly one of color or pattern must be set"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("exactly one of color or pattern must be set"),
+        "{}",
+        refused.stderr
+    );
 
-    let unknown = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {size: 1, color: red, bogus: 1}\n";
+    let unknown =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: bad}\nspec: {size: 1, color: red, bogus: 1}\n";
     let refused = kubectl.run_with_input(&["apply", "-f", "-"], unknown).await.failed();
-    assert!(refused.stderr.contains("unknown field \"spec.bogus\""), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("unknown field \"spec.bogus\""),
+        "{}",
+        refused.stderr
+    );
 
     kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
-    let renamed = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: alpha}\nspec: {size: 3, color: red, serial: B-2}\n";
+    let renamed =
+        "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: alpha}\nspec: {size: 3, color: red, serial: B-2}\n";
     let refused = kubectl.run_with_input(&["apply", "-f", "-"], renamed).await.failed();
     assert!(refused.stderr.contains("serial is immutable"), "{}", refused.stderr);
-    let serial = kubectl.run(&["get", "widget", "alpha", "-o", "jsonpath={.spec.serial}"]).await.ok().stdout;
+    let serial = kubectl
+        .run(&["get", "widget", "alpha", "-o", "jsonpath={.spec.serial}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(serial, "A-1", "a refused write changes nothing");
 }
 
@@ -169,27 +272,63 @@ async fn builtin_kinds_apply_and_reapply() {
             "apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-a, labels: {{owner: {value}}}}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings, namespace: team-a}}\ndata: {{color: {value}, size: '1'}}\n---\napiVersion: v1\nkind: Secret\nmetadata: {{name: token, namespace: team-a}}\nstringData: {{token: {value}}}\n"
         )
     };
-    kubectl.run_with_input(&["apply", "-f", "-"], &manifest("red")).await.ok();
+    kubectl
+        .run_with_input(&["apply", "-f", "-"], &manifest("red"))
+        .await
+        .ok();
     // A second client-side apply of changed built-ins sends strategic merge patches.
     let changed = manifest("blue").replace(", size: '1'", "");
     kubectl.run_with_input(&["apply", "-f", "-"], &changed).await.ok();
 
-    let data = kubectl.run(&["get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.data}"]).await.ok().stdout;
+    let data = kubectl
+        .run(&["get", "configmap", "settings", "-n", "team-a", "-o", "jsonpath={.data}"])
+        .await
+        .ok()
+        .stdout;
     let data: serde_json::Value = serde_json::from_str(&data).expect("json");
-    assert_eq!(data, serde_json::json!({"color": "blue"}), "removed key pruned by the patch");
-    let token = kubectl.run(&["get", "secret", "token", "-n", "team-a", "-o", "jsonpath={.data.token}"]).await.ok().stdout;
+    assert_eq!(
+        data,
+        serde_json::json!({"color": "blue"}),
+        "removed key pruned by the patch"
+    );
+    let token = kubectl
+        .run(&["get", "secret", "token", "-n", "team-a", "-o", "jsonpath={.data.token}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(token, "Ymx1ZQ==", "stringData stored base64 in data");
-    let label = kubectl.run(&["get", "ns", "team-a", "-o", "jsonpath={.metadata.labels.owner}"]).await.ok().stdout;
+    let label = kubectl
+        .run(&["get", "ns", "team-a", "-o", "jsonpath={.metadata.labels.owner}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(label, "blue");
 
     let table = kubectl.run(&["get", "configmaps", "-n", "team-a"]).await.ok().stdout;
     let header: Vec<&str> = table.lines().next().unwrap_or_default().split_whitespace().collect();
     assert_eq!(header, ["NAME", "DATA", "AGE"], "{table}");
 
-    let missing = kubectl.run(&["get", "configmap", "nothing", "-n", "team-a"]).await.failed();
-    assert!(missing.stderr.contains("configmaps \"nothing\" not found"), "{}", missing.stderr);
-    let no_namespace = kubectl.run_with_input(&["create", "-f", "-"], "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: nowhere}\n").await.failed();
-    assert!(no_namespace.stderr.contains("namespaces \"nowhere\" not found"), "{}", no_namespace.stderr);
+    let missing = kubectl
+        .run(&["get", "configmap", "nothing", "-n", "team-a"])
+        .await
+        .failed();
+    assert!(
+        missing.stderr.contains("configmaps \"nothing\" not found"),
+        "{}",
+        missing.stderr
+    );
+    let no_namespace = kubectl
+        .run_with_input(
+            &["create", "-f", "-"],
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, namespace: nowhere}\n",
+        )
+        .await
+        .failed();
+    assert!(
+        no_namespace.stderr.contains("namespaces \"nowhere\" not found"),
+        "{}",
+        no_namespace.stderr
+    );
 }
 
 #[tokio::test]
@@ -197,13 +336,62 @@ async fn imperative_create_commands_send_protobuf_and_work() {
     let server = kube_testserver::TestServer::start().await.expect("server");
     let kubectl = Kubectl::new(&server);
     kubectl.run(&["create", "namespace", "alfie"]).await.ok();
-    kubectl.run(&["create", "secret", "generic", "external-id", "-n", "alfie", "--from-literal=externalId=s3cr3t-value"]).await.ok();
-    kubectl.run(&["create", "configmap", "settings", "-n", "alfie", "--from-literal=color=red"]).await.ok();
-    let secret = kubectl.run(&["get", "secret", "external-id", "-n", "alfie", "-o", "jsonpath={.data.externalId}"]).await.ok().stdout;
+    kubectl
+        .run(&[
+            "create",
+            "secret",
+            "generic",
+            "external-id",
+            "-n",
+            "alfie",
+            "--from-literal=externalId=s3cr3t-value",
+        ])
+        .await
+        .ok();
+    kubectl
+        .run(&[
+            "create",
+            "configmap",
+            "settings",
+            "-n",
+            "alfie",
+            "--from-literal=color=red",
+        ])
+        .await
+        .ok();
+    let secret = kubectl
+        .run(&[
+            "get",
+            "secret",
+            "external-id",
+            "-n",
+            "alfie",
+            "-o",
+            "jsonpath={.data.externalId}",
+        ])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(secret, "czNjcjN0LXZhbHVl");
-    let color = kubectl.run(&["get", "configmap", "settings", "-n", "alfie", "-o", "jsonpath={.data.color}"]).await.ok().stdout;
+    let color = kubectl
+        .run(&[
+            "get",
+            "configmap",
+            "settings",
+            "-n",
+            "alfie",
+            "-o",
+            "jsonpath={.data.color}",
+        ])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(color, "red");
-    let phase = kubectl.run(&["get", "namespace", "alfie", "-o", "jsonpath={.status.phase}"]).await.ok().stdout;
+    let phase = kubectl
+        .run(&["get", "namespace", "alfie", "-o", "jsonpath={.status.phase}"])
+        .await
+        .ok()
+        .stdout;
     assert_eq!(phase, "Active");
 }
 
@@ -221,8 +409,21 @@ async fn get_watch_prints_changes_as_rows() {
     })
     .await
     .expect("reader");
-    assert!(initial[0].contains("SIZE") && initial[2].starts_with("beta"), "{initial:?}");
-    kubectl.run(&["patch", "widget", "beta", "--type=merge", "-p", r#"{"spec":{"size":9}}"#]).await.ok();
+    assert!(
+        initial[0].contains("SIZE") && initial[2].starts_with("beta"),
+        "{initial:?}"
+    );
+    kubectl
+        .run(&[
+            "patch",
+            "widget",
+            "beta",
+            "--type=merge",
+            "-p",
+            r#"{"spec":{"size":9}}"#,
+        ])
+        .await
+        .ok();
     let changed = tokio::task::spawn_blocking(move || lines.map_while(Result::ok).find(|l| l.starts_with("beta")))
         .await
         .expect("reader")

@@ -6,8 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    ACCOUNT_ID_PATTERN, AccountDeletionPolicy, IAM_ROLE_NAME_PATTERN, ManagementPolicy,
-    NAMESPACE_PATTERN, ReconcileStatus, Tags,
+    ACCOUNT_ID_PATTERN, AccountDeletionPolicy, IAM_ROLE_NAME_PATTERN, ManagementPolicy, NAMESPACE_PATTERN,
+    ReconcileStatus, Tags,
 };
 
 /// A member account of the AWS organization: created through Organizations, or adopted when `spec.accountId` names an existing one.
@@ -53,11 +53,7 @@ use super::common::{
         json_path = r#".status.conditions[?(@.type=="Ready")].status"#,
         description = "Whether AWS matches the spec"
     ),
-    printcolumn(
-        name = "AGE",
-        type_ = "date",
-        json_path = ".metadata.creationTimestamp"
-    )
+    printcolumn(name = "AGE", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.accountId) == has(oldSelf.accountId)").message("accountId can be neither added nor removed after creation: create a new AwsAccount to adopt an account"))]
@@ -66,10 +62,7 @@ pub struct AwsAccountSpec {
     #[schemars(length(min = 1, max = 50), regex(pattern = r"^[\x20-\x7E]+$"))]
     pub account_name: String,
     /// Email address of the account's root user; unique across all of AWS. Immutable: AWS changes it only through the root user.
-    #[schemars(
-        length(min = 6, max = 64),
-        regex(pattern = r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
-    )]
+    #[schemars(length(min = 6, max = 64), regex(pattern = r"^[^\s@]+@[^\s@]+\.[^\s@]+$"))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("email is immutable"))]
     pub email: String,
     /// Where the account sits: an OU path from the root (`Workloads/Development`) or an OU id (`ou-ab12-cd34ef56`). Default: the organization root.
@@ -269,25 +262,17 @@ status:
         let errors = validator
             .validate(&schema, &with_spec(adopted.clone()), Some(&created))
             .unwrap_err();
-        assert!(
-            rule_messages(&errors)[0].starts_with("accountId can be neither added nor removed")
-        );
+        assert!(rule_messages(&errors)[0].starts_with("accountId can be neither added nor removed"));
 
         let errors = validator
             .validate(&schema, &created, Some(&with_spec(adopted.clone())))
             .unwrap_err();
-        assert!(
-            rule_messages(&errors)[0].starts_with("accountId can be neither added nor removed")
-        );
+        assert!(rule_messages(&errors)[0].starts_with("accountId can be neither added nor removed"));
 
         let mut other_id = adopted.clone();
         other_id["accountId"] = json!("999999999999");
         let errors = validator
-            .validate(
-                &schema,
-                &with_spec(other_id),
-                Some(&with_spec(adopted.clone())),
-            )
+            .validate(&schema, &with_spec(other_id), Some(&with_spec(adopted.clone())))
             .unwrap_err();
         assert_eq!(rule_messages(&errors), ["accountId is immutable"]);
 

@@ -25,8 +25,7 @@ pub const ROLE_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$";
 /// An IAM or STS principal ARN (account root, user, role, assumed-role session).
 pub const PRINCIPAL_ARN_PATTERN: &str = r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$";
 /// A Kubernetes object name as used for Secrets, AwsAccounts and the namespaced kinds (RFC 1123 subdomain).
-pub const OBJECT_NAME_PATTERN: &str =
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+pub const OBJECT_NAME_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// A namespace name (RFC 1123 label).
 pub const NAMESPACE_PATTERN: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 

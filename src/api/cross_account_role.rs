@@ -6,10 +6,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    AccountRef, DeletionPolicy, IAM_ROLE_NAME_PATTERN, MAX_SESSION_DURATION_SECONDS,
-    MIN_SESSION_DURATION_SECONDS, ManagementPolicy, NamespacedRef, Ownership,
-    PRINCIPAL_ARN_PATTERN, Permissions, ReconcileStatus, SecretKeyRef, Tags,
-    default_max_session_duration,
+    AccountRef, DeletionPolicy, IAM_ROLE_NAME_PATTERN, MAX_SESSION_DURATION_SECONDS, MIN_SESSION_DURATION_SECONDS,
+    ManagementPolicy, NamespacedRef, Ownership, PRINCIPAL_ARN_PATTERN, Permissions, ReconcileStatus, SecretKeyRef,
+    Tags, default_max_session_duration,
 };
 
 /// An IAM role in a target account: who may assume it (trust) and what it may do (permissions).
@@ -180,10 +179,7 @@ status:
     fn api_example_round_trips() {
         let role: CrossAccountRole = serde_yaml::from_str(EXAMPLE).unwrap();
         assert_eq!(role.spec.account.name.as_deref(), Some("alfie-dev"));
-        assert_eq!(
-            role.spec.trust.developer_group_trust,
-            DeveloperGroupTrust::Account
-        );
+        assert_eq!(role.spec.trust.developer_group_trust, DeveloperGroupTrust::Account);
         assert_eq!(
             role.spec.trust.external_id_secret_ref.as_ref().unwrap().key,
             "externalId"
@@ -205,10 +201,7 @@ status:
         .unwrap();
         assert_eq!(spec.role_name, None);
         assert_eq!(spec.max_session_duration, 3600);
-        assert_eq!(
-            spec.trust.developer_group_trust,
-            DeveloperGroupTrust::Account
-        );
+        assert_eq!(spec.trust.developer_group_trust, DeveloperGroupTrust::Account);
         assert!(!spec.trust.require_mfa);
         assert_eq!(spec.trust.external_id_secret_ref.unwrap().key, "externalId");
         assert_eq!(spec.permissions, Permissions::default());
@@ -234,9 +227,7 @@ status:
         validator.validate(&schema, &example, None).unwrap();
 
         let both = json!({"account": {"name": "alfie-dev", "id": "345678901234"}, "trust": {"accounts": [{}]}});
-        let errors = validator
-            .validate(&schema, &role("r", both), None)
-            .unwrap_err();
+        let errors = validator.validate(&schema, &role("r", both), None).unwrap_err();
         assert_eq!(
             rule_messages(&errors),
             [
@@ -246,15 +237,14 @@ status:
         );
 
         let nobody = json!({"account": {"id": "345678901234"}, "trust": {"requireMfa": true}});
-        let errors = validator
-            .validate(&schema, &role("r", nobody), None)
-            .unwrap_err();
+        let errors = validator.validate(&schema, &role("r", nobody), None).unwrap_err();
         assert_eq!(
             rule_messages(&errors),
             ["trust names nobody: set accounts, developerGroups or principals"]
         );
 
-        let unnamed = json!({"account": {"id": "345678901234"}, "trust": {"principals": ["arn:aws:iam::012345678901:root"]}});
+        let unnamed =
+            json!({"account": {"id": "345678901234"}, "trust": {"principals": ["arn:aws:iam::012345678901:root"]}});
         let long_name = "a".repeat(65);
         let errors = validator
             .validate(&schema, &role(&long_name, unnamed.clone()), None)
@@ -262,9 +252,7 @@ status:
         assert!(rule_messages(&errors)[0].starts_with("metadata.name is longer than"));
         let mut named = unnamed;
         named["roleName"] = json!("Short");
-        validator
-            .validate(&schema, &role(&long_name, named), None)
-            .unwrap();
+        validator.validate(&schema, &role(&long_name, named), None).unwrap();
     }
 
     #[test]
@@ -275,9 +263,7 @@ status:
             "trust": {"accounts": [{"id": "012345678901"}]},
             "tags": {"aws:cloudformation:stack-name": "x"},
         });
-        let errors = Validator::new()
-            .validate(&schema, &role("r", spec), None)
-            .unwrap_err();
+        let errors = Validator::new().validate(&schema, &role("r", spec), None).unwrap_err();
         assert!(rule_messages(&errors)[0].starts_with("tag keys are 1 to 128 characters"));
     }
 }

@@ -6,9 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    AccountRef, DeletionPolicy, IAM_GROUP_NAME_PATTERN, IAM_USER_NAME_PATTERN,
-    MANAGED_POLICY_ARN_PATTERN, ManagementPolicy, NamespacedRef, Ownership, ROLE_ARN_PATTERN,
-    ReconcileStatus,
+    AccountRef, DeletionPolicy, IAM_GROUP_NAME_PATTERN, IAM_USER_NAME_PATTERN, MANAGED_POLICY_ARN_PATTERN,
+    ManagementPolicy, NamespacedRef, Ownership, ROLE_ARN_PATTERN, ReconcileStatus,
 };
 
 /// An IAM group in the identity account whose members may assume the listed roles.
@@ -169,12 +168,7 @@ status:
         let group: DeveloperGroup = serde_yaml::from_str(EXAMPLE).unwrap();
         assert_eq!(group.spec.members, ["alice", "bob"]);
         assert_eq!(
-            group.spec.access[1]
-                .role
-                .as_ref()
-                .unwrap()
-                .namespace
-                .as_deref(),
+            group.spec.access[1].role.as_ref().unwrap().namespace.as_deref(),
             Some("alfie")
         );
         assert_eq!(
@@ -194,10 +188,7 @@ status:
         expected["spec"]["deletionPolicy"] = json!("Delete");
         expected["spec"]["managementPolicy"] = json!("Manage");
         // An empty list and an absent one mean the same; the typed status omits it.
-        expected["status"]
-            .as_object_mut()
-            .unwrap()
-            .remove("missingUsers");
+        expected["status"].as_object_mut().unwrap().remove("missingUsers");
         assert_eq!(serde_json::to_value(&group).unwrap(), expected);
     }
 
@@ -206,11 +197,7 @@ status:
         let spec: DeveloperGroupSpec = serde_json::from_value(json!({})).unwrap();
         assert_eq!(spec.account, None);
         assert_eq!(spec.group_name, None);
-        assert!(
-            spec.members.is_empty()
-                && spec.access.is_empty()
-                && spec.managed_policy_arns.is_empty()
-        );
+        assert!(spec.members.is_empty() && spec.access.is_empty() && spec.managed_policy_arns.is_empty());
         assert!(!spec.require_mfa && !spec.adopt_existing);
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
         assert_eq!(spec.management_policy, ManagementPolicy::Manage);
@@ -230,8 +217,7 @@ status:
         validator.validate(&schema, &example, None).unwrap();
 
         let neither = group(json!([{"profile": "p"}]));
-        let both =
-            group(json!([{"role": {"name": "r"}, "roleArn": "arn:aws:iam::123456789012:role/R"}]));
+        let both = group(json!([{"role": {"name": "r"}, "roleArn": "arn:aws:iam::123456789012:role/R"}]));
         for invalid in [neither, both] {
             let errors = validator.validate(&schema, &invalid, None).unwrap_err();
             assert_eq!(

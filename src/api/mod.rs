@@ -12,17 +12,14 @@ use kube::CustomResourceExt;
 
 pub use account::{AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess};
 pub use common::{
-    AccountDeletionPolicy, AccountRef, ConditionType, DeletionPolicy, InlinePolicy,
-    ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef,
-    Tags,
+    AccountDeletionPolicy, AccountRef, ConditionType, DeletionPolicy, InlinePolicy, ManagementPolicy, NamespacedRef,
+    Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
 };
 pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,
 };
 pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, RoleAccess};
-pub use partner_access::{
-    Partner, PartnerAccess, PartnerAccessSpec, PartnerAccessStatus, PartnerPhase, PartnerRole,
-};
+pub use partner_access::{Partner, PartnerAccess, PartnerAccessSpec, PartnerAccessStatus, PartnerPhase, PartnerRole};
 
 /// The CustomResourceDefinitions of every kind, in the order they depend on each other.
 pub fn crds() -> Vec<CustomResourceDefinition> {
@@ -36,7 +33,10 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
 
 /// The CRDs as one YAML stream: what `aws-access-operator crd` prints and `crds/` holds.
 pub fn crds_yaml() -> Result<String, serde_yaml::Error> {
-    let documents = crds().iter().map(serde_yaml::to_string).collect::<Result<Vec<_>, _>>()?;
+    let documents = crds()
+        .iter()
+        .map(serde_yaml::to_string)
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(documents.iter().map(|doc| format!("---\n{doc}")).collect())
 }
 
@@ -87,15 +87,7 @@ pub(crate) mod tests {
             if !free_form && !node.get("type").is_some_and(Value::is_string) {
                 violations.push(format!("{path}: no single type"));
             }
-            for forbidden in [
-                "$ref",
-                "$defs",
-                "definitions",
-                "oneOf",
-                "anyOf",
-                "allOf",
-                "not",
-            ] {
+            for forbidden in ["$ref", "$defs", "definitions", "oneOf", "anyOf", "allOf", "not"] {
                 if node.get(forbidden).is_some() {
                     violations.push(format!("{path}: {forbidden}"));
                 }
@@ -103,23 +95,14 @@ pub(crate) mod tests {
             if node.get("properties").is_some() && node.get("additionalProperties").is_some() {
                 violations.push(format!("{path}: both properties and additionalProperties"));
             }
-            if let Some(keys) = node
-                .get("x-kubernetes-list-map-keys")
-                .and_then(Value::as_array)
-            {
+            if let Some(keys) = node.get("x-kubernetes-list-map-keys").and_then(Value::as_array) {
                 let required = &node["items"]["required"];
                 for key in keys {
                     let defaulted = node["items"]["properties"][key.as_str().unwrap()]
                         .get("default")
                         .is_some();
-                    if !defaulted
-                        && !required
-                            .as_array()
-                            .is_some_and(|required| required.contains(key))
-                    {
-                        violations.push(format!(
-                            "{path}: list map key {key} is neither required nor defaulted"
-                        ));
+                    if !defaulted && !required.as_array().is_some_and(|required| required.contains(key)) {
+                        violations.push(format!("{path}: list map key {key} is neither required nor defaulted"));
                     }
                 }
             }
@@ -128,10 +111,7 @@ pub(crate) mod tests {
     }
 
     fn crd_by_kind(kind: &str) -> Value {
-        let crd = crds()
-            .into_iter()
-            .find(|crd| crd.spec.names.kind == kind)
-            .unwrap();
+        let crd = crds().into_iter().find(|crd| crd.spec.names.kind == kind).unwrap();
         serde_json::to_value(crd).unwrap()
     }
 
@@ -166,11 +146,7 @@ pub(crate) mod tests {
         for crd in crds() {
             let kind = &crd.spec.names.kind;
             let schema = openapi_schema(&crd);
-            assert_eq!(
-                structural_violations(&schema),
-                Vec::<String>::new(),
-                "{kind}"
-            );
+            assert_eq!(structural_violations(&schema), Vec::<String>::new(), "{kind}");
 
             let mut nodes = Vec::new();
             schema_nodes(String::new(), &schema, &mut nodes);
@@ -182,9 +158,7 @@ pub(crate) mod tests {
                     !path.ends_with("[items]")
                         && !path.ends_with("[additionalProperties]")
                         && ![".apiVersion", ".kind", ".metadata"].contains(&path.as_str())
-                        && node
-                            .get("description")
-                            .is_none_or(|description| description == "")
+                        && node.get("description").is_none_or(|description| description == "")
                 })
                 .map(|(path, _)| path.clone())
                 .collect();
@@ -210,11 +184,7 @@ pub(crate) mod tests {
             let mut nodes = Vec::new();
             schema_nodes(String::new(), &schema, &mut nodes);
             for (path, node) in nodes {
-                for rule in node["x-kubernetes-validations"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                {
+                for rule in node["x-kubernetes-validations"].as_array().into_iter().flatten() {
                     let warnings = estimate_rule_cost(rule["rule"].as_str().unwrap(), &compiled);
                     assert!(warnings.is_empty(), "{path}: {warnings:?}");
                 }
@@ -227,12 +197,7 @@ pub(crate) mod tests {
         let expected = [
             ("AwsAccount", "awsaccounts", "awsacct", "Cluster"),
             ("CrossAccountRole", "crossaccountroles", "xar", "Namespaced"),
-            (
-                "DeveloperGroup",
-                "developergroups",
-                "devgroup",
-                "Namespaced",
-            ),
+            ("DeveloperGroup", "developergroups", "devgroup", "Namespaced"),
             ("PartnerAccess", "partneraccesses", "partner", "Namespaced"),
         ];
         let crds = crds();
@@ -241,14 +206,8 @@ pub(crate) mod tests {
             assert_eq!(crd.spec.group, "awsaccess.dev");
             assert_eq!(crd.spec.names.kind, kind);
             assert_eq!(crd.spec.names.plural, plural);
-            assert_eq!(
-                crd.spec.names.short_names,
-                Some(vec![short_name.to_owned()])
-            );
-            assert_eq!(
-                crd.spec.names.categories,
-                Some(vec!["awsaccess".to_owned()])
-            );
+            assert_eq!(crd.spec.names.short_names, Some(vec![short_name.to_owned()]));
+            assert_eq!(crd.spec.names.categories, Some(vec!["awsaccess".to_owned()]));
             assert_eq!(crd.spec.scope, scope);
             let version = &crd.spec.versions[0];
             assert_eq!(
@@ -321,8 +280,7 @@ pub(crate) mod tests {
                         Some(1) => " (wide)",
                         _ => "",
                     };
-                    let (name, type_, path) =
-                        (&column["name"], &column["type"], &column["jsonPath"]);
+                    let (name, type_, path) = (&column["name"], &column["type"], &column["jsonPath"]);
                     format!(
                         "{} {} {}{wide}",
                         name.as_str().unwrap(),
@@ -361,27 +319,20 @@ pub(crate) mod tests {
 
         let role = crd_by_kind("CrossAccountRole");
         let account_ref = "/properties/spec/properties/account";
-        assert_eq!(
-            rules_at(&role, account_ref),
-            ["has(self.name) != has(self.id)"]
-        );
+        assert_eq!(rules_at(&role, account_ref), ["has(self.name) != has(self.id)"]);
         assert_eq!(
             pattern_at(&role, &format!("{account_ref}/properties/id")),
             r"^[0-9]{12}$"
         );
         assert_eq!(
-            rules_at(
-                &role,
-                "/properties/spec/properties/trust/properties/accounts/items"
-            ),
+            rules_at(&role, "/properties/spec/properties/trust/properties/accounts/items"),
             ["has(self.name) != has(self.id)"]
         );
         assert_eq!(
             pattern_at(&role, "/properties/spec/properties/roleName"),
             r"^[\w+=,.@-]{1,64}$"
         );
-        let duration = &role["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
-            ["properties"]["maxSessionDuration"];
+        let duration = &role["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["maxSessionDuration"];
         assert_eq!(
             (duration["minimum"].as_f64(), duration["maximum"].as_f64()),
             (Some(3600.0), Some(43200.0))
@@ -396,8 +347,8 @@ pub(crate) mod tests {
             r"^arn:aws[a-z-]*:iam::(aws|[0-9]{12}):policy/.+$"
         );
         let schema = crd_schema::<CrossAccountRole>();
-        let document = &schema["properties"]["spec"]["properties"]["permissions"]["properties"]["inlinePolicies"]
-            ["items"]["properties"]["document"];
+        let document = &schema["properties"]["spec"]["properties"]["permissions"]["properties"]["inlinePolicies"]["items"]
+            ["properties"]["document"];
         assert_eq!(document["x-kubernetes-preserve-unknown-fields"], true);
         assert_eq!(document["type"], "object");
         assert_eq!(rules_at(&role, "/properties/spec/properties/tags").len(), 1);
@@ -414,10 +365,7 @@ pub(crate) mod tests {
 
         let partner = crd_by_kind("PartnerAccess");
         assert_eq!(
-            pattern_at(
-                &partner,
-                "/properties/spec/properties/partner/properties/accountId"
-            ),
+            pattern_at(&partner, "/properties/spec/properties/partner/properties/accountId"),
             r"^[0-9]{12}$"
         );
     }
@@ -427,18 +375,13 @@ pub(crate) mod tests {
         for crd in crds() {
             let schema = openapi_schema(&crd);
             let conditions = &schema["properties"]["status"]["properties"]["conditions"];
-            assert_eq!(
-                conditions["x-kubernetes-list-type"], "map",
-                "{}",
-                crd.spec.names.kind
-            );
+            assert_eq!(conditions["x-kubernetes-list-type"], "map", "{}", crd.spec.names.kind);
             assert_eq!(conditions["x-kubernetes-list-map-keys"], json!(["type"]));
             let required = conditions["items"]["required"].as_array().unwrap();
             for field in ["type", "status", "reason", "message", "lastTransitionTime"] {
                 assert!(required.contains(&json!(field)), "{field}");
             }
-            let observed_generation =
-                &schema["properties"]["status"]["properties"]["observedGeneration"];
+            let observed_generation = &schema["properties"]["status"]["properties"]["observedGeneration"];
             assert_eq!(observed_generation["type"], "integer");
         }
     }

@@ -7,9 +7,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    ACCOUNT_ID_PATTERN, AccountRef, DeletionPolicy, IAM_ROLE_NAME_PATTERN,
-    MAX_SESSION_DURATION_SECONDS, MIN_SESSION_DURATION_SECONDS, ManagementPolicy, Permissions,
-    ReconcileStatus, SecretKeyRef, Tags, default_max_session_duration,
+    ACCOUNT_ID_PATTERN, AccountRef, DeletionPolicy, IAM_ROLE_NAME_PATTERN, MAX_SESSION_DURATION_SECONDS,
+    MIN_SESSION_DURATION_SECONDS, ManagementPolicy, Permissions, ReconcileStatus, SecretKeyRef, Tags,
+    default_max_session_duration,
 };
 
 /// Access for an outside partner to some accounts, through roles that trust the partner's AWS account and require an external ID.
@@ -172,10 +172,7 @@ status:
         );
         let status = access.status.as_ref().unwrap();
         assert_eq!(status.phase, Some(PartnerPhase::Active));
-        assert_eq!(
-            status.roles[0].role_arn,
-            "arn:aws:iam::555566667777:role/SembitAccess"
-        );
+        assert_eq!(status.roles[0].role_arn, "arn:aws:iam::555566667777:role/SembitAccess");
 
         let mut expected: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
         expected["spec"]["deletionPolicy"] = json!("Delete");
@@ -210,12 +207,8 @@ status:
             })
         };
         let validator = Validator::new();
-        validator
-            .validate(&schema, &access(&"a".repeat(56)), None)
-            .unwrap();
-        let errors = validator
-            .validate(&schema, &access(&"a".repeat(57)), None)
-            .unwrap_err();
+        validator.validate(&schema, &access(&"a".repeat(56)), None).unwrap();
+        let errors = validator.validate(&schema, &access(&"a".repeat(57)), None).unwrap_err();
         assert!(rule_messages(&errors)[0].starts_with("metadata.name is too long"));
     }
 }

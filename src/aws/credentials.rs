@@ -84,11 +84,7 @@ impl AccountClients {
     }
 
     /// An IAM client acting inside `account_id`.
-    pub async fn iam_client(
-        &self,
-        account_id: &str,
-        access_role: &str,
-    ) -> AwsResult<aws_sdk_iam::Client> {
+    pub async fn iam_client(&self, account_id: &str, access_role: &str) -> AwsResult<aws_sdk_iam::Client> {
         let identity = self.own_identity().await?;
         if identity.account_id == account_id {
             return Ok(self.own_iam.clone());
@@ -101,10 +97,7 @@ impl AccountClients {
         {
             return Ok(assumed.client.clone());
         }
-        let role_arn = format!(
-            "arn:{}:iam::{account_id}:role/{access_role}",
-            identity.partition
-        );
+        let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
         let assumed = self.assume_role(&role_arn).await?;
         let client = assumed.client.clone();
         *cached = Some(assumed);
@@ -127,19 +120,13 @@ impl AccountClients {
                         format!("STS returned no {what} for the operator's credentials"),
                     )
                 };
-                let account_id = identity
-                    .account()
-                    .ok_or_else(|| missing("account"))?
-                    .to_owned();
+                let account_id = identity.account().ok_or_else(|| missing("account"))?.to_owned();
                 let partition = identity
                     .arn()
                     .and_then(|arn| arn.split(':').nth(1))
                     .ok_or_else(|| missing("ARN"))?
                     .to_owned();
-                Ok(CallerIdentity {
-                    account_id,
-                    partition,
-                })
+                Ok(CallerIdentity { account_id, partition })
             })
             .await
     }
@@ -173,8 +160,7 @@ impl AccountClients {
         })?;
         // An expiry the clock cannot represent is treated as already due, so the
         // next call assumes the role again rather than trusting it forever.
-        let expires =
-            SystemTime::try_from(*credentials.expiration()).unwrap_or(SystemTime::UNIX_EPOCH);
+        let expires = SystemTime::try_from(*credentials.expiration()).unwrap_or(SystemTime::UNIX_EPOCH);
         let provider = Credentials::new(
             credentials.access_key_id(),
             credentials.secret_access_key(),

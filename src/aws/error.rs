@@ -64,9 +64,7 @@ impl AwsErrorKind {
             Self::LimitExceeded => "LimitExceeded",
             Self::AccessDenied => "AccessDenied",
             Self::PrincipalNotReady => "PrincipalNotReady",
-            Self::ConcurrentModification | Self::ServiceFailure | Self::Transport | Self::Other => {
-                "AwsError"
-            }
+            Self::ConcurrentModification | Self::ServiceFailure | Self::Transport | Self::Other => "AwsError",
         }
     }
 
@@ -74,10 +72,9 @@ impl AwsErrorKind {
     /// differently) and, where the code alone is ambiguous, its message.
     pub fn from_code(code: &str, message: &str) -> Self {
         match code {
-            "Throttling"
-            | "ThrottlingException"
-            | "TooManyRequestsException"
-            | "RequestLimitExceeded" => Self::Throttled,
+            "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+                Self::Throttled
+            }
             "NoSuchEntity"
             | "AccountNotFoundException"
             | "CreateAccountStatusNotFoundException"
@@ -96,21 +93,14 @@ impl AwsErrorKind {
             // principal created a moment ago; the same text for a principal that
             // truly does not exist cannot be told apart here, so the caller bounds
             // the retries.
-            "MalformedPolicyDocument" | "MalformedPolicyDocumentException"
-                if message.contains("Invalid principal") =>
-            {
+            "MalformedPolicyDocument" | "MalformedPolicyDocumentException" if message.contains("Invalid principal") => {
                 Self::PrincipalNotReady
             }
             "MalformedPolicyDocument" | "MalformedPolicyDocumentException" => Self::MalformedPolicy,
-            "InvalidInput"
-            | "InvalidInputException"
-            | "ValidationError"
-            | "ValidationException" => Self::InvalidInput,
+            "InvalidInput" | "InvalidInputException" | "ValidationError" | "ValidationException" => Self::InvalidInput,
             // Organizations reports its quotas (accounts, closures per month) as
             // constraint violations.
-            "LimitExceeded" | "LimitExceededException" | "ConstraintViolationException" => {
-                Self::LimitExceeded
-            }
+            "LimitExceeded" | "LimitExceededException" | "ConstraintViolationException" => Self::LimitExceeded,
             // Not being in an organization is, for the operator, the same as not
             // being allowed to use it: the fix is in the operator's credentials.
             "AccessDenied"
@@ -163,12 +153,9 @@ impl AwsError {
                 };
                 (AwsErrorKind::from_code(code, text), message)
             }
-            SdkError::DispatchFailure(_)
-            | SdkError::TimeoutError(_)
-            | SdkError::ResponseError(_) => (
-                AwsErrorKind::Transport,
-                DisplayErrorContext(&error).to_string(),
-            ),
+            SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+                (AwsErrorKind::Transport, DisplayErrorContext(&error).to_string())
+            }
             _ => (AwsErrorKind::Other, DisplayErrorContext(&error).to_string()),
         };
         Self {
@@ -219,19 +206,13 @@ mod tests {
             ("InvalidInput", AwsErrorKind::InvalidInput),
             ("LimitExceeded", AwsErrorKind::LimitExceeded),
             ("AccessDenied", AwsErrorKind::AccessDenied),
-            (
-                "ConcurrentModification",
-                AwsErrorKind::ConcurrentModification,
-            ),
+            ("ConcurrentModification", AwsErrorKind::ConcurrentModification),
             ("DeleteConflict", AwsErrorKind::ConcurrentModification),
             ("ServiceFailure", AwsErrorKind::ServiceFailure),
             ("UnmodifiableEntity", AwsErrorKind::Other),
         ];
         for (code, kind) in cases {
-            let error = AwsError::from_sdk(
-                "GetRole",
-                service_error(GetRoleError::generic(metadata(code, "text"))),
-            );
+            let error = AwsError::from_sdk("GetRole", service_error(GetRoleError::generic(metadata(code, "text"))));
             assert_eq!(error.kind, kind, "{code}");
         }
     }
@@ -243,15 +224,9 @@ mod tests {
             ("AccountNotFoundException", AwsErrorKind::NotFound),
             ("DuplicateAccountException", AwsErrorKind::AlreadyExists),
             ("ConstraintViolationException", AwsErrorKind::LimitExceeded),
-            (
-                "AWSOrganizationsNotInUseException",
-                AwsErrorKind::AccessDenied,
-            ),
+            ("AWSOrganizationsNotInUseException", AwsErrorKind::AccessDenied),
             ("AccessDeniedException", AwsErrorKind::AccessDenied),
-            (
-                "ConcurrentModificationException",
-                AwsErrorKind::ConcurrentModification,
-            ),
+            ("ConcurrentModificationException", AwsErrorKind::ConcurrentModification),
             ("ServiceException", AwsErrorKind::ServiceFailure),
             ("InvalidInputException", AwsErrorKind::InvalidInput),
         ];
@@ -269,10 +244,7 @@ mod tests {
         let not_found = GetRoleError::NoSuchEntityException(
             aws_sdk_iam::types::error::NoSuchEntityException::builder()
                 .message("The role with name Missing cannot be found.")
-                .meta(metadata(
-                    "NoSuchEntity",
-                    "The role with name Missing cannot be found.",
-                ))
+                .meta(metadata("NoSuchEntity", "The role with name Missing cannot be found."))
                 .build(),
         );
         let error = AwsError::from_sdk("GetRole", service_error(not_found));
@@ -306,10 +278,7 @@ mod tests {
         assert!(error.kind.retryable());
 
         let malformed = metadata("MalformedPolicyDocument", "Syntax errors in policy.");
-        let error = AwsError::from_sdk(
-            "PutRolePolicy",
-            service_error(GetRoleError::generic(malformed)),
-        );
+        let error = AwsError::from_sdk("PutRolePolicy", service_error(GetRoleError::generic(malformed)));
         assert_eq!(error.kind, AwsErrorKind::MalformedPolicy);
         assert!(!error.kind.retryable());
         assert_eq!(error.kind.reason(), "PolicyRejected");
@@ -323,12 +292,8 @@ mod tests {
         assert!(error.kind.retryable());
         assert_eq!(error.request_id, None);
 
-        let unbuildable: SdkError<GetRoleError, ()> =
-            SdkError::construction_failure("role name missing");
-        assert_eq!(
-            AwsError::from_sdk("GetRole", unbuildable).kind,
-            AwsErrorKind::Other
-        );
+        let unbuildable: SdkError<GetRoleError, ()> = SdkError::construction_failure("role name missing");
+        assert_eq!(AwsError::from_sdk("GetRole", unbuildable).kind, AwsErrorKind::Other);
     }
 
     #[test]

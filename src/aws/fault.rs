@@ -14,8 +14,8 @@ use tokio::sync::oneshot;
 
 use super::error::{AwsError, AwsErrorKind};
 use super::{
-    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
-    OrganizationalUnit, Organizations, RoleState,
+    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole, OrganizationalUnit,
+    Organizations, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -53,12 +53,17 @@ struct Creations {
 
 impl Creations {
     fn hides(&self, account_id: &str) -> bool {
-        self.requests.values().any(|request| request.account_id.as_deref() == Some(account_id))
+        self.requests
+            .values()
+            .any(|request| request.account_id.as_deref() == Some(account_id))
     }
 
     /// The request as the test wants it seen, if it is one it holds or failed.
     fn shown(&self, request_id: &str) -> Option<CreateAccountStatus> {
-        self.requests.get(request_id).map(|request| CreateAccountStatus { account_id: None, ..request.clone() })
+        self.requests.get(request_id).map(|request| CreateAccountStatus {
+            account_id: None,
+            ..request.clone()
+        })
     }
 }
 
@@ -76,11 +81,7 @@ impl Faults {
             write,
         });
         if let Some(kind) = self.take_failure(operation) {
-            return Err(AwsError::new(
-                kind,
-                operation,
-                format!("injected {kind:?} failure"),
-            ));
+            return Err(AwsError::new(kind, operation, format!("injected {kind:?} failure")));
         }
         let result = call.await;
         let pause = lock(&self.pauses).remove(operation);
@@ -226,12 +227,7 @@ impl Aws for FaultyAws {
     async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>> {
         let inner = self
             .faults
-            .run(
-                account_id,
-                "AssumeRole",
-                false,
-                self.inner.iam(account_id, access_role),
-            )
+            .run(account_id, "AssumeRole", false, self.inner.iam(account_id, access_role))
             .await?;
         Ok(Arc::new(FaultyIam {
             inner,
@@ -255,19 +251,11 @@ struct FaultyIam {
 }
 
 impl FaultyIam {
-    async fn read<T>(
-        &self,
-        operation: &'static str,
-        call: impl Future<Output = AwsResult<T>>,
-    ) -> AwsResult<T> {
+    async fn read<T>(&self, operation: &'static str, call: impl Future<Output = AwsResult<T>>) -> AwsResult<T> {
         self.faults.run(&self.account, operation, false, call).await
     }
 
-    async fn write<T>(
-        &self,
-        operation: &'static str,
-        call: impl Future<Output = AwsResult<T>>,
-    ) -> AwsResult<T> {
+    async fn write<T>(&self, operation: &'static str, call: impl Future<Output = AwsResult<T>>) -> AwsResult<T> {
         self.faults.run(&self.account, operation, true, call).await
     }
 }
@@ -281,22 +269,13 @@ impl Iam for FaultyIam {
         self.write("CreateRole", self.inner.create_role(role)).await
     }
     async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()> {
-        self.write(
-            "UpdateAssumeRolePolicy",
-            self.inner.update_trust_policy(role, document),
-        )
-        .await
+        self.write("UpdateAssumeRolePolicy", self.inner.update_trust_policy(role, document))
+            .await
     }
-    async fn update_role(
-        &self,
-        role: &str,
-        description: &str,
-        max_session_duration: i32,
-    ) -> AwsResult<()> {
+    async fn update_role(&self, role: &str, description: &str, max_session_duration: i32) -> AwsResult<()> {
         self.write(
             "UpdateRole",
-            self.inner
-                .update_role(role, description, max_session_duration),
+            self.inner.update_role(role, description, max_session_duration),
         )
         .await
     }
@@ -315,44 +294,26 @@ impl Iam for FaultyIam {
         .await
     }
     async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
-        self.write(
-            "AttachRolePolicy",
-            self.inner.attach_role_policy(role, policy_arn),
-        )
-        .await
+        self.write("AttachRolePolicy", self.inner.attach_role_policy(role, policy_arn))
+            .await
     }
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
-        self.write(
-            "DetachRolePolicy",
-            self.inner.detach_role_policy(role, policy_arn),
-        )
-        .await
+        self.write("DetachRolePolicy", self.inner.detach_role_policy(role, policy_arn))
+            .await
     }
-    async fn put_role_policy(
-        &self,
-        role: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> AwsResult<()> {
-        self.write(
-            "PutRolePolicy",
-            self.inner.put_role_policy(role, policy_name, document),
-        )
-        .await
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> AwsResult<()> {
+        self.write("PutRolePolicy", self.inner.put_role_policy(role, policy_name, document))
+            .await
     }
     async fn delete_role_policy(&self, role: &str, policy_name: &str) -> AwsResult<()> {
-        self.write(
-            "DeleteRolePolicy",
-            self.inner.delete_role_policy(role, policy_name),
-        )
-        .await
+        self.write("DeleteRolePolicy", self.inner.delete_role_policy(role, policy_name))
+            .await
     }
     async fn tag_role(&self, role: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
         self.write("TagRole", self.inner.tag_role(role, tags)).await
     }
     async fn untag_role(&self, role: &str, keys: &[String]) -> AwsResult<()> {
-        self.write("UntagRole", self.inner.untag_role(role, keys))
-            .await
+        self.write("UntagRole", self.inner.untag_role(role, keys)).await
     }
     async fn delete_role(&self, role: &str) -> AwsResult<()> {
         self.write("DeleteRole", self.inner.delete_role(role)).await
@@ -361,30 +322,20 @@ impl Iam for FaultyIam {
         self.read("GetGroup", self.inner.get_group(name)).await
     }
     async fn create_group(&self, name: &str) -> AwsResult<String> {
-        self.write("CreateGroup", self.inner.create_group(name))
-            .await
+        self.write("CreateGroup", self.inner.create_group(name)).await
     }
     async fn delete_group(&self, name: &str) -> AwsResult<()> {
-        self.write("DeleteGroup", self.inner.delete_group(name))
-            .await
+        self.write("DeleteGroup", self.inner.delete_group(name)).await
     }
     async fn add_user_to_group(&self, group: &str, user: &str) -> AwsResult<()> {
         self.write("AddUserToGroup", self.inner.add_user_to_group(group, user))
             .await
     }
     async fn remove_user_from_group(&self, group: &str, user: &str) -> AwsResult<()> {
-        self.write(
-            "RemoveUserFromGroup",
-            self.inner.remove_user_from_group(group, user),
-        )
-        .await
+        self.write("RemoveUserFromGroup", self.inner.remove_user_from_group(group, user))
+            .await
     }
-    async fn put_group_policy(
-        &self,
-        group: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> AwsResult<()> {
+    async fn put_group_policy(&self, group: &str, policy_name: &str, document: &str) -> AwsResult<()> {
         self.write(
             "PutGroupPolicy",
             self.inner.put_group_policy(group, policy_name, document),
@@ -392,25 +343,16 @@ impl Iam for FaultyIam {
         .await
     }
     async fn delete_group_policy(&self, group: &str, policy_name: &str) -> AwsResult<()> {
-        self.write(
-            "DeleteGroupPolicy",
-            self.inner.delete_group_policy(group, policy_name),
-        )
-        .await
+        self.write("DeleteGroupPolicy", self.inner.delete_group_policy(group, policy_name))
+            .await
     }
     async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
-        self.write(
-            "AttachGroupPolicy",
-            self.inner.attach_group_policy(group, policy_arn),
-        )
-        .await
+        self.write("AttachGroupPolicy", self.inner.attach_group_policy(group, policy_arn))
+            .await
     }
     async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
-        self.write(
-            "DetachGroupPolicy",
-            self.inner.detach_group_policy(group, policy_arn),
-        )
-        .await
+        self.write("DetachGroupPolicy", self.inner.detach_group_policy(group, policy_arn))
+            .await
     }
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>> {
         self.read("GetUser", self.inner.user_arns(users)).await
@@ -423,19 +365,11 @@ struct FaultyOrganizations {
 }
 
 impl FaultyOrganizations {
-    async fn read<T>(
-        &self,
-        operation: &'static str,
-        call: impl Future<Output = AwsResult<T>>,
-    ) -> AwsResult<T> {
+    async fn read<T>(&self, operation: &'static str, call: impl Future<Output = AwsResult<T>>) -> AwsResult<T> {
         self.faults.run(ORGANIZATIONS, operation, false, call).await
     }
 
-    async fn write<T>(
-        &self,
-        operation: &'static str,
-        call: impl Future<Output = AwsResult<T>>,
-    ) -> AwsResult<T> {
+    async fn write<T>(&self, operation: &'static str, call: impl Future<Output = AwsResult<T>>) -> AwsResult<T> {
         self.faults.run(ORGANIZATIONS, operation, true, call).await
     }
 }
@@ -447,17 +381,17 @@ impl Organizations for FaultyOrganizations {
             let request_id = self.inner.create_account(account).await?;
             if lock(&self.faults.creations).holding {
                 let created = self.inner.describe_create_account_status(&request_id).await?;
-                let held = CreateAccountStatus { state: "IN_PROGRESS".into(), ..created };
+                let held = CreateAccountStatus {
+                    state: "IN_PROGRESS".into(),
+                    ..created
+                };
                 lock(&self.faults.creations).requests.insert(request_id.clone(), held);
             }
             Ok(request_id)
         };
         self.write("CreateAccount", create).await
     }
-    async fn describe_create_account_status(
-        &self,
-        request_id: &str,
-    ) -> AwsResult<CreateAccountStatus> {
+    async fn describe_create_account_status(&self, request_id: &str) -> AwsResult<CreateAccountStatus> {
         let describe = async {
             let shown = lock(&self.faults.creations).shown(request_id);
             match shown {
@@ -467,10 +401,7 @@ impl Organizations for FaultyOrganizations {
         };
         self.read("DescribeCreateAccountStatus", describe).await
     }
-    async fn list_create_account_status(
-        &self,
-        states: &[&str],
-    ) -> AwsResult<Vec<CreateAccountStatus>> {
+    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>> {
         let list = async {
             let mut listed = self.inner.list_create_account_status(states).await?;
             let creations = lock(&self.faults.creations);
@@ -502,10 +433,7 @@ impl Organizations for FaultyOrganizations {
     async fn root_id(&self) -> AwsResult<String> {
         self.read("ListRoots", self.inner.root_id()).await
     }
-    async fn list_organizational_units(
-        &self,
-        parent_id: &str,
-    ) -> AwsResult<Vec<OrganizationalUnit>> {
+    async fn list_organizational_units(&self, parent_id: &str) -> AwsResult<Vec<OrganizationalUnit>> {
         self.read(
             "ListOrganizationalUnitsForParent",
             self.inner.list_organizational_units(parent_id),
@@ -513,15 +441,9 @@ impl Organizations for FaultyOrganizations {
         .await
     }
     async fn parent_of(&self, account_id: &str) -> AwsResult<String> {
-        self.read("ListParents", self.inner.parent_of(account_id))
-            .await
+        self.read("ListParents", self.inner.parent_of(account_id)).await
     }
-    async fn move_account(
-        &self,
-        account_id: &str,
-        from_parent: &str,
-        to_parent: &str,
-    ) -> AwsResult<()> {
+    async fn move_account(&self, account_id: &str, from_parent: &str, to_parent: &str) -> AwsResult<()> {
         self.write(
             "MoveAccount",
             self.inner.move_account(account_id, from_parent, to_parent),
@@ -529,14 +451,9 @@ impl Organizations for FaultyOrganizations {
         .await
     }
     async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>> {
-        self.read("ListTagsForResource", self.inner.list_tags(account_id))
-            .await
+        self.read("ListTagsForResource", self.inner.list_tags(account_id)).await
     }
-    async fn tag_account(
-        &self,
-        account_id: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> AwsResult<()> {
+    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
         self.write("TagResource", self.inner.tag_account(account_id, tags))
             .await
     }
@@ -545,8 +462,7 @@ impl Organizations for FaultyOrganizations {
             .await
     }
     async fn close_account(&self, account_id: &str) -> AwsResult<()> {
-        self.write("CloseAccount", self.inner.close_account(account_id))
-            .await
+        self.write("CloseAccount", self.inner.close_account(account_id)).await
     }
 }
 
@@ -586,10 +502,7 @@ mod tests {
             assert_eq!(error.kind, AwsErrorKind::Throttled);
             assert_eq!(error.operation, "GetCallerIdentity");
         }
-        assert_eq!(
-            aws.own_account_id().await.expect("passes again"),
-            "123456789012"
-        );
+        assert_eq!(aws.own_account_id().await.expect("passes again"), "123456789012");
         assert_eq!(aws.count("GetCallerIdentity"), 3);
         assert!(aws.writes().is_empty());
 
@@ -629,9 +542,6 @@ mod tests {
         caller.abort();
 
         // One pause per request: the next caller goes through.
-        assert_eq!(
-            aws.own_account_id().await.expect("not paused"),
-            "123456789012"
-        );
+        assert_eq!(aws.own_account_id().await.expect("not paused"), "123456789012");
     }
 }

@@ -16,8 +16,8 @@ use serde_json::Value;
 use super::credentials::AccountClients;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
 use super::{
-    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
-    OrganizationalUnit, Organizations, RoleState,
+    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole, OrganizationalUnit,
+    Organizations, RoleState,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -62,7 +62,9 @@ impl SdkAws {
         }
         Self {
             clients: AccountClients::new(config, interceptors),
-            organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::from_conf(organizations.build()))),
+            organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::from_conf(
+                organizations.build(),
+            ))),
         }
     }
 
@@ -106,10 +108,8 @@ impl SdkIam {
             .await
             .map_err(sdk_error("GetRole"))?;
         let role = output.role.ok_or_else(|| missing("GetRole", "role"))?;
-        let (managed_policy_arns, inline_policies) = futures::try_join!(
-            self.attached_role_policies(name),
-            self.role_inline_policies(name)
-        )?;
+        let (managed_policy_arns, inline_policies) =
+            futures::try_join!(self.attached_role_policies(name), self.role_inline_policies(name))?;
         let trust_policy = role
             .assume_role_policy_document
             .as_deref()
@@ -119,9 +119,7 @@ impl SdkIam {
         Ok(RoleState {
             trust_policy,
             description: role.description.unwrap_or_default(),
-            max_session_duration: role
-                .max_session_duration
-                .unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+            max_session_duration: role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
             permissions_boundary_arn: role
                 .permissions_boundary
                 .and_then(|boundary| boundary.permissions_boundary_arn),
@@ -148,10 +146,7 @@ impl SdkIam {
             .try_collect()
             .await
             .map_err(sdk_error("ListAttachedRolePolicies"))?;
-        Ok(attached
-            .into_iter()
-            .filter_map(|policy| policy.policy_arn)
-            .collect())
+        Ok(attached.into_iter().filter_map(|policy| policy.policy_arn).collect())
     }
 
     async fn role_inline_policies(&self, role: &str) -> AwsResult<BTreeMap<String, Value>> {
@@ -199,10 +194,8 @@ impl SdkIam {
             .flat_map(|page| page.users)
             .map(|user| user.user_name)
             .collect();
-        let (managed_policy_arns, inline_policies) = futures::try_join!(
-            self.attached_group_policies(name),
-            self.group_inline_policies(name)
-        )?;
+        let (managed_policy_arns, inline_policies) =
+            futures::try_join!(self.attached_group_policies(name), self.group_inline_policies(name))?;
         Ok(GroupState {
             arn,
             members,
@@ -222,10 +215,7 @@ impl SdkIam {
             .try_collect()
             .await
             .map_err(sdk_error("ListAttachedGroupPolicies"))?;
-        Ok(attached
-            .into_iter()
-            .filter_map(|policy| policy.policy_arn)
-            .collect())
+        Ok(attached.into_iter().filter_map(|policy| policy.policy_arn).collect())
     }
 
     async fn group_inline_policies(&self, group: &str) -> AwsResult<BTreeMap<String, Value>> {
@@ -276,31 +266,21 @@ impl Iam for SdkIam {
 
     async fn create_role(&self, role: &NewRole) -> AwsResult<String> {
         let tags = to_sdk_tags("CreateRole", &role.tags, |key, value| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
+            aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
         let output = self
             .client
             .create_role()
             .role_name(&role.name)
             .assume_role_policy_document(&role.trust_policy)
-            .set_description(
-                Some(role.description.clone()).filter(|description| !description.is_empty()),
-            )
-            .set_max_session_duration(
-                Some(role.max_session_duration).filter(|seconds| *seconds > 0),
-            )
+            .set_description(Some(role.description.clone()).filter(|description| !description.is_empty()))
+            .set_max_session_duration(Some(role.max_session_duration).filter(|seconds| *seconds > 0))
             .set_permissions_boundary(role.permissions_boundary_arn.clone())
             .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
             .send()
             .await
             .map_err(sdk_error("CreateRole"))?;
-        Ok(output
-            .role
-            .ok_or_else(|| missing("CreateRole", "role"))?
-            .arn)
+        Ok(output.role.ok_or_else(|| missing("CreateRole", "role"))?.arn)
     }
 
     async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()> {
@@ -314,12 +294,7 @@ impl Iam for SdkIam {
         Ok(())
     }
 
-    async fn update_role(
-        &self,
-        role: &str,
-        description: &str,
-        max_session_duration: i32,
-    ) -> AwsResult<()> {
+    async fn update_role(&self, role: &str, description: &str, max_session_duration: i32) -> AwsResult<()> {
         self.client
             .update_role()
             .role_name(role)
@@ -374,12 +349,7 @@ impl Iam for SdkIam {
         Ok(())
     }
 
-    async fn put_role_policy(
-        &self,
-        role: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> AwsResult<()> {
+    async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> AwsResult<()> {
         self.client
             .put_role_policy()
             .role_name(role)
@@ -408,10 +378,7 @@ impl Iam for SdkIam {
             return Ok(());
         }
         let tags = to_sdk_tags("TagRole", tags, |key, value| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
+            aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
         self.client
             .tag_role()
@@ -459,10 +426,7 @@ impl Iam for SdkIam {
             .send()
             .await
             .map_err(sdk_error("CreateGroup"))?;
-        Ok(output
-            .group
-            .ok_or_else(|| missing("CreateGroup", "group"))?
-            .arn)
+        Ok(output.group.ok_or_else(|| missing("CreateGroup", "group"))?.arn)
     }
 
     async fn delete_group(&self, name: &str) -> AwsResult<()> {
@@ -497,12 +461,7 @@ impl Iam for SdkIam {
         Ok(())
     }
 
-    async fn put_group_policy(
-        &self,
-        group: &str,
-        policy_name: &str,
-        document: &str,
-    ) -> AwsResult<()> {
+    async fn put_group_policy(&self, group: &str, policy_name: &str, document: &str) -> AwsResult<()> {
         self.client
             .put_group_policy()
             .group_name(group)
@@ -597,10 +556,7 @@ impl Organizations for SdkOrganizations {
             .ok_or_else(|| missing("CreateAccount", "request id"))
     }
 
-    async fn describe_create_account_status(
-        &self,
-        request_id: &str,
-    ) -> AwsResult<CreateAccountStatus> {
+    async fn describe_create_account_status(&self, request_id: &str) -> AwsResult<CreateAccountStatus> {
         let output = self
             .client
             .describe_create_account_status()
@@ -614,20 +570,11 @@ impl Organizations for SdkOrganizations {
             .ok_or_else(|| missing("DescribeCreateAccountStatus", "status"))
     }
 
-    async fn list_create_account_status(
-        &self,
-        states: &[&str],
-    ) -> AwsResult<Vec<CreateAccountStatus>> {
+    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>> {
         let pages: Vec<_> = self
             .client
             .list_create_account_status()
-            .set_states(Some(
-                states
-                    .iter()
-                    .copied()
-                    .map(CreateAccountState::from)
-                    .collect(),
-            ))
+            .set_states(Some(states.iter().copied().map(CreateAccountState::from).collect()))
             .into_paginator()
             .send()
             .try_collect()
@@ -648,9 +595,7 @@ impl Organizations for SdkOrganizations {
             .try_collect()
             .await
             .map_err(sdk_error("ListAccounts"))?;
-        let accounts = pages
-            .into_iter()
-            .flat_map(|page| page.accounts.unwrap_or_default());
+        let accounts = pages.into_iter().flat_map(|page| page.accounts.unwrap_or_default());
         Ok(accounts.into_iter().map(account_info).collect())
     }
 
@@ -668,12 +613,7 @@ impl Organizations for SdkOrganizations {
     }
 
     async fn root_id(&self) -> AwsResult<String> {
-        let roots = self
-            .client
-            .list_roots()
-            .send()
-            .await
-            .map_err(sdk_error("ListRoots"))?;
+        let roots = self.client.list_roots().send().await.map_err(sdk_error("ListRoots"))?;
         roots
             .roots
             .into_iter()
@@ -682,10 +622,7 @@ impl Organizations for SdkOrganizations {
             .ok_or_else(|| missing("ListRoots", "root"))
     }
 
-    async fn list_organizational_units(
-        &self,
-        parent_id: &str,
-    ) -> AwsResult<Vec<OrganizationalUnit>> {
+    async fn list_organizational_units(&self, parent_id: &str) -> AwsResult<Vec<OrganizationalUnit>> {
         let pages: Vec<_> = self
             .client
             .list_organizational_units_for_parent()
@@ -724,12 +661,7 @@ impl Organizations for SdkOrganizations {
             .ok_or_else(|| missing("ListParents", "parent"))
     }
 
-    async fn move_account(
-        &self,
-        account_id: &str,
-        from_parent: &str,
-        to_parent: &str,
-    ) -> AwsResult<()> {
+    async fn move_account(&self, account_id: &str, from_parent: &str, to_parent: &str) -> AwsResult<()> {
         self.client
             .move_account()
             .account_id(account_id)
@@ -755,11 +687,7 @@ impl Organizations for SdkOrganizations {
         Ok(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
     }
 
-    async fn tag_account(
-        &self,
-        account_id: &str,
-        tags: &BTreeMap<String, String>,
-    ) -> AwsResult<()> {
+    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
         if tags.is_empty() {
             return Ok(());
         }
@@ -804,20 +732,13 @@ impl Organizations for SdkOrganizations {
     }
 }
 
-fn create_account_status(
-    status: aws_sdk_organizations::types::CreateAccountStatus,
-) -> CreateAccountStatus {
+fn create_account_status(status: aws_sdk_organizations::types::CreateAccountStatus) -> CreateAccountStatus {
     CreateAccountStatus {
         request_id: status.id.unwrap_or_default(),
-        state: status
-            .state
-            .map(|state| state.as_str().to_owned())
-            .unwrap_or_default(),
+        state: status.state.map(|state| state.as_str().to_owned()).unwrap_or_default(),
         account_id: status.account_id,
         account_name: status.account_name.unwrap_or_default(),
-        failure_reason: status
-            .failure_reason
-            .map(|reason| reason.as_str().to_owned()),
+        failure_reason: status.failure_reason.map(|reason| reason.as_str().to_owned()),
     }
 }
 

@@ -61,7 +61,10 @@ pub struct Context {
 
 impl Context {
     pub fn new(client: Client, aws: Arc<dyn Aws>, config: Config, stores: Stores, metrics: Arc<Metrics>) -> Self {
-        let reporter = Reporter { controller: "aws-access-operator".into(), instance: std::env::var("POD_NAME").ok() };
+        let reporter = Reporter {
+            controller: "aws-access-operator".into(),
+            instance: std::env::var("POD_NAME").ok(),
+        };
         Context {
             recorder: Recorder::new(client.clone(), reporter),
             client,

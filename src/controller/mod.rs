@@ -83,13 +83,18 @@ where
     type Fingerprint = (Option<i64>, bool, Vec<String>);
     let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, Fingerprint>> = Default::default();
     stream.filter(move |object| {
-        let fingerprint = (object.meta().generation, object.meta().deletion_timestamp.is_some(), object.finalizers().to_vec());
+        let fingerprint = (
+            object.meta().generation,
+            object.meta().deletion_timestamp.is_some(),
+            object.finalizers().to_vec(),
+        );
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget objects that left the cache, so the map does not grow with every deleted object.
         if seen.len() > 2 * store.len() + 64 {
             seen.retain(|key, _| store.get(key).is_some());
         }
-        let changed = seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint.clone()) != Some(fingerprint);
+        let changed =
+            seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint.clone()) != Some(fingerprint);
         futures::future::ready(changed)
     })
 }
@@ -107,7 +112,9 @@ fn error_policy<K: Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ct
     Action::requeue(delay)
 }
 
-fn log_result<T: Debug, E: std::fmt::Display>(kind: &'static str) -> impl Fn(Result<T, E>) -> futures::future::Ready<()> {
+fn log_result<T: Debug, E: std::fmt::Display>(
+    kind: &'static str,
+) -> impl Fn(Result<T, E>) -> futures::future::Ready<()> {
     move |result| {
         match result {
             Ok(object) => tracing::debug!(kind, ?object, "reconciled"),
@@ -152,40 +159,93 @@ pub struct Telemetry {
 
 /// Runs every controller until `shutdown` resolves; the reconciles in
 /// flight finish first.
-pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, telemetry: Telemetry, shutdown: impl Future<Output = ()> + Send + 'static) {
+pub async fn run(
+    client: Client,
+    aws: Arc<dyn Aws>,
+    config: Config,
+    telemetry: Telemetry,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
     let accounts = Shared::<AwsAccount>::new();
     let roles = Shared::<CrossAccountRole>::new();
     let groups = Shared::<DeveloperGroup>::new();
-    let stores = Stores { accounts: accounts.reader.clone(), roles: roles.reader.clone(), groups: groups.reader.clone() };
-    let ctx = Arc::new(Context::new(client.clone(), aws, config, stores.clone(), telemetry.metrics.clone()));
+    let stores = Stores {
+        accounts: accounts.reader.clone(),
+        roles: roles.reader.clone(),
+        groups: groups.reader.clone(),
+    };
+    let ctx = Arc::new(Context::new(
+        client.clone(),
+        aws,
+        config,
+        stores.clone(),
+        telemetry.metrics.clone(),
+    ));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
 
-    let account_controller = Controller::for_shared_stream(spec_or_deletion_changes(accounts.subscribe(), accounts.reader.clone()), accounts.reader.clone())
-        .graceful_shutdown_on(shutdown.clone())
-        .run(measured("AwsAccount", aws_account::reconcile), error_policy, ctx.clone())
-        .for_each(log_result("AwsAccount"));
+    let account_controller = Controller::for_shared_stream(
+        spec_or_deletion_changes(accounts.subscribe(), accounts.reader.clone()),
+        accounts.reader.clone(),
+    )
+    .graceful_shutdown_on(shutdown.clone())
+    .run(
+        measured("AwsAccount", aws_account::reconcile),
+        error_policy,
+        ctx.clone(),
+    )
+    .for_each(log_result("AwsAccount"));
 
     let role_stores = stores.clone();
     let account_stores = stores.clone();
     let secret_stores = stores.clone();
-    let role_controller = Controller::for_shared_stream(spec_or_deletion_changes(roles.subscribe(), roles.reader.clone()), roles.reader.clone())
-        .watches_shared_stream(groups.subscribe(), move |group| refs::roles_trusting(&role_stores, &group))
-        .watches_shared_stream(accounts.subscribe(), move |account| refs::roles_in_account(&account_stores, &account))
-        .watches(Api::<Secret>::all(client.clone()), watcher::Config::default(), move |secret| {
-            refs::roles_using_secret(&secret_stores, &secret.name_any(), &secret.namespace().unwrap_or_default())
-        })
-        .graceful_shutdown_on(shutdown.clone())
-        .run(measured("CrossAccountRole", cross_account_role::reconcile), error_policy, ctx.clone())
-        .for_each(log_result("CrossAccountRole"));
+    let role_controller = Controller::for_shared_stream(
+        spec_or_deletion_changes(roles.subscribe(), roles.reader.clone()),
+        roles.reader.clone(),
+    )
+    .watches_shared_stream(groups.subscribe(), move |group| {
+        refs::roles_trusting(&role_stores, &group)
+    })
+    .watches_shared_stream(accounts.subscribe(), move |account| {
+        refs::roles_in_account(&account_stores, &account)
+    })
+    .watches(
+        Api::<Secret>::all(client.clone()),
+        watcher::Config::default(),
+        move |secret| {
+            refs::roles_using_secret(
+                &secret_stores,
+                &secret.name_any(),
+                &secret.namespace().unwrap_or_default(),
+            )
+        },
+    )
+    .graceful_shutdown_on(shutdown.clone())
+    .run(
+        measured("CrossAccountRole", cross_account_role::reconcile),
+        error_policy,
+        ctx.clone(),
+    )
+    .for_each(log_result("CrossAccountRole"));
 
     let group_stores = stores.clone();
     let group_account_stores = stores.clone();
-    let group_controller = Controller::for_shared_stream(spec_or_deletion_changes(groups.subscribe(), groups.reader.clone()), groups.reader.clone())
-        .watches_shared_stream(roles.subscribe(), move |role| refs::groups_granting(&group_stores, &role))
-        .watches_shared_stream(accounts.subscribe(), move |account| refs::groups_in_account(&group_account_stores, &account))
-        .graceful_shutdown_on(shutdown.clone())
-        .run(measured("DeveloperGroup", developer_group::reconcile), error_policy, ctx.clone())
-        .for_each(log_result("DeveloperGroup"));
+    let group_controller = Controller::for_shared_stream(
+        spec_or_deletion_changes(groups.subscribe(), groups.reader.clone()),
+        groups.reader.clone(),
+    )
+    .watches_shared_stream(roles.subscribe(), move |role| {
+        refs::groups_granting(&group_stores, &role)
+    })
+    .watches_shared_stream(accounts.subscribe(), move |account| {
+        refs::groups_in_account(&group_account_stores, &account)
+    })
+    .graceful_shutdown_on(shutdown.clone())
+    .run(
+        measured("DeveloperGroup", developer_group::reconcile),
+        error_policy,
+        ctx.clone(),
+    )
+    .for_each(log_result("DeveloperGroup"));
 
     // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
     let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
@@ -194,24 +254,55 @@ pub async fn run(client: Client, aws: Arc<dyn Aws>, config: Config, telemetry: T
     let partner_store = partners.store();
     let partner_controller = partners
         .graceful_shutdown_on(shutdown.clone())
-        .run(measured("PartnerAccess", partner_access::reconcile), error_policy, ctx.clone())
+        .run(
+            measured("PartnerAccess", partner_access::reconcile),
+            error_policy,
+            ctx.clone(),
+        )
         .for_each(log_result("PartnerAccess"));
 
     let metrics = telemetry.metrics.clone();
     let gauges = async move {
-        for store in [stores.accounts.wait_until_ready().boxed(), stores.roles.wait_until_ready().boxed(), stores.groups.wait_until_ready().boxed(), partner_store.wait_until_ready().boxed()] {
+        for store in [
+            stores.accounts.wait_until_ready().boxed(),
+            stores.roles.wait_until_ready().boxed(),
+            stores.groups.wait_until_ready().boxed(),
+            partner_store.wait_until_ready().boxed(),
+        ] {
             // A cache that never fills means the process is shutting down.
             if store.await.is_err() {
                 return;
             }
         }
         telemetry.readiness.set_ready();
-        let ready = |status: Option<&crate::api::ReconcileStatus>, generation: Option<i64>| status.is_some_and(|s| s.is_ready_at(generation));
+        let ready = |status: Option<&crate::api::ReconcileStatus>, generation: Option<i64>| {
+            status.is_some_and(|s| s.is_ready_at(generation))
+        };
         loop {
-            metrics.set_not_ready("AwsAccount", not_ready(&stores.accounts.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
-            metrics.set_not_ready("CrossAccountRole", not_ready(&stores.roles.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
-            metrics.set_not_ready("DeveloperGroup", not_ready(&stores.groups.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
-            metrics.set_not_ready("PartnerAccess", not_ready(&partner_store.state(), |o| ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)));
+            metrics.set_not_ready(
+                "AwsAccount",
+                not_ready(&stores.accounts.state(), |o| {
+                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
+                }),
+            );
+            metrics.set_not_ready(
+                "CrossAccountRole",
+                not_ready(&stores.roles.state(), |o| {
+                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
+                }),
+            );
+            metrics.set_not_ready(
+                "DeveloperGroup",
+                not_ready(&stores.groups.state(), |o| {
+                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
+                }),
+            );
+            metrics.set_not_ready(
+                "PartnerAccess",
+                not_ready(&partner_store.state(), |o| {
+                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
+                }),
+            );
             tokio::time::sleep(GAUGE_REFRESH).await;
         }
     };

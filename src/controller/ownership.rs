@@ -12,7 +12,12 @@ pub const OWNER_TAG: &str = "awsaccess.dev/owner";
 
 /// `Kind/namespace/name` of an object: the value of the owner tag.
 pub fn owner_id<K: Resource<DynamicType = ()>>(object: &K) -> String {
-    format!("{}/{}/{}", K::kind(&()), object.namespace().unwrap_or_default(), object.name_any())
+    format!(
+        "{}/{}/{}",
+        K::kind(&()),
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +45,9 @@ impl Claim {
             )),
             Claim::Foreign => Some(Outcome::stalled(
                 Reason::AlreadyExists.as_str(),
-                format!("{what} already exists and was not created by the operator; set spec.adoptExisting: true to take it over, or choose another name"),
+                format!(
+                    "{what} already exists and was not created by the operator; set spec.adoptExisting: true to take it over, or choose another name"
+                ),
             )),
         }
     }

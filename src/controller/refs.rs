@@ -26,34 +26,63 @@ fn live<K: kube::Resource>(object: &K) -> bool {
 /// Resolves `reference` for an object in `namespace` (None: cluster-scoped),
 /// enforcing the AwsAccount's `allowedNamespaces`. `field` names the
 /// reference in messages (`spec.account`).
-pub fn account(stores: &Stores, config: &Config, reference: &AccountRef, namespace: Option<&str>, field: &str) -> Result<Account, Unresolved> {
+pub fn account(
+    stores: &Stores,
+    config: &Config,
+    reference: &AccountRef,
+    namespace: Option<&str>,
+    field: &str,
+) -> Result<Account, Unresolved> {
     match (&reference.id, &reference.name) {
-        (Some(id), _) => Ok(Account { id: id.clone(), access_role: config.default_access_role.clone() }),
+        (Some(id), _) => Ok(Account {
+            id: id.clone(),
+            access_role: config.default_access_role.clone(),
+        }),
         (None, Some(name)) => {
             let Some(account) = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref())) else {
-                return Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} does not exist")));
+                return Err(Outcome::reconciling(
+                    Reason::ReferenceNotReady.as_str(),
+                    format!("{field}: AwsAccount {name} does not exist"),
+                ));
             };
             if let (Some(allowed), Some(namespace)) = (&account.spec.allowed_namespaces, namespace)
-                && !allowed.iter().any(|n| n == namespace) {
-                    return Err(Outcome::stalled(
-                        Reason::NamespaceNotAllowed.as_str(),
-                        format!("{field}: AwsAccount {name} does not allow namespace {namespace} (allowedNamespaces: {}); add it there or reference another account", allowed.join(", ")),
-                    ));
-                }
+                && !allowed.iter().any(|n| n == namespace)
+            {
+                return Err(Outcome::stalled(
+                    Reason::NamespaceNotAllowed.as_str(),
+                    format!(
+                        "{field}: AwsAccount {name} does not allow namespace {namespace} (allowedNamespaces: {}); add it there or reference another account",
+                        allowed.join(", ")
+                    ),
+                ));
+            }
             let status = account.status.as_ref();
             match (status.and_then(|s| s.account_id.clone()), status.and_then(|s| s.state)) {
                 (Some(id), Some(AccountState::Active)) => Ok(Account {
                     id,
-                    access_role: if account.spec.access_role_name.is_empty() { config.default_access_role.clone() } else { account.spec.access_role_name.clone() },
+                    access_role: if account.spec.access_role_name.is_empty() {
+                        config.default_access_role.clone()
+                    } else {
+                        account.spec.access_role_name.clone()
+                    },
                 }),
                 // A suspended or closing account is said so: it will not become Active by waiting.
                 (_, Some(state @ (AccountState::Suspended | AccountState::PendingClosure | AccountState::Failed))) => {
-                    Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} is {state:?}, not Active")))
+                    Err(Outcome::reconciling(
+                        Reason::ReferenceNotReady.as_str(),
+                        format!("{field}: AwsAccount {name} is {state:?}, not Active"),
+                    ))
                 }
-                _ => Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: AwsAccount {name} is not Active yet"))),
+                _ => Err(Outcome::reconciling(
+                    Reason::ReferenceNotReady.as_str(),
+                    format!("{field}: AwsAccount {name} is not Active yet"),
+                )),
             }
         }
-        (None, None) => Err(Outcome::stalled(Reason::InvalidSpec.as_str(), format!("{field}: set name or id"))),
+        (None, None) => Err(Outcome::stalled(
+            Reason::InvalidSpec.as_str(),
+            format!("{field}: set name or id"),
+        )),
     }
 }
 
@@ -72,16 +101,25 @@ pub async fn iam_in_recorded_account(
     Ok(ctx.aws.iam(account_id, &access_role).await?)
 }
 
-fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(reference: &NamespacedRef, default_namespace: &str) -> ObjectRef<K> {
+fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(
+    reference: &NamespacedRef,
+    default_namespace: &str,
+) -> ObjectRef<K> {
     ObjectRef::new(&reference.name).within(reference.namespace.as_deref().unwrap_or(default_namespace))
 }
 
 pub fn group(stores: &Stores, reference: &NamespacedRef, namespace: &str) -> Option<std::sync::Arc<DeveloperGroup>> {
-    stores.groups.get(&namespaced_ref(reference, namespace)).filter(|g| live(g.as_ref()))
+    stores
+        .groups
+        .get(&namespaced_ref(reference, namespace))
+        .filter(|g| live(g.as_ref()))
 }
 
 pub fn role(stores: &Stores, reference: &NamespacedRef, namespace: &str) -> Option<std::sync::Arc<CrossAccountRole>> {
-    stores.roles.get(&namespaced_ref(reference, namespace)).filter(|r| live(r.as_ref()))
+    stores
+        .roles
+        .get(&namespaced_ref(reference, namespace))
+        .filter(|r| live(r.as_ref()))
 }
 
 fn refers_to(reference: &NamespacedRef, from_namespace: &str, name: &str, namespace: &str) -> bool {
@@ -97,7 +135,11 @@ pub fn roles_trusting(stores: &Stores, group: &DeveloperGroup) -> Vec<ObjectRef<
         .iter()
         .filter(|role| {
             let role_namespace = role.namespace().unwrap_or_default();
-            role.spec.trust.developer_groups.iter().any(|g| refers_to(g, &role_namespace, &name, &namespace))
+            role.spec
+                .trust
+                .developer_groups
+                .iter()
+                .any(|g| refers_to(g, &role_namespace, &name, &namespace))
         })
         .map(|role| ObjectRef::from_obj(role.as_ref()))
         .collect()
@@ -112,7 +154,12 @@ pub fn groups_granting(stores: &Stores, role: &CrossAccountRole) -> Vec<ObjectRe
         .iter()
         .filter(|group| {
             let group_namespace = group.namespace().unwrap_or_default();
-            group.spec.access.iter().filter_map(|a| a.role.as_ref()).any(|r| refers_to(r, &group_namespace, &name, &namespace))
+            group
+                .spec
+                .access
+                .iter()
+                .filter_map(|a| a.role.as_ref())
+                .any(|r| refers_to(r, &group_namespace, &name, &namespace))
         })
         .map(|group| ObjectRef::from_obj(group.as_ref()))
         .collect()
@@ -129,7 +176,9 @@ pub fn roles_in_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<
         .roles
         .state()
         .iter()
-        .filter(|role| names_account(&role.spec.account, &name) || role.spec.trust.accounts.iter().any(|a| names_account(a, &name)))
+        .filter(|role| {
+            names_account(&role.spec.account, &name) || role.spec.trust.accounts.iter().any(|a| names_account(a, &name))
+        })
         .map(|role| ObjectRef::from_obj(role.as_ref()))
         .collect()
 }
@@ -154,7 +203,12 @@ pub fn roles_using_secret(stores: &Stores, secret_name: &str, namespace: &str) -
         .iter()
         .filter(|role| {
             role.namespace().as_deref() == Some(namespace)
-                && role.spec.trust.external_id_secret_ref.as_ref().is_some_and(|s| s.name == secret_name)
+                && role
+                    .spec
+                    .trust
+                    .external_id_secret_ref
+                    .as_ref()
+                    .is_some_and(|s| s.name == secret_name)
         })
         .map(|role| ObjectRef::from_obj(role.as_ref()))
         .collect()

@@ -16,7 +16,8 @@ use serde_json::json;
 use super::context::Context;
 use super::error::{Error, Result};
 use crate::api::{
-    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason, ReconcileStatus,
+    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason,
+    ReconcileStatus,
 };
 
 /// The field manager of everything the operator writes.
@@ -44,19 +45,35 @@ pub enum State {
 
 impl Outcome {
     pub fn ready(reason: Reason, message: impl Into<String>) -> Self {
-        Outcome { state: State::Ready, reason: reason.as_str(), message: message.into() }
+        Outcome {
+            state: State::Ready,
+            reason: reason.as_str(),
+            message: message.into(),
+        }
     }
 
     pub fn reconciling(reason: &'static str, message: impl Into<String>) -> Self {
-        Outcome { state: State::Reconciling, reason, message: message.into() }
+        Outcome {
+            state: State::Reconciling,
+            reason,
+            message: message.into(),
+        }
     }
 
     pub fn stalled(reason: &'static str, message: impl Into<String>) -> Self {
-        Outcome { state: State::Stalled, reason, message: message.into() }
+        Outcome {
+            state: State::Stalled,
+            reason,
+            message: message.into(),
+        }
     }
 
     pub fn drifted(message: impl Into<String>) -> Self {
-        Outcome { state: State::Drifted, reason: Reason::DriftDetected.as_str(), message: message.into() }
+        Outcome {
+            state: State::Drifted,
+            reason: Reason::DriftDetected.as_str(),
+            message: message.into(),
+        }
     }
 
     pub fn is_ready(&self) -> bool {
@@ -103,7 +120,12 @@ where
         "kind": K::kind(&()),
         "status": status,
     });
-    api.patch_status(&object.name_any(), &PatchParams::apply(MANAGER).force(), &Patch::Apply(patch)).await?;
+    api.patch_status(
+        &object.name_any(),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -125,7 +147,12 @@ macro_rules! kind_status {
         }
     )*};
 }
-kind_status!(AwsAccountStatus, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus);
+kind_status!(
+    AwsAccountStatus,
+    CrossAccountRoleStatus,
+    DeveloperGroupStatus,
+    PartnerAccessStatus
+);
 
 /// Whether the spec changed since the status last described it: what tells
 /// a change the user asked for from one made behind the operator's back.
@@ -166,7 +193,13 @@ where
         Ok(outcome) => outcome,
         Err(Error::Aws(err)) if !err.kind.retryable() => Outcome::stalled(err.kind.reason(), err.to_string()),
         Err(err) => {
-            finish(object, api, status, &Outcome::reconciling(err.reason(), err.to_string())).await?;
+            finish(
+                object,
+                api,
+                status,
+                &Outcome::reconciling(err.reason(), err.to_string()),
+            )
+            .await?;
             return Err(err);
         }
     };
@@ -188,13 +221,24 @@ where
         (true, _, _) => (Reason::Created, format!("created {what}")),
         (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
         (false, false, true) => (Reason::Updated, format!("updated {what}: {described}")),
-        (false, false, false) => (Reason::DriftCorrected, format!("reverted out-of-band changes to {what}: {described}")),
+        (false, false, false) => (
+            Reason::DriftCorrected,
+            format!("reverted out-of-band changes to {what}: {described}"),
+        ),
     };
     if reason == Reason::DriftCorrected {
         ctx.metrics.drift_corrected(&K::kind(&()));
     }
     if created || !changes.is_empty() {
-        publish(ctx, object, reason == Reason::DriftCorrected, reason.as_str(), "Reconcile", message.clone()).await;
+        publish(
+            ctx,
+            object,
+            reason == Reason::DriftCorrected,
+            reason.as_str(),
+            "Reconcile",
+            message.clone(),
+        )
+        .await;
     }
     Outcome::ready(reason, message)
 }
@@ -206,13 +250,23 @@ pub fn observed(what: &str, exists: bool, changes: &[String]) -> Outcome {
     } else if changes.is_empty() {
         Outcome::ready(Reason::InSync, format!("{what} matches the spec (observed only)"))
     } else {
-        Outcome::drifted(format!("{what} differs from the spec; Manage would: {}", changes.join("; ")))
+        Outcome::drifted(format!(
+            "{what} differs from the spec; Manage would: {}",
+            changes.join("; ")
+        ))
     }
 }
 
 /// Publishes an Event about `object`. Events are best effort: failing to
 /// record one never fails the reconcile.
-pub async fn publish<K: Resource<DynamicType = ()>>(ctx: &Context, object: &K, warning: bool, reason: &str, action: &str, note: String) {
+pub async fn publish<K: Resource<DynamicType = ()>>(
+    ctx: &Context,
+    object: &K,
+    warning: bool,
+    reason: &str,
+    action: &str,
+    note: String,
+) {
     let event = Event {
         type_: if warning { EventType::Warning } else { EventType::Normal },
         reason: reason.into(),

@@ -5,7 +5,11 @@ use crate::api::Tags;
 
 /// What to tag (new or changed values) and which keys to untag.
 pub fn diff(desired: &Tags, current: &Tags) -> (Tags, Vec<String>) {
-    let changed = desired.iter().filter(|(k, v)| current.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let changed = desired
+        .iter()
+        .filter(|(k, v)| current.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let removed = current.keys().filter(|k| !desired.contains_key(*k)).cloned().collect();
     (changed, removed)
 }
@@ -22,7 +26,10 @@ mod tests {
     fn added_changed_and_removed_tags() {
         let desired = tags(&[("team", "alfie"), ("env", "dev")]);
         let current = tags(&[("team", "bob"), ("cost", "x")]);
-        assert_eq!(diff(&desired, &current), (tags(&[("team", "alfie"), ("env", "dev")]), vec!["cost".to_string()]));
+        assert_eq!(
+            diff(&desired, &current),
+            (tags(&[("team", "alfie"), ("env", "dev")]), vec!["cost".to_string()])
+        );
         assert_eq!(diff(&desired, &desired), (Tags::new(), vec![]));
     }
 }

@@ -104,12 +104,7 @@ fn with_sorted_keys(value: &Value) -> Value {
                 .iter()
                 .map(|(key, value)| (key, with_sorted_keys(value)))
                 .collect();
-            Value::Object(
-                sorted
-                    .into_iter()
-                    .map(|(key, value)| (key.clone(), value))
-                    .collect(),
-            )
+            Value::Object(sorted.into_iter().map(|(key, value)| (key.clone(), value)).collect())
         }
         Value::Array(items) => Value::Array(items.iter().map(with_sorted_keys).collect()),
         scalar => scalar.clone(),
@@ -186,12 +181,7 @@ fn normalize_condition(condition: &Value) -> Value {
 fn normalize_condition_keys(keys: &Map<String, Value>) -> Map<String, Value> {
     // Two keys that differ only in case are both evaluated (all must match), so folding
     // them into one key would change the meaning: such keys keep their spelling.
-    let spelled_twice = |key: &str| {
-        keys.keys()
-            .filter(|other| other.eq_ignore_ascii_case(key))
-            .count()
-            > 1
-    };
+    let spelled_twice = |key: &str| keys.keys().filter(|other| other.eq_ignore_ascii_case(key)).count() > 1;
     keys.iter()
         .map(|(key, values)| {
             let key = if spelled_twice(key) {
@@ -321,10 +311,8 @@ mod tests {
         }));
         assert!(equivalent(&as_strings, &as_lists));
 
-        let not_action =
-            statement_of(json!({"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}));
-        let not_action_list =
-            statement_of(json!({"Effect": "Deny", "NotAction": ["iam:*"], "Resource": ["*"]}));
+        let not_action = statement_of(json!({"Effect": "Deny", "NotAction": "iam:*", "Resource": "*"}));
+        let not_action_list = statement_of(json!({"Effect": "Deny", "NotAction": ["iam:*"], "Resource": ["*"]}));
         assert!(equivalent(&not_action, &not_action_list));
     }
 
@@ -344,7 +332,8 @@ mod tests {
 
     #[test]
     fn statement_object_equals_one_item_statement_list() {
-        let object = json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}});
+        let object =
+            json!({"Version": "2012-10-17", "Statement": {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}});
         let list = statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}));
         assert!(equivalent(&object, &list));
     }
@@ -355,9 +344,8 @@ mod tests {
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"},
             {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}
         ]});
-        let merged = statement_of(
-            json!({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}),
-        );
+        let merged =
+            statement_of(json!({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "*"}));
         assert!(!equivalent(&split, &merged));
     }
 
@@ -368,10 +356,7 @@ mod tests {
         empty_sid["Sid"] = json!("");
         let mut named = base.clone();
         named["Sid"] = json!("ReadAll");
-        assert!(equivalent(
-            &statement_of(base.clone()),
-            &statement_of(empty_sid)
-        ));
+        assert!(equivalent(&statement_of(base.clone()), &statement_of(empty_sid)));
         assert!(!equivalent(&statement_of(base), &statement_of(named)));
     }
 
@@ -390,8 +375,7 @@ mod tests {
             "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}));
         let key_case = statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*",
             "Condition": {"Bool": {"AWS:multifactorauthpresent": ["true"]}}}));
-        let operator_case =
-            statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*",
+        let operator_case = statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*",
             "Condition": {"bool": {"aws:MultiFactorAuthPresent": "true"}}}));
         assert!(equivalent(&a, &key_case));
         assert!(!equivalent(&a, &operator_case));
@@ -404,20 +388,14 @@ mod tests {
                 "Condition": {"StringEquals": {"aws:PrincipalTag/team": value}}}))
         };
         assert!(!equivalent(&with(json!("Alfie")), &with(json!("alfie"))));
-        assert!(equivalent(
-            &with(json!(["b", "a", "a"])),
-            &with(json!(["a", "b"]))
-        ));
+        assert!(equivalent(&with(json!(["b", "a", "a"])), &with(json!(["a", "b"]))));
 
         let boolean = |value: Value| {
             statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*",
                 "Condition": {"Bool": {"aws:SecureTransport": value}}}))
         };
         assert!(equivalent(&boolean(json!(true)), &boolean(json!("true"))));
-        assert!(equivalent(
-            &boolean(json!([false])),
-            &boolean(json!("false"))
-        ));
+        assert!(equivalent(&boolean(json!([false])), &boolean(json!("false"))));
     }
 
     #[test]
@@ -435,9 +413,7 @@ mod tests {
     #[test]
     fn empty_condition_equals_no_condition() {
         let bare = statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"}));
-        let empty = statement_of(
-            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {}}),
-        );
+        let empty = statement_of(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": {}}));
         assert!(equivalent(&bare, &empty));
     }
 
@@ -458,11 +434,8 @@ mod tests {
 
     #[test]
     fn wildcard_principal_equals_aws_wildcard() {
-        let star =
-            statement_of(json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}));
-        let aws_star = statement_of(
-            json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}),
-        );
+        let star = statement_of(json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}));
+        let aws_star = statement_of(json!({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}));
         assert!(equivalent(&star, &aws_star));
     }
 
@@ -505,8 +478,7 @@ mod tests {
 
     #[test]
     fn canonical_json_keeps_what_the_user_wrote() {
-        let doc =
-            json!({"Statement": {"Effect": "Allow", "Action": "S3:GetObject", "Resource": "*"}});
+        let doc = json!({"Statement": {"Effect": "Allow", "Action": "S3:GetObject", "Resource": "*"}});
         assert_eq!(
             canonical_json(&doc),
             r#"{"Statement":{"Action":"S3:GetObject","Effect":"Allow","Resource":"*"}}"#
@@ -516,9 +488,6 @@ mod tests {
     #[test]
     fn normalize_leaves_non_documents_alone() {
         assert_eq!(normalize(&json!("text")), json!("text"));
-        assert_eq!(
-            normalize(&json!({"Statement": ["odd"]}))["Statement"],
-            json!(["odd"])
-        );
+        assert_eq!(normalize(&json!({"Statement": ["odd"]}))["Statement"], json!(["odd"]));
     }
 }

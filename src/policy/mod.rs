@@ -54,9 +54,7 @@ pub enum PolicyError {
     )]
     InvalidExternalId { problem: String },
 
-    #[error(
-        "{value:?} is not usable as an AWS CLI profile name: use letters, digits and - _ . @ + only"
-    )]
+    #[error("{value:?} is not usable as an AWS CLI profile name: use letters, digits and - _ . @ + only")]
     InvalidProfileName { value: String },
 
     #[error(

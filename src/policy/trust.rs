@@ -61,11 +61,7 @@ pub fn trust_policy(spec: &TrustSpec) -> Result<Value, PolicyError> {
         "Principal": { "AWS": trusted },
         "Action": ASSUME_ROLE_ACTION,
     });
-    add_conditions(
-        &mut statement,
-        spec.require_mfa,
-        spec.external_id.as_deref(),
-    );
+    add_conditions(&mut statement, spec.require_mfa, spec.external_id.as_deref());
     Ok(json!({ "Version": POLICY_VERSION, "Statement": [statement] }))
 }
 
@@ -89,16 +85,10 @@ pub fn assume_role_policy(role_arns: &[String], require_mfa: bool) -> Option<Val
 fn add_conditions(statement: &mut Value, require_mfa: bool, external_id: Option<&str>) {
     let mut conditions = Map::new();
     if require_mfa {
-        conditions.insert(
-            "Bool".into(),
-            json!({ "aws:MultiFactorAuthPresent": "true" }),
-        );
+        conditions.insert("Bool".into(), json!({ "aws:MultiFactorAuthPresent": "true" }));
     }
     if let Some(external_id) = external_id {
-        conditions.insert(
-            "StringEquals".into(),
-            json!({ "sts:ExternalId": external_id }),
-        );
+        conditions.insert("StringEquals".into(), json!({ "sts:ExternalId": external_id }));
     }
     if !conditions.is_empty() {
         statement["Condition"] = Value::Object(conditions);
@@ -113,20 +103,14 @@ fn add_conditions(statement: &mut Value, require_mfa: bool, external_id: Option<
 /// would let a spec inject settings such as `credential_process`.
 /// `mfa_serial` is the caller's MFA device; it is per user, so a group-wide config can
 /// only carry a placeholder the user replaces.
-pub fn render_aws_config(
-    profiles: &[(String, String)],
-    mfa_serial: Option<&str>,
-    source_profile: &str,
-) -> String {
+pub fn render_aws_config(profiles: &[(String, String)], mfa_serial: Option<&str>, source_profile: &str) -> String {
     let mfa_line = mfa_serial
         .map(|serial| format!("mfa_serial = {serial}\n"))
         .unwrap_or_default();
     profiles
         .iter()
         .map(|(profile, role_arn)| {
-            format!(
-                "[profile {profile}]\nrole_arn = {role_arn}\nsource_profile = {source_profile}\n{mfa_line}"
-            )
+            format!("[profile {profile}]\nrole_arn = {role_arn}\nsource_profile = {source_profile}\n{mfa_line}")
         })
         .collect()
 }
@@ -164,11 +148,7 @@ mod tests {
     #[test]
     fn principals_are_sorted_and_deduplicated() {
         let spec = TrustSpec {
-            accounts: vec![
-                "444455556666".into(),
-                "012345678901".into(),
-                "444455556666".into(),
-            ],
+            accounts: vec!["444455556666".into(), "012345678901".into(), "444455556666".into()],
             principals: vec![
                 "arn:aws:iam::012345678901:user/alice".into(),
                 "arn:aws:iam::012345678901:root".into(),
@@ -268,10 +248,7 @@ mod tests {
         let mut arns = seed_role_arns();
         arns.push(arns[0].clone());
         let built = assume_role_policy(&arns, true).unwrap();
-        assert_eq!(
-            built["Statement"][0]["Resource"].as_array().unwrap().len(),
-            3
-        );
+        assert_eq!(built["Statement"][0]["Resource"].as_array().unwrap().len(), 3);
         assert_eq!(
             built["Statement"][0]["Condition"],
             json!({"Bool": {"aws:MultiFactorAuthPresent": "true"}})
@@ -286,15 +263,9 @@ mod tests {
     #[test]
     fn seed_003_aws_config() {
         let profiles = [
-            (
-                "alfie-development",
-                "arn:aws:iam::345678901234:role/AlfieFullAccess",
-            ),
+            ("alfie-development", "arn:aws:iam::345678901234:role/AlfieFullAccess"),
             ("alfie-qa", "arn:aws:iam::234567890123:role/AlfieDeployment"),
-            (
-                "alfie-production",
-                "arn:aws:iam::123456789012:role/AlfieReadOnly",
-            ),
+            ("alfie-production", "arn:aws:iam::123456789012:role/AlfieReadOnly"),
         ]
         .map(|(profile, arn)| (profile.to_string(), arn.to_string()));
         let expected = "\
@@ -317,11 +288,7 @@ source_profile = default
             "alfie-development".to_string(),
             "arn:aws:iam::345678901234:role/AlfieFullAccess".to_string(),
         )];
-        let config = render_aws_config(
-            &profiles,
-            Some("arn:aws:iam::012345678901:mfa/alice"),
-            "identity",
-        );
+        let config = render_aws_config(&profiles, Some("arn:aws:iam::012345678901:mfa/alice"), "identity");
         assert_eq!(
             config,
             "[profile alfie-development]\nrole_arn = arn:aws:iam::345678901234:role/AlfieFullAccess\n\

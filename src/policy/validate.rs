@@ -175,10 +175,7 @@ pub fn validate_external_id(external_id: &str) -> Result<(), PolicyError> {
     let length = external_id.chars().count();
     let problem = if !(min..=max).contains(&length) {
         format!("has {length} characters")
-    } else if !external_id
-        .chars()
-        .all(|c| is_iam_name_char(c) || ":/".contains(c))
-    {
+    } else if !external_id.chars().all(|c| is_iam_name_char(c) || ":/".contains(c)) {
         "contains a character outside the allowed set".to_string()
     } else {
         return Ok(());
@@ -229,10 +226,7 @@ pub fn validate_inline_policies_size<'a>(
 /// characters, not bytes, without whitespace. Whitespace inside strings is not counted
 /// either, so the check never refuses a document IAM would take.
 pub fn policy_size(doc: &Value) -> usize {
-    canonical_json(doc)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .count()
+    canonical_json(doc).chars().filter(|c| !c.is_whitespace()).count()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,24 +256,16 @@ fn validate_document(doc: &Value, kind: DocumentKind, max_chars: usize) -> Resul
         if version != Some(POLICY_VERSION) && version != Some(DEFAULT_POLICY_VERSION) {
             return Err(document_error(
                 "Version",
-                &format!(
-                    "must be \"{POLICY_VERSION}\" (or the older \"{DEFAULT_POLICY_VERSION}\")"
-                ),
+                &format!("must be \"{POLICY_VERSION}\" (or the older \"{DEFAULT_POLICY_VERSION}\")"),
             ));
         }
     }
     let statements: Vec<(String, &Value)> = match fields.get("Statement") {
         None => {
-            return Err(document_error(
-                "Statement",
-                "is missing: add at least one statement",
-            ));
+            return Err(document_error("Statement", "is missing: add at least one statement"));
         }
         Some(Value::Array(items)) if items.is_empty() => {
-            return Err(document_error(
-                "Statement",
-                "is empty: add at least one statement",
-            ));
+            return Err(document_error("Statement", "is empty: add at least one statement"));
         }
         Some(Value::Array(items)) => items
             .iter()
@@ -288,10 +274,7 @@ fn validate_document(doc: &Value, kind: DocumentKind, max_chars: usize) -> Resul
             .collect(),
         Some(statement @ Value::Object(_)) => vec![("Statement".to_string(), statement)],
         Some(_) => {
-            return Err(document_error(
-                "Statement",
-                "must be an object or a list of objects",
-            ));
+            return Err(document_error("Statement", "must be an object or a list of objects"));
         }
     };
     let mut sids = BTreeSet::new();
@@ -330,23 +313,15 @@ fn validate_statement<'a>(
         return Err(document_error(path, "must be an object"));
     };
     let at = |field: &str| format!("{path}.{field}");
-    if let Some(unknown) = fields
-        .keys()
-        .find(|key| !STATEMENT_FIELDS.contains(&key.as_str()))
-    {
+    if let Some(unknown) = fields.keys().find(|key| !STATEMENT_FIELDS.contains(&key.as_str())) {
         return Err(document_error(
             &at(unknown),
-            &format!(
-                "unknown field: a statement has only {}",
-                STATEMENT_FIELDS.join(", ")
-            ),
+            &format!("unknown field: a statement has only {}", STATEMENT_FIELDS.join(", ")),
         ));
     }
     let sid = match fields.get("Sid") {
         None => None,
-        Some(Value::String(sid)) if sid.chars().all(|c| c.is_ascii_alphanumeric()) => {
-            Some(sid.as_str())
-        }
+        Some(Value::String(sid)) if sid.chars().all(|c| c.is_ascii_alphanumeric()) => Some(sid.as_str()),
         Some(_) => {
             return Err(document_error(
                 &at("Sid"),
@@ -357,10 +332,7 @@ fn validate_statement<'a>(
     match fields.get("Effect").and_then(Value::as_str) {
         Some("Allow" | "Deny") => {}
         _ => {
-            return Err(document_error(
-                &at("Effect"),
-                "must be \"Allow\" or \"Deny\"",
-            ));
+            return Err(document_error(&at("Effect"), "must be \"Allow\" or \"Deny\""));
         }
     }
     let (action_field, actions) = exactly_one_of(fields, path, "Action", "NotAction")?;
@@ -375,9 +347,7 @@ fn validate_statement<'a>(
                 "an identity policy names no principal (whoever it is attached to is the \
                  principal): remove it"
             }
-            DocumentKind::Trust => {
-                "a trust policy applies to its own role and takes no resource: remove it"
-            }
+            DocumentKind::Trust => "a trust policy applies to its own role and takes no resource: remove it",
         };
         return Err(document_error(&at(field), why));
     }
@@ -410,11 +380,7 @@ fn exactly_one_of<'a>(
 }
 
 /// A string or a non-empty list of strings, each accepted by `check`.
-fn expect_strings(
-    value: &Value,
-    path: &str,
-    check: fn(&str) -> Result<(), String>,
-) -> Result<(), PolicyError> {
+fn expect_strings(value: &Value, path: &str, check: fn(&str) -> Result<(), String>) -> Result<(), PolicyError> {
     let shape_error = || document_error(path, "must be a string or a non-empty list of strings");
     if value.as_array().is_some_and(Vec::is_empty) {
         return Err(shape_error());
@@ -440,9 +406,7 @@ fn expect_resource(resource: &str) -> Result<(), String> {
     if resource == "*" || resource.starts_with("arn:") {
         Ok(())
     } else {
-        Err(format!(
-            "{resource:?} is not a resource: write an ARN or \"*\""
-        ))
+        Err(format!("{resource:?} is not a resource: write an ARN or \"*\""))
     }
 }
 
@@ -488,8 +452,7 @@ fn expect_condition(condition: &Value, path: &str) -> Result<(), PolicyError> {
             return Err(document_error(&format!("{path}.{operator}"), shape));
         };
         for (key, values) in keys {
-            let is_scalar =
-                |value: &Value| value.is_string() || value.is_boolean() || value.is_number();
+            let is_scalar = |value: &Value| value.is_string() || value.is_boolean() || value.is_number();
             let valid = match values {
                 Value::Array(items) => !items.is_empty() && items.iter().all(is_scalar),
                 single => is_scalar(single),
@@ -566,16 +529,10 @@ fn split_arn(value: &str) -> Result<Arn, String> {
 // IAM and STS are global: their ARNs name no region.
 fn expect_global_service(arn: &Arn, service: &str) -> Result<(), String> {
     if arn.service != service {
-        return Err(format!(
-            "the service is {:?}, expected {service:?}",
-            arn.service
-        ));
+        return Err(format!("the service is {:?}, expected {service:?}", arn.service));
     }
     if !arn.region.is_empty() {
-        return Err(format!(
-            "{service} ARNs have no region: remove {:?}",
-            arn.region
-        ));
+        return Err(format!("{service} ARNs have no region: remove {:?}", arn.region));
     }
     Ok(())
 }
@@ -589,24 +546,15 @@ fn expect_account_id(account: &str) -> Result<(), String> {
 }
 
 /// `TYPE/NAME` or `TYPE/PATH/NAME`, as in `role/division/AlfieFullAccess`.
-fn expect_named_resource(
-    resource: &str,
-    resource_type: &str,
-    max_name: usize,
-) -> Result<(), String> {
+fn expect_named_resource(resource: &str, resource_type: &str, max_name: usize) -> Result<(), String> {
     let Some(path_and_name) = resource
         .strip_prefix(resource_type)
         .and_then(|rest| rest.strip_prefix('/'))
     else {
-        return Err(format!(
-            "the resource must be {resource_type}/NAME, found {resource:?}"
-        ));
+        return Err(format!("the resource must be {resource_type}/NAME, found {resource:?}"));
     };
-    let (path, name) = path_and_name
-        .rsplit_once('/')
-        .unwrap_or(("", path_and_name));
-    let printable_segment =
-        |segment: &str| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_graphic());
+    let (path, name) = path_and_name.rsplit_once('/').unwrap_or(("", path_and_name));
+    let printable_segment = |segment: &str| !segment.is_empty() && segment.chars().all(|c| c.is_ascii_graphic());
     if !path.is_empty() && !path.split('/').all(printable_segment) {
         return Err(format!(
             "the path {path:?} must be names of printable ASCII characters separated by single '/'"
@@ -676,10 +624,7 @@ mod tests {
                 resource: "log-group:/app:*".into(),
             }
         );
-        assert_eq!(
-            arn.to_string(),
-            "arn:aws:logs:eu-west-1:123456789012:log-group:/app:*"
-        );
+        assert_eq!(arn.to_string(), "arn:aws:logs:eu-west-1:123456789012:log-group:/app:*");
     }
 
     #[test]
@@ -689,10 +634,7 @@ mod tests {
             ("role/Foo", "six parts"),
             ("arn:gcp:iam::123456789012:role/Foo", "partition"),
             ("arn:aws:::123456789012:role/Foo", "must not be empty"),
-            (
-                "arn:aws:iam::123456789012:role/Foo\n[profile x]",
-                "remove it",
-            ),
+            ("arn:aws:iam::123456789012:role/Foo\n[profile x]", "remove it"),
         ] {
             let error = parse_arn(value).unwrap_err();
             assert!(error.to_string().contains(problem), "{value}: {error}");
@@ -729,10 +671,7 @@ mod tests {
         validate_managed_policy_arn("arn:aws:iam::aws:policy/service-role/AWSLambdaRole").unwrap();
         validate_managed_policy_arn("arn:aws:iam::123456789012:policy/deny-org-changes").unwrap();
         for (value, problem) in [
-            (
-                "arn:aws:iam::amazon:policy/X",
-                "\"aws\" for an AWS managed policy",
-            ),
+            ("arn:aws:iam::amazon:policy/X", "\"aws\" for an AWS managed policy"),
             ("arn:aws:iam::aws:role/X", "policy/NAME"),
             ("arn:aws:s3:::aws:policy/X", "expected \"iam\""),
         ] {
@@ -757,14 +696,8 @@ mod tests {
                 "arn:aws:iam::012345678901:group/alfie-developers",
                 "groups cannot be principals",
             ),
-            (
-                "arn:aws:sts::012345678901:assumed-role/ci",
-                "assumed-role/ROLE/SESSION",
-            ),
-            (
-                "arn:aws:sts::012345678901:assumed-role/ci/x",
-                "session name",
-            ),
+            ("arn:aws:sts::012345678901:assumed-role/ci", "assumed-role/ROLE/SESSION"),
+            ("arn:aws:sts::012345678901:assumed-role/ci/x", "session name"),
             ("arn:aws:iam::012345678901:policy/p", "not a principal"),
             ("arn:aws:iam::alice:user/alice", "12 digits"),
         ] {
@@ -788,9 +721,7 @@ mod tests {
         let too_short = validate_external_id("x").unwrap_err().to_string();
         assert!(too_short.contains("has 1 characters"), "{too_short}");
         assert!(validate_external_id(&"x".repeat(1225)).is_err());
-        let bad_char = validate_external_id("secret value")
-            .unwrap_err()
-            .to_string();
+        let bad_char = validate_external_id("secret value").unwrap_err().to_string();
         assert!(!bad_char.contains("secret value"), "{bad_char}");
         assert!(bad_char.contains("outside the allowed set"));
     }
@@ -826,20 +757,15 @@ mod tests {
     #[test]
     fn version_must_be_a_known_one_or_absent() {
         let statement = json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*"});
-        validate_policy_document(&json!({"Statement": statement}), MANAGED_POLICY_MAX_CHARS)
-            .unwrap();
-        let (path, problem) =
-            identity_error(json!({"Version": "2012-10-18", "Statement": statement}));
+        validate_policy_document(&json!({"Statement": statement}), MANAGED_POLICY_MAX_CHARS).unwrap();
+        let (path, problem) = identity_error(json!({"Version": "2012-10-18", "Statement": statement}));
         assert_eq!(path, "Version");
         assert!(problem.contains("2012-10-17"));
     }
 
     #[test]
     fn statement_must_be_an_object_or_a_non_empty_list() {
-        assert_eq!(
-            identity_error(json!({"Version": "2012-10-17"})).0,
-            "Statement"
-        );
+        assert_eq!(identity_error(json!({"Version": "2012-10-17"})).0, "Statement");
         let (_, problem) = identity_error(json!({"Version": "2012-10-17", "Statement": []}));
         assert!(problem.contains("empty"));
         let (_, problem) = identity_error(json!({"Version": "2012-10-17", "Statement": "Allow"}));
@@ -848,14 +774,8 @@ mod tests {
             identity_error(json!({"Version": "2012-10-17", "Statement": ["x"]})).0,
             "Statement[0]"
         );
-        assert_eq!(
-            identity_error(json!(["not", "an", "object"])).0,
-            "top level"
-        );
-        assert_eq!(
-            identity_error(json!({"Statement": {}, "Extra": 1})).0,
-            "Extra"
-        );
+        assert_eq!(identity_error(json!(["not", "an", "object"])).0, "top level");
+        assert_eq!(identity_error(json!({"Statement": {}, "Extra": 1})).0, "Extra");
     }
 
     #[test]
@@ -876,8 +796,7 @@ mod tests {
         ));
         assert_eq!(path, "Statement[0]");
         assert!(problem.contains("both Action and NotAction"));
-        let (_, problem) =
-            identity_error(with_statement(json!({"Effect": "Allow", "Resource": "*"})));
+        let (_, problem) = identity_error(with_statement(json!({"Effect": "Allow", "Resource": "*"})));
         assert!(problem.contains("needs Action"));
         let (path, problem) = identity_error(with_statement(
             json!({"Effect": "Allow", "Action": [], "Resource": "*"}),
@@ -892,8 +811,7 @@ mod tests {
 
     #[test]
     fn identity_policies_need_one_resource_field_and_no_principal() {
-        let (_, problem) =
-            identity_error(with_statement(json!({"Effect": "Allow", "Action": "s3:*"})));
+        let (_, problem) = identity_error(with_statement(json!({"Effect": "Allow", "Action": "s3:*"})));
         assert!(problem.contains("needs Resource (or NotResource)"));
         let (_, problem) = identity_error(with_statement(
             json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "NotResource": "arn:aws:s3:::x"}),
@@ -936,12 +854,12 @@ mod tests {
     #[test]
     fn conditions_must_map_operators_to_keys_and_values() {
         let with_condition = |condition: Value| {
-            with_statement(
-                json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": condition}),
-            )
+            with_statement(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "*", "Condition": condition}))
         };
         validate_policy_document(
-            &with_condition(json!({"NumericLessThan": {"s3:max-keys": 10}, "StringLike": {"s3:prefix": ["a/*", "b/*"]}})),
+            &with_condition(
+                json!({"NumericLessThan": {"s3:max-keys": 10}, "StringLike": {"s3:prefix": ["a/*", "b/*"]}}),
+            ),
             MANAGED_POLICY_MAX_CHARS,
         )
         .unwrap();
@@ -954,10 +872,7 @@ mod tests {
             "Statement[0].Condition.Bool"
         );
         assert_eq!(
-            identity_error(with_condition(
-                json!({"StringEquals": {"aws:username": []}})
-            ))
-            .0,
+            identity_error(with_condition(json!({"StringEquals": {"aws:username": []}}))).0,
             "Statement[0].Condition.StringEquals.aws:username"
         );
     }
@@ -969,9 +884,7 @@ mod tests {
         ));
         assert_eq!(path, "Statement[0].Resource");
         assert!(problem.contains("no resource"));
-        let (_, problem) = trust_error(with_statement(
-            json!({"Effect": "Allow", "Action": "sts:AssumeRole"}),
-        ));
+        let (_, problem) = trust_error(with_statement(json!({"Effect": "Allow", "Action": "sts:AssumeRole"})));
         assert!(problem.contains("needs Principal"));
         let (path, _) = trust_error(with_statement(
             json!({"Effect": "Allow", "Principal": {"Group": "devs"}, "Action": "sts:AssumeRole"}),
@@ -982,9 +895,7 @@ mod tests {
         ));
         assert_eq!(path, "Statement[0].Principal.AWS");
         validate_trust_policy(
-            &with_statement(
-                json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}),
-            ),
+            &with_statement(json!({"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"})),
             TRUST_POLICY_DEFAULT_MAX_CHARS,
         )
         .unwrap();
@@ -996,10 +907,7 @@ mod tests {
         let compact = canonical_json(&doc);
         assert_eq!(policy_size(&doc), compact.chars().count() - 1);
         let pretty = serde_json::to_string_pretty(&doc).unwrap();
-        assert_eq!(
-            policy_size(&serde_json::from_str(&pretty).unwrap()),
-            policy_size(&doc)
-        );
+        assert_eq!(policy_size(&serde_json::from_str(&pretty).unwrap()), policy_size(&doc));
     }
 
     #[test]
@@ -1007,9 +915,7 @@ mod tests {
         let resources: Vec<String> = (0..60)
             .map(|n| format!("arn:aws:iam::{:012}:role/AlfieFullAccess", n))
             .collect();
-        let doc = with_statement(
-            json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resources}),
-        );
+        let doc = with_statement(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resources}));
         let size = policy_size(&doc);
         assert!(size > TRUST_POLICY_DEFAULT_MAX_CHARS && size < MANAGED_POLICY_MAX_CHARS);
         validate_policy_document(&doc, MANAGED_POLICY_MAX_CHARS).unwrap();
@@ -1033,18 +939,11 @@ mod tests {
         let resources: Vec<String> = (0..40)
             .map(|n| format!("arn:aws:iam::{:012}:role/AlfieFullAccess", n))
             .collect();
-        let doc = with_statement(
-            json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resources}),
-        );
+        let doc = with_statement(json!({"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": resources}));
         let size = policy_size(&doc);
-        assert!(
-            size * 2 < GROUP_INLINE_POLICIES_MAX_CHARS
-                && size * 3 > GROUP_INLINE_POLICIES_MAX_CHARS
-        );
+        assert!(size * 2 < GROUP_INLINE_POLICIES_MAX_CHARS && size * 3 > GROUP_INLINE_POLICIES_MAX_CHARS);
         validate_inline_policies_size([&doc, &doc], GROUP_INLINE_POLICIES_MAX_CHARS).unwrap();
-        let error =
-            validate_inline_policies_size([&doc, &doc, &doc], GROUP_INLINE_POLICIES_MAX_CHARS)
-                .unwrap_err();
+        let error = validate_inline_policies_size([&doc, &doc, &doc], GROUP_INLINE_POLICIES_MAX_CHARS).unwrap_err();
         assert_eq!(
             error,
             PolicyError::InlinePoliciesTooLarge {
@@ -1060,16 +959,10 @@ mod tests {
             json!({"Sid": "", "Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/\u{1F600}"}),
         );
         let error = validate_policy_document(&doc, MANAGED_POLICY_MAX_CHARS).unwrap_err();
-        assert_eq!(
-            error,
-            PolicyError::UnsupportedCharacter {
-                character: '\u{1F600}'
-            }
-        );
+        assert_eq!(error, PolicyError::UnsupportedCharacter { character: '\u{1F600}' });
         assert!(error.to_string().contains("U+1F600"));
-        let latin1 = with_statement(
-            json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/caf\u{e9}"}),
-        );
+        let latin1 =
+            with_statement(json!({"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/caf\u{e9}"}));
         validate_policy_document(&latin1, MANAGED_POLICY_MAX_CHARS).unwrap();
     }
 }

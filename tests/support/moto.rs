@@ -48,12 +48,7 @@ impl Moto {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|error| {
-                    panic!(
-                        "cannot start {}: {error}; run scripts/setup.sh",
-                        binary.display()
-                    )
-                });
+                .unwrap_or_else(|error| panic!("cannot start {}: {error}; run scripts/setup.sh", binary.display()));
             let mut moto = Moto {
                 server,
                 endpoint: format!("http://127.0.0.1:{port}"),
@@ -133,10 +128,7 @@ impl Moto {
                 Some(CreateAccountState::InProgress) if Instant::now() < deadline => {
                     tokio::time::sleep(POLL_INTERVAL).await
                 }
-                other => panic!(
-                    "creating account {name} ended {other:?}: {:?}",
-                    status.failure_reason()
-                ),
+                other => panic!("creating account {name} ended {other:?}: {:?}", status.failure_reason()),
             }
         }
     }
@@ -211,9 +203,7 @@ impl Drop for Moto {
 fn server_binary() -> PathBuf {
     std::env::var_os("MOTO_SERVER_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/moto/bin/moto_server")
-        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".tools/moto/bin/moto_server"))
 }
 
 /// A port nobody listens on right now: the kernel's pick for port 0.

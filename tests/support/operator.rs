@@ -73,12 +73,21 @@ impl Env {
         let client = kube.client().expect("client");
         let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
         for crd in crds() {
-            crd_api.create(&PostParams::default(), &crd).await.expect("CRD accepted by the API server");
+            crd_api
+                .create(&PostParams::default(), &crd)
+                .await
+                .expect("CRD accepted by the API server");
         }
         let moto = Moto::start().await;
         let sdk = SdkAws::new(&moto.sdk_config().await);
         let aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
-        Env { kube, client, moto, aws, operator: None }
+        Env {
+            kube,
+            client,
+            moto,
+            aws,
+            operator: None,
+        }
     }
 
     /// Starts the controllers the way `aws-access-operator run` does.
@@ -89,7 +98,13 @@ impl Env {
 
     fn spawn_operator(&mut self, config: Config) {
         let (client, aws) = (self.client.clone(), self.aws.clone());
-        self.operator = Some(tokio::spawn(controller::run(client, aws, config, controller::Telemetry::default(), std::future::pending())));
+        self.operator = Some(tokio::spawn(controller::run(
+            client,
+            aws,
+            config,
+            controller::Telemetry::default(),
+            std::future::pending(),
+        )));
     }
 
     /// Kills the operator where it stands (a reconcile in flight never
@@ -110,9 +125,19 @@ impl Env {
     pub async fn kubectl(&self, args: &[&str]) -> String {
         let cache = tempfile::tempdir().expect("temp dir");
         let mut command = std::process::Command::new("kubectl");
-        command.args(args).env("KUBECONFIG", self.kube.kubeconfig_path()).env("KUBECACHEDIR", cache.path()).env("HOME", cache.path());
-        let output = tokio::task::spawn_blocking(move || command.output().expect("kubectl on PATH")).await.expect("kubectl thread");
-        assert!(output.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+        command
+            .args(args)
+            .env("KUBECONFIG", self.kube.kubeconfig_path())
+            .env("KUBECACHEDIR", cache.path())
+            .env("HOME", cache.path());
+        let output = tokio::task::spawn_blocking(move || command.output().expect("kubectl on PATH"))
+            .await
+            .expect("kubectl thread");
+        assert!(
+            output.status.success(),
+            "kubectl {args:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
@@ -128,7 +153,11 @@ impl Env {
             let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
             let name = object.metadata.name.clone().expect("name");
             let api: Api<DynamicObject> = if namespaced {
-                Api::namespaced_with(self.client.clone(), object.metadata.namespace.as_deref().unwrap_or("default"), &resource)
+                Api::namespaced_with(
+                    self.client.clone(),
+                    object.metadata.namespace.as_deref().unwrap_or("default"),
+                    &resource,
+                )
             } else {
                 Api::all_with(self.client.clone(), &resource)
             };
@@ -185,5 +214,6 @@ pub fn condition<'a>(conditions: &'a [Condition], kind: &str) -> Option<&'a Cond
 
 /// Whether the Ready condition has `status` and `reason` for the current generation.
 pub fn ready_is(conditions: &[Condition], generation: Option<i64>, status: &str, reason: &str) -> bool {
-    condition(conditions, "Ready").is_some_and(|c| c.status == status && c.reason == reason && c.observed_generation == generation)
+    condition(conditions, "Ready")
+        .is_some_and(|c| c.status == status && c.reason == reason && c.observed_generation == generation)
 }

@@ -36,7 +36,11 @@ impl Run {
 
     /// Panics with kubectl's own words when it failed.
     pub fn ok(self) -> Self {
-        assert_eq!(self.code, 0, "kubectl failed:\nstdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "kubectl failed:\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -48,7 +52,10 @@ impl Run {
 
 impl Kubectl {
     pub fn new(server: &TestServer) -> Self {
-        Kubectl { kubeconfig: server.kubeconfig_path().to_path_buf(), cache: tempfile::tempdir().expect("temp dir") }
+        Kubectl {
+            kubeconfig: server.kubeconfig_path().to_path_buf(),
+            cache: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
@@ -81,7 +88,12 @@ impl Kubectl {
         let output = tokio::task::spawn_blocking(move || {
             use std::io::Write;
             let mut child = command.spawn().expect("kubectl on PATH");
-            child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
             child.wait_with_output().expect("kubectl output")
         })
         .await
@@ -109,6 +121,9 @@ pub async fn finish(child: Child, limit: Duration) -> Run {
 pub async fn server_with_widgets() -> (TestServer, Kubectl) {
     let server = TestServer::start().await.expect("server starts");
     let kubectl = Kubectl::new(&server);
-    kubectl.run(&["apply", "-f", fixture("widget-crd.yaml").to_str().expect("utf-8 path")]).await.ok();
+    kubectl
+        .run(&["apply", "-f", fixture("widget-crd.yaml").to_str().expect("utf-8 path")])
+        .await
+        .ok();
     (server, kubectl)
 }

@@ -48,7 +48,11 @@ async fn apply(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Re
         return Ok(Action::requeue(ctx.next_retry(account)));
     }
     ctx.succeeded(account);
-    let next = if outcome.reason == Reason::Creating.as_str() { ctx.config.poll_interval } else { ctx.config.resync_interval };
+    let next = if outcome.reason == Reason::Creating.as_str() {
+        ctx.config.poll_interval
+    } else {
+        ctx.config.resync_interval
+    };
     Ok(Action::requeue(next))
 }
 
@@ -61,10 +65,19 @@ struct Located {
     created: bool,
 }
 
-async fn converge(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>, status: &mut AwsAccountStatus) -> Result<Outcome> {
+async fn converge(
+    account: &AwsAccount,
+    ctx: &Context,
+    api: &Api<AwsAccount>,
+    status: &mut AwsAccountStatus,
+) -> Result<Outcome> {
     let orgs = ctx.aws.organizations();
     let located = match plan::locate(&account.spec, status, account.metadata.generation) {
-        Locate::Account { id, adopted } => Located { id, adopted, created: false },
+        Locate::Account { id, adopted } => Located {
+            id,
+            adopted,
+            created: false,
+        },
         Locate::Poll(request) => match follow(ctx, account, orgs.as_ref(), status, &request).await? {
             Ok(located) => located,
             Err(outcome) => return Ok(outcome),
@@ -78,7 +91,13 @@ async fn converge(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>, st
 }
 
 /// Follows a CreateAccount request to the account it creates.
-async fn follow(ctx: &Context, account: &AwsAccount, orgs: &dyn Organizations, status: &mut AwsAccountStatus, request: &str) -> Result<Result<Located, Outcome>> {
+async fn follow(
+    ctx: &Context,
+    account: &AwsAccount,
+    orgs: &dyn Organizations,
+    status: &mut AwsAccountStatus,
+    request: &str,
+) -> Result<Result<Located, Outcome>> {
     match plan::progress(&orgs.describe_create_account_status(request).await?) {
         Progress::Running => {
             status.state = Some(AccountState::Creating);
@@ -89,17 +108,32 @@ async fn follow(ctx: &Context, account: &AwsAccount, orgs: &dyn Organizations, s
                 "AWS failed to create the account (request {request}): {reason}. Change the spec to try again; spec.email is immutable, so for EMAIL_ALREADY_EXISTS create a new AwsAccount (with spec.accountId to adopt that account, or with another email)"
             );
             if status.state != Some(AccountState::Failed) {
-                publish(ctx, account, true, Reason::CreateAccountFailed.as_str(), "CreateAccount", message.clone()).await;
+                publish(
+                    ctx,
+                    account,
+                    true,
+                    Reason::CreateAccountFailed.as_str(),
+                    "CreateAccount",
+                    message.clone(),
+                )
+                .await;
             }
             status.state = Some(AccountState::Failed);
             Ok(Err(Outcome::stalled(Reason::CreateAccountFailed.as_str(), message)))
         }
-        Progress::Succeeded(id) => Ok(Ok(Located { id, adopted: false, created: true })),
+        Progress::Succeeded(id) => Ok(Ok(Located {
+            id,
+            adopted: false,
+            created: true,
+        })),
     }
 }
 
 fn creating(request: &str) -> Outcome {
-    Outcome::reconciling(Reason::Creating.as_str(), format!("AWS is creating the account (request {request})"))
+    Outcome::reconciling(
+        Reason::Creating.as_str(),
+        format!("AWS is creating the account (request {request})"),
+    )
 }
 
 /// Takes over what an earlier run left, or calls CreateAccount.
@@ -121,7 +155,11 @@ async fn search_or_create(
                 spec.email
             );
             publish(ctx, account, false, "Adopted", "CreateAccount", note).await;
-            return Ok(Ok(Located { id, adopted: false, created: true }));
+            return Ok(Ok(Located {
+                id,
+                adopted: false,
+                created: true,
+            }));
         }
         Earlier::Request(request) => {
             status.create_account_request_id = Some(request.clone());
@@ -130,21 +168,33 @@ async fn search_or_create(
         Earlier::Nothing => {}
     }
     if spec.management_policy == ManagementPolicy::Observe {
-        return Ok(Err(Outcome::drifted(format!("no account with email {} is in the organization; Manage would create it", spec.email))));
+        return Ok(Err(Outcome::drifted(format!(
+            "no account with email {} is in the organization; Manage would create it",
+            spec.email
+        ))));
     }
     // An account is created where it belongs or not at all: a path that
     // names no OU must not leave a new account at the root, outside the
     // guardrails of its OU.
     if let Err(message) = observe::target_parent(orgs, spec).await? {
-        return Ok(Err(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), format!("{message}; the account is created once it exists"))));
+        return Ok(Err(Outcome::reconciling(
+            Reason::OrganizationalUnitNotFound.as_str(),
+            format!("{message}; the account is created once it exists"),
+        )));
     }
     // The cache may not yet hold the status written by the previous
     // reconcile; the API server does. One read, only before the one call
     // that must not be repeated.
     let fresh = api.get_status(&account.name_any()).await?.status.unwrap_or_default();
     if plan::locate(spec, &fresh, account.metadata.generation) != Locate::Search {
-        *status = AwsAccountStatus { reconcile: std::mem::take(&mut status.reconcile), ..fresh };
-        return Ok(Err(Outcome::reconciling(Reason::Creating.as_str(), "resuming the account creation recorded in status")));
+        *status = AwsAccountStatus {
+            reconcile: std::mem::take(&mut status.reconcile),
+            ..fresh
+        };
+        return Ok(Err(Outcome::reconciling(
+            Reason::Creating.as_str(),
+            "resuming the account creation recorded in status",
+        )));
     }
     let request = orgs.create_account(&plan::new_account(spec)).await?;
     status.create_account_request_id = Some(request.clone());
@@ -152,13 +202,22 @@ async fn search_or_create(
     // Recorded before anything else can happen: a restart resumes this
     // request instead of creating a second account.
     write_status(api, account, &*status).await?;
-    let note = format!("asked Organizations to create account {} for {} (request {request})", spec.account_name, spec.email);
+    let note = format!(
+        "asked Organizations to create account {} for {} (request {request})",
+        spec.account_name, spec.email
+    );
     publish(ctx, account, false, Reason::Creating.as_str(), "CreateAccount", note).await;
     Ok(Err(creating(&request)))
 }
 
 /// Confirms the account, records its state, and places and tags it.
-async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organizations, status: &mut AwsAccountStatus, located: Located) -> Result<Outcome> {
+async fn converge_account(
+    ctx: &Context,
+    account: &AwsAccount,
+    orgs: &dyn Organizations,
+    status: &mut AwsAccountStatus,
+    located: Located,
+) -> Result<Outcome> {
     let spec = &account.spec;
     let Located { id, adopted, created } = located;
     let Some(info) = orgs.describe_account(&id).await? else {
@@ -172,7 +231,10 @@ async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organi
     if !plan::same_email(spec, &info) {
         return Ok(Outcome::stalled(
             Reason::EmailDiffers.as_str(),
-            format!("account {id} has email {} in AWS, not spec.email {}; the operator changes nothing in an account it cannot confirm is the one meant", info.email, spec.email),
+            format!(
+                "account {id} has email {} in AWS, not spec.email {}; the operator changes nothing in an account it cannot confirm is the one meant",
+                info.email, spec.email
+            ),
         ));
     }
     let what = format!("account {id} ({})", info.name);
@@ -183,19 +245,38 @@ async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organi
     status.state = plan::state(&info.status);
     match status.state {
         Some(AccountState::Active) => {}
-        Some(AccountState::Creating) => return Ok(Outcome::reconciling(Reason::Creating.as_str(), format!("AWS is activating {what}"))),
+        Some(AccountState::Creating) => {
+            return Ok(Outcome::reconciling(
+                Reason::Creating.as_str(),
+                format!("AWS is activating {what}"),
+            ));
+        }
         Some(AccountState::Suspended | AccountState::PendingClosure) => {
             let message = format!(
                 "{what} is {} in AWS: closed or suspended outside the operator. Nothing in it is changed, and objects that reference it wait; delete this object, or have AWS reopen the account",
                 info.status
             );
             if previous_state != status.state {
-                publish(ctx, account, true, Reason::Suspended.as_str(), "Observe", message.clone()).await;
+                publish(
+                    ctx,
+                    account,
+                    true,
+                    Reason::Suspended.as_str(),
+                    "Observe",
+                    message.clone(),
+                )
+                .await;
             }
             return Ok(Outcome::stalled(Reason::Suspended.as_str(), message));
         }
         Some(AccountState::Failed) | None => {
-            return Ok(Outcome::stalled(Reason::AwsError.as_str(), format!("{what} is in state {:?}, which this operator does not know", info.status)));
+            return Ok(Outcome::stalled(
+                Reason::AwsError.as_str(),
+                format!(
+                    "{what} is in state {:?}, which this operator does not know",
+                    info.status
+                ),
+            ));
         }
     }
     let current = observe::placement_and_tags(orgs, &id).await?;
@@ -204,7 +285,10 @@ async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organi
         Ok(parent) => parent,
         Err(message) => {
             let message = format!("{message}; {what} stays in {} until it exists", current.parent);
-            return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), message));
+            return Ok(Outcome::reconciling(
+                Reason::OrganizationalUnitNotFound.as_str(),
+                message,
+            ));
         }
     };
     let changes = plan::plan(&parent, &spec.tags, &current);
@@ -217,14 +301,25 @@ async fn converge_account(ctx: &Context, account: &AwsAccount, orgs: &dyn Organi
         match apply::perform(orgs, &id, change).await {
             // An `ou-` id that names no OU: waited for like a path that names none.
             Err(err) if err.kind == AwsErrorKind::NotFound && matches!(change, Change::Move { .. }) => {
-                return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound.as_str(), format!("spec.organizationalUnit: {err}")));
+                return Ok(Outcome::reconciling(
+                    Reason::OrganizationalUnitNotFound.as_str(),
+                    format!("spec.organizationalUnit: {err}"),
+                ));
             }
             result => result?,
         }
     }
     status.organizational_unit_id = Some(parent);
     if adopted && first_sight {
-        publish(ctx, account, false, "Adopted", "Adopt", format!("adopted {what}, a member of the organization")).await;
+        publish(
+            ctx,
+            account,
+            false,
+            "Adopted",
+            "Adopt",
+            format!("adopted {what}, a member of the organization"),
+        )
+        .await;
     }
     let outcome = applied(ctx, account, &what, created, &describe(&changes)).await;
     Ok(match name_difference {

@@ -28,8 +28,14 @@ pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> A
     for (depth, name) in names.iter().enumerate() {
         let children = orgs.list_organizational_units(&parent).await?;
         let Some(child) = plan::child_named(&children, name) else {
-            let under = if depth == 0 { "the root".to_string() } else { names[..depth].join("/") };
-            return Ok(Err(format!("spec.organizationalUnit: no OU named {name:?} under {under}")));
+            let under = if depth == 0 {
+                "the root".to_string()
+            } else {
+                names[..depth].join("/")
+            };
+            return Ok(Err(format!(
+                "spec.organizationalUnit: no OU named {name:?} under {under}"
+            )));
         };
         parent = child.to_owned();
     }
@@ -37,5 +43,8 @@ pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> A
 }
 
 pub async fn placement_and_tags(orgs: &dyn Organizations, account_id: &str) -> AwsResult<Observed> {
-    Ok(Observed { parent: orgs.parent_of(account_id).await?, tags: orgs.list_tags(account_id).await? })
+    Ok(Observed {
+        parent: orgs.parent_of(account_id).await?,
+        tags: orgs.list_tags(account_id).await?,
+    })
 }

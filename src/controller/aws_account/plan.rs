@@ -2,7 +2,9 @@
 //! creation, place it, tag it, close it), decided from the spec, the status
 //! and what Organizations reports.
 
-use crate::api::{AccountDeletionPolicy, AccountState, AwsAccountSpec, AwsAccountStatus, BillingAccess, ManagementPolicy, Tags};
+use crate::api::{
+    AccountDeletionPolicy, AccountState, AwsAccountSpec, AwsAccountStatus, BillingAccess, ManagementPolicy, Tags,
+};
 use crate::aws::{AccountInfo, CreateAccountStatus, NewAccount, OrganizationalUnit};
 use crate::controller::tags;
 
@@ -23,15 +25,23 @@ pub enum Locate {
 
 pub fn locate(spec: &AwsAccountSpec, status: &AwsAccountStatus, generation: Option<i64>) -> Locate {
     if let Some(id) = &spec.account_id {
-        return Locate::Account { id: id.clone(), adopted: true };
+        return Locate::Account {
+            id: id.clone(),
+            adopted: true,
+        };
     }
     if let Some(id) = &status.account_id {
-        return Locate::Account { id: id.clone(), adopted: false };
+        return Locate::Account {
+            id: id.clone(),
+            adopted: false,
+        };
     }
     match &status.create_account_request_id {
         // A failed request stays failed. A changed spec, the fix the Stalled
         // condition asks for, starts over.
-        Some(_) if status.state == Some(AccountState::Failed) && status.reconcile.observed_generation != generation => Locate::Search,
+        Some(_) if status.state == Some(AccountState::Failed) && status.reconcile.observed_generation != generation => {
+            Locate::Search
+        }
         Some(request) => Locate::Poll(request.clone()),
         None => Locate::Search,
     }
@@ -49,7 +59,12 @@ pub enum Progress {
 pub fn progress(request: &CreateAccountStatus) -> Progress {
     match (request.state.as_str(), &request.account_id) {
         ("SUCCEEDED", Some(id)) => Progress::Succeeded(id.clone()),
-        ("FAILED", _) => Progress::Failed(request.failure_reason.clone().unwrap_or_else(|| "no reason given".into())),
+        ("FAILED", _) => Progress::Failed(
+            request
+                .failure_reason
+                .clone()
+                .unwrap_or_else(|| "no reason given".into()),
+        ),
         // IN_PROGRESS, or a state this version does not know: look again later.
         _ => Progress::Running,
     }
@@ -72,7 +87,10 @@ pub fn earlier(spec: &AwsAccountSpec, running: &[CreateAccountStatus], accounts:
     if let Some(account) = accounts.iter().find(|a| a.email.eq_ignore_ascii_case(&spec.email)) {
         return Earlier::Account(account.id.clone());
     }
-    match running.iter().find(|r| r.state == IN_PROGRESS && r.account_name == spec.account_name) {
+    match running
+        .iter()
+        .find(|r| r.state == IN_PROGRESS && r.account_name == spec.account_name)
+    {
         Some(request) => Earlier::Request(request.request_id.clone()),
         None => Earlier::Nothing,
     }
@@ -120,13 +138,18 @@ pub fn placement(spec: &AwsAccountSpec) -> Placement {
 /// schema's pattern says; anything else is a path.
 fn is_ou_id(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();
-    let token = |part: &str, min: usize| (min..=32).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+    let token = |part: &str, min: usize| {
+        (min..=32).contains(&part.len()) && part.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    };
     matches!(parts.as_slice(), ["ou", root, unit] if token(root, 4) && token(unit, 8))
 }
 
 /// The id of the OU called `name` among a parent's children.
 pub fn child_named<'a>(children: &'a [OrganizationalUnit], name: &str) -> Option<&'a str> {
-    children.iter().find(|unit| unit.name == name).map(|unit| unit.id.as_str())
+    children
+        .iter()
+        .find(|unit| unit.name == name)
+        .map(|unit| unit.id.as_str())
 }
 
 /// The account's state from Organizations' `State` (or older `Status`);
@@ -170,7 +193,10 @@ impl Change {
 pub fn plan(parent: &str, desired: &Tags, observed: &Observed) -> Vec<Change> {
     let mut changes = vec![];
     if observed.parent != parent {
-        changes.push(Change::Move { from: observed.parent.clone(), to: parent.into() });
+        changes.push(Change::Move {
+            from: observed.parent.clone(),
+            to: parent.into(),
+        });
     }
     let (changed, removed) = tags::diff(desired, &observed.tags);
     if !changed.is_empty() {
@@ -207,11 +233,15 @@ mod tests {
     use crate::api::ReconcileStatus;
 
     fn spec() -> AwsAccountSpec {
-        serde_yaml::from_str("{accountName: alfie-development, email: aws+alfie-dev@example.com, tags: {team: alfie}}").expect("spec")
+        serde_yaml::from_str("{accountName: alfie-development, email: aws+alfie-dev@example.com, tags: {team: alfie}}")
+            .expect("spec")
     }
 
     fn adopting() -> AwsAccountSpec {
-        AwsAccountSpec { account_id: Some("345678901234".into()), ..spec() }
+        AwsAccountSpec {
+            account_id: Some("345678901234".into()),
+            ..spec()
+        }
     }
 
     fn request(id: &str, state: &str, name: &str, account: Option<&str>, reason: Option<&str>) -> CreateAccountStatus {
@@ -225,15 +255,29 @@ mod tests {
     }
 
     fn account(id: &str, email: &str) -> AccountInfo {
-        AccountInfo { id: id.into(), arn: format!("arn:aws:organizations::123456789012:account/o-x/{id}"), name: "alfie-development".into(), email: email.into(), status: "ACTIVE".into() }
+        AccountInfo {
+            id: id.into(),
+            arn: format!("arn:aws:organizations::123456789012:account/o-x/{id}"),
+            name: "alfie-development".into(),
+            email: email.into(),
+            status: "ACTIVE".into(),
+        }
     }
 
-    fn status(account_id: Option<&str>, request: Option<&str>, state: Option<AccountState>, observed: Option<i64>) -> AwsAccountStatus {
+    fn status(
+        account_id: Option<&str>,
+        request: Option<&str>,
+        state: Option<AccountState>,
+        observed: Option<i64>,
+    ) -> AwsAccountStatus {
         AwsAccountStatus {
             account_id: account_id.map(String::from),
             create_account_request_id: request.map(String::from),
             state,
-            reconcile: ReconcileStatus { observed_generation: observed, ..ReconcileStatus::default() },
+            reconcile: ReconcileStatus {
+                observed_generation: observed,
+                ..ReconcileStatus::default()
+            },
             ..AwsAccountStatus::default()
         }
     }
@@ -254,8 +298,20 @@ mod tests {
     #[test]
     fn a_recorded_account_or_spec_account_id_is_used_as_is() {
         let created = status(Some("210987654321"), Some("car-1"), Some(AccountState::Active), Some(1));
-        assert_eq!(locate(&spec(), &created, Some(1)), Locate::Account { id: "210987654321".into(), adopted: false });
-        assert_eq!(locate(&adopting(), &AwsAccountStatus::default(), Some(1)), Locate::Account { id: "345678901234".into(), adopted: true });
+        assert_eq!(
+            locate(&spec(), &created, Some(1)),
+            Locate::Account {
+                id: "210987654321".into(),
+                adopted: false
+            }
+        );
+        assert_eq!(
+            locate(&adopting(), &AwsAccountStatus::default(), Some(1)),
+            Locate::Account {
+                id: "345678901234".into(),
+                adopted: true
+            }
+        );
     }
 
     #[test]
@@ -267,12 +323,27 @@ mod tests {
 
     #[test]
     fn request_progress_follows_aws() {
-        assert_eq!(progress(&request("car-1", "IN_PROGRESS", "a", None, None)), Progress::Running);
-        assert_eq!(progress(&request("car-1", "SUCCEEDED", "a", Some("210987654321"), None)), Progress::Succeeded("210987654321".into()));
+        assert_eq!(
+            progress(&request("car-1", "IN_PROGRESS", "a", None, None)),
+            Progress::Running
+        );
+        assert_eq!(
+            progress(&request("car-1", "SUCCEEDED", "a", Some("210987654321"), None)),
+            Progress::Succeeded("210987654321".into())
+        );
         // Succeeded without an id yet is not done.
-        assert_eq!(progress(&request("car-1", "SUCCEEDED", "a", None, None)), Progress::Running);
-        assert_eq!(progress(&request("car-1", "FAILED", "a", None, Some("EMAIL_ALREADY_EXISTS"))), Progress::Failed("EMAIL_ALREADY_EXISTS".into()));
-        assert_eq!(progress(&request("car-1", "FAILED", "a", None, None)), Progress::Failed("no reason given".into()));
+        assert_eq!(
+            progress(&request("car-1", "SUCCEEDED", "a", None, None)),
+            Progress::Running
+        );
+        assert_eq!(
+            progress(&request("car-1", "FAILED", "a", None, Some("EMAIL_ALREADY_EXISTS"))),
+            Progress::Failed("EMAIL_ALREADY_EXISTS".into())
+        );
+        assert_eq!(
+            progress(&request("car-1", "FAILED", "a", None, None)),
+            Progress::Failed("no reason given".into())
+        );
     }
 
     #[test]
@@ -281,8 +352,14 @@ mod tests {
         let mine = account("210987654321", "AWS+Alfie-Dev@example.com");
         let other = account("111122223333", "someone@example.com");
         let running = request("car-7", IN_PROGRESS, "alfie-development", None, None);
-        assert_eq!(earlier(&spec, std::slice::from_ref(&running), &[other.clone(), mine]), Earlier::Account("210987654321".into()));
-        assert_eq!(earlier(&spec, std::slice::from_ref(&running), std::slice::from_ref(&other)), Earlier::Request("car-7".into()));
+        assert_eq!(
+            earlier(&spec, std::slice::from_ref(&running), &[other.clone(), mine]),
+            Earlier::Account("210987654321".into())
+        );
+        assert_eq!(
+            earlier(&spec, std::slice::from_ref(&running), std::slice::from_ref(&other)),
+            Earlier::Request("car-7".into())
+        );
         let elsewhere = request("car-8", IN_PROGRESS, "alfie-qa", None, None);
         let finished = request("car-9", "SUCCEEDED", "alfie-development", Some("444455556666"), None);
         assert_eq!(earlier(&spec, &[elsewhere, finished], &[other]), Earlier::Nothing);
@@ -298,7 +375,10 @@ mod tests {
     fn new_accounts_carry_the_spec() {
         let mut spec = spec();
         let created = new_account(&spec);
-        assert_eq!((created.name.as_str(), created.email.as_str()), ("alfie-development", "aws+alfie-dev@example.com"));
+        assert_eq!(
+            (created.name.as_str(), created.email.as_str()),
+            ("alfie-development", "aws+alfie-dev@example.com")
+        );
         assert_eq!(created.access_role_name, "OrganizationAccountAccessRole");
         assert_eq!(created.iam_user_access_to_billing, "ALLOW");
         assert_eq!(created.tags["team"], "alfie");
@@ -308,19 +388,39 @@ mod tests {
 
     #[test]
     fn organizational_units_are_paths_or_ids() {
-        let with = |ou: Option<&str>| placement(&AwsAccountSpec { organizational_unit: ou.map(String::from), ..spec() });
+        let with = |ou: Option<&str>| {
+            placement(&AwsAccountSpec {
+                organizational_unit: ou.map(String::from),
+                ..spec()
+            })
+        };
         assert_eq!(with(None), Placement::Root);
         assert_eq!(with(Some("ou-ab12-cd34ef56")), Placement::Id("ou-ab12-cd34ef56".into()));
-        assert_eq!(with(Some("Workloads/Development")), Placement::Path(vec!["Workloads".into(), "Development".into()]));
+        assert_eq!(
+            with(Some("Workloads/Development")),
+            Placement::Path(vec!["Workloads".into(), "Development".into()])
+        );
         assert_eq!(with(Some("Workloads")), Placement::Path(vec!["Workloads".into()]));
         // Not the shape of an id: a name that happens to start with ou-.
         assert_eq!(with(Some("ou-team")), Placement::Path(vec!["ou-team".into()]));
-        assert_eq!(with(Some("ou-AB12-cd34ef56")), Placement::Path(vec!["ou-AB12-cd34ef56".into()]));
+        assert_eq!(
+            with(Some("ou-AB12-cd34ef56")),
+            Placement::Path(vec!["ou-AB12-cd34ef56".into()])
+        );
     }
 
     #[test]
     fn children_are_found_by_exact_name() {
-        let children = [OrganizationalUnit { id: "ou-ab12-11111111".into(), name: "Development".into() }, OrganizationalUnit { id: "ou-ab12-22222222".into(), name: "Production".into() }];
+        let children = [
+            OrganizationalUnit {
+                id: "ou-ab12-11111111".into(),
+                name: "Development".into(),
+            },
+            OrganizationalUnit {
+                id: "ou-ab12-22222222".into(),
+                name: "Production".into(),
+            },
+        ];
         assert_eq!(child_named(&children, "Production"), Some("ou-ab12-22222222"));
         assert_eq!(child_named(&children, "development"), None);
     }
@@ -336,40 +436,71 @@ mod tests {
 
     #[test]
     fn an_account_in_place_with_its_tags_needs_no_write() {
-        let observed = Observed { parent: "ou-ab12-11111111".into(), tags: spec().tags };
+        let observed = Observed {
+            parent: "ou-ab12-11111111".into(),
+            tags: spec().tags,
+        };
         assert_eq!(plan("ou-ab12-11111111", &spec().tags, &observed), vec![]);
     }
 
     #[test]
     fn an_account_elsewhere_is_moved_and_its_tags_synced() {
-        let observed = Observed { parent: "r-ab12".into(), tags: [("team".to_string(), "bob".to_string()), ("cost".to_string(), "x".to_string())].into() };
+        let observed = Observed {
+            parent: "r-ab12".into(),
+            tags: [
+                ("team".to_string(), "bob".to_string()),
+                ("cost".to_string(), "x".to_string()),
+            ]
+            .into(),
+        };
         let changes = plan("ou-ab12-11111111", &spec().tags, &observed);
         assert_eq!(
             changes,
             vec![
-                Change::Move { from: "r-ab12".into(), to: "ou-ab12-11111111".into() },
+                Change::Move {
+                    from: "r-ab12".into(),
+                    to: "ou-ab12-11111111".into()
+                },
                 Change::Tag([("team".to_string(), "alfie".to_string())].into()),
                 Change::Untag(vec!["cost".into()]),
             ]
         );
-        assert_eq!(changes.iter().map(Change::describe).collect::<Vec<_>>(), ["move from r-ab12 to ou-ab12-11111111", "tag team", "untag cost"]);
+        assert_eq!(
+            changes.iter().map(Change::describe).collect::<Vec<_>>(),
+            ["move from r-ab12 to ou-ab12-11111111", "tag team", "untag cost"]
+        );
     }
 
     #[test]
     fn a_different_name_is_reported_with_the_fix() {
         assert_eq!(name_difference(&spec(), &account("1", "x")), None);
-        let renamed = AccountInfo { name: "alfie-dev-old".into(), ..account("1", "x") };
+        let renamed = AccountInfo {
+            name: "alfie-dev-old".into(),
+            ..account("1", "x")
+        };
         let message = name_difference(&spec(), &renamed).expect("differs");
-        assert!(message.contains("\"alfie-dev-old\"") && message.contains("spec.accountName"), "{message}");
+        assert!(
+            message.contains("\"alfie-dev-old\"") && message.contains("spec.accountName"),
+            "{message}"
+        );
     }
 
     #[test]
     fn only_an_explicit_close_in_manage_mode_closes() {
         assert!(!closes(&spec()), "the default retains");
         assert!(!closes(&adopting()), "an adopted account is retained by default");
-        let close = |spec: AwsAccountSpec| AwsAccountSpec { deletion_policy: AccountDeletionPolicy::Close, ..spec };
+        let close = |spec: AwsAccountSpec| AwsAccountSpec {
+            deletion_policy: AccountDeletionPolicy::Close,
+            ..spec
+        };
         assert!(closes(&close(spec())));
-        assert!(closes(&close(adopting())), "Close written in the manifest closes an adopted account too");
-        assert!(!closes(&AwsAccountSpec { management_policy: ManagementPolicy::Observe, ..close(spec()) }));
+        assert!(
+            closes(&close(adopting())),
+            "Close written in the manifest closes an adopted account too"
+        );
+        assert!(!closes(&AwsAccountSpec {
+            management_policy: ManagementPolicy::Observe,
+            ..close(spec())
+        }));
     }
 }

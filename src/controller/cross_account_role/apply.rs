@@ -9,7 +9,10 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
     match change {
         Change::Create(new_role) => return iam.create_role(new_role).await.map(Some),
         Change::UpdateTrust(document) => iam.update_trust_policy(role, document).await?,
-        Change::UpdateRole { description, max_session_duration } => iam.update_role(role, description, *max_session_duration).await?,
+        Change::UpdateRole {
+            description,
+            max_session_duration,
+        } => iam.update_role(role, description, *max_session_duration).await?,
         Change::PutBoundary(arn) => iam.put_permissions_boundary(role, arn).await?,
         Change::DeleteBoundary => iam.delete_permissions_boundary(role).await?,
         Change::Attach(arn) => iam.attach_role_policy(role, arn).await?,
@@ -24,7 +27,9 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
 
 /// Deletes the role and everything attached to it, which IAM requires gone first.
 pub async fn delete_role(iam: &dyn Iam, role: &str) -> AwsResult<()> {
-    let Some(current) = iam.get_role(role).await? else { return Ok(()) };
+    let Some(current) = iam.get_role(role).await? else {
+        return Ok(());
+    };
     for arn in &current.managed_policy_arns {
         gone_is_done(iam.detach_role_policy(role, arn).await)?;
     }

@@ -11,10 +11,10 @@ pub use observe::group_account;
 
 use std::sync::Arc;
 
+use kube::ResourceExt;
 use kube::api::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::finalizer::{Event, finalizer};
-use kube::ResourceExt;
 
 use super::context::Context;
 use super::error::{Error, Result};
@@ -52,12 +52,23 @@ async fn apply(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccountRol
     Ok(Action::requeue(ctx.config.resync_interval))
 }
 
-async fn converge(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccountRole>, status: &mut CrossAccountRoleStatus) -> Result<Outcome> {
+async fn converge(
+    role: &CrossAccountRole,
+    ctx: &Context,
+    api: &Api<CrossAccountRole>,
+    status: &mut CrossAccountRoleStatus,
+) -> Result<Outcome> {
     let namespace = role.namespace().unwrap_or_default();
     if let Err(message) = plan::validate(&role.spec) {
         return Ok(Outcome::stalled(Reason::InvalidSpec.as_str(), message));
     }
-    let account = match refs::account(&ctx.stores, &ctx.config, &role.spec.account, Some(&namespace), "spec.account") {
+    let account = match refs::account(
+        &ctx.stores,
+        &ctx.config,
+        &role.spec.account,
+        Some(&namespace),
+        "spec.account",
+    ) {
         Ok(account) => account,
         Err(outcome) => return Ok(outcome),
     };
@@ -79,10 +90,9 @@ async fn converge(role: &CrossAccountRole, ctx: &Context, api: &Api<CrossAccount
     let current = iam.get_role(&name).await?;
     let claim = plan::claim(current.as_ref(), &owner, role.spec.adopt_existing);
     let what = format!("IAM role {name} in account {}", account.id);
-    if !observe_only
-        && let Some(refusal) = claim.refusal(&what) {
-            return Ok(refusal);
-        }
+    if !observe_only && let Some(refusal) = claim.refusal(&what) {
+        return Ok(refusal);
+    }
     status.account_id = Some(account.id.clone());
     status.role_name = Some(name.clone());
     let changes = plan::plan(&desired, current.as_ref());
@@ -116,15 +126,31 @@ fn describe(changes: &[Change]) -> Vec<String> {
 
 /// When the spec moves the role (new name or account), the role created
 /// for the old one is deleted so nothing is left behind.
-async fn retire_previous(role: &CrossAccountRole, ctx: &Context, status: &mut CrossAccountRoleStatus, account_id: &str, name: &str) -> Result<()> {
-    let (Some(old_account), Some(old_name), Some(_)) = (&status.account_id, &status.role_name, status.ownership) else { return Ok(()) };
+async fn retire_previous(
+    role: &CrossAccountRole,
+    ctx: &Context,
+    status: &mut CrossAccountRoleStatus,
+    account_id: &str,
+    name: &str,
+) -> Result<()> {
+    let (Some(old_account), Some(old_name), Some(_)) = (&status.account_id, &status.role_name, status.ownership) else {
+        return Ok(());
+    };
     if old_account == account_id && old_name == name {
         return Ok(());
     }
     let iam = iam_for_recorded_account(ctx, role, old_account).await?;
     if plan::claim(iam.get_role(old_name).await?.as_ref(), &owner_id(role), false) == Claim::Ours {
         apply::delete_role(iam.as_ref(), old_name).await?;
-        publish(ctx, role, false, "Deleted", "Delete", format!("deleted IAM role {old_name} in account {old_account}: the spec moved the role")).await;
+        publish(
+            ctx,
+            role,
+            false,
+            "Deleted",
+            "Delete",
+            format!("deleted IAM role {old_name} in account {old_account}: the spec moved the role"),
+        )
+        .await;
     }
     status.ownership = None;
     status.role_arn = None;
@@ -135,21 +161,38 @@ async fn retire_previous(role: &CrossAccountRole, ctx: &Context, status: &mut Cr
 /// from the spec (its AwsAccount gone or changed).
 async fn iam_for_recorded_account(ctx: &Context, role: &CrossAccountRole, account_id: &str) -> Result<Arc<dyn Iam>> {
     let namespace = role.namespace().unwrap_or_default();
-    let resolved = refs::account(&ctx.stores, &ctx.config, &role.spec.account, Some(&namespace), "spec.account");
+    let resolved = refs::account(
+        &ctx.stores,
+        &ctx.config,
+        &role.spec.account,
+        Some(&namespace),
+        "spec.account",
+    );
     refs::iam_in_recorded_account(ctx, resolved, account_id).await
 }
 
 async fn cleanup(role: &CrossAccountRole, ctx: &Context) -> Result<Action> {
     let status = role.status.clone().unwrap_or_default();
-    let keep = role.spec.deletion_policy == DeletionPolicy::Retain || role.spec.management_policy == ManagementPolicy::Observe;
-    let (Some(account_id), Some(name), Some(_), false) = (&status.account_id, &status.role_name, status.ownership, keep) else {
+    let keep =
+        role.spec.deletion_policy == DeletionPolicy::Retain || role.spec.management_policy == ManagementPolicy::Observe;
+    let (Some(account_id), Some(name), Some(_), false) =
+        (&status.account_id, &status.role_name, status.ownership, keep)
+    else {
         return Ok(Action::await_change());
     };
     let iam = iam_for_recorded_account(ctx, role, account_id).await?;
     // Only a role still carrying this object's tag is deleted.
     if plan::claim(iam.get_role(name).await?.as_ref(), &owner_id(role), false) == Claim::Ours {
         apply::delete_role(iam.as_ref(), name).await?;
-        publish(ctx, role, false, "Deleted", "Delete", format!("deleted IAM role {name} in account {account_id}")).await;
+        publish(
+            ctx,
+            role,
+            false,
+            "Deleted",
+            "Delete",
+            format!("deleted IAM role {name} in account {account_id}"),
+        )
+        .await;
     }
     Ok(Action::await_change())
 }

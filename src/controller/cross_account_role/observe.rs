@@ -3,8 +3,8 @@
 //! external ID from its Secret.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::Api;
 use kube::ResourceExt;
+use kube::api::Api;
 use serde_json::Value;
 
 use crate::api::{CrossAccountRole, DeveloperGroupTrust, Reason};
@@ -17,11 +17,17 @@ use crate::policy::validate::validate_external_id;
 
 /// The account a DeveloperGroup lives in: its own reference, or the
 /// operator's account when it names none.
-pub async fn group_account(ctx: &Context, group: &crate::api::DeveloperGroup) -> Result<Result<refs::Account, Outcome>> {
+pub async fn group_account(
+    ctx: &Context,
+    group: &crate::api::DeveloperGroup,
+) -> Result<Result<refs::Account, Outcome>> {
     let namespace = group.namespace().unwrap_or_default();
     Ok(match &group.spec.account {
         Some(reference) => refs::account(&ctx.stores, &ctx.config, reference, Some(&namespace), "spec.account"),
-        None => Ok(refs::Account { id: ctx.aws.own_account_id().await?, access_role: ctx.config.default_access_role.clone() }),
+        None => Ok(refs::Account {
+            id: ctx.aws.own_account_id().await?,
+            access_role: ctx.config.default_access_role.clone(),
+        }),
     })
 }
 
@@ -30,9 +36,19 @@ pub async fn group_account(ctx: &Context, group: &crate::api::DeveloperGroup) ->
 pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Value, Outcome>> {
     let namespace = role.namespace().unwrap_or_default();
     let trust = &role.spec.trust;
-    let mut spec = TrustSpec { require_mfa: trust.require_mfa, principals: trust.principals.clone(), ..TrustSpec::default() };
+    let mut spec = TrustSpec {
+        require_mfa: trust.require_mfa,
+        principals: trust.principals.clone(),
+        ..TrustSpec::default()
+    };
     for (i, reference) in trust.accounts.iter().enumerate() {
-        match refs::account(&ctx.stores, &ctx.config, reference, Some(&namespace), &format!("spec.trust.accounts[{i}]")) {
+        match refs::account(
+            &ctx.stores,
+            &ctx.config,
+            reference,
+            Some(&namespace),
+            &format!("spec.trust.accounts[{i}]"),
+        ) {
             Ok(account) => spec.accounts.push(account.id),
             Err(outcome) => return Ok(Err(outcome)),
         }
@@ -40,12 +56,18 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
     for (i, reference) in trust.developer_groups.iter().enumerate() {
         let field = format!("spec.trust.developerGroups[{i}]");
         let Some(group) = refs::group(&ctx.stores, reference, &namespace) else {
-            return Ok(Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: DeveloperGroup {} does not exist", reference.name))));
+            return Ok(Err(Outcome::reconciling(
+                Reason::ReferenceNotReady.as_str(),
+                format!("{field}: DeveloperGroup {} does not exist", reference.name),
+            )));
         };
         let account = match group_account(ctx, &group).await? {
             Ok(account) => account,
             Err(outcome) => {
-                return Ok(Err(Outcome { message: format!("{field}: DeveloperGroup {}: {}", reference.name, outcome.message), ..outcome }));
+                return Ok(Err(Outcome {
+                    message: format!("{field}: DeveloperGroup {}: {}", reference.name, outcome.message),
+                    ..outcome
+                }));
             }
         };
         match trust.developer_group_trust {
@@ -57,11 +79,18 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
                 if !current {
                     return Ok(Err(Outcome::reconciling(
                         Reason::ReferenceNotReady.as_str(),
-                        format!("{field}: waiting for DeveloperGroup {} to report its members", reference.name),
+                        format!(
+                            "{field}: waiting for DeveloperGroup {} to report its members",
+                            reference.name
+                        ),
                     )));
                 }
                 let members = status.map(|s| s.members.clone()).unwrap_or_default();
-                spec.principals.extend(members.iter().map(|user| format!("arn:aws:iam::{}:user/{user}", account.id)));
+                spec.principals.extend(
+                    members
+                        .iter()
+                        .map(|user| format!("arn:aws:iam::{}:user/{user}", account.id)),
+                );
             }
         }
     }
@@ -69,21 +98,42 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         let field = "spec.trust.externalIdSecretRef";
         let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
         let Some(secret) = secrets.get_opt(&secret_ref.name).await? else {
-            return Ok(Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: Secret {} does not exist", secret_ref.name))));
+            return Ok(Err(Outcome::reconciling(
+                Reason::ReferenceNotReady.as_str(),
+                format!("{field}: Secret {} does not exist", secret_ref.name),
+            )));
         };
-        let value = secret.data.as_ref().and_then(|d| d.get(&secret_ref.key)).map(|bytes| String::from_utf8(bytes.0.clone()));
+        let value = secret
+            .data
+            .as_ref()
+            .and_then(|d| d.get(&secret_ref.key))
+            .map(|bytes| String::from_utf8(bytes.0.clone()));
         let external_id = match value {
             Some(Ok(value)) => value,
-            Some(Err(_)) => return Ok(Err(Outcome::stalled(Reason::InvalidSpec.as_str(), format!("{field}: key {} of Secret {} is not UTF-8 text", secret_ref.key, secret_ref.name)))),
+            Some(Err(_)) => {
+                return Ok(Err(Outcome::stalled(
+                    Reason::InvalidSpec.as_str(),
+                    format!(
+                        "{field}: key {} of Secret {} is not UTF-8 text",
+                        secret_ref.key, secret_ref.name
+                    ),
+                )));
+            }
             None => {
                 return Ok(Err(Outcome::stalled(
                     Reason::InvalidSpec.as_str(),
-                    format!("{field}: Secret {} has no key {}; add the key or point key at the one holding the external ID", secret_ref.name, secret_ref.key),
+                    format!(
+                        "{field}: Secret {} has no key {}; add the key or point key at the one holding the external ID",
+                        secret_ref.name, secret_ref.key
+                    ),
                 )));
             }
         };
         if let Err(err) = validate_external_id(&external_id) {
-            return Ok(Err(Outcome::stalled(Reason::InvalidSpec.as_str(), format!("{field}: Secret {} key {}: {err}", secret_ref.name, secret_ref.key))));
+            return Ok(Err(Outcome::stalled(
+                Reason::InvalidSpec.as_str(),
+                format!("{field}: Secret {} key {}: {err}", secret_ref.name, secret_ref.key),
+            )));
         }
         spec.external_id = Some(external_id);
     }

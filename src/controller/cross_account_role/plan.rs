@@ -6,12 +6,12 @@ use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
 use crate::aws::{NewRole, RoleState};
-use crate::controller::ownership::{OWNER_TAG, Claim};
+use crate::controller::ownership::{Claim, OWNER_TAG};
 use crate::controller::tags;
 use crate::policy::document::{canonical_json, equivalent};
 use crate::policy::validate::{
-    ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size, validate_managed_policy_arn,
-    validate_policy_document, validate_principal_arn, validate_trust_policy,
+    ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size,
+    validate_managed_policy_arn, validate_policy_document, validate_principal_arn, validate_trust_policy,
 };
 
 /// The role as the spec wants it, references resolved.
@@ -41,10 +41,18 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
         validate_managed_policy_arn(arn).map_err(|e| format!("spec.permissions.permissionsBoundaryArn: {e}"))?;
     }
     let mut names = BTreeSet::new();
-    let documents: Vec<Value> = spec.permissions.inline_policies.iter().map(|p| Value::Object(p.document.clone())).collect();
+    let documents: Vec<Value> = spec
+        .permissions
+        .inline_policies
+        .iter()
+        .map(|p| Value::Object(p.document.clone()))
+        .collect();
     for (i, (policy, document)) in spec.permissions.inline_policies.iter().zip(&documents).enumerate() {
         if !names.insert(policy.name.as_str()) {
-            return Err(format!("spec.permissions.inlinePolicies[{i}].name: {} is listed twice; inline policy names must be unique", policy.name));
+            return Err(format!(
+                "spec.permissions.inlinePolicies[{i}].name: {} is listed twice; inline policy names must be unique",
+                policy.name
+            ));
         }
         validate_policy_document(document, ROLE_INLINE_POLICIES_MAX_CHARS)
             .map_err(|e| format!("spec.permissions.inlinePolicies[{i}].document: {e}"))?;
@@ -55,7 +63,12 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
 }
 
 /// The desired role from the spec and the resolved trust policy.
-pub fn desired(spec: &CrossAccountRoleSpec, name: &str, trust_policy: Value, owner: &str) -> Result<DesiredRole, String> {
+pub fn desired(
+    spec: &CrossAccountRoleSpec,
+    name: &str,
+    trust_policy: Value,
+    owner: &str,
+) -> Result<DesiredRole, String> {
     validate_trust_policy(&trust_policy, TRUST_POLICY_DEFAULT_MAX_CHARS).map_err(|e| format!("spec.trust: {e}"))?;
     let mut tags = spec.tags.clone();
     tags.insert(OWNER_TAG.into(), owner.into());
@@ -67,7 +80,12 @@ pub fn desired(spec: &CrossAccountRoleSpec, name: &str, trust_policy: Value, own
         permissions_boundary_arn: spec.permissions.permissions_boundary_arn.clone(),
         tags,
         managed_policy_arns: spec.permissions.managed_policy_arns.iter().cloned().collect(),
-        inline_policies: spec.permissions.inline_policies.iter().map(|p| (p.name.clone(), Value::Object(p.document.clone()))).collect(),
+        inline_policies: spec
+            .permissions
+            .inline_policies
+            .iter()
+            .map(|p| (p.name.clone(), Value::Object(p.document.clone())))
+            .collect(),
     })
 }
 
@@ -76,7 +94,10 @@ pub fn desired(spec: &CrossAccountRoleSpec, name: &str, trust_policy: Value, own
 pub enum Change {
     Create(NewRole),
     UpdateTrust(String),
-    UpdateRole { description: String, max_session_duration: i32 },
+    UpdateRole {
+        description: String,
+        max_session_duration: i32,
+    },
     PutBoundary(String),
     DeleteBoundary,
     Attach(String),
@@ -94,7 +115,10 @@ impl Change {
         match self {
             Change::Create(role) => format!("create role {}", role.name),
             Change::UpdateTrust(_) => "update the trust policy".into(),
-            Change::UpdateRole { description, max_session_duration } => {
+            Change::UpdateRole {
+                description,
+                max_session_duration,
+            } => {
                 format!("set description {description:?} and max session duration {max_session_duration}s")
             }
             Change::PutBoundary(arn) => format!("set permissions boundary {arn}"),
@@ -122,7 +146,12 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
             tags: desired.tags.clone(),
         })];
         changes.extend(desired.managed_policy_arns.iter().cloned().map(Change::Attach));
-        changes.extend(desired.inline_policies.iter().map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))));
+        changes.extend(
+            desired
+                .inline_policies
+                .iter()
+                .map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))),
+        );
         return changes;
     };
     let mut changes = vec![];
@@ -130,7 +159,10 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         changes.push(Change::UpdateTrust(canonical_json(&desired.trust_policy)));
     }
     if desired.description != current.description || desired.max_session_duration != current.max_session_duration {
-        changes.push(Change::UpdateRole { description: desired.description.clone(), max_session_duration: desired.max_session_duration });
+        changes.push(Change::UpdateRole {
+            description: desired.description.clone(),
+            max_session_duration: desired.max_session_duration,
+        });
     }
     match (&desired.permissions_boundary_arn, &current.permissions_boundary_arn) {
         (Some(wanted), Some(actual)) if wanted == actual => {}
@@ -138,14 +170,37 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         (None, Some(_)) => changes.push(Change::DeleteBoundary),
         (None, None) => {}
     }
-    changes.extend(desired.managed_policy_arns.difference(&current.managed_policy_arns).cloned().map(Change::Attach));
-    changes.extend(current.managed_policy_arns.difference(&desired.managed_policy_arns).cloned().map(Change::Detach));
+    changes.extend(
+        desired
+            .managed_policy_arns
+            .difference(&current.managed_policy_arns)
+            .cloned()
+            .map(Change::Attach),
+    );
+    changes.extend(
+        current
+            .managed_policy_arns
+            .difference(&desired.managed_policy_arns)
+            .cloned()
+            .map(Change::Detach),
+    );
     for (name, document) in &desired.inline_policies {
-        if !current.inline_policies.get(name).is_some_and(|actual| equivalent(document, actual)) {
+        if !current
+            .inline_policies
+            .get(name)
+            .is_some_and(|actual| equivalent(document, actual))
+        {
             changes.push(Change::PutInline(name.clone(), canonical_json(document)));
         }
     }
-    changes.extend(current.inline_policies.keys().filter(|n| !desired.inline_policies.contains_key(*n)).cloned().map(Change::DeleteInline));
+    changes.extend(
+        current
+            .inline_policies
+            .keys()
+            .filter(|n| !desired.inline_policies.contains_key(*n))
+            .cloned()
+            .map(Change::DeleteInline),
+    );
     let (changed_tags, removed) = tags::diff(&desired.tags, &current.tags);
     if !changed_tags.is_empty() {
         changes.push(Change::Tag(changed_tags));
@@ -218,8 +273,13 @@ tags: {team: alfie}
     fn a_missing_role_is_created_with_its_policies() {
         let desired = desired(&spec(), "AlfieFullAccess", trust(), "CrossAccountRole/alfie/full").unwrap();
         let changes = plan(&desired, None);
-        assert!(matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full"));
-        assert_eq!(changes[1], Change::Attach("arn:aws:iam::aws:policy/AdministratorAccess".into()));
+        assert!(
+            matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full")
+        );
+        assert_eq!(
+            changes[1],
+            Change::Attach("arn:aws:iam::aws:policy/AdministratorAccess".into())
+        );
         assert!(matches!(&changes[2], Change::PutInline(name, _) if name == "deny-org-changes"));
         assert_eq!(changes.len(), 3);
     }
@@ -260,17 +320,35 @@ tags: {team: alfie}
     fn bad_input_names_the_field() {
         let mut bad = spec();
         bad.permissions.managed_policy_arns = vec!["AdministratorAccess".into()];
-        assert!(validate(&bad).unwrap_err().starts_with("spec.permissions.managedPolicyArns[0]: "));
+        assert!(
+            validate(&bad)
+                .unwrap_err()
+                .starts_with("spec.permissions.managedPolicyArns[0]: ")
+        );
         let mut bad = spec();
-        bad.permissions.inline_policies[0].document.insert("Statement".into(), json!([{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]));
-        assert!(validate(&bad).unwrap_err().starts_with("spec.permissions.inlinePolicies[0].document: "));
+        bad.permissions.inline_policies[0].document.insert(
+            "Statement".into(),
+            json!([{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]),
+        );
+        assert!(
+            validate(&bad)
+                .unwrap_err()
+                .starts_with("spec.permissions.inlinePolicies[0].document: ")
+        );
         let mut bad = spec();
         bad.trust.principals = vec!["not-an-arn".into()];
         assert!(validate(&bad).unwrap_err().starts_with("spec.trust.principals[0]: "));
         let mut bad = spec();
         let big = "x".repeat(11_000);
-        bad.permissions.inline_policies[0].document.insert("Statement".into(), json!([{"Sid": "Big", "Effect": "Deny", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{big}")}]));
-        assert!(validate(&bad).unwrap_err().contains("10240"), "{}", validate(&bad).unwrap_err());
+        bad.permissions.inline_policies[0].document.insert(
+            "Statement".into(),
+            json!([{"Sid": "Big", "Effect": "Deny", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{big}")}]),
+        );
+        assert!(
+            validate(&bad).unwrap_err().contains("10240"),
+            "{}",
+            validate(&bad).unwrap_err()
+        );
         assert_eq!(validate(&spec()), Ok(()));
     }
 
@@ -279,7 +357,10 @@ tags: {team: alfie}
         let desired = desired(&spec(), "R", trust(), "CrossAccountRole/a/r").unwrap();
         let mut existing = in_sync(&desired);
         assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Ours);
-        assert_eq!(claim(Some(&existing), "CrossAccountRole/b/r", true), Claim::OwnedBy("CrossAccountRole/a/r".into()));
+        assert_eq!(
+            claim(Some(&existing), "CrossAccountRole/b/r", true),
+            Claim::OwnedBy("CrossAccountRole/a/r".into())
+        );
         existing.tags.remove(OWNER_TAG);
         assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Foreign);
         assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", true), Claim::Adoptable);

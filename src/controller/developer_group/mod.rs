@@ -48,7 +48,11 @@ async fn apply(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGroup>)
     let result = converge(group, ctx, api, &mut status).await;
     let outcome = settle(group, api, &mut status, result).await?;
     ctx.succeeded(group);
-    let recheck = if outcome.reason == Reason::MissingUsers.as_str() { MISSING_USERS_RECHECK } else { ctx.config.resync_interval };
+    let recheck = if outcome.reason == Reason::MissingUsers.as_str() {
+        MISSING_USERS_RECHECK
+    } else {
+        ctx.config.resync_interval
+    };
     Ok(Action::requeue(recheck))
 }
 
@@ -62,18 +66,38 @@ fn access(ctx: &Context, group: &DeveloperGroup) -> Result<Vec<(String, String)>
             (Some(arn), _) => arn.clone(),
             (None, Some(reference)) => {
                 let Some(role) = refs::role(&ctx.stores, reference, &namespace) else {
-                    return Err(Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("{field}: CrossAccountRole {} does not exist", reference.name)));
+                    return Err(Outcome::reconciling(
+                        Reason::ReferenceNotReady.as_str(),
+                        format!("{field}: CrossAccountRole {} does not exist", reference.name),
+                    ));
                 };
                 // The ARN is known as soon as the role's account is: no need to wait for the role itself.
                 let role_namespace = role.namespace().unwrap_or_default();
-                let account = refs::account(&ctx.stores, &ctx.config, &role.spec.account, Some(&role_namespace), "spec.account")
-                    .map_err(|outcome| Outcome { message: format!("{field}: CrossAccountRole {}: {}", reference.name, outcome.message), ..outcome })?;
+                let account = refs::account(
+                    &ctx.stores,
+                    &ctx.config,
+                    &role.spec.account,
+                    Some(&role_namespace),
+                    "spec.account",
+                )
+                .map_err(|outcome| Outcome {
+                    message: format!("{field}: CrossAccountRole {}: {}", reference.name, outcome.message),
+                    ..outcome
+                })?;
                 let name = role.spec.role_name.clone().unwrap_or_else(|| role.name_any());
                 format!("arn:aws:iam::{}:role/{name}", account.id)
             }
-            (None, None) => return Err(Outcome::stalled(Reason::InvalidSpec.as_str(), format!("spec.access[{i}]: set role or roleArn"))),
+            (None, None) => {
+                return Err(Outcome::stalled(
+                    Reason::InvalidSpec.as_str(),
+                    format!("spec.access[{i}]: set role or roleArn"),
+                ));
+            }
         };
-        let profile = access.profile.clone().unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string());
+        let profile = access
+            .profile
+            .clone()
+            .unwrap_or_else(|| arn.rsplit('/').next().unwrap_or_default().to_string());
         profiles.push((profile, arn));
     }
     Ok(profiles)
@@ -81,13 +105,27 @@ fn access(ctx: &Context, group: &DeveloperGroup) -> Result<Vec<(String, String)>
 
 /// Groups carry no tags: the claim is this object's status, and another
 /// object's status claiming the same group makes it theirs.
-fn claim(ctx: &Context, group: &DeveloperGroup, status: &DeveloperGroupStatus, account_id: &str, name: &str, exists: bool) -> Claim {
-    let claims = |s: &DeveloperGroupStatus| s.ownership.is_some() && s.account_id.as_deref() == Some(account_id) && s.group_name.as_deref() == Some(name);
+fn claim(
+    ctx: &Context,
+    group: &DeveloperGroup,
+    status: &DeveloperGroupStatus,
+    account_id: &str,
+    name: &str,
+    exists: bool,
+) -> Claim {
+    let claims = |s: &DeveloperGroupStatus| {
+        s.ownership.is_some() && s.account_id.as_deref() == Some(account_id) && s.group_name.as_deref() == Some(name)
+    };
     if claims(status) {
         return Claim::Ours;
     }
     let me = owner_id(group);
-    let other = ctx.stores.groups.state().into_iter().find(|g| owner_id(g.as_ref()) != me && g.status.as_ref().is_some_and(claims));
+    let other = ctx
+        .stores
+        .groups
+        .state()
+        .into_iter()
+        .find(|g| owner_id(g.as_ref()) != me && g.status.as_ref().is_some_and(claims));
     match (other, exists) {
         (Some(other), _) => Claim::OwnedBy(owner_id(other.as_ref())),
         (None, false) => Claim::Free,
@@ -96,7 +134,12 @@ fn claim(ctx: &Context, group: &DeveloperGroup, status: &DeveloperGroupStatus, a
     }
 }
 
-async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGroup>, status: &mut DeveloperGroupStatus) -> Result<Outcome> {
+async fn converge(
+    group: &DeveloperGroup,
+    ctx: &Context,
+    api: &Api<DeveloperGroup>,
+    status: &mut DeveloperGroupStatus,
+) -> Result<Outcome> {
     if let Err(message) = plan::validate(&group.spec) {
         return Ok(Outcome::stalled(Reason::InvalidSpec.as_str(), message));
     }
@@ -117,10 +160,9 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
     }
     let current = iam.get_group(&name).await?;
     let claim = claim(ctx, group, status, &account.id, &name, current.is_some());
-    if !observe_only
-        && let Some(refusal) = claim.refusal(&what) {
-            return Ok(refusal);
-        }
+    if !observe_only && let Some(refusal) = claim.refusal(&what) {
+        return Ok(refusal);
+    }
     let existing_users = iam.user_arns(&group.spec.members).await?;
     let (members, missing) = plan::split_members(&group.spec.members, &existing_users);
     let mut role_arns: Vec<String> = profiles.iter().map(|(_, arn)| arn.clone()).collect();
@@ -138,7 +180,10 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
     status.missing_users = missing.clone();
     status.assumable_role_arns = role_arns.clone();
     status.role_count = Some(role_arns.len() as i32);
-    let mfa_serial = group.spec.require_mfa.then(|| format!("arn:aws:iam::{}:mfa/YOUR-IAM-USER-NAME", account.id));
+    let mfa_serial = group
+        .spec
+        .require_mfa
+        .then(|| format!("arn:aws:iam::{}:mfa/YOUR-IAM-USER-NAME", account.id));
     status.aws_config = (!profiles.is_empty()).then(|| render_aws_config(&profiles, mfa_serial.as_deref(), "default"));
     if observe_only {
         let observed = current.clone().unwrap_or_default();
@@ -160,20 +205,29 @@ async fn converge(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGrou
             Ok(None) => {}
             Err(err) if *change == Change::Create && err.kind == AwsErrorKind::AlreadyExists => {
                 status.ownership = None;
-                return Ok(Claim::Foreign.refusal(&what).unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string())));
+                return Ok(Claim::Foreign
+                    .refusal(&what)
+                    .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string())));
             }
             Err(err) => return Err(err.into()),
         }
     }
     status.ownership.get_or_insert(Ownership::Created);
-    let after = GroupState { members: desired.members.clone(), ..GroupState::default() };
+    let after = GroupState {
+        members: desired.members.clone(),
+        ..GroupState::default()
+    };
     record_members(status, &after, group_arn);
     let created = changes.first() == Some(&Change::Create);
     let outcome = applied(ctx, group, &what, created, &describe(&changes)).await;
     if !missing.is_empty() {
         return Ok(Outcome::stalled(
             Reason::MissingUsers.as_str(),
-            format!("{what} is in sync except for users that do not exist in account {}: {}; create them or remove them from spec.members", account.id, missing.join(", ")),
+            format!(
+                "{what} is in sync except for users that do not exist in account {}: {}; create them or remove them from spec.members",
+                account.id,
+                missing.join(", ")
+            ),
         ));
     }
     Ok(outcome)
@@ -204,7 +258,9 @@ async fn perform(iam: &dyn Iam, group: &str, change: &Change) -> AwsResult<Optio
 
 /// Empties the group (members, policies), which IAM requires, then deletes it.
 async fn delete_group(iam: &dyn Iam, name: &str) -> AwsResult<()> {
-    let Some(current) = iam.get_group(name).await? else { return Ok(()) };
+    let Some(current) = iam.get_group(name).await? else {
+        return Ok(());
+    };
     for user in &current.members {
         gone_is_done(iam.remove_user_from_group(name, user).await)?;
     }
@@ -224,14 +280,32 @@ async fn iam_for_recorded_account(ctx: &Context, group: &DeveloperGroup, account
 
 /// When the spec moves the group (new name or account), the group created
 /// for the old one is deleted.
-async fn retire_previous(group: &DeveloperGroup, ctx: &Context, status: &mut DeveloperGroupStatus, account_id: &str, name: &str) -> Result<()> {
-    let (Some(old_account), Some(old_name), Some(_)) = (status.account_id.clone(), status.group_name.clone(), status.ownership) else { return Ok(()) };
+async fn retire_previous(
+    group: &DeveloperGroup,
+    ctx: &Context,
+    status: &mut DeveloperGroupStatus,
+    account_id: &str,
+    name: &str,
+) -> Result<()> {
+    let (Some(old_account), Some(old_name), Some(_)) =
+        (status.account_id.clone(), status.group_name.clone(), status.ownership)
+    else {
+        return Ok(());
+    };
     if old_account == account_id && old_name == name {
         return Ok(());
     }
     let iam = iam_for_recorded_account(ctx, group, &old_account).await?;
     delete_group(iam.as_ref(), &old_name).await?;
-    publish(ctx, group, false, "Deleted", "Delete", format!("deleted IAM group {old_name} in account {old_account}: the spec moved the group")).await;
+    publish(
+        ctx,
+        group,
+        false,
+        "Deleted",
+        "Delete",
+        format!("deleted IAM group {old_name} in account {old_account}: the spec moved the group"),
+    )
+    .await;
     status.ownership = None;
     status.group_arn = None;
     Ok(())
@@ -239,12 +313,23 @@ async fn retire_previous(group: &DeveloperGroup, ctx: &Context, status: &mut Dev
 
 async fn cleanup(group: &DeveloperGroup, ctx: &Context) -> Result<Action> {
     let status = group.status.clone().unwrap_or_default();
-    let keep = group.spec.deletion_policy == DeletionPolicy::Retain || group.spec.management_policy == ManagementPolicy::Observe;
-    let (Some(account_id), Some(name), Some(_), false) = (&status.account_id, &status.group_name, status.ownership, keep) else {
+    let keep = group.spec.deletion_policy == DeletionPolicy::Retain
+        || group.spec.management_policy == ManagementPolicy::Observe;
+    let (Some(account_id), Some(name), Some(_), false) =
+        (&status.account_id, &status.group_name, status.ownership, keep)
+    else {
         return Ok(Action::await_change());
     };
     let iam = iam_for_recorded_account(ctx, group, account_id).await?;
     delete_group(iam.as_ref(), name).await?;
-    publish(ctx, group, false, "Deleted", "Delete", format!("deleted IAM group {name} in account {account_id}")).await;
+    publish(
+        ctx,
+        group,
+        false,
+        "Deleted",
+        "Delete",
+        format!("deleted IAM group {name} in account {account_id}"),
+    )
+    .await;
     Ok(Action::await_change())
 }

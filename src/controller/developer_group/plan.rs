@@ -32,7 +32,9 @@ pub fn validate(spec: &DeveloperGroupSpec) -> Result<(), String> {
         if let Some(profile) = &access.profile {
             validate_profile_name(profile).map_err(|e| format!("spec.access[{i}].profile: {e}"))?;
             if !profiles.insert(profile.as_str()) {
-                return Err(format!("spec.access[{i}].profile: {profile} is used twice; profile names must be unique"));
+                return Err(format!(
+                    "spec.access[{i}].profile: {profile} is used twice; profile names must be unique"
+                ));
             }
         }
     }
@@ -76,18 +78,54 @@ pub fn plan(desired: &DesiredGroup, current: Option<&GroupState>) -> Vec<Change>
         changes.push(Change::Create);
     }
     let current = current.unwrap_or(&empty);
-    changes.extend(desired.members.difference(&current.members).cloned().map(Change::AddMember));
+    changes.extend(
+        desired
+            .members
+            .difference(&current.members)
+            .cloned()
+            .map(Change::AddMember),
+    );
     match &desired.assume_policy {
-        Some(policy) if !current.inline_policies.get(ASSUME_POLICY_NAME).is_some_and(|actual| equivalent(policy, actual)) => {
+        Some(policy)
+            if !current
+                .inline_policies
+                .get(ASSUME_POLICY_NAME)
+                .is_some_and(|actual| equivalent(policy, actual)) =>
+        {
             changes.push(Change::PutPolicy(ASSUME_POLICY_NAME.into(), canonical_json(policy)));
         }
         _ => {}
     }
-    changes.extend(desired.managed_policy_arns.difference(&current.managed_policy_arns).cloned().map(Change::Attach));
-    changes.extend(current.members.difference(&desired.members).cloned().map(Change::RemoveMember));
+    changes.extend(
+        desired
+            .managed_policy_arns
+            .difference(&current.managed_policy_arns)
+            .cloned()
+            .map(Change::Attach),
+    );
+    changes.extend(
+        current
+            .members
+            .difference(&desired.members)
+            .cloned()
+            .map(Change::RemoveMember),
+    );
     let keep_policy = |name: &String| desired.assume_policy.is_some() && name == ASSUME_POLICY_NAME;
-    changes.extend(current.inline_policies.keys().filter(|name| !keep_policy(name)).cloned().map(Change::DeletePolicy));
-    changes.extend(current.managed_policy_arns.difference(&desired.managed_policy_arns).cloned().map(Change::Detach));
+    changes.extend(
+        current
+            .inline_policies
+            .keys()
+            .filter(|name| !keep_policy(name))
+            .cloned()
+            .map(Change::DeletePolicy),
+    );
+    changes.extend(
+        current
+            .managed_policy_arns
+            .difference(&desired.managed_policy_arns)
+            .cloned()
+            .map(Change::Detach),
+    );
     changes
 }
 
@@ -119,9 +157,20 @@ mod tests {
 
     #[test]
     fn new_group_gets_members_and_assume_policy() {
-        let changes = plan(&desired(&["alice", "bob"], &["arn:aws:iam::345678901234:role/AlfieFullAccess"]), None);
+        let changes = plan(
+            &desired(&["alice", "bob"], &["arn:aws:iam::345678901234:role/AlfieFullAccess"]),
+            None,
+        );
         let described: Vec<String> = changes.iter().map(Change::describe).collect();
-        assert_eq!(described, ["create the group", "add alice", "add bob", "put inline policy awsaccess-assume-roles"]);
+        assert_eq!(
+            described,
+            [
+                "create the group",
+                "add alice",
+                "add bob",
+                "put inline policy awsaccess-assume-roles"
+            ]
+        );
     }
 
     #[test]
@@ -132,12 +181,22 @@ mod tests {
             members: ["alice".to_string(), "mallory".to_string()].into(),
             managed_policy_arns: ["arn:aws:iam::aws:policy/AdministratorAccess".to_string()].into(),
             inline_policies: BTreeMap::from([
-                (ASSUME_POLICY_NAME.to_string(), json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": ["arn:aws:iam::345678901234:role/AlfieFullAccess"]}]})),
+                (
+                    ASSUME_POLICY_NAME.to_string(),
+                    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["sts:AssumeRole"], "Resource": ["arn:aws:iam::345678901234:role/AlfieFullAccess"]}]}),
+                ),
                 ("by-hand".to_string(), json!({})),
             ]),
         };
         let described: Vec<String> = plan(&want, Some(&current)).iter().map(Change::describe).collect();
-        assert_eq!(described, ["remove mallory", "delete inline policy by-hand", "detach arn:aws:iam::aws:policy/AdministratorAccess"]);
+        assert_eq!(
+            described,
+            [
+                "remove mallory",
+                "delete inline policy by-hand",
+                "detach arn:aws:iam::aws:policy/AdministratorAccess"
+            ]
+        );
     }
 
     #[test]
@@ -147,7 +206,10 @@ mod tests {
             inline_policies: BTreeMap::from([(ASSUME_POLICY_NAME.to_string(), json!({}))]),
             ..GroupState::default()
         };
-        assert_eq!(plan(&want, Some(&current)), vec![Change::DeletePolicy(ASSUME_POLICY_NAME.into())]);
+        assert_eq!(
+            plan(&want, Some(&current)),
+            vec![Change::DeletePolicy(ASSUME_POLICY_NAME.into())]
+        );
     }
 
     #[test]

@@ -16,14 +16,16 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
-use rand::distr::{Alphanumeric, SampleString};
 use rand::TryRngCore;
+use rand::distr::{Alphanumeric, SampleString};
 
 use super::context::Context;
 use super::error::Result;
 use super::refs;
 use super::status::{MANAGER, Outcome, conditions, publish, write_status};
-use crate::api::{CrossAccountRole, DeletionPolicy, PartnerAccess, PartnerAccessStatus, PartnerPhase, Reason, SecretKeyRef};
+use crate::api::{
+    CrossAccountRole, DeletionPolicy, PartnerAccess, PartnerAccessStatus, PartnerPhase, Reason, SecretKeyRef,
+};
 
 /// Marks the CrossAccountRoles of one PartnerAccess, so they are listed without scanning the namespace.
 const PARTNER_LABEL: &str = "awsaccess.dev/partner-access";
@@ -72,8 +74,14 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
     let namespace = partner.namespace().unwrap_or_default();
     for (i, account) in partner.spec.accounts.iter().enumerate() {
         // Refusals stop here, before any child exists; waiting on an account is the children's business.
-        if let Err(outcome) = refs::account(&ctx.stores, &ctx.config, account, Some(&namespace), &format!("spec.accounts[{i}]"))
-            && (outcome.reason == Reason::NamespaceNotAllowed.as_str() || outcome.reason == Reason::InvalidSpec.as_str())
+        if let Err(outcome) = refs::account(
+            &ctx.stores,
+            &ctx.config,
+            account,
+            Some(&namespace),
+            &format!("spec.accounts[{i}]"),
+        ) && (outcome.reason == Reason::NamespaceNotAllowed.as_str()
+            || outcome.reason == Reason::InvalidSpec.as_str())
         {
             return Ok(outcome);
         }
@@ -88,8 +96,14 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
     status.external_id_secret = Some(external_id.name.clone());
 
     let partner_account = &partner.spec.partner.account_id;
-    if let Some(previous) = status.partner_account_id.as_ref().filter(|previous| *previous != partner_account) {
-        let note = format!("access transferred from partner account {previous} to {partner_account}: the roles' trust policies are rewritten in place");
+    if let Some(previous) = status
+        .partner_account_id
+        .as_ref()
+        .filter(|previous| *previous != partner_account)
+    {
+        let note = format!(
+            "access transferred from partner account {previous} to {partner_account}: the roles' trust policies are rewritten in place"
+        );
         publish(ctx, partner, false, "PartnerChanged", "Transfer", note).await;
     }
     status.partner_account_id = Some(partner_account.clone());
@@ -102,7 +116,17 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
     let wanted: BTreeMap<String, _> = if revoking {
         BTreeMap::new()
     } else {
-        partner.spec.accounts.iter().map(|account| (plan::child_name(partner, account), plan::child_spec(partner, account, &external_id, false))).collect()
+        partner
+            .spec
+            .accounts
+            .iter()
+            .map(|account| {
+                (
+                    plan::child_name(partner, account),
+                    plan::child_spec(partner, account, &external_id, false),
+                )
+            })
+            .collect()
     };
     for child in &children {
         if !wanted.contains_key(&child.name_any()) && child.meta().deletion_timestamp.is_none() {
@@ -117,14 +141,27 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
     }
     if revoking {
         status.roles = vec![];
-        let (reason, what) = if phase == PartnerPhase::Suspended { (Reason::Suspended, "suspended") } else { (Reason::Expired, "expired") };
-        return Ok(if children.is_empty() {
-            Outcome::ready(reason, format!("access {what}: the partner's roles are removed from AWS"))
+        let (reason, what) = if phase == PartnerPhase::Suspended {
+            (Reason::Suspended, "suspended")
         } else {
-            Outcome::reconciling(reason.as_str(), format!("access {what}: removing {} role(s) from AWS", children.len()))
+            (Reason::Expired, "expired")
+        };
+        return Ok(if children.is_empty() {
+            Outcome::ready(
+                reason,
+                format!("access {what}: the partner's roles are removed from AWS"),
+            )
+        } else {
+            Outcome::reconciling(
+                reason.as_str(),
+                format!("access {what}: removing {} role(s) from AWS", children.len()),
+            )
         });
     }
-    let current: Vec<&CrossAccountRole> = children.iter().filter(|c| wanted.get(&c.name_any()).is_some_and(|spec| c.spec == *spec)).collect();
+    let current: Vec<&CrossAccountRole> = children
+        .iter()
+        .filter(|c| wanted.get(&c.name_any()).is_some_and(|spec| c.spec == *spec))
+        .collect();
     status.roles = plan::roles(&current);
     Ok(plan::aggregate(wanted.len(), &current))
 }
@@ -133,29 +170,55 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
 /// just went away must not be seen as still there.
 async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
     let uid = partner.uid().unwrap_or_default();
-    let listed = roles.list(&ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any()))).await?;
-    Ok(listed.items.into_iter().filter(|role| role.owner_references().iter().any(|owner| owner.uid == uid)).collect())
+    let listed = roles
+        .list(&ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any())))
+        .await?;
+    Ok(listed
+        .items
+        .into_iter()
+        .filter(|role| role.owner_references().iter().any(|owner| owner.uid == uid))
+        .collect())
 }
 
-async fn apply_child(partner: &PartnerAccess, roles: &Api<CrossAccountRole>, name: &str, spec: crate::api::CrossAccountRoleSpec) -> Result<()> {
+async fn apply_child(
+    partner: &PartnerAccess,
+    roles: &Api<CrossAccountRole>,
+    name: &str,
+    spec: crate::api::CrossAccountRoleSpec,
+) -> Result<()> {
     let mut child = CrossAccountRole::new(name, spec);
     child.metadata.namespace = partner.namespace();
     child.metadata.labels = Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())]));
     child.metadata.owner_references = partner.controller_owner_ref(&()).map(|owner| vec![owner]);
-    roles.patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&child)).await?;
+    roles
+        .patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&child))
+        .await?;
     Ok(())
 }
 
 /// Deletes a child so that its role leaves AWS whatever the deletion policy:
 /// revoked access must not linger.
-async fn remove_child(partner: &PartnerAccess, ctx: &Context, roles: &Api<CrossAccountRole>, child: &CrossAccountRole) -> Result<()> {
+async fn remove_child(
+    partner: &PartnerAccess,
+    ctx: &Context,
+    roles: &Api<CrossAccountRole>,
+    child: &CrossAccountRole,
+) -> Result<()> {
     if child.spec.deletion_policy != DeletionPolicy::Delete {
         let mut spec = child.spec.clone();
         spec.deletion_policy = DeletionPolicy::Delete;
         apply_child(partner, roles, &child.name_any(), spec).await?;
     }
     roles.delete(&child.name_any(), &DeleteParams::background()).await?;
-    publish(ctx, partner, false, "RoleRemoved", "Revoke", format!("removing the partner's role {}", child.name_any())).await;
+    publish(
+        ctx,
+        partner,
+        false,
+        "RoleRemoved",
+        "Revoke",
+        format!("removing the partner's role {}", child.name_any()),
+    )
+    .await;
     Ok(())
 }
 
@@ -165,7 +228,10 @@ async fn remove_child(partner: &PartnerAccess, ctx: &Context, roles: &Api<CrossA
 async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Result<SecretKeyRef, Outcome>> {
     let name = format!("{}-external-id", partner.name_any());
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &partner.namespace().unwrap_or_default());
-    let reference = SecretKeyRef { name: name.clone(), key: EXTERNAL_ID_KEY.into() };
+    let reference = SecretKeyRef {
+        name: name.clone(),
+        key: EXTERNAL_ID_KEY.into(),
+    };
     let uid = partner.uid().unwrap_or_default();
     if let Some(existing) = secrets.get_opt(&name).await? {
         return Ok(if existing.owner_references().iter().any(|owner| owner.uid == uid) {
@@ -173,7 +239,9 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
         } else {
             Err(Outcome::stalled(
                 Reason::AlreadyExists.as_str(),
-                format!("Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"),
+                format!(
+                    "Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"
+                ),
             ))
         });
     }
@@ -186,11 +254,30 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
             labels: Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())])),
             ..ObjectMeta::default()
         },
-        data: Some(BTreeMap::from([(EXTERNAL_ID_KEY.to_string(), ByteString(external_id.into_bytes()))])),
+        data: Some(BTreeMap::from([(
+            EXTERNAL_ID_KEY.to_string(),
+            ByteString(external_id.into_bytes()),
+        )])),
         type_: Some("Opaque".into()),
         ..Secret::default()
     };
-    secrets.create(&PostParams { field_manager: Some(MANAGER.into()), ..PostParams::default() }, &secret).await?;
-    publish(ctx, partner, false, "ExternalIdGenerated", "Generate", format!("generated a new external ID into Secret {name}")).await;
+    secrets
+        .create(
+            &PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..PostParams::default()
+            },
+            &secret,
+        )
+        .await?;
+    publish(
+        ctx,
+        partner,
+        false,
+        "ExternalIdGenerated",
+        "Generate",
+        format!("generated a new external ID into Secret {name}"),
+    )
+    .await;
     Ok(Ok(reference))
 }

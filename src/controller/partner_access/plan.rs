@@ -5,8 +5,8 @@ use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
 use crate::api::{
-    AccountRef, ConditionType, CrossAccountRole, CrossAccountRoleSpec, DeletionPolicy, DeveloperGroupTrust, PartnerAccess, PartnerPhase,
-    PartnerRole, Reason, SecretKeyRef, Trust,
+    AccountRef, ConditionType, CrossAccountRole, CrossAccountRoleSpec, DeletionPolicy, DeveloperGroupTrust,
+    PartnerAccess, PartnerPhase, PartnerRole, Reason, SecretKeyRef, Trust,
 };
 use crate::controller::status::Outcome;
 
@@ -32,15 +32,32 @@ pub fn child_name(partner: &PartnerAccess, account: &AccountRef) -> String {
 /// with the external ID, and MFA when asked. Role deletion follows the
 /// partner object's policy, except when access is revoked, which always
 /// removes the roles.
-pub fn child_spec(partner: &PartnerAccess, account: &AccountRef, external_id: &SecretKeyRef, revoking: bool) -> CrossAccountRoleSpec {
+pub fn child_spec(
+    partner: &PartnerAccess,
+    account: &AccountRef,
+    external_id: &SecretKeyRef,
+    revoking: bool,
+) -> CrossAccountRoleSpec {
     let spec = &partner.spec;
     CrossAccountRoleSpec {
         account: account.clone(),
-        role_name: Some(spec.role_name.clone().unwrap_or_else(|| format!("partner-{}", partner.name_any()))),
-        description: Some(format!("Access for partner {} (PartnerAccess {}/{})", spec.partner.name, partner.namespace().unwrap_or_default(), partner.name_any())),
+        role_name: Some(
+            spec.role_name
+                .clone()
+                .unwrap_or_else(|| format!("partner-{}", partner.name_any())),
+        ),
+        description: Some(format!(
+            "Access for partner {} (PartnerAccess {}/{})",
+            spec.partner.name,
+            partner.namespace().unwrap_or_default(),
+            partner.name_any()
+        )),
         max_session_duration: spec.max_session_duration,
         trust: Trust {
-            accounts: vec![AccountRef { id: Some(spec.partner.account_id.clone()), name: None }],
+            accounts: vec![AccountRef {
+                id: Some(spec.partner.account_id.clone()),
+                name: None,
+            }],
             developer_groups: vec![],
             developer_group_trust: DeveloperGroupTrust::Account,
             principals: vec![],
@@ -49,7 +66,11 @@ pub fn child_spec(partner: &PartnerAccess, account: &AccountRef, external_id: &S
         },
         permissions: spec.permissions.clone(),
         tags: spec.tags.clone(),
-        deletion_policy: if revoking { DeletionPolicy::Delete } else { spec.deletion_policy },
+        deletion_policy: if revoking {
+            DeletionPolicy::Delete
+        } else {
+            spec.deletion_policy
+        },
         management_policy: spec.management_policy,
         adopt_existing: spec.adopt_existing,
     }
@@ -60,14 +81,26 @@ pub fn child_spec(partner: &PartnerAccess, account: &AccountRef, external_id: &S
 /// spec keeps it Reconciling.
 pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
     let condition = |child: &CrossAccountRole, kind: ConditionType| {
-        child.status.as_ref().and_then(|s| s.reconcile.condition(kind).cloned()).filter(|c| c.status == "True")
+        child
+            .status
+            .as_ref()
+            .and_then(|s| s.reconcile.condition(kind).cloned())
+            .filter(|c| c.status == "True")
     };
     for child in children {
         if let Some(stalled) = condition(child, ConditionType::Stalled) {
-            return Outcome::stalled(reason_of(&stalled.reason), format!("role {}: {}", child.name_any(), stalled.message));
+            return Outcome::stalled(
+                reason_of(&stalled.reason),
+                format!("role {}: {}", child.name_any(), stalled.message),
+            );
         }
     }
-    let waiting = children.iter().find(|child| !child.status.as_ref().is_some_and(|s| s.reconcile.is_ready_at(child.metadata.generation)));
+    let waiting = children.iter().find(|child| {
+        !child
+            .status
+            .as_ref()
+            .is_some_and(|s| s.reconcile.is_ready_at(child.metadata.generation))
+    });
     match waiting {
         Some(child) => {
             let detail = child
@@ -75,10 +108,18 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
                 .as_ref()
                 .and_then(|s| s.reconcile.condition(ConditionType::Ready).map(|c| c.message.clone()))
                 .unwrap_or_else(|| "not reconciled yet".into());
-            Outcome::reconciling(Reason::ReferenceNotReady.as_str(), format!("role {}: {detail}", child.name_any()))
+            Outcome::reconciling(
+                Reason::ReferenceNotReady.as_str(),
+                format!("role {}: {detail}", child.name_any()),
+            )
         }
-        None if children.len() < expected => Outcome::reconciling(Reason::ReferenceNotReady.as_str(), "creating the partner's roles"),
-        None => Outcome::ready(Reason::InSync, format!("the partner can assume {} role(s)", children.len())),
+        None if children.len() < expected => {
+            Outcome::reconciling(Reason::ReferenceNotReady.as_str(), "creating the partner's roles")
+        }
+        None => Outcome::ready(
+            Reason::InSync,
+            format!("the partner can assume {} role(s)", children.len()),
+        ),
     }
 }
 
@@ -94,7 +135,10 @@ fn reason_of(reason: &str) -> &'static str {
         Reason::Throttled,
         Reason::AwsError,
     ];
-    KNOWN.iter().find(|known| known.as_str() == reason).map_or(Reason::AwsError.as_str(), |known| known.as_str())
+    KNOWN
+        .iter()
+        .find(|known| known.as_str() == reason)
+        .map_or(Reason::AwsError.as_str(), |known| known.as_str())
 }
 
 /// The roles to hand to the partner: those whose ARN is known.
@@ -103,7 +147,10 @@ pub fn roles(children: &[&CrossAccountRole]) -> Vec<PartnerRole> {
         .iter()
         .filter_map(|child| {
             let status = child.status.as_ref()?;
-            Some(PartnerRole { account: status.account_id.clone()?, role_arn: status.role_arn.clone()? })
+            Some(PartnerRole {
+                account: status.account_id.clone()?,
+                role_arn: status.role_arn.clone()?,
+            })
         })
         .collect();
     roles.sort_by(|a, b| a.account.cmp(&b.account));
@@ -148,24 +195,54 @@ spec:
     #[test]
     fn children_trust_the_partner_with_external_id_and_mfa() {
         let access = partner(SEMBIT);
-        let secret = SecretKeyRef { name: "sembit-external-id".into(), key: "externalId".into() };
+        let secret = SecretKeyRef {
+            name: "sembit-external-id".into(),
+            key: "externalId".into(),
+        };
         let account = &access.spec.accounts[0];
         assert_eq!(child_name(&access, account), "sembit-companyx-staging");
         assert_eq!(child_name(&access, &access.spec.accounts[1]), "sembit-555566667777");
         let spec = child_spec(&access, account, &secret, false);
         assert_eq!(spec.role_name.as_deref(), Some("partner-sembit"));
-        assert_eq!(spec.trust.accounts, vec![AccountRef { id: Some("444455556666".into()), name: None }]);
+        assert_eq!(
+            spec.trust.accounts,
+            vec![AccountRef {
+                id: Some("444455556666".into()),
+                name: None
+            }]
+        );
         assert_eq!(spec.trust.external_id_secret_ref, Some(secret.clone()));
         assert!(spec.trust.require_mfa);
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
         let mut retained = access.clone();
         retained.spec.deletion_policy = DeletionPolicy::Retain;
-        assert_eq!(child_spec(&retained, account, &secret, false).deletion_policy, DeletionPolicy::Retain);
-        assert_eq!(child_spec(&retained, account, &secret, true).deletion_policy, DeletionPolicy::Delete, "revocation always removes the roles");
+        assert_eq!(
+            child_spec(&retained, account, &secret, false).deletion_policy,
+            DeletionPolicy::Retain
+        );
+        assert_eq!(
+            child_spec(&retained, account, &secret, true).deletion_policy,
+            DeletionPolicy::Delete,
+            "revocation always removes the roles"
+        );
     }
 
     fn child(name: &str, generation: i64, observed: i64, conditions: &[(&str, &str, &str)]) -> CrossAccountRole {
-        let mut role = CrossAccountRole::new(name, child_spec(&partner(SEMBIT), &AccountRef { id: Some("555566667777".into()), name: None }, &SecretKeyRef { name: "s".into(), key: "k".into() }, false));
+        let mut role = CrossAccountRole::new(
+            name,
+            child_spec(
+                &partner(SEMBIT),
+                &AccountRef {
+                    id: Some("555566667777".into()),
+                    name: None,
+                },
+                &SecretKeyRef {
+                    name: "s".into(),
+                    key: "k".into(),
+                },
+                false,
+            ),
+        );
         role.metadata.generation = Some(generation);
         role.status = Some(CrossAccountRoleStatus {
             account_id: Some("555566667777".into()),
@@ -193,7 +270,15 @@ spec:
     fn children_conditions_add_up() {
         let ready = child("a", 1, 1, &[("Ready", "True", "Created")]);
         let stale = child("b", 2, 1, &[("Ready", "True", "Created")]);
-        let stalled = child("c", 1, 1, &[("Ready", "False", "NamespaceNotAllowed"), ("Stalled", "True", "NamespaceNotAllowed")]);
+        let stalled = child(
+            "c",
+            1,
+            1,
+            &[
+                ("Ready", "False", "NamespaceNotAllowed"),
+                ("Stalled", "True", "NamespaceNotAllowed"),
+            ],
+        );
         assert!(aggregate(1, &[&ready]).is_ready());
         assert_eq!(aggregate(2, &[&ready]).reason, "ReferenceNotReady");
         let waiting = aggregate(2, &[&ready, &stale]);
@@ -201,6 +286,12 @@ spec:
         assert!(waiting.message.starts_with("role b:"), "{}", waiting.message);
         let refused = aggregate(2, &[&ready, &stalled]);
         assert_eq!(refused.reason, "NamespaceNotAllowed");
-        assert_eq!(roles(&[&ready]), vec![PartnerRole { account: "555566667777".into(), role_arn: "arn:aws:iam::555566667777:role/a".into() }]);
+        assert_eq!(
+            roles(&[&ready]),
+            vec![PartnerRole {
+                account: "555566667777".into(),
+                role_arn: "arn:aws:iam::555566667777:role/a".into()
+            }]
+        );
     }
 }
