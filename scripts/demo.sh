@@ -45,18 +45,28 @@ wait_for_url() {
 }
 
 if [ "$cluster" = local ]; then
-  # The test suite hands in the binaries it already built.
-  if [ -z "${OPERATOR_BIN:-}" ] || [ -z "${TESTSERVER_BIN:-}" ]; then
-    echo "demo: building the operator and kube-testserver" >&2
-    cargo build --quiet --bins
-    OPERATOR_BIN=target/debug/aws-access-operator TESTSERVER_BIN=target/debug/kube-testserver
-  fi
+  # Both binaries come from this checkout, whatever was built before: the
+  # operator is the root package and kube-testserver a second workspace member,
+  # so a plain `cargo build --bins` would skip the server.
+  echo "demo: building the operator and kube-testserver (the first build takes a few minutes)" >&2
+  cargo build --quiet --workspace --bins
+  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  operator_bin="$target_dir/debug/aws-access-operator"
+  testserver_bin="$target_dir/debug/kube-testserver"
   moto_port=$(free_port)
   MOTO_IAM_LOAD_MANAGED_POLICIES=true .tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   pids+=($!)
-  "$TESTSERVER_BIN" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" >"$work/kube-testserver.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 200); do [ -s "$work/kubeconfig" ] && break; sleep 0.05; done
+  "$testserver_bin" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" >"$work/kube-testserver.log" 2>&1 &
+  testserver_pid=$!
+  pids+=("$testserver_pid")
+  until [ -s "$work/kubeconfig" ]; do
+    if ! kill -0 "$testserver_pid" 2>/dev/null; then
+      echo "demo: kube-testserver exited before it was ready:" >&2
+      cat "$work/kube-testserver.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
   export KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kube-cache"
   export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
   wait_for_url "$(sed -n 's/^ *server: //p' "$KUBECONFIG")/readyz"
@@ -79,7 +89,7 @@ kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
 kubectl apply -f examples/
 
 if [ "$cluster" = local ]; then
-  "$OPERATOR_BIN" run --metrics-address 127.0.0.1:0 --resync-interval 30s >"$work/operator.log" 2>&1 &
+  "$operator_bin" run --metrics-address 127.0.0.1:0 --resync-interval 30s >"$work/operator.log" 2>&1 &
   pids+=($!)
   echo "demo: waiting for every object to be Ready (operator log: $work/operator.log)" >&2
 fi

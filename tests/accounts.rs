@@ -813,7 +813,7 @@ async fn kubectl_get_awsaccounts_shows_id_name_ou_state_and_ready() {
     let lines: Vec<Vec<&str>> = table.lines().map(|line| line.split_whitespace().collect()).collect();
     assert_eq!(
         lines[0],
-        ["NAME", "ACCOUNT-ID", "NAME", "OU", "STATE", "READY", "AGE"],
+        ["NAME", "ACCOUNT-ID", "ACCOUNT-NAME", "OU", "STATE", "READY", "AGE"],
         "{table}"
     );
     assert_eq!(

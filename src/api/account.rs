@@ -30,7 +30,7 @@ use super::common::{
         description = "AWS account id"
     ),
     printcolumn(
-        name = "NAME",
+        name = "ACCOUNT-NAME",
         type_ = "string",
         json_path = ".spec.accountName",
         description = "Account name in the organization"
