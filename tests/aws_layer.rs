@@ -7,10 +7,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_access_operator::aws::fault::{Call, FaultyAws, ORGANIZATIONS};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewRole};
 use serde_json::{Value, json};
+use support::fault::{Call, FaultyAws, ORGANIZATIONS};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
 
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -470,4 +470,89 @@ async fn pause_after_stops_the_caller_once_the_call_is_done() {
     );
     assert!(!creator.is_finished(), "the caller never hears back");
     creator.abort();
+}
+
+/// The wrapper itself, without moto.
+mod fault_wrapper {
+    use std::time::Duration;
+
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use aws_access_operator::aws::{Aws, AwsError, AwsErrorKind, AwsResult, Iam, Organizations};
+
+    use crate::support::fault::{Call, FaultyAws};
+
+    /// Answers who it is and nothing else: enough to drive the wrapper.
+    struct Caller;
+
+    #[async_trait]
+    impl Aws for Caller {
+        async fn own_account_id(&self) -> AwsResult<String> {
+            Ok("123456789012".to_owned())
+        }
+        async fn iam(&self, _account_id: &str, _access_role: &str) -> AwsResult<Arc<dyn Iam>> {
+            Err(AwsError::new(
+                AwsErrorKind::AccessDenied,
+                "AssumeRole",
+                "not authorized",
+            ))
+        }
+        fn organizations(&self) -> Arc<dyn Organizations> {
+            unreachable!("these tests do not use Organizations")
+        }
+    }
+
+    #[tokio::test]
+    async fn injected_failures_run_out_and_every_call_is_logged() {
+        let aws = FaultyAws::new(Arc::new(Caller));
+        aws.fail_next("GetCallerIdentity", AwsErrorKind::Throttled, 2);
+
+        for _ in 0..2 {
+            let error = aws.own_account_id().await.expect_err("injected");
+            assert_eq!(error.kind, AwsErrorKind::Throttled);
+            assert_eq!(error.operation, "GetCallerIdentity");
+        }
+        assert_eq!(aws.own_account_id().await.expect("passes again"), "123456789012");
+        assert_eq!(aws.count("GetCallerIdentity"), 3);
+        assert!(aws.writes().is_empty());
+
+        let denied = aws
+            .iam("210987654321", "OrganizationAccountAccessRole")
+            .await
+            .err()
+            .expect("denied");
+        assert_eq!(denied.kind, AwsErrorKind::AccessDenied);
+        assert_eq!(
+            aws.calls().last(),
+            Some(&Call {
+                account: "210987654321".to_owned(),
+                operation: "AssumeRole",
+                write: false
+            })
+        );
+
+        aws.clear();
+        assert!(aws.calls().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_paused_call_completes_then_blocks_its_caller_once() {
+        let aws = FaultyAws::new(Arc::new(Caller));
+        let paused = aws.pause_after("GetCallerIdentity");
+
+        let caller = tokio::spawn({
+            let aws = aws.clone();
+            async move { aws.own_account_id().await }
+        });
+        tokio::time::timeout(Duration::from_secs(5), paused)
+            .await
+            .expect("the call completed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!caller.is_finished(), "the caller must stay blocked");
+        caller.abort();
+
+        // One pause per request: the next caller goes through.
+        assert_eq!(aws.own_account_id().await.expect("not paused"), "123456789012");
+    }
 }

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_access_operator::api::CrossAccountRole;
-use aws_access_operator::aws::fault::FaultyAws;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
+use support::fault::FaultyAws;
 use support::moto::MANAGEMENT_ACCOUNT;
 use support::operator::{Env, ready_is, test_config};
 use tokio::task::JoinHandle;

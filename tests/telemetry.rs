@@ -6,12 +6,12 @@ mod support;
 use std::sync::Arc;
 
 use aws_access_operator::api::CrossAccountRole;
-use aws_access_operator::aws::fault::FaultyAws;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Telemetry};
 use aws_access_operator::telemetry;
 use aws_sdk_iam::config::SharedInterceptor;
 use kube::api::Api;
+use support::fault::FaultyAws;
 use support::moto::MANAGEMENT_ACCOUNT;
 use support::operator::{Env, ready_is, test_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

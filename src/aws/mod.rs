@@ -1,10 +1,9 @@
 //! The AWS seam. Reconcilers speak in the small types below and never see an
-//! SDK type; `sdk` implements the traits with the AWS SDK for Rust, and
-//! `fault` wraps any implementation to count calls and inject failures.
+//! SDK type; `sdk` implements the traits with the AWS SDK for Rust (the
+//! tests wrap it to count calls and inject failures: tests/support/fault.rs).
 
 pub mod credentials;
 pub mod error;
-pub mod fault;
 pub mod sdk;
 
 use std::collections::{BTreeMap, BTreeSet};

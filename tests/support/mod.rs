@@ -1,5 +1,6 @@
 //! What the integration tests start from; each test binary uses part of it.
 #![allow(dead_code)]
 
+pub mod fault;
 pub mod moto;
 pub mod operator;

@@ -5,8 +5,8 @@ use std::fmt::Debug;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::fault::FaultyAws;
 use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
-use aws_access_operator::aws::fault::FaultyAws;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config};
 use k8s_openapi::api::core::v1::{Namespace, Secret};

@@ -12,10 +12,9 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
-use super::error::{AwsError, AwsErrorKind};
-use super::{
-    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole, OrganizationalUnit,
-    Organizations, RoleState,
+use aws_access_operator::aws::{
+    AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
+    OrganizationalUnit, Organizations, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -463,85 +462,5 @@ impl Organizations for FaultyOrganizations {
     }
     async fn close_account(&self, account_id: &str) -> AwsResult<()> {
         self.write("CloseAccount", self.inner.close_account(account_id)).await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    /// Answers who it is and nothing else: enough to drive the wrapper.
-    struct Caller;
-
-    #[async_trait]
-    impl Aws for Caller {
-        async fn own_account_id(&self) -> AwsResult<String> {
-            Ok("123456789012".to_owned())
-        }
-        async fn iam(&self, _account_id: &str, _access_role: &str) -> AwsResult<Arc<dyn Iam>> {
-            Err(AwsError::new(
-                AwsErrorKind::AccessDenied,
-                "AssumeRole",
-                "not authorized",
-            ))
-        }
-        fn organizations(&self) -> Arc<dyn Organizations> {
-            unreachable!("these tests do not use Organizations")
-        }
-    }
-
-    #[tokio::test]
-    async fn injected_failures_run_out_and_every_call_is_logged() {
-        let aws = FaultyAws::new(Arc::new(Caller));
-        aws.fail_next("GetCallerIdentity", AwsErrorKind::Throttled, 2);
-
-        for _ in 0..2 {
-            let error = aws.own_account_id().await.expect_err("injected");
-            assert_eq!(error.kind, AwsErrorKind::Throttled);
-            assert_eq!(error.operation, "GetCallerIdentity");
-        }
-        assert_eq!(aws.own_account_id().await.expect("passes again"), "123456789012");
-        assert_eq!(aws.count("GetCallerIdentity"), 3);
-        assert!(aws.writes().is_empty());
-
-        let denied = aws
-            .iam("210987654321", "OrganizationAccountAccessRole")
-            .await
-            .err()
-            .expect("denied");
-        assert_eq!(denied.kind, AwsErrorKind::AccessDenied);
-        assert_eq!(
-            aws.calls().last(),
-            Some(&Call {
-                account: "210987654321".to_owned(),
-                operation: "AssumeRole",
-                write: false
-            })
-        );
-
-        aws.clear();
-        assert!(aws.calls().is_empty());
-    }
-
-    #[tokio::test]
-    async fn a_paused_call_completes_then_blocks_its_caller_once() {
-        let aws = FaultyAws::new(Arc::new(Caller));
-        let paused = aws.pause_after("GetCallerIdentity");
-
-        let caller = tokio::spawn({
-            let aws = aws.clone();
-            async move { aws.own_account_id().await }
-        });
-        tokio::time::timeout(Duration::from_secs(5), paused)
-            .await
-            .expect("the call completed");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        assert!(!caller.is_finished(), "the caller must stay blocked");
-        caller.abort();
-
-        // One pause per request: the next caller goes through.
-        assert_eq!(aws.own_account_id().await.expect("not paused"), "123456789012");
     }
 }
