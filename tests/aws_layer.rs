@@ -157,7 +157,7 @@ async fn aws_errors_arrive_classified() {
     iam.create_role(&new_role("Twice")).await.expect("first");
     let twice = iam.create_role(&new_role("Twice")).await.expect_err("second");
     assert_eq!(twice.kind, AwsErrorKind::AlreadyExists);
-    assert_eq!(twice.kind.reason(), "AlreadyExists");
+    assert_eq!(twice.kind.reason().as_str(), "AlreadyExists");
     assert!(!twice.kind.retryable());
 
     let rejected = iam
@@ -165,7 +165,7 @@ async fn aws_errors_arrive_classified() {
         .await
         .expect_err("malformed");
     assert_eq!(rejected.kind, AwsErrorKind::MalformedPolicy);
-    assert_eq!(rejected.kind.reason(), "PolicyRejected");
+    assert_eq!(rejected.kind.reason().as_str(), "PolicyRejected");
 
     let no_policy = iam
         .attach_role_policy("Twice", "arn:aws:iam::aws:policy/NoSuchPolicy")

@@ -229,8 +229,10 @@ impl ConditionType {
     }
 }
 
-/// Condition (and Event) reasons: PascalCase and stable, since users alert and wait on them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Condition and Event reasons: PascalCase and stable, since users alert
+/// and wait on them. Every reason the operator emits is here; the README's
+/// troubleshooting table is checked against this list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString, strum::EnumIter)]
 pub enum Reason {
     /// The AWS resource was created and matches the spec.
     Created,
@@ -262,6 +264,16 @@ pub enum Reason {
     AwsError,
     /// AWS throttled the operator; it retries with backoff.
     Throttled,
+    /// AWS says the thing acted on does not exist.
+    NotFound,
+    /// The operator's credentials may not make the call; the message names the action.
+    AccessDenied,
+    /// An AWS quota was reached (roles per account, accounts closed per month, ...).
+    LimitExceeded,
+    /// A principal named in a trust policy is too new for IAM to accept yet; retried.
+    PrincipalNotReady,
+    /// The Kubernetes API failed a read or write; retried.
+    KubernetesError,
     /// A PartnerAccess passed its `expiresAt`.
     Expired,
     /// A PartnerAccess is suspended, or an AwsAccount is suspended in AWS.
@@ -276,33 +288,87 @@ pub enum Reason {
     EmailDiffers,
     /// The account's name in AWS is not `spec.accountName`; Organizations cannot rename accounts, so the operator reports it.
     NameDiffers,
+    /// Event: an existing account or role was taken over.
+    Adopted,
+    /// Event: the object was deleted and its AWS resource kept (`deletionPolicy: Retain`, Observe).
+    Retained,
+    /// Event: the AWS resource was deleted (the object was, or the spec moved it).
+    Deleted,
+    /// Event: the account was closed on deletion (`deletionPolicy: Close`).
+    Closed,
+    /// Event: a PartnerAccess moved to another partner account; trust rewritten in place.
+    PartnerChanged,
+    /// Event: a PartnerAccess removed one of its roles.
+    RoleRemoved,
+    /// Event: a PartnerAccess generated its external ID into a Secret.
+    ExternalIdGenerated,
 }
 
 impl Reason {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Created => "Created",
-            Self::InSync => "InSync",
-            Self::Updated => "Updated",
-            Self::DriftCorrected => "DriftCorrected",
-            Self::DriftDetected => "DriftDetected",
-            Self::Creating => "Creating",
-            Self::ReferenceNotReady => "ReferenceNotReady",
-            Self::NamespaceNotAllowed => "NamespaceNotAllowed",
-            Self::InvalidSpec => "InvalidSpec",
-            Self::PolicyRejected => "PolicyRejected",
-            Self::AlreadyExists => "AlreadyExists",
-            Self::AlreadyManaged => "AlreadyManaged",
-            Self::MissingUsers => "MissingUsers",
-            Self::AwsError => "AwsError",
-            Self::Throttled => "Throttled",
-            Self::Expired => "Expired",
-            Self::Suspended => "Suspended",
-            Self::OrganizationalUnitNotFound => "OrganizationalUnitNotFound",
-            Self::CreateAccountFailed => "CreateAccountFailed",
-            Self::NotInOrganization => "NotInOrganization",
-            Self::EmailDiffers => "EmailDiffers",
-            Self::NameDiffers => "NameDiffers",
+        self.into()
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod reason_tests {
+    use std::collections::BTreeSet;
+
+    use strum::IntoEnumIterator;
+
+    use super::Reason;
+
+    /// The reasons named in the first column of the README's troubleshooting table.
+    fn documented() -> BTreeSet<String> {
+        let readme = include_str!("../../README.md");
+        let table = readme
+            .split("## Troubleshooting by condition reason")
+            .nth(1)
+            .expect("the README has a troubleshooting section");
+        table
+            .lines()
+            .skip_while(|line| !line.starts_with("| Reason"))
+            .skip(2)
+            .take_while(|line| line.starts_with('|'))
+            .flat_map(|row| {
+                let first_cell = row.split('|').nth(1).unwrap_or_default();
+                first_cell
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_reason_is_in_the_readmes_table_and_nothing_else() {
+        let emitted: BTreeSet<String> = Reason::iter().map(|r| r.as_str().to_owned()).collect();
+        let documented = documented();
+        let undocumented: Vec<_> = emitted.difference(&documented).collect();
+        let unknown: Vec<_> = documented.difference(&emitted).collect();
+        assert!(
+            undocumented.is_empty(),
+            "reasons missing from the README's table: {undocumented:?}"
+        );
+        assert!(
+            unknown.is_empty(),
+            "the README documents reasons the code never emits: {unknown:?}"
+        );
+    }
+
+    #[test]
+    fn a_reason_reads_back_from_its_name() {
+        for reason in Reason::iter() {
+            assert_eq!(reason.as_str().parse::<Reason>(), Ok(reason));
         }
+        assert!("NoSuchReason".parse::<Reason>().is_err());
     }
 }

@@ -7,6 +7,8 @@ use std::fmt::Debug;
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
 
+use crate::api::Reason;
+
 /// One failed AWS call. The message is AWS's own (prefixed with its error code),
 /// never anything from the request, so it cannot carry credentials or an external ID.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -54,17 +56,17 @@ impl AwsErrorKind {
     }
 
     /// The condition and Event reason (PascalCase, stable: dashboards depend on it).
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
-            Self::NotFound => "NotFound",
-            Self::AlreadyExists => "AlreadyExists",
-            Self::Throttled => "Throttled",
-            Self::MalformedPolicy => "PolicyRejected",
-            Self::InvalidInput => "InvalidSpec",
-            Self::LimitExceeded => "LimitExceeded",
-            Self::AccessDenied => "AccessDenied",
-            Self::PrincipalNotReady => "PrincipalNotReady",
-            Self::ConcurrentModification | Self::ServiceFailure | Self::Transport | Self::Other => "AwsError",
+            Self::NotFound => Reason::NotFound,
+            Self::AlreadyExists => Reason::AlreadyExists,
+            Self::Throttled => Reason::Throttled,
+            Self::MalformedPolicy => Reason::PolicyRejected,
+            Self::InvalidInput => Reason::InvalidSpec,
+            Self::LimitExceeded => Reason::LimitExceeded,
+            Self::AccessDenied => Reason::AccessDenied,
+            Self::PrincipalNotReady => Reason::PrincipalNotReady,
+            Self::ConcurrentModification | Self::ServiceFailure | Self::Transport | Self::Other => Reason::AwsError,
         }
     }
 
@@ -281,7 +283,7 @@ mod tests {
         let error = AwsError::from_sdk("PutRolePolicy", service_error(GetRoleError::generic(malformed)));
         assert_eq!(error.kind, AwsErrorKind::MalformedPolicy);
         assert!(!error.kind.retryable());
-        assert_eq!(error.kind.reason(), "PolicyRejected");
+        assert_eq!(error.kind.reason(), Reason::PolicyRejected);
     }
 
     #[test]
@@ -298,9 +300,9 @@ mod tests {
 
     #[test]
     fn retryable_and_terminal_kinds_get_their_reasons() {
-        assert_eq!(AwsErrorKind::Throttled.reason(), "Throttled");
-        assert_eq!(AwsErrorKind::AlreadyExists.reason(), "AlreadyExists");
-        assert_eq!(AwsErrorKind::ServiceFailure.reason(), "AwsError");
+        assert_eq!(AwsErrorKind::Throttled.reason(), Reason::Throttled);
+        assert_eq!(AwsErrorKind::AlreadyExists.reason(), Reason::AlreadyExists);
+        assert_eq!(AwsErrorKind::ServiceFailure.reason(), Reason::AwsError);
         for terminal in [
             AwsErrorKind::NotFound,
             AwsErrorKind::AlreadyExists,

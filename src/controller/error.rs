@@ -2,6 +2,7 @@
 //! become a `Stalled` condition and the reconcile ends well. Only what a
 //! retry can fix is an error, requeued with backoff.
 
+use crate::api::Reason;
 use crate::aws::AwsError;
 
 #[derive(Debug, thiserror::Error)]
@@ -15,16 +16,16 @@ pub enum Error {
     /// Something under way in AWS must finish first, such as an account
     /// still being created when its object is deleted with `deletionPolicy: Close`.
     #[error("{message}")]
-    Pending { reason: &'static str, message: String },
+    Pending { reason: Reason, message: String },
 }
 
 impl Error {
     /// The condition reason users see while the operator retries.
-    pub fn reason(&self) -> &'static str {
+    pub fn reason(&self) -> Reason {
         match self {
             Error::Aws(err) => err.kind.reason(),
-            Error::Kube(_) | Error::Finalizer(_) => "KubernetesError",
-            Error::Pending { reason, .. } => reason,
+            Error::Kube(_) | Error::Finalizer(_) => Reason::KubernetesError,
+            Error::Pending { reason, .. } => *reason,
         }
     }
 }

@@ -40,11 +40,11 @@ impl Claim {
         match self {
             Claim::Free | Claim::Ours | Claim::Adoptable => None,
             Claim::OwnedBy(owner) => Some(Outcome::stalled(
-                Reason::AlreadyManaged.as_str(),
+                Reason::AlreadyManaged,
                 format!("{what} is already managed by {owner}; only one object may manage it"),
             )),
             Claim::Foreign => Some(Outcome::stalled(
-                Reason::AlreadyExists.as_str(),
+                Reason::AlreadyExists,
                 format!(
                     "{what} already exists and was not created by the operator; set spec.adoptExisting: true to take it over, or choose another name"
                 ),

@@ -41,7 +41,7 @@ pub fn account(
         (None, Some(name)) => {
             let Some(account) = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref())) else {
                 return Err(Outcome::reconciling(
-                    Reason::ReferenceNotReady.as_str(),
+                    Reason::ReferenceNotReady,
                     format!("{field}: AwsAccount {name} does not exist"),
                 ));
             };
@@ -49,7 +49,7 @@ pub fn account(
                 && !allowed.iter().any(|n| n == namespace)
             {
                 return Err(Outcome::stalled(
-                    Reason::NamespaceNotAllowed.as_str(),
+                    Reason::NamespaceNotAllowed,
                     format!(
                         "{field}: AwsAccount {name} does not allow namespace {namespace} (allowedNamespaces: {}); add it there or reference another account",
                         allowed.join(", ")
@@ -69,18 +69,18 @@ pub fn account(
                 // A suspended or closing account is said so: it will not become Active by waiting.
                 (_, Some(state @ (AccountState::Suspended | AccountState::PendingClosure | AccountState::Failed))) => {
                     Err(Outcome::reconciling(
-                        Reason::ReferenceNotReady.as_str(),
+                        Reason::ReferenceNotReady,
                         format!("{field}: AwsAccount {name} is {state:?}, not Active"),
                     ))
                 }
                 _ => Err(Outcome::reconciling(
-                    Reason::ReferenceNotReady.as_str(),
+                    Reason::ReferenceNotReady,
                     format!("{field}: AwsAccount {name} is not Active yet"),
                 )),
             }
         }
         (None, None) => Err(Outcome::stalled(
-            Reason::InvalidSpec.as_str(),
+            Reason::InvalidSpec,
             format!("{field}: set name or id"),
         )),
     }

@@ -27,7 +27,7 @@ pub const MANAGER: &str = "aws-access-operator";
 #[derive(Clone, Debug, PartialEq)]
 pub struct Outcome {
     pub state: State,
-    pub reason: &'static str,
+    pub reason: Reason,
     pub message: String,
 }
 
@@ -47,12 +47,12 @@ impl Outcome {
     pub fn ready(reason: Reason, message: impl Into<String>) -> Self {
         Outcome {
             state: State::Ready,
-            reason: reason.as_str(),
+            reason,
             message: message.into(),
         }
     }
 
-    pub fn reconciling(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn reconciling(reason: Reason, message: impl Into<String>) -> Self {
         Outcome {
             state: State::Reconciling,
             reason,
@@ -60,7 +60,7 @@ impl Outcome {
         }
     }
 
-    pub fn stalled(reason: &'static str, message: impl Into<String>) -> Self {
+    pub fn stalled(reason: Reason, message: impl Into<String>) -> Self {
         Outcome {
             state: State::Stalled,
             reason,
@@ -71,7 +71,7 @@ impl Outcome {
     pub fn drifted(message: impl Into<String>) -> Self {
         Outcome {
             state: State::Drifted,
-            reason: Reason::DriftDetected.as_str(),
+            reason: Reason::DriftDetected,
             message: message.into(),
         }
     }
@@ -95,7 +95,7 @@ pub fn conditions(previous: &[Condition], outcome: &Outcome, generation: Option<
         Condition {
             type_: kind.as_str().into(),
             status: status.into(),
-            reason: outcome.reason.into(),
+            reason: outcome.reason.as_str().into(),
             message: outcome.message.clone(),
             last_transition_time,
             observed_generation: generation,
@@ -234,7 +234,7 @@ where
             ctx,
             object,
             reason == Reason::DriftCorrected,
-            reason.as_str(),
+            reason,
             "Reconcile",
             message.clone(),
         )
@@ -263,13 +263,13 @@ pub async fn publish<K: Resource<DynamicType = ()>>(
     ctx: &Context,
     object: &K,
     warning: bool,
-    reason: &str,
+    reason: Reason,
     action: &str,
     note: String,
 ) {
     let event = Event {
         type_: if warning { EventType::Warning } else { EventType::Normal },
-        reason: reason.into(),
+        reason: reason.as_str().into(),
         note: Some(note),
         action: action.into(),
         secondary: None,
@@ -285,9 +285,17 @@ mod tests {
 
     #[test]
     fn transition_time_moves_only_with_status() {
-        let first = conditions(&[], &Outcome::reconciling("ReferenceNotReady", "waiting"), Some(1));
+        let first = conditions(
+            &[],
+            &Outcome::reconciling(Reason::ReferenceNotReady, "waiting"),
+            Some(1),
+        );
         let ready_before = first[0].last_transition_time.clone();
-        let still_waiting = conditions(&first, &Outcome::reconciling("ReferenceNotReady", "still"), Some(1));
+        let still_waiting = conditions(
+            &first,
+            &Outcome::reconciling(Reason::ReferenceNotReady, "still"),
+            Some(1),
+        );
         assert_eq!(still_waiting[0].last_transition_time, ready_before);
         assert_eq!(still_waiting[1].status, "True");
         assert_eq!(still_waiting[2].status, "False");

@@ -19,7 +19,7 @@ pub async fn perform(orgs: &dyn Organizations, account_id: &str, change: &Change
 
 fn still_creating(account: &AwsAccount) -> Error {
     Error::Pending {
-        reason: Reason::Creating.as_str(),
+        reason: Reason::Creating,
         message: format!(
             "account {} is still being created; it is closed once it exists",
             account.spec.account_name
@@ -64,7 +64,7 @@ pub async fn close(ctx: &Context, account: &AwsAccount) -> Result<()> {
             "did not close account {id}: its email {} is not spec.email {}",
             info.email, account.spec.email
         );
-        publish(ctx, account, true, Reason::EmailDiffers.as_str(), "Close", note).await;
+        publish(ctx, account, true, Reason::EmailDiffers, "Close", note).await;
         return Ok(());
     }
     match plan::state(&info.status) {
@@ -77,7 +77,7 @@ pub async fn close(ctx: &Context, account: &AwsAccount) -> Result<()> {
         ctx,
         account,
         false,
-        "Closed",
+        Reason::Closed,
         "Close",
         format!(
             "closed account {id} ({}); AWS keeps it suspended for 90 days",

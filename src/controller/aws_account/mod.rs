@@ -41,14 +41,14 @@ async fn apply(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Re
     let mut status = account.status.clone().unwrap_or_default();
     let result = converge(account, ctx, api, &mut status).await;
     let outcome = settle(account, api, &mut status, result).await?;
-    if outcome.reason == Reason::OrganizationalUnitNotFound.as_str() {
+    if outcome.reason == Reason::OrganizationalUnitNotFound {
         // Someone may create the OU at any moment: look again soon, then
         // less and less often, as the error policy would, but without
         // treating a wait as a failure.
         return Ok(Action::requeue(ctx.next_retry(account)));
     }
     ctx.succeeded(account);
-    let next = if outcome.reason == Reason::Creating.as_str() {
+    let next = if outcome.reason == Reason::Creating {
         ctx.config.poll_interval
     } else {
         ctx.config.resync_interval
@@ -112,14 +112,14 @@ async fn follow(
                     ctx,
                     account,
                     true,
-                    Reason::CreateAccountFailed.as_str(),
+                    Reason::CreateAccountFailed,
                     "CreateAccount",
                     message.clone(),
                 )
                 .await;
             }
             status.state = Some(AccountState::Failed);
-            Ok(Err(Outcome::stalled(Reason::CreateAccountFailed.as_str(), message)))
+            Ok(Err(Outcome::stalled(Reason::CreateAccountFailed, message)))
         }
         Progress::Succeeded(id) => Ok(Ok(Located {
             id,
@@ -131,7 +131,7 @@ async fn follow(
 
 fn creating(request: &str) -> Outcome {
     Outcome::reconciling(
-        Reason::Creating.as_str(),
+        Reason::Creating,
         format!("AWS is creating the account (request {request})"),
     )
 }
@@ -154,7 +154,7 @@ async fn search_or_create(
                 "found account {id} with email {} in the organization (created by an earlier run that died before recording it, or by hand); using it instead of creating another",
                 spec.email
             );
-            publish(ctx, account, false, "Adopted", "CreateAccount", note).await;
+            publish(ctx, account, false, Reason::Adopted, "CreateAccount", note).await;
             return Ok(Ok(Located {
                 id,
                 adopted: false,
@@ -178,7 +178,7 @@ async fn search_or_create(
     // guardrails of its OU.
     if let Err(message) = observe::target_parent(orgs, spec).await? {
         return Ok(Err(Outcome::reconciling(
-            Reason::OrganizationalUnitNotFound.as_str(),
+            Reason::OrganizationalUnitNotFound,
             format!("{message}; the account is created once it exists"),
         )));
     }
@@ -192,7 +192,7 @@ async fn search_or_create(
             ..fresh
         };
         return Ok(Err(Outcome::reconciling(
-            Reason::Creating.as_str(),
+            Reason::Creating,
             "resuming the account creation recorded in status",
         )));
     }
@@ -206,7 +206,7 @@ async fn search_or_create(
         "asked Organizations to create account {} for {} (request {request})",
         spec.account_name, spec.email
     );
-    publish(ctx, account, false, Reason::Creating.as_str(), "CreateAccount", note).await;
+    publish(ctx, account, false, Reason::Creating, "CreateAccount", note).await;
     Ok(Err(creating(&request)))
 }
 
@@ -226,11 +226,11 @@ async fn converge_account(
         } else {
             format!("account {id} is no longer a member of this organization (it was removed outside the operator)")
         };
-        return Ok(Outcome::stalled(Reason::NotInOrganization.as_str(), message));
+        return Ok(Outcome::stalled(Reason::NotInOrganization, message));
     };
     if !plan::same_email(spec, &info) {
         return Ok(Outcome::stalled(
-            Reason::EmailDiffers.as_str(),
+            Reason::EmailDiffers,
             format!(
                 "account {id} has email {} in AWS, not spec.email {}; the operator changes nothing in an account it cannot confirm is the one meant",
                 info.email, spec.email
@@ -247,7 +247,7 @@ async fn converge_account(
         Some(AccountState::Active) => {}
         Some(AccountState::Creating) => {
             return Ok(Outcome::reconciling(
-                Reason::Creating.as_str(),
+                Reason::Creating,
                 format!("AWS is activating {what}"),
             ));
         }
@@ -257,21 +257,13 @@ async fn converge_account(
                 info.status
             );
             if previous_state != status.state {
-                publish(
-                    ctx,
-                    account,
-                    true,
-                    Reason::Suspended.as_str(),
-                    "Observe",
-                    message.clone(),
-                )
-                .await;
+                publish(ctx, account, true, Reason::Suspended, "Observe", message.clone()).await;
             }
-            return Ok(Outcome::stalled(Reason::Suspended.as_str(), message));
+            return Ok(Outcome::stalled(Reason::Suspended, message));
         }
         Some(AccountState::Failed) | None => {
             return Ok(Outcome::stalled(
-                Reason::AwsError.as_str(),
+                Reason::AwsError,
                 format!(
                     "{what} is in state {:?}, which this operator does not know",
                     info.status
@@ -285,10 +277,7 @@ async fn converge_account(
         Ok(parent) => parent,
         Err(message) => {
             let message = format!("{message}; {what} stays in {} until it exists", current.parent);
-            return Ok(Outcome::reconciling(
-                Reason::OrganizationalUnitNotFound.as_str(),
-                message,
-            ));
+            return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound, message));
         }
     };
     let changes = plan::plan(&parent, &spec.tags, &current);
@@ -302,7 +291,7 @@ async fn converge_account(
             // An `ou-` id that names no OU: waited for like a path that names none.
             Err(err) if err.kind == AwsErrorKind::NotFound && matches!(change, Change::Move { .. }) => {
                 return Ok(Outcome::reconciling(
-                    Reason::OrganizationalUnitNotFound.as_str(),
+                    Reason::OrganizationalUnitNotFound,
                     format!("spec.organizationalUnit: {err}"),
                 ));
             }
@@ -315,7 +304,7 @@ async fn converge_account(
             ctx,
             account,
             false,
-            "Adopted",
+            Reason::Adopted,
             "Adopt",
             format!("adopted {what}, a member of the organization"),
         )
@@ -323,7 +312,7 @@ async fn converge_account(
     }
     let outcome = applied(ctx, account, &what, created, &describe(&changes)).await;
     Ok(match name_difference {
-        Some(message) => Outcome::stalled(Reason::NameDiffers.as_str(), message),
+        Some(message) => Outcome::stalled(Reason::NameDiffers, message),
         None => outcome,
     })
 }
@@ -344,7 +333,7 @@ async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> 
                 ManagementPolicy::Manage => "deletionPolicy: Retain",
             };
             let note = format!("left account {id} in the organization ({why})");
-            publish(ctx, account, false, "Retained", "Delete", note).await;
+            publish(ctx, account, false, Reason::Retained, "Delete", note).await;
         }
         return Ok(Action::await_change());
     }

@@ -60,7 +60,7 @@ async fn converge(
 ) -> Result<Outcome> {
     let namespace = role.namespace().unwrap_or_default();
     if let Err(message) = plan::validate(&role.spec) {
-        return Ok(Outcome::stalled(Reason::InvalidSpec.as_str(), message));
+        return Ok(Outcome::stalled(Reason::InvalidSpec, message));
     }
     let account = match refs::account(
         &ctx.stores,
@@ -80,7 +80,7 @@ async fn converge(
     let owner = owner_id(role);
     let desired = match plan::desired(&role.spec, &name, trust_policy, &owner) {
         Ok(desired) => desired,
-        Err(message) => return Ok(Outcome::stalled(Reason::InvalidSpec.as_str(), message)),
+        Err(message) => return Ok(Outcome::stalled(Reason::InvalidSpec, message)),
     };
     let iam = ctx.aws.iam(&account.id, &account.access_role).await?;
     let observe_only = role.spec.management_policy == ManagementPolicy::Observe;
@@ -146,7 +146,7 @@ async fn retire_previous(
             ctx,
             role,
             false,
-            "Deleted",
+            Reason::Deleted,
             "Delete",
             format!("deleted IAM role {old_name} in account {old_account}: the spec moved the role"),
         )
@@ -188,7 +188,7 @@ async fn cleanup(role: &CrossAccountRole, ctx: &Context) -> Result<Action> {
             ctx,
             role,
             false,
-            "Deleted",
+            Reason::Deleted,
             "Delete",
             format!("deleted IAM role {name} in account {account_id}"),
         )

@@ -57,7 +57,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         let field = format!("spec.trust.developerGroups[{i}]");
         let Some(group) = refs::group(&ctx.stores, reference, &namespace) else {
             return Ok(Err(Outcome::reconciling(
-                Reason::ReferenceNotReady.as_str(),
+                Reason::ReferenceNotReady,
                 format!("{field}: DeveloperGroup {} does not exist", reference.name),
             )));
         };
@@ -78,7 +78,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
                 let current = status.is_some_and(|s| s.reconcile.observed_generation == group.metadata.generation);
                 if !current {
                     return Ok(Err(Outcome::reconciling(
-                        Reason::ReferenceNotReady.as_str(),
+                        Reason::ReferenceNotReady,
                         format!(
                             "{field}: waiting for DeveloperGroup {} to report its members",
                             reference.name
@@ -99,7 +99,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
         let Some(secret) = secrets.get_opt(&secret_ref.name).await? else {
             return Ok(Err(Outcome::reconciling(
-                Reason::ReferenceNotReady.as_str(),
+                Reason::ReferenceNotReady,
                 format!("{field}: Secret {} does not exist", secret_ref.name),
             )));
         };
@@ -112,7 +112,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
             Some(Ok(value)) => value,
             Some(Err(_)) => {
                 return Ok(Err(Outcome::stalled(
-                    Reason::InvalidSpec.as_str(),
+                    Reason::InvalidSpec,
                     format!(
                         "{field}: key {} of Secret {} is not UTF-8 text",
                         secret_ref.key, secret_ref.name
@@ -121,7 +121,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
             }
             None => {
                 return Ok(Err(Outcome::stalled(
-                    Reason::InvalidSpec.as_str(),
+                    Reason::InvalidSpec,
                     format!(
                         "{field}: Secret {} has no key {}; add the key or point key at the one holding the external ID",
                         secret_ref.name, secret_ref.key
@@ -131,11 +131,11 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         };
         if let Err(err) = validate_external_id(&external_id) {
             return Ok(Err(Outcome::stalled(
-                Reason::InvalidSpec.as_str(),
+                Reason::InvalidSpec,
                 format!("{field}: Secret {} key {}: {err}", secret_ref.name, secret_ref.key),
             )));
         }
         spec.external_id = Some(external_id);
     }
-    Ok(trust_policy(&spec).map_err(|err| Outcome::stalled(Reason::InvalidSpec.as_str(), format!("spec.trust: {err}"))))
+    Ok(trust_policy(&spec).map_err(|err| Outcome::stalled(Reason::InvalidSpec, format!("spec.trust: {err}"))))
 }

@@ -48,7 +48,7 @@ async fn apply(group: &DeveloperGroup, ctx: &Context, api: &Api<DeveloperGroup>)
     let result = converge(group, ctx, api, &mut status).await;
     let outcome = settle(group, api, &mut status, result).await?;
     ctx.succeeded(group);
-    let recheck = if outcome.reason == Reason::MissingUsers.as_str() {
+    let recheck = if outcome.reason == Reason::MissingUsers {
         MISSING_USERS_RECHECK
     } else {
         ctx.config.resync_interval
@@ -67,7 +67,7 @@ fn access(ctx: &Context, group: &DeveloperGroup) -> Result<Vec<(String, String)>
             (None, Some(reference)) => {
                 let Some(role) = refs::role(&ctx.stores, reference, &namespace) else {
                     return Err(Outcome::reconciling(
-                        Reason::ReferenceNotReady.as_str(),
+                        Reason::ReferenceNotReady,
                         format!("{field}: CrossAccountRole {} does not exist", reference.name),
                     ));
                 };
@@ -89,7 +89,7 @@ fn access(ctx: &Context, group: &DeveloperGroup) -> Result<Vec<(String, String)>
             }
             (None, None) => {
                 return Err(Outcome::stalled(
-                    Reason::InvalidSpec.as_str(),
+                    Reason::InvalidSpec,
                     format!("spec.access[{i}]: set role or roleArn"),
                 ));
             }
@@ -141,7 +141,7 @@ async fn converge(
     status: &mut DeveloperGroupStatus,
 ) -> Result<Outcome> {
     if let Err(message) = plan::validate(&group.spec) {
-        return Ok(Outcome::stalled(Reason::InvalidSpec.as_str(), message));
+        return Ok(Outcome::stalled(Reason::InvalidSpec, message));
     }
     let account = match group_account(ctx, group).await? {
         Ok(account) => account,
@@ -222,7 +222,7 @@ async fn converge(
     let outcome = applied(ctx, group, &what, created, &describe(&changes)).await;
     if !missing.is_empty() {
         return Ok(Outcome::stalled(
-            Reason::MissingUsers.as_str(),
+            Reason::MissingUsers,
             format!(
                 "{what} is in sync except for users that do not exist in account {}: {}; create them or remove them from spec.members",
                 account.id,
@@ -301,7 +301,7 @@ async fn retire_previous(
         ctx,
         group,
         false,
-        "Deleted",
+        Reason::Deleted,
         "Delete",
         format!("deleted IAM group {old_name} in account {old_account}: the spec moved the group"),
     )
@@ -326,7 +326,7 @@ async fn cleanup(group: &DeveloperGroup, ctx: &Context) -> Result<Action> {
         ctx,
         group,
         false,
-        "Deleted",
+        Reason::Deleted,
         "Delete",
         format!("deleted IAM group {name} in account {account_id}"),
     )

@@ -80,8 +80,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
             account,
             Some(&namespace),
             &format!("spec.accounts[{i}]"),
-        ) && (outcome.reason == Reason::NamespaceNotAllowed.as_str()
-            || outcome.reason == Reason::InvalidSpec.as_str())
+        ) && (outcome.reason == Reason::NamespaceNotAllowed || outcome.reason == Reason::InvalidSpec)
         {
             return Ok(outcome);
         }
@@ -104,7 +103,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
         let note = format!(
             "access transferred from partner account {previous} to {partner_account}: the roles' trust policies are rewritten in place"
         );
-        publish(ctx, partner, false, "PartnerChanged", "Transfer", note).await;
+        publish(ctx, partner, false, Reason::PartnerChanged, "Transfer", note).await;
     }
     status.partner_account_id = Some(partner_account.clone());
 
@@ -153,7 +152,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
             )
         } else {
             Outcome::reconciling(
-                reason.as_str(),
+                reason,
                 format!("access {what}: removing {} role(s) from AWS", children.len()),
             )
         });
@@ -214,7 +213,7 @@ async fn remove_child(
         ctx,
         partner,
         false,
-        "RoleRemoved",
+        Reason::RoleRemoved,
         "Revoke",
         format!("removing the partner's role {}", child.name_any()),
     )
@@ -238,7 +237,7 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
             Ok(reference)
         } else {
             Err(Outcome::stalled(
-                Reason::AlreadyExists.as_str(),
+                Reason::AlreadyExists,
                 format!(
                     "Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"
                 ),
@@ -274,7 +273,7 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
         ctx,
         partner,
         false,
-        "ExternalIdGenerated",
+        Reason::ExternalIdGenerated,
         "Generate",
         format!("generated a new external ID into Secret {name}"),
     )

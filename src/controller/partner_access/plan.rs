@@ -109,12 +109,12 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
                 .and_then(|s| s.reconcile.condition(ConditionType::Ready).map(|c| c.message.clone()))
                 .unwrap_or_else(|| "not reconciled yet".into());
             Outcome::reconciling(
-                Reason::ReferenceNotReady.as_str(),
+                Reason::ReferenceNotReady,
                 format!("role {}: {detail}", child.name_any()),
             )
         }
         None if children.len() < expected => {
-            Outcome::reconciling(Reason::ReferenceNotReady.as_str(), "creating the partner's roles")
+            Outcome::reconciling(Reason::ReferenceNotReady, "creating the partner's roles")
         }
         None => Outcome::ready(
             Reason::InSync,
@@ -123,22 +123,9 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
     }
 }
 
-/// A child's reason carried up when it is one of ours; anything else reads as an AWS error.
-fn reason_of(reason: &str) -> &'static str {
-    const KNOWN: [Reason; 8] = [
-        Reason::InvalidSpec,
-        Reason::NamespaceNotAllowed,
-        Reason::AlreadyExists,
-        Reason::AlreadyManaged,
-        Reason::PolicyRejected,
-        Reason::ReferenceNotReady,
-        Reason::Throttled,
-        Reason::AwsError,
-    ];
-    KNOWN
-        .iter()
-        .find(|known| known.as_str() == reason)
-        .map_or(Reason::AwsError.as_str(), |known| known.as_str())
+/// A child's reason carried up; one the operator does not know reads as an AWS error.
+fn reason_of(reason: &str) -> Reason {
+    reason.parse().unwrap_or(Reason::AwsError)
 }
 
 /// The roles to hand to the partner: those whose ARN is known.
@@ -280,12 +267,12 @@ spec:
             ],
         );
         assert!(aggregate(1, &[&ready]).is_ready());
-        assert_eq!(aggregate(2, &[&ready]).reason, "ReferenceNotReady");
+        assert_eq!(aggregate(2, &[&ready]).reason, Reason::ReferenceNotReady);
         let waiting = aggregate(2, &[&ready, &stale]);
-        assert_eq!(waiting.reason, "ReferenceNotReady");
+        assert_eq!(waiting.reason, Reason::ReferenceNotReady);
         assert!(waiting.message.starts_with("role b:"), "{}", waiting.message);
         let refused = aggregate(2, &[&ready, &stalled]);
-        assert_eq!(refused.reason, "NamespaceNotAllowed");
+        assert_eq!(refused.reason, Reason::NamespaceNotAllowed);
         assert_eq!(
             roles(&[&ready]),
             vec![PartnerRole {
