@@ -6,6 +6,9 @@ cd "$root"
 scripts/setup.sh
 export MOTO_SERVER_BIN="$root/.tools/moto/bin/moto_server"
 export HELM_BIN="$root/.tools/bin/helm"
+# The house style is part of the build: rustfmt.toml's layout, and clippy clean.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 if cargo nextest --version >/dev/null 2>&1; then
   cargo nextest run --workspace --no-fail-fast "$@"
 else
