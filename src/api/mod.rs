@@ -229,7 +229,7 @@ pub(crate) mod tests {
                 "AwsAccount",
                 vec![
                     "ACCOUNT-ID string .status.accountId",
-                    "NAME string .spec.accountName",
+                    "ACCOUNT-NAME string .spec.accountName",
                     "OU string .spec.organizationalUnit",
                     "STATE string .status.state",
                     ready,

@@ -6,6 +6,7 @@ pub mod aws_account;
 pub mod context;
 pub mod cross_account_role;
 pub mod developer_group;
+pub mod driver;
 pub mod error;
 pub mod ownership;
 pub mod partner_access;
@@ -32,6 +33,7 @@ use crate::aws::Aws;
 use crate::telemetry::{Metrics, Readiness};
 pub use context::{Config, Context, Stores};
 use error::Error;
+use status::KindStatus;
 
 /// Objects a shared watch may buffer per subscriber before it waits for them.
 const SUBSCRIBER_BUFFER: usize = 1024;
@@ -73,28 +75,25 @@ where
 }
 
 /// What re-reconciles an object when it changes itself: its spec
-/// (generation) and the steps of its deletion. Its own status writes do
-/// not, or every status write would cost a second round of AWS reads. (A
-/// plain generation predicate would miss deletions: kube-rs/kube#1768.)
+/// (generation) and the start of its deletion. Its own status writes do
+/// not, or every status write would cost a second round of AWS reads; nor
+/// does the finalizer it adds, since the driver goes on with the reconcile
+/// after adding it. (A plain generation predicate would miss deletions:
+/// kube-rs/kube#1768.)
 fn spec_or_deletion_changes<K>(stream: ReflectHandle<K>, store: Store<K>) -> impl futures::Stream<Item = Arc<K>> + Send
 where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
 {
-    type Fingerprint = (Option<i64>, bool, Vec<String>);
+    type Fingerprint = (Option<i64>, bool);
     let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, Fingerprint>> = Default::default();
     stream.filter(move |object| {
-        let fingerprint = (
-            object.meta().generation,
-            object.meta().deletion_timestamp.is_some(),
-            object.finalizers().to_vec(),
-        );
+        let fingerprint = (object.meta().generation, object.meta().deletion_timestamp.is_some());
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget objects that left the cache, so the map does not grow with every deleted object.
         if seen.len() > 2 * store.len() + 64 {
             seen.retain(|key, _| store.get(key).is_some());
         }
-        let changed =
-            seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint.clone()) != Some(fingerprint);
+        let changed = seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint) != Some(fingerprint);
         futures::future::ready(changed)
     })
 }
@@ -112,42 +111,66 @@ fn error_policy<K: Resource<DynamicType = ()>>(object: Arc<K>, error: &Error, ct
     Action::requeue(delay)
 }
 
-fn log_result<T: Debug, E: std::fmt::Display>(
-    kind: &'static str,
-) -> impl Fn(Result<T, E>) -> futures::future::Ready<()> {
-    move |result| {
-        match result {
-            Ok(object) => tracing::debug!(kind, ?object, "reconciled"),
-            Err(err) => tracing::debug!(kind, %err, "reconcile did not complete"),
+/// Runs one kind's controller with the driver's reconcile, the shared error
+/// policy and controller-runtime's reconcile metrics, until `shutdown`.
+fn run_controller<K>(
+    controller: Controller<K>,
+    ctx: Arc<Context>,
+    shutdown: impl Future<Output = ()> + Send + Sync + 'static,
+) -> impl Future<Output = ()>
+where
+    K: driver::Reconciler,
+{
+    let kind = K::kind(&());
+    let reconcile = move |object: Arc<K>, ctx: Arc<Context>| {
+        let started = std::time::Instant::now();
+        async move {
+            let result = driver::reconcile(object, ctx.clone()).await;
+            ctx.metrics.reconciled(&K::kind(&()), result.is_ok(), started.elapsed());
+            result
         }
-        futures::future::ready(())
-    }
+    };
+    controller
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(move |result| {
+            match result {
+                Ok(object) => tracing::debug!(%kind, ?object, "reconciled"),
+                Err(err) => tracing::debug!(%kind, %err, "reconcile did not complete"),
+            }
+            futures::future::ready(())
+        })
 }
 
-/// Wraps a reconciler to record controller-runtime's reconcile metrics.
-fn measured<K, Fut>(
-    controller: &'static str,
-    reconcile: impl Fn(Arc<K>, Arc<Context>) -> Fut,
-) -> impl Fn(Arc<K>, Arc<Context>) -> futures::future::BoxFuture<'static, Result<Action, Error>>
+/// A controller triggered by changes to a kind's own specs, reading its cache.
+fn controller_for<K>(shared: &Shared<K>) -> Controller<K>
 where
-    Fut: Future<Output = Result<Action, Error>> + Send + 'static,
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
 {
-    move |object, ctx| {
-        let started = std::time::Instant::now();
-        let reconciling = reconcile(object, ctx.clone());
-        Box::pin(async move {
-            let result = reconciling.await;
-            ctx.metrics.reconciled(controller, result.is_ok(), started.elapsed());
-            result
-        })
-    }
+    Controller::for_shared_stream(
+        spec_or_deletion_changes(shared.subscribe(), shared.reader.clone()),
+        shared.reader.clone(),
+    )
 }
 
 /// How often the not-Ready gauges are recounted from the caches.
 const GAUGE_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
 
-fn not_ready<K: Resource>(objects: &[Arc<K>], ready: impl Fn(&K) -> bool) -> usize {
-    objects.iter().filter(|object| !ready(object)).count()
+/// Sets the not-Ready gauge of a kind from its cache.
+fn count_not_ready<K>(metrics: &Metrics, store: &Store<K>)
+where
+    K: driver::Reconciler,
+{
+    let not_ready = store
+        .state()
+        .iter()
+        .filter(|object| {
+            !object
+                .status()
+                .is_some_and(|status| status.reconcile().is_ready_at(object.meta().generation))
+        })
+        .count();
+    metrics.set_not_ready(&K::kind(&()), not_ready);
 }
 
 /// What the operator reports about itself.
@@ -183,83 +206,48 @@ pub async fn run(
     ));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
 
-    let account_controller = Controller::for_shared_stream(
-        spec_or_deletion_changes(accounts.subscribe(), accounts.reader.clone()),
-        accounts.reader.clone(),
-    )
-    .graceful_shutdown_on(shutdown.clone())
-    .run(
-        measured("AwsAccount", aws_account::reconcile),
-        error_policy,
-        ctx.clone(),
-    )
-    .for_each(log_result("AwsAccount"));
+    let account_controller = run_controller(controller_for(&accounts), ctx.clone(), shutdown.clone());
 
     let role_stores = stores.clone();
     let account_stores = stores.clone();
     let secret_stores = stores.clone();
-    let role_controller = Controller::for_shared_stream(
-        spec_or_deletion_changes(roles.subscribe(), roles.reader.clone()),
-        roles.reader.clone(),
-    )
-    .watches_shared_stream(groups.subscribe(), move |group| {
-        refs::roles_trusting(&role_stores, &group)
-    })
-    .watches_shared_stream(accounts.subscribe(), move |account| {
-        refs::roles_in_account(&account_stores, &account)
-    })
-    .watches(
-        Api::<Secret>::all(client.clone()),
-        watcher::Config::default(),
-        move |secret| {
-            refs::roles_using_secret(
-                &secret_stores,
-                &secret.name_any(),
-                &secret.namespace().unwrap_or_default(),
-            )
-        },
-    )
-    .graceful_shutdown_on(shutdown.clone())
-    .run(
-        measured("CrossAccountRole", cross_account_role::reconcile),
-        error_policy,
-        ctx.clone(),
-    )
-    .for_each(log_result("CrossAccountRole"));
+    let role_controller = controller_for(&roles)
+        .watches_shared_stream(groups.subscribe(), move |group| {
+            refs::roles_trusting(&role_stores, &group)
+        })
+        .watches_shared_stream(accounts.subscribe(), move |account| {
+            refs::roles_in_account(&account_stores, &account)
+        })
+        .watches(
+            Api::<Secret>::all(client.clone()),
+            watcher::Config::default(),
+            move |secret| {
+                refs::roles_using_secret(
+                    &secret_stores,
+                    &secret.name_any(),
+                    &secret.namespace().unwrap_or_default(),
+                )
+            },
+        );
+    let role_controller = run_controller(role_controller, ctx.clone(), shutdown.clone());
 
     let group_stores = stores.clone();
     let group_account_stores = stores.clone();
-    let group_controller = Controller::for_shared_stream(
-        spec_or_deletion_changes(groups.subscribe(), groups.reader.clone()),
-        groups.reader.clone(),
-    )
-    .watches_shared_stream(roles.subscribe(), move |role| {
-        refs::groups_granting(&group_stores, &role)
-    })
-    .watches_shared_stream(accounts.subscribe(), move |account| {
-        refs::groups_in_account(&group_account_stores, &account)
-    })
-    .graceful_shutdown_on(shutdown.clone())
-    .run(
-        measured("DeveloperGroup", developer_group::reconcile),
-        error_policy,
-        ctx.clone(),
-    )
-    .for_each(log_result("DeveloperGroup"));
+    let group_controller = controller_for(&groups)
+        .watches_shared_stream(roles.subscribe(), move |role| {
+            refs::groups_granting(&group_stores, &role)
+        })
+        .watches_shared_stream(accounts.subscribe(), move |account| {
+            refs::groups_in_account(&group_account_stores, &account)
+        });
+    let group_controller = run_controller(group_controller, ctx.clone(), shutdown.clone());
 
     // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
     let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
         .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Secret>::all(client.clone()), watcher::Config::default());
     let partner_store = partners.store();
-    let partner_controller = partners
-        .graceful_shutdown_on(shutdown.clone())
-        .run(
-            measured("PartnerAccess", partner_access::reconcile),
-            error_policy,
-            ctx.clone(),
-        )
-        .for_each(log_result("PartnerAccess"));
+    let partner_controller = run_controller(partners, ctx.clone(), shutdown.clone());
 
     let metrics = telemetry.metrics.clone();
     let gauges = async move {
@@ -275,34 +263,11 @@ pub async fn run(
             }
         }
         telemetry.readiness.set_ready();
-        let ready = |status: Option<&crate::api::ReconcileStatus>, generation: Option<i64>| {
-            status.is_some_and(|s| s.is_ready_at(generation))
-        };
         loop {
-            metrics.set_not_ready(
-                "AwsAccount",
-                not_ready(&stores.accounts.state(), |o| {
-                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
-                }),
-            );
-            metrics.set_not_ready(
-                "CrossAccountRole",
-                not_ready(&stores.roles.state(), |o| {
-                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
-                }),
-            );
-            metrics.set_not_ready(
-                "DeveloperGroup",
-                not_ready(&stores.groups.state(), |o| {
-                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
-                }),
-            );
-            metrics.set_not_ready(
-                "PartnerAccess",
-                not_ready(&partner_store.state(), |o| {
-                    ready(o.status.as_ref().map(|s| &s.reconcile), o.metadata.generation)
-                }),
-            );
+            count_not_ready(&metrics, &stores.accounts);
+            count_not_ready(&metrics, &stores.roles);
+            count_not_ready(&metrics, &stores.groups);
+            count_not_ready(&metrics, &partner_store);
             tokio::time::sleep(GAUGE_REFRESH).await;
         }
     };

@@ -5,6 +5,7 @@ use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
 use super::context::{Config, Stores};
+use super::driver::Stop;
 use super::status::Outcome;
 use crate::api::{AccountRef, AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, NamespacedRef, Reason};
 
@@ -88,17 +89,30 @@ pub fn account(
 
 /// IAM in an account recorded in status, which the spec may no longer
 /// resolve to (its AwsAccount gone or changed): through the access role
-/// the spec resolves to when it still names that account, else the default.
+/// of the account the spec resolves to when that is the same account, else the default.
 pub async fn iam_in_recorded_account(
     ctx: &super::context::Context,
-    resolved: Result<Account, Unresolved>,
+    resolved: Option<&Account>,
     account_id: &str,
 ) -> super::error::Result<std::sync::Arc<dyn crate::aws::Iam>> {
     let access_role = match resolved {
-        Ok(account) if account.id == account_id => account.access_role,
-        _ => ctx.config.default_access_role.clone(),
+        Some(account) if account.id == account_id => &account.access_role,
+        _ => &ctx.config.default_access_role,
     };
-    Ok(ctx.aws.iam(account_id, &access_role).await?)
+    Ok(ctx.aws.iam(account_id, access_role).await?)
+}
+
+/// The account a DeveloperGroup lives in: its own reference, or the
+/// operator's account when it names none.
+pub async fn group_account(ctx: &super::context::Context, group: &DeveloperGroup) -> Result<Account, Stop> {
+    let namespace = group.namespace().unwrap_or_default();
+    Ok(match &group.spec.account {
+        Some(reference) => account(&ctx.stores, &ctx.config, reference, Some(&namespace), "spec.account")?,
+        None => Account {
+            id: ctx.aws.own_account_id().await?,
+            access_role: ctx.config.default_access_role.clone(),
+        },
+    })
 }
 
 fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(

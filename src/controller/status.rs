@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::context::Context;
+use super::driver::Stop;
 use super::error::{Error, Result};
 use crate::api::{
     AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason,
@@ -130,7 +131,7 @@ where
 }
 
 /// A kind's status: its own fields plus the conditions every kind shares.
-pub trait KindStatus: PartialEq + Serialize {
+pub trait KindStatus: PartialEq + Serialize + Default + Clone + Send + Sync {
     fn reconcile(&self) -> &ReconcileStatus;
     fn reconcile_mut(&mut self) -> &mut ReconcileStatus;
 }
@@ -184,15 +185,22 @@ where
 /// Ends a reconcile with one status write: a terminal AWS error becomes a
 /// Stalled condition (nothing to retry until something changes); any other
 /// failure is reported as Reconciling and returned, for the error policy's backoff.
-pub async fn settle<K>(object: &K, api: &Api<K>, status: &mut K::Status, result: Result<Outcome>) -> Result<Outcome>
+pub async fn settle<K>(
+    object: &K,
+    api: &Api<K>,
+    status: &mut K::Status,
+    result: std::result::Result<Outcome, Stop>,
+) -> Result<Outcome>
 where
     K: Resource<DynamicType = ()> + HasStatus + Clone + DeserializeOwned + Debug,
     K::Status: KindStatus,
 {
     let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(Error::Aws(err)) if !err.kind.retryable() => Outcome::stalled(err.kind.reason(), err.to_string()),
-        Err(err) => {
+        Ok(outcome) | Err(Stop::Report(outcome)) => outcome,
+        Err(Stop::Fail(Error::Aws(err))) if !err.kind.retryable() => {
+            Outcome::stalled(err.kind.reason(), err.to_string())
+        }
+        Err(Stop::Fail(err)) => {
             finish(
                 object,
                 api,

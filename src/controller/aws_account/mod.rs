@@ -9,51 +9,41 @@ mod apply;
 mod observe;
 mod plan;
 
-use std::sync::Arc;
-
-use kube::ResourceExt;
+use async_trait::async_trait;
 use kube::api::Api;
-use kube::runtime::controller::Action;
-use kube::runtime::finalizer::{Event, finalizer};
+use kube::{Client, ResourceExt};
 
-use super::context::Context;
+use super::context::{Config, Context};
+use super::driver::{Next, Reconciler, Stop};
 use super::error::{Error, Result};
-use super::status::{Outcome, applied, finish, observed, publish, settle, write_status};
+use super::status::{Outcome, applied, finish, observed, publish, write_status};
 use crate::api::{AccountState, AwsAccount, AwsAccountStatus, ManagementPolicy, Reason};
 use crate::aws::{AwsErrorKind, Organizations};
 use plan::{Change, Earlier, Locate, Progress};
 
-pub const FINALIZER: &str = "awsaccess.dev/cleanup";
-
-pub async fn reconcile(account: Arc<AwsAccount>, ctx: Arc<Context>) -> Result<Action> {
-    let api: Api<AwsAccount> = Api::all(ctx.client.clone());
-    finalizer(&api, FINALIZER, account, |event| async {
-        match event {
-            Event::Apply(account) => apply(&account, &ctx, &api).await,
-            Event::Cleanup(account) => cleanup(&account, &ctx, &api).await,
-        }
-    })
-    .await
-    .map_err(|err| Error::Finalizer(Box::new(err)))
-}
-
-async fn apply(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<Action> {
-    let mut status = account.status.clone().unwrap_or_default();
-    let result = converge(account, ctx, api, &mut status).await;
-    let outcome = settle(account, api, &mut status, result).await?;
-    if outcome.reason == Reason::OrganizationalUnitNotFound {
-        // Someone may create the OU at any moment: look again soon, then
-        // less and less often, as the error policy would, but without
-        // treating a wait as a failure.
-        return Ok(Action::requeue(ctx.next_retry(account)));
+#[async_trait]
+impl Reconciler for AwsAccount {
+    fn api(&self, client: Client) -> Api<Self> {
+        Api::all(client)
     }
-    ctx.succeeded(account);
-    let next = if outcome.reason == Reason::Creating {
-        ctx.config.poll_interval
-    } else {
-        ctx.config.resync_interval
-    };
-    Ok(Action::requeue(next))
+
+    async fn converge(&self, ctx: &Context, api: &Api<Self>, status: &mut AwsAccountStatus) -> Result<Outcome, Stop> {
+        converge(self, ctx, api, status).await
+    }
+
+    async fn cleanup(&self, ctx: &Context, api: &Api<Self>) -> Result<()> {
+        cleanup(self, ctx, api).await
+    }
+
+    fn next(&self, outcome: &Outcome, config: &Config) -> Next {
+        match outcome.reason {
+            // Someone may create the OU at any moment: look again soon, then
+            // less and less often, without treating a wait as a failure.
+            Reason::OrganizationalUnitNotFound => Next::Backoff,
+            Reason::Creating => Next::After(config.poll_interval),
+            _ => Next::Resync,
+        }
+    }
 }
 
 /// The account the object stands for, and how the reconcile came by it.
@@ -70,7 +60,7 @@ async fn converge(
     ctx: &Context,
     api: &Api<AwsAccount>,
     status: &mut AwsAccountStatus,
-) -> Result<Outcome> {
+) -> Result<Outcome, Stop> {
     let orgs = ctx.aws.organizations();
     let located = match plan::locate(&account.spec, status, account.metadata.generation) {
         Locate::Account { id, adopted } => Located {
@@ -78,14 +68,8 @@ async fn converge(
             adopted,
             created: false,
         },
-        Locate::Poll(request) => match follow(ctx, account, orgs.as_ref(), status, &request).await? {
-            Ok(located) => located,
-            Err(outcome) => return Ok(outcome),
-        },
-        Locate::Search => match search_or_create(ctx, account, api, orgs.as_ref(), status).await? {
-            Ok(located) => located,
-            Err(outcome) => return Ok(outcome),
-        },
+        Locate::Poll(request) => follow(ctx, account, orgs.as_ref(), status, &request).await?,
+        Locate::Search => search_or_create(ctx, account, api, orgs.as_ref(), status).await?,
     };
     converge_account(ctx, account, orgs.as_ref(), status, located).await
 }
@@ -97,11 +81,11 @@ async fn follow(
     orgs: &dyn Organizations,
     status: &mut AwsAccountStatus,
     request: &str,
-) -> Result<Result<Located, Outcome>> {
+) -> Result<Located, Stop> {
     match plan::progress(&orgs.describe_create_account_status(request).await?) {
         Progress::Running => {
             status.state = Some(AccountState::Creating);
-            Ok(Err(creating(request)))
+            Err(creating(request).into())
         }
         Progress::Failed(reason) => {
             let message = format!(
@@ -119,13 +103,13 @@ async fn follow(
                 .await;
             }
             status.state = Some(AccountState::Failed);
-            Ok(Err(Outcome::stalled(Reason::CreateAccountFailed, message)))
+            Err(Outcome::stalled(Reason::CreateAccountFailed, message).into())
         }
-        Progress::Succeeded(id) => Ok(Ok(Located {
+        Progress::Succeeded(id) => Ok(Located {
             id,
             adopted: false,
             created: true,
-        })),
+        }),
     }
 }
 
@@ -143,7 +127,7 @@ async fn search_or_create(
     api: &Api<AwsAccount>,
     orgs: &dyn Organizations,
     status: &mut AwsAccountStatus,
-) -> Result<Result<Located, Outcome>> {
+) -> Result<Located, Stop> {
     let spec = &account.spec;
     // What a failed request left is history once the spec changed.
     status.create_account_request_id = None;
@@ -155,11 +139,11 @@ async fn search_or_create(
                 spec.email
             );
             publish(ctx, account, false, Reason::Adopted, "CreateAccount", note).await;
-            return Ok(Ok(Located {
+            return Ok(Located {
                 id,
                 adopted: false,
                 created: true,
-            }));
+            });
         }
         Earlier::Request(request) => {
             status.create_account_request_id = Some(request.clone());
@@ -168,19 +152,21 @@ async fn search_or_create(
         Earlier::Nothing => {}
     }
     if spec.management_policy == ManagementPolicy::Observe {
-        return Ok(Err(Outcome::drifted(format!(
+        return Err(Outcome::drifted(format!(
             "no account with email {} is in the organization; Manage would create it",
             spec.email
-        ))));
+        ))
+        .into());
     }
     // An account is created where it belongs or not at all: a path that
     // names no OU must not leave a new account at the root, outside the
     // guardrails of its OU.
     if let Err(message) = observe::target_parent(orgs, spec).await? {
-        return Ok(Err(Outcome::reconciling(
+        return Err(Outcome::reconciling(
             Reason::OrganizationalUnitNotFound,
             format!("{message}; the account is created once it exists"),
-        )));
+        )
+        .into());
     }
     // The cache may not yet hold the status written by the previous
     // reconcile; the API server does. One read, only before the one call
@@ -191,10 +177,7 @@ async fn search_or_create(
             reconcile: std::mem::take(&mut status.reconcile),
             ..fresh
         };
-        return Ok(Err(Outcome::reconciling(
-            Reason::Creating,
-            "resuming the account creation recorded in status",
-        )));
+        return Err(Outcome::reconciling(Reason::Creating, "resuming the account creation recorded in status").into());
     }
     let request = orgs.create_account(&plan::new_account(spec)).await?;
     status.create_account_request_id = Some(request.clone());
@@ -207,7 +190,7 @@ async fn search_or_create(
         spec.account_name, spec.email
     );
     publish(ctx, account, false, Reason::Creating, "CreateAccount", note).await;
-    Ok(Err(creating(&request)))
+    Err(creating(&request).into())
 }
 
 /// Confirms the account, records its state, and places and tags it.
@@ -217,7 +200,7 @@ async fn converge_account(
     orgs: &dyn Organizations,
     status: &mut AwsAccountStatus,
     located: Located,
-) -> Result<Outcome> {
+) -> Result<Outcome, Stop> {
     let spec = &account.spec;
     let Located { id, adopted, created } = located;
     let Some(info) = orgs.describe_account(&id).await? else {
@@ -324,7 +307,7 @@ fn describe(changes: &[Change]) -> Vec<String> {
 /// Retain (the default) and Observe let the object go and leave the account;
 /// Close closes it first. A failed close keeps the object, with the reason
 /// in its conditions, and is retried with backoff.
-async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<Action> {
+async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<()> {
     let mut status = account.status.clone().unwrap_or_default();
     if !plan::closes(&account.spec) {
         if let Some(id) = account.spec.account_id.as_ref().or(status.account_id.as_ref()) {
@@ -335,7 +318,7 @@ async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> 
             let note = format!("left account {id} in the organization ({why})");
             publish(ctx, account, false, Reason::Retained, "Delete", note).await;
         }
-        return Ok(Action::await_change());
+        return Ok(());
     }
     let closed = apply::close(ctx, account).await;
     if let Err(err) = &closed {
@@ -350,5 +333,5 @@ async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> 
         };
         finish(account, api, &mut status, &outcome).await?;
     }
-    closed.map(|()| Action::await_change())
+    closed
 }

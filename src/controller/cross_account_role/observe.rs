@@ -9,31 +9,14 @@ use serde_json::Value;
 
 use crate::api::{CrossAccountRole, DeveloperGroupTrust, Reason};
 use crate::controller::context::Context;
-use crate::controller::error::Result;
+use crate::controller::driver::Stop;
 use crate::controller::refs;
 use crate::controller::status::Outcome;
 use crate::policy::trust::{TrustSpec, trust_policy};
 use crate::policy::validate::validate_external_id;
 
-/// The account a DeveloperGroup lives in: its own reference, or the
-/// operator's account when it names none.
-pub async fn group_account(
-    ctx: &Context,
-    group: &crate::api::DeveloperGroup,
-) -> Result<Result<refs::Account, Outcome>> {
-    let namespace = group.namespace().unwrap_or_default();
-    Ok(match &group.spec.account {
-        Some(reference) => refs::account(&ctx.stores, &ctx.config, reference, Some(&namespace), "spec.account"),
-        None => Ok(refs::Account {
-            id: ctx.aws.own_account_id().await?,
-            access_role: ctx.config.default_access_role.clone(),
-        }),
-    })
-}
-
 /// The trust policy the spec asks for, or why it cannot be built yet.
-/// The outer Result carries retryable failures (AWS, Kubernetes reads).
-pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Value, Outcome>> {
+pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Value, Stop> {
     let namespace = role.namespace().unwrap_or_default();
     let trust = &role.spec.trust;
     let mut spec = TrustSpec {
@@ -42,34 +25,22 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         ..TrustSpec::default()
     };
     for (i, reference) in trust.accounts.iter().enumerate() {
-        match refs::account(
-            &ctx.stores,
-            &ctx.config,
-            reference,
-            Some(&namespace),
-            &format!("spec.trust.accounts[{i}]"),
-        ) {
-            Ok(account) => spec.accounts.push(account.id),
-            Err(outcome) => return Ok(Err(outcome)),
-        }
+        let field = format!("spec.trust.accounts[{i}]");
+        spec.accounts
+            .push(refs::account(&ctx.stores, &ctx.config, reference, Some(&namespace), &field)?.id);
     }
     for (i, reference) in trust.developer_groups.iter().enumerate() {
         let field = format!("spec.trust.developerGroups[{i}]");
         let Some(group) = refs::group(&ctx.stores, reference, &namespace) else {
-            return Ok(Err(Outcome::reconciling(
+            return Err(Outcome::reconciling(
                 Reason::ReferenceNotReady,
                 format!("{field}: DeveloperGroup {} does not exist", reference.name),
-            )));
+            )
+            .into());
         };
-        let account = match group_account(ctx, &group).await? {
-            Ok(account) => account,
-            Err(outcome) => {
-                return Ok(Err(Outcome {
-                    message: format!("{field}: DeveloperGroup {}: {}", reference.name, outcome.message),
-                    ..outcome
-                }));
-            }
-        };
+        let account = refs::group_account(ctx, &group)
+            .await
+            .map_err(|stop| stop.about(&format!("{field}: DeveloperGroup {}", reference.name)))?;
         match trust.developer_group_trust {
             DeveloperGroupTrust::Account => spec.accounts.push(account.id),
             DeveloperGroupTrust::Members => {
@@ -77,13 +48,14 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
                 let status = group.status.as_ref();
                 let current = status.is_some_and(|s| s.reconcile.observed_generation == group.metadata.generation);
                 if !current {
-                    return Ok(Err(Outcome::reconciling(
+                    return Err(Outcome::reconciling(
                         Reason::ReferenceNotReady,
                         format!(
                             "{field}: waiting for DeveloperGroup {} to report its members",
                             reference.name
                         ),
-                    )));
+                    )
+                    .into());
                 }
                 let members = status.map(|s| s.members.clone()).unwrap_or_default();
                 spec.principals.extend(
@@ -98,10 +70,11 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         let field = "spec.trust.externalIdSecretRef";
         let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
         let Some(secret) = secrets.get_opt(&secret_ref.name).await? else {
-            return Ok(Err(Outcome::reconciling(
+            return Err(Outcome::reconciling(
                 Reason::ReferenceNotReady,
                 format!("{field}: Secret {} does not exist", secret_ref.name),
-            )));
+            )
+            .into());
         };
         let value = secret
             .data
@@ -111,31 +84,33 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Result<Valu
         let external_id = match value {
             Some(Ok(value)) => value,
             Some(Err(_)) => {
-                return Ok(Err(Outcome::stalled(
+                return Err(Outcome::stalled(
                     Reason::InvalidSpec,
                     format!(
                         "{field}: key {} of Secret {} is not UTF-8 text",
                         secret_ref.key, secret_ref.name
                     ),
-                )));
+                )
+                .into());
             }
             None => {
-                return Ok(Err(Outcome::stalled(
+                return Err(Outcome::stalled(
                     Reason::InvalidSpec,
                     format!(
                         "{field}: Secret {} has no key {}; add the key or point key at the one holding the external ID",
                         secret_ref.name, secret_ref.key
                     ),
-                )));
+                )
+                .into());
             }
         };
-        if let Err(err) = validate_external_id(&external_id) {
-            return Ok(Err(Outcome::stalled(
+        validate_external_id(&external_id).map_err(|err| {
+            Outcome::stalled(
                 Reason::InvalidSpec,
                 format!("{field}: Secret {} key {}: {err}", secret_ref.name, secret_ref.key),
-            )));
-        }
+            )
+        })?;
         spec.external_id = Some(external_id);
     }
-    Ok(trust_policy(&spec).map_err(|err| Outcome::stalled(Reason::InvalidSpec, format!("spec.trust: {err}"))))
+    Ok(trust_policy(&spec).map_err(|err| Outcome::stalled(Reason::InvalidSpec, format!("spec.trust: {err}")))?)
 }

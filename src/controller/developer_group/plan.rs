@@ -26,6 +26,9 @@ pub struct DesiredGroup {
 pub fn validate(spec: &DeveloperGroupSpec) -> Result<(), String> {
     let mut profiles = BTreeSet::new();
     for (i, access) in spec.access.iter().enumerate() {
+        if access.role.is_none() && access.role_arn.is_none() {
+            return Err(format!("spec.access[{i}]: set role or roleArn"));
+        }
         if let Some(arn) = &access.role_arn {
             validate_role_arn(arn).map_err(|e| format!("spec.access[{i}].roleArn: {e}"))?;
         }

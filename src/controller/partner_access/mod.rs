@@ -6,23 +6,24 @@
 mod plan;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
+
+use async_trait::async_trait;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
-use kube::runtime::controller::Action;
-use kube::{Resource, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 use rand::TryRngCore;
 use rand::distr::{Alphanumeric, SampleString};
 
-use super::context::Context;
+use super::context::{Config, Context};
+use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
 use super::refs;
-use super::status::{MANAGER, Outcome, conditions, publish, write_status};
+use super::status::{MANAGER, Outcome, publish};
 use crate::api::{
     CrossAccountRole, DeletionPolicy, PartnerAccess, PartnerAccessStatus, PartnerPhase, Reason, SecretKeyRef,
 };
@@ -34,43 +35,46 @@ const EXTERNAL_ID_KEY: &str = "externalId";
 /// Long enough that guessing is hopeless; AWS allows up to 1224 characters.
 const EXTERNAL_ID_LENGTH: usize = 48;
 
-pub async fn reconcile(partner: Arc<PartnerAccess>, ctx: Arc<Context>) -> Result<Action> {
-    // Deletion needs no cleanup here: the children are owned, and garbage
-    // collection deletes them, whose own finalizers remove the roles.
-    if partner.meta().deletion_timestamp.is_some() {
-        return Ok(Action::await_change());
-    }
-    let namespace = partner.namespace().unwrap_or_default();
-    let api: Api<PartnerAccess> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut status = partner.status.clone().unwrap_or_default();
-    let outcome = converge(&partner, &ctx, &mut status).await?;
-    status.reconcile.conditions = conditions(&status.reconcile.conditions, &outcome, partner.metadata.generation);
-    status.reconcile.observed_generation = partner.metadata.generation;
-    if partner.status.as_ref() != Some(&status) {
-        write_status(&api, partner.as_ref(), &status).await?;
-    }
-    ctx.succeeded(partner.as_ref());
-    Ok(Action::requeue(next_check(&partner, &ctx)))
-}
+#[async_trait]
+impl Reconciler for PartnerAccess {
+    /// The children are owned: garbage collection deletes them, and their
+    /// own finalizers remove the roles from AWS.
+    const CLEANS_UP: bool = false;
 
-/// The resync interval, or the moment of expiry when that comes first:
-/// access ends exactly on time, not at the next resync.
-fn next_check(partner: &PartnerAccess, ctx: &Context) -> Duration {
-    let resync = ctx.config.resync_interval;
-    match &partner.spec.expires_at {
-        Some(at) if !partner.spec.suspended => {
-            let until = at.0.duration_since(Timestamp::now());
-            match Duration::try_from(until) {
-                // A few milliseconds past the instant, so the next reconcile sees it passed.
-                Ok(left) if !left.is_zero() => (left + Duration::from_millis(10)).min(resync),
-                _ => resync,
+    fn api(&self, client: Client) -> Api<Self> {
+        Api::namespaced(client, &self.namespace().unwrap_or_default())
+    }
+
+    async fn converge(
+        &self,
+        ctx: &Context,
+        _api: &Api<Self>,
+        status: &mut PartnerAccessStatus,
+    ) -> Result<Outcome, Stop> {
+        converge(self, ctx, status).await
+    }
+
+    async fn cleanup(&self, _ctx: &Context, _api: &Api<Self>) -> Result<()> {
+        Ok(())
+    }
+
+    /// At the resync interval, or at the moment of expiry when that comes
+    /// first: access ends exactly on time, not at the next resync.
+    fn next(&self, _outcome: &Outcome, config: &Config) -> Next {
+        let Some(at) = self.spec.expires_at.as_ref().filter(|_| !self.spec.suspended) else {
+            return Next::Resync;
+        };
+        match Duration::try_from(at.0.duration_since(Timestamp::now())) {
+            // A few milliseconds past the instant, so the next reconcile sees it passed.
+            Ok(left) if !left.is_zero() && left < config.resync_interval => {
+                Next::After(left + Duration::from_millis(10))
             }
+            _ => Next::Resync,
         }
-        _ => resync,
     }
 }
 
-async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome> {
+async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome, Stop> {
     let namespace = partner.namespace().unwrap_or_default();
     for (i, account) in partner.spec.accounts.iter().enumerate() {
         // Refusals stop here, before any child exists; waiting on an account is the children's business.
@@ -82,15 +86,12 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
             &format!("spec.accounts[{i}]"),
         ) && (outcome.reason == Reason::NamespaceNotAllowed || outcome.reason == Reason::InvalidSpec)
         {
-            return Ok(outcome);
+            return Err(outcome.into());
         }
     }
     let external_id = match &partner.spec.external_id_secret_ref {
         Some(reference) => reference.clone(),
-        None => match generated_secret(partner, ctx).await? {
-            Ok(reference) => reference,
-            Err(outcome) => return Ok(outcome),
-        },
+        None => generated_secret(partner, ctx).await?,
     };
     status.external_id_secret = Some(external_id.name.clone());
 
@@ -224,7 +225,7 @@ async fn remove_child(
 /// The operator-generated external ID: created once into an owned Secret
 /// and never changed while that Secret exists. A Secret of that name that
 /// is not this object's is never taken over.
-async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Result<SecretKeyRef, Outcome>> {
+async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<SecretKeyRef, Stop> {
     let name = format!("{}-external-id", partner.name_any());
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &partner.namespace().unwrap_or_default());
     let reference = SecretKeyRef {
@@ -233,16 +234,16 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
     };
     let uid = partner.uid().unwrap_or_default();
     if let Some(existing) = secrets.get_opt(&name).await? {
-        return Ok(if existing.owner_references().iter().any(|owner| owner.uid == uid) {
-            Ok(reference)
-        } else {
-            Err(Outcome::stalled(
-                Reason::AlreadyExists,
-                format!(
-                    "Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"
-                ),
-            ))
-        });
+        if existing.owner_references().iter().any(|owner| owner.uid == uid) {
+            return Ok(reference);
+        }
+        return Err(Outcome::stalled(
+            Reason::AlreadyExists,
+            format!(
+                "Secret {name} exists and was not generated for this PartnerAccess; set spec.externalIdSecretRef to use it, or delete it"
+            ),
+        )
+        .into());
     }
     let mut random = rand::rngs::OsRng.unwrap_err();
     let external_id = Alphanumeric.sample_string(&mut random, EXTERNAL_ID_LENGTH);
@@ -278,5 +279,5 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Resu
         format!("generated a new external ID into Secret {name}"),
     )
     .await;
-    Ok(Ok(reference))
+    Ok(reference)
 }

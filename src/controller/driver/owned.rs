@@ -1,0 +1,261 @@
+//! The reconcile of a kind that owns one named resource in one AWS account
+//! (an IAM role, an IAM group, and the kinds to come), written once:
+//! validate, resolve where it lives and what it should be, observe, claim,
+//! plan, then write only the difference, or in Observe mode report it. The
+//! kind supplies its identity, its observe, its plan and its writes.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kube::api::Api;
+
+use super::{Reconciler, Stop};
+use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason};
+use crate::aws::{AwsErrorKind, AwsResult, Iam};
+use crate::controller::context::Context;
+use crate::controller::error::Result;
+use crate::controller::ownership::Claim;
+use crate::controller::refs::{self, Account};
+use crate::controller::status::{self, Outcome, applied, publish, write_status};
+
+/// Where the resource lives and what it is called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub account: Account,
+    pub name: String,
+}
+
+/// The spec's say over the resource's life, common to every owned kind.
+#[derive(Clone, Copy, Debug)]
+pub struct Policies {
+    pub management: ManagementPolicy,
+    pub deletion: DeletionPolicy,
+    pub adopt_existing: bool,
+}
+
+/// What the status records of the resource, whatever the kind calls the fields.
+pub struct Identity<'a> {
+    pub account_id: &'a mut Option<String>,
+    pub name: &'a mut Option<String>,
+    pub arn: &'a mut Option<String>,
+    pub ownership: &'a mut Option<Ownership>,
+}
+
+/// The resource as the spec wants it, and the references it could not use.
+/// A missing reference shrinks what is granted; it never holds the rest back.
+pub struct Resolved<D> {
+    pub desired: D,
+    /// One line per reference left out, naming its field.
+    pub waiting: Vec<String>,
+}
+
+impl<D> Resolved<D> {
+    pub fn complete(desired: D) -> Self {
+        Resolved {
+            desired,
+            waiting: vec![],
+        }
+    }
+}
+
+/// One AWS write, as Events and drift messages describe it.
+pub trait Describe {
+    /// Never a document's content: a trust policy may carry an external ID.
+    fn describe(&self) -> String;
+    /// Whether this write creates the resource.
+    fn creates(&self) -> bool;
+}
+
+/// A kind that owns one named resource in one AWS account.
+#[async_trait]
+pub trait Owned: Reconciler {
+    /// What the resource is called in messages ("IAM role").
+    const NOUN: &'static str;
+    /// What `observe` reads back from AWS.
+    type Observed: Send + Sync;
+    type Desired: Send + Sync;
+    type Change: Describe + Send + Sync;
+
+    fn policies(&self) -> Policies;
+    fn identity(status: &mut Self::Status) -> Identity<'_>;
+    /// Checks what the schema cannot, before anything is read; the message names the field.
+    fn validate(&self) -> Result<(), String>;
+    /// Where the resource belongs, or why that is not known yet.
+    async fn target(&self, ctx: &Context) -> Result<Target, Stop>;
+    /// What the resource should be, references resolved as far as they go.
+    async fn desired(&self, ctx: &Context, target: &Target) -> Result<Resolved<Self::Desired>, Stop>;
+    async fn observe(&self, iam: &dyn Iam, name: &str) -> AwsResult<Self::Observed>;
+    /// The resource's ARN, when it exists.
+    fn arn(observed: &Self::Observed) -> Option<&str>;
+    /// Whether this object may manage what exists at `target`.
+    fn claim(&self, ctx: &Context, status: &Self::Status, target: &Target, observed: &Self::Observed) -> Claim;
+    /// Pure: the writes that take what was observed to what is desired,
+    /// creation first, grants before revocations.
+    fn plan(desired: &Self::Desired, observed: &Self::Observed) -> Vec<Self::Change>;
+    /// Performs one write; returns the ARN when it created the resource.
+    async fn perform(iam: &dyn Iam, name: &str, change: &Self::Change) -> AwsResult<Option<String>>;
+    /// Deletes the resource and whatever IAM requires gone first.
+    async fn delete(iam: &dyn Iam, name: &str) -> AwsResult<()>;
+    /// Records the kind's own status fields: from what was observed, or
+    /// once the writes are done (`applied`), from what was desired.
+    fn record(&self, _status: &mut Self::Status, _desired: &Self::Desired, _observed: &Self::Observed, _applied: bool) {
+    }
+    /// The last word on an outcome that would otherwise be Ready; `what`
+    /// names the resource as messages do.
+    fn conclude(&self, _what: &str, _desired: &Self::Desired, _observed: &Self::Observed, outcome: Outcome) -> Outcome {
+        outcome
+    }
+}
+
+fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
+    changes.iter().map(Describe::describe).collect()
+}
+
+fn what<K: Owned>(target: &Target) -> String {
+    format!("{} {} in account {}", K::NOUN, target.name, target.account.id)
+}
+
+/// Takes the resource to the spec and records it in `status`.
+pub async fn converge<K: Owned>(
+    object: &K,
+    ctx: &Context,
+    api: &Api<K>,
+    status: &mut K::Status,
+) -> Result<Outcome, Stop> {
+    object
+        .validate()
+        .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
+    let target = object.target(ctx).await?;
+    let Resolved { desired, waiting } = object.desired(ctx, &target).await?;
+    let iam = ctx.aws.iam(&target.account.id, &target.account.access_role).await?;
+    let policies = object.policies();
+    let manage = policies.management == ManagementPolicy::Manage;
+    if manage {
+        retire_moved(object, ctx, status, &target).await?;
+    }
+    let mut observed = object.observe(iam.as_ref(), &target.name).await?;
+    let claim = object.claim(ctx, status, &target, &observed);
+    let what = what::<K>(&target);
+    if manage && let Some(refusal) = claim.refusal(&what) {
+        return Err(refusal.into());
+    }
+    let mut changes = K::plan(&desired, &observed);
+    let identity = K::identity(status);
+    *identity.account_id = Some(target.account.id.clone());
+    *identity.name = Some(target.name.clone());
+    *identity.arn = K::arn(&observed).map(str::to_owned);
+    object.record(status, &desired, &observed, false);
+    if !manage {
+        return Ok(status::observed(
+            &what,
+            K::arn(&observed).is_some(),
+            &describe(&changes),
+        ));
+    }
+    if claim == Claim::Adoptable {
+        *K::identity(status).ownership = Some(Ownership::Adopted);
+    }
+    let mut created = false;
+    if changes.first().is_some_and(Describe::creates) {
+        // Claimed before the call: a restart, or a retry after an answer
+        // that was lost, finds the resource as this object's.
+        *K::identity(status).ownership = Some(Ownership::Created);
+        write_status(api, object, &*status).await?;
+        match K::perform(iam.as_ref(), &target.name, &changes[0]).await {
+            Ok(arn) => {
+                *K::identity(status).arn = arn;
+                created = true;
+                changes.remove(0);
+            }
+            // The create happened before (its answer lost, the SDK retried)
+            // or someone else made it meanwhile: look before going on.
+            Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
+                observed = object.observe(iam.as_ref(), &target.name).await?;
+                if object.claim(ctx, status, &target, &observed) != Claim::Ours {
+                    *K::identity(status).ownership = None;
+                    return Err(Claim::Foreign
+                        .refusal(&what)
+                        .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string()))
+                        .into());
+                }
+                *K::identity(status).arn = K::arn(&observed).map(str::to_owned);
+                changes = K::plan(&desired, &observed);
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    for change in &changes {
+        K::perform(iam.as_ref(), &target.name, change).await?;
+    }
+    K::identity(status).ownership.get_or_insert(Ownership::Created);
+    object.record(status, &desired, &observed, true);
+    let outcome = applied(ctx, object, &what, created, &describe(&changes)).await;
+    if !waiting.is_empty() {
+        return Ok(Outcome::reconciling(
+            Reason::ReferenceNotReady,
+            format!(
+                "{what} grants what resolves; left out until it does: {}",
+                waiting.join("; ")
+            ),
+        ));
+    }
+    Ok(object.conclude(&what, &desired, &observed, outcome))
+}
+
+/// Deletes the resource on deletion of the object, unless the spec keeps it.
+pub async fn cleanup<K: Owned>(object: &K, ctx: &Context) -> Result<()> {
+    let policies = object.policies();
+    if policies.deletion == DeletionPolicy::Retain || policies.management == ManagementPolicy::Observe {
+        return Ok(());
+    }
+    let mut status = object.status().cloned().unwrap_or_default();
+    let resolved = object.target(ctx).await.ok().map(|target| target.account);
+    delete_recorded(object, ctx, &mut status, resolved.as_ref(), "").await
+}
+
+/// When the spec moves the resource (a new name or account), deletes the
+/// one created for the old spec, so nothing is left behind.
+async fn retire_moved<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, target: &Target) -> Result<()> {
+    let identity = K::identity(status);
+    if identity.account_id.as_deref() == Some(target.account.id.as_str())
+        && identity.name.as_deref() == Some(target.name.as_str())
+    {
+        return Ok(());
+    }
+    delete_recorded(object, ctx, status, Some(&target.account), ": the spec moved it").await
+}
+
+/// Deletes the resource the status records, if this object holds it and
+/// AWS still shows it as this object's.
+async fn delete_recorded<K: Owned>(
+    object: &K,
+    ctx: &Context,
+    status: &mut K::Status,
+    resolved: Option<&Account>,
+    why: &str,
+) -> Result<()> {
+    let identity = K::identity(status);
+    let (Some(account_id), Some(name), Some(_)) =
+        (identity.account_id.clone(), identity.name.clone(), *identity.ownership)
+    else {
+        return Ok(());
+    };
+    let iam: Arc<dyn Iam> = refs::iam_in_recorded_account(ctx, resolved, &account_id).await?;
+    let recorded = Target {
+        account: Account {
+            id: account_id,
+            access_role: String::new(),
+        },
+        name,
+    };
+    let observed = object.observe(iam.as_ref(), &recorded.name).await?;
+    if object.claim(ctx, status, &recorded, &observed) == Claim::Ours {
+        K::delete(iam.as_ref(), &recorded.name).await?;
+        let note = format!("deleted {}{why}", what::<K>(&recorded));
+        publish(ctx, object, false, Reason::Deleted, "Delete", note).await;
+    }
+    let identity = K::identity(status);
+    *identity.ownership = None;
+    *identity.arn = None;
+    Ok(())
+}
