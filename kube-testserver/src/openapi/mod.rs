@@ -20,6 +20,8 @@ use serde_json::{Map, Value, json};
 
 use crate::registry::{Builtin, ResourceDef};
 
+pub mod v2;
+
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
 const MANAGED_FIELDS_ENTRY: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ManagedFieldsEntry";
@@ -79,28 +81,40 @@ pub fn v3_group_version(defs: &[ResourceDef], gv_path_wanted: &str) -> Option<Va
         return None;
     }
     let mut paths = Map::new();
-    let mut schemas = meta_schemas();
-    for def in served {
+    for def in &served {
         let kind_name = schema_name(def, &def.kind);
-        let list_name = schema_name(def, &def.list_kind);
-        add_resource_paths(def, &kind_name, &list_name, &mut paths);
-        schemas.insert(list_name, list_schema(def, &kind_name));
+        add_resource_paths(def, &kind_name, &schema_name(def, &def.list_kind), &mut paths);
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": { "title": "Kubernetes", "version": "unversioned" },
+        "paths": paths,
+        "components": { "schemas": kind_schemas(served, custom_kind_schema) },
+    }))
+}
+
+/// The schemas of the kinds in `defs`, their lists and every schema they refer to, named as
+/// kube-openapi names them. A custom resource's own schema comes from `custom`, which differs
+/// between the v2 and v3 documents.
+fn kind_schemas<'d>(
+    defs: impl IntoIterator<Item = &'d ResourceDef>,
+    custom: fn(&ResourceDef) -> Value,
+) -> Map<String, Value> {
+    let mut schemas = meta_schemas();
+    for def in defs {
+        let kind_name = schema_name(def, &def.kind);
+        schemas.insert(schema_name(def, &def.list_kind), list_schema(def, &kind_name));
         let kind_schema = match def.builtin {
             Some(builtin) => {
                 let model = builtin_model(builtin);
                 schemas.extend(model.helpers);
                 with_type_meta(model.schema, def)
             }
-            None => custom_kind_schema(def),
+            None => custom(def),
         };
         schemas.insert(kind_name, kind_schema);
     }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": { "title": "Kubernetes", "version": "unversioned" },
-        "paths": paths,
-        "components": { "schemas": schemas },
-    }))
+    schemas
 }
 
 fn gv_path(def: &ResourceDef) -> String {
