@@ -207,12 +207,19 @@ fn spec_part(object: &Value) -> Value {
     copy
 }
 
-/// The object as compared for "did this write change anything".
+/// The object as compared for "did this write change anything". A change of field ownership
+/// alone is a change (kubectl's migration from client-side apply writes nothing else), but not
+/// a manager's newer timestamp: the apiserver's `IgnoreManagedFieldsTimestampsTransformer`
+/// keeps the old ones then, so the write stores nothing.
 fn without_volatile(object: &Value) -> Value {
     let mut copy = object.clone();
     if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("resourceVersion");
-        metadata.remove("managedFields");
+        if let Some(Value::Array(entries)) = metadata.get_mut("managedFields") {
+            for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+                entry.remove("time");
+            }
+        }
     }
     copy
 }
@@ -1694,6 +1701,55 @@ mod tests {
             created["metadata"]["resourceVersion"],
             same["metadata"]["resourceVersion"]
         );
+    }
+
+    #[test]
+    fn a_write_of_ownership_alone_is_stored() {
+        let (store, def) = setup();
+        let created = store
+            .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+            .unwrap()
+            .object;
+        let entry = json!({"manager": "kubectl", "operation": "Apply", "apiVersion": "example.com/v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:size": {}}}});
+        let migration = json!([
+            {"op": "replace", "path": "/metadata/managedFields", "value": [entry]},
+            {"op": "replace", "path": "/metadata/resourceVersion", "value": created["metadata"]["resourceVersion"]},
+        ]);
+        let migrated = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Json,
+                migration,
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
+        assert_ne!(
+            migrated["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"]
+        );
+        assert_eq!(migrated["metadata"]["managedFields"], json!([entry]));
+
+        let mut retimed = entry.clone();
+        retimed["time"] = json!("2030-01-01T00:00:00Z");
+        let only_time = json!([{"op": "replace", "path": "/metadata/managedFields", "value": [retimed]}]);
+        let same = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Json,
+                only_time,
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
+        assert_eq!(same, migrated, "a newer timestamp alone changes nothing");
     }
 
     #[test]

@@ -159,3 +159,93 @@ async fn list_items_are_validated_client_side_against_openapi_v2() {
     let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
     assert!(alpha["spec"].get("bogus").is_none(), "nothing was sent");
 }
+
+fn managers(object: &Value) -> Vec<String> {
+    let mut names: Vec<String> = object["metadata"]["managedFields"]
+        .as_array()
+        .expect("managedFields")
+        .iter()
+        .map(|entry| {
+            format!(
+                "{} {}",
+                entry["manager"].as_str().unwrap_or_default(),
+                entry["operation"].as_str().unwrap_or_default()
+            )
+        })
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn server_side_apply_after_client_side_apply_migrates_ownership() {
+    let server = kube_testserver::TestServer::start().await.expect("server");
+    let kubectl = Kubectl::new(&server);
+    let client_side = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: migrated}\ndata: {color: red, size: '1'}\n";
+    kubectl.run_with_input(&["apply", "-f", "-"], client_side).await.ok();
+
+    // kubectl applies server-side, records the annotation under kubectl-last-applied, moves the
+    // client-side manager's fields to its own with a JSON patch of managedFields, applies again.
+    let server_side = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: migrated}\ndata: {color: blue}\n";
+    let applied = kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], server_side)
+        .await
+        .ok();
+    assert!(
+        applied.stdout.contains("configmap/migrated serverside-applied"),
+        "{}",
+        applied.stdout
+    );
+    assert_eq!(applied.stderr, "", "no migration warning");
+
+    let object = json_of(&kubectl, &["get", "configmap", "migrated", "--show-managed-fields"]).await;
+    assert_eq!(managers(&object), ["kubectl Apply", "kubectl-last-applied Apply"]);
+    assert_eq!(
+        object["data"],
+        serde_json::json!({"color": "blue"}),
+        "what only client-side apply set and the configuration dropped is gone"
+    );
+    let last_applied: Value = serde_json::from_str(
+        object["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .expect("the annotation stays, for a later client-side apply"),
+    )
+    .expect("json");
+    assert_eq!(last_applied["data"], serde_json::json!({"color": "blue"}));
+
+    // Once migrated, applying the same configuration again writes nothing.
+    let again = kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], server_side)
+        .await
+        .ok();
+    assert_eq!(again.stderr, "");
+    let unchanged = json_of(&kubectl, &["get", "configmap", "migrated"]).await;
+    assert_eq!(
+        unchanged["metadata"]["resourceVersion"],
+        object["metadata"]["resourceVersion"]
+    );
+}
+
+#[tokio::test]
+async fn custom_resource_migrates_from_client_side_to_server_side_apply() {
+    let (_server, kubectl) = server_with_widgets().await;
+    let widget = |size: u8| {
+        format!(
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {{name: moved}}\nspec: {{size: {size}, color: red}}\n"
+        )
+    };
+    kubectl.run_with_input(&["apply", "-f", "-"], &widget(2)).await.ok();
+    let applied = kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], &widget(3))
+        .await
+        .ok();
+    assert_eq!(applied.stderr, "", "no migration warning");
+    let object = json_of(&kubectl, &["get", "widget", "moved", "--show-managed-fields"]).await;
+    assert_eq!(managers(&object), ["kubectl Apply", "kubectl-last-applied Apply"]);
+    assert_eq!(object["spec"]["size"], 3);
+    assert_eq!(
+        object["spec"]["mode"], "Auto",
+        "pruned with the migrated fields, then defaulted again"
+    );
+    assert_eq!(object["metadata"]["generation"], 2);
+}
