@@ -1236,6 +1236,82 @@ impl Builtin {
     }
 }
 
+/// structured-merge-diff's refusal to make a typed value of an applied configuration with fields
+/// `schema` (a CRD's `openAPIV3Schema`, or a built-in kind's in that shape) does not declare:
+/// `.spec.bogus: field not declared in schema`, several under `errors:`. `object_meta` is the
+/// schema of every resource's `metadata`. Below `x-kubernetes-preserve-unknown-fields`, in maps
+/// and in objects declaring no properties anything goes.
+pub fn undeclared_fields_error(config: &Value, schema: &Value, object_meta: &Value) -> Option<String> {
+    let mut found = Vec::new();
+    find_undeclared(
+        config,
+        Shape::root(Some(schema)),
+        object_meta,
+        &mut Vec::new(),
+        &mut found,
+    );
+    match found.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(format!("errors:\n  {}", many.join("\n  "))),
+    }
+}
+
+fn find_undeclared(
+    value: &Value,
+    shape: Shape,
+    object_meta: &Value,
+    path: &mut Vec<PathElement>,
+    found: &mut Vec<String>,
+) {
+    match value {
+        Value::Object(fields) => {
+            let (closed, resource) = match shape {
+                Shape::Custom {
+                    node,
+                    preserve_unknown,
+                    resource,
+                } => (
+                    !preserve_unknown
+                        && node.get("additionalProperties").is_none()
+                        && node
+                            .get("properties")
+                            .and_then(Value::as_object)
+                            .is_some_and(|properties| !properties.is_empty()),
+                    resource,
+                ),
+                Shape::Deduced | Shape::Builtin(_) => (false, false),
+            };
+            let mut keys: Vec<&String> = fields.keys().collect();
+            keys.sort();
+            for key in keys {
+                let (field_shape, declared) = match key.as_str() {
+                    "metadata" if resource => (Shape::custom(object_meta, false, false), true),
+                    _ => shape.field(key),
+                };
+                path.push(PathElement::Field(key.clone()));
+                if closed && !declared {
+                    found.push(format!("{}: field not declared in schema", path_string(path)));
+                } else {
+                    find_undeclared(&fields[key], field_shape, object_meta, path, found);
+                }
+                path.pop();
+            }
+        }
+        Value::Array(items) => {
+            let kind = shape.list_kind();
+            let item_shape = shape.item();
+            for (index, item) in items.iter().enumerate() {
+                let element = item_path_element(item, &kind, item_shape).unwrap_or(PathElement::Index(index as u64));
+                path.push(element);
+                find_undeclared(item, item_shape, object_meta, path, found);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
 /// How a set or map list names its item; `None` for items structured-merge-diff rejects.
 fn item_path_element(item: &Value, kind: &ListKind, item_shape: Shape) -> Option<PathElement> {
     match kind {
@@ -1577,7 +1653,7 @@ fn remove_items(value: &Value, remove: &FieldSet, shape: Shape) -> Option<Value>
 // ---------------------------------------------------------------------------------------------
 
 /// encoding/json's output: object keys sorted, HTML-significant characters escaped.
-fn go_json(value: &Value) -> String {
+pub(crate) fn go_json(value: &Value) -> String {
     let mut out = String::new();
     write_go_json(value, &mut out);
     out
@@ -2409,5 +2485,31 @@ mod tests {
         let managers: Vec<Value> = entries(&applied).iter().map(|entry| entry["manager"].clone()).collect();
 
         assert_eq!(managers, vec![json!("alpha"), json!("zeta-creator")]);
+    }
+
+    #[test]
+    fn undeclared_fields_are_named_as_structured_merge_diff_paths() {
+        let object_meta = json!({"type": "object", "properties": {"name": {"type": "string"}, "namespace": {"type": "string"}, "labels": {"type": "object", "additionalProperties": {"type": "string"}}}});
+        let config = json!({
+            "apiVersion": API_VERSION, "kind": "CrossAccountRole",
+            "metadata": {"name": "deploy", "labels": {"any": "key"}, "labelz": {}},
+            "spec": {"roleName": "deployer", "tags": {"free": "form"}, "bogus": 1},
+            "status": {"conditions": [{"type": "Ready", "status": "True", "extra": 1}]},
+            "zzz": true
+        });
+        let error = undeclared_fields_error(&config, &schema(), &object_meta).expect("refused");
+        assert_eq!(
+            error,
+            "errors:\n  .metadata.labelz: field not declared in schema\n  .spec.bogus: field not declared in schema\n  .status.conditions[type=\"Ready\"].extra: field not declared in schema\n  .zzz: field not declared in schema"
+        );
+        let one = json!({"apiVersion": API_VERSION, "kind": "CrossAccountRole", "spec": {"path": "/", "nope": 1}});
+        assert_eq!(
+            undeclared_fields_error(&one, &schema(), &object_meta).as_deref(),
+            Some(".spec.nope: field not declared in schema")
+        );
+        assert_eq!(
+            undeclared_fields_error(&role(json!({"roleName": "x"})), &schema(), &object_meta),
+            None
+        );
     }
 }

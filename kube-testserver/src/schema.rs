@@ -159,6 +159,7 @@ impl FieldError {
 }
 
 /// What admission changed besides defaulting.
+#[cfg(test)]
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Admitted {
     /// Paths of the fields the schema does not declare, which were pruned, as the
@@ -171,6 +172,8 @@ pub struct Admitted {
 /// metadata, spec, status) in place.
 /// `old` is the stored object on update (None on create): for CEL transition rules
 /// (`oldSelf`) and for ratcheting, which forgives errors in values left unchanged.
+/// The store runs the two halves itself, with strict field validation between them.
+#[cfg(test)]
 pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Admitted, Vec<FieldError>> {
     let unknown_fields = normalize(schema, obj);
     let errors = validate(schema, obj, old);
@@ -186,6 +189,22 @@ pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Adm
 /// then applies defaults. Returns the paths of the unknown fields, in the server's
 /// order, so that a strict request can be refused before validation.
 pub fn normalize(schema: &Value, obj: &mut Value) -> Vec<String> {
+    let mut unknown = prune_unknown(schema, obj);
+    let no_schema = Value::Object(Map::new());
+    let root = Schema::new(schema).or(Schema::new(&no_schema));
+    prune_nulls(obj, root);
+    let mut embedded = Vec::new();
+    coerce_embedded_metadata(obj, root, &Path::default(), &mut embedded);
+    embedded.sort();
+    unknown.append(&mut embedded);
+    apply_defaults(obj, root);
+    unknown
+}
+
+/// The first step of [`normalize`], and all that decoding into a built-in kind's Go type does
+/// with a schema: drops what it does not declare (unknown `metadata` fields included) and
+/// returns their paths.
+pub fn prune_unknown(schema: &Value, obj: &mut Value) -> Vec<String> {
     // Without a schema, everything but apiVersion, kind and metadata goes.
     let no_schema = Value::Object(Map::new());
     let root = Schema::new(schema).or(Schema::new(&no_schema));
@@ -197,12 +216,6 @@ pub fn normalize(schema: &Value, obj: &mut Value) -> Vec<String> {
     prune(obj, root, true, &Path::default(), &mut pruned);
     pruned.sort();
     unknown.append(&mut pruned);
-    prune_nulls(obj, root);
-    let mut embedded = Vec::new();
-    coerce_embedded_metadata(obj, root, &Path::default(), &mut embedded);
-    embedded.sort();
-    unknown.append(&mut embedded);
-    apply_defaults(obj, root);
     unknown
 }
 
@@ -1480,6 +1493,28 @@ fn go_sharp_v(value: &Value) -> String {
     }
 }
 
+/// Go's `%v` (and `%+v`) of a decoded JSON value: `map[key:value ...]` with sorted keys,
+/// `[a b]`, strings bare, `<nil>`.
+pub(crate) fn go_print(value: &Value) -> String {
+    match value {
+        Value::Null => "<nil>".to_owned(),
+        Value::String(text) => text.clone(),
+        Value::Number(number) => go_number(number),
+        Value::Bool(b) => b.to_string(),
+        Value::Array(items) => {
+            let items: Vec<String> = items.iter().map(go_print).collect();
+            format!("[{}]", items.join(" "))
+        }
+        Value::Object(fields) => {
+            let entries: Vec<String> = sorted_keys(fields)
+                .iter()
+                .map(|k| format!("{k}:{}", go_print(&fields[k])))
+                .collect();
+            format!("map[{}]", entries.join(" "))
+        }
+    }
+}
+
 /// An integer as an `int64`, anything else as Go prints a `float64`.
 fn go_number(number: &Number) -> String {
     match number.as_i64() {
@@ -1998,6 +2033,10 @@ mod tests {
         assert_eq!(go_float(0.00001), "1e-05");
         assert_eq!(go_float(-2.5), "-2.5");
         assert_eq!(go_quote("a\"b\\c\n\u{1}é"), r#""a\"b\\c\n\x01é""#);
+        assert_eq!(
+            go_print(&serde_json::json!({"b": [1, 2.5, null], "a": {"c": "x y", "d": true}})),
+            "map[a:map[c:x y d:true] b:[1 2.5 <nil>]]"
+        );
         assert_eq!(
             go_sharp_v(&json!({"b": [1, "x", null], "a": 1.5})),
             r#"map[string]interface {}{"a":1.5, "b":[]interface {}{1, "x", interface {}(nil)}}"#

@@ -249,3 +249,220 @@ async fn custom_resource_migrates_from_client_side_to_server_side_apply() {
     );
     assert_eq!(object["metadata"]["generation"], 2);
 }
+
+#[tokio::test]
+async fn strict_validation_refuses_unknown_fields_of_builtin_kinds() {
+    let server = kube_testserver::TestServer::start().await.expect("server");
+    let kubectl = Kubectl::new(&server);
+    let with_unknown =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {color: red}\nunknownField: 1\n";
+
+    // kubectl's default --validate=strict sends fieldValidation=Strict; a create decodes the body.
+    let refused = kubectl
+        .run_with_input(&["apply", "-f", "-"], with_unknown)
+        .await
+        .failed();
+    assert!(
+        refused.stderr.contains(
+            "Error from server (BadRequest): error when creating \"STDIN\": ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"unknownField\""
+        ),
+        "{}",
+        refused.stderr
+    );
+    kubectl.run(&["get", "configmap", "settings"]).await.failed();
+
+    let nested =
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: team-a}\nspec: {finalizers: [kubernetes], bogus: 1}\n";
+    let refused = kubectl.run_with_input(&["create", "-f", "-"], nested).await.failed();
+    assert!(
+        refused
+            .stderr
+            .contains("strict decoding error: unknown field \"spec.bogus\""),
+        "{}",
+        refused.stderr
+    );
+
+    let valid = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {color: red}\n";
+    kubectl.run_with_input(&["apply", "-f", "-"], valid).await.ok();
+
+    // Applied again, the change is a strategic merge patch: the patch handler names the patch map.
+    let refused = kubectl
+        .run_with_input(&["apply", "-f", "-"], with_unknown)
+        .await
+        .failed();
+    assert!(
+        refused
+            .stderr
+            .contains("The request is invalid: patch: Invalid value: \"map["),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("unknownField:1]\": strict decoding error: unknown field \"unknownField\""),
+        "{}",
+        refused.stderr
+    );
+
+    let live = kubectl
+        .run(&["get", "configmap", "settings", "-o", "yaml"])
+        .await
+        .ok()
+        .stdout;
+    let refused = kubectl
+        .run_with_input(
+            &["replace", "-f", "-"],
+            &live.replace("\ndata:", "\nunknownField: 1\ndata:"),
+        )
+        .await
+        .failed();
+    assert!(
+        refused.stderr.contains(
+            "error when replacing \"STDIN\": ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"unknownField\""
+        ),
+        "{}",
+        refused.stderr
+    );
+    let stored = json_of(&kubectl, &["get", "configmap", "settings"]).await;
+    assert!(stored.get("unknownField").is_none(), "{stored}");
+    assert!(
+        !stored["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unknownField"),
+        "no refused write got through"
+    );
+}
+
+#[tokio::test]
+async fn warn_and_ignore_drop_unknown_fields_of_builtin_kinds() {
+    let server = kube_testserver::TestServer::start().await.expect("server");
+    let kubectl = Kubectl::new(&server);
+    let with_unknown =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: warned}\ndata: {color: red}\nunknownField: 1\n";
+    let warned = kubectl
+        .run_with_input(&["apply", "--validate=warn", "-f", "-"], with_unknown)
+        .await
+        .ok();
+    assert_eq!(warned.stderr, "Warning: unknown field \"unknownField\"\n");
+    let stored = json_of(&kubectl, &["get", "configmap", "warned"]).await;
+    assert!(stored.get("unknownField").is_none(), "pruned, never stored: {stored}");
+    assert_eq!(stored["data"]["color"], "red");
+
+    // kubectl patch sends no fieldValidation: the server's default is Warn.
+    let merge = kubectl
+        .run(&[
+            "patch",
+            "configmap",
+            "warned",
+            "--type=merge",
+            "-p",
+            r#"{"data":{"color":"blue"},"spec":{"x":1}}"#,
+        ])
+        .await
+        .ok();
+    assert_eq!(merge.stderr, "Warning: unknown field \"spec\"\n");
+    let json_patch = kubectl
+        .run(&[
+            "patch",
+            "configmap",
+            "warned",
+            "--type=json",
+            "-p",
+            r#"[{"op":"add","path":"/extra","value":1}]"#,
+        ])
+        .await
+        .ok();
+    assert_eq!(json_patch.stderr, "Warning: unknown field \"extra\"\n");
+    assert!(json_patch.stdout.contains("(no change)"), "{}", json_patch.stdout);
+    let strategic = kubectl
+        .run(&[
+            "patch",
+            "configmap",
+            "warned",
+            "-p",
+            r#"{"metadata":{"labelz":{"a":"b"}}}"#,
+        ])
+        .await
+        .ok();
+    assert_eq!(strategic.stderr, "Warning: unknown field \"metadata.labelz\"\n");
+    let stored = json_of(&kubectl, &["get", "configmap", "warned"]).await;
+    assert_eq!(stored["data"]["color"], "blue");
+    for (field, value) in [
+        ("spec", &stored["spec"]),
+        ("extra", &stored["extra"]),
+        ("labelz", &stored["metadata"]["labelz"]),
+    ] {
+        assert!(value.is_null(), "{field} was stored: {stored}");
+    }
+
+    let ignored = kubectl
+        .run_with_input(
+            &["apply", "--validate=false", "-f", "-"],
+            &with_unknown.replace("warned", "ignored"),
+        )
+        .await
+        .ok();
+    assert_eq!(ignored.stderr, "", "Ignore drops them silently");
+    let stored = json_of(&kubectl, &["get", "configmap", "ignored"]).await;
+    assert!(stored.get("unknownField").is_none(), "{stored}");
+}
+
+#[tokio::test]
+async fn server_side_apply_refuses_undeclared_fields_whatever_the_validation() {
+    let (_server, kubectl) = server_with_widgets().await;
+    let configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: typed}\ndata: {color: red}\nunknownField: 1\n";
+    for validate in ["--validate=strict", "--validate=false"] {
+        let refused = kubectl
+            .run_with_input(&["apply", "--server-side", validate, "-f", "-"], configmap)
+            .await
+            .failed();
+        assert!(
+            refused.stderr.contains(
+                "Error from server: failed to create typed patch object (default/typed; /v1, Kind=ConfigMap): .unknownField: field not declared in schema"
+            ),
+            "{validate}: {}",
+            refused.stderr
+        );
+    }
+    kubectl.run(&["get", "configmap", "typed"]).await.failed();
+
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: typed, labelz: {a: b}}\nspec: {size: 1, color: red, bogus: 1}\n";
+    let refused = kubectl
+        .run_with_input(&["apply", "--server-side", "-f", "-"], widget)
+        .await
+        .failed();
+    assert!(
+        refused.stderr.contains(
+            "failed to create typed patch object (default/typed; example.com/v1, Kind=Widget): errors:\n  .metadata.labelz: field not declared in schema\n  .spec.bogus: field not declared in schema"
+        ),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test]
+async fn custom_resource_patches_name_the_patched_object_when_refusing_unknown_fields() {
+    let (_server, kubectl) = server_with_widgets().await;
+    kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
+    let typo = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: alpha, labels: {team: alfie}}\nspec: {size: 3, color: red, serial: A-1, bogus: 1}\n";
+    // An existing custom resource gets a merge patch; the patch handler decodes what it made.
+    let refused = kubectl.run_with_input(&["apply", "-f", "-"], typo).await.failed();
+    assert!(
+        refused
+            .stderr
+            .contains("The request is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"example.com/v1\\\",\\\"kind\\\":\\\"Widget\\\","),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("}\": strict decoding error: unknown field \"spec.bogus\""),
+        "{}",
+        refused.stderr
+    );
+    let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
+    assert!(alpha["spec"].get("bogus").is_none());
+}
