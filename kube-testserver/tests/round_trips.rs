@@ -466,3 +466,192 @@ async fn custom_resource_patches_name_the_patched_object_when_refusing_unknown_f
     let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
     assert!(alpha["spec"].get("bogus").is_none());
 }
+
+#[tokio::test]
+async fn diff_and_server_dry_run_show_a_change_without_storing_it() {
+    let (_server, kubectl) = server_with_widgets().await;
+    kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
+    let settings = |color: &str| {
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: settings}}\ndata: {{color: {color}}}\n")
+    };
+    kubectl
+        .run_with_input(&["apply", "-f", "-"], &settings("red"))
+        .await
+        .ok();
+    let before = json_of(&kubectl, &["get", "configmap", "settings"]).await;
+
+    let same = kubectl
+        .run_with_input(&["diff", "-f", "-"], &settings("red"))
+        .await
+        .ok();
+    assert_eq!(same.stdout, "");
+    let changed = kubectl.run_with_input(&["diff", "-f", "-"], &settings("blue")).await;
+    assert_eq!(
+        changed.code, 1,
+        "kubectl diff exits 1 when there are differences: {}",
+        changed.stderr
+    );
+    assert!(
+        changed.stdout.contains("-  color: red\n+  color: blue\n"),
+        "{}",
+        changed.stdout
+    );
+
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: alpha, labels: {team: alfie}}\nspec: {size: 4, color: red, serial: A-1}\n";
+    let changed = kubectl.run_with_input(&["diff", "-f", "-"], widget).await;
+    assert_eq!(changed.code, 1, "{}", changed.stderr);
+    assert!(
+        changed.stdout.contains("-  size: 3\n+  size: 4\n"),
+        "{}",
+        changed.stdout
+    );
+    assert!(
+        changed.stdout.contains("-  generation: 1\n+  generation: 2\n"),
+        "{}",
+        changed.stdout
+    );
+
+    let dry = kubectl
+        .run_with_input(&["apply", "--dry-run=server", "-f", "-"], &settings("blue"))
+        .await
+        .ok();
+    assert_eq!(dry.stdout, "configmap/settings configured (server dry run)\n");
+    let dry = kubectl
+        .run_with_input(
+            &["apply", "--server-side", "--dry-run=server", "-f", "-"],
+            &settings("blue"),
+        )
+        .await
+        .ok();
+    assert_eq!(dry.stdout, "configmap/settings serverside-applied (server dry run)\n");
+    let dry = kubectl
+        .run_with_input(&["apply", "--dry-run=server", "-f", "-"], widget)
+        .await
+        .ok();
+    assert_eq!(dry.stdout, "widget.example.com/alpha configured (server dry run)\n");
+
+    let after = json_of(&kubectl, &["get", "configmap", "settings"]).await;
+    assert_eq!(after, before, "nothing stored");
+    let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
+    assert_eq!(alpha["spec"]["size"], 3);
+}
+
+#[tokio::test]
+async fn edit_replace_and_label_change_the_stored_object() {
+    let (_server, kubectl) = server_with_widgets().await;
+    kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
+    kubectl
+        .run_with_input(
+            &["apply", "-f", "-"],
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {color: red}\n",
+        )
+        .await
+        .ok();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // kubectl runs `sh <script> <file>`: the script is never executed itself, so it cannot be busy.
+    let editor = |name: &str, sed: &str| format!("sh {}", write(dir.path(), name, &format!("sed -i '{sed}' \"$1\"\n")));
+
+    let red_to_green = editor("green.sh", "s/color: red/color: green/");
+    let edited = kubectl
+        .run_with_env(&["edit", "configmap", "settings"], &[("KUBE_EDITOR", &red_to_green)])
+        .await
+        .ok();
+    assert_eq!(edited.stdout, "configmap/settings edited\n");
+    assert_eq!(
+        json_of(&kubectl, &["get", "configmap", "settings"]).await["data"]["color"],
+        "green"
+    );
+
+    let unchanged = kubectl
+        .run_with_env(&["edit", "configmap", "settings"], &[("KUBE_EDITOR", &red_to_green)])
+        .await
+        .ok();
+    assert!(
+        unchanged.stderr.contains("Edit cancelled, no changes made."),
+        "{}",
+        unchanged.stderr
+    );
+
+    let bigger = editor("bigger.sh", "s/size: 3/size: 7/");
+    let edited = kubectl
+        .run_with_env(&["edit", "widget", "alpha"], &[("KUBE_EDITOR", &bigger)])
+        .await
+        .ok();
+    assert_eq!(edited.stdout, "widget.example.com/alpha edited\n");
+    let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
+    assert_eq!(alpha["spec"]["size"], 7);
+    assert_eq!(alpha["metadata"]["generation"], 2);
+
+    let unknown = editor("unknown.sh", "s/^data:/bogus: 1\\ndata:/");
+    let refused = kubectl
+        .run_with_env(&["edit", "configmap", "settings"], &[("KUBE_EDITOR", &unknown)])
+        .await
+        .failed();
+    assert!(
+        refused.stderr.contains("configmaps \"settings\" is invalid"),
+        "{}",
+        refused.stderr
+    );
+
+    let live = kubectl
+        .run(&["get", "configmap", "settings", "-o", "yaml"])
+        .await
+        .ok()
+        .stdout;
+    let replaced = kubectl
+        .run_with_input(&["replace", "-f", "-"], &live.replace("color: green", "color: blue"))
+        .await
+        .ok();
+    assert_eq!(replaced.stdout, "configmap/settings replaced\n");
+    assert_eq!(
+        json_of(&kubectl, &["get", "configmap", "settings"]).await["data"]["color"],
+        "blue"
+    );
+    // The copy read before the last replace carries an older resourceVersion.
+    let stale = kubectl
+        .run_with_input(&["replace", "-f", "-"], &live.replace("color: green", "color: pink"))
+        .await
+        .failed();
+    assert!(
+        stale
+            .stderr
+            .contains("the object has been modified; please apply your changes to the latest version and try again"),
+        "{}",
+        stale.stderr
+    );
+
+    let labeled = kubectl
+        .run(&["label", "configmap", "settings", "team=alfie"])
+        .await
+        .ok();
+    assert_eq!(labeled.stdout, "configmap/settings labeled\n");
+    let refused = kubectl
+        .run(&["label", "configmap", "settings", "team=bravo"])
+        .await
+        .failed();
+    assert!(
+        refused
+            .stderr
+            .contains("'team' already has a value (alfie), and --overwrite is false"),
+        "{}",
+        refused.stderr
+    );
+    kubectl
+        .run(&["label", "widget", "alpha", "team=bravo", "--overwrite"])
+        .await
+        .ok();
+    let selected = kubectl
+        .run(&["get", "widgets", "-l", "team=bravo", "-o", "name"])
+        .await
+        .ok();
+    assert_eq!(selected.stdout, "widget.example.com/alpha\n");
+    let unlabeled = kubectl.run(&["label", "configmap", "settings", "team-"]).await.ok();
+    assert_eq!(unlabeled.stdout, "configmap/settings unlabeled\n");
+    let settings = json_of(&kubectl, &["get", "configmap", "settings"]).await;
+    assert!(
+        settings["metadata"]
+            .get("labels")
+            .is_none_or(|labels| labels.get("team").is_none()),
+        "{settings}"
+    );
+}
