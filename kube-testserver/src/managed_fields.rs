@@ -1692,7 +1692,8 @@ fn write_go_json(value: &Value, out: &mut String) {
 }
 
 /// encoding/json's form of a number: integral floats without a fraction, exponents only below
-/// 1e-6 or from 1e21 on, written `1e+21`.
+/// 1e-6 or from 1e21 on, written `1e+21` and `1e-7` (strconv pads the exponent to two digits,
+/// encoding/json takes the padding off negative ones).
 fn go_number(number: &serde_json::Number) -> String {
     let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
         return number.to_string();
@@ -1701,11 +1702,10 @@ fn go_number(number: &serde_json::Number) -> String {
     if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
         let scientific = format!("{float:e}");
         let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-        let (sign, digits) = match exponent.strip_prefix('-') {
-            Some(digits) => ('-', digits),
-            None => ('+', exponent),
+        return match exponent.strip_prefix('-') {
+            Some(digits) => format!("{mantissa}e-{digits}"),
+            None => format!("{mantissa}e+{exponent:0>2}"),
         };
-        return format!("{mantissa}e{sign}{digits:0>2}");
     }
     if float.fract() == 0.0 {
         format!("{float:.0}")
@@ -2455,8 +2455,8 @@ mod tests {
     #[test]
     fn numbers_are_written_as_go_writes_them() {
         assert_eq!(
-            go_json(&json!([2.0, 1.5, 3, 1e21, 1.5e-7, -0.25])),
-            "[2,1.5,3,1e+21,1.5e-07,-0.25]"
+            go_json(&json!([2.0, 1.5, 3, 1e21, 1.5e-7, 2e-10, -0.25])),
+            "[2,1.5,3,1e+21,1.5e-7,2e-10,-0.25]"
         );
         assert_eq!(
             go_json(&json!({"b": "<&>", "a": 1})),
