@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::discovery;
 use crate::error::{ApiError, ApiResult};
+use crate::go_format::go_quote;
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -215,7 +216,8 @@ fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiRes
         Some("Ignore") => FieldValidation::Ignore,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+                "fieldValidation: Unsupported value: {}: supported values: \"Ignore\", \"Strict\", \"Warn\"",
+                go_quote(other)
             )));
         }
     };
@@ -273,7 +275,8 @@ fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<De
         Some("Orphan") => Propagation::Orphan,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+                "propagationPolicy: Unsupported value: {}: supported values: \"Foreground\", \"Background\", \"Orphan\"",
+                go_quote(other)
             )));
         }
     };

@@ -21,6 +21,8 @@ use std::fmt;
 
 use serde_json::{Map, Value, json};
 
+use crate::go_format::{go_json, go_json_string, go_quote};
+
 const LAST_APPLIED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// Only applies by kubectl's own server-side field manager upgrade client-side-applied objects.
 const KUBECTL_MANAGER: &str = "kubectl";
@@ -627,7 +629,10 @@ fn decode_managers(object: &Value) -> Result<Managers, String> {
                 return Err(format!("missing fieldsType in managed fields entry {index}"));
             }
             Some(other) => {
-                return Err(format!("invalid fieldsType {other:?} in managed fields entry {index}"));
+                return Err(format!(
+                    "invalid fieldsType {} in managed fields entry {index}",
+                    go_quote(other)
+                ));
             }
         }
         let set = match entry.get("fieldsV1") {
@@ -1648,103 +1653,6 @@ fn remove_items(value: &Value, remove: &FieldSet, shape: Shape) -> Option<Value>
     }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Go's text forms
-// ---------------------------------------------------------------------------------------------
-
-/// encoding/json's output: object keys sorted, HTML-significant characters escaped.
-pub(crate) fn go_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_go_json(value, &mut out);
-    out
-}
-
-fn write_go_json(value: &Value, out: &mut String) {
-    match value {
-        Value::String(text) => out.push_str(&go_json_string(text)),
-        Value::Array(items) => {
-            out.push('[');
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                write_go_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(fields) => {
-            let mut keys: Vec<&String> = fields.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (index, key) in keys.into_iter().enumerate() {
-                if index > 0 {
-                    out.push(',');
-                }
-                out.push_str(&go_json_string(key));
-                out.push(':');
-                write_go_json(&fields[key], out);
-            }
-            out.push('}');
-        }
-        Value::Number(number) => out.push_str(&go_number(number)),
-        scalar => out.push_str(&scalar.to_string()),
-    }
-}
-
-/// encoding/json's form of a number: integral floats without a fraction, exponents only below
-/// 1e-6 or from 1e21 on, written `1e+21` and `1e-7` (strconv pads the exponent to two digits,
-/// encoding/json takes the padding off negative ones).
-fn go_number(number: &serde_json::Number) -> String {
-    let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
-        return number.to_string();
-    };
-    let magnitude = float.abs();
-    if magnitude != 0.0 && !(1e-6..1e21).contains(&magnitude) {
-        let scientific = format!("{float:e}");
-        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-        return match exponent.strip_prefix('-') {
-            Some(digits) => format!("{mantissa}e-{digits}"),
-            None => format!("{mantissa}e+{exponent:0>2}"),
-        };
-    }
-    if float.fract() == 0.0 {
-        format!("{float:.0}")
-    } else {
-        float.to_string()
-    }
-}
-
-fn go_json_string(text: &str) -> String {
-    Value::String(text.to_owned())
-        .to_string()
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
-        .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029")
-}
-
-/// Go's `%q`.
-fn go_quote(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for character in text.chars() {
-        match character {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\r' => quoted.push_str("\\r"),
-            '\t' => quoted.push_str("\\t"),
-            control if (control as u32) < 0x80 && control.is_control() => {
-                quoted.push_str(&format!("\\x{:02x}", control as u32));
-            }
-            control if control.is_control() => quoted.push_str(&format!("\\u{:04x}", control as u32)),
-            printable => quoted.push(printable),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -2449,18 +2357,6 @@ mod tests {
         assert_eq!(
             entry_of(&dropped, "updater")["fieldsV1"],
             json!({"f:status": {"f:conditions": {"k:{\"type\":\"Ready\"}": {}}}})
-        );
-    }
-
-    #[test]
-    fn numbers_are_written_as_go_writes_them() {
-        assert_eq!(
-            go_json(&json!([2.0, 1.5, 3, 1e21, 1.5e-7, 2e-10, -0.25])),
-            "[2,1.5,3,1e+21,1.5e-7,2e-10,-0.25]"
-        );
-        assert_eq!(
-            go_json(&json!({"b": "<&>", "a": 1})),
-            r#"{"a":1,"b":"\u003c\u0026\u003e"}"#
         );
     }
 

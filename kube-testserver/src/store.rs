@@ -10,10 +10,11 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{broadcast, watch};
 
 use crate::error::{ApiError, ApiResult};
+use crate::go_format::{go_json, go_print, go_quote};
 use crate::managed_fields;
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef, builtins, defs_from_crd};
-use crate::schema::{self, go_print, go_quote};
+use crate::schema;
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::strategic;
 
@@ -252,7 +253,8 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     let full = regex::Regex::new(&format!("^{pattern}$")).ok()?;
     if name.len() > max {
         return Some(format!(
-            "metadata.name: Invalid value: {name:?}: must be no more than {max} characters"
+            "metadata.name: Invalid value: {}: must be no more than {max} characters",
+            go_quote(name)
         ));
     }
     if full.is_match(name) {
@@ -260,7 +262,8 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     }
     let chars = if label_only { "'-'" } else { "'-' or '.'" };
     Some(format!(
-        "metadata.name: Invalid value: {name:?}: a lowercase {what} must consist of lower case alphanumeric characters, {chars}, and must start and end with an alphanumeric character (e.g. {example}, regex used for validation is '{pattern}')"
+        "metadata.name: Invalid value: {}: a lowercase {what} must consist of lower case alphanumeric characters, {chars}, and must start and end with an alphanumeric character (e.g. {example}, regex used for validation is '{pattern}')",
+        go_quote(name)
     ))
 }
 
@@ -1026,7 +1029,8 @@ impl State {
                         "FieldValueForbidden".into(),
                         "metadata.finalizers".into(),
                         format!(
-                            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{added:?}}}"
+                            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                            go_quote(&added)
                         ),
                     )],
                 ));
@@ -1514,7 +1518,7 @@ fn strict_decoding_error(def: &ResourceDef, source: &Source, unknown: &[String])
         )
     };
     match source {
-        Source::Patched(patched) => invalid_patch(managed_fields::go_json(patched)),
+        Source::Patched(patched) => invalid_patch(go_json(patched)),
         Source::StrategicPatch(patch) => invalid_patch(go_print(patch)),
         Source::Body | Source::Applied(_) => ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {detail}",
@@ -1641,14 +1645,20 @@ fn crd_errors(crd: &Value) -> Vec<(String, String, String)> {
         errors.push((
             "FieldValueNotSupported".into(),
             "spec.scope".into(),
-            format!("spec.scope: Unsupported value: {scope:?}: supported values: \"Cluster\", \"Namespaced\""),
+            format!(
+                "spec.scope: Unsupported value: {}: supported values: \"Cluster\", \"Namespaced\"",
+                go_quote(scope)
+            ),
         ));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
         errors.push((
             "FieldValueInvalid".into(),
             "metadata.name".into(),
-            format!("metadata.name: Invalid value: {name:?}: must be spec.names.plural+\".\"+spec.group"),
+            format!(
+                "metadata.name: Invalid value: {}: must be spec.names.plural+\".\"+spec.group",
+                go_quote(name)
+            ),
         ));
     }
     let versions = crd
