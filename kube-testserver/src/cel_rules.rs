@@ -15,7 +15,8 @@ use cel::objects::OptionalValue;
 use cel::{Context, Env, ExecutionError, Value as CelValue};
 use serde_json::{Map, Value};
 
-use crate::schema::{FieldError, Path, Schema, cached_regex, correlate_field, correlate_item, go_float, unchanged};
+use crate::go_format::go_float;
+use crate::schema::{FieldError, Path, Schema, cached_regex, correlate_field, correlate_item, unchanged};
 
 /// Longest message a `messageExpression` may produce.
 const MAX_MESSAGE_EXPRESSION_BYTES: usize = 5 * 1024;

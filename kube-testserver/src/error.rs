@@ -6,6 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
+use crate::go_format::go_quote;
+
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub code: StatusCode,
@@ -34,7 +36,7 @@ impl ApiError {
         Self::new(
             StatusCode::NOT_FOUND,
             "NotFound",
-            format!("{qualified} \"{name}\" not found"),
+            format!("{qualified} {} not found", go_quote(name)),
         )
         .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -53,7 +55,7 @@ impl ApiError {
         Self::new(
             StatusCode::CONFLICT,
             "AlreadyExists",
-            format!("{qualified} \"{name}\" already exists"),
+            format!("{qualified} {} already exists", go_quote(name)),
         )
         .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -64,7 +66,7 @@ impl ApiError {
         Self::new(
             StatusCode::CONFLICT,
             "Conflict",
-            format!("Operation cannot be fulfilled on {qualified} \"{name}\": {why}"),
+            format!("Operation cannot be fulfilled on {qualified} {}: {why}", go_quote(name)),
         )
         .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -107,7 +109,7 @@ impl ApiError {
         Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "Invalid",
-            format!("{kind_qualified} \"{name}\" is invalid: {joined}"),
+            format!("{kind_qualified} {} is invalid: {joined}", go_quote(name)),
         )
         .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
     }
@@ -121,7 +123,7 @@ impl ApiError {
         Self::new(
             StatusCode::FORBIDDEN,
             "Forbidden",
-            format!("{qualified} \"{name}\" is forbidden: {why}"),
+            format!("{qualified} {} is forbidden: {why}", go_quote(name)),
         )
         .with_details(json!({"name": name, "group": group, "kind": resource}))
     }
@@ -142,6 +144,12 @@ impl ApiError {
         .with_details(json!({"causes": [{"reason": "UnexpectedHeader", "message": format!("unsupported media type {content_type:?}"), "field": "Content-Type"}]}))
     }
 
+    /// What the apiserver answers for an error that is not an API status (`ErrorToAPIStatus`):
+    /// 500 without a reason, which kubectl prints as `Error from server: <message>`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", message)
+    }
+
     pub fn gone(message: impl Into<String>) -> Self {
         Self::new(StatusCode::GONE, "Expired", message)
     }
@@ -153,9 +161,11 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code.as_u16(),
         });
+        if !self.reason.is_empty() {
+            status["reason"] = json!(self.reason);
+        }
         if let Some(details) = &self.details {
             status["details"] = details.clone();
         }

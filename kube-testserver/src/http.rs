@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::discovery;
 use crate::error::{ApiError, ApiResult};
+use crate::go_format::go_quote;
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef};
 use crate::selector::{FieldSelector, LabelSelector};
@@ -80,6 +81,7 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
         ["healthz" | "readyz" | "livez"] => Ok((StatusCode::OK, "ok").into_response()),
         ["api"] => ok(discovery::core_versions(&app.address)),
         ["apis"] => ok(discovery::group_list(&defs)),
+        ["openapi", "v2"] => Ok(openapi_v2(&defs, headers)),
         ["openapi", "v3"] => ok(openapi::v3_index(&defs)),
         ["openapi", "v3", rest @ ..] => {
             openapi::v3_group_version(&defs, &rest.join("/")).map_or_else(|| Err(ApiError::no_route(path)), ok)
@@ -98,6 +100,25 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
             serve_resource(app, method, &target, &query, headers, body).await
         }
         _ => Err(ApiError::no_route(path)),
+    }
+}
+
+/// The v2 document in the form the request accepts: client-go's discovery client takes only
+/// gnostic's protobuf, anything else gets JSON.
+fn openapi_v2(defs: &[ResourceDef], headers: &HeaderMap) -> Response {
+    let document = openapi::v2::document(defs);
+    let wants_protobuf = headers
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("com.github.proto-openapi.spec.v2"));
+    if wants_protobuf {
+        (
+            [("content-type", openapi::v2::PROTOBUF_MEDIA_TYPE)],
+            openapi::v2::protobuf(&document),
+        )
+            .into_response()
+    } else {
+        json_response(StatusCode::OK, &document, &[])
     }
 }
 
@@ -195,7 +216,8 @@ fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiRes
         Some("Ignore") => FieldValidation::Ignore,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+                "fieldValidation: Unsupported value: {}: supported values: \"Ignore\", \"Strict\", \"Warn\"",
+                go_quote(other)
             )));
         }
     };
@@ -253,7 +275,8 @@ fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<De
         Some("Orphan") => Propagation::Orphan,
         Some(other) => {
             return Err(ApiError::bad_request(format!(
-                "propagationPolicy: Unsupported value: \"{other}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+                "propagationPolicy: Unsupported value: {}: supported values: \"Foreground\", \"Background\", \"Orphan\"",
+                go_quote(other)
             )));
         }
     };

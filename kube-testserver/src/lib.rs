@@ -12,6 +12,7 @@
 mod cel_rules;
 mod discovery;
 mod error;
+mod go_format;
 mod http;
 mod managed_fields;
 mod openapi;

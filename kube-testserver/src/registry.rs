@@ -29,7 +29,7 @@ pub struct ResourceDef {
     pub builtin: Option<Builtin>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Builtin {
     Namespace,
     Secret,

@@ -14,6 +14,7 @@ use regex::Regex;
 use serde_json::{Map, Number, Value};
 
 use crate::cel_rules;
+use crate::go_format::{go_float, go_number, go_quote, go_sharp_v};
 
 /// One field error, as `k8s.io/apimachinery/pkg/util/validation/field.Error`.
 #[derive(Clone, Debug, PartialEq)]
@@ -159,6 +160,7 @@ impl FieldError {
 }
 
 /// What admission changed besides defaulting.
+#[cfg(test)]
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Admitted {
     /// Paths of the fields the schema does not declare, which were pruned, as the
@@ -171,6 +173,8 @@ pub struct Admitted {
 /// metadata, spec, status) in place.
 /// `old` is the stored object on update (None on create): for CEL transition rules
 /// (`oldSelf`) and for ratcheting, which forgives errors in values left unchanged.
+/// The store runs the two halves itself, with strict field validation between them.
+#[cfg(test)]
 pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Admitted, Vec<FieldError>> {
     let unknown_fields = normalize(schema, obj);
     let errors = validate(schema, obj, old);
@@ -186,6 +190,22 @@ pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Adm
 /// then applies defaults. Returns the paths of the unknown fields, in the server's
 /// order, so that a strict request can be refused before validation.
 pub fn normalize(schema: &Value, obj: &mut Value) -> Vec<String> {
+    let mut unknown = prune_unknown(schema, obj);
+    let no_schema = Value::Object(Map::new());
+    let root = Schema::new(schema).or(Schema::new(&no_schema));
+    prune_nulls(obj, root);
+    let mut embedded = Vec::new();
+    coerce_embedded_metadata(obj, root, &Path::default(), &mut embedded);
+    embedded.sort();
+    unknown.append(&mut embedded);
+    apply_defaults(obj, root);
+    unknown
+}
+
+/// The first step of [`normalize`], and all that decoding into a built-in kind's Go type does
+/// with a schema: drops what it does not declare (unknown `metadata` fields included) and
+/// returns their paths.
+pub fn prune_unknown(schema: &Value, obj: &mut Value) -> Vec<String> {
     // Without a schema, everything but apiVersion, kind and metadata goes.
     let no_schema = Value::Object(Map::new());
     let root = Schema::new(schema).or(Schema::new(&no_schema));
@@ -197,12 +217,6 @@ pub fn normalize(schema: &Value, obj: &mut Value) -> Vec<String> {
     prune(obj, root, true, &Path::default(), &mut pruned);
     pruned.sort();
     unknown.append(&mut pruned);
-    prune_nulls(obj, root);
-    let mut embedded = Vec::new();
-    coerce_embedded_metadata(obj, root, &Path::default(), &mut embedded);
-    embedded.sort();
-    unknown.append(&mut embedded);
-    apply_defaults(obj, root);
     unknown
 }
 
@@ -1445,7 +1459,7 @@ fn check_list_map(s: Schema, items: &[Value], path: &Path, errors: &mut Vec<Fiel
 }
 
 // ---------------------------------------------------------------------------
-// Go formatting, for messages that match the server's byte for byte
+// Values in messages
 
 /// A value as `field.Error` prints it: strings quoted, numbers and booleans as
 /// is, anything else as Go's `%#v` of the decoded JSON.
@@ -1457,102 +1471,6 @@ fn go_value(value: &Value) -> String {
         Value::Bool(b) => b.to_string(),
         Value::Array(_) | Value::Object(_) => go_sharp_v(value),
     }
-}
-
-/// Go's `%#v` of a decoded JSON value (an `interface{}`).
-fn go_sharp_v(value: &Value) -> String {
-    match value {
-        Value::Null => "interface {}(nil)".to_owned(),
-        Value::String(text) => go_quote(text),
-        Value::Number(number) => go_number(number),
-        Value::Bool(b) => b.to_string(),
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(go_sharp_v).collect();
-            format!("[]interface {{}}{{{}}}", items.join(", "))
-        }
-        Value::Object(fields) => {
-            let entries: Vec<String> = sorted_keys(fields)
-                .iter()
-                .map(|k| format!("{}:{}", go_quote(k), go_sharp_v(&fields[k])))
-                .collect();
-            format!("map[string]interface {{}}{{{}}}", entries.join(", "))
-        }
-    }
-}
-
-/// An integer as an `int64`, anything else as Go prints a `float64`.
-fn go_number(number: &Number) -> String {
-    match number.as_i64() {
-        Some(i) => i.to_string(),
-        None => go_float(number.as_f64().unwrap_or(f64::NAN)),
-    }
-}
-
-/// Go's `%v` of a `float64`: the shortest digits, with an exponent from 1e+06 up
-/// and below 1e-04.
-pub(crate) fn go_float(value: f64) -> String {
-    if value.is_nan() {
-        return "NaN".to_owned();
-    }
-    if value.is_infinite() {
-        return if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned();
-    }
-    if value == 0.0 {
-        return if value.is_sign_negative() { "-0" } else { "0" }.to_owned();
-    }
-    // `{:e}` gives the shortest digits that round-trip: `-1.2345e6`.
-    let scientific = format!("{value:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    if !(-4..6).contains(&exponent) {
-        let (first, rest) = digits.split_at(1);
-        let fraction = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let exp_sign = if exponent < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{fraction}e{exp_sign}{:02}", exponent.abs());
-    }
-    let point = exponent + 1;
-    let body = if point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else if (point as usize) >= digits.len() {
-        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
-    } else {
-        let (whole, fraction) = digits.split_at(point as usize);
-        format!("{whole}.{fraction}")
-    };
-    format!("{sign}{body}")
-}
-
-/// Go's `strconv.Quote`.
-pub(crate) fn go_quote(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => out.push_str(&format!("\\x{:02x}", c as u32)),
-            c if c.is_control() || c == '\u{ad}' => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -1984,23 +1902,6 @@ mod tests {
                 r#"<nil>: Invalid value: "": "n" must validate at least one schema (anyOf)"#,
                 "n: Invalid value: 5: n in body should be greater than or equal to 10",
             ]
-        );
-    }
-
-    #[test]
-    fn go_formatting() {
-        assert_eq!(go_float(3600.0), "3600");
-        assert_eq!(go_float(0.25), "0.25");
-        assert_eq!(go_float(123456.0), "123456");
-        assert_eq!(go_float(1_000_000.0), "1e+06");
-        assert_eq!(go_float(1234567.5), "1.2345675e+06");
-        assert_eq!(go_float(0.0001), "0.0001");
-        assert_eq!(go_float(0.00001), "1e-05");
-        assert_eq!(go_float(-2.5), "-2.5");
-        assert_eq!(go_quote("a\"b\\c\n\u{1}é"), r#""a\"b\\c\n\x01é""#);
-        assert_eq!(
-            go_sharp_v(&json!({"b": [1, "x", null], "a": 1.5})),
-            r#"map[string]interface {}{"a":1.5, "b":[]interface {}{1, "x", interface {}(nil)}}"#
         );
     }
 }

@@ -10,7 +10,9 @@ use serde_json::{Map, Value, json};
 use tokio::sync::{broadcast, watch};
 
 use crate::error::{ApiError, ApiResult};
+use crate::go_format::{go_json, go_print, go_quote};
 use crate::managed_fields;
+use crate::openapi;
 use crate::registry::{Builtin, ResourceDef, builtins, defs_from_crd};
 use crate::schema;
 use crate::selector::{FieldSelector, LabelSelector};
@@ -92,6 +94,21 @@ pub struct Written {
     pub object: Value,
     pub created: bool,
     pub warnings: Vec<String>,
+}
+
+/// Where the object a write stores came from. It decides how the apiserver words a strict
+/// decoding failure (its create and update handlers decode the body, its patch handler the
+/// patched object) and who owns the object's fields.
+enum Source<'a> {
+    /// A create or update body.
+    Body,
+    /// What a JSON or merge patch made of the stored object, as the patch handler decodes it.
+    Patched(&'a Value),
+    /// A strategic merge patch as sent: the patch handler names the patch, not its result.
+    StrategicPatch(&'a Value),
+    /// A server-side apply, with the ownership it computed. Its configuration was checked for
+    /// undeclared fields before it was merged.
+    Applied(Option<Value>),
 }
 
 pub struct ListResult {
@@ -207,12 +224,19 @@ fn spec_part(object: &Value) -> Value {
     copy
 }
 
-/// The object as compared for "did this write change anything".
+/// The object as compared for "did this write change anything". A change of field ownership
+/// alone is a change (kubectl's migration from client-side apply writes nothing else), but not
+/// a manager's newer timestamp: the apiserver's `IgnoreManagedFieldsTimestampsTransformer`
+/// keeps the old ones then, so the write stores nothing.
 fn without_volatile(object: &Value) -> Value {
     let mut copy = object.clone();
     if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
         metadata.remove("resourceVersion");
-        metadata.remove("managedFields");
+        if let Some(Value::Array(entries)) = metadata.get_mut("managedFields") {
+            for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
+                entry.remove("time");
+            }
+        }
     }
     copy
 }
@@ -229,7 +253,8 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     let full = regex::Regex::new(&format!("^{pattern}$")).ok()?;
     if name.len() > max {
         return Some(format!(
-            "metadata.name: Invalid value: {name:?}: must be no more than {max} characters"
+            "metadata.name: Invalid value: {}: must be no more than {max} characters",
+            go_quote(name)
         ));
     }
     if full.is_match(name) {
@@ -237,7 +262,8 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     }
     let chars = if label_only { "'-'" } else { "'-' or '.'" };
     Some(format!(
-        "metadata.name: Invalid value: {name:?}: a lowercase {what} must consist of lower case alphanumeric characters, {chars}, and must start and end with an alphanumeric character (e.g. {example}, regex used for validation is '{pattern}')"
+        "metadata.name: Invalid value: {}: a lowercase {what} must consist of lower case alphanumeric characters, {chars}, and must start and end with an alphanumeric character (e.g. {example}, regex used for validation is '{pattern}')",
+        go_quote(name)
     ))
 }
 
@@ -266,7 +292,7 @@ impl Store {
                     field_manager: "kube-apiserver".into(),
                     ..Default::default()
                 },
-                None,
+                Source::Body,
             ) {
                 panic!("creating namespace {namespace}: {}", err.message);
             }
@@ -377,7 +403,7 @@ impl Store {
         body: Value,
         options: &WriteOptions,
     ) -> ApiResult<Written> {
-        self.with_state(|state| state.create(def, namespace, body, options, None))
+        self.with_state(|state| state.create(def, namespace, body, options, Source::Body))
             .map(|w| w.presented(def))
     }
 
@@ -590,14 +616,13 @@ impl State {
         self.rv.to_string()
     }
 
-    /// `applied_managed_fields`: the ownership a server-side apply computed, when the apply creates the object.
     fn create(
         &mut self,
         def: &ResourceDef,
         namespace: Option<&str>,
         mut body: Value,
         options: &WriteOptions,
-        applied_managed_fields: Option<Value>,
+        source: Source,
     ) -> ApiResult<Written> {
         check_kind(def, &body)?;
         let namespace = self.check_namespace(def, namespace, &body)?;
@@ -671,18 +696,18 @@ impl State {
                 ));
             }
         }
-        let warnings = self.admit(def, &mut body, None, options)?;
+        let warnings = self.admit(def, &mut body, None, options, &source)?;
         let metadata = metadata_mut(&mut body);
         metadata.insert("uid".into(), json!(uuid::Uuid::new_v4().to_string()));
         metadata.insert("creationTimestamp".into(), json!(now_rfc3339()));
         if tracks_generation(def) {
             metadata.insert("generation".into(), json!(1));
         }
-        match applied_managed_fields {
-            Some(managed) => {
+        match source {
+            Source::Applied(Some(managed)) => {
                 metadata_mut(&mut body).insert("managedFields".into(), managed);
             }
-            None => managed_fields::record_update(
+            _ => managed_fields::record_update(
                 None,
                 &mut body,
                 &options.field_manager,
@@ -744,15 +769,34 @@ impl State {
         Ok(Some(namespace))
     }
 
-    /// Defaulting, pruning and validation: the CRD schema for custom
-    /// resources, the fixed rules for built-ins. Returns warnings.
+    /// Decoding and validation. Custom resources get their CRD schema's pruning, nulls and
+    /// defaults; built-ins lose what their Go types do not declare. Unknown fields are then
+    /// refused or reported as `options.field_validation` asks, before anything is validated, as
+    /// the apiserver's decoder does. Returns the warnings.
     fn admit(
         &self,
         def: &ResourceDef,
         object: &mut Value,
         old: Option<&Value>,
         options: &WriteOptions,
+        source: &Source,
     ) -> ApiResult<Vec<String>> {
+        let unknown = match (&def.schema, def.builtin) {
+            (Some(schema), _) => schema::normalize(schema, object),
+            (None, Some(builtin)) => schema::prune_unknown(openapi::builtin_schema(builtin), object),
+            (None, None) => Vec::new(),
+        };
+        let unknown: Vec<String> = unknown
+            .iter()
+            .map(|path| format!("unknown field \"{}\"", path.trim_start_matches('.')))
+            .collect();
+        let warnings = match options.field_validation {
+            FieldValidation::Strict if !unknown.is_empty() => {
+                return Err(strict_decoding_error(def, source, &unknown));
+            }
+            FieldValidation::Ignore => vec![],
+            _ => unknown,
+        };
         let name = meta_str(object, "name").unwrap_or_default().to_string();
         let mut errors: Vec<(String, String, String)> = vec![];
         let label_only = def.builtin == Some(Builtin::Namespace);
@@ -761,34 +805,10 @@ impl State {
         {
             errors.push(("FieldValueInvalid".into(), "metadata.name".into(), message));
         }
-        let mut warnings = vec![];
         if let Some(schema) = &def.schema {
-            match schema::admit(schema, object, old) {
-                Ok(admitted) => {
-                    let unknown: Vec<String> = admitted
-                        .unknown_fields
-                        .iter()
-                        .map(|path| format!("unknown field \"{}\"", path.trim_start_matches('.')))
-                        .collect();
-                    match options.field_validation {
-                        FieldValidation::Strict if !unknown.is_empty() => {
-                            return Err(ApiError::bad_request(format!(
-                                "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
-                                unknown.join(", "),
-                                kind = def.kind,
-                                version = def.version
-                            )));
-                        }
-                        FieldValidation::Ignore => {}
-                        _ => warnings.extend(unknown),
-                    }
-                }
-                Err(field_errors) => {
-                    for error in field_errors {
-                        let message = error.message();
-                        errors.push((error.cause_reason().to_string(), error.field.clone(), message));
-                    }
-                }
+            for error in schema::validate(schema, object, old) {
+                let message = error.message();
+                errors.push((error.cause_reason().to_string(), error.field.clone(), message));
             }
         }
         if def.builtin == Some(Builtin::CustomResourceDefinition) {
@@ -840,7 +860,7 @@ impl State {
         if let Some(ns) = namespace {
             metadata_mut(&mut body).insert("namespace".into(), json!(ns));
         }
-        self.commit_update(def, old, body, status, options, None)
+        self.commit_update(def, old, body, status, options, Source::Body)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -858,6 +878,12 @@ impl State {
         let subresource = status.then_some("status");
         match kind {
             PatchKind::Apply => {
+                let schema = def.schema.as_ref().or(def.builtin.map(openapi::builtin_schema));
+                if let Some(error) = schema.and_then(|schema| {
+                    managed_fields::undeclared_fields_error(&patch, schema, openapi::object_meta_schema())
+                }) {
+                    return Err(typed_patch_error(&patch, &error));
+                }
                 let now = now_rfc3339();
                 let applied = managed_fields::apply(existing.as_ref(), &patch, &options.field_manager, options.force, def.schema.as_ref(), subresource, def.status_subresource, &now)
                     .map_err(|conflicts| {
@@ -867,18 +893,15 @@ impl State {
                             .collect();
                         ApiError::apply_conflict(&def.group, &def.plural, name, managed_fields::conflict_message(&conflicts), causes)
                     })?;
+                let managed = Source::Applied(applied.pointer("/metadata/managedFields").cloned());
                 match existing {
                     None => {
                         if status {
                             return Err(ApiError::not_found(&def.group, &def.plural, name));
                         }
-                        let managed = applied.pointer("/metadata/managedFields").cloned();
                         self.create(def, namespace, applied, options, managed)
                     }
-                    Some(old) => {
-                        let managed = applied.pointer("/metadata/managedFields").cloned();
-                        self.commit_update(def, old, applied, status, options, managed)
-                    }
+                    Some(old) => self.commit_update(def, old, applied, status, options, managed),
                 }
             }
             other => {
@@ -890,7 +913,7 @@ impl State {
                         doc
                     }
                     PatchKind::Json => {
-                        let operations: json_patch::Patch = serde_json::from_value(patch).map_err(|e| {
+                        let operations: json_patch::Patch = serde_json::from_value(patch.clone()).map_err(|e| {
                             ApiError::bad_request(format!(
                                 "the server rejected our request due to an error in our request: {e}"
                             ))
@@ -929,7 +952,12 @@ impl State {
                 if let Some(false) = precondition {
                     return Err(ApiError::modified(&def.group, &def.plural, name));
                 }
-                self.commit_update(def, old, patched, status, options, None)
+                let as_patched = patched.clone();
+                let source = match other {
+                    PatchKind::Strategic => Source::StrategicPatch(&patch),
+                    _ => Source::Patched(&as_patched),
+                };
+                self.commit_update(def, old, patched, status, options, source)
             }
         }
     }
@@ -943,7 +971,7 @@ impl State {
         mut new: Value,
         status: bool,
         options: &WriteOptions,
-        applied_managed_fields: Option<Value>,
+        source: Source,
     ) -> ApiResult<Written> {
         let name = meta_str(&old, "name").unwrap_or_default().to_string();
         if def.status_subresource {
@@ -1001,22 +1029,23 @@ impl State {
                         "FieldValueForbidden".into(),
                         "metadata.finalizers".into(),
                         format!(
-                            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{added:?}}}"
+                            "metadata.finalizers: Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{{{}}}",
+                            go_quote(&added)
                         ),
                     )],
                 ));
             }
         }
-        let warnings = self.admit(def, &mut new, Some(&old), options)?;
+        let warnings = self.admit(def, &mut new, Some(&old), options, &source)?;
         if tracks_generation(def) && spec_part(&new) != spec_part(&old) {
             let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
             metadata_mut(&mut new).insert("generation".into(), json!(generation));
         }
-        match applied_managed_fields {
-            Some(managed) => {
+        match source {
+            Source::Applied(Some(managed)) => {
                 metadata_mut(&mut new).insert("managedFields".into(), managed);
             }
-            None => managed_fields::record_update(
+            _ => managed_fields::record_update(
                 Some(&old),
                 &mut new,
                 &options.field_manager,
@@ -1471,6 +1500,52 @@ fn tracks_generation(def: &ResourceDef) -> bool {
     def.custom || matches!(def.builtin, Some(Builtin::CustomResourceDefinition))
 }
 
+/// The apiserver's refusal of unknown fields under `fieldValidation=Strict`. A body fails to
+/// decode (`transformDecodeError`, 400); a patched object is an invalid `patch` (422), shown as
+/// the JSON it became, or for a strategic merge patch as Go prints the patch map.
+fn strict_decoding_error(def: &ResourceDef, source: &Source, unknown: &[String]) -> ApiError {
+    let detail = format!("strict decoding error: {}", unknown.join(", "));
+    let invalid_patch = |shown: String| {
+        ApiError::invalid(
+            "",
+            "",
+            "",
+            vec![(
+                "FieldValueInvalid".into(),
+                "patch".into(),
+                format!("patch: Invalid value: {}: {detail}", go_quote(&shown)),
+            )],
+        )
+    };
+    match source {
+        Source::Patched(patched) => invalid_patch(go_json(patched)),
+        Source::StrategicPatch(patch) => invalid_patch(go_print(patch)),
+        Source::Body | Source::Applied(_) => ApiError::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {detail}",
+            kind = def.kind,
+            version = def.version
+        )),
+    }
+}
+
+/// The field manager's failure to type an applied configuration, whatever `fieldValidation`
+/// says. It is no API status, so the apiserver answers 500 without a reason, naming the
+/// configuration as `objectGVKNN` does: `default/name; /v1, Kind=ConfigMap`.
+fn typed_patch_error(config: &Value, error: &str) -> ApiError {
+    let api_version = config.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
+    let group_version = if api_version.contains('/') {
+        api_version.to_owned()
+    } else {
+        format!("/{api_version}")
+    };
+    ApiError::internal(format!(
+        "failed to create typed patch object ({}/{}; {group_version}, Kind={}): {error}",
+        meta_str(config, "namespace").unwrap_or_default(),
+        meta_str(config, "name").unwrap_or_default(),
+        config.get("kind").and_then(Value::as_str).unwrap_or_default(),
+    ))
+}
+
 fn check_kind(def: &ResourceDef, body: &Value) -> ApiResult<()> {
     let kind = body.get("kind").and_then(Value::as_str).unwrap_or_default();
     let api_version = body.get("apiVersion").and_then(Value::as_str).unwrap_or_default();
@@ -1570,14 +1645,20 @@ fn crd_errors(crd: &Value) -> Vec<(String, String, String)> {
         errors.push((
             "FieldValueNotSupported".into(),
             "spec.scope".into(),
-            format!("spec.scope: Unsupported value: {scope:?}: supported values: \"Cluster\", \"Namespaced\""),
+            format!(
+                "spec.scope: Unsupported value: {}: supported values: \"Cluster\", \"Namespaced\"",
+                go_quote(scope)
+            ),
         ));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
         errors.push((
             "FieldValueInvalid".into(),
             "metadata.name".into(),
-            format!("metadata.name: Invalid value: {name:?}: must be spec.names.plural+\".\"+spec.group"),
+            format!(
+                "metadata.name: Invalid value: {}: must be spec.names.plural+\".\"+spec.group",
+                go_quote(name)
+            ),
         ));
     }
     let versions = crd
@@ -1694,6 +1775,210 @@ mod tests {
             created["metadata"]["resourceVersion"],
             same["metadata"]["resourceVersion"]
         );
+    }
+
+    #[test]
+    fn a_write_of_ownership_alone_is_stored() {
+        let (store, def) = setup();
+        let created = store
+            .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+            .unwrap()
+            .object;
+        let entry = json!({"manager": "kubectl", "operation": "Apply", "apiVersion": "example.com/v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:size": {}}}});
+        let migration = json!([
+            {"op": "replace", "path": "/metadata/managedFields", "value": [entry]},
+            {"op": "replace", "path": "/metadata/resourceVersion", "value": created["metadata"]["resourceVersion"]},
+        ]);
+        let migrated = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Json,
+                migration,
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
+        assert_ne!(
+            migrated["metadata"]["resourceVersion"],
+            created["metadata"]["resourceVersion"]
+        );
+        assert_eq!(migrated["metadata"]["managedFields"], json!([entry]));
+
+        let mut retimed = entry.clone();
+        retimed["time"] = json!("2030-01-01T00:00:00Z");
+        let only_time = json!([{"op": "replace", "path": "/metadata/managedFields", "value": [retimed]}]);
+        let same = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Json,
+                only_time,
+                false,
+                &WriteOptions::default(),
+            )
+            .unwrap()
+            .object;
+        assert_eq!(same, migrated, "a newer timestamp alone changes nothing");
+    }
+
+    fn configmaps(store: &Store) -> ResourceDef {
+        store.resolve("", "v1", "configmaps").unwrap()
+    }
+
+    fn options(field_validation: FieldValidation) -> WriteOptions {
+        WriteOptions {
+            field_manager: "test".into(),
+            field_validation,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn unknown_fields_of_builtin_kinds_are_pruned_reported_or_refused() {
+        let store = Store::new(100);
+        let def = configmaps(&store);
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "colour": "red"}, "data": {"k": "v"}, "unknownField": 1});
+
+        let refused = store
+            .create(&def, Some("default"), body.clone(), &options(FieldValidation::Strict))
+            .err()
+            .unwrap();
+        assert_eq!(refused.code.as_u16(), 400);
+        assert_eq!(
+            refused.message,
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: unknown field \"metadata.colour\", unknown field \"unknownField\""
+        );
+
+        let written = store
+            .create(&def, Some("default"), body.clone(), &options(FieldValidation::Warn))
+            .unwrap();
+        assert_eq!(
+            written.warnings,
+            ["unknown field \"metadata.colour\"", "unknown field \"unknownField\""]
+        );
+        assert!(written.object.get("unknownField").is_none());
+        assert!(written.object["metadata"].get("colour").is_none());
+        assert_eq!(written.object["data"], json!({"k": "v"}));
+
+        let mut ignored = body;
+        ignored["metadata"]["name"] = json!("b");
+        let written = store
+            .create(&def, Some("default"), ignored, &options(FieldValidation::Ignore))
+            .unwrap();
+        assert!(written.warnings.is_empty());
+        assert!(written.object.get("unknownField").is_none());
+    }
+
+    #[test]
+    fn patches_with_unknown_fields_are_invalid_patches() {
+        let store = Store::new(100);
+        let def = configmaps(&store);
+        let body = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}});
+        store
+            .create(&def, Some("default"), body, &options(FieldValidation::Strict))
+            .unwrap();
+        let strict = options(FieldValidation::Strict);
+
+        let merge = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Merge,
+                json!({"spec": {"x": 1.5}}),
+                false,
+                &strict,
+            )
+            .err()
+            .unwrap();
+        assert_eq!(merge.code.as_u16(), 422);
+        assert!(
+            merge.message.starts_with(" \"\" is invalid: patch: Invalid value: \"{\\\"apiVersion\\\":\\\"v1\\\",\\\"data\\\":{\\\"k\\\":\\\"v\\\"},"),
+            "{}",
+            merge.message
+        );
+        assert!(
+            merge
+                .message
+                .ends_with("\\\"spec\\\":{\\\"x\\\":1.5}}\": strict decoding error: unknown field \"spec\""),
+            "{}",
+            merge.message
+        );
+
+        let json_patch = json!([{"op": "add", "path": "/extra", "value": [1, 2]}]);
+        let refused = store
+            .patch(&def, Some("default"), "a", PatchKind::Json, json_patch, false, &strict)
+            .err()
+            .unwrap();
+        assert!(refused.message.contains("\\\"extra\\\":[1,2]"), "{}", refused.message);
+
+        let strategic = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Strategic,
+                json!({"data": {"k": "w"}, "spec": {"x": [1, "two"]}}),
+                false,
+                &strict,
+            )
+            .err()
+            .unwrap();
+        assert_eq!(
+            strategic.message,
+            " \"\" is invalid: patch: Invalid value: \"map[data:map[k:w] spec:map[x:[1 two]]]\": strict decoding error: unknown field \"spec\""
+        );
+        assert_eq!(
+            store.get(&def, Some("default"), "a").unwrap()["data"],
+            json!({"k": "v"}),
+            "refused patches change nothing"
+        );
+
+        let warned = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Strategic,
+                json!({"data": {"k": "w"}, "spec": {"x": 1}}),
+                false,
+                &options(FieldValidation::Warn),
+            )
+            .unwrap();
+        assert_eq!(warned.warnings, ["unknown field \"spec\""]);
+        assert_eq!(warned.object["data"], json!({"k": "w"}));
+        assert!(warned.object.get("spec").is_none());
+    }
+
+    #[test]
+    fn server_side_apply_of_undeclared_fields_fails_whatever_the_validation() {
+        let store = Store::new(100);
+        let def = configmaps(&store);
+        let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "namespace": "default"}, "data": {"k": "v"}, "unknownField": 1});
+        let refused = store
+            .patch(
+                &def,
+                Some("default"),
+                "a",
+                PatchKind::Apply,
+                config,
+                false,
+                &options(FieldValidation::Ignore),
+            )
+            .err()
+            .unwrap();
+        assert_eq!(refused.code.as_u16(), 500);
+        assert_eq!(refused.reason, "");
+        assert_eq!(
+            refused.message,
+            "failed to create typed patch object (default/a; /v1, Kind=ConfigMap): .unknownField: field not declared in schema"
+        );
+        assert!(store.get(&def, Some("default"), "a").is_err(), "nothing was created");
     }
 
     #[test]

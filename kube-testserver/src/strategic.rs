@@ -10,6 +10,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::go_format::go_print;
+
 const DIRECTIVE: &str = "$patch";
 const RETAIN_KEYS: &str = "$retainKeys";
 const DELETE_FROM_PRIMITIVE_LIST: &str = "$deleteFromPrimitiveList";
@@ -141,8 +143,8 @@ fn map_directive(directive: &Value, mut patch: Object) -> Result<Object, String>
         Some("delete") => Ok(Object::new()),
         _ => Err(format!(
             "unknown patch type: {} in map: {}",
-            go_format(directive),
-            go_format(&Value::Object(patch))
+            go_print(directive),
+            go_print(&Value::Object(patch))
         )),
     }
 }
@@ -313,8 +315,8 @@ fn validate_order(patch_list: Option<&[Value]>, order: &[Value], merge_key: Opti
     if patch_index < kept.len() && order_index >= order.len() {
         return Err(format!(
             "The order in patch list:\n{}\n doesn't match {SET_ELEMENT_ORDER} list:\n{}\n",
-            go_format(&Value::Array(patch_list.to_vec())),
-            go_format(&Value::Array(order.to_vec()))
+            go_print(&Value::Array(patch_list.to_vec())),
+            go_print(&Value::Array(order.to_vec()))
         ));
     }
     Ok(())
@@ -398,8 +400,8 @@ fn apply_item_directives(
             _ => {
                 return Err(format!(
                     "unknown patch type: {} in map: {}",
-                    go_format(directive),
-                    go_format(&item)
+                    go_print(directive),
+                    go_print(&item)
                 ));
             }
         }
@@ -653,7 +655,7 @@ fn element_kind(lists: &[&[Value]]) -> Result<JsonKind, String> {
             Some(previous) if previous != kind => {
                 let lists = lists
                     .iter()
-                    .map(|list| go_format(&Value::Array(list.to_vec())))
+                    .map(|list| go_print(&Value::Array(list.to_vec())))
                     .collect::<Vec<_>>();
                 return Err(format!("list element types are not identical: [{}]", lists.join(" ")));
             }
@@ -670,26 +672,8 @@ fn bad_arg_type(expected: &str, actual: &Value) -> String {
 fn no_merge_key(fields: &Object, key: &str) -> String {
     format!(
         "map: {} does not contain declared merge key: {key}",
-        go_format(&Value::Object(fields.clone()))
+        go_print(&Value::Object(fields.clone()))
     )
-}
-
-/// Go's `%v` of a decoded JSON value, for error messages.
-fn go_format(value: &Value) -> String {
-    match value {
-        Value::Null => "<nil>".to_owned(),
-        Value::String(text) => text.clone(),
-        Value::Array(items) => format!("[{}]", items.iter().map(go_format).collect::<Vec<_>>().join(" ")),
-        Value::Object(fields) => {
-            let mut entries: Vec<String> = fields
-                .iter()
-                .map(|(key, child)| format!("{key}:{}", go_format(child)))
-                .collect();
-            entries.sort();
-            format!("map[{}]", entries.join(" "))
-        }
-        scalar => scalar.to_string(),
-    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde_json::{Value, json};
 use serde_json_path::JsonPath;
 
+use crate::go_format::go_float;
 use crate::registry::{Builtin, ResourceDef};
 
 const NAME_DOC: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
@@ -174,22 +175,6 @@ fn jsonpath_text(value: &Value) -> String {
             _ => number.to_string(),
         },
         Value::Array(_) | Value::Object(_) => value.to_string(),
-    }
-}
-
-/// Go's `%v` for a float64 (`strconv`'s shortest `%g`): exponent form (`1.5e+06`) when the
-/// decimal exponent is below -4 or at least 6.
-fn go_float(value: f64) -> String {
-    let scientific = format!("{value:e}");
-    match scientific
-        .split_once('e')
-        .map(|(mantissa, exponent)| (mantissa, exponent.parse::<i32>()))
-    {
-        Some((mantissa, Ok(exponent))) if !(-4..6).contains(&exponent) => {
-            let sign = if exponent < 0 { '-' } else { '+' };
-            format!("{mantissa}e{sign}{:02}", exponent.abs())
-        }
-        _ => value.to_string(),
     }
 }
 

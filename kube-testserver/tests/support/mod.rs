@@ -73,7 +73,13 @@ impl Kubectl {
 
     /// Runs kubectl to completion on a blocking thread, so the server on the test's runtime keeps serving.
     pub async fn run(&self, args: &[&str]) -> Run {
+        self.run_with_env(args, &[]).await
+    }
+
+    /// Runs kubectl with extra environment variables (`KUBE_EDITOR` for `kubectl edit`).
+    pub async fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut command = self.command(args);
+        command.envs(env.iter().copied());
         let output = tokio::task::spawn_blocking(move || command.output().expect("kubectl on PATH"))
             .await
             .expect("kubectl thread");

@@ -13,12 +13,15 @@
 //!   schema whose `x-kubernetes-group-version-kind` list holds exactly that
 //!   `{group, kind, version}` map, resolving `$ref`s inside `#/components/schemas`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
 
-use crate::registry::{Builtin, ResourceDef};
+use crate::registry::{Builtin, ResourceDef, builtins};
+
+pub mod v2;
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
 const LIST_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta";
@@ -79,28 +82,40 @@ pub fn v3_group_version(defs: &[ResourceDef], gv_path_wanted: &str) -> Option<Va
         return None;
     }
     let mut paths = Map::new();
-    let mut schemas = meta_schemas();
-    for def in served {
+    for def in &served {
         let kind_name = schema_name(def, &def.kind);
-        let list_name = schema_name(def, &def.list_kind);
-        add_resource_paths(def, &kind_name, &list_name, &mut paths);
-        schemas.insert(list_name, list_schema(def, &kind_name));
+        add_resource_paths(def, &kind_name, &schema_name(def, &def.list_kind), &mut paths);
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": { "title": "Kubernetes", "version": "unversioned" },
+        "paths": paths,
+        "components": { "schemas": kind_schemas(served, custom_kind_schema) },
+    }))
+}
+
+/// The schemas of the kinds in `defs`, their lists and every schema they refer to, named as
+/// kube-openapi names them. A custom resource's own schema comes from `custom`, which differs
+/// between the v2 and v3 documents.
+fn kind_schemas<'d>(
+    defs: impl IntoIterator<Item = &'d ResourceDef>,
+    custom: fn(&ResourceDef) -> Value,
+) -> Map<String, Value> {
+    let mut schemas = meta_schemas();
+    for def in defs {
+        let kind_name = schema_name(def, &def.kind);
+        schemas.insert(schema_name(def, &def.list_kind), list_schema(def, &kind_name));
         let kind_schema = match def.builtin {
             Some(builtin) => {
                 let model = builtin_model(builtin);
                 schemas.extend(model.helpers);
                 with_type_meta(model.schema, def)
             }
-            None => custom_kind_schema(def),
+            None => custom(def),
         };
         schemas.insert(kind_name, kind_schema);
     }
-    Some(json!({
-        "openapi": "3.0.0",
-        "info": { "title": "Kubernetes", "version": "unversioned" },
-        "paths": paths,
-        "components": { "schemas": schemas },
-    }))
+    schemas
 }
 
 fn gv_path(def: &ResourceDef) -> String {
@@ -1093,6 +1108,7 @@ fn custom_resource_definition_model() -> BuiltinModel {
     let names = named(APIEXTENSIONS_V1, "CustomResourceDefinitionNames");
     let version = named(APIEXTENSIONS_V1, "CustomResourceDefinitionVersion");
     let column = named(APIEXTENSIONS_V1, "CustomResourceColumnDefinition");
+    let selectable_field = named(APIEXTENSIONS_V1, "SelectableField");
     let with_required = |mut schema: Value, required: &[&str]| {
         schema["required"] = json!(required);
         schema
@@ -1185,6 +1201,12 @@ fn custom_resource_definition_model() -> BuiltinModel {
                                 "description": "schema describes the schema used for validation, pruning, and defaulting of this version of the custom resource.",
                                 "x-kubernetes-preserve-unknown-fields": true,
                             },
+                            "selectableFields": {
+                                "type": "array",
+                                "items": schema_ref(&selectable_field),
+                                "description": "selectableFields specifies paths to fields that may be used as field selectors. A maximum of 8 selectable fields are allowed. See https://kubernetes.io/docs/concepts/overview/working-with-objects/field-selectors",
+                                "x-kubernetes-list-type": "atomic",
+                            },
                             "served": bool_prop("served is a flag enabling/disabling this version from being served via REST APIs"),
                             "storage": bool_prop("storage indicates this version should be used when persisting custom resources to storage. There must be exactly one version with storage=true."),
                             "subresources": {
@@ -1214,14 +1236,100 @@ fn custom_resource_definition_model() -> BuiltinModel {
                     &["name", "type", "jsonPath"],
                 ),
             ),
+            (
+                selectable_field,
+                with_required(
+                    object_schema(
+                        "SelectableField specifies the JSON path of a field that may be used with field selectors.",
+                        json!({
+                            "jsonPath": string_prop("jsonPath is a simple JSON path which is evaluated against each custom resource to produce a field selector value. Only JSON paths without the array notation are allowed. Must point to a field of type string, boolean or integer. Types with enum values and strings with formats are allowed. If jsonPath refers to absent field in a resource, the jsonPath evaluates to an empty string. Must not point to metdata fields. Required."),
+                        }),
+                    ),
+                    &["jsonPath"],
+                ),
+            ),
         ],
     )
+}
+
+/// A built-in kind's schema in the shape of a CRD's `openAPIV3Schema`, every reference resolved:
+/// what its Go type and the types inside decode, for pruning and refusing unknown fields as
+/// the apiserver's decoder does. A struct that declares no fields (`FieldsV1`) takes anything.
+pub fn builtin_schema(builtin: Builtin) -> &'static Value {
+    static SCHEMAS: LazyLock<HashMap<Builtin, Value>> = LazyLock::new(|| {
+        builtins()
+            .iter()
+            .filter_map(|def| {
+                let builtin = def.builtin?;
+                let model = builtin_model(builtin);
+                let mut definitions = meta_schemas();
+                definitions.extend(model.helpers);
+                Some((
+                    builtin,
+                    resolve_references(&with_type_meta(model.schema, def), &definitions),
+                ))
+            })
+            .collect()
+    });
+    match SCHEMAS.get(&builtin) {
+        Some(schema) => schema,
+        None => unreachable!("every built-in kind is registered"),
+    }
+}
+
+/// `ObjectMeta`'s schema, references resolved: what every object's `metadata` decodes into.
+pub fn object_meta_schema() -> &'static Value {
+    static SCHEMA: LazyLock<Value> = LazyLock::new(|| resolve_references(&schema_ref(OBJECT_META), &meta_schemas()));
+    &SCHEMA
+}
+
+fn resolve_references(schema: &Value, definitions: &Map<String, Value>) -> Value {
+    let Value::Object(node) = schema else {
+        return schema.clone();
+    };
+    let target = node.get("$ref").or_else(|| match node.get("allOf") {
+        Some(Value::Array(all_of)) if all_of.len() == 1 => all_of[0].get("$ref"),
+        _ => None,
+    });
+    if let Some(name) = target
+        .and_then(Value::as_str)
+        .and_then(|target| target.strip_prefix("#/components/schemas/"))
+        && let Some(definition) = definitions.get(name)
+    {
+        return resolve_references(definition, definitions);
+    }
+    let mut resolved = Map::new();
+    for (key, value) in node {
+        let value = match key.as_str() {
+            "properties" => Value::Object(
+                value
+                    .as_object()
+                    .map(|properties| {
+                        properties
+                            .iter()
+                            .map(|(name, property)| (name.clone(), resolve_references(property, definitions)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            "items" | "additionalProperties" => resolve_references(value, definitions),
+            _ => value.clone(),
+        };
+        resolved.insert(key.clone(), value);
+    }
+    let declares_nothing = resolved.get("type").and_then(Value::as_str) == Some("object")
+        && !resolved.contains_key("properties")
+        && !resolved.contains_key("additionalProperties");
+    if declares_nothing {
+        resolved.insert("x-kubernetes-preserve-unknown-fields".into(), Value::Bool(true));
+    }
+    Value::Object(resolved)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{builtins, defs_from_crd};
+    use crate::registry::defs_from_crd;
 
     fn crd(kind: &str, plural: &str, scope: &str, spec_properties: Value) -> Value {
         json!({
