@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::api::CrossAccountRoleSpec;
 use crate::aws::{NewRole, RoleState};
 use crate::controller::ownership::{Claim, OWNER_TAG};
-use crate::controller::tags;
+use crate::controller::{attachments, tags};
 use crate::policy::document::{canonical_json, equivalent};
 use crate::policy::validate::{
     ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size,
@@ -170,37 +170,15 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         (None, Some(_)) => changes.push(Change::DeleteBoundary),
         (None, None) => {}
     }
+    let (attach, detach) = attachments::managed(&desired.managed_policy_arns, &current.managed_policy_arns);
+    changes.extend(attach.into_iter().map(Change::Attach));
+    changes.extend(detach.into_iter().map(Change::Detach));
+    let (put, delete) = attachments::inline(&desired.inline_policies, &current.inline_policies);
     changes.extend(
-        desired
-            .managed_policy_arns
-            .difference(&current.managed_policy_arns)
-            .cloned()
-            .map(Change::Attach),
+        put.into_iter()
+            .map(|(name, document)| Change::PutInline(name, document)),
     );
-    changes.extend(
-        current
-            .managed_policy_arns
-            .difference(&desired.managed_policy_arns)
-            .cloned()
-            .map(Change::Detach),
-    );
-    for (name, document) in &desired.inline_policies {
-        if !current
-            .inline_policies
-            .get(name)
-            .is_some_and(|actual| equivalent(document, actual))
-        {
-            changes.push(Change::PutInline(name.clone(), canonical_json(document)));
-        }
-    }
-    changes.extend(
-        current
-            .inline_policies
-            .keys()
-            .filter(|n| !desired.inline_policies.contains_key(*n))
-            .cloned()
-            .map(Change::DeleteInline),
-    );
+    changes.extend(delete.into_iter().map(Change::DeleteInline));
     let (changed_tags, removed) = tags::diff(&desired.tags, &current.tags);
     if !changed_tags.is_empty() {
         changes.push(Change::Tag(changed_tags));

@@ -12,7 +12,7 @@ use kube::api::Api;
 use kube::{Client, ResourceExt};
 
 use super::context::{Config, Context};
-use super::driver::owned::{self, Describe, Identity, Owned, Policies, Resolved, Target};
+use super::driver::owned::{self, Describe, Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
 use super::ownership::{Claim, owner_id};
@@ -140,13 +140,7 @@ impl Owned for DeveloperGroup {
     type Desired = DesiredAccess;
     type Change = Change;
 
-    fn policies(&self) -> Policies {
-        Policies {
-            management: self.spec.management_policy,
-            deletion: self.spec.deletion_policy,
-            adopt_existing: self.spec.adopt_existing,
-        }
-    }
+    policies_from_spec!();
 
     fn identity(status: &mut DeveloperGroupStatus) -> Identity<'_> {
         Identity {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::DeveloperGroupSpec;
 use crate::aws::GroupState;
-use crate::policy::document::{canonical_json, equivalent};
+use crate::controller::attachments;
 use crate::policy::validate::{validate_managed_policy_arn, validate_profile_name, validate_role_arn};
 
 /// The inline policy through which the group may assume its roles.
@@ -81,54 +81,23 @@ pub fn plan(desired: &DesiredGroup, current: Option<&GroupState>) -> Vec<Change>
         changes.push(Change::Create);
     }
     let current = current.unwrap_or(&empty);
+    let (add, remove) = attachments::managed(&desired.members, &current.members);
+    let inline = desired
+        .assume_policy
+        .iter()
+        .map(|policy| (ASSUME_POLICY_NAME.to_string(), policy.clone()))
+        .collect();
+    let (put, delete) = attachments::inline(&inline, &current.inline_policies);
+    let (attach, detach) = attachments::managed(&desired.managed_policy_arns, &current.managed_policy_arns);
+    changes.extend(add.into_iter().map(Change::AddMember));
     changes.extend(
-        desired
-            .members
-            .difference(&current.members)
-            .cloned()
-            .map(Change::AddMember),
+        put.into_iter()
+            .map(|(name, document)| Change::PutPolicy(name, document)),
     );
-    match &desired.assume_policy {
-        Some(policy)
-            if !current
-                .inline_policies
-                .get(ASSUME_POLICY_NAME)
-                .is_some_and(|actual| equivalent(policy, actual)) =>
-        {
-            changes.push(Change::PutPolicy(ASSUME_POLICY_NAME.into(), canonical_json(policy)));
-        }
-        _ => {}
-    }
-    changes.extend(
-        desired
-            .managed_policy_arns
-            .difference(&current.managed_policy_arns)
-            .cloned()
-            .map(Change::Attach),
-    );
-    changes.extend(
-        current
-            .members
-            .difference(&desired.members)
-            .cloned()
-            .map(Change::RemoveMember),
-    );
-    let keep_policy = |name: &String| desired.assume_policy.is_some() && name == ASSUME_POLICY_NAME;
-    changes.extend(
-        current
-            .inline_policies
-            .keys()
-            .filter(|name| !keep_policy(name))
-            .cloned()
-            .map(Change::DeletePolicy),
-    );
-    changes.extend(
-        current
-            .managed_policy_arns
-            .difference(&desired.managed_policy_arns)
-            .cloned()
-            .map(Change::Detach),
-    );
+    changes.extend(attach.into_iter().map(Change::Attach));
+    changes.extend(remove.into_iter().map(Change::RemoveMember));
+    changes.extend(delete.into_iter().map(Change::DeletePolicy));
+    changes.extend(detach.into_iter().map(Change::Detach));
     changes
 }
 

@@ -33,6 +33,20 @@ pub struct Policies {
     pub adopt_existing: bool,
 }
 
+/// `Owned::policies` for a kind whose spec carries the three usual fields.
+macro_rules! policies_from_spec {
+    () => {
+        fn policies(&self) -> $crate::controller::driver::owned::Policies {
+            $crate::controller::driver::owned::Policies {
+                management: self.spec.management_policy,
+                deletion: self.spec.deletion_policy,
+                adopt_existing: self.spec.adopt_existing,
+            }
+        }
+    };
+}
+pub(crate) use policies_from_spec;
+
 /// What the status records of the resource, whatever the kind calls the fields.
 pub struct Identity<'a> {
     pub account_id: &'a mut Option<String>,
