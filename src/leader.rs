@@ -89,32 +89,9 @@ impl Timing {
         })
     }
 
-    pub fn lease_duration(&self) -> Duration {
-        self.lease_duration
-    }
-
-    pub fn renew_deadline(&self) -> Duration {
-        self.renew_deadline
-    }
-
-    pub fn retry_period(&self) -> Duration {
-        self.retry_period
-    }
-
     fn lease_duration_seconds(&self) -> i32 {
         // `new` checked that it fits.
         i32::try_from(self.lease_duration.as_secs()).unwrap_or(i32::MAX)
-    }
-}
-
-impl Default for Timing {
-    /// client-go's defaults.
-    fn default() -> Self {
-        Timing {
-            lease_duration: Duration::from_secs(15),
-            renew_deadline: Duration::from_secs(10),
-            retry_period: Duration::from_secs(2),
-        }
     }
 }
 
@@ -425,9 +402,8 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_client_gos_and_valid() {
-        let timing = Timing::default();
-        assert_eq!(Timing::new(s(15), s(10), s(2)), Ok(timing));
+    fn the_flags_defaults_client_gos_are_valid() {
+        assert!(Timing::new(s(15), s(10), s(2)).is_ok());
     }
 
     #[test]
