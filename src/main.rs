@@ -5,7 +5,7 @@ use std::time::Duration;
 use anyhow::Context;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
-use aws_access_operator::leader::{Elector, LeaseConfig};
+use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
 use aws_sdk_iam::config::SharedInterceptor;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -47,9 +47,15 @@ struct RunArgs {
     /// Name of the Lease, in the namespace of env POD_NAMESPACE (default: default).
     #[arg(long, env = "LEASE_NAME", default_value = "aws-access-operator")]
     lease_name: String,
-    /// How long a leader that stopped renewing keeps the Lease before another replica takes over.
+    /// How long after a replica last saw the Lease renewed it may take the Lease over (whole seconds).
     #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
     lease_duration: Duration,
+    /// How long the leader keeps leading without a successful renewal before it exits; shorter than the lease duration.
+    #[arg(long, env = "RENEW_DEADLINE", default_value = "10s", value_parser = humantime::parse_duration)]
+    renew_deadline: Duration,
+    /// How often the leader renews the Lease and the other replicas try to take it; shorter than the renew deadline.
+    #[arg(long, env = "RETRY_PERIOD", default_value = "2s", value_parser = humantime::parse_duration)]
+    retry_period: Duration,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,6 +98,12 @@ async fn main() -> anyhow::Result<()> {
                 LogFormat::Json => logs.json().init(),
                 LogFormat::Text => logs.init(),
             }
+            // Refused before anything starts: a bad combination could let two replicas lead at once.
+            let timing = args
+                .leader_election
+                .then(|| Timing::new(args.lease_duration, args.renew_deadline, args.retry_period))
+                .transpose()
+                .context("invalid --lease-duration, --renew-deadline or --retry-period")?;
             let telemetry = Telemetry::default();
             let (metrics, readiness) = (telemetry.metrics.clone(), telemetry.readiness.clone());
             let address = args.metrics_address;
@@ -113,18 +125,19 @@ async fn main() -> anyhow::Result<()> {
             };
             let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
             let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
-            if !args.leader_election {
+            let Some(timing) = timing else {
                 controllers.await;
                 return Ok(());
-            }
+            };
             let lease = LeaseConfig {
                 namespace: std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into()),
                 name: args.lease_name,
                 holder: std::env::var("POD_NAME")
                     .unwrap_or_else(|_| format!("aws-access-operator-{}", std::process::id())),
-                duration: args.lease_duration,
+                timing,
+                clock: WallClock::default(),
             };
-            let elector = Elector::new(client, lease);
+            let mut elector = Elector::new(client, lease);
             tokio::select! {
                 _ = elector.acquire() => {}
                 // A replica stopped while waiting for the lease has nothing to finish.

@@ -140,6 +140,8 @@ fn deployment_is_hardened_and_runs_two_replicas_with_leader_election() {
         "--leader-election",
         "--lease-name=aws-access-operator",
         "--lease-duration=15s",
+        "--renew-deadline=10s",
+        "--retry-period=2s",
         "--metrics-address=0.0.0.0:8080",
         "--resync-interval=10m",
     ] {

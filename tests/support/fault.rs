@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::future::{Future, IntoFuture};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use async_trait::async_trait;
 use futures::FutureExt;
@@ -32,7 +33,8 @@ pub struct Call {
 
 #[derive(Default)]
 struct Faults {
-    calls: Mutex<Vec<Call>>,
+    /// Each call with when it was made, so tests can order calls across replicas.
+    calls: Mutex<Vec<(Instant, Call)>>,
     /// Operation → the error to inject and how many more calls get it.
     failures: Mutex<HashMap<&'static str, (AwsErrorKind, usize)>>,
     pauses: Mutex<HashMap<&'static str, oneshot::Sender<()>>>,
@@ -74,11 +76,14 @@ impl Faults {
         write: bool,
         call: impl Future<Output = AwsResult<T>>,
     ) -> AwsResult<T> {
-        lock(&self.calls).push(Call {
-            account: account.to_owned(),
-            operation,
-            write,
-        });
+        lock(&self.calls).push((
+            Instant::now(),
+            Call {
+                account: account.to_owned(),
+                operation,
+                write,
+            },
+        ));
         if let Some(kind) = self.take_failure(operation) {
             return Err(AwsError::new(kind, operation, format!("injected {kind:?} failure")));
         }
@@ -150,6 +155,11 @@ impl FaultyAws {
 
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<Call> {
+        lock(&self.faults.calls).iter().map(|(_, call)| call.clone()).collect()
+    }
+
+    /// Every call so far with when it was made, in order.
+    pub fn timed_calls(&self) -> Vec<(Instant, Call)> {
         lock(&self.faults.calls).clone()
     }
 
@@ -162,7 +172,7 @@ impl FaultyAws {
     pub fn count(&self, operation: &str) -> usize {
         lock(&self.faults.calls)
             .iter()
-            .filter(|call| call.operation == operation)
+            .filter(|(_, call)| call.operation == operation)
             .count()
     }
 

@@ -4,3 +4,4 @@
 pub mod fault;
 pub mod moto;
 pub mod operator;
+pub mod proxy;
