@@ -28,6 +28,19 @@ const DEFAULT_REGION: &str = "us-east-1";
 /// What IAM assumes for a role created without `MaxSessionDuration`.
 const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
 
+/// A call that creates something is sent once: when its answer is lost (a
+/// 5xx, a reset, a timeout after AWS carried it out), the SDK must not send
+/// it again. The reconcile that follows looks for the effect first (the
+/// account by its creation request and email, the role or group by name and
+/// the claim recorded before the call) and adopts it.
+fn iam_once() -> aws_sdk_iam::config::Builder {
+    aws_sdk_iam::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
+fn organizations_once() -> aws_sdk_organizations::config::Builder {
+    aws_sdk_organizations::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
+}
+
 /// GetUser calls in flight at once: enough to be quick for a large group,
 /// few enough not to spend IAM's request budget in one burst.
 const CONCURRENT_USER_LOOKUPS: usize = 4;
@@ -277,6 +290,8 @@ impl Iam for SdkIam {
             .set_max_session_duration(Some(role.max_session_duration).filter(|seconds| *seconds > 0))
             .set_permissions_boundary(role.permissions_boundary_arn.clone())
             .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(iam_once())
             .send()
             .await
             .map_err(sdk_error("CreateRole"))?;
@@ -423,6 +438,8 @@ impl Iam for SdkIam {
             .client
             .create_group()
             .group_name(name)
+            .customize()
+            .config_override(iam_once())
             .send()
             .await
             .map_err(sdk_error("CreateGroup"))?;
@@ -547,6 +564,8 @@ impl Organizations for SdkOrganizations {
                 account.iam_user_access_to_billing.as_str(),
             ))
             .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(organizations_once())
             .send()
             .await
             .map_err(sdk_error("CreateAccount"))?;
