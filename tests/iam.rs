@@ -12,6 +12,7 @@ use aws_access_operator::policy::document::decode_aws_document;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
+use support::aws::{create_users, identity_iam, trusted_principals};
 use support::moto::MANAGEMENT_ACCOUNT;
 use support::operator::{Env, condition, ready_is};
 
@@ -36,27 +37,6 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSe
         .filter_map(|p| p.policy_arn().map(String::from))
         .collect();
     Some((trust, arns))
-}
-
-/// IAM in the identity account: the operator's own (moto's default credentials).
-async fn identity_iam(env: &Env) -> aws_sdk_iam::Client {
-    aws_sdk_iam::Client::new(&env.moto.sdk_config().await)
-}
-
-async fn create_users(env: &Env, users: &[&str]) {
-    let iam = identity_iam(env).await;
-    for user in users {
-        iam.create_user().user_name(*user).send().await.expect("CreateUser");
-    }
-}
-
-fn trusted_principals(trust: &Value) -> BTreeSet<String> {
-    let principal = &trust["Statement"][0]["Principal"]["AWS"];
-    match principal {
-        Value::String(one) => BTreeSet::from([one.clone()]),
-        Value::Array(many) => many.iter().filter_map(|p| p.as_str().map(String::from)).collect(),
-        other => panic!("unexpected principal {other}"),
-    }
 }
 
 fn role_manifest(name: &str, namespace: &str, account: &str, role_name: &str, policy: &str) -> String {

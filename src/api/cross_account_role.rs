@@ -1,6 +1,7 @@
 //! `CrossAccountRole`: an IAM role in a target account, with the trust policy naming who may
 //! assume it and the permissions it grants.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,9 @@ pub struct Trust {
     /// Secret key holding the external ID callers must pass (condition `sts:ExternalId`). Default: no external ID required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id_secret_ref: Option<SecretKeyRef>,
+    /// The moment the trust ends, enforced by AWS itself (condition `DateLessThan` on `aws:CurrentTime`), so access ends on time even while the operator is down. PartnerAccess sets it from its `expiresAt`. Default: no end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<Time>,
 }
 
 /// How a role trusts the DeveloperGroups it names.

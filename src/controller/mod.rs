@@ -23,6 +23,7 @@ use std::sync::Arc;
 use futures::{FutureExt, StreamExt};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
+use kube::core::PartialObjectMeta;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ReflectHandle, Store};
 use kube::runtime::{Controller, WatchStreamExt, watcher};
@@ -174,6 +175,20 @@ where
     metrics.set_not_ready(&K::kind(&()), not_ready);
 }
 
+/// Changes to Secrets, as metadata only: which Secret changed is all that
+/// triggers a reconcile, and the one a role needs is read when it needs it,
+/// so no Secret's data streams through or stays in the operator.
+fn secret_changes(
+    client: &Client,
+) -> impl futures::Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
+    watcher(
+        Api::<PartialObjectMeta<Secret>>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .default_backoff()
+    .touched_objects()
+}
+
 /// What the operator reports about itself.
 #[derive(Clone, Default)]
 pub struct Telemetry {
@@ -219,17 +234,13 @@ pub async fn run(
         .watches_shared_stream(accounts.subscribe(), move |account| {
             refs::roles_in_account(&account_stores, &account)
         })
-        .watches(
-            Api::<Secret>::all(client.clone()),
-            watcher::Config::default(),
-            move |secret| {
-                refs::roles_using_secret(
-                    &secret_stores,
-                    &secret.name_any(),
-                    &secret.namespace().unwrap_or_default(),
-                )
-            },
-        );
+        .watches_stream(secret_changes(&client), move |secret| {
+            refs::roles_using_secret(
+                &secret_stores,
+                &secret.name_any(),
+                &secret.namespace().unwrap_or_default(),
+            )
+        });
     let role_controller = run_controller(role_controller, ctx.clone(), shutdown.clone());
 
     let group_stores = stores.clone();
@@ -246,7 +257,7 @@ pub async fn run(
     // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
     let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
         .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<Secret>::all(client.clone()), watcher::Config::default());
+        .owns_stream(secret_changes(&client));
     let partner_store = partners.store();
     let partner_controller = run_controller(partners, ctx.clone(), shutdown.clone());
 

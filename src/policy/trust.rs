@@ -24,6 +24,8 @@ pub struct TrustSpec {
     pub require_mfa: bool,
     /// Require the caller to pass this `sts:ExternalId` (third-party access).
     pub external_id: Option<String>,
+    /// The trust ends at this moment (RFC 3339), as AWS itself enforces it.
+    pub valid_until: Option<String>,
 }
 
 /// The ARN that stands for a whole account in a policy, and the form IAM rewrites a bare
@@ -61,8 +63,27 @@ pub fn trust_policy(spec: &TrustSpec) -> Result<Value, PolicyError> {
         "Principal": { "AWS": trusted },
         "Action": ASSUME_ROLE_ACTION,
     });
-    add_conditions(&mut statement, spec.require_mfa, spec.external_id.as_deref());
+    add_conditions(
+        &mut statement,
+        spec.require_mfa,
+        spec.external_id.as_deref(),
+        spec.valid_until.as_deref(),
+    );
     Ok(json!({ "Version": POLICY_VERSION, "Statement": [statement] }))
+}
+
+/// The trust policy of a role that no one may assume: what a role keeps
+/// while every reference that would say who may is missing, so that access
+/// ends when they go rather than lingering. IAM wants a principal that an
+/// Allow names; the Deny on everyone overrides it.
+pub fn trust_nobody(account_id: &str) -> Value {
+    json!({
+        "Version": POLICY_VERSION,
+        "Statement": [
+            { "Effect": "Allow", "Principal": { "AWS": account_root_arn(account_id) }, "Action": ASSUME_ROLE_ACTION },
+            { "Effect": "Deny", "Principal": { "AWS": "*" }, "Action": ASSUME_ROLE_ACTION },
+        ]
+    })
 }
 
 /// The identity-side inline policy of a group: its members may assume these roles.
@@ -78,17 +99,20 @@ pub fn assume_role_policy(role_arns: &[String], require_mfa: bool) -> Option<Val
         "Action": ASSUME_ROLE_ACTION,
         "Resource": roles,
     });
-    add_conditions(&mut statement, require_mfa, None);
+    add_conditions(&mut statement, require_mfa, None, None);
     Some(json!({ "Version": POLICY_VERSION, "Statement": [statement] }))
 }
 
-fn add_conditions(statement: &mut Value, require_mfa: bool, external_id: Option<&str>) {
+fn add_conditions(statement: &mut Value, require_mfa: bool, external_id: Option<&str>, valid_until: Option<&str>) {
     let mut conditions = Map::new();
     if require_mfa {
         conditions.insert("Bool".into(), json!({ "aws:MultiFactorAuthPresent": "true" }));
     }
     if let Some(external_id) = external_id {
         conditions.insert("StringEquals".into(), json!({ "sts:ExternalId": external_id }));
+    }
+    if let Some(until) = valid_until {
+        conditions.insert("DateLessThan".into(), json!({ "aws:CurrentTime": until }));
     }
     if !conditions.is_empty() {
         statement["Condition"] = Value::Object(conditions);
@@ -183,6 +207,29 @@ mod tests {
             })
         );
         validate_trust_policy(&built, TRUST_POLICY_DEFAULT_MAX_CHARS).unwrap();
+    }
+
+    #[test]
+    fn a_time_bound_is_a_date_condition_aws_enforces() {
+        let spec = TrustSpec {
+            accounts: vec!["444455556666".into()],
+            valid_until: Some("2027-01-31T00:00:00Z".into()),
+            ..TrustSpec::default()
+        };
+        let built = trust_policy(&spec).unwrap();
+        assert_eq!(
+            built["Statement"][0]["Condition"],
+            json!({"DateLessThan": {"aws:CurrentTime": "2027-01-31T00:00:00Z"}})
+        );
+        validate_trust_policy(&built, TRUST_POLICY_DEFAULT_MAX_CHARS).unwrap();
+    }
+
+    #[test]
+    fn a_role_trusting_nobody_denies_everyone() {
+        let locked = trust_nobody("345678901234");
+        validate_trust_policy(&locked, TRUST_POLICY_DEFAULT_MAX_CHARS).unwrap();
+        assert_eq!(locked["Statement"][1]["Effect"], "Deny");
+        assert_eq!(locked["Statement"][1]["Principal"]["AWS"], "*");
     }
 
     #[test]

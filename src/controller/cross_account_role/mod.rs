@@ -17,8 +17,9 @@ use super::error::Result;
 use super::ownership::{Claim, owner_id};
 use super::refs;
 use super::status::Outcome;
-use crate::api::{CrossAccountRole, CrossAccountRoleStatus};
+use crate::api::{CrossAccountRole, CrossAccountRoleStatus, Reason};
 use crate::aws::{AwsResult, Iam, RoleState};
+use crate::policy::trust::trust_nobody;
 use plan::{Change, DesiredRole};
 
 #[async_trait]
@@ -78,10 +79,16 @@ impl Owned for CrossAccountRole {
     }
 
     async fn desired(&self, ctx: &Context, target: &Target) -> Result<Resolved<DesiredRole>, Stop> {
-        let trust_policy = observe::trust(ctx, self).await?;
-        let desired = plan::desired(&self.spec, &target.name, trust_policy, &owner_id(self))
-            .map_err(|message| Outcome::stalled(crate::api::Reason::InvalidSpec, message))?;
-        Ok(Resolved::complete(desired))
+        let trust = observe::trust(ctx, self).await?;
+        let locked = trust.policy.is_none();
+        let policy = trust.policy.unwrap_or_else(|| trust_nobody(&target.account.id));
+        let mut desired = plan::desired(&self.spec, &target.name, policy, &owner_id(self))
+            .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
+        desired.create_if_missing = !locked;
+        Ok(Resolved {
+            desired,
+            waiting: trust.waiting,
+        })
     }
 
     async fn observe(&self, iam: &dyn Iam, name: &str) -> AwsResult<Option<RoleState>> {

@@ -26,6 +26,9 @@ pub struct DesiredRole {
     pub tags: BTreeMap<String, String>,
     pub managed_policy_arns: BTreeSet<String>,
     pub inline_policies: BTreeMap<String, Value>,
+    /// False while the role may trust nobody: an existing role is locked
+    /// until its references resolve, a missing one is not created for nothing.
+    pub create_if_missing: bool,
 }
 
 /// Checks what the schema cannot before anything is written: ARNs, policy
@@ -86,6 +89,7 @@ pub fn desired(
             .iter()
             .map(|p| (p.name.clone(), Value::Object(p.document.clone())))
             .collect(),
+        create_if_missing: true,
     })
 }
 
@@ -137,6 +141,9 @@ impl Change {
 /// safe order: new permissions are granted before old ones are revoked.
 pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
     let Some(current) = current else {
+        if !desired.create_if_missing {
+            return vec![];
+        }
         let mut changes = vec![Change::Create(NewRole {
             name: desired.name.clone(),
             trust_policy: canonical_json(&desired.trust_policy),

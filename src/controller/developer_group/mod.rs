@@ -174,7 +174,10 @@ impl Owned for DeveloperGroup {
                 (None, Some(reference)) => match role_arn(ctx, self, reference) {
                     Ok(arn) => arn,
                     Err(Stop::Report(outcome)) => {
-                        waiting.push(format!("spec.access[{i}].role: {}", outcome.message));
+                        waiting.push(Outcome {
+                            message: format!("spec.access[{i}].role: {}", outcome.message),
+                            ..outcome
+                        });
                         continue;
                     }
                     Err(failure) => return Err(failure),

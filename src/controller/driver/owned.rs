@@ -16,7 +16,7 @@ use crate::controller::context::Context;
 use crate::controller::error::Result;
 use crate::controller::ownership::Claim;
 use crate::controller::refs::{self, Account};
-use crate::controller::status::{self, Outcome, applied, publish, write_status};
+use crate::controller::status::{self, Outcome, State, applied, publish, write_status};
 
 /// Where the resource lives and what it is called.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,8 +59,8 @@ pub struct Identity<'a> {
 /// A missing reference shrinks what is granted; it never holds the rest back.
 pub struct Resolved<D> {
     pub desired: D,
-    /// One line per reference left out, naming its field.
-    pub waiting: Vec<String>,
+    /// Why each reference left out could not be used; messages name the field.
+    pub waiting: Vec<Outcome>,
 }
 
 impl<D> Resolved<D> {
@@ -204,16 +204,22 @@ pub async fn converge<K: Owned>(
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     object.record(status, &desired, &observed, true);
     let outcome = applied(ctx, object, &what, created, &describe(&changes)).await;
-    if !waiting.is_empty() {
-        return Ok(Outcome::reconciling(
-            Reason::ReferenceNotReady,
-            format!(
-                "{what} grants what resolves; left out until it does: {}",
-                waiting.join("; ")
-            ),
-        ));
+    if let Some(left_out) = left_out(&what, &waiting) {
+        return Ok(left_out);
     }
     Ok(object.conclude(&what, &desired, &observed, outcome))
+}
+
+/// The outcome while references are left out: Stalled when one of them will
+/// not resolve by waiting (a namespace an account does not allow), else
+/// Reconciling; the message names each.
+fn left_out(what: &str, waiting: &[Outcome]) -> Option<Outcome> {
+    let first = waiting.iter().find(|o| o.state == State::Stalled).or(waiting.first())?;
+    let messages: Vec<&str> = waiting.iter().map(|o| o.message.as_str()).collect();
+    Some(Outcome {
+        message: format!("{what} grants only what resolves; left out: {}", messages.join("; ")),
+        ..first.clone()
+    })
 }
 
 /// Deletes the resource on deletion of the object, unless the spec keeps it.

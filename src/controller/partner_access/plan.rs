@@ -63,6 +63,8 @@ pub fn child_spec(
             principals: vec![],
             require_mfa: spec.require_mfa,
             external_id_secret_ref: Some(external_id.clone()),
+            // AWS ends the access at expiry even if the operator is down then.
+            valid_until: spec.expires_at.clone(),
         },
         permissions: spec.permissions.clone(),
         tags: spec.tags.clone(),

@@ -1,0 +1,215 @@
+//! Revocation never waits: a missing or deleted reference shrinks what is
+//! granted and never holds a removal back. The operator runs with a
+//! five-minute resync, as in production, so everything measured here
+//! happens on the events themselves.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use aws_access_operator::api::{CrossAccountRole, DeveloperGroup, PartnerAccess};
+use aws_access_operator::controller::Config;
+use kube::api::{Api, DeleteParams};
+use support::aws::{assumable_roles, create_users, denies_everyone, group_members, trust_of, trusted_principals};
+use support::moto::MANAGEMENT_ACCOUNT;
+use support::operator::{Env, condition, test_config};
+
+const RESYNC: Duration = Duration::from_secs(300);
+const ASSUME_POLICY: &str = "awsaccess-assume-roles";
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n---\n";
+
+async fn env_with_production_resync() -> Env {
+    Env::without_operator().await.start_operator(Config {
+        resync_interval: RESYNC,
+        ..test_config()
+    })
+}
+
+fn role(name: &str, account: &str, trust: &str) -> String {
+    format!(
+        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{account}\"}}\n  roleName: {name}\n  trust: {trust}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n"
+    )
+}
+
+fn group(members: &[&str], roles: &[&str]) -> String {
+    let access: Vec<String> = roles.iter().map(|r| format!("{{role: {{name: {r}}}}}")).collect();
+    format!(
+        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: developers, namespace: alfie}}\nspec:\n  members: [{}]\n  access: [{}]\n",
+        members.join(", "),
+        access.join(", ")
+    )
+}
+
+fn arn(account: &str, role: &str) -> String {
+    format!("arn:aws:iam::{account}:role/{role}")
+}
+
+fn user(name: &str) -> String {
+    format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/{name}")
+}
+
+fn reconciling_about(conditions: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], field: &str) -> bool {
+    condition(conditions, "Reconciling")
+        .is_some_and(|c| c.status == "True" && c.reason == "ReferenceNotReady" && c.message.contains(field))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_role_never_holds_a_leaver_back() {
+    let env = env_with_production_resync().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    create_users(&env, &["alice", "bob"]).await;
+    // The group grants one role that exists and one nobody has made: the
+    // second entry must hold back neither the group nor the role trusting
+    // its members.
+    let members_trust = "{developerGroups: [{name: developers}], developerGroupTrust: Members}";
+    env.apply(&format!(
+        "{NAMESPACE}{}{}",
+        role("deploy", &dev, members_trust),
+        group(&["alice", "bob"], &["deploy", "typo-in-a-name"])
+    ))
+    .await;
+    let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    let everyone = BTreeSet::from([user("alice"), user("bob")]);
+    env.eventually("both members in the group and in the role's trust", async || {
+        let trust = trust_of(&env, &dev, "deploy").await?;
+        (group_members(&env, "developers").await? == BTreeSet::from(["alice".into(), "bob".into()])
+            && trusted_principals(&trust) == everyone)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        assumable_roles(&env, "developers", ASSUME_POLICY).await,
+        BTreeSet::from([arn(&dev, "deploy")]),
+        "the missing role is left out of what the group may assume"
+    );
+    env.wait_for(&groups, "developers", "the missing entry reported", |g| {
+        g.status
+            .as_ref()
+            .is_some_and(|s| reconciling_about(&s.reconcile.conditions, "spec.access[1].role"))
+    })
+    .await;
+
+    let removed = Instant::now();
+    env.apply(&group(&["alice"], &["deploy", "typo-in-a-name"])).await;
+    env.eventually("bob gone from the group and from the role's trust", async || {
+        let trust = trust_of(&env, &dev, "deploy").await?;
+        (group_members(&env, "developers").await? == BTreeSet::from(["alice".into()])
+            && trusted_principals(&trust) == BTreeSet::from([user("alice")]))
+        .then_some(())
+    })
+    .await;
+    let took = removed.elapsed();
+    println!("leaver out of the group and the trust in {took:?} (resync {RESYNC:?})");
+    assert!(took < RESYNC / 10, "revocation waited for a resync: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_role_leaves_the_groups_policy_on_its_deletion() {
+    let env = env_with_production_resync().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let prod = env.moto.create_member_account("prod").await;
+    create_users(&env, &["alice"]).await;
+    let account_trust = format!("{{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}");
+    env.apply(&format!(
+        "{NAMESPACE}{}{}{}",
+        role("dev-admin", &dev, &account_trust),
+        role("prod-admin", &prod, &account_trust),
+        group(&["alice"], &["dev-admin", "prod-admin"])
+    ))
+    .await;
+    env.eventually("the group may assume both roles", async || {
+        (assumable_roles(&env, "developers", ASSUME_POLICY).await
+            == BTreeSet::from([arn(&dev, "dev-admin"), arn(&prod, "prod-admin")]))
+        .then_some(())
+    })
+    .await;
+
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let deleted = Instant::now();
+    roles
+        .delete("prod-admin", &DeleteParams::default())
+        .await
+        .expect("delete the role");
+    env.eventually("the role out of the group's policy and out of AWS", async || {
+        (assumable_roles(&env, "developers", ASSUME_POLICY).await == BTreeSet::from([arn(&dev, "dev-admin")])
+            && trust_of(&env, &prod, "prod-admin").await.is_none())
+        .then_some(())
+    })
+    .await;
+    let took = deleted.elapsed();
+    println!("deleted role out of the group's policy in {took:?} (resync {RESYNC:?})");
+    assert!(took < RESYNC / 10, "revocation waited for a resync: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_whose_trusted_group_is_deleted_trusts_nobody() {
+    let env = env_with_production_resync().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    create_users(&env, &["alice"]).await;
+    env.apply(&format!(
+        "{NAMESPACE}{}{}",
+        role("deploy", &dev, "{developerGroups: [{name: developers}]}"),
+        group(&["alice"], &["deploy"])
+    ))
+    .await;
+    env.eventually("the role trusts the group's account", async || {
+        let trust = trust_of(&env, &dev, "deploy").await?;
+        (trusted_principals(&trust) == BTreeSet::from([format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")])
+            && !denies_everyone(&trust))
+        .then_some(())
+    })
+    .await;
+
+    let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    groups
+        .delete("developers", &DeleteParams::default())
+        .await
+        .expect("delete the group");
+    env.eventually("nobody may assume the role", async || {
+        denies_everyone(&trust_of(&env, &dev, "deploy").await?).then_some(())
+    })
+    .await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "deploy", "the missing group reported", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| reconciling_about(&s.reconcile.conditions, "spec.trust.developerGroups[0]"))
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partners_expiry_is_in_the_trust_aws_enforces() {
+    let env = env_with_production_resync().await;
+    env.moto.create_organization().await;
+    let staging = env.moto.create_member_account("staging").await;
+    env.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: partners}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"444455556666\"}}\n  accounts: [{{id: \"{staging}\"}}]\n  roleName: SembitAccess\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n  expiresAt: \"2031-01-31T00:00:00Z\"\n"
+    ))
+    .await;
+    let trust = env
+        .eventually("the partner's role exists", async || {
+            trust_of(&env, &staging, "SembitAccess").await
+        })
+        .await;
+    let statement = &trust["Statement"][0];
+    assert_eq!(
+        statement["Condition"]["DateLessThan"]["aws:CurrentTime"], "2031-01-31T00:00:00Z",
+        "{trust}"
+    );
+    assert!(
+        statement["Condition"]["StringEquals"]["sts:ExternalId"].is_string(),
+        "{trust}"
+    );
+    let partners: Api<PartnerAccess> = env.api(Some("partners"));
+    env.wait_for(&partners, "sembit", "Ready", |p| {
+        p.status
+            .as_ref()
+            .is_some_and(|s| condition(&s.reconcile.conditions, "Ready").is_some_and(|c| c.status == "True"))
+    })
+    .await;
+}
