@@ -5,14 +5,18 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_access_operator::api::{AccountState, AwsAccount, CrossAccountRole};
 use aws_access_operator::aws::AwsErrorKind;
+use aws_access_operator::aws::sdk::SdkAws;
+use aws_access_operator::controller;
 use aws_sdk_organizations::types::Tag;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
+use support::fault::FaultyAws;
 use support::moto::MANAGEMENT_ACCOUNT;
 use support::operator::{Env, condition, test_config};
 
@@ -319,6 +323,52 @@ async fn an_operator_killed_right_after_create_account_leaves_exactly_one_accoun
         "the restarted operator found the account instead of creating another"
     );
     assert!(event_notes(&env, "alfie-dev", "Adopted").await[0].contains("using it instead of creating another"));
+    assert_eq!(
+        accounts_with_email(&env, "alfie-dev@example.com").await,
+        [(account_id(&active), "ACTIVE".to_string())]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconcile_overtaken_after_its_search_never_sends_create_account() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    // Replica A searches for earlier work, reads the object, and stalls just
+    // before recording its intent (a leader deposed by a long pause would).
+    let (stalled, resume) = env.aws.hold_after("ListRoots");
+    env.apply(&account("alfie-dev", "")).await;
+    tokio::time::timeout(Duration::from_secs(30), stalled)
+        .await
+        .expect("replica A reached the creation");
+
+    // Replica B, the new leader, creates the account meanwhile.
+    let b_aws = Arc::new(FaultyAws::new(Arc::new(SdkAws::new(&env.moto.sdk_config().await))));
+    let replica_b = tokio::spawn(controller::run(
+        env.client.clone(),
+        b_aws.clone(),
+        test_config(),
+        controller::Telemetry::default(),
+        std::future::pending(),
+    ));
+    let accounts = accounts(&env);
+    env.wait_for(&accounts, "alfie-dev", "B's request recorded", |a| {
+        a.status
+            .as_ref()
+            .is_some_and(|s| s.create_account_request_id.is_some() || s.account_id.is_some())
+    })
+    .await;
+
+    // A goes on: its write of intent is refused (the object changed since it
+    // read it), so it never sends CreateAccount, and follows B's request.
+    resume.send(()).expect("replica A still held");
+    let active = env
+        .wait_for(&accounts, "alfie-dev", "Active", |a| {
+            ready(a) && state(a) == Some(AccountState::Active)
+        })
+        .await;
+    replica_b.abort();
+    assert_eq!(env.aws.count("CreateAccount"), 0, "replica A sent CreateAccount");
+    assert_eq!(b_aws.count("CreateAccount"), 1);
     assert_eq!(
         accounts_with_email(&env, "alfie-dev@example.com").await,
         [(account_id(&active), "ACTIVE".to_string())]

@@ -37,8 +37,15 @@ struct Faults {
     calls: Mutex<Vec<(Instant, Call)>>,
     /// Operation → the error to inject and how many more calls get it.
     failures: Mutex<HashMap<&'static str, (AwsErrorKind, usize)>>,
-    pauses: Mutex<HashMap<&'static str, oneshot::Sender<()>>>,
+    pauses: Mutex<HashMap<&'static str, Pause>>,
     creations: Mutex<Creations>,
+}
+
+/// A caller held right after its call completed: until `resume` fires, or
+/// for ever without one.
+struct Pause {
+    reached: oneshot::Sender<()>,
+    resume: Option<oneshot::Receiver<()>>,
 }
 
 /// Account creations made to last, as in AWS, where they take minutes and
@@ -91,8 +98,14 @@ impl Faults {
         let pause = lock(&self.pauses).remove(operation);
         if let Some(pause) = pause {
             // The test may have stopped waiting; the world stops all the same.
-            let _ = pause.send(());
-            std::future::pending::<()>().await;
+            let _ = pause.reached.send(());
+            match pause.resume {
+                // Resumed when the test says so, or when it drops the sender.
+                Some(resume) => {
+                    let _ = resume.await;
+                }
+                None => std::future::pending::<()>().await,
+            }
         }
         result
     }
@@ -217,9 +230,24 @@ impl FaultyAws {
     /// The next call of `operation` reaches AWS and completes, then its caller
     /// blocks forever: "the process died right after CreateAccount returned".
     pub fn pause_after(&self, operation: &'static str) -> PauseHandle {
-        let (sender, completed) = oneshot::channel();
-        lock(&self.faults.pauses).insert(operation, sender);
+        let (reached, completed) = oneshot::channel();
+        lock(&self.faults.pauses).insert(operation, Pause { reached, resume: None });
         PauseHandle { completed }
+    }
+
+    /// Like `pause_after`, but the caller goes on once the returned sender
+    /// fires (or is dropped): another actor can be let through meanwhile.
+    pub fn hold_after(&self, operation: &'static str) -> (PauseHandle, oneshot::Sender<()>) {
+        let (reached, completed) = oneshot::channel();
+        let (release, resume) = oneshot::channel();
+        lock(&self.faults.pauses).insert(
+            operation,
+            Pause {
+                reached,
+                resume: Some(resume),
+            },
+        );
+        (PauseHandle { completed }, release)
     }
 }
 

@@ -10,7 +10,7 @@ mod observe;
 mod plan;
 
 use async_trait::async_trait;
-use kube::api::Api;
+use kube::api::{Api, PostParams};
 use kube::{Client, ResourceExt};
 
 use super::context::{Config, Context};
@@ -158,6 +158,18 @@ async fn search_or_create(
         ))
         .into());
     }
+    // The cache may not yet hold the status written by the previous
+    // reconcile; the API server does. One read, only before the one call
+    // that must not be repeated.
+    let fresh = api.get_status(&account.name_any()).await?;
+    let recorded = fresh.status.clone().unwrap_or_default();
+    if plan::locate(spec, &recorded, account.metadata.generation) != Locate::Search {
+        *status = AwsAccountStatus {
+            reconcile: std::mem::take(&mut status.reconcile),
+            ..recorded
+        };
+        return Err(Outcome::reconciling(Reason::Creating, "resuming the account creation recorded in status").into());
+    }
     // An account is created where it belongs or not at all: a path that
     // names no OU must not leave a new account at the root, outside the
     // guardrails of its OU.
@@ -168,17 +180,7 @@ async fn search_or_create(
         )
         .into());
     }
-    // The cache may not yet hold the status written by the previous
-    // reconcile; the API server does. One read, only before the one call
-    // that must not be repeated.
-    let fresh = api.get_status(&account.name_any()).await?.status.unwrap_or_default();
-    if plan::locate(spec, &fresh, account.metadata.generation) != Locate::Search {
-        *status = AwsAccountStatus {
-            reconcile: std::mem::take(&mut status.reconcile),
-            ..fresh
-        };
-        return Err(Outcome::reconciling(Reason::Creating, "resuming the account creation recorded in status").into());
-    }
+    fence_creation(api, fresh).await?;
     let request = orgs.create_account(&plan::new_account(spec)).await?;
     status.create_account_request_id = Some(request.clone());
     status.state = Some(AccountState::Creating);
@@ -191,6 +193,28 @@ async fn search_or_create(
     );
     publish(ctx, account, false, Reason::Creating, "CreateAccount", note).await;
     Err(creating(&request).into())
+}
+
+/// Records the intent to create the account, on the condition that the
+/// object is still as read: its resourceVersion is the fencing token. A
+/// leader deposed since, or another reconcile racing this one, finds the
+/// object changed and never sends CreateAccount; the one that wrote the
+/// intent does, and the others then find its request by searching.
+async fn fence_creation(api: &Api<AwsAccount>, mut fresh: AwsAccount) -> Result<(), Stop> {
+    let status = fresh.status.get_or_insert_with(AwsAccountStatus::default);
+    status.state = Some(AccountState::Creating);
+    match api
+        .replace_status(&fresh.name_any(), &PostParams::default(), &fresh)
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(response)) if response.code == 409 => Err(Outcome::reconciling(
+            Reason::Creating,
+            "another reconcile is creating this account; following its request",
+        )
+        .into()),
+        Err(err) => Err(err.into()),
+    }
 }
 
 /// Confirms the account, records its state, and places and tags it.
