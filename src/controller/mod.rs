@@ -67,6 +67,7 @@ where
     fn run(self, api: Api<K>) -> impl Future<Output = ()> + Send {
         watcher(api, watcher::Config::default())
             .default_backoff()
+            .modify(lean)
             .reflect_shared(self.writer)
             .for_each(|event| async move {
                 if let Err(err) = event {
@@ -75,6 +76,19 @@ where
             })
     }
 }
+
+/// Drops what no reconcile reads before an object is cached: the field
+/// managers and the client-side apply annotation are often larger than the
+/// spec itself, and every object of every kind is held in memory.
+fn lean<K: Resource>(object: &mut K) {
+    let meta = object.meta_mut();
+    meta.managed_fields = None;
+    if let Some(annotations) = meta.annotations.as_mut() {
+        annotations.remove(LAST_APPLIED);
+    }
+}
+
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// What re-reconciles an object when it changes itself: its spec
 /// (generation) and the start of its deletion. Its own status writes do
