@@ -4,7 +4,9 @@ use crate::aws::{AwsResult, Iam, gone_is_done};
 
 use super::plan::Change;
 
-/// Performs one change; returns the ARN when it created the role.
+/// Performs one change; returns the ARN when it created the role. A
+/// revocation that finds its target already gone is done: that is what a
+/// retry meets after an answer lost on the way back.
 pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Option<String>> {
     match change {
         Change::Create(new_role) => return iam.create_role(new_role).await.map(Some),
@@ -14,11 +16,11 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
             max_session_duration,
         } => iam.update_role(role, description, *max_session_duration).await?,
         Change::PutBoundary(arn) => iam.put_permissions_boundary(role, arn).await?,
-        Change::DeleteBoundary => iam.delete_permissions_boundary(role).await?,
+        Change::DeleteBoundary => gone_is_done(iam.delete_permissions_boundary(role).await)?,
         Change::Attach(arn) => iam.attach_role_policy(role, arn).await?,
-        Change::Detach(arn) => iam.detach_role_policy(role, arn).await?,
+        Change::Detach(arn) => gone_is_done(iam.detach_role_policy(role, arn).await)?,
         Change::PutInline(name, document) => iam.put_role_policy(role, name, document).await?,
-        Change::DeleteInline(name) => iam.delete_role_policy(role, name).await?,
+        Change::DeleteInline(name) => gone_is_done(iam.delete_role_policy(role, name).await)?,
         Change::Tag(tags) => iam.tag_role(role, tags).await?,
         Change::Untag(keys) => iam.untag_role(role, keys).await?,
     }

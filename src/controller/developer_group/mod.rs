@@ -226,15 +226,17 @@ impl Owned for DeveloperGroup {
         plan::plan(&desired.group(observed).0, observed.group.as_ref())
     }
 
+    /// A revocation that finds its target already gone is done: that is
+    /// what a retry meets after an answer lost on the way back.
     async fn perform(iam: &dyn Iam, group: &str, change: &Change) -> AwsResult<Option<String>> {
         match change {
             Change::Create => return iam.create_group(group).await.map(Some),
             Change::AddMember(user) => iam.add_user_to_group(group, user).await?,
-            Change::RemoveMember(user) => iam.remove_user_from_group(group, user).await?,
+            Change::RemoveMember(user) => gone_is_done(iam.remove_user_from_group(group, user).await)?,
             Change::PutPolicy(name, document) => iam.put_group_policy(group, name, document).await?,
-            Change::DeletePolicy(name) => iam.delete_group_policy(group, name).await?,
+            Change::DeletePolicy(name) => gone_is_done(iam.delete_group_policy(group, name).await)?,
             Change::Attach(arn) => iam.attach_group_policy(group, arn).await?,
-            Change::Detach(arn) => iam.detach_group_policy(group, arn).await?,
+            Change::Detach(arn) => gone_is_done(iam.detach_group_policy(group, arn).await)?,
         }
         Ok(None)
     }
