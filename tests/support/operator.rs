@@ -148,23 +148,35 @@ impl Env {
             if value.is_null() {
                 continue;
             }
-            let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
-            let types = object.types.clone().expect("apiVersion and kind");
-            let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
-            let name = object.metadata.name.clone().expect("name");
-            let api: Api<DynamicObject> = if namespaced {
-                Api::namespaced_with(
-                    self.client.clone(),
-                    object.metadata.namespace.as_deref().unwrap_or("default"),
-                    &resource,
+            self.try_apply(&value).await.unwrap_or_else(|err| {
+                let (kind, name) = (&value["kind"], &value["metadata"]["name"]);
+                panic!(
+                    "applying {} {}: {err}",
+                    kind.as_str().unwrap_or_default(),
+                    name.as_str().unwrap_or_default()
                 )
-            } else {
-                Api::all_with(self.client.clone(), &resource)
-            };
-            api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(&value))
-                .await
-                .unwrap_or_else(|err| panic!("applying {} {name}: {err}", types.kind));
+            });
         }
+    }
+
+    /// Applies one object the way `kubectl apply --server-side` does, and
+    /// returns the API server's refusal instead of panicking on it.
+    pub async fn try_apply(&self, value: &serde_json::Value) -> Result<DynamicObject, kube::Error> {
+        let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
+        let types = object.types.clone().expect("apiVersion and kind");
+        let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
+        let name = object.metadata.name.clone().expect("name");
+        let api: Api<DynamicObject> = if namespaced {
+            Api::namespaced_with(
+                self.client.clone(),
+                object.metadata.namespace.as_deref().unwrap_or("default"),
+                &resource,
+            )
+        } else {
+            Api::all_with(self.client.clone(), &resource)
+        };
+        api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(value))
+            .await
     }
 
     pub fn api<K>(&self, namespace: Option<&str>) -> Api<K>
