@@ -14,11 +14,12 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DynamicObject};
 use serde_json::{Value, json};
 use support::fault::Call;
 use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, resource_of};
+use support::operator::Env;
 
 const NAMESPACE: &str = "alfie";
 /// A partner's account, outside the organization.
@@ -289,56 +290,8 @@ enum Verdict {
 
 fn api_for(env: &Env, manifest: &Value) -> (Api<DynamicObject>, String) {
     let kind = manifest["kind"].as_str().expect("kind");
-    let (resource, namespaced) = resource_of(manifest["apiVersion"].as_str().expect("apiVersion"), kind);
-    let api = match namespaced {
-        true => Api::namespaced_with(env.client.clone(), NAMESPACE, &resource),
-        false => Api::all_with(env.client.clone(), &resource),
-    };
-    (api, manifest["metadata"]["name"].as_str().expect("name").to_owned())
-}
-
-/// A condition that holds (status True) for the object's current generation.
-#[derive(Debug)]
-struct Held {
-    kind: String,
-    reason: String,
-    message: String,
-}
-
-fn holding(object: &DynamicObject) -> Vec<Held> {
-    let conditions = object.data["status"]["conditions"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    conditions
-        .iter()
-        .filter(|c| c["status"] == "True" && c["observedGeneration"].as_i64() == object.metadata.generation)
-        .map(|c| {
-            let text = |field: &str| c[field].as_str().unwrap_or_default().to_owned();
-            Held {
-                kind: text("type"),
-                reason: text("reason"),
-                message: text("message"),
-            }
-        })
-        .collect()
-}
-
-/// Polls the object until `done` says what became of it, or the time is up.
-async fn watch<T>(env: &Env, manifest: &Value, done: impl Fn(&[Held]) -> Option<T>) -> Result<T, String> {
-    let (api, name) = api_for(env, manifest);
-    let deadline = Instant::now() + REPORT_TIMEOUT;
-    loop {
-        let object = api.get(&name).await.map_err(|err| format!("reading it back: {err}"))?;
-        let holding = holding(&object);
-        if let Some(found) = done(&holding) {
-            return Ok(found);
-        }
-        if Instant::now() > deadline {
-            return Err(format!("after {REPORT_TIMEOUT:?} its conditions say {holding:?}"));
-        }
-        tokio::time::sleep(POLL_INTERVAL).await;
-    }
+    let name = manifest["metadata"]["name"].as_str().expect("name");
+    (env.dynamic_api(kind, NAMESPACE), name.to_owned())
 }
 
 /// Runs one row; what went against its expectation, if anything.
@@ -365,17 +318,17 @@ async fn run(env: &Env, case: &Case) -> Result<Verdict, String> {
             },
             Ok(_),
         ) => {
-            let expected = |holding: &[Held]| {
+            let expected = |holding: &[Condition]| {
                 let found = holding
                     .iter()
-                    .any(|held| held.kind == *condition && held.reason == *reason && held.message.contains(names));
-                match (found, holding.iter().find(|held| held.kind == "Ready")) {
+                    .any(|held| held.type_ == *condition && held.reason == *reason && held.message.contains(names));
+                match (found, holding.iter().find(|held| held.type_ == "Ready")) {
                     (true, _) => Some(Ok(Verdict::Reported)),
                     (false, Some(ready)) => Some(Err(format!("accepted: Ready, {}: {}", ready.reason, ready.message))),
                     (false, None) => None,
                 }
             };
-            watch(env, &case.manifest, expected)
+            env.watch(case.kind(), NAMESPACE, case.id, REPORT_TIMEOUT, expected)
                 .await
                 .map_err(|timeout| format!("not reported {condition} {reason} naming {names}: {timeout}"))?
         }
@@ -445,10 +398,14 @@ async fn setup(env: &Env) -> Fixture {
         env.try_apply(fixture).await.expect("fixture accepted");
     }
     for fixture in &fixtures {
-        let ready = |holding: &[Held]| holding.iter().any(|held| held.kind == "Ready").then_some(());
-        watch(env, fixture, ready)
+        let ready = |holding: &[Condition]| holding.iter().any(|held| held.type_ == "Ready").then_some(());
+        let (kind, name) = (
+            fixture["kind"].as_str().expect("kind"),
+            fixture["metadata"]["name"].as_str().expect("name"),
+        );
+        env.watch(kind, NAMESPACE, name, REPORT_TIMEOUT, ready)
             .await
-            .unwrap_or_else(|err| panic!("fixture {} not Ready: {err}", fixture["metadata"]["name"]));
+            .unwrap_or_else(|err| panic!("fixture {name} not Ready: {err}"));
     }
     Fixture { dev }
 }

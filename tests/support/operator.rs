@@ -49,7 +49,7 @@ impl Drop for Env {
 }
 
 /// The resource of a kind the tests apply, and whether it is namespaced.
-pub fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
+pub fn resource_of(kind: &str) -> (ApiResource, bool) {
     match kind {
         "AwsAccount" => (ApiResource::erase::<AwsAccount>(&()), false),
         "CrossAccountRole" => (ApiResource::erase::<CrossAccountRole>(&()), true),
@@ -57,7 +57,7 @@ pub fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
         "PartnerAccess" => (ApiResource::erase::<PartnerAccess>(&()), true),
         "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
         "Secret" => (ApiResource::erase::<Secret>(&()), true),
-        other => panic!("the test harness does not know kind {other} ({api_version})"),
+        other => panic!("the test harness does not know kind {other}"),
     }
 }
 
@@ -164,19 +164,20 @@ impl Env {
     pub async fn try_apply(&self, value: &serde_json::Value) -> Result<DynamicObject, kube::Error> {
         let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
         let types = object.types.clone().expect("apiVersion and kind");
-        let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
         let name = object.metadata.name.clone().expect("name");
-        let api: Api<DynamicObject> = if namespaced {
-            Api::namespaced_with(
-                self.client.clone(),
-                object.metadata.namespace.as_deref().unwrap_or("default"),
-                &resource,
-            )
-        } else {
-            Api::all_with(self.client.clone(), &resource)
-        };
-        api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(value))
+        let namespace = object.metadata.namespace.as_deref().unwrap_or("default");
+        self.dynamic_api(&types.kind, namespace)
+            .patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(value))
             .await
+    }
+
+    /// Objects of `kind`, one the tests apply, in `namespace` (unless the kind is cluster-scoped).
+    pub fn dynamic_api(&self, kind: &str, namespace: &str) -> Api<DynamicObject> {
+        let (resource, namespaced) = resource_of(kind);
+        match namespaced {
+            true => Api::namespaced_with(self.client.clone(), namespace, &resource),
+            false => Api::all_with(self.client.clone(), &resource),
+        }
     }
 
     pub fn api<K>(&self, namespace: Option<&str>) -> Api<K>
@@ -207,6 +208,35 @@ impl Env {
         panic!("timed out waiting for {name}: {what}; last seen: {last:#?}");
     }
 
+    /// Reads the object until `done` makes something of what it reports
+    /// (`holding`), for at most `timeout`; else says what it reported last.
+    pub async fn watch<T>(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        done: impl Fn(&[Condition]) -> Option<T>,
+    ) -> Result<T, String> {
+        let api = self.dynamic_api(kind, namespace);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let object = api.get(name).await.map_err(|err| format!("reading it back: {err}"))?;
+            let holding = holding(&object);
+            if let Some(found) = done(&holding) {
+                return Ok(found);
+            }
+            if std::time::Instant::now() > deadline {
+                let said: Vec<String> = holding
+                    .iter()
+                    .map(|c| format!("{} {}: {}", c.type_, c.reason, c.message))
+                    .collect();
+                return Err(format!("after {timeout:?} it says {said:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until AWS matches `check`, for at most 30 seconds.
     pub async fn eventually<T>(&self, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
         for _ in 0..600 {
@@ -228,4 +258,15 @@ pub fn condition<'a>(conditions: &'a [Condition], kind: &str) -> Option<&'a Cond
 pub fn ready_is(conditions: &[Condition], generation: Option<i64>, status: &str, reason: &str) -> bool {
     condition(conditions, "Ready")
         .is_some_and(|c| c.status == status && c.reason == reason && c.observed_generation == generation)
+}
+
+/// The conditions an object of any kind reports now: those holding (status
+/// True) for its current generation.
+pub fn holding(object: &DynamicObject) -> Vec<Condition> {
+    let conditions: Vec<Condition> =
+        serde_json::from_value(object.data["status"]["conditions"].clone()).unwrap_or_default();
+    conditions
+        .into_iter()
+        .filter(|c| c.status == "True" && c.observed_generation == object.metadata.generation)
+        .collect()
 }
