@@ -9,6 +9,7 @@ use super::fault::FaultyAws;
 use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config};
+use aws_config::SdkConfig;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -69,6 +70,14 @@ impl Env {
     }
 
     pub async fn without_operator() -> Env {
+        let moto = Moto::start().await;
+        let config = moto.sdk_config().await;
+        Env::around(moto, &config).await
+    }
+
+    /// kube-testserver with the CRDs, next to a moto the test has prepared;
+    /// the operator reaches AWS as `operator_aws` says (its credentials).
+    pub async fn around(moto: Moto, operator_aws: &SdkConfig) -> Env {
         let kube = TestServer::start().await.expect("kube-testserver starts");
         let client = kube.client().expect("client");
         let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -78,8 +87,7 @@ impl Env {
                 .await
                 .expect("CRD accepted by the API server");
         }
-        let moto = Moto::start().await;
-        let sdk = SdkAws::new(&moto.sdk_config().await);
+        let sdk = SdkAws::new(operator_aws);
         let aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
         Env {
             kube,
