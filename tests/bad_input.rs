@@ -318,19 +318,25 @@ async fn run(env: &Env, case: &Case) -> Result<Verdict, String> {
             },
             Ok(_),
         ) => {
+            // Ready and Stalled are where an object rests: either, other than
+            // expected, ends the wait. Reconciling messages change on the way.
             let expected = |holding: &[Condition]| {
                 let found = holding
                     .iter()
                     .any(|held| held.type_ == *condition && held.reason == *reason && held.message.contains(names));
-                match (found, holding.iter().find(|held| held.type_ == "Ready")) {
+                let resting = holding
+                    .iter()
+                    .find(|held| held.type_ == "Ready" || held.type_ == "Stalled");
+                match (found, resting) {
                     (true, _) => Some(Ok(Verdict::Reported)),
-                    (false, Some(ready)) => Some(Err(format!("accepted: Ready, {}: {}", ready.reason, ready.message))),
+                    (false, Some(held)) => Some(Err(format!("{} {}: {}", held.type_, held.reason, held.message))),
                     (false, None) => None,
                 }
             };
             env.watch(case.kind(), NAMESPACE, case.id, REPORT_TIMEOUT, expected)
                 .await
                 .map_err(|timeout| format!("not reported {condition} {reason} naming {names}: {timeout}"))?
+                .map_err(|instead| format!("not reported {condition} {reason} naming {names}, but {instead}"))
         }
     }
 }
