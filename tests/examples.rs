@@ -38,7 +38,7 @@ async fn every_example_is_accepted_and_becomes_ready() {
     }
     assert!(objects.len() >= 10, "the examples cover every kind: {objects:?}");
     for (kind, namespace, name, file) in objects {
-        let (resource, _) = resource_of("awsaccess.dev/v1alpha1", &kind);
+        let (resource, _) = resource_of(&kind);
         let api: Api<DynamicObject> = match &namespace {
             Some(ns) => Api::namespaced_with(env.client.clone(), ns, &resource),
             None => Api::all_with(env.client.clone(), &resource),

@@ -13,6 +13,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_iam::config::Credentials;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 
 /// The account moto's default credentials belong to.
 pub const MANAGEMENT_ACCOUNT: &str = "123456789012";
@@ -38,12 +39,30 @@ enum Startup {
 
 impl Moto {
     pub async fn start() -> Moto {
+        Moto::start_with(&[]).await
+    }
+
+    /// A moto that serves the first `unauthenticated` requests as it always
+    /// does (the readiness probe takes one; the test's setup the rest) and
+    /// then checks every request as IAM would: signed by an access key of a
+    /// user or an assumed role whose policies allow the action
+    /// (`INITIAL_NO_AUTH_ACTION_COUNT`). `end_unauthenticated_setup` marks
+    /// where the checks begin. moto_iam/sitecustomize.py makes its checks and
+    /// refusals those of AWS where a client other than botocore sees them.
+    pub async fn start_enforcing_iam_after(unauthenticated: usize) -> Moto {
+        let fixes = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/moto_iam");
+        let count = unauthenticated.to_string();
+        Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", &count), ("PYTHONPATH", fixes)]).await
+    }
+
+    async fn start_with(environment: &[(&str, &str)]) -> Moto {
         let binary = server_binary();
         for _ in 0..START_ATTEMPTS {
             let port = free_port();
             let server = Command::new(&binary)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .envs(environment.iter().copied())
                 // moto logs every request; a pipe nobody reads would fill and stall it.
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
@@ -72,9 +91,15 @@ impl Moto {
 
     /// The management account's view: static test credentials, us-east-1, moto's endpoint.
     pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_with(Credentials::new("testing", "testing", None, None, "moto"))
+            .await
+    }
+
+    /// us-east-1 and moto's endpoint, signed with `credentials`.
+    pub async fn sdk_config_with(&self, credentials: Credentials) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+            .credentials_provider(credentials)
             .endpoint_url(&self.endpoint)
             .load()
             .await
@@ -157,6 +182,31 @@ impl Moto {
                 .credentials_provider(credentials)
                 .build(),
         )
+    }
+
+    /// Spends what is left of `start_enforcing_iam_after`'s unauthenticated
+    /// requests, so that every request from here on is checked, whatever
+    /// number the setup took. The default credentials belong to no IAM user:
+    /// moto's first refusal of them marks the end.
+    pub async fn end_unauthenticated_setup(&self) {
+        let config = self.sdk_config().await;
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config)
+                .retry_config(RetryConfig::disabled())
+                .build(),
+        );
+        // Far more than any setup takes: a moto that never refuses does not enforce IAM at all.
+        for _ in 0..10_000 {
+            if let Err(err) = sts.get_caller_identity().send().await {
+                assert_eq!(
+                    err.code(),
+                    Some("InvalidClientTokenId"),
+                    "moto refused otherwise: {err:?}"
+                );
+                return;
+            }
+        }
+        panic!("moto does not enforce IAM: start it with start_enforcing_iam_after");
     }
 
     /// Polls until moto answers as the management account (an STS call, so

@@ -9,6 +9,7 @@ use super::fault::FaultyAws;
 use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config};
+use aws_config::SdkConfig;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
@@ -49,7 +50,7 @@ impl Drop for Env {
 }
 
 /// The resource of a kind the tests apply, and whether it is namespaced.
-pub fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
+pub fn resource_of(kind: &str) -> (ApiResource, bool) {
     match kind {
         "AwsAccount" => (ApiResource::erase::<AwsAccount>(&()), false),
         "CrossAccountRole" => (ApiResource::erase::<CrossAccountRole>(&()), true),
@@ -57,7 +58,7 @@ pub fn resource_of(api_version: &str, kind: &str) -> (ApiResource, bool) {
         "PartnerAccess" => (ApiResource::erase::<PartnerAccess>(&()), true),
         "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
         "Secret" => (ApiResource::erase::<Secret>(&()), true),
-        other => panic!("the test harness does not know kind {other} ({api_version})"),
+        other => panic!("the test harness does not know kind {other}"),
     }
 }
 
@@ -69,6 +70,14 @@ impl Env {
     }
 
     pub async fn without_operator() -> Env {
+        let moto = Moto::start().await;
+        let config = moto.sdk_config().await;
+        Env::around(moto, &config).await
+    }
+
+    /// kube-testserver with the CRDs, next to a moto the test has prepared;
+    /// the operator reaches AWS as `operator_aws` says (its credentials).
+    pub async fn around(moto: Moto, operator_aws: &SdkConfig) -> Env {
         let kube = TestServer::start().await.expect("kube-testserver starts");
         let client = kube.client().expect("client");
         let crd_api: Api<CustomResourceDefinition> = Api::all(client.clone());
@@ -78,8 +87,7 @@ impl Env {
                 .await
                 .expect("CRD accepted by the API server");
         }
-        let moto = Moto::start().await;
-        let sdk = SdkAws::new(&moto.sdk_config().await);
+        let sdk = SdkAws::new(operator_aws);
         let aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
         Env {
             kube,
@@ -148,22 +156,35 @@ impl Env {
             if value.is_null() {
                 continue;
             }
-            let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
-            let types = object.types.clone().expect("apiVersion and kind");
-            let (resource, namespaced) = resource_of(&types.api_version, &types.kind);
-            let name = object.metadata.name.clone().expect("name");
-            let api: Api<DynamicObject> = if namespaced {
-                Api::namespaced_with(
-                    self.client.clone(),
-                    object.metadata.namespace.as_deref().unwrap_or("default"),
-                    &resource,
+            self.try_apply(&value).await.unwrap_or_else(|err| {
+                let (kind, name) = (&value["kind"], &value["metadata"]["name"]);
+                panic!(
+                    "applying {} {}: {err}",
+                    kind.as_str().unwrap_or_default(),
+                    name.as_str().unwrap_or_default()
                 )
-            } else {
-                Api::all_with(self.client.clone(), &resource)
-            };
-            api.patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(&value))
-                .await
-                .unwrap_or_else(|err| panic!("applying {} {name}: {err}", types.kind));
+            });
+        }
+    }
+
+    /// Applies one object the way `kubectl apply --server-side` does, and
+    /// returns the API server's refusal instead of panicking on it.
+    pub async fn try_apply(&self, value: &serde_json::Value) -> Result<DynamicObject, kube::Error> {
+        let object: DynamicObject = serde_json::from_value(value.clone()).expect("object");
+        let types = object.types.clone().expect("apiVersion and kind");
+        let name = object.metadata.name.clone().expect("name");
+        let namespace = object.metadata.namespace.as_deref().unwrap_or("default");
+        self.dynamic_api(&types.kind, namespace)
+            .patch(&name, &PatchParams::apply("test").force(), &Patch::Apply(value))
+            .await
+    }
+
+    /// Objects of `kind`, one the tests apply, in `namespace` (unless the kind is cluster-scoped).
+    pub fn dynamic_api(&self, kind: &str, namespace: &str) -> Api<DynamicObject> {
+        let (resource, namespaced) = resource_of(kind);
+        match namespaced {
+            true => Api::namespaced_with(self.client.clone(), namespace, &resource),
+            false => Api::all_with(self.client.clone(), &resource),
         }
     }
 
@@ -195,6 +216,35 @@ impl Env {
         panic!("timed out waiting for {name}: {what}; last seen: {last:#?}");
     }
 
+    /// Reads the object until `done` makes something of what it reports
+    /// (`holding`), for at most `timeout`; else says what it reported last.
+    pub async fn watch<T>(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        timeout: Duration,
+        done: impl Fn(&[Condition]) -> Option<T>,
+    ) -> Result<T, String> {
+        let api = self.dynamic_api(kind, namespace);
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let object = api.get(name).await.map_err(|err| format!("reading it back: {err}"))?;
+            let holding = holding(&object);
+            if let Some(found) = done(&holding) {
+                return Ok(found);
+            }
+            if std::time::Instant::now() > deadline {
+                let said: Vec<String> = holding
+                    .iter()
+                    .map(|c| format!("{} {}: {}", c.type_, c.reason, c.message))
+                    .collect();
+                return Err(format!("after {timeout:?} it says {said:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     /// Waits until AWS matches `check`, for at most 30 seconds.
     pub async fn eventually<T>(&self, what: &str, mut check: impl AsyncFnMut() -> Option<T>) -> T {
         for _ in 0..600 {
@@ -216,4 +266,15 @@ pub fn condition<'a>(conditions: &'a [Condition], kind: &str) -> Option<&'a Cond
 pub fn ready_is(conditions: &[Condition], generation: Option<i64>, status: &str, reason: &str) -> bool {
     condition(conditions, "Ready")
         .is_some_and(|c| c.status == status && c.reason == reason && c.observed_generation == generation)
+}
+
+/// The conditions an object of any kind reports now: those holding (status
+/// True) for its current generation.
+pub fn holding(object: &DynamicObject) -> Vec<Condition> {
+    let conditions: Vec<Condition> =
+        serde_json::from_value(object.data["status"]["conditions"].clone()).unwrap_or_default();
+    conditions
+        .into_iter()
+        .filter(|c| c.status == "True" && c.observed_generation == object.metadata.generation)
+        .collect()
 }
