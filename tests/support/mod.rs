@@ -5,3 +5,4 @@ pub mod fault;
 pub mod moto;
 pub mod operator;
 pub mod proxy;
+pub mod wire;

@@ -72,10 +72,15 @@ impl Moto {
 
     /// The management account's view: static test credentials, us-east-1, moto's endpoint.
     pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_through(&self.endpoint).await
+    }
+
+    /// The management account's view through `endpoint`, a proxy in front of moto.
+    pub async fn sdk_config_through(&self, endpoint: &str) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-            .endpoint_url(&self.endpoint)
+            .endpoint_url(endpoint)
             .load()
             .await
     }
