@@ -35,7 +35,7 @@ async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable
     for kind in Fault::ALL {
         let twice = |operation| Faults {
             limit: Some(2),
-            ..Faults::always(operation, kind)
+            ..Faults::always(&[operation], kind)
         };
         wire.inject(twice("GetRole"));
         assert_eq!(iam.get_role("absent").await, Ok(None), "GetRole through {kind:?}");
@@ -57,7 +57,7 @@ async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable
     for kind in Fault::ALL {
         for attempt in 0..2 {
             let name = format!("{kind:?}-{attempt}").to_lowercase();
-            wire.inject(Faults::always("CreateGroup", kind));
+            wire.inject(Faults::always(&["CreateGroup"], kind));
             let group = iam.create_group(&name).await.map(|_| ());
             println!("CreateGroup through {kind:?} #{attempt}: {group:?}");
             if !group.as_ref().is_err_and(|err| err.kind.retryable()) {
@@ -68,7 +68,7 @@ async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable
     for kind in Fault::ALL {
         for attempt in 0..2 {
             let name = format!("{kind:?}-{attempt}").to_lowercase();
-            wire.inject(Faults::always("CreateAccount", kind));
+            wire.inject(Faults::always(&["CreateAccount"], kind));
             let account = orgs
                 .create_account(&NewAccount {
                     name: name.clone(),

@@ -4,5 +4,6 @@
 pub mod fault;
 pub mod moto;
 pub mod operator;
+pub mod process;
 pub mod proxy;
 pub mod wire;

@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
@@ -59,9 +60,10 @@ pub struct Faults {
     pub rate: f64,
     /// Drawn from with equal odds.
     pub kinds: Vec<Fault>,
-    /// Only calls of this AWS operation (`CreateAccount`), else every call.
-    pub only: Option<&'static str>,
-    /// At most this many faults, then calls pass.
+    /// Only calls of these AWS operations (`CreateAccount`); none: every call.
+    pub only: Vec<&'static str>,
+    /// At most this many faults per operation, then its calls pass: with
+    /// 1, a call the SDK retries meets the fault once and the retry passes.
     pub limit: Option<usize>,
 }
 
@@ -71,17 +73,17 @@ impl Faults {
         Faults {
             rate,
             kinds: Fault::ALL.to_vec(),
-            only: None,
+            only: vec![],
             limit: None,
         }
     }
 
-    /// Every call of `operation` gets `kind`.
-    pub fn always(operation: &'static str, kind: Fault) -> Faults {
+    /// Every call of `operations` gets `kind`.
+    pub fn always(operations: &[&'static str], kind: Fault) -> Faults {
         Faults {
             rate: 1.0,
             kinds: vec![kind],
-            only: Some(operation),
+            only: operations.to_vec(),
             limit: None,
         }
     }
@@ -163,7 +165,7 @@ pub struct Wire {
     address: SocketAddr,
     seed: u64,
     state: Arc<State>,
-    trapped: tokio::sync::Mutex<mpsc::UnboundedReceiver<String>>,
+    trapped: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Instant)>>,
     task: JoinHandle<()>,
 }
 
@@ -176,14 +178,16 @@ impl Drop for Wire {
 
 struct State {
     target: SocketAddr,
-    faults: Mutex<Option<Faults>>,
+    /// The faults set, and how many each operation got since.
+    faults: Mutex<Option<(Faults, BTreeMap<String, usize>)>>,
     rng: Mutex<StdRng>,
     tally: Mutex<Tally>,
     /// Operations whose next forwarded call is held once moto answered it.
     traps: Mutex<Vec<String>>,
-    trapped: mpsc::UnboundedSender<String>,
+    trapped: mpsc::UnboundedSender<(String, Instant)>,
     /// Bumped to let held answers go.
     release: watch::Sender<u64>,
+    /// 5xx answers so far: their shape alternates (`server_error`).
     server_errors: AtomicUsize,
 }
 
@@ -252,7 +256,7 @@ impl Wire {
 
     /// From now on calls get faults as `faults` says, replacing what was set before.
     pub fn inject(&self, faults: Faults) {
-        *lock(&self.state.faults) = Some(faults);
+        *lock(&self.state.faults) = Some((faults, BTreeMap::new()));
     }
 
     /// From now on every call passes.
@@ -271,14 +275,17 @@ impl Wire {
         lock(&self.state.traps).extend(operations.iter().map(|op| op.to_string()));
     }
 
-    /// The operation of the next call a trap holds, once it holds one.
-    pub async fn trapped(&self) -> String {
-        self.trapped
-            .lock()
-            .await
-            .recv()
-            .await
-            .expect("the proxy keeps its sender")
+    /// The operation of the next call a trap holds, and when moto answered
+    /// it, once a trap holds one.
+    pub async fn trapped(&self) -> (String, Instant) {
+        let mut trapped = self.trapped.lock().await;
+        trapped.recv().await.expect("the proxy keeps its sender")
+    }
+
+    /// The calls traps hold now, or held and were released, not yet taken by `trapped`.
+    pub async fn also_trapped(&self) -> Vec<(String, Instant)> {
+        let mut trapped = self.trapped.lock().await;
+        std::iter::from_fn(|| trapped.try_recv().ok()).collect()
     }
 
     /// The traps not fired yet.
@@ -313,14 +320,15 @@ type Answer = Response<Full<Bytes>>;
 
 impl State {
     /// Answers `request`, or fails to close the connection without an answer.
-    async fn handle(&self, request: Request<Incoming>, abort: &AtomicBool) -> Result<Answer, io::Error> {
+    async fn handle(self: Arc<Self>, request: Request<Incoming>, abort: &AtomicBool) -> Result<Answer, io::Error> {
         let (parts, body) = request.into_parts();
         let body = body.collect().await.map_err(io::Error::other)?.to_bytes();
         let call = Call::of(&parts.headers, &body);
         match self.draw(&call.operation) {
             None => {
-                let answer = self.forward(Request::from_parts(parts, body)).await?;
-                self.count_forwarded(&call.operation);
+                let answer = self
+                    .carry_out(&call.operation, Request::from_parts(parts, body))
+                    .await?;
                 self.hold_if_trapped(&call.operation).await;
                 Ok(answer)
             }
@@ -331,8 +339,8 @@ impl State {
                 Err(io::Error::new(io::ErrorKind::ConnectionReset, "injected reset"))
             }
             Some(Fault::LostAnswer) => {
-                self.forward(Request::from_parts(parts, body)).await?;
-                self.count_forwarded(&call.operation);
+                self.carry_out(&call.operation, Request::from_parts(parts, body))
+                    .await?;
                 self.hold_if_trapped(&call.operation).await;
                 Ok(self.server_error(&call))
             }
@@ -342,27 +350,22 @@ impl State {
     /// Whether this call gets a fault, and which; counts it.
     fn draw(&self, operation: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
-        let active = faults
-            .as_mut()
-            .filter(|faults| faults.only.is_none_or(|only| only == operation))
-            .filter(|faults| faults.limit != Some(0))?;
+        let (active, given) = faults.as_mut()?;
+        let given = given.entry(operation.to_owned()).or_default();
+        if !(active.only.is_empty() || active.only.contains(&operation)) || active.limit.is_some_and(|l| *given >= l) {
+            return None;
+        }
         let mut rng = lock(&self.rng);
         if !rng.random_bool(active.rate) {
             return None;
         }
         let kind = active.kinds[rng.random_range(0..active.kinds.len())];
-        if let Some(limit) = active.limit.as_mut() {
-            *limit -= 1;
-        }
+        *given += 1;
         *lock(&self.tally)
             .injected
             .entry((kind, operation.to_owned()))
             .or_default() += 1;
         Some(kind)
-    }
-
-    fn count_forwarded(&self, operation: &str) {
-        *lock(&self.tally).forwarded.entry(operation.to_owned()).or_default() += 1;
     }
 
     /// In turns, a 500 in the protocol's own error format, as AWS sends one,
@@ -373,6 +376,19 @@ impl State {
             0 => call.internal_error(),
             _ => bare(StatusCode::SERVICE_UNAVAILABLE),
         }
+    }
+
+    /// Has moto carry the call out and counts it: to the end even when the
+    /// caller goes away meanwhile (killed), as a server carries out a
+    /// request it received.
+    async fn carry_out(self: &Arc<Self>, operation: &str, request: Request<Bytes>) -> Result<Answer, io::Error> {
+        let (state, operation) = (self.clone(), operation.to_owned());
+        let exchange = tokio::spawn(async move {
+            let answer = state.forward(request).await?;
+            *lock(&state.tally).forwarded.entry(operation).or_default() += 1;
+            Ok(answer)
+        });
+        exchange.await.map_err(io::Error::other)?
     }
 
     /// Sends the call to moto on a connection of its own, so that no pooled
@@ -406,7 +422,7 @@ impl State {
         if fired {
             let mut released = self.release.subscribe();
             // The test may have stopped listening; the answer is held all the same.
-            let _ = self.trapped.send(operation.to_owned());
+            let _ = self.trapped.send((operation.to_owned(), Instant::now()));
             let _ = released.changed().await;
         }
     }
