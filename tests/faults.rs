@@ -762,3 +762,75 @@ async fn the_seeds_converge_exactly_through_sigkills_of_the_operator_process_and
         .collect();
     assert_eq!(shown, Vec::<&str>::new(), "the operator logged an external ID");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_whose_answers_are_lost_complete_without_stalling() {
+    let (env, wire) = env_behind_wire().await;
+    let env = env.start_operator(test_config());
+    let stalls = Stalls::watch(&env.client);
+    apply_examples(&env).await;
+    all_ready(&env.client, &EXAMPLE_OBJECTS, Duration::from_secs(30))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+
+    // The first answer of each revoking call is lost; the SDK's retry then
+    // finds the work done, as it would in AWS.
+    let revocations = [
+        "RemoveUserFromGroup",
+        "DetachGroupPolicy",
+        "DetachRolePolicy",
+        "DeleteRolePolicy",
+    ];
+    wire.inject(Faults {
+        limit: Some(1),
+        ..Faults::always(&revocations, Fault::LostAnswer)
+    });
+    // Bob leaves; the group loses its managed policy, AlfieFullAccess its
+    // managed and its inline policy.
+    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;
+    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {name: alfie-full-access, namespace: alfie}\nspec:\n  account: {name: alfie-dev}\n  roleName: AlfieFullAccess\n  description: Full access for Alfie developers\n  trust:\n    developerGroups: [{name: alfie-developers}]\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  tags: {team: alfie}\n").await;
+    let converged = all_ready(&env.client, &EXAMPLE_OBJECTS, Duration::from_secs(30)).await;
+    let tally = wire.tally();
+    println!("{tally}");
+    converged.unwrap_or_else(|err| panic!("{err}\n{tally}"));
+
+    let identity = aws_sdk_iam::Client::new(&env.moto.sdk_config().await);
+    let group = identity
+        .get_group()
+        .group_name("alfie-developers")
+        .send()
+        .await
+        .expect("GetGroup");
+    let members: Vec<&str> = group.users().iter().map(|u| u.user_name()).collect();
+    assert_eq!(members, ["alice"]);
+    let attached = identity
+        .list_attached_group_policies()
+        .group_name("alfie-developers")
+        .send()
+        .await
+        .expect("ListAttachedGroupPolicies");
+    assert_eq!(attached.attached_policies(), []);
+    let accounts: Api<AwsAccount> = Api::all(env.client.clone());
+    let dev = accounts.get("alfie-dev").await.expect("get").status.expect("status");
+    let iam = env.moto.member_iam(&dev.account_id.expect("status.accountId")).await;
+    let role = &roles_in(&iam).await["AlfieFullAccess"];
+    assert_eq!(
+        (&role.managed, &role.inline),
+        (
+            &BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_owned()]),
+            &BTreeSet::new()
+        )
+    );
+    for operation in revocations {
+        assert_eq!(
+            (tally.injected_into(operation), tally.forwarded(operation)),
+            (1, 2),
+            "{operation}: its answer lost once, then retried by the SDK\n{tally}"
+        );
+    }
+    assert_eq!(
+        stalls.seen(),
+        BTreeSet::new(),
+        "a lost answer stalled an object\n{tally}"
+    );
+}
