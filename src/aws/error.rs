@@ -2,10 +2,10 @@
 //! reconciler should do about it (retry with backoff, or report and wait).
 
 use std::error::Error as StdError;
-use std::fmt::Debug;
 
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_iam::operation::RequestId;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 use crate::api::Reason;
 
@@ -139,21 +139,32 @@ impl AwsError {
     }
 
     /// Classifies an error from any AWS SDK client call.
-    pub fn from_sdk<E, R>(operation: &'static str, error: SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-        R: Debug,
     {
         let request_id = error.meta().request_id().map(str::to_owned);
         let (kind, message) = match &error {
-            SdkError::ServiceError(_) => {
-                let code = error.code().unwrap_or("Unknown");
+            SdkError::ServiceError(context) => {
+                let status = context.raw().status();
                 let text = error.message().unwrap_or_default();
-                let message = match text {
-                    "" => code.to_owned(),
-                    text => format!("{code}: {text}"),
+                let (kind, message) = match (error.code(), text) {
+                    (Some(code), "") => (AwsErrorKind::from_code(code, text), code.to_owned()),
+                    (Some(code), text) => (AwsErrorKind::from_code(code, text), format!("{code}: {text}")),
+                    (None, _) => (
+                        AwsErrorKind::Other,
+                        format!("HTTP {} without an AWS error code", status.as_u16()),
+                    ),
                 };
-                (AwsErrorKind::from_code(code, text), message)
+                // A 5xx without a code this list knows (a load balancer's bare
+                // 503, a gateway's 502) is as transient as AWS's own
+                // ServiceFailure, and the SDK retries it so: a call sent once
+                // must not stall its object on it.
+                let kind = match kind {
+                    AwsErrorKind::Other if status.is_server_error() => AwsErrorKind::ServiceFailure,
+                    kind => kind,
+                };
+                (kind, message)
             }
             SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
                 (AwsErrorKind::Transport, DisplayErrorContext(&error).to_string())
@@ -170,10 +181,9 @@ impl AwsError {
 }
 
 /// For `map_err`: `.send().await.map_err(sdk_error("GetRole"))`.
-pub fn sdk_error<E, R>(operation: &'static str) -> impl FnOnce(SdkError<E, R>) -> AwsError
+pub fn sdk_error<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: Debug,
 {
     move |error| AwsError::from_sdk(operation, error)
 }
@@ -186,8 +196,14 @@ mod tests {
 
     use super::*;
 
-    fn service_error<E>(error: E) -> SdkError<E, ()> {
-        SdkError::service_error(error, ())
+    /// An error AWS answered with `status`.
+    fn answered<E>(status: u16, error: E) -> SdkError<E, HttpResponse> {
+        let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).expect("an HTTP status");
+        SdkError::service_error(error, HttpResponse::new(status, Vec::<u8>::new().into()))
+    }
+
+    fn service_error<E>(error: E) -> SdkError<E, HttpResponse> {
+        answered(400, error)
     }
 
     fn metadata(code: &str, message: &str) -> ErrorMetadata {
@@ -267,6 +283,33 @@ mod tests {
     }
 
     #[test]
+    fn a_server_error_without_a_known_code_is_a_retryable_service_failure() {
+        let bare = || GetRoleError::generic(ErrorMetadata::builder().build());
+        let error = AwsError::from_sdk("CreateRole", answered(503, bare()));
+        assert_eq!(error.kind, AwsErrorKind::ServiceFailure);
+        assert!(error.kind.retryable());
+        assert_eq!(
+            error.to_string(),
+            "AWS CreateRole failed: HTTP 503 without an AWS error code"
+        );
+        let unknown = GetRoleError::generic(metadata("InternalError", "text"));
+        assert_eq!(
+            AwsError::from_sdk("CreateRole", answered(500, unknown)).kind,
+            AwsErrorKind::ServiceFailure
+        );
+        // A client error stays what its code says, or Other: the request itself is wrong.
+        assert_eq!(
+            AwsError::from_sdk("CreateRole", answered(403, bare())).kind,
+            AwsErrorKind::Other
+        );
+        let denied = GetRoleError::generic(metadata("AccessDenied", "text"));
+        assert_eq!(
+            AwsError::from_sdk("CreateRole", answered(500, denied)).kind,
+            AwsErrorKind::AccessDenied
+        );
+    }
+
+    #[test]
     fn invalid_principal_is_eventual_consistency_and_retryable() {
         let invalid_principal = metadata(
             "MalformedPolicyDocument",
@@ -288,13 +331,13 @@ mod tests {
 
     #[test]
     fn failures_before_aws_answered_are_transport_and_retryable() {
-        let timeout: SdkError<GetRoleError, ()> = SdkError::timeout_error("operation timed out");
+        let timeout: SdkError<GetRoleError, HttpResponse> = SdkError::timeout_error("operation timed out");
         let error = AwsError::from_sdk("GetRole", timeout);
         assert_eq!(error.kind, AwsErrorKind::Transport);
         assert!(error.kind.retryable());
         assert_eq!(error.request_id, None);
 
-        let unbuildable: SdkError<GetRoleError, ()> = SdkError::construction_failure("role name missing");
+        let unbuildable: SdkError<GetRoleError, HttpResponse> = SdkError::construction_failure("role name missing");
         assert_eq!(AwsError::from_sdk("GetRole", unbuildable).kind, AwsErrorKind::Other);
     }
 

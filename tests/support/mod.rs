@@ -5,4 +5,6 @@ pub mod aws;
 pub mod fault;
 pub mod moto;
 pub mod operator;
+pub mod process;
 pub mod proxy;
+pub mod wire;

@@ -91,18 +91,17 @@ impl Moto {
 
     /// The management account's view: static test credentials, us-east-1, moto's endpoint.
     pub async fn sdk_config(&self) -> SdkConfig {
-        self.sdk_config_with(Credentials::new("testing", "testing", None, None, "moto"))
-            .await
+        self.sdk_config_with(test_credentials()).await
     }
 
     /// us-east-1 and moto's endpoint, signed with `credentials`.
     pub async fn sdk_config_with(&self, credentials: Credentials) -> SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(credentials)
-            .endpoint_url(&self.endpoint)
-            .load()
-            .await
+        sdk_config_at(&self.endpoint, credentials).await
+    }
+
+    /// The management account's view through `endpoint`, a proxy in front of moto.
+    pub async fn sdk_config_through(&self, endpoint: &str) -> SdkConfig {
+        sdk_config_at(endpoint, test_credentials()).await
     }
 
     /// Turns the management account into an organization; returns the root id.
@@ -260,4 +259,18 @@ fn server_binary() -> PathBuf {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local address").port()
+}
+
+/// moto's default credentials: the management account.
+fn test_credentials() -> Credentials {
+    Credentials::new("testing", "testing", None, None, "moto")
+}
+
+async fn sdk_config_at(endpoint: &str, credentials: Credentials) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .credentials_provider(credentials)
+        .endpoint_url(endpoint)
+        .load()
+        .await
 }

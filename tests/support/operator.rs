@@ -98,6 +98,13 @@ impl Env {
         }
     }
 
+    /// The operator reaches AWS at `endpoint`, a proxy in front of moto,
+    /// instead of moto itself; tests still read moto directly.
+    pub async fn reach_aws_through(&mut self, endpoint: &str) {
+        let sdk = SdkAws::new(&self.moto.sdk_config_through(endpoint).await);
+        self.aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
+    }
+
     /// Starts the controllers the way `aws-access-operator run` does.
     pub fn start_operator(mut self, config: Config) -> Env {
         self.spawn_operator(config);
