@@ -448,6 +448,13 @@ fn expect_condition(condition: &Value, path: &str) -> Result<(), PolicyError> {
         return Err(document_error(path, shape));
     };
     for (operator, keys) in operators {
+        if !is_condition_operator(operator) {
+            return Err(document_error(
+                &format!("{path}.{operator}"),
+                "is not an IAM condition operator (StringEquals, StringLike, ArnLike, Bool, DateLessThan, \
+                 NumericEquals, IpAddress, Null, ..., optionally with ForAnyValue:/ForAllValues: or IfExists)",
+            ));
+        }
         let Value::Object(keys) = keys else {
             return Err(document_error(&format!("{path}.{operator}"), shape));
         };
@@ -466,6 +473,50 @@ fn expect_condition(condition: &Value, path: &str) -> Result<(), PolicyError> {
         }
     }
     Ok(())
+}
+
+/// IAM User Guide, "IAM JSON policy elements: Condition operators": the
+/// operators, each optionally set-qualified (`ForAnyValue:`, `ForAllValues:`)
+/// and, but for `Null`, optionally `...IfExists`.
+fn is_condition_operator(operator: &str) -> bool {
+    const OPERATORS: [&str; 27] = [
+        "StringEquals",
+        "StringNotEquals",
+        "StringEqualsIgnoreCase",
+        "StringNotEqualsIgnoreCase",
+        "StringLike",
+        "StringNotLike",
+        "NumericEquals",
+        "NumericNotEquals",
+        "NumericLessThan",
+        "NumericLessThanEquals",
+        "NumericGreaterThan",
+        "NumericGreaterThanEquals",
+        "DateEquals",
+        "DateNotEquals",
+        "DateLessThan",
+        "DateLessThanEquals",
+        "DateGreaterThan",
+        "DateGreaterThanEquals",
+        "Bool",
+        "BinaryEquals",
+        "IpAddress",
+        "NotIpAddress",
+        "ArnEquals",
+        "ArnLike",
+        "ArnNotEquals",
+        "ArnNotLike",
+        "Null",
+    ];
+    let unqualified = operator
+        .strip_prefix("ForAnyValue:")
+        .or_else(|| operator.strip_prefix("ForAllValues:"))
+        .unwrap_or(operator);
+    let base = match unqualified.strip_suffix("IfExists") {
+        Some(base) if base != "Null" => base,
+        _ => unqualified,
+    };
+    OPERATORS.contains(&base)
 }
 
 fn document_error(path: &str, problem: &str) -> PolicyError {
@@ -501,6 +552,19 @@ fn validate_as(
     Ok(arn)
 }
 
+/// Every partition AWS has: a typo here would reach IAM, which refuses an
+/// ARN in a partition that does not exist only after other writes were made.
+const AWS_PARTITIONS: [&str; 8] = [
+    "aws",
+    "aws-cn",
+    "aws-us-gov",
+    "aws-iso",
+    "aws-iso-b",
+    "aws-iso-e",
+    "aws-iso-f",
+    "aws-eusc",
+];
+
 fn split_arn(value: &str) -> Result<Arn, String> {
     if let Some(c) = value.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("it contains {c:?}; remove it"));
@@ -509,9 +573,10 @@ fn split_arn(value: &str) -> Result<Arn, String> {
     let ["arn", partition, service, region, account, resource] = parts[..] else {
         return Err("it must have six parts separated by ':', starting with \"arn\"".into());
     };
-    if !partition.starts_with("aws") {
+    if !AWS_PARTITIONS.contains(&partition) {
         return Err(format!(
-            "the partition {partition:?} is not an AWS partition such as \"aws\""
+            "the partition {partition:?} is not an AWS partition ({})",
+            AWS_PARTITIONS.join(", ")
         ));
     }
     if service.is_empty() || resource.is_empty() {
@@ -633,6 +698,7 @@ mod tests {
             ("arn:aws:iam::123456789012", "six parts"),
             ("role/Foo", "six parts"),
             ("arn:gcp:iam::123456789012:role/Foo", "partition"),
+            ("arn:aws-us:iam::123456789012:role/Foo", "partition"),
             ("arn:aws:::123456789012:role/Foo", "must not be empty"),
             ("arn:aws:iam::123456789012:role/Foo\n[profile x]", "remove it"),
         ] {
@@ -875,6 +941,23 @@ mod tests {
             identity_error(with_condition(json!({"StringEquals": {"aws:username": []}}))).0,
             "Statement[0].Condition.StringEquals.aws:username"
         );
+        assert_eq!(
+            identity_error(with_condition(json!({"StringEqualz": {"aws:username": "a"}}))).0,
+            "Statement[0].Condition.StringEqualz"
+        );
+        for qualified in [
+            "ForAnyValue:StringLike",
+            "ForAllValues:StringEqualsIfExists",
+            "ArnLikeIfExists",
+            "Null",
+        ] {
+            validate_policy_document(
+                &with_condition(json!({qualified: {"aws:TagKeys": "a"}})),
+                MANAGED_POLICY_MAX_CHARS,
+            )
+            .unwrap_or_else(|err| panic!("{qualified}: {err}"));
+        }
+        assert!(is_condition_operator("DateLessThan") && !is_condition_operator("NullIfExists"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! and where the account sits with which tags.
 
 use crate::api::AwsAccountSpec;
-use crate::aws::{AwsResult, Organizations};
+use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 
 use super::plan::{self, Earlier, Observed, Placement};
 
@@ -20,7 +20,18 @@ pub async fn earlier(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResu
 /// answers to the spec's path (yet).
 pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Result<String, String>> {
     let names = match plan::placement(spec) {
-        Placement::Id(id) => return Ok(Ok(id)),
+        // An id that names no OU must stop a creation as a path does; asking
+        // for its parent is how to learn it exists with the reads the
+        // operator already holds.
+        Placement::Id(id) => {
+            return match orgs.parent_of(&id).await {
+                Ok(_) => Ok(Ok(id)),
+                Err(err) if err.kind == AwsErrorKind::NotFound => {
+                    Ok(Err(format!("spec.organizationalUnit: no OU has id {id}")))
+                }
+                Err(err) => Err(err),
+            };
+        }
         Placement::Root => return Ok(Ok(orgs.root_id().await?)),
         Placement::Path(names) => names,
     };

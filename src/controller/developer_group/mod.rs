@@ -21,6 +21,7 @@ use super::status::Outcome;
 use crate::api::{DeveloperGroup, DeveloperGroupStatus, Reason};
 use crate::aws::{AwsResult, GroupState, Iam, gone_is_done};
 use crate::policy::trust::{assume_role_policy, render_aws_config};
+use crate::policy::validate::{GROUP_INLINE_POLICIES_MAX_CHARS, validate_inline_policies_size};
 use plan::{Change, DesiredGroup};
 
 /// How soon a group with missing users looks for them again.
@@ -194,6 +195,16 @@ impl Owned for DeveloperGroup {
         let mut role_arns: Vec<String> = profiles.iter().map(|(_, arn)| arn.clone()).collect();
         role_arns.sort();
         role_arns.dedup();
+        // IAM measures a group's inline policies together against 5 120
+        // characters; over it, PutGroupPolicy fails after the group exists.
+        if let Some(policy) = assume_role_policy(&role_arns, self.spec.require_mfa) {
+            validate_inline_policies_size([&policy], GROUP_INLINE_POLICIES_MAX_CHARS).map_err(|err| {
+                Outcome::stalled(
+                    Reason::InvalidSpec,
+                    format!("spec.access: the policy letting the group assume these roles is too large: {err}; split the roles over several groups"),
+                )
+            })?;
+        }
         Ok(Resolved {
             desired: DesiredAccess {
                 name: target.name.clone(),

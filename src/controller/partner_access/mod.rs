@@ -163,7 +163,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
         .filter(|c| wanted.get(&c.name_any()).is_some_and(|spec| c.spec == *spec))
         .collect();
     status.roles = plan::roles(&current);
-    Ok(plan::aggregate(wanted.len(), &current))
+    Ok(plan::aggregate(partner, wanted.len(), &current))
 }
 
 /// The CrossAccountRoles this PartnerAccess owns, read fresh: a child that

@@ -81,7 +81,7 @@ pub fn child_spec(
 /// What the children's conditions add up to while access is Active: any
 /// Stalled child stalls the whole, any child not Ready for its current
 /// spec keeps it Reconciling.
-pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
+pub fn aggregate(partner: &PartnerAccess, expected: usize, children: &[&CrossAccountRole]) -> Outcome {
     let condition = |child: &CrossAccountRole, kind: ConditionType| {
         child
             .status
@@ -93,7 +93,11 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
         if let Some(stalled) = condition(child, ConditionType::Stalled) {
             return Outcome::stalled(
                 reason_of(&stalled.reason),
-                format!("role {}: {}", child.name_any(), stalled.message),
+                format!(
+                    "role {}: {}",
+                    child.name_any(),
+                    in_partner_terms(partner, child, &stalled.message)
+                ),
             );
         }
     }
@@ -112,7 +116,11 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
                 .unwrap_or_else(|| "not reconciled yet".into());
             Outcome::reconciling(
                 Reason::ReferenceNotReady,
-                format!("role {}: {detail}", child.name_any()),
+                format!(
+                    "role {}: {}",
+                    child.name_any(),
+                    in_partner_terms(partner, child, &detail)
+                ),
             )
         }
         None if children.len() < expected => {
@@ -123,6 +131,22 @@ pub fn aggregate(expected: usize, children: &[&CrossAccountRole]) -> Outcome {
             format!("the partner can assume {} role(s)", children.len()),
         ),
     }
+}
+
+/// A child's message in the terms of the PartnerAccess the user wrote: the
+/// fields the partner's spec sets on its roles are named as the partner's.
+fn in_partner_terms(partner: &PartnerAccess, child: &CrossAccountRole, message: &str) -> String {
+    let account = partner
+        .spec
+        .accounts
+        .iter()
+        .position(|account| *account == child.spec.account)
+        .map_or_else(|| "spec.accounts".to_string(), |i| format!("spec.accounts[{i}]"));
+    message
+        .replace("spec.trust.externalIdSecretRef", "spec.externalIdSecretRef")
+        .replace("spec.trust.validUntil", "spec.expiresAt")
+        .replace("spec.trust.accounts[0]", "spec.partner.accountId")
+        .replace("spec.account:", &format!("{account}:"))
 }
 
 /// A child's reason carried up; one the operator does not know reads as an AWS error.
@@ -268,13 +292,25 @@ spec:
                 ("Stalled", "True", "NamespaceNotAllowed"),
             ],
         );
-        assert!(aggregate(1, &[&ready]).is_ready());
-        assert_eq!(aggregate(2, &[&ready]).reason, Reason::ReferenceNotReady);
-        let waiting = aggregate(2, &[&ready, &stale]);
+        let access = partner(SEMBIT);
+        assert!(aggregate(&access, 1, &[&ready]).is_ready());
+        assert_eq!(aggregate(&access, 2, &[&ready]).reason, Reason::ReferenceNotReady);
+        let waiting = aggregate(&access, 2, &[&ready, &stale]);
         assert_eq!(waiting.reason, Reason::ReferenceNotReady);
         assert!(waiting.message.starts_with("role b:"), "{}", waiting.message);
-        let refused = aggregate(2, &[&ready, &stalled]);
+        let refused = aggregate(&access, 2, &[&ready, &stalled]);
         assert_eq!(refused.reason, Reason::NamespaceNotAllowed);
+        let mut missing = child("d", 1, 1, &[("Ready", "False", "ReferenceNotReady")]);
+        missing.spec.account = access.spec.accounts[1].clone();
+        let reported = in_partner_terms(
+            &access,
+            &missing,
+            "spec.account: AwsAccount x does not exist; spec.trust.externalIdSecretRef: Secret s does not exist",
+        );
+        assert_eq!(
+            reported,
+            "spec.accounts[1]: AwsAccount x does not exist; spec.externalIdSecretRef: Secret s does not exist"
+        );
         assert_eq!(
             roles(&[&ready]),
             vec![PartnerRole {
