@@ -514,7 +514,11 @@ async fn assert_aws_holds_the_examples(env: &Env) -> ExternalIds {
             Role {
                 trust: trust(
                     "arn:aws:iam::444455556666:root",
-                    Some(json!({"StringEquals": {"sts:ExternalId": external.sembit}})),
+                    // examples/50-partner-sembit.yaml's expiresAt, enforced by AWS.
+                    Some(json!({
+                        "StringEquals": {"sts:ExternalId": external.sembit},
+                        "DateLessThan": {"aws:CurrentTime": "2031-01-31T00:00:00Z"},
+                    })),
                 ),
                 managed: managed(&["PowerUserAccess"]),
                 inline: BTreeSet::new(),
