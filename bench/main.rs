@@ -189,14 +189,18 @@ pub struct Restart {
     pub objects: usize,
     /// From process start until /readyz answered 200 (the caches have synced).
     pub ready_seconds: f64,
+    /// The resident set then: the caches filled, few reconciles under way yet.
+    pub rss_at_ready_kib: u64,
     /// From process start until the reconcile counter first moved.
     pub first_reconcile_seconds: f64,
-    /// From process start until as many reconciles as objects had finished.
+    /// From process start until as many reconciles as objects had succeeded.
     pub startup_pass_seconds: f64,
     pub startup: Pass,
     pub resync_interval_seconds: Option<f64>,
     /// One reconcile of every object at the resync interval, all in sync.
     pub resync: Option<Pass>,
+    /// From process start until the resync pass had succeeded for every object.
+    pub resync_done_seconds: Option<f64>,
     pub reconcile_errors: u64,
     pub outcomes: BTreeMap<String, u64>,
     pub process: ProcessStats,
@@ -343,19 +347,19 @@ async fn wait_ready(endpoint: &Endpoint, operator: &Operator) -> anyhow::Result<
     Ok(())
 }
 
-/// Polls until the role reconciles reach `count`; the snapshot then.
+/// Polls until the role reconciles that succeeded reach `count`; the snapshot then.
 async fn reconciled(endpoint: &Endpoint, operator: &Operator, count: u64) -> anyhow::Result<metrics::Snapshot> {
     let deadline = Instant::now() + operator.timeout();
     loop {
         let snapshot = endpoint.snapshot().await?;
-        if snapshot.role_reconciles() >= count {
+        if snapshot.role_successes() >= count {
             return Ok(snapshot);
         }
         operator.alive()?;
         if Instant::now() > deadline {
             bail!(
-                "{} of {count} reconciles after {:?}",
-                snapshot.role_reconciles(),
+                "{} of {count} reconciles succeeded after {:?}",
+                snapshot.role_successes(),
                 operator.timeout()
             );
         }
@@ -372,11 +376,12 @@ async fn restart(
 ) -> anyhow::Result<Restart> {
     let endpoint = operator.endpoint();
     let deadline = Instant::now() + operator.timeout();
-    let (mut ready_at, mut first_at) = (None, None);
+    let (mut ready_at, mut first_at, mut rss_at_ready) = (None, None, 0);
     // Before the metrics listener is up, connecting fails: not yet.
     while ready_at.is_none() || first_at.is_none() {
         if ready_at.is_none() && endpoint.ready().await.unwrap_or(false) {
             ready_at = Some(now_epoch());
+            rss_at_ready = metrics::rss_kib(operator.pid)?;
         }
         if first_at.is_none() && endpoint.snapshot().await.is_ok_and(|s| s.role_reconciles() > 0) {
             first_at = Some(now_epoch());
@@ -399,12 +404,14 @@ async fn restart(
         recorded: aws::recorded_since(&operator.recording, recording_offset)?,
     };
     let mut last = startup.clone();
+    let mut resync_done = None;
     let resync_pass = match resync {
         None => None,
         Some(interval) => {
-            // Each object comes due `interval` after its own startup reconcile;
-            // the first must not come due before the last startup reconcile, or
-            // the two passes would mix.
+            // Each object comes due `interval` after its own reconcile ended, so
+            // the first resync is due at first_at + interval and the first of the
+            // pass after it at first_at + 2 × interval, at the earliest: each
+            // pass must end before the next can begin, or they would mix.
             if startup_done_at >= first_at + interval {
                 bail!(
                     "the startup pass took {:.1} s, longer than the resync interval of {interval} s; rerun with a longer --resync",
@@ -413,6 +420,14 @@ async fn restart(
             }
             let offset = aws::recording_offset(&operator.recording)?;
             let end = reconciled(&endpoint, operator, 2 * count as u64).await?;
+            let resync_done_at = now_epoch();
+            if resync_done_at >= first_at + 2.0 * interval {
+                bail!(
+                    "the resync pass ended {:.1} s after the first reconcile, when the pass after it may have begun (resync interval {interval} s); rerun with a longer --resync",
+                    resync_done_at - first_at
+                );
+            }
+            resync_done = Some(resync_done_at - started_at);
             let pass = Pass {
                 calls: end.calls_since(&startup),
                 reconciles: end.role_reconciles() - startup.role_reconciles(),
@@ -428,11 +443,13 @@ async fn restart(
     Ok(Restart {
         objects: count,
         ready_seconds: ready_at - started_at,
+        rss_at_ready_kib: rss_at_ready,
         first_reconcile_seconds: first_at - started_at,
         startup_pass_seconds: startup_done_at - started_at,
         startup: startup_pass,
         resync_interval_seconds: resync,
         resync: resync_pass,
+        resync_done_seconds: resync_done,
         reconcile_errors: last.all_errors(),
         outcomes: outcomes(&client, &operator.namespace).await?,
         process: operator.process()?,

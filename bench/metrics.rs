@@ -26,12 +26,19 @@ pub struct Snapshot {
     pub aws_calls: BTreeMap<Call, u64>,
     /// `controller_runtime_reconcile_total`, summed over results, per controller.
     pub reconciles: BTreeMap<String, u64>,
+    /// The same, `result="success"` only: a failed reconcile is retried, so an
+    /// object counts as reconciled once it has succeeded.
+    pub successes: BTreeMap<String, u64>,
     pub reconcile_errors: BTreeMap<String, u64>,
 }
 
 impl Snapshot {
     pub fn role_reconciles(&self) -> u64 {
         self.reconciles.get(ROLE_CONTROLLER).copied().unwrap_or(0)
+    }
+
+    pub fn role_successes(&self) -> u64 {
+        self.successes.get(ROLE_CONTROLLER).copied().unwrap_or(0)
     }
 
     pub fn all_errors(&self) -> u64 {
@@ -74,6 +81,9 @@ impl Snapshot {
                 }
                 "controller_runtime_reconcile_total" => {
                     *snapshot.reconciles.entry(label("controller")).or_default() += count()?;
+                    if label("result") == "success" {
+                        *snapshot.successes.entry(label("controller")).or_default() += count()?;
+                    }
                 }
                 "controller_runtime_reconcile_errors_total" => {
                     *snapshot.reconcile_errors.entry(label("controller")).or_default() += count()?;
@@ -114,8 +124,8 @@ impl Endpoint {
     }
 
     /// Polls until the counters stop moving for `quiet` with at least
-    /// `min_reconciles` role reconciles done, and returns the last snapshot.
-    pub async fn settled(&self, min_reconciles: u64, quiet: Duration, timeout: Duration) -> anyhow::Result<Snapshot> {
+    /// `min_successes` role reconciles succeeded, and returns the last snapshot.
+    pub async fn settled(&self, min_successes: u64, quiet: Duration, timeout: Duration) -> anyhow::Result<Snapshot> {
         let deadline = tokio::time::Instant::now() + timeout;
         let mut last = self.snapshot().await?;
         let mut unchanged_since = tokio::time::Instant::now();
@@ -125,13 +135,13 @@ impl Endpoint {
             if now != last {
                 last = now;
                 unchanged_since = tokio::time::Instant::now();
-            } else if last.role_reconciles() >= min_reconciles && unchanged_since.elapsed() >= quiet {
+            } else if last.role_successes() >= min_successes && unchanged_since.elapsed() >= quiet {
                 return Ok(last);
             }
             if tokio::time::Instant::now() > deadline {
                 bail!(
-                    "the operator did not settle within {timeout:?}: {} of at least {min_reconciles} role reconciles",
-                    last.role_reconciles()
+                    "the operator did not settle within {timeout:?}: {} of at least {min_successes} role reconciles succeeded",
+                    last.role_successes()
                 );
             }
         }
@@ -167,24 +177,40 @@ impl Endpoint {
     }
 }
 
-/// What /proc says of a process: its peak resident set and the CPU it used.
+/// What /proc says of a process: its resident set now and at its peak, the
+/// CPU it used, and its open file descriptors (mostly connections it keeps).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct ProcessStats {
+    pub rss_kib: u64,
     pub peak_rss_kib: u64,
     pub cpu_seconds: f64,
+    pub open_fds: usize,
+}
+
+/// A `Vm...:   1234 kB` line of /proc/<pid>/status.
+fn kib(status: &str, field: &str) -> anyhow::Result<u64> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.trim_start_matches(':').split_whitespace().next())
+        .and_then(|kib| kib.parse().ok())
+        .with_context(|| format!("no {field} in /proc/<pid>/status"))
+}
+
+/// The resident set of a process now (VmRSS).
+pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
+    kib(&read_status(pid)?, "VmRSS")
+}
+
+fn read_status(pid: u32) -> anyhow::Result<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status: has the operator exited?"))
 }
 
 impl ProcessStats {
     /// `clock_ticks` is `getconf CLK_TCK`, the unit of utime and stime.
     pub fn read(pid: u32, clock_ticks: u64) -> anyhow::Result<ProcessStats> {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .with_context(|| format!("reading /proc/{pid}/status: has the operator exited?"))?;
-        let peak_rss_kib = status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmHWM:"))
-            .and_then(|rest| rest.split_whitespace().next())
-            .and_then(|kib| kib.parse().ok())
-            .context("no VmHWM in /proc/<pid>/status")?;
+        let status = read_status(pid)?;
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
         // The command name (field 2) may hold spaces; the fields after its ')' do not.
         // utime and stime are fields 14 and 15, the 12th and 13th after it.
@@ -202,8 +228,10 @@ impl ProcessStats {
         };
         let cpu_seconds = (ticks(11)? + ticks(12)?) as f64 / clock_ticks as f64;
         Ok(ProcessStats {
-            peak_rss_kib,
+            rss_kib: kib(&status, "VmRSS")?,
+            peak_rss_kib: kib(&status, "VmHWM")?,
             cpu_seconds,
+            open_fds: std::fs::read_dir(format!("/proc/{pid}/fd"))?.count(),
         })
     }
 }
@@ -225,6 +253,7 @@ awsaccess_aws_calls_total{service="iam",operation="GetRole",outcome="client_erro
 "#;
         let snapshot = Snapshot::parse(text).unwrap();
         assert_eq!(snapshot.role_reconciles(), 4);
+        assert_eq!(snapshot.role_successes(), 3);
         assert_eq!(snapshot.all_errors(), 1);
         let before =
             Snapshot::parse("awsaccess_aws_calls_total{service=\"iam\",operation=\"GetRole\",outcome=\"success\"} 5\n")

@@ -150,6 +150,37 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
+/// Why reconciles failed, from an operator log: the error of each
+/// "reconcile failed" line, without the details in parentheses.
+fn failures(dir: &Path, run: &str) -> BTreeMap<String, u64> {
+    let log = std::fs::read_to_string(dir.join("logs").join(format!("{run}-operator.log"))).unwrap_or_default();
+    let mut tally = BTreeMap::new();
+    for line in log.lines().filter(|line| line.contains("reconcile failed")) {
+        let plain = strip_colours(line);
+        let Some((_, error)) = plain.split_once(" error=") else {
+            continue;
+        };
+        let error = error.split(" aws_request_id=").next().unwrap_or(error);
+        let error = error.split(" (").next().unwrap_or(error);
+        *tally.entry(error.to_owned()).or_default() += 1;
+    }
+    tally
+}
+
+/// The operator's text logs carry ANSI colour codes (ESC [ ... m).
+fn strip_colours(line: &str) -> String {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| *c == 'm');
+        } else {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
 /// The one-minute load average the script saved from /proc/loadavg.
 fn load_average(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join(name))
@@ -367,9 +398,15 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     )?;
     row(
         &mut out,
-        "start → every object reconciled once",
+        "start → every object reconciled (succeeded once)",
         format!("{:.1} s", restart.startup_pass_seconds),
         cached.as_ref().map(|c| format!("{:.1} s", c.startup_pass_seconds)),
+    )?;
+    row(
+        &mut out,
+        "RSS when /readyz first answered 200 (caches synced)",
+        mib(restart.rss_at_ready_kib),
+        cached.as_ref().map(|c| mib(c.rss_at_ready_kib)),
     )?;
     row(
         &mut out,
@@ -384,6 +421,18 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         cached
             .as_ref()
             .map(|c| format!("{} (start + one pass)", mib(c.process.peak_rss_kib))),
+    )?;
+    row(
+        &mut out,
+        "RSS at the end (VmRSS)",
+        mib(restart.process.rss_kib),
+        cached.as_ref().map(|c| mib(c.process.rss_kib)),
+    )?;
+    row(
+        &mut out,
+        "open file descriptors at the end",
+        restart.process.open_fds.to_string(),
+        cached.as_ref().map(|c| c.process.open_fds.to_string()),
     )?;
     row(
         &mut out,
@@ -408,14 +457,45 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     )?;
     if let Some(cached) = &cached {
         let calls = Column::of_pass(&cached.startup);
+        let mut by_outcome: BTreeMap<&str, u64> = BTreeMap::new();
+        for (call, n) in &cached.startup.calls {
+            *by_outcome.entry(call.outcome.as_str()).or_default() += n;
+        }
+        let by_outcome: Vec<String> = by_outcome.iter().map(|(outcome, n)| format!("{n} {outcome}")).collect();
         writeln!(
             out,
-            "\nThe {} Observe roles were created before the operator started (their IAM roles do not exist, so each reports drift); the operator cached them all and reconciled each once: {} AWS reads, {} writes, {} STS calls.",
+            "\nThe {} Observe roles were created before the operator started (their IAM roles do not exist, so each reports drift); the operator cached them all and reconciled each until it succeeded once: {} role reconciles, {} AWS reads, {} writes, {} STS calls; by outcome {} (GetRole of a missing role is a client error by design).",
             cached.objects,
+            cached.startup.reconciles,
             calls.total(Kind::Read),
             calls.total(Kind::Write),
-            calls.total(Kind::Sts)
+            calls.total(Kind::Sts),
+            by_outcome.join(", ")
         )?;
+    }
+    let runs = [
+        ("first pass", "first"),
+        ("restart and resync pass", "restart"),
+        ("Observe roles", "objects"),
+    ];
+    let failed: Vec<(&str, BTreeMap<String, u64>)> = runs
+        .iter()
+        .map(|(label, run)| (*label, failures(dir, run)))
+        .filter(|(_, tally)| !tally.is_empty())
+        .collect();
+    if !failed.is_empty() {
+        writeln!(
+            out,
+            "\nFailed reconciles by error, from the operator's logs (each was retried with backoff):\n"
+        )?;
+        writeln!(out, "| run | error | reconciles |")?;
+        writeln!(out, "|---|---|---:|")?;
+        for (label, tally) in failed {
+            for (error, n) in tally {
+                writeln!(out, "| {label} | {error} | {n} |")?;
+            }
+        }
+        writeln!(out)?;
     }
     writeln!(
         out,
