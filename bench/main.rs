@@ -1,0 +1,516 @@
+//! The benchmark `scripts/bench.sh` runs: each subcommand is one step of it
+//! against moto, kube-testserver and an operator the script started, and
+//! writes what it measured as JSON; `report` prints them side by side.
+//!
+//! The objects are created with kube-rs, 16 requests at a time (kubectl
+//! apply of thousands of objects measures kubectl), and watched until the
+//! operator reports on their current generation.
+
+mod aws;
+mod metrics;
+mod report;
+mod roles;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::runtime::{WatchStreamExt, watcher};
+use serde::{Deserialize, Serialize};
+
+use metrics::{Call, Endpoint, ProcessStats};
+use roles::Accounts;
+
+/// Requests in flight while creating objects.
+const CREATE_CONCURRENCY: usize = 16;
+/// How often the metrics are read while timing the start (the resolution of those figures).
+const START_POLL: Duration = Duration::from_millis(10);
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Make an organization with member accounts in the moto at AWS_ENDPOINT_URL.
+    Setup {
+        #[arg(long)]
+        accounts: usize,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time the plain program: the minimal IAM writes for the roles, no operator.
+    Plain {
+        #[arg(long)]
+        accounts_file: PathBuf,
+        #[arg(long)]
+        roles: usize,
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+        #[arg(long)]
+        recording: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create the roles with the operator running; time until all are Ready.
+    FirstPass {
+        #[arg(long)]
+        accounts_file: PathBuf,
+        #[arg(long)]
+        roles: usize,
+        #[command(flatten)]
+        operator: Operator,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create objects with no operator running (for a start with them in place).
+    Create {
+        #[arg(long)]
+        accounts_file: PathBuf,
+        #[arg(long)]
+        objects: usize,
+        #[arg(long)]
+        namespace: String,
+        /// `managementPolicy: Observe`: the operator reads AWS and writes nothing.
+        #[arg(long)]
+        observe: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// An operator just started over existing objects: time to ready and to
+    /// the first reconcile, the pass over all of them, and optionally one
+    /// resync pass after it.
+    Restart {
+        #[arg(long)]
+        objects: usize,
+        /// When the script started the operator, in seconds since the epoch.
+        #[arg(long)]
+        started_at: f64,
+        /// The operator's --resync-interval in seconds; measure one resync pass too.
+        #[arg(long)]
+        resync_pass: Option<f64>,
+        /// The length of moto's recording before the operator started.
+        #[arg(long)]
+        recording_offset: u64,
+        #[command(flatten)]
+        operator: Operator,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the results in the directory as markdown.
+    Report {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// The operator under test and what the benchmark reads of it.
+#[derive(Args)]
+struct Operator {
+    /// Its --metrics-address.
+    #[arg(long)]
+    metrics: String,
+    #[arg(long)]
+    pid: u32,
+    /// `getconf CLK_TCK`, the unit of the CPU times in /proc.
+    #[arg(long)]
+    clock_ticks: u64,
+    #[arg(long)]
+    namespace: String,
+    /// moto's request recording (MOTO_RECORDER_FILEPATH).
+    #[arg(long)]
+    recording: PathBuf,
+    /// Longest wait for any one step, in seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+}
+
+impl Operator {
+    fn endpoint(&self) -> Endpoint {
+        Endpoint {
+            address: self.metrics.clone(),
+        }
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+
+    fn alive(&self) -> anyhow::Result<()> {
+        if !Path::new(&format!("/proc/{}", self.pid)).exists() {
+            bail!("the operator (pid {}) exited; see its log", self.pid);
+        }
+        Ok(())
+    }
+
+    fn process(&self) -> anyhow::Result<ProcessStats> {
+        ProcessStats::read(self.pid, self.clock_ticks)
+    }
+}
+
+/// The AWS calls of a stretch of the run, from the operator's metrics and moto's recording.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Pass {
+    pub calls: Vec<(Call, u64)>,
+    pub reconciles: u64,
+    pub recorded: aws::Recorded,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct FirstPass {
+    pub roles: usize,
+    pub accounts: usize,
+    /// From the first create request until the last one returned.
+    pub create_seconds: f64,
+    /// From the first create request until every role was Ready at its generation.
+    pub ready_seconds: f64,
+    pub pass: Pass,
+    pub reconcile_errors: u64,
+    /// Ready status and reason at the end → objects.
+    pub outcomes: BTreeMap<String, u64>,
+    pub process: ProcessStats,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Created {
+    pub objects: usize,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Restart {
+    pub objects: usize,
+    /// From process start until /readyz answered 200 (the caches have synced).
+    pub ready_seconds: f64,
+    /// The resident set then: the caches filled, few reconciles under way yet.
+    pub rss_at_ready_kib: u64,
+    /// From process start until the reconcile counter first moved.
+    pub first_reconcile_seconds: f64,
+    /// From process start until as many reconciles as objects had succeeded.
+    pub startup_pass_seconds: f64,
+    pub startup: Pass,
+    pub resync_interval_seconds: Option<f64>,
+    /// One reconcile of every object at the resync interval, all in sync.
+    pub resync: Option<Pass>,
+    /// From process start until the resync pass had succeeded for every object.
+    pub resync_done_seconds: Option<f64>,
+    pub reconcile_errors: u64,
+    pub outcomes: BTreeMap<String, u64>,
+    pub process: ProcessStats,
+}
+
+fn write(out: &Path, value: &impl Serialize) -> anyhow::Result<()> {
+    std::fs::write(out, serde_json::to_string_pretty(value)?).with_context(|| format!("writing {}", out.display()))
+}
+
+fn now_epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+async fn ensure_namespace(client: &kube::Client, name: &str) -> anyhow::Result<()> {
+    let namespace: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}}))?;
+    match Api::<Namespace>::all(client.clone())
+        .create(&PostParams::default(), &namespace)
+        .await
+    {
+        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
+        result => result.map(drop).context("creating the namespace"),
+    }
+}
+
+/// Creates the benchmark's objects, CREATE_CONCURRENCY at a time.
+async fn create(
+    client: &kube::Client,
+    accounts: &Accounts,
+    count: usize,
+    namespace: &str,
+    observe: bool,
+) -> anyhow::Result<()> {
+    let api = Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &roles::resource());
+    futures::stream::iter(0..count)
+        .map(|i| {
+            let api = api.clone();
+            async move {
+                let object = roles::object(&roles::role(i, accounts), accounts, namespace, observe)?;
+                api.create(&PostParams::default(), &object)
+                    .await
+                    .with_context(|| format!("creating CrossAccountRole {namespace}/bench-{i:05}"))?;
+                anyhow::Ok(())
+            }
+        })
+        .buffer_unordered(CREATE_CONCURRENCY)
+        .try_collect()
+        .await
+}
+
+/// Ready status and reason of every object in the namespace → how many.
+async fn outcomes(client: &kube::Client, namespace: &str) -> anyhow::Result<BTreeMap<String, u64>> {
+    let api = Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &roles::resource());
+    let mut tally = BTreeMap::new();
+    for object in api.list(&ListParams::default()).await? {
+        let outcome = roles::outcome(&object).unwrap_or_else(|| "not reconciled at its generation".into());
+        *tally.entry(outcome).or_default() += 1;
+    }
+    Ok(tally)
+}
+
+/// Resolves once `count` objects in the namespace are Ready=True at their generation.
+async fn all_ready(client: kube::Client, namespace: String, count: usize) -> anyhow::Result<()> {
+    let api = Api::<DynamicObject>::namespaced_with(client, &namespace, &roles::resource());
+    let mut ready = HashSet::new();
+    let mut objects = std::pin::pin!(
+        watcher(api, watcher::Config::default())
+            .default_backoff()
+            .applied_objects()
+    );
+    while let Some(object) = objects.next().await {
+        let object = match object {
+            Ok(object) => object,
+            Err(err) => {
+                eprintln!("bench: the watch failed ({err}); retrying");
+                continue;
+            }
+        };
+        let name = object.metadata.name.clone().unwrap_or_default();
+        if roles::outcome(&object).is_some_and(|outcome| outcome.starts_with("Ready=True")) {
+            ready.insert(name);
+        } else {
+            ready.remove(&name);
+        }
+        if ready.len() == count {
+            return Ok(());
+        }
+    }
+    bail!("the watch of {namespace} ended")
+}
+
+async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> anyhow::Result<FirstPass> {
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to kube-testserver")?;
+    let endpoint = operator.endpoint();
+    wait_ready(&endpoint, operator).await?;
+    ensure_namespace(&client, &operator.namespace).await?;
+    let before = endpoint.snapshot().await?;
+    let offset = aws::recording_offset(&operator.recording)?;
+    // Watching from before the first create, so no Ready is missed.
+    let ready = tokio::spawn(all_ready(client.clone(), operator.namespace.clone(), count));
+    let started = Instant::now();
+    create(&client, accounts, count, &operator.namespace, false).await?;
+    let create_seconds = started.elapsed().as_secs_f64();
+    tokio::time::timeout(operator.timeout(), ready)
+        .await
+        .with_context(|| format!("not every role was Ready within {:?}", operator.timeout()))???;
+    let ready_seconds = started.elapsed().as_secs_f64();
+    // The counters move just after the last status write; wait for them to stop.
+    let after = endpoint
+        .settled(count as u64, Duration::from_secs(2), operator.timeout())
+        .await?;
+    Ok(FirstPass {
+        roles: count,
+        accounts: accounts.members.len(),
+        create_seconds,
+        ready_seconds,
+        pass: Pass {
+            calls: after.calls_since(&before),
+            reconciles: after.role_reconciles() - before.role_reconciles(),
+            recorded: aws::recorded_since(&operator.recording, offset)?,
+        },
+        reconcile_errors: after.all_errors(),
+        outcomes: outcomes(&client, &operator.namespace).await?,
+        process: operator.process()?,
+    })
+}
+
+async fn wait_ready(endpoint: &Endpoint, operator: &Operator) -> anyhow::Result<()> {
+    let deadline = Instant::now() + operator.timeout();
+    while !endpoint.ready().await.unwrap_or(false) {
+        operator.alive()?;
+        if Instant::now() > deadline {
+            bail!(
+                "the operator's /readyz did not answer 200 within {:?}",
+                operator.timeout()
+            );
+        }
+        tokio::time::sleep(START_POLL).await;
+    }
+    Ok(())
+}
+
+/// Polls until the role reconciles that succeeded reach `count`; the snapshot then.
+async fn reconciled(endpoint: &Endpoint, operator: &Operator, count: u64) -> anyhow::Result<metrics::Snapshot> {
+    let deadline = Instant::now() + operator.timeout();
+    loop {
+        let snapshot = endpoint.snapshot().await?;
+        if snapshot.role_successes() >= count {
+            return Ok(snapshot);
+        }
+        operator.alive()?;
+        if Instant::now() > deadline {
+            bail!(
+                "{} of {count} reconciles succeeded after {:?}",
+                snapshot.role_successes(),
+                operator.timeout()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn restart(
+    count: usize,
+    started_at: f64,
+    resync: Option<f64>,
+    recording_offset: u64,
+    operator: &Operator,
+) -> anyhow::Result<Restart> {
+    let endpoint = operator.endpoint();
+    let deadline = Instant::now() + operator.timeout();
+    let (mut ready_at, mut first_at, mut rss_at_ready) = (None, None, 0);
+    // Before the metrics listener is up, connecting fails: not yet.
+    while ready_at.is_none() || first_at.is_none() {
+        if ready_at.is_none() && endpoint.ready().await.unwrap_or(false) {
+            ready_at = Some(now_epoch());
+            rss_at_ready = metrics::rss_kib(operator.pid)?;
+        }
+        if first_at.is_none() && endpoint.snapshot().await.is_ok_and(|s| s.role_reconciles() > 0) {
+            first_at = Some(now_epoch());
+        }
+        operator.alive()?;
+        if Instant::now() > deadline {
+            bail!(
+                "the operator did not become ready and reconcile within {:?}",
+                operator.timeout()
+            );
+        }
+        tokio::time::sleep(START_POLL).await;
+    }
+    let (ready_at, first_at) = (ready_at.unwrap_or_default(), first_at.unwrap_or_default());
+    let startup = reconciled(&endpoint, operator, count as u64).await?;
+    let startup_done_at = now_epoch();
+    let startup_pass = Pass {
+        calls: startup.calls_since(&metrics::Snapshot::default()),
+        reconciles: startup.role_reconciles(),
+        recorded: aws::recorded_since(&operator.recording, recording_offset)?,
+    };
+    let mut last = startup.clone();
+    let mut resync_done = None;
+    let resync_pass = match resync {
+        None => None,
+        Some(interval) => {
+            // Each object comes due `interval` after its own reconcile ended, so
+            // the first resync is due at first_at + interval and the first of the
+            // pass after it at first_at + 2 × interval, at the earliest: each
+            // pass must end before the next can begin, or they would mix.
+            if startup_done_at >= first_at + interval {
+                bail!(
+                    "the startup pass took {:.1} s, longer than the resync interval of {interval} s; rerun with a longer --resync",
+                    startup_done_at - first_at
+                );
+            }
+            let offset = aws::recording_offset(&operator.recording)?;
+            let end = reconciled(&endpoint, operator, 2 * count as u64).await?;
+            let resync_done_at = now_epoch();
+            if resync_done_at >= first_at + 2.0 * interval {
+                bail!(
+                    "the resync pass ended {:.1} s after the first reconcile, when the pass after it may have begun (resync interval {interval} s); rerun with a longer --resync",
+                    resync_done_at - first_at
+                );
+            }
+            resync_done = Some(resync_done_at - started_at);
+            let pass = Pass {
+                calls: end.calls_since(&startup),
+                reconciles: end.role_reconciles() - startup.role_reconciles(),
+                recorded: aws::recorded_since(&operator.recording, offset)?,
+            };
+            last = end;
+            Some(pass)
+        }
+    };
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to kube-testserver")?;
+    Ok(Restart {
+        objects: count,
+        ready_seconds: ready_at - started_at,
+        rss_at_ready_kib: rss_at_ready,
+        first_reconcile_seconds: first_at - started_at,
+        startup_pass_seconds: startup_done_at - started_at,
+        startup: startup_pass,
+        resync_interval_seconds: resync,
+        resync: resync_pass,
+        resync_done_seconds: resync_done,
+        reconcile_errors: last.all_errors(),
+        outcomes: outcomes(&client, &operator.namespace).await?,
+        process: operator.process()?,
+    })
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Setup { accounts, out } => write(&out, &aws::set_up(accounts).await?)?,
+        Command::Plain {
+            accounts_file,
+            roles,
+            concurrency,
+            recording,
+            out,
+        } => {
+            let accounts = Accounts::load(&accounts_file)?;
+            let offset = aws::recording_offset(&recording)?;
+            let result = aws::plain(&accounts, roles, concurrency).await?;
+            let recorded = aws::recorded_since(&recording, offset)?;
+            write(&out, &report::PlainRun { result, recorded })?;
+        }
+        Command::FirstPass {
+            accounts_file,
+            roles,
+            operator,
+            out,
+        } => {
+            let accounts = Accounts::load(&accounts_file)?;
+            write(&out, &first_pass(&accounts, roles, &operator).await?)?;
+        }
+        Command::Create {
+            accounts_file,
+            objects,
+            namespace,
+            observe,
+            out,
+        } => {
+            let accounts = Accounts::load(&accounts_file)?;
+            let client = kube::Client::try_default()
+                .await
+                .context("connecting to kube-testserver")?;
+            ensure_namespace(&client, &namespace).await?;
+            let started = Instant::now();
+            create(&client, &accounts, objects, &namespace, observe).await?;
+            let seconds = started.elapsed().as_secs_f64();
+            write(&out, &Created { objects, seconds })?;
+        }
+        Command::Restart {
+            objects,
+            started_at,
+            resync_pass,
+            recording_offset,
+            operator,
+            out,
+        } => {
+            let result = restart(objects, started_at, resync_pass, recording_offset, &operator).await?;
+            write(&out, &result)?;
+        }
+        Command::Report { dir } => print!("{}", report::render(&dir)?),
+    }
+    Ok(())
+}
