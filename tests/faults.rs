@@ -24,6 +24,7 @@ use kube::runtime::{WatchStreamExt, watcher};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
+use support::aws::{group_attached_policies, group_members};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
 use support::operator::{Env, resource_of, test_config};
 use support::process::OperatorProcess;
@@ -537,26 +538,14 @@ async fn assert_aws_holds_the_examples(env: &Env) -> ExternalIds {
     let groups = identity.list_groups().send().await.expect("ListGroups");
     let names: Vec<&str> = groups.groups().iter().map(|g| g.group_name()).collect();
     assert_eq!(names, ["alfie-developers"]);
-    let group = identity
-        .get_group()
-        .group_name("alfie-developers")
-        .send()
-        .await
-        .expect("GetGroup");
-    let members: BTreeSet<&str> = group.users().iter().map(|u| u.user_name()).collect();
-    assert_eq!(members, BTreeSet::from(["alice", "bob"]));
-    let attached = identity
-        .list_attached_group_policies()
-        .group_name("alfie-developers")
-        .send()
-        .await
-        .expect("ListAttachedGroupPolicies");
-    let attached: BTreeSet<String> = attached
-        .attached_policies()
-        .iter()
-        .filter_map(|p| p.policy_arn().map(str::to_owned))
-        .collect();
-    assert_eq!(attached, managed(&["IAMUserChangePassword"]));
+    assert_eq!(
+        group_members(env, "alfie-developers").await,
+        Some(BTreeSet::from(["alice".to_owned(), "bob".to_owned()]))
+    );
+    assert_eq!(
+        group_attached_policies(env, "alfie-developers").await,
+        managed(&["IAMUserChangePassword"])
+    );
     let policies = identity
         .list_group_policies()
         .group_name("alfie-developers")
@@ -806,22 +795,11 @@ async fn revocations_whose_answers_are_lost_complete_without_stalling() {
     println!("{tally}");
     converged.unwrap_or_else(|err| panic!("{err}\n{tally}"));
 
-    let identity = aws_sdk_iam::Client::new(&env.moto.sdk_config().await);
-    let group = identity
-        .get_group()
-        .group_name("alfie-developers")
-        .send()
-        .await
-        .expect("GetGroup");
-    let members: Vec<&str> = group.users().iter().map(|u| u.user_name()).collect();
-    assert_eq!(members, ["alice"]);
-    let attached = identity
-        .list_attached_group_policies()
-        .group_name("alfie-developers")
-        .send()
-        .await
-        .expect("ListAttachedGroupPolicies");
-    assert_eq!(attached.attached_policies(), []);
+    assert_eq!(
+        group_members(&env, "alfie-developers").await,
+        Some(BTreeSet::from(["alice".to_owned()]))
+    );
+    assert_eq!(group_attached_policies(&env, "alfie-developers").await, BTreeSet::new());
     let accounts: Api<AwsAccount> = Api::all(env.client.clone());
     let dev = accounts.get("alfie-dev").await.expect("get").status.expect("status");
     let iam = env.moto.member_iam(&dev.account_id.expect("status.accountId")).await;

@@ -7,7 +7,12 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use support::{Kubectl, fixture, server_with_widgets};
+use support::{Kubectl, Run, fixture, server_with_widgets};
+
+/// Fails unless kubectl printed `line` on its standard output.
+fn printed(run: &Run, line: &str) {
+    assert!(run.stdout.contains(line), "{line:?} not in\n{}", run.stdout);
+}
 
 fn path(name: &str) -> String {
     fixture(name).to_str().expect("utf-8 path").to_string()
@@ -46,24 +51,12 @@ async fn configmap_backup_applies_back_and_restores_after_deletion() {
 
     // Objects created imperatively have no last-applied configuration yet: kubectl adds it.
     let applied = kubectl.run(&["apply", "-f", &file]).await.ok();
-    assert!(
-        applied.stdout.contains("configmap/first configured"),
-        "{}",
-        applied.stdout
-    );
+    printed(&applied, "configmap/first configured");
 
     kubectl.run(&["delete", "configmap", "first", "second"]).await.ok();
     let restored = kubectl.run(&["apply", "-f", &file]).await.ok();
-    assert!(
-        restored.stdout.contains("configmap/first created"),
-        "{}",
-        restored.stdout
-    );
-    assert!(
-        restored.stdout.contains("configmap/second created"),
-        "{}",
-        restored.stdout
-    );
+    printed(&restored, "configmap/first created");
+    printed(&restored, "configmap/second created");
 
     let first = json_of(&kubectl, &["get", "configmap", "first"]).await;
     assert_eq!(first["data"]["color"], "red");
@@ -86,27 +79,15 @@ async fn custom_resource_backup_restores_after_deletion() {
 
     // The backup becomes the last-applied configuration: the objects are configured, not changed.
     let reapplied = kubectl.run(&["apply", "-f", &file]).await.ok();
-    assert!(
-        reapplied.stdout.contains("widget.example.com/alpha configured"),
-        "{}",
-        reapplied.stdout
-    );
+    printed(&reapplied, "widget.example.com/alpha configured");
     let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
     assert_eq!(alpha["spec"], before["spec"]);
     assert_eq!(alpha["metadata"]["generation"], 1);
 
     kubectl.run(&["delete", "widgets", "--all"]).await.ok();
     let restored = kubectl.run(&["apply", "-f", &file]).await.ok();
-    assert!(
-        restored.stdout.contains("widget.example.com/alpha created"),
-        "{}",
-        restored.stdout
-    );
-    assert!(
-        restored.stdout.contains("widget.example.com/beta created"),
-        "{}",
-        restored.stdout
-    );
+    printed(&restored, "widget.example.com/alpha created");
+    printed(&restored, "widget.example.com/beta created");
 
     let alpha = json_of(&kubectl, &["get", "widget", "alpha"]).await;
     assert_eq!(alpha["spec"]["serial"], "A-1");
@@ -191,11 +172,7 @@ async fn server_side_apply_after_client_side_apply_migrates_ownership() {
         .run_with_input(&["apply", "--server-side", "-f", "-"], server_side)
         .await
         .ok();
-    assert!(
-        applied.stdout.contains("configmap/migrated serverside-applied"),
-        "{}",
-        applied.stdout
-    );
+    printed(&applied, "configmap/migrated serverside-applied");
     assert_eq!(applied.stderr, "", "no migration warning");
 
     let object = json_of(&kubectl, &["get", "configmap", "migrated", "--show-managed-fields"]).await;
@@ -491,25 +468,13 @@ async fn diff_and_server_dry_run_show_a_change_without_storing_it() {
         "kubectl diff exits 1 when there are differences: {}",
         changed.stderr
     );
-    assert!(
-        changed.stdout.contains("-  color: red\n+  color: blue\n"),
-        "{}",
-        changed.stdout
-    );
+    printed(&changed, "-  color: red\n+  color: blue\n");
 
     let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: alpha, labels: {team: alfie}}\nspec: {size: 4, color: red, serial: A-1}\n";
     let changed = kubectl.run_with_input(&["diff", "-f", "-"], widget).await;
     assert_eq!(changed.code, 1, "{}", changed.stderr);
-    assert!(
-        changed.stdout.contains("-  size: 3\n+  size: 4\n"),
-        "{}",
-        changed.stdout
-    );
-    assert!(
-        changed.stdout.contains("-  generation: 1\n+  generation: 2\n"),
-        "{}",
-        changed.stdout
-    );
+    printed(&changed, "-  size: 3\n+  size: 4\n");
+    printed(&changed, "-  generation: 1\n+  generation: 2\n");
 
     let dry = kubectl
         .run_with_input(&["apply", "--dry-run=server", "-f", "-"], &settings("blue"))

@@ -62,6 +62,22 @@ pub async fn group_members(env: &Env, name: &str) -> Option<BTreeSet<String>> {
     Some(group.users().iter().map(|u| u.user_name().to_string()).collect())
 }
 
+/// The managed policy ARNs attached to group `name` in the identity account.
+pub async fn group_attached_policies(env: &Env, name: &str) -> BTreeSet<String> {
+    let attached = identity_iam(env)
+        .await
+        .list_attached_group_policies()
+        .group_name(name)
+        .send()
+        .await
+        .expect("ListAttachedGroupPolicies");
+    attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_owned))
+        .collect()
+}
+
 /// The role ARNs the group's inline policy lets its members assume (empty: no policy).
 pub async fn assumable_roles(env: &Env, group: &str, policy: &str) -> BTreeSet<String> {
     let iam = identity_iam(env).await;
