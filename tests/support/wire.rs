@@ -325,13 +325,7 @@ impl State {
         let body = body.collect().await.map_err(io::Error::other)?.to_bytes();
         let call = Call::of(&parts.headers, &body);
         match self.draw(&call.operation) {
-            None => {
-                let answer = self
-                    .carry_out(&call.operation, Request::from_parts(parts, body))
-                    .await?;
-                self.hold_if_trapped(&call.operation).await;
-                Ok(answer)
-            }
+            None => self.carry_out(&call.operation, Request::from_parts(parts, body)).await,
             Some(Fault::Throttle) => Ok(call.throttled()),
             Some(Fault::ServerError) => Ok(self.server_error(&call)),
             Some(Fault::Reset) => {
@@ -341,7 +335,6 @@ impl State {
             Some(Fault::LostAnswer) => {
                 self.carry_out(&call.operation, Request::from_parts(parts, body))
                     .await?;
-                self.hold_if_trapped(&call.operation).await;
                 Ok(self.server_error(&call))
             }
         }
@@ -378,14 +371,16 @@ impl State {
         }
     }
 
-    /// Has moto carry the call out and counts it: to the end even when the
-    /// caller goes away meanwhile (killed), as a server carries out a
-    /// request it received.
+    /// Has moto carry the call out, counts it and springs its trap: to the
+    /// end even when the caller goes away meanwhile (killed), as a server
+    /// carries out a request it received. A trap sprung by a caller that is
+    /// gone still fires, or it would wait for a call the next run never makes.
     async fn carry_out(self: &Arc<Self>, operation: &str, request: Request<Bytes>) -> Result<Answer, io::Error> {
         let (state, operation) = (self.clone(), operation.to_owned());
         let exchange = tokio::spawn(async move {
             let answer = state.forward(request).await?;
-            *lock(&state.tally).forwarded.entry(operation).or_default() += 1;
+            *lock(&state.tally).forwarded.entry(operation.clone()).or_default() += 1;
+            state.hold_if_trapped(&operation).await;
             Ok(answer)
         });
         exchange.await.map_err(io::Error::other)?
