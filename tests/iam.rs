@@ -142,13 +142,23 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
     assert!(config.contains("[profile alfie-production]"), "{config}");
     assert_eq!(status.members, ["alice", "bob"]);
 
-    // In sync, a resync reads and writes nothing.
+    // In sync, a resync reads each of the four accounts whole, no role or
+    // group on its own, and writes nothing.
     env.aws.clear();
     env.eventually("two resync rounds", async || {
-        (env.aws.count("GetRole") >= 6 && env.aws.count("GetGroup") >= 2).then_some(())
+        (env.aws.count("GetAccountAuthorizationDetails") >= 8).then_some(())
     })
     .await;
     assert_eq!(env.aws.writes(), vec![], "a resource in sync costs no AWS write");
+    assert_eq!(
+        (
+            env.aws.count("GetRole"),
+            env.aws.count("GetGroup"),
+            env.aws.count("GetUser")
+        ),
+        (0, 0, 0),
+        "resyncs read the accounts' inventories"
+    );
 
     // A leaver is removed from the group.
     env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;

@@ -169,7 +169,10 @@ async fn replicas_with_skewed_clocks_never_depose_a_healthy_leader() {
     let spec = lease(&leases).await.expect("lease");
     assert_ne!(spec.renew_time, first_renewal, "the leader kept renewing");
     assert_eq!(spec.lease_transitions, Some(0), "no takeover, not even a brief one");
-    assert!(leader.aws.count("GetRole") > 1, "the leader kept checking for drift");
+    assert!(
+        leader.aws.count("GetAccountAuthorizationDetails") > 1,
+        "the leader kept checking for drift"
+    );
     leader.task.abort();
     for follower in followers {
         follower.task.abort();

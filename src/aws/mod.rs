@@ -4,6 +4,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod inventory;
 pub mod sdk;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +16,9 @@ use serde_json::Value;
 pub use error::{AwsError, AwsErrorKind};
 
 pub type AwsResult<T> = Result<T, AwsError>;
+
+/// What IAM assumes for a role created without `MaxSessionDuration`.
+pub const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
 
 /// Treats "already gone" as done, so cleanup is idempotent.
 pub fn gone_is_done(result: AwsResult<()>) -> AwsResult<()> {
@@ -58,6 +62,16 @@ pub struct GroupState {
     pub inline_policies: BTreeMap<String, Value>,
 }
 
+/// Every role, group (members included) and user of one account, keyed by
+/// name: what one inventory read returns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AccountDetails {
+    pub roles: BTreeMap<String, RoleState>,
+    pub groups: BTreeMap<String, GroupState>,
+    /// User name → ARN.
+    pub users: BTreeMap<String, String>,
+}
+
 /// IAM inside one account. Names are IAM names (role, group, user, policy),
 /// documents compact JSON.
 #[async_trait]
@@ -93,6 +107,20 @@ pub trait Iam: Send + Sync {
     async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()>;
     /// The ARN of each named user that exists; absent names do not exist.
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>>;
+
+    /// The whole account in a few paginated calls.
+    async fn account_details(&self) -> AwsResult<AccountDetails>;
+    /// The same account with reads that skip any cache, for a difference
+    /// about to be corrected or a resource about to be deleted; None when
+    /// this one's reads already go to AWS.
+    fn fresh(&self) -> Option<&dyn Iam> {
+        None
+    }
+}
+
+/// `iam` with reads straight from AWS.
+pub fn fresh(iam: &dyn Iam) -> &dyn Iam {
+    iam.fresh().unwrap_or(iam)
 }
 
 /// A member account as Organizations describes it.

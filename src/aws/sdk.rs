@@ -10,23 +10,20 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::config::SharedInterceptor;
 use aws_sdk_iam::error::BuildError;
 use aws_sdk_organizations::types::{CreateAccountState, IamUserAccessToBilling};
-use futures::{StreamExt, TryStreamExt};
+use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use serde_json::Value;
 
 use super::credentials::AccountClients;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
 use super::{
-    AccountInfo, Aws, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole, OrganizationalUnit,
-    Organizations, RoleState,
+    AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
+    NewAccount, NewRole, OrganizationalUnit, Organizations, RoleState,
 };
 use crate::policy::document::decode_aws_document;
 
 /// IAM, Organizations and STS answer from global endpoints whatever the region;
 /// the SDK still needs one to sign and to pick the partition.
 const DEFAULT_REGION: &str = "us-east-1";
-
-/// What IAM assumes for a role created without `MaxSessionDuration`.
-const DEFAULT_MAX_SESSION_DURATION: i32 = 3600;
 
 /// A call that creates something is sent once: when its answer is lost (a
 /// 5xx, a reset, a timeout after AWS carried it out), the SDK must not send
@@ -40,6 +37,10 @@ fn iam_once() -> aws_sdk_iam::config::Builder {
 fn organizations_once() -> aws_sdk_organizations::config::Builder {
     aws_sdk_organizations::config::Builder::default().retry_config(aws_config::retry::RetryConfig::disabled())
 }
+
+/// Entries per GetAccountAuthorizationDetails or ListRoles page: IAM's
+/// most, so an account of a thousand roles reads in a call or two each.
+const DETAILS_PAGE: i32 = 1000;
 
 /// GetUser calls in flight at once: enough to be quick for a large group,
 /// few enough not to spend IAM's request budget in one burst.
@@ -268,10 +269,115 @@ impl SdkIam {
             .and_then(|output| output.user)
             .map(|found| (user.to_owned(), found.arn)))
     }
+    /// Roles, groups and users in GetAccountAuthorizationDetails pages;
+    /// ListRoles adds what that leaves out (description, session duration).
+    async fn read_account_details(&self) -> AwsResult<AccountDetails> {
+        use aws_sdk_iam::types::EntityType;
+        let details = self
+            .client
+            .get_account_authorization_details()
+            .filter(EntityType::Role)
+            .filter(EntityType::Group)
+            .filter(EntityType::User)
+            .max_items(DETAILS_PAGE)
+            .into_paginator()
+            .send();
+        let listed = self
+            .client
+            .list_roles()
+            .max_items(DETAILS_PAGE)
+            .into_paginator()
+            .items()
+            .send();
+        let (pages, listed): (Vec<_>, Vec<_>) = futures::try_join!(
+            details
+                .try_collect()
+                .map_err(sdk_error("GetAccountAuthorizationDetails")),
+            listed.try_collect().map_err(sdk_error("ListRoles")),
+        )?;
+        let mut settings: BTreeMap<String, (String, i32)> = listed
+            .into_iter()
+            .map(|role| {
+                let settings = (
+                    role.description.unwrap_or_default(),
+                    role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+                );
+                (role.role_name, settings)
+            })
+            .collect();
+        let mut account = AccountDetails::default();
+        let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for page in pages {
+            for role in page.role_detail_list.unwrap_or_default() {
+                let (Some(name), Some(arn)) = (role.role_name, role.arn) else {
+                    continue;
+                };
+                // A role made between the two listings is read again when needed.
+                let Some((description, max_session_duration)) = settings.remove(&name) else {
+                    continue;
+                };
+                let trust_policy = role
+                    .assume_role_policy_document
+                    .as_deref()
+                    .map(|raw| decode_document("GetAccountAuthorizationDetails", raw))
+                    .transpose()?
+                    .unwrap_or_default();
+                let state = RoleState {
+                    arn,
+                    trust_policy,
+                    description,
+                    max_session_duration,
+                    permissions_boundary_arn: role
+                        .permissions_boundary
+                        .and_then(|boundary| boundary.permissions_boundary_arn),
+                    tags: role
+                        .tags
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|tag| (tag.key, tag.value))
+                        .collect(),
+                    managed_policy_arns: attached_arns(role.attached_managed_policies),
+                    inline_policies: detailed_documents(role.role_policy_list)?,
+                };
+                account.roles.insert(name, state);
+            }
+            for group in page.group_detail_list.unwrap_or_default() {
+                let (Some(name), Some(arn)) = (group.group_name, group.arn) else {
+                    continue;
+                };
+                let state = GroupState {
+                    arn,
+                    members: BTreeSet::new(),
+                    managed_policy_arns: attached_arns(group.attached_managed_policies),
+                    inline_policies: detailed_documents(group.group_policy_list)?,
+                };
+                account.groups.insert(name, state);
+            }
+            for user in page.user_detail_list.unwrap_or_default() {
+                let (Some(name), Some(arn)) = (user.user_name, user.arn) else {
+                    continue;
+                };
+                for group in user.group_list.unwrap_or_default() {
+                    members.entry(group).or_default().insert(name.clone());
+                }
+                account.users.insert(name, arn);
+            }
+        }
+        for (group, users) in members {
+            if let Some(state) = account.groups.get_mut(&group) {
+                state.members = users;
+            }
+        }
+        Ok(account)
+    }
 }
 
 #[async_trait]
 impl Iam for SdkIam {
+    async fn account_details(&self) -> AwsResult<AccountDetails> {
+        self.read_account_details().await
+    }
+
     async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>> {
         // A role deleted halfway through the reads is as absent as one never made.
         absent_if_not_found(self.read_role(name).await)
@@ -799,6 +905,24 @@ where
     }))
     .await?;
     Ok(documents.into_iter().flatten().collect())
+}
+
+fn attached_arns(attached: Option<Vec<aws_sdk_iam::types::AttachedPolicy>>) -> BTreeSet<String> {
+    attached
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|policy| policy.policy_arn)
+        .collect()
+}
+
+/// The inline policies a details listing carries, decoded.
+fn detailed_documents(policies: Option<Vec<aws_sdk_iam::types::PolicyDetail>>) -> AwsResult<BTreeMap<String, Value>> {
+    policies
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|policy| Some((policy.policy_name?, policy.policy_document?)))
+        .map(|(name, raw)| Ok((name, decode_document("GetAccountAuthorizationDetails", &raw)?)))
+        .collect()
 }
 
 fn decode_document(operation: &'static str, raw: &str) -> AwsResult<Value> {

@@ -32,6 +32,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
+use crate::aws::inventory::Inventoried;
 use crate::telemetry::{Metrics, Readiness};
 pub use context::{Config, Context, Stores};
 use error::Error;
@@ -227,6 +228,7 @@ pub async fn run(
         roles: roles.reader.clone(),
         groups: groups.reader.clone(),
     };
+    let aws = Arc::new(Inventoried::new(aws, config.resync_interval));
     let ctx = Arc::new(Context::new(
         client.clone(),
         aws,

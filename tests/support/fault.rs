@@ -14,8 +14,8 @@ use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
 use aws_access_operator::aws::{
-    AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam, NewAccount, NewRole,
-    OrganizationalUnit, Organizations, RoleState,
+    AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
+    NewAccount, NewRole, OrganizationalUnit, Organizations, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -393,6 +393,10 @@ impl Iam for FaultyIam {
     }
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>> {
         self.read("GetUser", self.inner.user_arns(users)).await
+    }
+    async fn account_details(&self) -> AwsResult<AccountDetails> {
+        self.read("GetAccountAuthorizationDetails", self.inner.account_details())
+            .await
     }
 }
 

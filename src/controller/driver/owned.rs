@@ -11,7 +11,7 @@ use kube::api::Api;
 
 use super::{Reconciler, Stop};
 use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason};
-use crate::aws::{AwsErrorKind, AwsResult, Iam};
+use crate::aws::{AwsErrorKind, AwsResult, Iam, fresh};
 use crate::controller::context::Context;
 use crate::controller::error::Result;
 use crate::controller::ownership::Claim;
@@ -148,6 +148,13 @@ pub async fn converge<K: Owned>(
         retire_moved(object, ctx, status, &target).await?;
     }
     let mut observed = object.observe(iam.as_ref(), &target.name).await?;
+    if let Some(fresh) = iam.fresh()
+        && !K::plan(&desired, &observed).is_empty()
+    {
+        // Read from the account's inventory, which may be behind AWS: a
+        // difference is confirmed before it is acted on or reported.
+        observed = object.observe(fresh, &target.name).await?;
+    }
     let claim = object.claim(ctx, status, &target, &observed);
     let what = what::<K>(&target);
     if manage && let Some(refusal) = claim.refusal(&what) {
@@ -184,7 +191,7 @@ pub async fn converge<K: Owned>(
             // The create happened before (its answer lost, the SDK retried)
             // or someone else made it meanwhile: look before going on.
             Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
-                observed = object.observe(iam.as_ref(), &target.name).await?;
+                observed = object.observe(fresh(iam.as_ref()), &target.name).await?;
                 if object.claim(ctx, status, &target, &observed) != Claim::Ours {
                     *K::identity(status).ownership = None;
                     return Err(Claim::Foreign
@@ -268,9 +275,11 @@ async fn delete_recorded<K: Owned>(
         },
         name,
     };
-    let observed = object.observe(iam.as_ref(), &recorded.name).await?;
+    // Deletion reads AWS itself: whatever is attached now must go first.
+    let iam = fresh(iam.as_ref());
+    let observed = object.observe(iam, &recorded.name).await?;
     if object.claim(ctx, status, &recorded, &observed) == Claim::Ours {
-        K::delete(iam.as_ref(), &recorded.name).await?;
+        K::delete(iam, &recorded.name).await?;
         let note = format!("deleted {}{why}", what::<K>(&recorded));
         publish(ctx, object, false, Reason::Deleted, "Delete", note).await;
     }
