@@ -1,13 +1,16 @@
 use std::io::Write;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
 use aws_sdk_iam::config::SharedInterceptor;
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Declarative cross-account AWS access, reconciled from Kubernetes resources.
@@ -56,6 +59,21 @@ struct RunArgs {
     /// How often the leader renews the Lease and the other replicas try to take it; shorter than the renew deadline.
     #[arg(long, env = "RETRY_PERIOD", default_value = "2s", value_parser = humantime::parse_duration)]
     retry_period: Duration,
+    /// Reconciles run at once, per kind; the rest wait their turn.
+    #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
+    max_concurrent_reconciles: u16,
+    /// IAM calls started per second into each account (IAM throttles per account).
+    #[arg(long, env = "IAM_CALLS_PER_SECOND", default_value_t = Limits::IAM.calls_per_second)]
+    iam_calls_per_second: NonZeroU32,
+    /// IAM calls waiting for their answer at once, per account.
+    #[arg(long, env = "IAM_CALLS_IN_FLIGHT", default_value_t = Limits::IAM.in_flight, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    iam_calls_in_flight: usize,
+    /// Organizations calls started per second (Organizations throttles per organization).
+    #[arg(long, env = "ORGANIZATIONS_CALLS_PER_SECOND", default_value_t = Limits::ORGANIZATIONS.calls_per_second)]
+    organizations_calls_per_second: NonZeroU32,
+    /// Organizations calls waiting for their answer at once.
+    #[arg(long, env = "ORGANIZATIONS_CALLS_IN_FLIGHT", default_value_t = Limits::ORGANIZATIONS.in_flight, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
+    organizations_calls_in_flight: usize,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -117,10 +135,21 @@ async fn main() -> anyhow::Result<()> {
             });
             let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
             let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
-            let aws = Arc::new(SdkAws::from_env(vec![counter]).await);
+            let limits = ServiceLimits {
+                iam: Limits {
+                    calls_per_second: args.iam_calls_per_second,
+                    in_flight: args.iam_calls_in_flight,
+                },
+                organizations: Limits {
+                    calls_per_second: args.organizations_calls_per_second,
+                    in_flight: args.organizations_calls_in_flight,
+                },
+            };
+            let aws = Arc::new(SdkAws::from_env(vec![counter], limits).await);
             let config = Config {
                 resync_interval: args.resync_interval,
                 default_access_role: args.default_access_role,
+                concurrency: args.max_concurrent_reconciles,
                 ..Config::default()
             };
             let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));

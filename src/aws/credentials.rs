@@ -12,11 +12,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use aws_config::SdkConfig;
-use aws_sdk_iam::config::{Credentials, SharedInterceptor};
+use aws_sdk_iam::config::{Credentials, SharedHttpClient, SharedInterceptor};
 use tokio::sync::{Mutex as AsyncMutex, OnceCell};
 
 use super::AwsResult;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
+use super::pacing::{Limits, base_http_client, paced, retry_partition};
 
 /// Shows up in CloudTrail of the member account as the session of every change.
 const ROLE_SESSION_NAME: &str = "aws-access-operator";
@@ -42,6 +43,11 @@ type CacheKey = (String, String);
 
 pub struct AccountClients {
     base_config: SdkConfig,
+    base_http: SharedHttpClient,
+    limits: Limits,
+    /// One paced HTTP client per account, kept across credential renewals
+    /// so that an account's limits hold whichever credentials call it.
+    http: Mutex<HashMap<String, SharedHttpClient>>,
     /// Installed on every client, including those made for assumed roles.
     interceptors: Vec<SharedInterceptor>,
     sts: aws_sdk_sts::Client,
@@ -55,15 +61,22 @@ pub struct AccountClients {
 }
 
 impl AccountClients {
-    pub fn new(config: &SdkConfig, interceptors: Vec<SharedInterceptor>) -> Self {
+    /// `limits` hold for each account's IAM, the operator's own included.
+    pub fn new(config: &SdkConfig, interceptors: Vec<SharedInterceptor>, limits: Limits) -> Self {
+        let base_http = base_http_client(config);
         let mut sts = aws_sdk_sts::config::Builder::from(config);
-        let mut own_iam = aws_sdk_iam::config::Builder::from(config);
+        let mut own_iam = aws_sdk_iam::config::Builder::from(config)
+            .http_client(paced(base_http.clone(), limits))
+            .retry_partition(retry_partition("own"));
         for interceptor in &interceptors {
             sts.push_interceptor(interceptor.clone());
             own_iam.push_interceptor(interceptor.clone());
         }
         Self {
             base_config: config.clone(),
+            base_http,
+            limits,
+            http: Mutex::default(),
             interceptors,
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
             own_iam: aws_sdk_iam::Client::from_conf(own_iam.build()),
@@ -98,7 +111,7 @@ impl AccountClients {
             return Ok(assumed.client.clone());
         }
         let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
-        let assumed = self.assume_role(&role_arn).await?;
+        let assumed = self.assume_role(account_id, &role_arn).await?;
         let client = assumed.client.clone();
         *cached = Some(assumed);
         Ok(client)
@@ -141,7 +154,15 @@ impl AccountClients {
             .clone()
     }
 
-    async fn assume_role(&self, role_arn: &str) -> AwsResult<AssumedClient> {
+    fn http_client(&self, account_id: &str) -> SharedHttpClient {
+        let mut clients = self.http.lock().unwrap_or_else(PoisonError::into_inner);
+        clients
+            .entry(account_id.to_owned())
+            .or_insert_with(|| paced(self.base_http.clone(), self.limits))
+            .clone()
+    }
+
+    async fn assume_role(&self, account_id: &str, role_arn: &str) -> AwsResult<AssumedClient> {
         self.assume_role_calls.fetch_add(1, Ordering::Relaxed);
         let output = self
             .sts
@@ -168,7 +189,10 @@ impl AccountClients {
             Some(expires),
             "AssumeRole",
         );
-        let mut config = aws_sdk_iam::config::Builder::from(&self.base_config).credentials_provider(provider);
+        let mut config = aws_sdk_iam::config::Builder::from(&self.base_config)
+            .credentials_provider(provider)
+            .http_client(self.http_client(account_id))
+            .retry_partition(retry_partition(account_id));
         for interceptor in &self.interceptors {
             config.push_interceptor(interceptor.clone());
         }

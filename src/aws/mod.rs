@@ -5,6 +5,7 @@
 pub mod credentials;
 pub mod error;
 pub mod inventory;
+pub mod pacing;
 pub mod sdk;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use super::credentials::AccountClients;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
+use super::pacing::{ServiceLimits, base_http_client, paced, retry_partition};
 use super::{
     AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
     NewAccount, NewRole, OrganizationalUnit, Organizations, RoleState,
@@ -56,13 +57,14 @@ impl SdkAws {
     /// Identity), profiles, instance metadata; `AWS_ENDPOINT_URL` and its
     /// per-service variants as the SDK reads them.
     /// `interceptors` see every AWS call of every client (metrics).
-    pub async fn from_env(interceptors: Vec<SharedInterceptor>) -> Self {
+    /// `limits` pace the calls into each account and to Organizations.
+    pub async fn from_env(interceptors: Vec<SharedInterceptor>, limits: ServiceLimits) -> Self {
         let region = RegionProviderChain::default_provider().or_else(DEFAULT_REGION);
         let config = aws_config::defaults(BehaviorVersion::latest())
             .region(region)
             .load()
             .await;
-        Self::with_interceptors(&config, interceptors)
+        Self::limited(&config, interceptors, limits)
     }
 
     pub fn new(config: &SdkConfig) -> Self {
@@ -70,12 +72,18 @@ impl SdkAws {
     }
 
     pub fn with_interceptors(config: &SdkConfig, interceptors: Vec<SharedInterceptor>) -> Self {
-        let mut organizations = aws_sdk_organizations::config::Builder::from(config);
+        Self::limited(config, interceptors, ServiceLimits::default())
+    }
+
+    pub fn limited(config: &SdkConfig, interceptors: Vec<SharedInterceptor>, limits: ServiceLimits) -> Self {
+        let mut organizations = aws_sdk_organizations::config::Builder::from(config)
+            .http_client(paced(base_http_client(config), limits.organizations))
+            .retry_partition(retry_partition("organizations"));
         for interceptor in &interceptors {
             organizations.push_interceptor(interceptor.clone());
         }
         Self {
-            clients: AccountClients::new(config, interceptors),
+            clients: AccountClients::new(config, interceptors, limits.iam),
             organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::from_conf(
                 organizations.build(),
             ))),

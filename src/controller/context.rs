@@ -26,6 +26,8 @@ pub struct Config {
     pub retry_max: Duration,
     /// How often a running CreateAccount is polled (AWS takes minutes).
     pub poll_interval: Duration,
+    /// Reconciles of one kind running at once.
+    pub concurrency: u16,
 }
 
 impl Default for Config {
@@ -36,6 +38,7 @@ impl Default for Config {
             retry_base: Duration::from_secs(2),
             retry_max: Duration::from_secs(300),
             poll_interval: Duration::from_secs(10),
+            concurrency: 16,
         }
     }
 }

@@ -147,7 +147,9 @@ where
             result
         }
     };
+    let limits = kube::runtime::controller::Config::default().concurrency(ctx.config.concurrency);
     controller
+        .with_config(limits)
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)
         .for_each(move |result| {
