@@ -651,11 +651,16 @@ impl Iam for SdkIam {
 
 pub struct SdkOrganizations {
     client: aws_sdk_organizations::Client,
+    /// An organization's root is made with it and never changes: asked once.
+    root_id: tokio::sync::OnceCell<String>,
 }
 
 impl SdkOrganizations {
     pub fn new(client: aws_sdk_organizations::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            root_id: tokio::sync::OnceCell::new(),
+        }
     }
 }
 
@@ -746,13 +751,19 @@ impl Organizations for SdkOrganizations {
     }
 
     async fn root_id(&self) -> AwsResult<String> {
-        let roots = self.client.list_roots().send().await.map_err(sdk_error("ListRoots"))?;
-        roots
-            .roots
-            .into_iter()
-            .flatten()
-            .find_map(|root| root.id)
-            .ok_or_else(|| missing("ListRoots", "root"))
+        let root = self
+            .root_id
+            .get_or_try_init(|| async {
+                let roots = self.client.list_roots().send().await.map_err(sdk_error("ListRoots"))?;
+                roots
+                    .roots
+                    .into_iter()
+                    .flatten()
+                    .find_map(|root| root.id)
+                    .ok_or_else(|| missing("ListRoots", "root"))
+            })
+            .await?;
+        Ok(root.clone())
     }
 
     async fn list_organizational_units(&self, parent_id: &str) -> AwsResult<Vec<OrganizationalUnit>> {

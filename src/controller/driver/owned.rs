@@ -149,10 +149,14 @@ pub async fn converge<K: Owned>(
     }
     let mut observed = object.observe(iam.as_ref(), &target.name).await?;
     if let Some(fresh) = iam.fresh()
-        && !K::plan(&desired, &observed).is_empty()
+        && K::plan(&desired, &observed)
+            .first()
+            .is_some_and(|change| !change.creates())
     {
         // Read from the account's inventory, which may be behind AWS: a
-        // difference is confirmed before it is acted on or reported.
+        // difference is confirmed before it is acted on or reported. A
+        // creation is not: should the resource exist after all, AWS refuses
+        // it and the resource is read then.
         observed = object.observe(fresh, &target.name).await?;
     }
     let claim = object.claim(ctx, status, &target, &observed);
@@ -192,12 +196,17 @@ pub async fn converge<K: Owned>(
             // or someone else made it meanwhile: look before going on.
             Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
                 observed = object.observe(fresh(iam.as_ref()), &target.name).await?;
-                if object.claim(ctx, status, &target, &observed) != Claim::Ours {
-                    *K::identity(status).ownership = None;
-                    return Err(Claim::Foreign
-                        .refusal(&what)
-                        .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string()))
-                        .into());
+                match object.claim(ctx, status, &target, &observed) {
+                    Claim::Ours => {}
+                    // Made by someone else since the inventory was read, and the spec adopts it.
+                    Claim::Adoptable => *K::identity(status).ownership = Some(Ownership::Adopted),
+                    claim => {
+                        *K::identity(status).ownership = None;
+                        return Err(claim
+                            .refusal(&what)
+                            .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string()))
+                            .into());
+                    }
                 }
                 *K::identity(status).arn = K::arn(&observed).map(str::to_owned);
                 changes = K::plan(&desired, &observed);
