@@ -161,6 +161,10 @@ EOF
 echo
 echo "== ~/.aws/config for alfie-developers =="
 kubectl get developergroup alfie-developers -n alfie -o jsonpath='{.status.awsConfig}'
+echo
+echo "== console links (Switch role) for alfie-developers =="
+kubectl get developergroup alfie-developers -n alfie \
+  -o jsonpath='{range .status.profiles[*]}{.profile}{"  "}{.consoleUrl}{"\n"}{end}'
 
 if $keep; then
   echo

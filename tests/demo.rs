@@ -71,4 +71,11 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
     );
     assert!(line_with(&["group alfie-developers members alice, bob"]), "{stdout}");
     assert!(stdout.contains("[profile alfie-development]"), "{stdout}");
+    assert!(
+        line_with(&[
+            "alfie-production  https://signin.aws.amazon.com/switchrole?roleName=AlfieReadOnly&account=",
+            "&displayName=alfie-production"
+        ]),
+        "no console link for the production profile\n{stdout}"
+    );
 }

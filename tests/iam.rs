@@ -141,6 +141,32 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
     assert!(config.contains(&format!("[profile alfie-development]\nrole_arn = arn:aws:iam::{dev}:role/AlfieFullAccess\nsource_profile = default\n")), "{config}");
     assert!(config.contains("[profile alfie-production]"), "{config}");
     assert_eq!(status.members, ["alice", "bob"]);
+    // Switch-role links open each role in its account, named after the profile.
+    let links: Vec<(&str, Option<&str>)> = status
+        .profiles
+        .iter()
+        .map(|profile| (profile.profile.as_str(), profile.console_url.as_deref()))
+        .collect();
+    let link = |role: &str, account: &str, display: &str| {
+        format!("https://signin.aws.amazon.com/switchrole?roleName={role}&account={account}&displayName={display}")
+    };
+    let expected = [
+        ("alfie-development", link("AlfieFullAccess", &dev, "alfie-development")),
+        ("alfie-qa", link("AlfieDeployment", &qa, "alfie-qa")),
+        ("alfie-production", link("AlfieReadOnly", &prod, "alfie-production")),
+    ];
+    let expected: Vec<(&str, Option<&str>)> = expected.iter().map(|(p, l)| (*p, Some(l.as_str()))).collect();
+    assert_eq!(links, expected);
+    let full_access = roles
+        .get("alfie-full-access")
+        .await
+        .expect("get")
+        .status
+        .expect("status");
+    assert_eq!(
+        full_access.console_url,
+        Some(link("AlfieFullAccess", &dev, &format!("AlfieFullAccess%20%40%20{dev}")))
+    );
 
     // In sync, a resync reads each of the four accounts whole, no role or
     // group on its own, and writes nothing.

@@ -128,6 +128,9 @@ pub struct CrossAccountRoleStatus {
     /// How the role became this object's. Absent while the operator does not own it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership: Option<Ownership>,
+    /// Opens the AWS console as this role (Switch role), for those the trust policy allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

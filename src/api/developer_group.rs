@@ -87,6 +87,19 @@ pub struct RoleAccess {
 }
 
 /// What the operator last saw of the group in AWS.
+/// A role the members may assume, as a profile and as a console link.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Profile {
+    /// The profile's name in `awsConfig` (`spec.access[].profile`).
+    pub profile: String,
+    /// The role the profile assumes.
+    pub role_arn: String,
+    /// Opens the AWS console as the role (Switch role), named after the profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub console_url: Option<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeveloperGroupStatus {
@@ -120,6 +133,9 @@ pub struct DeveloperGroupStatus {
     /// Profiles for `~/.aws/config`, one per entry of `spec.access`, each assuming its role from the `default` profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws_config: Option<String>,
+    /// Each profile of `awsConfig` with its role and the link that opens the console as that role.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<Profile>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

@@ -18,7 +18,7 @@ pub use common::{
 pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,
 };
-pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, RoleAccess};
+pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, Profile, RoleAccess};
 pub use partner_access::{Partner, PartnerAccess, PartnerAccessSpec, PartnerAccessStatus, PartnerPhase, PartnerRole};
 
 /// The CustomResourceDefinitions of every kind, in the order they depend on each other.

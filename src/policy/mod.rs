@@ -1,6 +1,7 @@
 //! Pure IAM policy code, no I/O: build trust and assume-role documents, compare
 //! documents by meaning, validate documents and ARNs before anything is written to AWS.
 
+pub mod console;
 pub mod document;
 pub mod trust;
 pub mod validate;

@@ -19,6 +19,7 @@ use super::refs;
 use super::status::Outcome;
 use crate::api::{CrossAccountRole, CrossAccountRoleStatus, Reason};
 use crate::aws::{AwsResult, Iam, RoleState};
+use crate::policy::console::switch_role_url;
 use crate::policy::trust::trust_nobody;
 use plan::{Change, DesiredRole};
 
@@ -119,6 +120,23 @@ impl Owned for CrossAccountRole {
 
     async fn delete(iam: &dyn Iam, name: &str) -> AwsResult<()> {
         apply::delete_role(iam, name).await
+    }
+
+    fn record(
+        &self,
+        status: &mut CrossAccountRoleStatus,
+        _desired: &DesiredRole,
+        _observed: &Option<RoleState>,
+        _applied: bool,
+    ) {
+        status.console_url = status.role_arn.as_deref().and_then(|arn| {
+            let display = format!(
+                "{} @ {}",
+                status.role_name.as_deref().unwrap_or_default(),
+                status.account_id.as_deref().unwrap_or_default()
+            );
+            switch_role_url(arn, &display)
+        });
     }
 }
 

@@ -18,8 +18,9 @@ use super::error::Result;
 use super::ownership::{Claim, owner_id};
 use super::refs;
 use super::status::Outcome;
-use crate::api::{DeveloperGroup, DeveloperGroupStatus, Reason};
+use crate::api::{DeveloperGroup, DeveloperGroupStatus, Profile, Reason};
 use crate::aws::{AwsResult, GroupState, Iam, gone_is_done};
+use crate::policy::console::switch_role_url;
 use crate::policy::trust::{assume_role_policy, render_aws_config};
 use crate::policy::validate::{GROUP_INLINE_POLICIES_MAX_CHARS, validate_inline_policies_size};
 use plan::{Change, DesiredGroup};
@@ -293,6 +294,15 @@ impl Owned for DeveloperGroup {
             .then(|| format!("arn:aws:iam::{account_id}:mfa/YOUR-IAM-USER-NAME"));
         status.aws_config = (!desired.profiles.is_empty())
             .then(|| render_aws_config(&desired.profiles, mfa_serial.as_deref(), "default"));
+        status.profiles = desired
+            .profiles
+            .iter()
+            .map(|(profile, role_arn)| Profile {
+                profile: profile.clone(),
+                role_arn: role_arn.clone(),
+                console_url: switch_role_url(role_arn, profile),
+            })
+            .collect();
     }
 
     fn conclude(&self, what: &str, desired: &DesiredAccess, observed: &ObservedGroup, outcome: Outcome) -> Outcome {
