@@ -5,16 +5,18 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use aws_access_operator::api::{CrossAccountRole, DeveloperGroup};
 use aws_access_operator::aws::AwsErrorKind;
+use aws_access_operator::controller::Config;
 use aws_access_operator::policy::document::decode_aws_document;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 use support::aws::{create_users, identity_iam, trusted_principals};
 use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, condition, ready_is};
+use support::operator::{Env, condition, ready_is, test_config};
 
 /// The role as IAM holds it in `account`, or None.
 async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSet<String>)> {
@@ -301,6 +303,59 @@ async fn drift_made_in_aws_is_reverted_and_reported() {
         .filter(|e| e.reason.as_deref() == Some("DriftCorrected"))
         .count();
     assert!(drift_events >= 1, "a DriftCorrected Event is recorded");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_planned_from_the_inventory_is_read_fresh_before_it_is_written() {
+    let env = Env::without_operator().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    // Resyncs an hour apart: only the spec change below reconciles the role again.
+    let env = env.start_operator(Config {
+        resync_interval: Duration::from_secs(3600),
+        ..test_config()
+    });
+    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "deployer", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
+
+    // A policy attached by hand, which the account's inventory (read before
+    // the role was created) cannot show; then a change to the spec.
+    let iam = env.moto.member_iam(&dev).await;
+    iam.attach_role_policy()
+        .role_name("deployer")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .expect("attach");
+    env.aws.clear();
+    let described = json!({"spec": {"description": "Deploys the app"}});
+    roles
+        .patch("deployer", &PatchParams::default(), &Patch::Merge(&described))
+        .await
+        .expect("patch");
+
+    env.eventually("the change and the revert of the hand-attached policy", async || {
+        let (_, attached) = role_in(&env, &dev, "deployer").await?;
+        let role = iam.get_role().role_name("deployer").send().await.ok()?.role?;
+        (role.description() == Some("Deploys the app") && attached.len() == 1).then_some(())
+    })
+    .await;
+    let writes: BTreeSet<&str> = env.aws.writes().iter().map(|call| call.operation).collect();
+    assert_eq!(writes, BTreeSet::from(["UpdateRole", "DetachRolePolicy"]));
+    assert_eq!(
+        (
+            env.aws.count("GetRole"),
+            env.aws.count("GetAccountAuthorizationDetails")
+        ),
+        (1, 0),
+        "planned from the inventory, confirmed by one read of the role"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
