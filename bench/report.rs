@@ -464,7 +464,7 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         let by_outcome: Vec<String> = by_outcome.iter().map(|(outcome, n)| format!("{n} {outcome}")).collect();
         writeln!(
             out,
-            "\nThe {} Observe roles were created before the operator started (their IAM roles do not exist, so each reports drift); the operator cached them all and reconciled each until it succeeded once: {} role reconciles, {} AWS reads, {} writes, {} STS calls; by outcome {} (GetRole of a missing role is a client error by design).",
+            "\nThe {} Observe roles were created before the operator started (their IAM roles do not exist, so each reports drift); the operator cached them all and reconciled each until it succeeded once: {} role reconciles, {} AWS reads, {} writes, {} STS calls; AWS calls by outcome: {} (a GetRole that finds no role counts as a client error).",
             cached.objects,
             cached.startup.reconciles,
             calls.total(Kind::Read),
