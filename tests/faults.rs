@@ -7,10 +7,12 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use aws_access_operator::api::{AccountState, AwsAccount};
+use aws_access_operator::api::{AccountState, AwsAccount, CrossAccountRole};
+use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::aws::{Aws, NewAccount};
 use aws_access_operator::policy::document::{decode_aws_document, normalize};
@@ -26,7 +28,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use support::aws::{group_attached_policies, group_members};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, resource_of, test_config};
+use support::operator::{Env, ready_is, resource_of, test_config};
 use support::process::OperatorProcess;
 use support::wire::{Fault, Faults, Wire};
 use tokio::task::JoinHandle;
@@ -822,5 +824,47 @@ async fn revocations_whose_answers_are_lost_complete_without_stalling() {
         stalls.seen(),
         BTreeSet::new(),
         "a lost answer stalled an object\n{tally}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_into_an_account_never_exceed_its_limit_in_flight() {
+    let mut env = Env::without_operator().await;
+    env.moto.create_organization().await;
+    let wire = Wire::start(env.moto.endpoint()).await;
+    let limits = ServiceLimits {
+        iam: Limits {
+            calls_per_second: NonZeroU32::new(1000).expect("non-zero"),
+            in_flight: 2,
+        },
+        ..ServiceLimits::default()
+    };
+    env.reach_aws_through_limited(&wire.endpoint(), limits).await;
+    let env = env.start_operator(test_config());
+    // Twenty roles in the operator's own account, reconciled 16 at a time.
+    let roles: String = (0..20)
+        .map(|i| format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: role-{i}, namespace: limits}}\nspec:\n  account: {{id: \"{MANAGEMENT_ACCOUNT}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n"))
+        .collect();
+    env.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: limits}}\n{roles}"
+    ))
+    .await;
+    let api: Api<CrossAccountRole> = env.api(Some("limits"));
+    env.eventually("all twenty roles Ready", async || {
+        let listed = api.list(&ListParams::default()).await.ok()?.items;
+        let ready = listed.iter().filter(|role| {
+            role.status
+                .as_ref()
+                .is_some_and(|s| ready_is(&s.reconcile.conditions, role.metadata.generation, "True", "Created"))
+        });
+        (ready.count() == 20).then_some(())
+    })
+    .await;
+    let tally = wire.tally();
+    assert_eq!(tally.forwarded("CreateRole"), 20, "{tally}");
+    assert_eq!(
+        wire.most_in_flight("iam"),
+        2,
+        "IAM calls in flight at once, with --iam-calls-in-flight 2\n{tally}"
     );
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::fault::FaultyAws;
 use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
+use aws_access_operator::aws::pacing::ServiceLimits;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config};
 use aws_config::SdkConfig;
@@ -101,7 +102,12 @@ impl Env {
     /// The operator reaches AWS at `endpoint`, a proxy in front of moto,
     /// instead of moto itself; tests still read moto directly.
     pub async fn reach_aws_through(&mut self, endpoint: &str) {
-        let sdk = SdkAws::new(&self.moto.sdk_config_through(endpoint).await);
+        self.reach_aws_through_limited(endpoint, ServiceLimits::default()).await;
+    }
+
+    /// The same, with the limits `--iam-calls-per-second` and its kin set.
+    pub async fn reach_aws_through_limited(&mut self, endpoint: &str, limits: ServiceLimits) {
+        let sdk = SdkAws::limited(&self.moto.sdk_config_through(endpoint).await, vec![], limits);
         self.aws = Arc::new(FaultyAws::new(Arc::new(sdk)));
     }
 

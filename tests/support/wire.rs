@@ -189,6 +189,32 @@ struct State {
     release: watch::Sender<u64>,
     /// 5xx answers so far: their shape alternates (`server_error`).
     server_errors: AtomicUsize,
+    /// Per service, the calls waiting for their answer now and at most.
+    in_flight: Mutex<BTreeMap<&'static str, (usize, usize)>>,
+}
+
+/// A call counted in flight until it is answered, or its caller goes.
+struct InFlight<'a> {
+    state: &'a State,
+    service: &'static str,
+}
+
+impl<'a> InFlight<'a> {
+    fn enter(state: &'a State, service: &'static str) -> Self {
+        let mut in_flight = lock(&state.in_flight);
+        let (now, most) = in_flight.entry(service).or_default();
+        *now += 1;
+        *most = (*most).max(*now);
+        InFlight { state, service }
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        if let Some((now, _)) = lock(&self.state.in_flight).get_mut(self.service) {
+            *now -= 1;
+        }
+    }
 }
 
 /// Tests share the state with the proxy's tasks; a panic in one must not
@@ -222,6 +248,7 @@ impl Wire {
             trapped,
             release: watch::Sender::new(0),
             server_errors: AtomicUsize::new(0),
+            in_flight: Mutex::default(),
         });
         let accepting = state.clone();
         let task = tokio::spawn(async move {
@@ -288,6 +315,12 @@ impl Wire {
         std::iter::from_fn(|| trapped.try_recv().ok()).collect()
     }
 
+    /// The most calls to `service` ("iam", "sts", "organizations") that
+    /// waited for their answer at once.
+    pub fn most_in_flight(&self, service: &str) -> usize {
+        lock(&self.state.in_flight).get(service).map_or(0, |(_, most)| *most)
+    }
+
     /// The traps not fired yet.
     pub fn armed(&self) -> Vec<String> {
         lock(&self.state.traps).clone()
@@ -324,6 +357,7 @@ impl State {
         let (parts, body) = request.into_parts();
         let body = body.collect().await.map_err(io::Error::other)?.to_bytes();
         let call = Call::of(&parts.headers, &body);
+        let _counted = InFlight::enter(&self, call.service());
         match self.draw(&call.operation) {
             None => self.carry_out(&call.operation, Request::from_parts(parts, body)).await,
             Some(Fault::Throttle) => Ok(call.throttled()),
@@ -448,6 +482,15 @@ impl Call {
         Call {
             operation: operation.to_owned(),
             json: false,
+        }
+    }
+
+    /// Organizations speaks JSON; IAM and STS share the query protocol.
+    fn service(&self) -> &'static str {
+        match (self.json, self.operation.as_str()) {
+            (true, _) => "organizations",
+            (false, "AssumeRole" | "GetCallerIdentity") => "sts",
+            (false, _) => "iam",
         }
     }
 
