@@ -235,11 +235,8 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn drift_made_in_aws_is_reverted_and_reported() {
-    let env = Env::start().await;
-    env.moto.create_organization().await;
-    let dev = env.moto.create_member_account("dev").await;
+/// A role `deployer` in `dev` trusting the management account, created and Ready.
+async fn deployer_created(env: &Env, dev: &str) -> Api<CrossAccountRole> {
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     env.wait_for(&roles, "deployer", "Ready", |r| {
@@ -248,6 +245,15 @@ async fn drift_made_in_aws_is_reverted_and_reported() {
             .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
     })
     .await;
+    roles
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drift_made_in_aws_is_reverted_and_reported() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let roles = deployer_created(&env, &dev).await;
 
     // Someone edits the role in the console.
     let iam = env.moto.member_iam(&dev).await;
@@ -315,14 +321,7 @@ async fn a_change_planned_from_the_inventory_is_read_fresh_before_it_is_written(
         resync_interval: Duration::from_secs(3600),
         ..test_config()
     });
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
-    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
-    env.wait_for(&roles, "deployer", "Ready", |r| {
-        r.status
-            .as_ref()
-            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
-    })
-    .await;
+    let roles = deployer_created(&env, &dev).await;
 
     // A policy attached by hand, which the account's inventory (read before
     // the role was created) cannot show; then a change to the spec.

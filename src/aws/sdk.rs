@@ -132,25 +132,12 @@ impl SdkIam {
         let role = output.role.ok_or_else(|| missing("GetRole", "role"))?;
         let (managed_policy_arns, inline_policies) =
             futures::try_join!(self.attached_role_policies(name), self.role_inline_policies(name))?;
-        let trust_policy = role
-            .assume_role_policy_document
-            .as_deref()
-            .map(|raw| decode_document("GetRole", raw))
-            .transpose()?
-            .unwrap_or_default();
         Ok(RoleState {
-            trust_policy,
+            trust_policy: trust_document("GetRole", role.assume_role_policy_document.as_deref())?,
             description: role.description.unwrap_or_default(),
             max_session_duration: role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
-            permissions_boundary_arn: role
-                .permissions_boundary
-                .and_then(|boundary| boundary.permissions_boundary_arn),
-            tags: role
-                .tags
-                .unwrap_or_default()
-                .into_iter()
-                .map(|tag| (tag.key, tag.value))
-                .collect(),
+            permissions_boundary_arn: boundary_arn(role.permissions_boundary),
+            tags: tag_map(role.tags),
             arn: role.arn,
             managed_policy_arns,
             inline_policies,
@@ -168,7 +155,7 @@ impl SdkIam {
             .try_collect()
             .await
             .map_err(sdk_error("ListAttachedRolePolicies"))?;
-        Ok(attached.into_iter().filter_map(|policy| policy.policy_arn).collect())
+        Ok(attached_arns(Some(attached)))
     }
 
     async fn role_inline_policies(&self, role: &str) -> AwsResult<BTreeMap<String, Value>> {
@@ -237,7 +224,7 @@ impl SdkIam {
             .try_collect()
             .await
             .map_err(sdk_error("ListAttachedGroupPolicies"))?;
-        Ok(attached.into_iter().filter_map(|policy| policy.policy_arn).collect())
+        Ok(attached_arns(Some(attached)))
     }
 
     async fn group_inline_policies(&self, group: &str) -> AwsResult<BTreeMap<String, Value>> {
@@ -324,26 +311,16 @@ impl SdkIam {
                 let Some((description, max_session_duration)) = settings.remove(&name) else {
                     continue;
                 };
-                let trust_policy = role
-                    .assume_role_policy_document
-                    .as_deref()
-                    .map(|raw| decode_document("GetAccountAuthorizationDetails", raw))
-                    .transpose()?
-                    .unwrap_or_default();
                 let state = RoleState {
                     arn,
-                    trust_policy,
+                    trust_policy: trust_document(
+                        "GetAccountAuthorizationDetails",
+                        role.assume_role_policy_document.as_deref(),
+                    )?,
                     description,
                     max_session_duration,
-                    permissions_boundary_arn: role
-                        .permissions_boundary
-                        .and_then(|boundary| boundary.permissions_boundary_arn),
-                    tags: role
-                        .tags
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|tag| (tag.key, tag.value))
-                        .collect(),
+                    permissions_boundary_arn: boundary_arn(role.permissions_boundary),
+                    tags: tag_map(role.tags),
                     managed_policy_arns: attached_arns(role.attached_managed_policies),
                     inline_policies: detailed_documents(role.role_policy_list)?,
                 };
@@ -924,6 +901,25 @@ where
     }))
     .await?;
     Ok(documents.into_iter().flatten().collect())
+}
+
+/// A role's trust policy as IAM returns it (URL-encoded), decoded.
+fn trust_document(operation: &'static str, raw: Option<&str>) -> AwsResult<Value> {
+    Ok(raw
+        .map(|raw| decode_document(operation, raw))
+        .transpose()?
+        .unwrap_or_default())
+}
+
+fn boundary_arn(boundary: Option<aws_sdk_iam::types::AttachedPermissionsBoundary>) -> Option<String> {
+    boundary.and_then(|boundary| boundary.permissions_boundary_arn)
+}
+
+fn tag_map(tags: Option<Vec<aws_sdk_iam::types::Tag>>) -> BTreeMap<String, String> {
+    tags.unwrap_or_default()
+        .into_iter()
+        .map(|tag| (tag.key, tag.value))
+        .collect()
 }
 
 fn attached_arns(attached: Option<Vec<aws_sdk_iam::types::AttachedPolicy>>) -> BTreeSet<String> {

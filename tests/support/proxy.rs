@@ -39,18 +39,7 @@ impl Proxy {
         let address = listener.local_addr().expect("local address");
         let cut = watch::Sender::new(None);
         let state = cut.subscribe();
-        let task = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        connections.spawn(forward(stream, target, state.clone()));
-                    }
-                    Some(_) = connections.join_next() => {}
-                }
-            }
-        });
+        let task = serve_each(listener, move |stream| forward(stream, target, state.clone()));
         Proxy { address, cut, task }
     }
 
@@ -83,4 +72,25 @@ async fn forward(mut client: TcpStream, target: SocketAddr, mut cut: watch::Rece
     if how == Some(Cut::Hang) {
         std::future::pending::<()>().await;
     }
+}
+
+/// Accepts connections on `listener` until the returned task is aborted,
+/// each served by `serve` in a task of its own that goes with it.
+pub fn serve_each<F, Fut>(listener: TcpListener, serve: F) -> JoinHandle<()>
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut connections = JoinSet::new();
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let Ok((stream, _)) = accepted else { continue };
+                    connections.spawn(serve(stream));
+                }
+                Some(_) = connections.join_next() => {}
+            }
+        }
+    })
 }

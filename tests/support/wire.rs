@@ -33,7 +33,9 @@ use rand::{Rng, SeedableRng};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinHandle;
+
+use super::proxy::serve_each;
 
 /// What the proxy does to a call instead of carrying its answer back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -251,18 +253,7 @@ impl Wire {
             in_flight: Mutex::default(),
         });
         let accepting = state.clone();
-        let task = tokio::spawn(async move {
-            let mut connections = JoinSet::new();
-            loop {
-                tokio::select! {
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        connections.spawn(serve(stream, accepting.clone()));
-                    }
-                    Some(_) = connections.join_next() => {}
-                }
-            }
-        });
+        let task = serve_each(listener, move |stream| serve(stream, accepting.clone()));
         Wire {
             address,
             seed,
