@@ -508,8 +508,11 @@ async fn assert_aws_holds_the_examples(env: &Env) -> ExternalIds {
                         "Bool": {"aws:MultiFactorAuthPresent": "true"},
                     })),
                 ),
-                managed: BTreeSet::new(),
-                inline: inline(&["read-write-prod-app-from-dev"]),
+                managed: BTreeSet::from([format!(
+                    "arn:aws:iam::{}:policy/read-write-prod-app-from-dev",
+                    ids["alfie-prod"]
+                )]),
+                inline: BTreeSet::new(),
             },
         ),
         (

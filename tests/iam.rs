@@ -10,7 +10,7 @@ use std::time::Duration;
 use aws_access_operator::api::{CrossAccountRole, DeveloperGroup};
 use aws_access_operator::aws::AwsErrorKind;
 use aws_access_operator::controller::Config;
-use aws_access_operator::policy::document::decode_aws_document;
+use aws_access_operator::policy::document::{decode_aws_document, equivalent};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -32,7 +32,8 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSe
         .role_name(name)
         .send()
         .await
-        .expect("attached");
+        // Deleted between the two reads.
+        .ok()?;
     let arns = attached
         .attached_policies()
         .iter()
@@ -730,4 +731,209 @@ async fn aws_refusals_stall_and_unready_principals_are_retried() {
         (trusted_principals(&trust) == BTreeSet::from(["arn:aws:iam::111122223333:root".to_string()])).then_some(())
     })
     .await;
+}
+
+/// Seed 004's policy: made by the operator in the role's account, owned by
+/// the role's object, versioned by it and gone with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let prod = env.moto.create_member_account("prod").await;
+    let iam = env.moto.member_iam(&prod).await;
+    let arn = format!("arn:aws:iam::{prod}:policy/read-write-prod-app-from-dev");
+    let manifest = |action: &str| {
+        format!(
+            "{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    customerManagedPolicies:\n      - name: read-write-prod-app-from-dev\n        description: Update the production app\n        document: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"{action}\", Resource: \"arn:aws:s3:::prod-app/*\"}}]}}\n"
+        )
+    };
+    let document_allowing = |action: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "arn:aws:s3:::prod-app/*"}]});
+    // The default version's document, how many versions and the tags, as IAM
+    // keeps them; None once the policy is gone, even between two of the reads.
+    let policy_in_aws = async || {
+        let policy = iam.get_policy().policy_arn(&arn).send().await.ok()?.policy?;
+        let default = policy.default_version_id()?.to_owned();
+        let version = iam
+            .get_policy_version()
+            .policy_arn(&arn)
+            .version_id(&default)
+            .send()
+            .await
+            .ok()?;
+        let document = decode_aws_document(version.policy_version()?.document()?).expect("json");
+        let versions = iam
+            .list_policy_versions()
+            .policy_arn(&arn)
+            .send()
+            .await
+            .ok()?
+            .versions()
+            .len();
+        let tags: BTreeSet<(String, String)> = policy
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect();
+        Some((document, versions, tags))
+    };
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+
+    env.apply(&manifest("s3:GetObject")).await;
+    let role = env
+        .wait_for(&roles, "update-prod-app", "Ready", |r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+        })
+        .await;
+    assert_eq!(
+        role.status.expect("status").customer_managed_policy_arns,
+        vec![arn.clone()]
+    );
+    let (document, versions, tags) = policy_in_aws().await.expect("the policy exists");
+    assert!(equivalent(&document, &document_allowing("s3:GetObject")), "{document}");
+    assert_eq!(versions, 1);
+    assert!(tags.contains(&(
+        "awsaccess.dev/owner".to_owned(),
+        "CrossAccountRole/alfie/update-prod-app".to_owned()
+    )));
+    let (_, attached) = role_in(&env, &prod, "UpdateProdApp").await.expect("role");
+    assert_eq!(attached, BTreeSet::from([arn.clone()]));
+
+    // In sync: resyncs read, never write.
+    env.aws.clear();
+    env.eventually("two resync rounds", async || {
+        (env.aws.count("GetAccountAuthorizationDetails") >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(env.aws.writes(), vec![], "a policy in sync costs no AWS write");
+    assert_eq!(env.aws.count("GetPolicy"), 0, "read from the account's inventory");
+
+    // Six changes: each a new default version, never more than five kept.
+    for change in 1..=6 {
+        let action = format!("s3:Get{change}");
+        env.apply(&manifest(&action)).await;
+        let versions = env
+            .eventually("the new default version", async || {
+                let (document, versions, _) = policy_in_aws().await?;
+                equivalent(&document, &document_allowing(&action)).then_some(versions)
+            })
+            .await;
+        assert!(versions <= 5, "change {change}: {versions} versions");
+    }
+    assert_eq!(env.aws.count("CreatePolicy"), 0, "made once, before");
+    assert_eq!(env.aws.count("CreatePolicyVersion"), 6);
+
+    // A hand edit (a new default version) and a hand detach are reverted.
+    iam.create_policy_version()
+        .policy_arn(&arn)
+        .policy_document(document_allowing("s3:*").to_string())
+        .set_as_default(true)
+        .send()
+        .await
+        .expect_err("five versions kept: AWS refuses a sixth");
+    let oldest = iam
+        .list_policy_versions()
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("versions")
+        .versions()
+        .iter()
+        .filter(|v| !v.is_default_version())
+        .filter_map(|v| v.version_id().map(str::to_owned))
+        .min_by_key(|id| id.trim_start_matches('v').parse::<u32>().unwrap_or(u32::MAX))
+        .expect("a non-default version");
+    iam.delete_policy_version()
+        .policy_arn(&arn)
+        .version_id(oldest)
+        .send()
+        .await
+        .expect("DeletePolicyVersion");
+    iam.create_policy_version()
+        .policy_arn(&arn)
+        .policy_document(document_allowing("s3:*").to_string())
+        .set_as_default(true)
+        .send()
+        .await
+        .expect("CreatePolicyVersion by hand");
+    iam.detach_role_policy()
+        .role_name("UpdateProdApp")
+        .policy_arn(&arn)
+        .send()
+        .await
+        .expect("DetachRolePolicy by hand");
+    env.eventually("both hand edits reverted", async || {
+        let (document, _, _) = policy_in_aws().await?;
+        let (_, attached) = role_in(&env, &prod, "UpdateProdApp").await?;
+        (equivalent(&document, &document_allowing("s3:Get6")) && attached.contains(&arn)).then_some(())
+    })
+    .await;
+    env.wait_for(&roles, "update-prod-app", "DriftCorrected", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "DriftCorrected"))
+    })
+    .await;
+
+    // Removed from the list: detached and deleted, with all its versions.
+    let role_only = json!({"spec": {"permissions": {"customerManagedPolicies": null}}});
+    roles
+        .patch("update-prod-app", &PatchParams::default(), &Patch::Merge(&role_only))
+        .await
+        .expect("patch");
+    env.eventually("the policy deleted", async || {
+        policy_in_aws().await.is_none().then_some(())
+    })
+    .await;
+    let (_, attached) = role_in(&env, &prod, "UpdateProdApp").await.expect("the role stays");
+    assert!(attached.is_empty(), "{attached:?}");
+    let role = env
+        .wait_for(&roles, "update-prod-app", "Ready", |r| {
+            r.status.as_ref().is_some_and(|s| {
+                ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "InSync")
+                    || ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Updated")
+            })
+        })
+        .await;
+    assert_eq!(
+        role.status.expect("status").customer_managed_policy_arns,
+        Vec::<String>::new()
+    );
+
+    // A policy of that name made by hand is not the operator's to take.
+    iam.create_policy()
+        .policy_name("read-write-prod-app-from-dev")
+        .policy_document(document_allowing("s3:*").to_string())
+        .send()
+        .await
+        .expect("CreatePolicy by hand");
+    env.aws.clear();
+    env.apply(&manifest("s3:GetObject")).await;
+    let refused = env
+        .wait_for(&roles, "update-prod-app", "AlreadyExists", |r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "False", "AlreadyExists"))
+        })
+        .await;
+    let message = condition(&refused.status.expect("status").reconcile.conditions, "Stalled")
+        .expect("stalled")
+        .message
+        .clone();
+    assert!(message.contains(&arn) && message.contains("adoptExisting"), "{message}");
+    assert_eq!(env.aws.writes(), vec![], "nothing written for a policy not ours");
+    let (document, versions, _) = policy_in_aws().await.expect("untouched");
+    assert_eq!((document, versions), (document_allowing("s3:*"), 1));
+
+    // Deleting the object deletes what it owns, and only that.
+    roles
+        .delete("update-prod-app", &DeleteParams::default())
+        .await
+        .expect("delete");
+    env.eventually("the role deleted", async || {
+        role_in(&env, &prod, "UpdateProdApp").await.is_none().then_some(())
+    })
+    .await;
+    assert!(policy_in_aws().await.is_some(), "the hand-made policy stays");
 }

@@ -136,6 +136,11 @@ pub struct Permissions {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
     pub inline_policies: Vec<InlinePolicy>,
+    /// Customer-managed policies the operator creates in the role's account, tags as owned by this object and attaches to the role. A changed document becomes the policy's new default version (AWS keeps five: the oldest non-default one is deleted first); a policy removed from this list is detached and deleted with all its versions. Hand edits (a new default version, a detach) are reverted at the next resync. A policy of the same name that the operator did not create is left alone (Stalled, AlreadyExists) unless `adoptExisting` is true. Counts with `managedPolicyArns` toward IAM's 20 attached policies per role. Default: none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["name".into()]))]
+    pub customer_managed_policies: Vec<CustomerManagedPolicy>,
     /// ARN of a managed policy that caps what the role can do, whatever its other policies allow. Default: no boundary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = MANAGED_POLICY_ARN_PATTERN))]
@@ -150,6 +155,22 @@ pub struct InlinePolicy {
     #[schemars(regex(pattern = IAM_POLICY_NAME_PATTERN))]
     pub name: String,
     /// The IAM policy document as an object (`Version`, `Statement`), written in YAML or JSON. Compared with AWS semantically, so key order and single-element arrays never cause drift.
+    #[schemars(schema_with = "free_form_object")]
+    pub document: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A managed policy that lives and dies with the role that needs it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerManagedPolicy {
+    /// Name of the policy in the role's account, unique there (IAM policy names are per account).
+    #[schemars(regex(pattern = IAM_POLICY_NAME_PATTERN))]
+    pub name: String,
+    /// What the policy is for, shown in the IAM console. IAM cannot change a policy's description once it exists: a new description applies only to a policy created after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1000))]
+    pub description: Option<String>,
+    /// The IAM policy document as an object (`Version`, `Statement`), at most 6 144 characters without whitespace. Compared with the policy's default version semantically, so key order and single-element arrays never cause a new version.
     #[schemars(schema_with = "free_form_object")]
     pub document: serde_json::Map<String, serde_json::Value>,
 }

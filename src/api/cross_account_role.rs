@@ -128,6 +128,9 @@ pub struct CrossAccountRoleStatus {
     /// How the role became this object's. Absent while the operator does not own it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ownership: Option<Ownership>,
+    /// ARNs of the customer-managed policies this object owns (`spec.permissions.customerManagedPolicies`), in the role's account.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub customer_managed_policy_arns: Vec<String>,
     /// Opens the AWS console as this role (Switch role), for those the trust policy allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_url: Option<String>,

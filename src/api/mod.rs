@@ -12,8 +12,8 @@ use kube::CustomResourceExt;
 
 pub use account::{AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess};
 pub use common::{
-    AccountDeletionPolicy, AccountRef, ConditionType, DeletionPolicy, InlinePolicy, ManagementPolicy, NamespacedRef,
-    Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
+    AccountDeletionPolicy, AccountRef, ConditionType, CustomerManagedPolicy, DeletionPolicy, InlinePolicy,
+    ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
 };
 pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,

@@ -21,8 +21,8 @@ use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::{
-    AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, NewRole,
-    Organizations, RoleState,
+    AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, ManagedPolicyState,
+    NewPolicy, NewRole, Organizations, RoleState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -78,6 +78,9 @@ impl Aws for Inventoried {
     }
 }
 
+/// The version `CreatePolicy` makes.
+const FIRST_VERSION: &str = "v1";
+
 /// IAM names are unique regardless of case, and AWS finds them so.
 fn key(name: &str) -> String {
     name.to_lowercase()
@@ -89,6 +92,7 @@ struct Snapshot {
     roles: HashMap<String, RoleState>,
     groups: HashMap<String, GroupState>,
     users: HashMap<String, String>,
+    policies: HashMap<String, ManagedPolicyState>,
     /// Resources whose state a failed write left unknown: read from AWS
     /// until the next snapshot.
     unknown: HashSet<String>,
@@ -106,6 +110,7 @@ impl Snapshot {
             roles: keyed(details.roles),
             groups: keyed(details.groups),
             users: keyed(details.users),
+            policies: keyed(details.policies),
             unknown: HashSet::new(),
             complete: true,
         }
@@ -144,6 +149,13 @@ impl Kept for GroupState {
     const PREFIX: &'static str = "group";
     fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
         &mut snapshot.groups
+    }
+}
+
+impl Kept for ManagedPolicyState {
+    const PREFIX: &'static str = "policy";
+    fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
+        &mut snapshot.policies
     }
 }
 
@@ -547,6 +559,87 @@ impl Iam for InventoriedIam {
             found.extend(looked_up);
         }
         Ok(found)
+    }
+
+    async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
+        self.resource(policy_name(arn), self.aws.get_policy(arn)).await
+    }
+
+    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+        let result = self.aws.create_policy(policy).await;
+        let Ok(document) = decode_aws_document(&policy.document) else {
+            return self
+                .inventory
+                .forget::<ManagedPolicyState, _>(&policy.name, result)
+                .await;
+        };
+        self.inventory
+            .written(&policy.name, result, |policies, key, arn: &String| {
+                let state = ManagedPolicyState {
+                    arn: arn.clone(),
+                    description: policy.description.clone(),
+                    document,
+                    default_version: FIRST_VERSION.into(),
+                    versions: vec![FIRST_VERSION.into()],
+                    tags: Some(policy.tags.clone()),
+                };
+                policies.insert(key, state);
+            })
+            .await
+    }
+
+    async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String> {
+        let result = self.aws.create_policy_version(arn, document).await;
+        let name = policy_name(arn);
+        let Ok(value) = decode_aws_document(document) else {
+            return self.inventory.forget::<ManagedPolicyState, _>(name, result).await;
+        };
+        let Ok(version) = &result else {
+            return self.inventory.forget::<ManagedPolicyState, _>(name, result).await;
+        };
+        let version = version.clone();
+        self.inventory
+            .changed(name, result, |state: &mut ManagedPolicyState| {
+                state.document = value;
+                state.default_version = version.clone();
+                state.versions.push(version);
+            })
+            .await
+    }
+
+    async fn delete_policy_version(&self, arn: &str, version: &str) -> AwsResult<()> {
+        let result = self.aws.delete_policy_version(arn, version).await;
+        self.inventory
+            .changed(policy_name(arn), result, |state: &mut ManagedPolicyState| {
+                state.versions.retain(|kept| kept != version);
+            })
+            .await
+    }
+
+    async fn delete_policy(&self, arn: &str) -> AwsResult<()> {
+        let result = self.aws.delete_policy(arn).await;
+        if result.is_ok() {
+            // Deleting it detached it from everything first.
+            self.inventory
+                .update(|snapshot| {
+                    for role in snapshot.roles.values_mut() {
+                        role.managed_policy_arns.remove(arn);
+                    }
+                    for group in snapshot.groups.values_mut() {
+                        group.managed_policy_arns.remove(arn);
+                    }
+                })
+                .await;
+        }
+        self.inventory
+            .written(
+                policy_name(arn),
+                result,
+                |policies: &mut HashMap<String, ManagedPolicyState>, key, _| {
+                    policies.remove(&key);
+                },
+            )
+            .await
     }
 
     async fn account_details(&self) -> AwsResult<AccountDetails> {

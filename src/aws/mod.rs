@@ -63,14 +63,44 @@ pub struct GroupState {
     pub inline_policies: BTreeMap<String, Value>,
 }
 
-/// Every role, group (members included) and user of one account, keyed by
-/// name: what one inventory read returns.
+/// A customer-managed policy as read back from AWS.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ManagedPolicyState {
+    pub arn: String,
+    pub description: String,
+    /// The default version's document, decoded.
+    pub document: Value,
+    pub default_version: String,
+    /// Every version's id, oldest first (the default among them).
+    pub versions: Vec<String>,
+    /// None when the read carried no tags: the account listing has none for policies.
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// What `CreatePolicy` takes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewPolicy {
+    pub name: String,
+    pub description: String,
+    /// The document, as compact JSON.
+    pub document: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The policy name an IAM policy ARN ends in (`arn:aws:iam::1:policy/path/name`).
+pub fn policy_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// Every role, group (members included), user and customer-managed policy
+/// of one account, keyed by name: what one inventory read returns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AccountDetails {
     pub roles: BTreeMap<String, RoleState>,
     pub groups: BTreeMap<String, GroupState>,
     /// User name → ARN.
     pub users: BTreeMap<String, String>,
+    pub policies: BTreeMap<String, ManagedPolicyState>,
 }
 
 /// IAM inside one account. Names are IAM names (role, group, user, policy),
@@ -108,6 +138,18 @@ pub trait Iam: Send + Sync {
     async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()>;
     /// The ARN of each named user that exists; absent names do not exist.
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>>;
+
+    /// None when no customer-managed policy has that ARN.
+    async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>>;
+    /// Returns the new policy's ARN.
+    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String>;
+    /// Adds a version and makes it the default; returns its id. AWS keeps
+    /// five versions at most: the caller deletes one first when needed.
+    async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String>;
+    async fn delete_policy_version(&self, arn: &str, version: &str) -> AwsResult<()>;
+    /// Detaches the policy from every role, group and user, deletes its
+    /// other versions, then the policy: what IAM requires in that order.
+    async fn delete_policy(&self, arn: &str) -> AwsResult<()>;
 
     /// The whole account in a few paginated calls.
     async fn account_details(&self) -> AwsResult<AccountDetails>;

@@ -15,10 +15,11 @@ use serde_json::Value;
 
 use super::credentials::AccountClients;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
+use super::gone_is_done;
 use super::pacing::{ServiceLimits, base_http_client, paced, retry_partition};
 use super::{
     AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
-    NewAccount, NewRole, OrganizationalUnit, Organizations, RoleState,
+    ManagedPolicyState, NewAccount, NewPolicy, NewRole, OrganizationalUnit, Organizations, RoleState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -133,7 +134,7 @@ impl SdkIam {
         let (managed_policy_arns, inline_policies) =
             futures::try_join!(self.attached_role_policies(name), self.role_inline_policies(name))?;
         Ok(RoleState {
-            trust_policy: trust_document("GetRole", role.assume_role_policy_document.as_deref())?,
+            trust_policy: document_or_null("GetRole", role.assume_role_policy_document.as_deref())?,
             description: role.description.unwrap_or_default(),
             max_session_duration: role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
             permissions_boundary_arn: boundary_arn(role.permissions_boundary),
@@ -264,6 +265,56 @@ impl SdkIam {
             .and_then(|output| output.user)
             .map(|found| (user.to_owned(), found.arn)))
     }
+    /// A customer-managed policy: its tags and default version (GetPolicy),
+    /// that version's document, and every version's id.
+    async fn read_policy(&self, arn: &str) -> AwsResult<ManagedPolicyState> {
+        let (policy, listed) = futures::try_join!(
+            async {
+                self.client
+                    .get_policy()
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(sdk_error("GetPolicy"))?
+                    .policy
+                    .ok_or_else(|| missing("GetPolicy", "policy"))
+            },
+            async {
+                self.client
+                    .list_policy_versions()
+                    .policy_arn(arn)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(sdk_error("ListPolicyVersions"))
+            },
+        )?;
+        let default_version = policy
+            .default_version_id
+            .ok_or_else(|| missing("GetPolicy", "default version"))?;
+        let raw = self
+            .client
+            .get_policy_version()
+            .policy_arn(arn)
+            .version_id(&default_version)
+            .send()
+            .await
+            .map_err(sdk_error("GetPolicyVersion"))?
+            .policy_version
+            .and_then(|version| version.document)
+            .ok_or_else(|| missing("GetPolicyVersion", "document"))?;
+        Ok(ManagedPolicyState {
+            arn: arn.to_owned(),
+            description: policy.description.unwrap_or_default(),
+            document: decode_document("GetPolicyVersion", &raw)?,
+            default_version,
+            versions: oldest_first(listed.into_iter().filter_map(|version| version.version_id)),
+            tags: Some(tag_map(policy.tags)),
+        })
+    }
+
     /// Roles, groups and users in GetAccountAuthorizationDetails pages;
     /// ListRoles adds what that leaves out (description, session duration).
     async fn read_account_details(&self) -> AwsResult<AccountDetails> {
@@ -274,6 +325,7 @@ impl SdkIam {
             .filter(EntityType::Role)
             .filter(EntityType::Group)
             .filter(EntityType::User)
+            .filter(EntityType::LocalManagedPolicy)
             .max_items(DETAILS_PAGE)
             .into_paginator()
             .send();
@@ -313,7 +365,7 @@ impl SdkIam {
                 };
                 let state = RoleState {
                     arn,
-                    trust_policy: trust_document(
+                    trust_policy: document_or_null(
                         "GetAccountAuthorizationDetails",
                         role.assume_role_policy_document.as_deref(),
                     )?,
@@ -346,6 +398,27 @@ impl SdkIam {
                     members.entry(group).or_default().insert(name.clone());
                 }
                 account.users.insert(name, arn);
+            }
+            for policy in page.policies.unwrap_or_default() {
+                let (Some(arn), Some(default_version)) = (policy.arn, policy.default_version_id) else {
+                    continue;
+                };
+                // Some emulators leave the name out; the ARN ends in it.
+                let name = policy.policy_name.unwrap_or_else(|| policy_name(&arn).to_owned());
+                let versions = policy.policy_version_list.unwrap_or_default();
+                let default_document = versions
+                    .iter()
+                    .find(|version| version.version_id.as_deref() == Some(default_version.as_str()))
+                    .and_then(|version| version.document.as_deref());
+                let state = ManagedPolicyState {
+                    arn,
+                    description: policy.description.unwrap_or_default(),
+                    document: document_or_null("GetAccountAuthorizationDetails", default_document)?,
+                    default_version,
+                    versions: oldest_first(versions.into_iter().filter_map(|version| version.version_id)),
+                    tags: None,
+                };
+                account.policies.insert(name, state);
             }
         }
         for (group, users) in members {
@@ -623,6 +696,123 @@ impl Iam for SdkIam {
             .try_collect()
             .await?;
         Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
+        // A policy deleted halfway through the reads is as absent as one never made.
+        absent_if_not_found(self.read_policy(arn).await)
+    }
+
+    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+        let tags = to_sdk_tags("CreatePolicy", &policy.tags, |key, value| {
+            aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
+        })?;
+        let output = self
+            .client
+            .create_policy()
+            .policy_name(&policy.name)
+            .policy_document(&policy.document)
+            .set_description(Some(policy.description.clone()).filter(|description| !description.is_empty()))
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(iam_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreatePolicy"))?;
+        output
+            .policy
+            .and_then(|created| created.arn)
+            .ok_or_else(|| missing("CreatePolicy", "policy"))
+    }
+
+    async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String> {
+        // Not repeated: a second version would take one of the five places.
+        let output = self
+            .client
+            .create_policy_version()
+            .policy_arn(arn)
+            .policy_document(document)
+            .set_as_default(true)
+            .customize()
+            .config_override(iam_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreatePolicyVersion"))?;
+        output
+            .policy_version
+            .and_then(|version| version.version_id)
+            .ok_or_else(|| missing("CreatePolicyVersion", "version"))
+    }
+
+    async fn delete_policy_version(&self, arn: &str, version: &str) -> AwsResult<()> {
+        self.client
+            .delete_policy_version()
+            .policy_arn(arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(sdk_error("DeletePolicyVersion"))?;
+        Ok(())
+    }
+
+    async fn delete_policy(&self, arn: &str) -> AwsResult<()> {
+        let pages: Vec<_> = self
+            .client
+            .list_entities_for_policy()
+            .policy_arn(arn)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListEntitiesForPolicy"))?;
+        for page in pages {
+            for role in page
+                .policy_roles
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.role_name)
+            {
+                gone_is_done(self.detach_role_policy(&role, arn).await)?;
+            }
+            for group in page
+                .policy_groups
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|g| g.group_name)
+            {
+                gone_is_done(self.detach_group_policy(&group, arn).await)?;
+            }
+            for user in page
+                .policy_users
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|u| u.user_name)
+            {
+                let detached = self
+                    .client
+                    .detach_user_policy()
+                    .user_name(user)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map_err(sdk_error("DetachUserPolicy"));
+                gone_is_done(detached.map(|_| ()))?;
+            }
+        }
+        let Some(policy) = self.get_policy(arn).await? else {
+            return Ok(());
+        };
+        for version in policy.versions.iter().filter(|id| **id != policy.default_version) {
+            gone_is_done(self.delete_policy_version(arn, version).await)?;
+        }
+        let deleted = self
+            .client
+            .delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+            .map_err(sdk_error("DeletePolicy"));
+        gone_is_done(deleted.map(|_| ()))
     }
 }
 
@@ -903,8 +1093,15 @@ where
     Ok(documents.into_iter().flatten().collect())
 }
 
-/// A role's trust policy as IAM returns it (URL-encoded), decoded.
-fn trust_document(operation: &'static str, raw: Option<&str>) -> AwsResult<Value> {
+/// Version ids (`v1`, `v2`, ...) in the order AWS made them.
+fn oldest_first(ids: impl Iterator<Item = String>) -> Vec<String> {
+    let mut ids: Vec<String> = ids.collect();
+    ids.sort_by_key(|id| id.trim_start_matches('v').parse::<u64>().unwrap_or(u64::MAX));
+    ids
+}
+
+/// A document as IAM returns it (URL-encoded), decoded; absent is null.
+fn document_or_null(operation: &'static str, raw: Option<&str>) -> AwsResult<Value> {
     Ok(raw
         .map(|raw| decode_document(operation, raw))
         .transpose()?

@@ -15,7 +15,7 @@ use tokio::sync::oneshot;
 
 use aws_access_operator::aws::{
     AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
-    NewAccount, NewRole, OrganizationalUnit, Organizations, RoleState,
+    ManagedPolicyState, NewAccount, NewPolicy, NewRole, OrganizationalUnit, Organizations, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -397,6 +397,23 @@ impl Iam for FaultyIam {
     async fn account_details(&self) -> AwsResult<AccountDetails> {
         self.read("GetAccountAuthorizationDetails", self.inner.account_details())
             .await
+    }
+    async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
+        self.read("GetPolicy", self.inner.get_policy(arn)).await
+    }
+    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+        self.write("CreatePolicy", self.inner.create_policy(policy)).await
+    }
+    async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String> {
+        self.write("CreatePolicyVersion", self.inner.create_policy_version(arn, document))
+            .await
+    }
+    async fn delete_policy_version(&self, arn: &str, version: &str) -> AwsResult<()> {
+        self.write("DeletePolicyVersion", self.inner.delete_policy_version(arn, version))
+            .await
+    }
+    async fn delete_policy(&self, arn: &str) -> AwsResult<()> {
+        self.write("DeletePolicy", self.inner.delete_policy(arn)).await
     }
 }
 

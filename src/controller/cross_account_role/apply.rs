@@ -1,8 +1,9 @@
 //! Carrying the planned changes out, and deleting a role on cleanup.
 
-use crate::aws::{AwsResult, Iam, gone_is_done};
+use crate::aws::{AwsErrorKind, AwsResult, Iam, NewPolicy, fresh, gone_is_done};
+use crate::controller::ownership::OWNER_TAG;
 
-use super::plan::Change;
+use super::plan::{Change, ObservedRole};
 
 /// Performs one change; returns the ARN when it created the role. A
 /// revocation that finds its target already gone is done: that is what a
@@ -23,12 +24,49 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
         Change::DeleteInline(name) => gone_is_done(iam.delete_role_policy(role, name).await)?,
         Change::Tag(tags) => iam.tag_role(role, tags).await?,
         Change::Untag(keys) => iam.untag_role(role, keys).await?,
+        Change::CreatePolicy { arn, policy } => create_policy(iam, arn, policy).await?,
+        Change::NewPolicyVersion {
+            arn,
+            document,
+            making_room,
+        } => {
+            if let Some(oldest) = making_room {
+                gone_is_done(iam.delete_policy_version(arn, oldest).await)?;
+            }
+            iam.create_policy_version(arn, document).await?;
+        }
+        Change::DeletePolicy(arn) => gone_is_done(iam.delete_policy(arn).await)?,
     }
     Ok(None)
 }
 
-/// Deletes the role and everything attached to it, which IAM requires gone first.
-pub async fn delete_role(iam: &dyn Iam, role: &str) -> AwsResult<()> {
+/// Creates a policy, or finds it made by an earlier call whose answer was
+/// lost: the owner tag it was created with tells.
+async fn create_policy(iam: &dyn Iam, arn: &str, policy: &NewPolicy) -> AwsResult<()> {
+    let Err(err) = iam.create_policy(policy).await else {
+        return Ok(());
+    };
+    if err.kind != AwsErrorKind::AlreadyExists {
+        return Err(err);
+    }
+    let found = fresh(iam).get_policy(arn).await?;
+    let ours = found
+        .and_then(|found| found.tags)
+        .is_some_and(|tags| tags.get(OWNER_TAG) == policy.tags.get(OWNER_TAG));
+    if ours { Ok(()) } else { Err(err) }
+}
+
+/// Deletes the role and everything attached to it, which IAM requires gone
+/// first, then the customer-managed policies this object owns.
+pub async fn delete(iam: &dyn Iam, role: &str, observed: &ObservedRole) -> AwsResult<()> {
+    delete_role(iam, role).await?;
+    for policy in observed.owned_policies() {
+        gone_is_done(iam.delete_policy(&policy.arn).await)?;
+    }
+    Ok(())
+}
+
+async fn delete_role(iam: &dyn Iam, role: &str) -> AwsResult<()> {
     let Some(current) = iam.get_role(role).await? else {
         return Ok(());
     };

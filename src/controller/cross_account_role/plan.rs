@@ -5,13 +5,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
-use crate::aws::{NewRole, RoleState};
+use crate::aws::{ManagedPolicyState, NewPolicy, NewRole, RoleState};
 use crate::controller::ownership::{Claim, OWNER_TAG};
 use crate::controller::{attachments, tags};
 use crate::policy::document::{canonical_json, equivalent};
 use crate::policy::validate::{
-    ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size,
-    validate_managed_policy_arn, validate_policy_document, validate_principal_arn, validate_trust_policy,
+    MANAGED_POLICY_MAX_CHARS, ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS,
+    validate_inline_policies_size, validate_managed_policy_arn, validate_policy_document, validate_principal_arn,
+    validate_trust_policy,
 };
 
 /// The role as the spec wants it, references resolved.
@@ -26,10 +27,47 @@ pub struct DesiredRole {
     pub tags: BTreeMap<String, String>,
     pub managed_policy_arns: BTreeSet<String>,
     pub inline_policies: BTreeMap<String, Value>,
+    /// The customer-managed policies to create and attach, by name.
+    pub customer_policies: BTreeMap<String, DesiredPolicy>,
     /// False while the role may trust nobody: an existing role is locked
     /// until its references resolve, a missing one is not created for nothing.
     pub create_if_missing: bool,
 }
+
+/// A customer-managed policy as the spec wants it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DesiredPolicy {
+    /// Where it is made: a policy's ARN follows from its account and name.
+    pub arn: String,
+    pub description: String,
+    pub document: Value,
+}
+
+/// The role as read back from AWS, with the customer-managed policies that
+/// concern it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ObservedRole {
+    pub role: Option<RoleState>,
+    /// Each policy the spec lists, None where none of that name exists,
+    /// with whether this object may manage it.
+    pub policies: BTreeMap<String, Option<(ManagedPolicyState, Claim)>>,
+    /// Policies this object made that the spec no longer lists.
+    pub retired: Vec<ManagedPolicyState>,
+}
+
+impl ObservedRole {
+    /// The policies that go with the role when it is deleted.
+    pub fn owned_policies(&self) -> impl Iterator<Item = &ManagedPolicyState> {
+        let listed = self.policies.values().flatten();
+        listed
+            .filter(|(_, claim)| matches!(claim, Claim::Ours | Claim::Adoptable))
+            .map(|(policy, _)| policy)
+            .chain(&self.retired)
+    }
+}
+
+/// AWS keeps at most this many versions of a managed policy.
+const POLICY_VERSIONS_KEPT: usize = 5;
 
 /// Checks what the schema cannot before anything is written: ARNs, policy
 /// documents and their sizes. The message names the field and what is wrong.
@@ -62,15 +100,38 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
     }
     validate_inline_policies_size(documents.iter(), ROLE_INLINE_POLICIES_MAX_CHARS)
         .map_err(|e| format!("spec.permissions.inlinePolicies: {e}"))?;
+    let mut names = BTreeSet::new();
+    for (i, policy) in spec.permissions.customer_managed_policies.iter().enumerate() {
+        let field = format!("spec.permissions.customerManagedPolicies[{i}]");
+        if !names.insert(policy.name.to_lowercase()) {
+            return Err(format!(
+                "{field}.name: {} is listed twice; IAM policy names are unique in an account",
+                policy.name
+            ));
+        }
+        validate_policy_document(&Value::Object(policy.document.clone()), MANAGED_POLICY_MAX_CHARS)
+            .map_err(|e| format!("{field}.document: {e}"))?;
+    }
+    let attached = spec.permissions.managed_policy_arns.len() + spec.permissions.customer_managed_policies.len();
+    if attached > MAX_ATTACHED_POLICIES {
+        return Err(format!(
+            "spec.permissions: {attached} managed policies (managedPolicyArns and customerManagedPolicies together); IAM attaches at most {MAX_ATTACHED_POLICIES} to a role"
+        ));
+    }
     Ok(())
 }
 
+/// IAM's highest quota of managed policies attached to one role.
+const MAX_ATTACHED_POLICIES: usize = 20;
+
 /// The desired role from the spec and the resolved trust policy.
+/// `policy_arn_prefix` is `arn:<partition>:iam::<account>:policy/`.
 pub fn desired(
     spec: &CrossAccountRoleSpec,
     name: &str,
     trust_policy: Value,
     owner: &str,
+    policy_arn_prefix: &str,
 ) -> Result<DesiredRole, String> {
     validate_trust_policy(&trust_policy, TRUST_POLICY_DEFAULT_MAX_CHARS).map_err(|e| format!("spec.trust: {e}"))?;
     let mut tags = spec.tags.clone();
@@ -88,6 +149,19 @@ pub fn desired(
             .inline_policies
             .iter()
             .map(|p| (p.name.clone(), Value::Object(p.document.clone())))
+            .collect(),
+        customer_policies: spec
+            .permissions
+            .customer_managed_policies
+            .iter()
+            .map(|p| {
+                let policy = DesiredPolicy {
+                    arn: format!("{policy_arn_prefix}{}", p.name),
+                    description: p.description.clone().unwrap_or_default(),
+                    document: Value::Object(p.document.clone()),
+                };
+                (p.name.clone(), policy)
+            })
             .collect(),
         create_if_missing: true,
     })
@@ -110,6 +184,18 @@ pub enum Change {
     DeleteInline(String),
     Tag(BTreeMap<String, String>),
     Untag(Vec<String>),
+    CreatePolicy {
+        arn: String,
+        policy: NewPolicy,
+    },
+    /// A new default version of a policy, after deleting the version named
+    /// when AWS already keeps as many as it allows.
+    NewPolicyVersion {
+        arn: String,
+        document: String,
+        making_room: Option<String>,
+    },
+    DeletePolicy(String),
 }
 
 impl Change {
@@ -133,14 +219,20 @@ impl Change {
             Change::DeleteInline(name) => format!("delete inline policy {name}"),
             Change::Tag(tags) => format!("tag {}", tags.keys().cloned().collect::<Vec<_>>().join(", ")),
             Change::Untag(keys) => format!("untag {}", keys.join(", ")),
+            Change::CreatePolicy { policy, .. } => format!("create policy {}", policy.name),
+            Change::NewPolicyVersion { arn, making_room, .. } => match making_room {
+                Some(oldest) => format!("set a new default version of {arn}, deleting its oldest version {oldest}"),
+                None => format!("set a new default version of {arn}"),
+            },
+            Change::DeletePolicy(arn) => format!("delete policy {arn}"),
         }
     }
 }
 
 /// The writes that take `current` (None: no such role) to `desired`, in a
 /// safe order: new permissions are granted before old ones are revoked.
-pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
-    let Some(current) = current else {
+pub fn plan(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
+    let Some(current) = &observed.role else {
         if !desired.create_if_missing {
             return vec![];
         }
@@ -152,7 +244,16 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
             permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
             tags: desired.tags.clone(),
         })];
-        changes.extend(desired.managed_policy_arns.iter().cloned().map(Change::Attach));
+        let (policy_changes, attached) = customer_policies(desired, observed);
+        changes.extend(policy_changes);
+        changes.extend(
+            desired
+                .managed_policy_arns
+                .iter()
+                .chain(&attached)
+                .cloned()
+                .map(Change::Attach),
+        );
         changes.extend(
             desired
                 .inline_policies
@@ -177,7 +278,10 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         (None, Some(_)) => changes.push(Change::DeleteBoundary),
         (None, None) => {}
     }
-    let (attach, detach) = attachments::managed(&desired.managed_policy_arns, &current.managed_policy_arns);
+    let (policy_changes, attached) = customer_policies(desired, observed);
+    changes.extend(policy_changes);
+    let wanted = desired.managed_policy_arns.iter().chain(&attached).cloned().collect();
+    let (attach, detach) = attachments::managed(&wanted, &current.managed_policy_arns);
     changes.extend(attach.into_iter().map(Change::Attach));
     changes.extend(detach.into_iter().map(Change::Detach));
     let (put, delete) = attachments::inline(&desired.inline_policies, &current.inline_policies);
@@ -193,12 +297,63 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
     if !removed.is_empty() {
         changes.push(Change::Untag(removed));
     }
+    changes.extend(
+        observed
+            .retired
+            .iter()
+            .map(|policy| Change::DeletePolicy(policy.arn.clone())),
+    );
     changes
+}
+
+/// The writes that make each customer-managed policy what the spec says,
+/// and the ARNs to attach.
+fn customer_policies(desired: &DesiredRole, observed: &ObservedRole) -> (Vec<Change>, BTreeSet<String>) {
+    let mut changes = vec![];
+    let mut attached = BTreeSet::new();
+    for (name, policy) in &desired.customer_policies {
+        let Some(Some((current, _))) = observed.policies.get(name) else {
+            changes.push(Change::CreatePolicy {
+                arn: policy.arn.clone(),
+                policy: NewPolicy {
+                    name: name.clone(),
+                    description: policy.description.clone(),
+                    document: canonical_json(&policy.document),
+                    tags: desired.tags.clone(),
+                },
+            });
+            attached.insert(policy.arn.clone());
+            continue;
+        };
+        if !equivalent(&policy.document, &current.document) {
+            let making_room = (current.versions.len() >= POLICY_VERSIONS_KEPT)
+                .then(|| {
+                    current
+                        .versions
+                        .iter()
+                        .find(|id| **id != current.default_version)
+                        .cloned()
+                })
+                .flatten();
+            changes.push(Change::NewPolicyVersion {
+                arn: current.arn.clone(),
+                document: canonical_json(&policy.document),
+                making_room,
+            });
+        }
+        attached.insert(current.arn.clone());
+    }
+    (changes, attached)
 }
 
 /// Whether this object may manage the role that exists under its name.
 pub fn claim(current: Option<&RoleState>, owner: &str, adopt_existing: bool) -> Claim {
-    match current.map(|role| role.tags.get(OWNER_TAG)) {
+    claim_tagged(current.map(|role| &role.tags), owner, adopt_existing)
+}
+
+/// Whether this object may manage a resource tagged so (None: it does not exist).
+pub fn claim_tagged(tags: Option<&BTreeMap<String, String>>, owner: &str, adopt_existing: bool) -> Claim {
+    match tags.map(|tags| tags.get(OWNER_TAG)) {
         None => Claim::Free,
         Some(Some(tagged)) if tagged == owner => Claim::Ours,
         Some(Some(other)) => Claim::OwnedBy(other.clone()),
@@ -233,6 +388,15 @@ tags: {team: alfie}
         .expect("spec")
     }
 
+    const PREFIX: &str = "arn:aws:iam::345678901234:policy/";
+
+    fn role(state: RoleState) -> ObservedRole {
+        ObservedRole {
+            role: Some(state),
+            ..ObservedRole::default()
+        }
+    }
+
     fn trust() -> Value {
         json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::012345678901:root"}, "Action": "sts:AssumeRole"}]})
     }
@@ -256,8 +420,15 @@ tags: {team: alfie}
 
     #[test]
     fn a_missing_role_is_created_with_its_policies() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "CrossAccountRole/alfie/full").unwrap();
-        let changes = plan(&desired, None);
+        let desired = desired(
+            &spec(),
+            "AlfieFullAccess",
+            trust(),
+            "CrossAccountRole/alfie/full",
+            PREFIX,
+        )
+        .unwrap();
+        let changes = plan(&desired, &ObservedRole::default());
         assert!(
             matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full")
         );
@@ -271,13 +442,13 @@ tags: {team: alfie}
 
     #[test]
     fn a_role_in_sync_needs_no_write_whatever_the_json_shape() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o").unwrap();
-        assert_eq!(plan(&desired, Some(&in_sync(&desired))), vec![]);
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        assert_eq!(plan(&desired, &role(in_sync(&desired))), vec![]);
     }
 
     #[test]
     fn drift_is_reverted_granting_before_revoking() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o").unwrap();
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
         let mut drifted = in_sync(&desired);
         drifted.trust_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
         drifted.managed_policy_arns = BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]);
@@ -285,7 +456,7 @@ tags: {team: alfie}
         drifted.tags.insert("extra".into(), "x".into());
         drifted.tags.insert("team".into(), "bob".into());
         drifted.permissions_boundary_arn = Some("arn:aws:iam::aws:policy/PowerUserAccess".into());
-        let changes = plan(&desired, Some(&drifted));
+        let changes = plan(&desired, &role(drifted));
         let described: Vec<String> = changes.iter().map(Change::describe).collect();
         assert_eq!(
             described,
@@ -337,9 +508,125 @@ tags: {team: alfie}
         assert_eq!(validate(&spec()), Ok(()));
     }
 
+    fn with_policy(document: Value) -> CrossAccountRoleSpec {
+        let mut spec = spec();
+        spec.permissions.customer_managed_policies = vec![crate::api::CustomerManagedPolicy {
+            name: "read-write-prod-app-from-dev".into(),
+            description: Some("Update the app".into()),
+            document: document.as_object().cloned().unwrap(),
+        }];
+        spec
+    }
+
+    fn app_policy(action: &str) -> Value {
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+    }
+
+    fn existing_policy(document: Value, versions: &[&str], default: &str) -> ManagedPolicyState {
+        ManagedPolicyState {
+            arn: format!("{PREFIX}read-write-prod-app-from-dev"),
+            description: "Update the app".into(),
+            document,
+            default_version: default.into(),
+            versions: versions.iter().map(|v| v.to_string()).collect(),
+            tags: None,
+        }
+    }
+
+    #[test]
+    fn a_customer_managed_policy_is_created_before_it_is_attached() {
+        let spec = with_policy(app_policy("s3:GetObject"));
+        let desired = desired(&spec, "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let described: Vec<String> = plan(&desired, &ObservedRole::default())
+            .iter()
+            .map(Change::describe)
+            .collect();
+        assert_eq!(
+            described,
+            [
+                "create role AlfieFullAccess",
+                "create policy read-write-prod-app-from-dev",
+                "attach arn:aws:iam::aws:policy/AdministratorAccess",
+                "attach arn:aws:iam::345678901234:policy/read-write-prod-app-from-dev",
+                "put inline policy deny-org-changes",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_policy_gets_a_new_default_version_within_five() {
+        let spec = with_policy(app_policy("s3:PutObject"));
+        let desired = desired(&spec, "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let mut observed = role(in_sync(&desired));
+        let arn = format!("{PREFIX}read-write-prod-app-from-dev");
+        observed.role.as_mut().unwrap().managed_policy_arns.insert(arn.clone());
+        let same = existing_policy(app_policy("s3:PutObject"), &["v1"], "v1");
+        observed
+            .policies
+            .insert("read-write-prod-app-from-dev".into(), Some((same, Claim::Ours)));
+        assert_eq!(plan(&desired, &observed), vec![], "in sync: no write");
+
+        let full = existing_policy(app_policy("s3:GetObject"), &["v2", "v3", "v4", "v5", "v6"], "v2");
+        observed
+            .policies
+            .insert("read-write-prod-app-from-dev".into(), Some((full, Claim::Ours)));
+        assert_eq!(
+            plan(&desired, &observed),
+            vec![Change::NewPolicyVersion {
+                arn: arn.clone(),
+                document: canonical_json(&app_policy("s3:PutObject")),
+                making_room: Some("v3".into()),
+            }],
+            "the oldest version that is not the default makes room"
+        );
+        let roomy = existing_policy(app_policy("s3:GetObject"), &["v1", "v2"], "v2");
+        observed
+            .policies
+            .insert("read-write-prod-app-from-dev".into(), Some((roomy, Claim::Ours)));
+        assert!(matches!(
+            &plan(&desired, &observed)[..],
+            [Change::NewPolicyVersion { making_room: None, .. }]
+        ));
+    }
+
+    #[test]
+    fn a_policy_dropped_from_the_spec_is_detached_then_deleted() {
+        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let mut observed = role(in_sync(&desired));
+        let arn = format!("{PREFIX}read-write-prod-app-from-dev");
+        observed.role.as_mut().unwrap().managed_policy_arns.insert(arn.clone());
+        observed.retired = vec![existing_policy(app_policy("s3:GetObject"), &["v1"], "v1")];
+        assert_eq!(
+            plan(&desired, &observed),
+            vec![Change::Detach(arn.clone()), Change::DeletePolicy(arn)]
+        );
+    }
+
+    #[test]
+    fn customer_managed_policies_are_checked_before_aws() {
+        let mut bad = with_policy(app_policy("s3:GetObject"));
+        bad.permissions
+            .customer_managed_policies
+            .push(bad.permissions.customer_managed_policies[0].clone());
+        assert!(
+            validate(&bad)
+                .unwrap_err()
+                .starts_with("spec.permissions.customerManagedPolicies[1].name: "),
+        );
+        let big = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{}", "x".repeat(7000))}]});
+        let error = validate(&with_policy(big)).unwrap_err();
+        assert!(
+            error.starts_with("spec.permissions.customerManagedPolicies[0].document: ") && error.contains("6144"),
+            "{error}"
+        );
+        let mut crowded = with_policy(app_policy("s3:GetObject"));
+        crowded.permissions.managed_policy_arns = (0..20).map(|i| format!("arn:aws:iam::aws:policy/P{i}")).collect();
+        assert!(validate(&crowded).unwrap_err().contains("at most 20"));
+    }
+
     #[test]
     fn only_an_untagged_role_can_be_adopted_and_only_when_asked() {
-        let desired = desired(&spec(), "R", trust(), "CrossAccountRole/a/r").unwrap();
+        let desired = desired(&spec(), "R", trust(), "CrossAccountRole/a/r", PREFIX).unwrap();
         let mut existing = in_sync(&desired);
         assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Ours);
         assert_eq!(

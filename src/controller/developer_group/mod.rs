@@ -219,9 +219,9 @@ impl Owned for DeveloperGroup {
         })
     }
 
-    async fn observe(&self, iam: &dyn Iam, name: &str) -> AwsResult<ObservedGroup> {
+    async fn observe(&self, iam: &dyn Iam, target: &Target) -> AwsResult<ObservedGroup> {
         Ok(ObservedGroup {
-            group: iam.get_group(name).await?,
+            group: iam.get_group(&target.name).await?,
             users: iam.user_arns(&self.spec.members).await?,
         })
     }
@@ -254,7 +254,7 @@ impl Owned for DeveloperGroup {
     }
 
     /// Empties the group (members, policies), which IAM requires, then deletes it.
-    async fn delete(iam: &dyn Iam, name: &str) -> AwsResult<()> {
+    async fn delete(iam: &dyn Iam, name: &str, _observed: &ObservedGroup) -> AwsResult<()> {
         let Some(current) = iam.get_group(name).await? else {
             return Ok(());
         };

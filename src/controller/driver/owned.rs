@@ -98,18 +98,24 @@ pub trait Owned: Reconciler {
     async fn target(&self, ctx: &Context) -> Result<Target, Stop>;
     /// What the resource should be, references resolved as far as they go.
     async fn desired(&self, ctx: &Context, target: &Target) -> Result<Resolved<Self::Desired>, Stop>;
-    async fn observe(&self, iam: &dyn Iam, name: &str) -> AwsResult<Self::Observed>;
+    async fn observe(&self, iam: &dyn Iam, target: &Target) -> AwsResult<Self::Observed>;
     /// The resource's ARN, when it exists.
     fn arn(observed: &Self::Observed) -> Option<&str>;
     /// Whether this object may manage what exists at `target`.
     fn claim(&self, ctx: &Context, status: &Self::Status, target: &Target, observed: &Self::Observed) -> Claim;
+    /// Why a part of the resource that has an owner of its own (a role's
+    /// customer-managed policy) may not be taken, when the resource may.
+    fn refuse_part(&self, _observed: &Self::Observed) -> Option<Outcome> {
+        None
+    }
     /// Pure: the writes that take what was observed to what is desired,
     /// creation first, grants before revocations.
     fn plan(desired: &Self::Desired, observed: &Self::Observed) -> Vec<Self::Change>;
     /// Performs one write; returns the ARN when it created the resource.
     async fn perform(iam: &dyn Iam, name: &str, change: &Self::Change) -> AwsResult<Option<String>>;
-    /// Deletes the resource and whatever IAM requires gone first.
-    async fn delete(iam: &dyn Iam, name: &str) -> AwsResult<()>;
+    /// Deletes the resource and whatever IAM requires gone first, and what
+    /// the object owns with it.
+    async fn delete(iam: &dyn Iam, name: &str, observed: &Self::Observed) -> AwsResult<()>;
     /// Records the kind's own status fields: from what was observed, or
     /// once the writes are done (`applied`), from what was desired.
     fn record(&self, _status: &mut Self::Status, _desired: &Self::Desired, _observed: &Self::Observed, _applied: bool) {
@@ -147,7 +153,7 @@ pub async fn converge<K: Owned>(
     if manage {
         retire_moved(object, ctx, status, &target).await?;
     }
-    let mut observed = object.observe(iam.as_ref(), &target.name).await?;
+    let mut observed = object.observe(iam.as_ref(), &target).await?;
     if let Some(fresh) = iam.fresh()
         && K::plan(&desired, &observed)
             .first()
@@ -157,11 +163,11 @@ pub async fn converge<K: Owned>(
         // difference is confirmed before it is acted on or reported. A
         // creation is not: should the resource exist after all, AWS refuses
         // it and the resource is read then.
-        observed = object.observe(fresh, &target.name).await?;
+        observed = object.observe(fresh, &target).await?;
     }
     let claim = object.claim(ctx, status, &target, &observed);
     let what = what::<K>(&target);
-    if manage && let Some(refusal) = claim.refusal(&what) {
+    if manage && let Some(refusal) = claim.refusal(&what).or_else(|| object.refuse_part(&observed)) {
         return Err(refusal.into());
     }
     let mut changes = K::plan(&desired, &observed);
@@ -195,7 +201,7 @@ pub async fn converge<K: Owned>(
             // The create happened before (its answer lost, the SDK retried)
             // or someone else made it meanwhile: look before going on.
             Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
-                observed = object.observe(fresh(iam.as_ref()), &target.name).await?;
+                observed = object.observe(fresh(iam.as_ref()), &target).await?;
                 match object.claim(ctx, status, &target, &observed) {
                     Claim::Ours => {}
                     // Made by someone else since the inventory was read, and the spec adopts it.
@@ -286,9 +292,9 @@ async fn delete_recorded<K: Owned>(
     };
     // Deletion reads AWS itself: whatever is attached now must go first.
     let iam = fresh(iam.as_ref());
-    let observed = object.observe(iam, &recorded.name).await?;
+    let observed = object.observe(iam, &recorded).await?;
     if object.claim(ctx, status, &recorded, &observed) == Claim::Ours {
-        K::delete(iam, &recorded.name).await?;
+        K::delete(iam, &recorded.name, &observed).await?;
         let note = format!("deleted {}{why}", what::<K>(&recorded));
         publish(ctx, object, false, Reason::Deleted, "Delete", note).await;
     }
