@@ -132,6 +132,11 @@ for account in org.list_accounts()["Accounts"]:
             conditions = sorted(k for op in statement.get("Condition", {}).values() for k in op)
             extra = f"  requires {', '.join(conditions)}" if conditions else ""
             print(f"  {role['RoleName']:<16} trusts {', '.join(principals)}{extra}")
+        for attached in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]:
+            arn = attached["PolicyArn"]
+            if ":aws:policy/" not in arn:
+                tags = {t["Key"]: t["Value"] for t in iam.get_policy(PolicyArn=arn)["Policy"].get("Tags", [])}
+                print(f"  {'':<16} policy {attached['PolicyName']} owned by {tags.get('awsaccess.dev/owner')}")
         seen[(account["Name"], role["RoleName"])] = principals_of(doc)
 iam = boto3.client("iam")
 for group in iam.list_groups()["Groups"]:
