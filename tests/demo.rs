@@ -70,9 +70,7 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         "the partner's role lacks its external ID\n{stdout}"
     );
     assert!(
-        line_with(&[
-            "policy read-write-prod-app-from-dev owned by CrossAccountRole/alfie/update-prod-app"
-        ]),
+        line_with(&["policy read-write-prod-app-from-dev owned by CrossAccountRole/alfie/update-prod-app"]),
         "seed 004's policy was not made by the operator\n{stdout}"
     );
     assert!(line_with(&["group alfie-developers members alice, bob"]), "{stdout}");

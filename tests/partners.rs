@@ -99,19 +99,49 @@ async fn partner_roles_trust_the_partner_with_a_stable_generated_external_id() {
         );
     }
 
-    // Another reconcile (a spec change) keeps the same external ID.
-    env.apply(&partner(
-        "sembit",
-        "444455556666",
-        &[&staging, &qa],
-        "  requireMfa: true\n",
-    ))
-    .await;
+    // Another reconcile (a spec change, with a policy of the partner's own)
+    // keeps the same external ID.
+    let with_policy = partner("sembit", "444455556666", &[&staging, &qa], "  requireMfa: true\n").replace(
+        "permissions: {",
+        "permissions: {customerManagedPolicies: [{name: sembit-deploy, document: {Version: '2012-10-17', Statement: [{Effect: Allow, Action: 'ecs:UpdateService', Resource: '*'}]}}], ",
+    );
+    env.apply(&with_policy).await;
     env.eventually("MFA required", async || {
         let (trust, _) = role_in(&env, &staging, "partner-sembit").await?;
         (trust["Statement"][0]["Condition"]["Bool"]["aws:MultiFactorAuthPresent"] == "true").then_some(())
     })
     .await;
+    for account in [&staging, &qa] {
+        let arn = format!("arn:aws:iam::{account}:policy/sembit-deploy");
+        let iam = env.moto.member_iam(account).await;
+        env.eventually("the partner's policy made and attached in each account", async || {
+            let attached = iam
+                .list_attached_role_policies()
+                .role_name("partner-sembit")
+                .send()
+                .await
+                .ok()?;
+            let arns: Vec<&str> = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .collect();
+            arns.contains(&arn.as_str()).then_some(())
+        })
+        .await;
+        let policy = iam.get_policy().policy_arn(&arn).send().await.expect("GetPolicy");
+        let owner = policy
+            .policy()
+            .expect("policy")
+            .tags()
+            .iter()
+            .find(|tag| tag.key() == "awsaccess.dev/owner")
+            .map(|tag| tag.value().to_owned());
+        assert!(
+            owner.is_some_and(|owner| owner.starts_with("CrossAccountRole/partners/sembit-")),
+            "owned by the partner's role in that account"
+        );
+    }
     assert_eq!(
         external_id(&env, "sembit-external-id").await,
         id,
