@@ -114,6 +114,10 @@ impl Owned for CrossAccountRole {
         plan::plan(desired, observed.as_ref())
     }
 
+    fn explain(change: &Change, observed: &Option<RoleState>) -> Vec<String> {
+        plan::explain(change, observed.as_ref())
+    }
+
     async fn perform(iam: &dyn Iam, name: &str, change: &Change) -> AwsResult<Option<String>> {
         apply::perform(iam, name, change).await
     }

@@ -8,7 +8,7 @@ use crate::api::CrossAccountRoleSpec;
 use crate::aws::{NewRole, RoleState};
 use crate::controller::ownership::{Claim, OWNER_TAG};
 use crate::controller::{attachments, tags};
-use crate::policy::document::{canonical_json, equivalent};
+use crate::policy::document::{canonical_json, equivalent, statement_changes};
 use crate::policy::validate::{
     ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS, validate_inline_policies_size,
     validate_managed_policy_arn, validate_policy_document, validate_principal_arn, validate_trust_policy,
@@ -194,6 +194,31 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
         changes.push(Change::Untag(removed));
     }
     changes
+}
+
+/// The statements a change adds to or removes from the trust policy or an
+/// inline policy.
+pub fn explain(change: &Change, current: Option<&RoleState>) -> Vec<String> {
+    let parse = |document: &str| serde_json::from_str::<Value>(document).unwrap_or_default();
+    let none = Value::Object(serde_json::Map::new());
+    let (label, desired, current) = match change {
+        Change::Create(role) => ("trust policy".to_string(), parse(&role.trust_policy), none),
+        Change::UpdateTrust(document) => (
+            "trust policy".to_string(),
+            parse(document),
+            current.map_or(none, |role| role.trust_policy.clone()),
+        ),
+        Change::PutInline(name, document) => (
+            format!("inline policy {name}"),
+            parse(document),
+            current.and_then(|role| role.inline_policies.get(name)).cloned().unwrap_or(none),
+        ),
+        _ => return vec![],
+    };
+    statement_changes(&desired, &current)
+        .into_iter()
+        .map(|line| format!("{label}: {line}"))
+        .collect()
 }
 
 /// Whether this object may manage the role that exists under its name.
