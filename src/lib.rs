@@ -5,5 +5,6 @@ pub mod api;
 pub mod aws;
 pub mod controller;
 pub mod leader;
+pub mod plan;
 pub mod policy;
 pub mod telemetry;

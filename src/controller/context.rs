@@ -100,7 +100,9 @@ impl Context {
         if let Some(secret) = given {
             return Ok(Some(secret.clone()));
         }
-        Api::<Secret>::namespaced(self.client.clone(), namespace).get_opt(name).await
+        Api::<Secret>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
     }
 
     /// The delay before the next retry of `object`: doubling from

@@ -274,19 +274,33 @@ mod tests {
 
     #[test]
     fn statement_changes_name_statements_and_never_an_external_id() {
-        let trust = |principal: &str, external_id: &str| {
-            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]})
-        };
-        assert!(statement_changes(&trust("111122223333", "a"), &trust("arn:aws:iam::111122223333:root", "a")).is_empty());
+        let trust = |principal: &str, external_id: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]});
+        assert!(
+            statement_changes(
+                &trust("111122223333", "a"),
+                &trust("arn:aws:iam::111122223333:root", "a")
+            )
+            .is_empty()
+        );
         assert_eq!(
-            statement_changes(&trust("111122223333", "new-secret"), &trust("111122223333", "old-secret")),
+            statement_changes(
+                &trust("111122223333", "new-secret"),
+                &trust("111122223333", "old-secret")
+            ),
             ["external ID changed"]
         );
-        let changes = statement_changes(&trust("444455556666", "new-secret"), &trust("111122223333", "old-secret"));
+        let changes = statement_changes(
+            &trust("444455556666", "new-secret"),
+            &trust("111122223333", "old-secret"),
+        );
         assert_eq!(changes.len(), 2, "{changes:?}");
         assert!(changes[0].starts_with("+ ") && changes[0].contains("444455556666"));
         assert!(changes[1].starts_with("- ") && changes[1].contains("111122223333"));
-        assert!(changes.iter().all(|line| !line.contains("new-secret") && !line.contains("old-secret")));
+        assert!(
+            changes
+                .iter()
+                .all(|line| !line.contains("new-secret") && !line.contains("old-secret"))
+        );
     }
 
     use super::*;

@@ -211,7 +211,10 @@ pub fn explain(change: &Change, current: Option<&RoleState>) -> Vec<String> {
         Change::PutInline(name, document) => (
             format!("inline policy {name}"),
             parse(document),
-            current.and_then(|role| role.inline_policies.get(name)).cloned().unwrap_or(none),
+            current
+                .and_then(|role| role.inline_policies.get(name))
+                .cloned()
+                .unwrap_or(none),
         ),
         _ => return vec![],
     };

@@ -130,7 +130,8 @@ fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
     changes.iter().map(Describe::describe).collect()
 }
 
-fn what<K: Owned>(target: &Target) -> String {
+/// The resource as messages name it: "IAM role X in account Y".
+pub fn what<K: Owned>(target: &Target) -> String {
     format!("{} {} in account {}", K::NOUN, target.name, target.account.id)
 }
 
