@@ -7,4 +7,5 @@ pub mod controller;
 pub mod leader;
 pub mod plan;
 pub mod policy;
+pub mod report;
 pub mod telemetry;

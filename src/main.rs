@@ -10,8 +10,8 @@ use aws_access_operator::aws::read_only::ReadOnly;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
-use aws_access_operator::plan;
 use aws_access_operator::telemetry;
+use aws_access_operator::{plan, report};
 use aws_sdk_iam::config::SharedInterceptor;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -34,6 +34,25 @@ enum Command {
     /// Print the AWS changes that applying the manifests would make, against the cluster and AWS
     /// as they are now; writes nothing. Exit 0: nothing to change; 2: changes; 1: error.
     Plan(PlanArgs),
+    /// Print who can assume what, read from AWS rather than from the specs: every role of every
+    /// account of the organization, whom it trusts, which users may assume it, and findings.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Markdown)]
+    output: ReportFormat,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+    Csv,
+    Svg,
 }
 
 #[derive(Args)]
@@ -156,9 +175,24 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     Ok(plan.exit_code())
 }
 
+async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let aws = read_only_aws().await;
+    let inventory = report::gather(aws.as_ref(), &args.access.default_access_role).await?;
+    let report = report::analyze(&inventory);
+    let out = match args.output {
+        ReportFormat::Markdown => report::markdown(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Csv => report::csv(&report),
+        ReportFormat::Svg => report::svg(&report),
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Report(args) => report(args).await?,
         Command::Plan(args) => std::process::exit(plan(args).await?),
         Command::Crd => {
             let yaml = aws_access_operator::api::crds_yaml().context("rendering the CRDs")?;

@@ -4,6 +4,8 @@
 
 mod plan;
 
+pub use plan::ASSUME_POLICY_NAME;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
