@@ -3,7 +3,7 @@
 //! would make it.
 
 use aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_iam::config::{ConfigBag, Intercept};
+use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 
@@ -25,9 +25,11 @@ impl Intercept for ReadOnly {
         "ReadOnly"
     }
 
-    fn read_before_execution(
+    // Not before execution: the operation's name is in the bag only from here on.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let operation = cfg.load::<Metadata>().map(|m| m.name().to_string()).unwrap_or_default();
