@@ -117,7 +117,7 @@ pub fn svg(report: &Report) -> String {
         *nodes.entry(key).or_insert_with(|| {
             let look = StyleAttr::new(Color::fast("black"), 1, Some(Color::fast(fill)), 4, 13);
             // Wide enough for the label at this font size; layout-rs does not measure text.
-            let size = Point::new(label.len() as f64 * 8.0 + 24.0, 36.0);
+            let size = Point::new(label.len() as f64 * 7.0 + 24.0, 36.0);
             graph.add_node(Element::create(
                 ShapeKind::new_box(label),
                 look,
