@@ -128,15 +128,21 @@ impl Env {
         )));
     }
 
+    /// Stops the operator and waits until it is gone: nothing it would
+    /// write comes after.
+    pub async fn stop_operator(&mut self) {
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+            let _ = operator.await;
+        }
+    }
+
     /// Kills the operator where it stands (a reconcile in flight never
     /// finishes) and starts a fresh one with empty caches, as a restarted pod
     /// would. The AWS double keeps what it holds; its call log starts empty.
     pub async fn restart_operator(&mut self, config: Config) {
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-            // Gone before the next one starts: two operators never overlap.
-            let _ = operator.await;
-        }
+        // Gone before the next one starts: two operators never overlap.
+        self.stop_operator().await;
         self.aws.clear();
         self.spawn_operator(config);
     }
