@@ -50,6 +50,19 @@ impl Drop for Env {
     }
 }
 
+/// The manifests of examples/, in the order `kubectl apply -f examples/`
+/// takes them: its files, not its subdirectories (examples/ci/ holds a
+/// pipeline, not manifests).
+pub fn example_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+        .expect("examples/")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
 /// The resource of a kind the tests apply, and whether it is namespaced.
 pub fn resource_of(kind: &str) -> (ApiResource, bool) {
     match kind {
