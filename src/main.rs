@@ -58,7 +58,7 @@ enum ReportFormat {
 #[derive(Args)]
 struct PlanArgs {
     /// Manifest files or directories (read recursively: *.yaml, *.yml, *.json).
-    #[arg(short = 'f', long = "filename", required = true)]
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     files: Vec<std::path::PathBuf>,
     #[arg(short = 'o', long = "output", value_enum, default_value_t = PlanFormat::Text)]
     output: PlanFormat,
