@@ -109,7 +109,7 @@ pub fn csv(report: &Report) -> String {
 
 /// Users → groups → roles → accounts: the roles someone may assume, that
 /// the operator manages, or that a finding is about. A role trusted from
-/// outside the organization shows that account too, in red.
+/// outside the organization shows that account too.
 pub fn svg(report: &Report) -> String {
     let mut graph = VisualGraph::new(Orientation::LeftToRight);
     let mut nodes = BTreeMap::new();
@@ -164,7 +164,9 @@ pub fn svg(report: &Report) -> String {
         }
         for account in &role.outside_accounts {
             let label = format!("account {account} (outside)");
-            let trusted = node(&mut graph, format!("account {account}"), &label, "salmon");
+            // Red only when a finding is about the trust: a partner's account behind an external ID is expected.
+            let fill = if flagged(role) { "salmon" } else { "wheat" };
+            let trusted = node(&mut graph, format!("account {account}"), &label, fill);
             edges.insert((trusted, role_node));
         }
     }
