@@ -273,3 +273,52 @@ async fn each<K: Planned>(ctx: &Context, named: &[(usize, K)], files: &Files) ->
     }
     planned
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(name: &str, changes: &[&str], error: Option<&str>) -> ObjectPlan {
+        ObjectPlan {
+            kind: "CrossAccountRole".into(),
+            namespace: Some("alfie".into()),
+            name: name.into(),
+            target: Some(format!("IAM role {name} in account 111122223333")),
+            changes: changes
+                .iter()
+                .map(|c| PlannedChange {
+                    change: c.to_string(),
+                    details: vec![],
+                })
+                .collect(),
+            error: error.map(String::from),
+            ..ObjectPlan::default()
+        }
+    }
+
+    #[test]
+    fn the_exit_code_says_whether_anything_changes_and_a_refusal_wins() {
+        let in_sync = object("a", &[], None);
+        let changing = object("b", &["attach x"], None);
+        let refused = object("c", &[], Some("spec.trust: no one"));
+        let plan = |objects: Vec<ObjectPlan>| Plan { objects }.exit_code();
+        assert_eq!(plan(vec![in_sync.clone()]), 0);
+        assert_eq!(plan(vec![in_sync.clone(), changing.clone()]), 2);
+        assert_eq!(plan(vec![changing, refused, in_sync]), 1);
+        assert_eq!(plan(vec![]), 0);
+    }
+
+    #[test]
+    fn text_names_each_object_and_its_changes() {
+        let text = Plan {
+            objects: vec![object("a", &[], None), object("b", &["attach x"], None)],
+        }
+        .text();
+        assert_eq!(
+            text,
+            "CrossAccountRole alfie/a: IAM role a in account 111122223333\n  no change\n\
+             CrossAccountRole alfie/b: IAM role b in account 111122223333\n  * attach x\n\
+             \n1 change(s) to AWS in 1 of 2 object(s); 0 refused.\n"
+        );
+    }
+}
