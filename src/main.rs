@@ -161,7 +161,7 @@ async fn read_only_aws() -> Arc<dyn aws_access_operator::aws::Aws> {
 
 async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     let documents = plan::manifests::read(&args.files)?;
-    let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
+    let client = plan::read_only_client().await?;
     let config = Config {
         default_access_role: args.access.default_access_role,
         ..Config::default()

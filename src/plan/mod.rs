@@ -2,7 +2,8 @@
 //! make, against the cluster and AWS as they are now. The reconcilers' own
 //! observe and plan code computes them (`owned::preview` and its kin), and
 //! nothing is written: not to AWS (the SDK refuses every write, see
-//! `aws::read_only`), not to Kubernetes (no finalizer, no status, no Event).
+//! `aws::read_only`), not to Kubernetes (no finalizer, no status, no Event;
+//! its client sends GETs only, see `read_only_client`).
 
 mod kinds;
 pub mod manifests;
@@ -20,6 +21,8 @@ use kube::runtime::watcher;
 use kube::{Client, CustomResourceExt, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tower::BoxError;
+use tower::filter::FilterLayer;
 
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
@@ -132,6 +135,26 @@ impl Plan {
         ));
         out
     }
+}
+
+/// A client of the current kubeconfig's cluster (or the in-cluster one)
+/// that can only read: any other request fails before it is sent.
+pub async fn read_only_client() -> anyhow::Result<Client> {
+    let config = kube::Config::infer().await.context("reading the kubeconfig")?;
+    let builder = kube::client::ClientBuilder::try_from(config).context("connecting to Kubernetes")?;
+    Ok(builder.with_layer(&FilterLayer::new(only_reads)).build())
+}
+
+fn only_reads(request: http::Request<kube::client::Body>) -> Result<http::Request<kube::client::Body>, BoxError> {
+    if request.method() == http::Method::GET {
+        return Ok(request);
+    }
+    Err(format!(
+        "{} {} refused: this command only reads Kubernetes",
+        request.method(),
+        request.uri().path()
+    )
+    .into())
 }
 
 /// The files' objects, and which of them a kind has taken.
@@ -293,6 +316,27 @@ mod tests {
                 .collect(),
             error: error.map(String::from),
             ..ObjectPlan::default()
+        }
+    }
+
+    #[test]
+    fn the_kubernetes_client_only_reads() {
+        let request = |method: http::Method| {
+            http::Request::builder()
+                .method(method)
+                .uri("/apis/awsaccess.dev/v1alpha1/namespaces/alfie/crossaccountroles/x")
+                .body(kube::client::Body::empty())
+                .expect("request")
+        };
+        assert!(only_reads(request(http::Method::GET)).is_ok());
+        for write in [
+            http::Method::POST,
+            http::Method::PUT,
+            http::Method::PATCH,
+            http::Method::DELETE,
+        ] {
+            let refused = only_reads(request(write.clone())).expect_err("a write").to_string();
+            assert!(refused.starts_with(&format!("{write} /apis/")), "{refused}");
         }
     }
 
