@@ -24,31 +24,39 @@ use crate::policy::document::normalize;
 /// What AWS holds: the accounts of the organization, each read whole.
 #[derive(Clone, Debug, Default)]
 pub struct Inventory {
-    /// Every account of the organization, id → name, the readable and the unreadable.
+    /// Every account of the organization, id → name, those read and those not.
     pub organization: BTreeMap<String, String>,
     pub accounts: BTreeMap<String, AccountDetails>,
-    /// Accounts that could not be read, and why.
-    pub unreadable: BTreeMap<String, String>,
+    /// What could not be read (the organization, an account), as findings.
+    pub unread: Vec<Finding>,
 }
 
 /// Reads every active account of the organization (and the operator's
 /// own, should it not be a member) through `access_role`, as the operator does.
 pub async fn gather(aws: &dyn Aws, access_role: &str) -> anyhow::Result<Inventory> {
     let own = aws.own_account_id().await?;
-    let mut organization: BTreeMap<String, String> = aws
-        .organizations()
-        .list_accounts()
-        .await?
-        .into_iter()
-        // A closed account keeps its roles, but no one can use them.
-        .filter(|account| account.status == "ACTIVE")
-        .map(|account| (account.id, account.name))
-        .collect();
-    organization.entry(own).or_default();
-    let mut inventory = Inventory {
-        organization: organization.clone(),
-        ..Inventory::default()
+    let mut inventory = Inventory::default();
+    let mut organization: BTreeMap<String, String> = match aws.organizations().list_accounts().await {
+        Ok(accounts) => accounts
+            .into_iter()
+            // A closed account keeps its roles, but no one can use them.
+            .filter(|account| account.status == "ACTIVE")
+            .map(|account| (account.id, account.name))
+            .collect(),
+        // An account in no organization, or credentials that may not list it:
+        // the own account is still worth reporting, with the reason.
+        Err(err) if !err.kind.retryable() => {
+            inventory.unread.push(Finding {
+                severity: Severity::Medium,
+                arn: format!("arn:aws:iam::{own}:root"),
+                message: format!("the organization could not be listed, so only account {own} is reported: {err}"),
+            });
+            BTreeMap::new()
+        }
+        Err(err) => return Err(err.into()),
     };
+    organization.entry(own).or_default();
+    inventory.organization = organization.clone();
     for id in organization.keys() {
         let details = match aws.iam(id, access_role).await {
             Ok(iam) => iam.account_details().await,
@@ -58,9 +66,11 @@ pub async fn gather(aws: &dyn Aws, access_role: &str) -> anyhow::Result<Inventor
             Ok(details) => {
                 inventory.accounts.insert(id.clone(), details);
             }
-            Err(err) => {
-                inventory.unreadable.insert(id.clone(), err.to_string());
-            }
+            Err(err) => inventory.unread.push(Finding {
+                severity: Severity::Medium,
+                arn: format!("arn:aws:iam::{id}:root"),
+                message: format!("account {id} could not be read, so its roles are missing here: {err}"),
+            }),
         }
     }
     Ok(inventory)
@@ -329,13 +339,7 @@ pub fn analyze(inventory: &Inventory) -> Report {
             report.roles.push(entry);
         }
     }
-    for (account, why) in &inventory.unreadable {
-        report.findings.push(Finding {
-            severity: Severity::Medium,
-            arn: format!("arn:aws:iam::{account}:root"),
-            message: format!("account {account} could not be read, so its roles are missing here: {why}"),
-        });
-    }
+    report.findings.extend(inventory.unread.iter().cloned());
     report
         .findings
         .sort_by(|a, b| (a.severity, &a.arn).cmp(&(b.severity, &b.arn)));
@@ -483,7 +487,7 @@ mod tests {
         Inventory {
             organization: ORG.iter().map(|id| (id.to_string(), format!("name-{id}"))).collect(),
             accounts: BTreeMap::from([(ORG[0].to_string(), identity), (ORG[1].to_string(), target)]),
-            unreadable: BTreeMap::new(),
+            unread: vec![],
         }
     }
 
