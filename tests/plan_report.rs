@@ -248,6 +248,50 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
     );
     std::fs::remove_file(manifests.join("roles/vendor.yaml")).expect("remove");
 
+    // A new partner: planned with the role it would make, behind the external ID it would generate.
+    let partner = format!(
+        "apiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: alfie}}\nspec:\n  partner: {{name: Sembit, accountId: \"{OUTSIDE}\"}}\n  accounts: [{{id: \"{dev}\"}}]\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n"
+    );
+    std::fs::write(manifests.join("partner.yaml"), partner).expect("write");
+    let (code, plan) = cli.plan_json(&manifests).await;
+    assert_eq!(code, 2, "{plan:#}");
+    let objects = plan["objects"].as_array().expect("objects");
+    let partner = objects
+        .iter()
+        .find(|o| o["kind"] == "PartnerAccess")
+        .expect("the partner is planned");
+    assert_eq!(
+        partner["notes"],
+        json!(["the operator generates the external ID into Secret sembit-external-id"])
+    );
+    let child = objects
+        .iter()
+        .find(|o| o["via"] == "PartnerAccess alfie/sembit")
+        .expect("the partner's role is planned");
+    assert_eq!(child["kind"], "CrossAccountRole");
+    assert_eq!(child["target"], format!("IAM role partner-sembit in account {dev}"));
+    let created: Vec<&str> = child["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .map(|c| c["change"].as_str().expect("change"))
+        .collect();
+    assert_eq!(
+        created,
+        [
+            "create role partner-sembit",
+            "attach arn:aws:iam::aws:policy/PowerUserAccess"
+        ]
+    );
+    let trust = child["changes"][0]["details"][0].as_str().expect("trust statement");
+    assert!(trust.contains(OUTSIDE) && trust.contains("(secret)"), "{trust}");
+    let secrets: Api<k8s_openapi::api::core::v1::Secret> = env.api(Some("alfie"));
+    assert!(
+        secrets.get_opt("sembit-external-id").await.expect("get").is_none(),
+        "plan generates no Secret"
+    );
+    std::fs::remove_file(manifests.join("partner.yaml")).expect("remove");
+
     // A broken policy document: refused, naming the field, exit 1.
     let broken = role("alfie-deployment", &qa, "AlfieDeployment", "PowerUserAccess", false).replace(
         "  permissions:\n",
