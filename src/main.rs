@@ -41,6 +41,7 @@ enum Command {
 
 #[derive(Args)]
 struct ReportArgs {
+    /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Markdown)]
     output: ReportFormat,
     #[command(flatten)]
@@ -60,6 +61,7 @@ struct PlanArgs {
     /// Manifest files or directories (read recursively: *.yaml, *.yml, *.json).
     #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
     files: Vec<std::path::PathBuf>,
+    /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = PlanFormat::Text)]
     output: PlanFormat,
     #[command(flatten)]
@@ -189,11 +191,28 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Ends a command that only reads with its exit code, or 1 and the error
+/// and its causes on one line, as scripts and CI logs want it.
+fn exit_with(result: anyhow::Result<i32>) -> ! {
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(1)
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
-        Command::Report(args) => report(args).await?,
-        Command::Plan(args) => std::process::exit(plan(args).await?),
+    // clap exits 2 on a usage error, which `plan` means as "changes listed": 1 instead.
+    let cli = Cli::try_parse().unwrap_or_else(|err| {
+        let _ = err.print();
+        std::process::exit(if err.use_stderr() { 1 } else { 0 })
+    });
+    match cli.command {
+        Command::Report(args) => exit_with(report(args).await.map(|()| 0)),
+        Command::Plan(args) => exit_with(plan(args).await),
         Command::Crd => {
             let yaml = aws_access_operator::api::crds_yaml().context("rendering the CRDs")?;
             std::io::stdout().write_all(yaml.as_bytes())?;
