@@ -340,10 +340,28 @@ pub fn analyze(inventory: &Inventory) -> Report {
         }
     }
     report.findings.extend(inventory.unread.iter().cloned());
+    report.findings.extend(unread_managed_policies(inventory));
     report
         .findings
         .sort_by(|a, b| (a.severity, &a.arn).cmp(&(b.severity, &b.arn)));
     report
+}
+
+/// Managed policies' documents are not in the inventory, so what a group's
+/// managed policies let its members assume is not shown: said, not guessed.
+fn unread_managed_policies(inventory: &Inventory) -> Vec<Finding> {
+    let groups = inventory.accounts.values().flat_map(|details| details.groups.iter());
+    groups
+        .filter(|(_, group)| !group.managed_policy_arns.is_empty() && !group.members.is_empty())
+        .map(|(name, group)| Finding {
+            severity: Severity::Low,
+            arn: group.arn.clone(),
+            message: format!(
+                "group {name} has managed policies ({}) whose documents the report does not read: its members may assume roles not listed here",
+                group.managed_policy_arns.iter().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        })
+        .collect()
 }
 
 fn findings(role: &RoleReport, trust: &Trust, inventory: &Inventory) -> Vec<Finding> {
@@ -437,7 +455,9 @@ mod tests {
                 (
                     "by-hand".to_string(),
                     GroupState {
+                        arn: "arn:aws:iam::111111111111:group/by-hand".into(),
                         members: ["bob".to_string()].into(),
+                        managed_policy_arns: ["arn:aws:iam::aws:policy/PowerUserAccess".to_string()].into(),
                         inline_policies: BTreeMap::from([(
                             "anything".to_string(),
                             json!({"Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}),
@@ -536,7 +556,7 @@ mod tests {
                 )
             })
             .collect();
-        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert_eq!(messages.len(), 4, "{messages:#?}");
         assert!(
             messages[0].0 == Severity::High
                 && messages[0].1 == "Vendor"
@@ -544,6 +564,13 @@ mod tests {
         );
         assert!(messages[1].1 == "DevAccess" && messages[1].2.contains("bob may assume it through policy anything"));
         assert!(messages[2].1 == "Vendor" && messages[2].2.contains("without requiring an external ID"));
+        assert!(
+            messages[3].0 == Severity::Low
+                && messages[3].1 == "by-hand"
+                && messages[3]
+                    .2
+                    .contains("(arn:aws:iam::aws:policy/PowerUserAccess) whose documents the report does not read")
+        );
         let json = serde_json::to_value(&report).expect("json");
         assert!(!json.to_string().contains("s3cret"), "an external ID is never reported");
     }
