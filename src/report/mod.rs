@@ -462,7 +462,6 @@ mod tests {
                             "anything".to_string(),
                             json!({"Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}),
                         )]),
-                        ..GroupState::default()
                     },
                 ),
             ]),
