@@ -4,6 +4,10 @@
 # examples/ applied with kubectl, the operator running until every object is
 # Ready, then both sides printed. --keep leaves it all running.
 #
+# Locally it ends with `plan` on examples/ (nothing left to change) and
+# `report` (who can assume what); --report-svg FILE also writes the report's
+# graph there (docs/report.svg is made so).
+#
 # --cluster kind runs the same flow against the current kubeconfig's cluster,
 # where the chart already runs the operator and AWS_ENDPOINT_URL points at
 # moto (.github/workflows/e2e.yml). --check fails unless AWS holds exactly
@@ -14,12 +18,14 @@ cd "$root"
 keep=false
 check=false
 cluster=local
+report_svg=
 while [ $# -gt 0 ]; do
   case "$1" in
     --keep) keep=true ;;
     --check) check=true ;;
     --cluster) cluster=${2:-}; shift ;;
-    *) echo "usage: $0 [--keep] [--check] [--cluster local|kind]" >&2; exit 2 ;;
+    --report-svg) report_svg=${2:-}; shift ;;
+    *) echo "usage: $0 [--keep] [--check] [--cluster local|kind] [--report-svg FILE]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -170,6 +176,18 @@ echo
 echo "== console links (Switch role) for alfie-developers =="
 kubectl get developergroup alfie-developers -n alfie \
   -o jsonpath='{range .status.profiles[*]}{.profile}{"  "}{.consoleUrl}{"\n"}{end}'
+
+if [ "$cluster" = local ]; then
+  echo
+  echo "== plan: examples/ against what they made (exit 0: nothing left to change) =="
+  "$operator_bin" plan -f examples/
+  echo
+  echo "== report: who can assume what, read from AWS =="
+  "$operator_bin" report
+  if [ -n "$report_svg" ]; then
+    "$operator_bin" report -o svg >"$report_svg"
+  fi
+fi
 
 if $keep; then
   echo

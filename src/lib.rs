@@ -5,5 +5,7 @@ pub mod api;
 pub mod aws;
 pub mod controller;
 pub mod leader;
+pub mod plan;
 pub mod policy;
+pub mod report;
 pub mod telemetry;

@@ -4,11 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
+use aws_access_operator::aws::read_only::ReadOnly;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
+use aws_access_operator::{plan, report};
 use aws_sdk_iam::config::SharedInterceptor;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -28,6 +31,58 @@ enum Command {
     Run(RunArgs),
     /// Print the CustomResourceDefinitions of all kinds as one YAML stream.
     Crd,
+    /// Print the AWS changes that applying the manifests would make, against the cluster and AWS
+    /// as they are now; writes nothing. Exit 0: nothing to change; 2: changes; 1: error.
+    Plan(PlanArgs),
+    /// Print who can assume what, read from AWS rather than from the specs: every role of every
+    /// account of the organization, whom it trusts, which users may assume it, and findings.
+    Report(ReportArgs),
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Markdown)]
+    output: ReportFormat,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Json,
+    Csv,
+    Svg,
+}
+
+#[derive(Args)]
+struct PlanArgs {
+    /// Manifest files or directories (a directory's *.yaml, *.yml and *.json files).
+    #[arg(short = 'f', long = "filename", required = true, num_args = 1..)]
+    files: Vec<std::path::PathBuf>,
+    /// Read the directories' subdirectories too, as `kubectl apply -R`.
+    #[arg(short = 'R', long)]
+    recursive: bool,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = PlanFormat::Text)]
+    output: PlanFormat,
+    #[command(flatten)]
+    access: AccessArgs,
+}
+
+/// How the commands reach inside the accounts, as `run` does.
+#[derive(Args)]
+struct AccessArgs {
+    /// Role assumed inside accounts referenced by id or whose AwsAccount names none.
+    #[arg(long, env = "DEFAULT_ACCESS_ROLE", default_value = "OrganizationAccountAccessRole")]
+    default_access_role: String,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(Args)]
@@ -35,9 +90,8 @@ struct RunArgs {
     /// How often an object in sync is compared with AWS to revert drift (e.g. 10m, 30s).
     #[arg(long, env = "RESYNC_INTERVAL", default_value = "10m", value_parser = humantime::parse_duration)]
     resync_interval: Duration,
-    /// Role assumed inside accounts referenced by id or whose AwsAccount names none.
-    #[arg(long, env = "DEFAULT_ACCESS_ROLE", default_value = "OrganizationAccountAccessRole")]
-    default_access_role: String,
+    #[command(flatten)]
+    access: AccessArgs,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -102,9 +156,66 @@ async fn shutdown_signal() {
     tracing::info!("shutting down after the reconciles in flight");
 }
 
+/// AWS that only reads: every other call fails before it is sent.
+async fn read_only_aws() -> Arc<dyn aws_access_operator::aws::Aws> {
+    let read_only = SharedInterceptor::new(ReadOnly);
+    let aws = Arc::new(SdkAws::from_env(vec![read_only], ServiceLimits::default()).await);
+    // The inventory, as the reconcilers read: a few calls per account.
+    Arc::new(Inventoried::new(aws, Duration::MAX))
+}
+
+async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
+    let documents = plan::manifests::read(&args.files, args.recursive)?;
+    let client = plan::read_only_client().await?;
+    let config = Config {
+        default_access_role: args.access.default_access_role,
+        ..Config::default()
+    };
+    let plan = plan::plan(client, read_only_aws().await, config, documents).await?;
+    let out = match args.output {
+        PlanFormat::Text => plan.text(),
+        PlanFormat::Json => serde_json::to_string_pretty(&plan)? + "\n",
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(plan.exit_code())
+}
+
+async fn report(args: ReportArgs) -> anyhow::Result<()> {
+    let aws = read_only_aws().await;
+    let inventory = report::gather(aws.as_ref(), &args.access.default_access_role).await?;
+    let report = report::analyze(&inventory);
+    let out = match args.output {
+        ReportFormat::Markdown => report::markdown(&report),
+        ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+        ReportFormat::Csv => report::csv(&report),
+        ReportFormat::Svg => report::svg(&report),
+    };
+    std::io::stdout().write_all(out.as_bytes())?;
+    Ok(())
+}
+
+/// Ends a command that only reads with its exit code, or 1 and the error
+/// and its causes on one line, as scripts and CI logs want it.
+fn exit_with(result: anyhow::Result<i32>) -> ! {
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(1)
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    match Cli::parse().command {
+    // clap exits 2 on a usage error, which `plan` means as "changes listed": 1 instead.
+    let cli = Cli::try_parse().unwrap_or_else(|err| {
+        let _ = err.print();
+        std::process::exit(if err.use_stderr() { 1 } else { 0 })
+    });
+    match cli.command {
+        Command::Report(args) => exit_with(report(args).await.map(|()| 0)),
+        Command::Plan(args) => exit_with(plan(args).await),
         Command::Crd => {
             let yaml = aws_access_operator::api::crds_yaml().context("rendering the CRDs")?;
             std::io::stdout().write_all(yaml.as_bytes())?;
@@ -148,7 +259,7 @@ async fn main() -> anyhow::Result<()> {
             let aws = Arc::new(SdkAws::from_env(vec![counter], limits).await);
             let config = Config {
                 resync_interval: args.resync_interval,
-                default_access_role: args.default_access_role,
+                default_access_role: args.access.default_access_role,
                 concurrency: args.max_concurrent_reconciles,
                 ..Config::default()
             };

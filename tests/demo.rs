@@ -82,4 +82,16 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         ]),
         "no console link for the production profile\n{stdout}"
     );
+    // plan finds nothing left to do, and report names each role's owner and who may assume it.
+    assert!(
+        stdout.contains("0 change(s) to AWS in 0 of 11 object(s); 0 refused."),
+        "{stdout}"
+    );
+    assert!(
+        line_with(&[
+            "| AlfieFullAccess | alfie/alfie-full-access |",
+            "alice (group alfie-developers), bob (group alfie-developers)"
+        ]),
+        "{stdout}"
+    );
 }

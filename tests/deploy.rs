@@ -1,10 +1,12 @@
 //! What `deploy/` ships next to the chart stays true to the code: the IAM
-//! policy grants exactly the AWS calls the operator makes, and the Grafana
-//! dashboard queries only metrics the operator exports.
+//! policies grant exactly the AWS calls the operator makes (and its reads,
+//! for `plan` and `report`), and the Grafana dashboard queries only metrics
+//! the operator exports.
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use aws_access_operator::aws::read_only::reads_only;
 use serde_json::Value;
 
 fn root() -> &'static Path {
@@ -88,6 +90,23 @@ fn operator_policy_allows_exactly_the_aws_calls_the_operator_makes() {
     assert_eq!(
         assume.1["Resource"],
         "arn:aws:iam::*:role/OrganizationAccountAccessRole"
+    );
+}
+
+/// What CI runs `plan` and `report` with: every read the operator makes,
+/// since they run its code, and nothing else.
+#[test]
+fn plan_policy_allows_exactly_the_reads_the_operator_makes() {
+    let policy = json("deploy/iam/plan-policy.json");
+    let granted: BTreeSet<String> = allowed_actions(&policy)
+        .iter()
+        .map(|(action, _)| action.split_once(':').expect("service:Action").1.to_owned())
+        .collect();
+    let mut reads: BTreeSet<String> = operations_called().into_iter().filter(|op| reads_only(op)).collect();
+    assert!(reads.remove("GetCallerIdentity"), "needs no permission");
+    assert_eq!(
+        granted, reads,
+        "deploy/iam/plan-policy.json and the reads in src/aws/ differ"
     );
 }
 

@@ -4,7 +4,7 @@
 mod support;
 
 use kube::api::{Api, DynamicObject};
-use support::operator::{Env, resource_of};
+use support::operator::{Env, example_files, resource_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_is_accepted_and_becomes_ready() {
@@ -14,11 +14,7 @@ async fn every_example_is_accepted_and_becomes_ready() {
     for user in ["alice", "bob"] {
         identity.create_user().user_name(user).send().await.expect("CreateUser");
     }
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
-        .expect("examples/")
-        .map(|e| e.expect("entry").path())
-        .collect();
-    files.sort();
+    let files = example_files();
     let mut objects = vec![];
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read");

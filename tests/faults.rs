@@ -28,7 +28,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use support::aws::{group_attached_policies, group_members};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, ready_is, resource_of, test_config};
+use support::operator::{Env, example_files, ready_is, resource_of, test_config};
 use support::process::OperatorProcess;
 use support::wire::{Fault, Faults, Wire};
 use tokio::task::JoinHandle;
@@ -319,12 +319,7 @@ async fn an_account_whose_create_answers_are_all_lost_is_created_exactly_once() 
 
 /// Applies every manifest in examples/, in order.
 async fn apply_examples(env: &Env) {
-    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
-        .expect("examples/")
-        .map(|entry| entry.expect("entry").path())
-        .collect();
-    files.sort();
-    for file in files {
+    for file in example_files() {
         env.apply(&std::fs::read_to_string(&file).expect("read")).await;
     }
 }

@@ -6,6 +6,7 @@ pub mod credentials;
 pub mod error;
 pub mod inventory;
 pub mod pacing;
+pub mod read_only;
 pub mod sdk;
 
 use std::collections::{BTreeMap, BTreeSet};

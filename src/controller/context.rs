@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
+use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
@@ -60,6 +62,9 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     /// Consecutive failures per object, for exponential backoff.
     failures: Mutex<HashMap<String, u32>>,
+    /// Secrets that stand in for the cluster's of the same name: those in
+    /// the files `plan` reads. Empty for the controllers.
+    secrets: Vec<Secret>,
 }
 
 impl Context {
@@ -76,7 +81,28 @@ impl Context {
             stores,
             metrics,
             failures: Mutex::default(),
+            secrets: vec![],
         }
+    }
+
+    /// The same, with `secrets` read before the cluster's.
+    pub fn with_secrets(self, secrets: Vec<Secret>) -> Self {
+        Context { secrets, ..self }
+    }
+
+    /// A Secret, read when needed rather than cached: the operator keeps no
+    /// Secret data in memory.
+    pub async fn secret(&self, namespace: &str, name: &str) -> kube::Result<Option<Secret>> {
+        let given = self
+            .secrets
+            .iter()
+            .find(|s| s.metadata.name.as_deref() == Some(name) && s.metadata.namespace.as_deref() == Some(namespace));
+        if let Some(secret) = given {
+            return Ok(Some(secret.clone()));
+        }
+        Api::<Secret>::namespaced(self.client.clone(), namespace)
+            .get_opt(name)
+            .await
     }
 
     /// The delay before the next retry of `object`: doubling from

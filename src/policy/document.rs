@@ -111,6 +111,49 @@ fn with_sorted_keys(value: &Value) -> Value {
     }
 }
 
+/// What changes from `current` to `desired`, statement by statement, for a
+/// person to read: `+ statement` added, `- statement` removed, each
+/// normalised. An `sts:ExternalId` is never shown, since it is a secret:
+/// where it is all that changes, that is said without the values.
+pub fn statement_changes(desired: &Value, current: &Value) -> Vec<String> {
+    if equivalent(desired, current) {
+        return vec![];
+    }
+    let statements = |doc: &Value| -> Vec<Value> {
+        as_list(&normalize(doc)["Statement"])
+            .iter()
+            .filter(|s| !s.is_null())
+            .map(without_external_id)
+            .collect()
+    };
+    let (wanted, present) = (statements(desired), statements(current));
+    let mut lines: Vec<String> = wanted
+        .iter()
+        .filter(|s| !present.contains(s))
+        .map(|s| format!("+ {s}"))
+        .chain(present.iter().filter(|s| !wanted.contains(s)).map(|s| format!("- {s}")))
+        .collect();
+    if lines.is_empty() {
+        lines.push("external ID changed".into());
+    }
+    lines
+}
+
+const EXTERNAL_ID_KEY: &str = "sts:externalid";
+
+/// A normalised statement with the values of its `sts:ExternalId` condition hidden.
+fn without_external_id(statement: &Value) -> Value {
+    let mut statement = statement.clone();
+    if let Some(Value::Object(operators)) = statement.get_mut("Condition") {
+        for keys in operators.values_mut() {
+            if let Some(values) = keys.as_object_mut().and_then(|keys| keys.get_mut(EXTERNAL_ID_KEY)) {
+                *values = json!(["(secret)"]);
+            }
+        }
+    }
+    statement
+}
+
 fn normalize_statement(statement: &Value) -> Value {
     let Value::Object(fields) = statement else {
         return statement.clone();
@@ -228,6 +271,38 @@ fn sorted_set(values: impl IntoIterator<Item = Value>) -> Value {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn statement_changes_name_statements_and_never_an_external_id() {
+        let trust = |principal: &str, external_id: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": principal}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": external_id}}}]});
+        assert!(
+            statement_changes(
+                &trust("111122223333", "a"),
+                &trust("arn:aws:iam::111122223333:root", "a")
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            statement_changes(
+                &trust("111122223333", "new-secret"),
+                &trust("111122223333", "old-secret")
+            ),
+            ["external ID changed"]
+        );
+        let changes = statement_changes(
+            &trust("444455556666", "new-secret"),
+            &trust("111122223333", "old-secret"),
+        );
+        assert_eq!(changes.len(), 2, "{changes:?}");
+        assert!(changes[0].starts_with("+ ") && changes[0].contains("444455556666"));
+        assert!(changes[1].starts_with("- ") && changes[1].contains("111122223333"));
+        assert!(
+            changes
+                .iter()
+                .all(|line| !line.contains("new-secret") && !line.contains("old-secret"))
+        );
+    }
+
     use super::*;
 
     // Seed 003's trust relationship, and how moto (urllib.parse.quote of json.dumps)

@@ -50,6 +50,19 @@ impl Drop for Env {
     }
 }
 
+/// The manifests of examples/, in the order `kubectl apply -f examples/`
+/// takes them: its files, not its subdirectories (examples/ci/ holds a
+/// pipeline, not manifests).
+pub fn example_files() -> Vec<std::path::PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/examples"))
+        .expect("examples/")
+        .map(|entry| entry.expect("entry").path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files
+}
+
 /// The resource of a kind the tests apply, and whether it is namespaced.
 pub fn resource_of(kind: &str) -> (ApiResource, bool) {
     match kind {
@@ -128,15 +141,21 @@ impl Env {
         )));
     }
 
+    /// Stops the operator and waits until it is gone: nothing it would
+    /// write comes after.
+    pub async fn stop_operator(&mut self) {
+        if let Some(operator) = self.operator.take() {
+            operator.abort();
+            let _ = operator.await;
+        }
+    }
+
     /// Kills the operator where it stands (a reconcile in flight never
     /// finishes) and starts a fresh one with empty caches, as a restarted pod
     /// would. The AWS double keeps what it holds; its call log starts empty.
     pub async fn restart_operator(&mut self, config: Config) {
-        if let Some(operator) = self.operator.take() {
-            operator.abort();
-            // Gone before the next one starts: two operators never overlap.
-            let _ = operator.await;
-        }
+        // Gone before the next one starts: two operators never overlap.
+        self.stop_operator().await;
         self.aws.clear();
         self.spawn_operator(config);
     }

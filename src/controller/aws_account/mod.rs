@@ -6,8 +6,8 @@
 //! created without recording it.
 
 mod apply;
-mod observe;
-mod plan;
+pub(crate) mod observe;
+pub(crate) mod plan;
 
 use async_trait::async_trait;
 use kube::api::{Api, PostParams};
@@ -278,16 +278,15 @@ async fn converge_account(
             ));
         }
     }
-    let current = observe::placement_and_tags(orgs, &id).await?;
-    status.organizational_unit_id = Some(current.parent.clone());
-    let parent = match observe::target_parent(orgs, spec).await? {
-        Ok(parent) => parent,
+    let placing = observe::placing(orgs, spec, &id).await?;
+    status.organizational_unit_id = Some(placing.current.parent.clone());
+    let (parent, changes) = match placing.target {
+        Ok(target) => target,
         Err(message) => {
-            let message = format!("{message}; {what} stays in {} until it exists", current.parent);
+            let message = format!("{message}; {what} stays in {} until it exists", placing.current.parent);
             return Ok(Outcome::reconciling(Reason::OrganizationalUnitNotFound, message));
         }
     };
-    let changes = plan::plan(&parent, &spec.tags, &current);
     let name_difference = plan::name_difference(spec, &info);
     if spec.management_policy == ManagementPolicy::Observe {
         let differences: Vec<String> = describe(&changes).into_iter().chain(name_difference).collect();

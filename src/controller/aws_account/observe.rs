@@ -4,7 +4,7 @@
 use crate::api::AwsAccountSpec;
 use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 
-use super::plan::{self, Earlier, Observed, Placement};
+use super::plan::{self, Change, Earlier, Observed, Placement};
 
 /// Looks for an account or a running request that an earlier run created
 /// without recording it.
@@ -53,9 +53,23 @@ pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> A
     Ok(Ok(parent))
 }
 
-pub async fn placement_and_tags(orgs: &dyn Organizations, account_id: &str) -> AwsResult<Observed> {
-    Ok(Observed {
+/// Where the account sits, and the writes that place and tag it as the
+/// spec says, or why the spec's OU is not found (yet): what the reconcile
+/// carries out and `plan` prints.
+pub struct Placing {
+    pub current: Observed,
+    /// The parent the spec names, and the writes.
+    pub target: Result<(String, Vec<Change>), String>,
+}
+
+pub async fn placing(orgs: &dyn Organizations, spec: &AwsAccountSpec, account_id: &str) -> AwsResult<Placing> {
+    let current = Observed {
         parent: orgs.parent_of(account_id).await?,
         tags: orgs.list_tags(account_id).await?,
-    })
+    };
+    let target = target_parent(orgs, spec).await?.map(|parent| {
+        let changes = plan::plan(&parent, &spec.tags, &current);
+        (parent, changes)
+    });
+    Ok(Placing { current, target })
 }

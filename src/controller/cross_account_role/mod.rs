@@ -157,6 +157,10 @@ impl Owned for CrossAccountRole {
         plan::plan(desired, observed)
     }
 
+    fn explain(change: &Change, observed: &ObservedRole) -> Vec<String> {
+        plan::explain(change, observed)
+    }
+
     async fn perform(iam: &dyn Iam, name: &str, change: &Change) -> AwsResult<Option<String>> {
         apply::perform(iam, name, change).await
     }

@@ -2,9 +2,7 @@
 //! account, or their members as confirmed in AWS), principals, and the
 //! external ID from its Secret.
 
-use k8s_openapi::api::core::v1::Secret;
 use kube::ResourceExt;
-use kube::api::Api;
 use serde_json::Value;
 
 use crate::api::{CrossAccountRole, DeveloperGroupTrust, Reason};
@@ -149,12 +147,10 @@ async fn group_principals(
     })
 }
 
-/// The external ID from its Secret, read when needed rather than cached:
-/// the operator keeps no Secret data in memory.
+/// The external ID from its Secret.
 async fn external_id(ctx: &Context, secret_ref: &crate::api::SecretKeyRef, namespace: &str) -> Result<String, Stop> {
     let field = "spec.trust.externalIdSecretRef";
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    let Some(secret) = secrets.get_opt(&secret_ref.name).await? else {
+    let Some(secret) = ctx.secret(namespace, &secret_ref.name).await? else {
         return Err(Outcome::reconciling(
             Reason::ReferenceNotReady,
             format!("{field}: Secret {} does not exist", secret_ref.name),

@@ -5,10 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
-use crate::aws::{ManagedPolicyState, NewPolicy, NewRole, RoleState};
+use crate::aws::{ManagedPolicyState, NewPolicy, NewRole, RoleState, policy_name};
 use crate::controller::ownership::{Claim, OWNER_TAG};
 use crate::controller::{attachments, tags};
-use crate::policy::document::{canonical_json, equivalent};
+use crate::policy::document::{canonical_json, equivalent, statement_changes};
 use crate::policy::validate::{
     MANAGED_POLICY_MAX_CHARS, ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS,
     validate_inline_policies_size, validate_managed_policy_arn, validate_policy_document, validate_principal_arn,
@@ -344,6 +344,46 @@ fn customer_policies(desired: &DesiredRole, observed: &ObservedRole) -> (Vec<Cha
         attached.insert(current.arn.clone());
     }
     (changes, attached)
+}
+
+/// The statements a change adds to or removes from the trust policy, an
+/// inline policy or a customer-managed policy.
+pub fn explain(change: &Change, observed: &ObservedRole) -> Vec<String> {
+    let parse = |document: &str| serde_json::from_str::<Value>(document).unwrap_or_default();
+    let none = Value::Object(serde_json::Map::new());
+    let current = observed.role.as_ref();
+    let (label, desired, current) = match change {
+        Change::Create(role) => ("trust policy".to_string(), parse(&role.trust_policy), none),
+        Change::UpdateTrust(document) => (
+            "trust policy".to_string(),
+            parse(document),
+            current.map_or(none, |role| role.trust_policy.clone()),
+        ),
+        Change::PutInline(name, document) => (
+            format!("inline policy {name}"),
+            parse(document),
+            current
+                .and_then(|role| role.inline_policies.get(name))
+                .cloned()
+                .unwrap_or(none),
+        ),
+        Change::CreatePolicy { policy, .. } => (format!("policy {}", policy.name), parse(&policy.document), none),
+        Change::NewPolicyVersion { arn, document, .. } => (
+            format!("policy {}", policy_name(arn)),
+            parse(document),
+            observed
+                .policies
+                .values()
+                .flatten()
+                .find(|(policy, _)| policy.arn == *arn)
+                .map_or(none, |(policy, _)| policy.document.clone()),
+        ),
+        _ => return vec![],
+    };
+    statement_changes(&desired, &current)
+        .into_iter()
+        .map(|line| format!("{label}: {line}"))
+        .collect()
 }
 
 /// Whether this object may manage the role that exists under its name.

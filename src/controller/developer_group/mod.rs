@@ -4,6 +4,8 @@
 
 mod plan;
 
+pub use plan::ASSUME_POLICY_NAME;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -21,6 +23,7 @@ use super::status::Outcome;
 use crate::api::{DeveloperGroup, DeveloperGroupStatus, Profile, Reason};
 use crate::aws::{AwsResult, GroupState, Iam, gone_is_done};
 use crate::policy::console::switch_role_url;
+use crate::policy::document::statement_changes;
 use crate::policy::trust::{assume_role_policy, render_aws_config};
 use crate::policy::validate::{GROUP_INLINE_POLICIES_MAX_CHARS, validate_inline_policies_size};
 use plan::{Change, DesiredGroup};
@@ -236,6 +239,23 @@ impl Owned for DeveloperGroup {
 
     fn plan(desired: &DesiredAccess, observed: &ObservedGroup) -> Vec<Change> {
         plan::plan(&desired.group(observed).0, observed.group.as_ref())
+    }
+
+    fn explain(change: &Change, observed: &ObservedGroup) -> Vec<String> {
+        let Change::PutPolicy(name, document) = change else {
+            return vec![];
+        };
+        let desired = serde_json::from_str(document).unwrap_or_default();
+        let current = observed
+            .group
+            .as_ref()
+            .and_then(|group| group.inline_policies.get(name))
+            .cloned()
+            .unwrap_or_else(|| serde_json::json!({}));
+        statement_changes(&desired, &current)
+            .into_iter()
+            .map(|line| format!("inline policy {name}: {line}"))
+            .collect()
     }
 
     /// A revocation that finds its target already gone is done: that is

@@ -111,6 +111,11 @@ pub trait Owned: Reconciler {
     /// Pure: the writes that take what was observed to what is desired,
     /// creation first, grants before revocations.
     fn plan(desired: &Self::Desired, observed: &Self::Observed) -> Vec<Self::Change>;
+    /// What `change` does beyond its one-line description, for `plan`:
+    /// the statements a policy gains and loses.
+    fn explain(_change: &Self::Change, _observed: &Self::Observed) -> Vec<String> {
+        vec![]
+    }
     /// Performs one write; returns the ARN when it created the resource.
     async fn perform(iam: &dyn Iam, name: &str, change: &Self::Change) -> AwsResult<Option<String>>;
     /// Deletes the resource and whatever IAM requires gone first, and what
@@ -131,28 +136,41 @@ fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
     changes.iter().map(Describe::describe).collect()
 }
 
-fn what<K: Owned>(target: &Target) -> String {
+/// The resource as messages name it: "IAM role X in account Y".
+pub fn what<K: Owned>(target: &Target) -> String {
     format!("{} {} in account {}", K::NOUN, target.name, target.account.id)
 }
 
-/// Takes the resource to the spec and records it in `status`.
-pub async fn converge<K: Owned>(
-    object: &K,
-    ctx: &Context,
-    api: &Api<K>,
-    status: &mut K::Status,
-) -> Result<Outcome, Stop> {
+/// What converging would find and write, read without writing anything:
+/// the reconcile acts on it, `plan` prints it.
+pub struct Preview<K: Owned> {
+    pub target: Target,
+    pub desired: K::Desired,
+    /// Why each reference left out could not be used.
+    pub waiting: Vec<Outcome>,
+    pub iam: Arc<dyn Iam>,
+    pub observed: K::Observed,
+    pub claim: Claim,
+    pub changes: Vec<K::Change>,
+}
+
+impl<K: Owned> Preview<K> {
+    /// Why the object may not manage what exists, if it may not.
+    pub fn refusal(&self, object: &K) -> Option<Outcome> {
+        self.claim
+            .refusal(&what::<K>(&self.target))
+            .or_else(|| object.refuse_part(&self.observed))
+    }
+}
+
+/// Validates, resolves and observes the resource, and plans the writes.
+pub async fn preview<K: Owned>(object: &K, ctx: &Context, status: &K::Status) -> Result<Preview<K>, Stop> {
     object
         .validate()
         .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
     let target = object.target(ctx).await?;
     let Resolved { desired, waiting } = object.desired(ctx, &target).await?;
     let iam = ctx.aws.iam(&target.account.id, &target.account.access_role).await?;
-    let policies = object.policies();
-    let manage = policies.management == ManagementPolicy::Manage;
-    if manage {
-        retire_moved(object, ctx, status, &target).await?;
-    }
     let mut observed = object.observe(iam.as_ref(), &target).await?;
     if let Some(fresh) = iam.fresh()
         && K::plan(&desired, &observed)
@@ -166,11 +184,46 @@ pub async fn converge<K: Owned>(
         observed = object.observe(fresh, &target).await?;
     }
     let claim = object.claim(ctx, status, &target, &observed);
+    let changes = K::plan(&desired, &observed);
+    Ok(Preview {
+        target,
+        desired,
+        waiting,
+        iam,
+        observed,
+        claim,
+        changes,
+    })
+}
+
+/// Takes the resource to the spec and records it in `status`.
+pub async fn converge<K: Owned>(
+    object: &K,
+    ctx: &Context,
+    api: &Api<K>,
+    status: &mut K::Status,
+) -> Result<Outcome, Stop> {
+    let preview = preview(object, ctx, status).await?;
+    let refusal = preview.refusal(object);
+    let Preview {
+        target,
+        desired,
+        waiting,
+        iam,
+        mut observed,
+        claim,
+        mut changes,
+    } = preview;
+    let manage = object.policies().management == ManagementPolicy::Manage;
+    if manage {
+        // After the preview, which reads only the new target: the resource
+        // deleted here is elsewhere.
+        retire_moved(object, ctx, status, &target).await?;
+    }
     let what = what::<K>(&target);
-    if manage && let Some(refusal) = claim.refusal(&what).or_else(|| object.refuse_part(&observed)) {
+    if manage && let Some(refusal) = refusal {
         return Err(refusal.into());
     }
-    let mut changes = K::plan(&desired, &observed);
     let identity = K::identity(status);
     *identity.account_id = Some(target.account.id.clone());
     *identity.name = Some(target.name.clone());
@@ -255,13 +308,22 @@ pub async fn cleanup<K: Owned>(object: &K, ctx: &Context) -> Result<()> {
     delete_recorded(object, ctx, &mut status, resolved.as_ref(), "").await
 }
 
+/// The account and name of the resource created for an earlier spec that
+/// `target` no longer names.
+pub fn moved<K: Owned>(status: &mut K::Status, target: &Target) -> Option<(String, String)> {
+    let identity = K::identity(status);
+    let (Some(account_id), Some(name), Some(_)) =
+        (identity.account_id.clone(), identity.name.clone(), *identity.ownership)
+    else {
+        return None;
+    };
+    (account_id != target.account.id || name != target.name).then_some((account_id, name))
+}
+
 /// When the spec moves the resource (a new name or account), deletes the
 /// one created for the old spec, so nothing is left behind.
 async fn retire_moved<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, target: &Target) -> Result<()> {
-    let identity = K::identity(status);
-    if identity.account_id.as_deref() == Some(target.account.id.as_str())
-        && identity.name.as_deref() == Some(target.name.as_str())
-    {
+    if moved::<K>(status, target).is_none() {
         return Ok(());
     }
     delete_recorded(object, ctx, status, Some(&target.account), ": the spec moved it").await

@@ -3,7 +3,7 @@
 //! the AWS work; this one keeps the children equal to the spec (none while
 //! suspended or expired) and adds their conditions up.
 
-mod plan;
+pub(crate) mod plan;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -74,10 +74,11 @@ impl Reconciler for PartnerAccess {
     }
 }
 
-async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome, Stop> {
+/// Refuses a spec whose accounts this namespace may not use, before any
+/// child exists; waiting on an account is the children's business.
+pub fn refusal(partner: &PartnerAccess, ctx: &Context) -> Result<(), Outcome> {
     let namespace = partner.namespace().unwrap_or_default();
     for (i, account) in partner.spec.accounts.iter().enumerate() {
-        // Refusals stop here, before any child exists; waiting on an account is the children's business.
         if let Err(outcome) = refs::account(
             &ctx.stores,
             &ctx.config,
@@ -86,9 +87,15 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
             &format!("spec.accounts[{i}]"),
         ) && (outcome.reason == Reason::NamespaceNotAllowed || outcome.reason == Reason::InvalidSpec)
         {
-            return Err(outcome.into());
+            return Err(outcome);
         }
     }
+    Ok(())
+}
+
+async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome, Stop> {
+    let namespace = partner.namespace().unwrap_or_default();
+    refusal(partner, ctx)?;
     let external_id = match &partner.spec.external_id_secret_ref {
         Some(reference) => reference.clone(),
         None => generated_secret(partner, ctx).await?,
@@ -113,21 +120,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
     let roles_api: Api<CrossAccountRole> = Api::namespaced(ctx.client.clone(), &namespace);
     let children = owned_children(partner, &roles_api).await?;
     let revoking = phase != PartnerPhase::Active;
-    let wanted: BTreeMap<String, _> = if revoking {
-        BTreeMap::new()
-    } else {
-        partner
-            .spec
-            .accounts
-            .iter()
-            .map(|account| {
-                (
-                    plan::child_name(partner, account),
-                    plan::child_spec(partner, account, &external_id, false),
-                )
-            })
-            .collect()
-    };
+    let wanted = plan::children(partner, phase, &external_id);
     for child in &children {
         if !wanted.contains_key(&child.name_any()) && child.meta().deletion_timestamp.is_none() {
             remove_child(partner, ctx, &roles_api, child).await?;
@@ -168,7 +161,7 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
 
 /// The CrossAccountRoles this PartnerAccess owns, read fresh: a child that
 /// just went away must not be seen as still there.
-async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
+pub async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
     let uid = partner.uid().unwrap_or_default();
     let listed = roles
         .list(&ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any())))
@@ -222,16 +215,27 @@ async fn remove_child(
     Ok(())
 }
 
+/// Where the external ID of a PartnerAccess that names none is generated.
+pub fn generated_secret_ref(partner: &PartnerAccess) -> SecretKeyRef {
+    SecretKeyRef {
+        name: format!("{}-external-id", partner.name_any()),
+        key: EXTERNAL_ID_KEY.into(),
+    }
+}
+
+/// A fresh external ID: long enough that guessing is hopeless.
+pub fn new_external_id() -> String {
+    let mut random = rand::rngs::OsRng.unwrap_err();
+    Alphanumeric.sample_string(&mut random, EXTERNAL_ID_LENGTH)
+}
+
 /// The operator-generated external ID: created once into an owned Secret
 /// and never changed while that Secret exists. A Secret of that name that
 /// is not this object's is never taken over.
 async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<SecretKeyRef, Stop> {
-    let name = format!("{}-external-id", partner.name_any());
+    let reference = generated_secret_ref(partner);
+    let name = reference.name.clone();
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &partner.namespace().unwrap_or_default());
-    let reference = SecretKeyRef {
-        name: name.clone(),
-        key: EXTERNAL_ID_KEY.into(),
-    };
     let uid = partner.uid().unwrap_or_default();
     if let Some(existing) = secrets.get_opt(&name).await? {
         if existing.owner_references().iter().any(|owner| owner.uid == uid) {
@@ -245,8 +249,6 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
         )
         .into());
     }
-    let mut random = rand::rngs::OsRng.unwrap_err();
-    let external_id = Alphanumeric.sample_string(&mut random, EXTERNAL_ID_LENGTH);
     let secret = Secret {
         metadata: ObjectMeta {
             name: Some(name.clone()),
@@ -256,7 +258,7 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
         },
         data: Some(BTreeMap::from([(
             EXTERNAL_ID_KEY.to_string(),
-            ByteString(external_id.into_bytes()),
+            ByteString(new_external_id().into_bytes()),
         )])),
         type_: Some("Opaque".into()),
         ..Secret::default()

@@ -1,6 +1,8 @@
 //! Pure: the phase of a partner's access, the CrossAccountRoles that carry
 //! it, and what their conditions add up to.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 
@@ -26,6 +28,29 @@ pub fn phase(partner: &PartnerAccess, now: Timestamp) -> PartnerPhase {
 pub fn child_name(partner: &PartnerAccess, account: &AccountRef) -> String {
     let key = account.name.as_deref().or(account.id.as_deref()).unwrap_or_default();
     format!("{}-{key}", partner.name_any())
+}
+
+/// The role objects the access consists of in `phase`, by name: one per
+/// account while Active, none once suspended or expired.
+pub fn children(
+    partner: &PartnerAccess,
+    phase: PartnerPhase,
+    external_id: &SecretKeyRef,
+) -> BTreeMap<String, CrossAccountRoleSpec> {
+    if phase != PartnerPhase::Active {
+        return BTreeMap::new();
+    }
+    partner
+        .spec
+        .accounts
+        .iter()
+        .map(|account| {
+            (
+                child_name(partner, account),
+                child_spec(partner, account, external_id, false),
+            )
+        })
+        .collect()
 }
 
 /// The role spec for one target account: trusting the partner's account

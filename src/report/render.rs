@@ -1,0 +1,182 @@
+//! The report as people read it: Markdown, CSV, and a graph of users →
+//! groups → roles → accounts laid out by layout-rs.
+
+use std::collections::BTreeMap;
+
+use layout::backends::svg::SVGWriter;
+use layout::core::base::Orientation;
+use layout::core::color::Color;
+use layout::core::geometry::Point;
+use layout::core::style::StyleAttr;
+use layout::std_shapes::shapes::{Arrow, Element, ShapeKind};
+use layout::topo::layout::VisualGraph;
+
+use super::{Report, RoleReport};
+
+fn yes(flag: bool) -> &'static str {
+    if flag { "yes" } else { "no" }
+}
+
+fn assumers(role: &RoleReport) -> Vec<String> {
+    role.assumable_by
+        .iter()
+        .map(|a| format!("{} (group {})", a.user, a.group))
+        .collect()
+}
+
+/// Markdown table cells: a `|` would end the cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// Findings first, worst first; then a table of roles per account.
+pub fn markdown(report: &Report) -> String {
+    let mut out = String::from("# Who can assume what\n\n## Findings\n\n");
+    if report.findings.is_empty() {
+        out.push_str("None.\n");
+    } else {
+        out.push_str("| Severity | Role | Finding |\n| --- | --- | --- |\n");
+        for finding in &report.findings {
+            out.push_str(&format!(
+                "| {:?} | `{}` | {} |\n",
+                finding.severity,
+                finding.arn,
+                cell(&finding.message)
+            ));
+        }
+    }
+    let mut accounts: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
+    for role in &report.roles {
+        accounts
+            .entry((role.account_id.as_str(), role.account_name.as_str()))
+            .or_default()
+            .push(role);
+    }
+    for ((id, name), roles) in accounts {
+        out.push_str(&format!("\n## Account {id} {name}\n\n"));
+        out.push_str("| Role | Managed by | Trusts | MFA | External ID | Until | Assumable by |\n");
+        out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
+        for role in roles {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                cell(&role.role_name),
+                role.managed_by.as_deref().map_or("-".into(), cell),
+                cell(&role.trusted_principals.join(", ")),
+                yes(role.requires_mfa),
+                yes(role.requires_external_id),
+                role.valid_until.as_deref().unwrap_or("-"),
+                cell(&assumers(role).join(", ")),
+            ));
+        }
+    }
+    out
+}
+
+/// A CSV field, quoted when it must be (RFC 4180).
+fn field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_owned()
+    }
+}
+
+/// One row per role; lists inside a field separated by spaces.
+pub fn csv(report: &Report) -> String {
+    let mut out = String::from(
+        "accountId,accountName,roleName,arn,managedBy,trustedPrincipals,requiresMfa,requiresExternalId,validUntil,assumableBy\n",
+    );
+    for role in &report.roles {
+        let users: Vec<&str> = role.assumable_by.iter().map(|a| a.user_arn.as_str()).collect();
+        let row = [
+            role.account_id.clone(),
+            role.account_name.clone(),
+            role.role_name.clone(),
+            role.arn.clone(),
+            role.managed_by.clone().unwrap_or_default(),
+            role.trusted_principals.join(" "),
+            role.requires_mfa.to_string(),
+            role.requires_external_id.to_string(),
+            role.valid_until.clone().unwrap_or_default(),
+            users.join(" "),
+        ];
+        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// Users → groups → roles → accounts: the roles someone may assume, that
+/// the operator manages, or that a finding is about. A role trusted from
+/// outside the organization shows that account too.
+pub fn svg(report: &Report) -> String {
+    let mut graph = VisualGraph::new(Orientation::LeftToRight);
+    let mut nodes = BTreeMap::new();
+    let mut node = |graph: &mut VisualGraph, key: String, label: &str, fill: &str| {
+        *nodes.entry(key).or_insert_with(|| {
+            let look = StyleAttr::new(Color::fast("black"), 1, Some(Color::fast(fill)), 4, 13);
+            // Wide enough for the label at this font size; layout-rs does not measure text.
+            let size = Point::new(label.len() as f64 * 7.0 + 24.0, 36.0);
+            graph.add_node(Element::create(
+                ShapeKind::new_box(label),
+                look,
+                Orientation::LeftToRight,
+                size,
+            ))
+        })
+    };
+    let flagged = |role: &RoleReport| report.findings.iter().any(|f| f.arn == role.arn);
+    let mut edges = std::collections::BTreeSet::new();
+    for role in &report.roles {
+        if role.assumable_by.is_empty() && role.managed_by.is_none() && !flagged(role) {
+            continue;
+        }
+        let label = match &role.managed_by {
+            Some(owner) => format!("role {} ({owner})", role.role_name),
+            None => format!("role {} (unmanaged)", role.role_name),
+        };
+        let fill = if flagged(role) { "mistyrose" } else { "lightyellow" };
+        let role_node = node(&mut graph, role.arn.clone(), &label, fill);
+        let account_label = format!("account {} {}", role.account_id, role.account_name);
+        let account = node(
+            &mut graph,
+            format!("account {}", role.account_id),
+            account_label.trim(),
+            "lightgrey",
+        );
+        edges.insert((role_node, account));
+        for assumer in &role.assumable_by {
+            let user = node(
+                &mut graph,
+                assumer.user_arn.clone(),
+                &format!("user {}", assumer.user),
+                "lightblue",
+            );
+            let group_key = format!(
+                "{}:{}",
+                assumer.user_arn.split(":user/").next().unwrap_or_default(),
+                assumer.group
+            );
+            let group = node(&mut graph, group_key, &format!("group {}", assumer.group), "palegreen");
+            edges.insert((user, group));
+            edges.insert((group, role_node));
+        }
+        for account in &role.outside_accounts {
+            let label = format!("account {account} (outside)");
+            // Red only when a finding is about the trust: a partner's account behind an external ID is expected.
+            let fill = if flagged(role) { "salmon" } else { "wheat" };
+            let trusted = node(&mut graph, format!("account {account}"), &label, fill);
+            edges.insert((trusted, role_node));
+        }
+    }
+    for (from, to) in edges {
+        graph.add_edge(Arrow::simple(""), from, to);
+    }
+    if graph.num_nodes() == 0 {
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"></svg>\n".into();
+    }
+    let mut svg = SVGWriter::new();
+    graph.do_it(false, false, false, &mut svg);
+    svg.finalize()
+}
