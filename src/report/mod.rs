@@ -16,7 +16,7 @@ use serde_json::Value;
 
 pub use render::{csv, markdown, svg};
 
-use crate::aws::{AccountDetails, Aws, RoleState};
+use crate::aws::{AccountDetails, Aws, GroupState, RoleState};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
 use crate::controller::ownership::OWNER_TAG;
 use crate::policy::document::normalize;
@@ -241,8 +241,24 @@ impl Trust {
     }
 }
 
-/// The policies of a group that allow assuming `role_arn`, unless one of them denies it.
-fn granting(group: &crate::aws::GroupState, role_arn: &str) -> Vec<String> {
+/// A group's policy documents by name: its inline ones and the
+/// customer-managed ones attached to it (their default version), which
+/// the account's listing carries. AWS-managed ones it does not.
+fn group_documents<'a>(group: &'a GroupState, details: &'a AccountDetails) -> Vec<(&'a str, &'a Value)> {
+    let inline = group
+        .inline_policies
+        .iter()
+        .map(|(name, document)| (name.as_str(), document));
+    let managed = details
+        .policies
+        .iter()
+        .filter(|(_, policy)| group.managed_policy_arns.contains(&policy.arn))
+        .map(|(name, policy)| (name.as_str(), &policy.document));
+    inline.chain(managed).collect()
+}
+
+/// The policies among `documents` that allow assuming `role_arn`, unless one of them denies it.
+fn granting(documents: &[(&str, &Value)], role_arn: &str) -> Vec<String> {
     let matches = |statement: &Value| {
         allows_assume_role(statement)
             && strings(&statement["Resource"])
@@ -253,23 +269,21 @@ fn granting(group: &crate::aws::GroupState, role_arn: &str) -> Vec<String> {
         Value::Array(items) => items.clone(),
         _ => vec![],
     };
-    let denied = group
-        .inline_policies
-        .values()
-        .flat_map(statements)
+    let denied = documents
+        .iter()
+        .flat_map(|(_, document)| statements(document))
         .any(|s| s["Effect"] == "Deny" && matches(&s));
     if denied {
         return vec![];
     }
-    group
-        .inline_policies
+    documents
         .iter()
         .filter(|(_, document)| {
             statements(document)
                 .iter()
                 .any(|s| s["Effect"] == "Allow" && matches(s))
         })
-        .map(|(name, _)| name.clone())
+        .map(|(name, _)| name.to_string())
         .collect()
 }
 
@@ -289,7 +303,7 @@ pub fn analyze(inventory: &Inventory) -> Report {
             let mut assumable_by = BTreeSet::new();
             for (user_account, users) in &inventory.accounts {
                 for (group_name, group) in &users.groups {
-                    for policy in granting(group, &role.arn) {
+                    for policy in granting(&group_documents(group, users), &role.arn) {
                         for member in &group.members {
                             let user_arn = users
                                 .users
@@ -347,21 +361,33 @@ pub fn analyze(inventory: &Inventory) -> Report {
     report
 }
 
-/// Managed policies' documents are not in the inventory, so what a group's
-/// managed policies let its members assume is not shown: said, not guessed.
+/// AWS-managed policies' documents are not in the inventory, so what they
+/// let a group's members assume is not shown: said, not guessed.
 fn unread_managed_policies(inventory: &Inventory) -> Vec<Finding> {
-    let groups = inventory.accounts.values().flat_map(|details| details.groups.iter());
-    groups
-        .filter(|(_, group)| !group.managed_policy_arns.is_empty() && !group.members.is_empty())
-        .map(|(name, group)| Finding {
-            severity: Severity::Low,
-            arn: group.arn.clone(),
-            message: format!(
-                "group {name} has managed policies ({}) whose documents the report does not read: its members may assume roles not listed here",
-                group.managed_policy_arns.iter().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        })
-        .collect()
+    let mut found = vec![];
+    for details in inventory.accounts.values() {
+        let readable: BTreeSet<&str> = details.policies.values().map(|p| p.arn.as_str()).collect();
+        for (name, group) in &details.groups {
+            let unread: Vec<&str> = group
+                .managed_policy_arns
+                .iter()
+                .map(String::as_str)
+                .filter(|arn| !readable.contains(arn))
+                .collect();
+            if unread.is_empty() || group.members.is_empty() {
+                continue;
+            }
+            found.push(Finding {
+                severity: Severity::Low,
+                arn: group.arn.clone(),
+                message: format!(
+                    "group {name} has AWS-managed policies ({}) whose documents the report does not read: its members may assume roles not listed here",
+                    unread.join(", ")
+                ),
+            });
+        }
+    }
+    found
 }
 
 fn findings(role: &RoleReport, trust: &Trust, inventory: &Inventory) -> Vec<Finding> {
@@ -568,10 +594,45 @@ mod tests {
                 && messages[3].1 == "by-hand"
                 && messages[3]
                     .2
-                    .contains("(arn:aws:iam::aws:policy/PowerUserAccess) whose documents the report does not read")
+                    .contains("AWS-managed policies (arn:aws:iam::aws:policy/PowerUserAccess) whose documents the report does not read")
         );
         let json = serde_json::to_value(&report).expect("json");
         assert!(!json.to_string().contains("s3cret"), "an external ID is never reported");
+    }
+
+    #[test]
+    fn a_customer_managed_policy_attached_to_a_group_is_read_like_an_inline_one() {
+        let mut inventory = inventory();
+        let identity = inventory.accounts.get_mut(ORG[0]).expect("identity");
+        let arn = "arn:aws:iam::111111111111:policy/assume-dev";
+        identity.policies.insert(
+            "assume-dev".into(),
+            crate::aws::ManagedPolicyState {
+                arn: arn.into(),
+                document: json!({"Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::222222222222:role/DevAccess"}]}),
+                ..Default::default()
+            },
+        );
+        identity.groups.insert(
+            "ops".into(),
+            GroupState {
+                arn: "arn:aws:iam::111111111111:group/ops".into(),
+                members: ["carol".to_string()].into(),
+                managed_policy_arns: [arn.to_string()].into(),
+                ..GroupState::default()
+            },
+        );
+        let report = analyze(&inventory);
+        let carol = role_named(&report, "DevAccess")
+            .assumable_by
+            .iter()
+            .find(|a| a.user == "carol")
+            .expect("carol may assume DevAccess");
+        assert_eq!((carol.group.as_str(), carol.policy.as_str()), ("ops", "assume-dev"));
+        assert!(
+            !report.findings.iter().any(|f| f.arn.ends_with("group/ops")),
+            "a policy whose document was read is not reported unread"
+        );
     }
 
     #[test]
