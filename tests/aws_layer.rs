@@ -349,11 +349,11 @@ async fn account_creation_tags_and_organizational_units() {
         tags(&[("team", "alfie")])
     );
     organizations
-        .tag_account(&account_id, &tags(&[("env", "dev")]))
+        .tag_resource(&account_id, &tags(&[("env", "dev")]))
         .await
         .expect("tag");
     organizations
-        .untag_account(&account_id, &["team".to_owned()])
+        .untag_resource(&account_id, &["team".to_owned()])
         .await
         .expect("untag");
     assert_eq!(
