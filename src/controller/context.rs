@@ -9,7 +9,7 @@ use kube::Client;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, ServiceControlPolicy};
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
 
@@ -49,6 +49,8 @@ pub struct Stores {
     pub accounts: Store<AwsAccount>,
     pub roles: Store<CrossAccountRole>,
     pub groups: Store<DeveloperGroup>,
+    pub ous: Store<OrganizationalUnit>,
+    pub policies: Store<ServiceControlPolicy>,
 }
 
 pub struct Context {

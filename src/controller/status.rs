@@ -17,8 +17,8 @@ use super::context::Context;
 use super::driver::Stop;
 use super::error::{Error, Result};
 use crate::api::{
-    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason,
-    ReconcileStatus,
+    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, OrganizationalUnitStatus,
+    PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
 };
 
 /// The field manager of everything the operator writes.
@@ -152,7 +152,9 @@ kind_status!(
     AwsAccountStatus,
     CrossAccountRoleStatus,
     DeveloperGroupStatus,
-    PartnerAccessStatus
+    PartnerAccessStatus,
+    OrganizationalUnitStatus,
+    ServiceControlPolicyStatus
 );
 
 /// Whether the spec changed since the status last described it: what tells

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
 use crate::aws::{NewRole, RoleState};
-use crate::controller::ownership::{Claim, OWNER_TAG};
+use crate::controller::ownership::{Claim, OWNER_TAG, claim_tagged};
 use crate::controller::{attachments, tags};
 use crate::policy::document::{canonical_json, equivalent};
 use crate::policy::validate::{
@@ -198,13 +198,7 @@ pub fn plan(desired: &DesiredRole, current: Option<&RoleState>) -> Vec<Change> {
 
 /// Whether this object may manage the role that exists under its name.
 pub fn claim(current: Option<&RoleState>, owner: &str, adopt_existing: bool) -> Claim {
-    match current.map(|role| role.tags.get(OWNER_TAG)) {
-        None => Claim::Free,
-        Some(Some(tagged)) if tagged == owner => Claim::Ours,
-        Some(Some(other)) => Claim::OwnedBy(other.clone()),
-        Some(None) if adopt_existing => Claim::Adoptable,
-        Some(None) => Claim::Foreign,
-    }
+    claim_tagged(current.map(|role| &role.tags), owner, adopt_existing)
 }
 
 #[cfg(test)]
