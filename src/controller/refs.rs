@@ -278,6 +278,19 @@ pub fn organizational_unit(
     }
 }
 
+/// The id of the OrganizationalUnit that is Ready with `path`, if any.
+pub fn ou_with_path(stores: &Stores, path: Option<&str>) -> Option<String> {
+    let path = path?;
+    stores.ous.state().iter().find_map(|unit| {
+        let status = unit.status.as_ref()?;
+        (live(unit.as_ref())
+            && status.path.as_deref() == Some(path)
+            && status.reconcile.is_ready_at(unit.metadata.generation))
+        .then(|| status.id.clone())
+        .flatten()
+    })
+}
+
 fn names_ou(reference: &OrganizationalUnitRef, name: &str) -> bool {
     reference.name.as_deref() == Some(name)
 }

@@ -17,9 +17,16 @@ pub async fn earlier(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResu
 }
 
 /// The id of the root or OU the spec places the account in, or why no OU
-/// answers to the spec's path (yet).
-pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Result<String, String>> {
+/// answers to the spec's path (yet). `known` is the id of the Ready
+/// OrganizationalUnit with the spec's path, if one has it: that OU is read
+/// every resync by its own object, so the path is not walked again here.
+pub async fn target_parent(
+    orgs: &dyn Organizations,
+    spec: &AwsAccountSpec,
+    known: Option<String>,
+) -> AwsResult<Result<String, String>> {
     let names = match plan::placement(spec) {
+        Placement::Path(_) if let Some(id) = known => return Ok(Ok(id)),
         // An id that names no OU must stop a creation as a path does; asking
         // for its parent is how to learn it exists with the reads the
         // operator already holds.

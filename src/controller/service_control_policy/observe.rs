@@ -11,7 +11,6 @@ pub async fn policy(
     recorded_id: Option<&str>,
 ) -> AwsResult<ObservedPolicy> {
     let root_id = orgs.root_id().await?;
-    let enabled = orgs.enabled_policy_types().await?.contains(SERVICE_CONTROL_POLICY);
     let recorded = match recorded_id {
         Some(id) => orgs.describe_policy(id).await?,
         None => None,
@@ -38,6 +37,12 @@ pub async fn policy(
             content: policy.content,
         }),
         None => None,
+    };
+    // Disabling the type detaches every policy of it, so one attached
+    // anywhere shows it enabled without reading the root.
+    let enabled = match &policy {
+        Some(policy) if !policy.targets.is_empty() => true,
+        _ => orgs.enabled_policy_types().await?.contains(SERVICE_CONTROL_POLICY),
     };
     Ok(ObservedPolicy {
         root_id,
