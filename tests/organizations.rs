@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_access_operator::api::{OrganizationalUnit, ServiceControlPolicy};
+use aws_access_operator::aws::AwsErrorKind;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams};
 use serde_json::{Value, json};
@@ -454,6 +455,9 @@ async fn an_oversized_policy_is_refused_before_any_aws_call_and_a_missing_target
     );
     assert_eq!(env.aws.count("ListPolicies") + env.aws.count("DescribePolicy"), 0);
 
+    // The policy type cannot be enabled (AWS lets only the management
+    // account): Stalled, saying who must; attached once it is.
+    env.aws.fail_next("EnablePolicyType", AwsErrorKind::AccessDenied, 1);
     // A target whose object does not exist yet is left out and named; the root is attached meanwhile.
     env.apply(&scp(
         "no-leaving",
