@@ -56,9 +56,12 @@ async fn parent(ctx: &Context, reference: Option<&OrganizationalUnitRef>) -> Res
     let path = match resolved.path {
         Some(path) => path,
         None if resolved.id.starts_with("r-") => String::new(),
-        None => observe::path_of(orgs.as_ref(), &resolved.id)
-            .await?
-            .ok_or_else(|| Outcome::stalled(Reason::NotFound, format!("spec.parent: no OU has id {}", resolved.id)))?,
+        None => observe::path_of(orgs.as_ref(), &resolved.id).await?.ok_or_else(|| {
+            Outcome::stalled(
+                Reason::InvalidSpec,
+                format!("spec.parent: no OU has id {}", resolved.id),
+            )
+        })?,
     };
     Ok((resolved.id, path))
 }
