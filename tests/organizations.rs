@@ -159,8 +159,7 @@ fn sids(content: &Value) -> Vec<&str> {
 
 /// Waits until the policy reports a correction of drift that `text` names.
 /// (Its Events cannot tell: the recorder folds Events of one reason into a
-/// series that keeps the first note, and a target that resolves late is
-/// attached with the same reason.)
+/// series that keeps the first note.)
 async fn corrected(env: &Env, name: &str, text: &str) -> String {
     env.watch("ServiceControlPolicy", "", name, PATIENCE, |holding| {
         condition(holding, "Ready")
@@ -487,7 +486,8 @@ async fn an_oversized_policy_is_refused_before_any_aws_call_and_a_missing_target
     assert_eq!(targets_of(&env, &id).await, [root.clone()].into());
 
     env.apply(&ou("later", "  ouName: Later\n")).await;
-    ready(&env, "ServiceControlPolicy", "no-leaving").await;
+    // Attached as the spec asked all along: an update, not drift.
+    reports(&env, "ServiceControlPolicy", "no-leaving", "Ready", "Updated").await;
     let (later, _) = ou_status(&env, "later").await;
     assert_eq!(targets_of(&env, &id).await, [root, later].into());
 
