@@ -4,9 +4,12 @@
 //!
 //! moto 5.2.5 differs from AWS here, and the tests work around it: it
 //! accepts a second OU of the same name under the same parent, deletes an OU
-//! that still holds accounts or OUs, attaches a service control policy while
-//! the policy type is disabled, and accepts a detachment of a policy that is
-//! not attached. The operator never relies on AWS refusing any of these.
+//! that still holds accounts or OUs (and the OUs under it), attaches a
+//! service control policy while the policy type is disabled, accepts a
+//! detachment of a policy that is not attached and a policy over 5,120
+//! characters, and lets any caller enable a policy type (AWS: only the
+//! management account; the refusal is injected with the fault double). The
+//! operator never relies on AWS refusing any of these.
 
 mod support;
 
