@@ -443,7 +443,7 @@ async fn organizational_units_and_service_control_policies() {
         .expect("move");
     assert_eq!(
         organizations.list_child_accounts(&unit.id).await.expect("children"),
-        [member]
+        [member.clone()]
     );
 
     assert_eq!(
@@ -532,9 +532,20 @@ async fn organizational_units_and_service_control_policies() {
     );
 
     organizations
+        .move_account(&member, &unit.id, &root)
+        .await
+        .expect("move out");
+    organizations
         .delete_organizational_unit(&unit.id)
         .await
         .expect("delete OU");
+    assert_eq!(
+        organizations
+            .describe_organizational_unit(&unit.id)
+            .await
+            .expect("describe"),
+        None
+    );
 }
 
 #[tokio::test]
