@@ -282,7 +282,17 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     assert_eq!(env.aws.count("UpdateOrganizationalUnit"), 1);
     assert_eq!(env.aws.count("CreateOrganizationalUnit"), 0);
 
-    // Deleted only once empty: an account inside holds it, named in the condition.
+    // A child OU under the adopted one.
+    env.apply(&ou(
+        "trials",
+        "  ouName: Trials\n  parent: {name: sandbox}\n  deletionPolicy: Delete\n",
+    ))
+    .await;
+    ready(&env, "OrganizationalUnit", "trials").await;
+    let (trials, path) = ou_status(&env, "trials").await;
+    assert_eq!(path, "Experiments/Trials");
+
+    // Deleted only once empty: an account and an OU inside hold it, named in the condition.
     let member = env.moto.create_member_account("lab").await;
     move_by_hand(&env, &member, &root, &sandbox).await;
     ous(&env)
@@ -291,13 +301,23 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
         .expect("delete");
     let waiting = reports(&env, "OrganizationalUnit", "sandbox", "Reconciling", "NotEmpty").await;
     assert!(
-        waiting.message.contains(&format!("still holds accounts {member}")),
+        waiting
+            .message
+            .contains(&format!("still holds accounts {member} and OUs Trials ({trials})")),
         "{}",
         waiting.message
     );
     assert_eq!(env.aws.count("DeleteOrganizationalUnit"), 0);
     assert!(ou_name_in_aws(&env, &sandbox).await.is_some());
 
+    ous(&env)
+        .delete("trials", &DeleteParams::default())
+        .await
+        .expect("delete");
+    env.eventually("the child OU deleted", async || {
+        ou_name_in_aws(&env, &trials).await.is_none().then_some(())
+    })
+    .await;
     move_by_hand(&env, &member, &sandbox, &root).await;
     env.eventually("the object gone", async || {
         ous(&env).get_opt("sandbox").await.expect("get").is_none().then_some(())
