@@ -40,15 +40,15 @@ pub const OU_OR_ROOT_ID_PATTERN: &str = r"^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.parent) == has(oldSelf.parent)").message("parent is immutable: AWS cannot move an OU; create a new OrganizationalUnit instead"))]
 pub struct OrganizationalUnitSpec {
-    /// Name of the OU in AWS (1 to 128 characters). Changing it renames the OU in place. Default: `metadata.name`.
+    /// Name of the OU in AWS (1 to 128 printable ASCII characters). Changing it renames the OU in place. Default: `metadata.name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 128))]
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[\x20-\x7E]+$"))]
     pub ou_name: Option<String>,
     /// Where the OU sits: another OrganizationalUnit (`name`), or an existing OU or the root by id (`id`). Absent: the organization's root. Immutable, since AWS cannot move an OU.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("parent is immutable: AWS cannot move an OU; create a new OrganizationalUnit instead"))]
     pub parent: Option<OrganizationalUnitRef>,
-    /// Tags on the OU in Organizations, besides the operator's owner tag. At most 49; keys 1 to 128 characters, not starting with `aws:`; values up to 256 characters. Default: none.
+    /// Tags on the OU in Organizations, besides the operator's owner tag (AWS takes 50 in all); keys 1 to 128 characters, not starting with `aws:`; values up to 256 characters. Default: none.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     #[schemars(schema_with = "crate::api::common::tags_schema")]
     pub tags: Tags,

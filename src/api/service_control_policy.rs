@@ -45,9 +45,9 @@ use super::organizational_unit::OrganizationalUnitRef;
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceControlPolicySpec {
-    /// Name of the policy in Organizations (1 to 128 characters), unique among the organization's policies. Default: `metadata.name`.
+    /// Name of the policy in Organizations (1 to 128 printable ASCII characters), unique among the organization's policies. Changing it renames the policy in place. Default: `metadata.name`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[\w+=,.@-]+$"))]
+    #[schemars(length(min = 1, max = 128), regex(pattern = r"^[\x20-\x7E]+$"))]
     pub policy_name: Option<String>,
     /// Description of the policy in Organizations (up to 512 characters). Default: empty.
     #[serde(default)]
@@ -63,7 +63,7 @@ pub struct ServiceControlPolicySpec {
     /// Where the policy is attached: the whole attachment set. An attachment made elsewhere by hand is removed, one removed by hand is restored. A target whose object is not Ready yet is left out (reason ReferenceNotReady) while the others are attached.
     #[serde(default)]
     pub targets: Targets,
-    /// Tags on the policy in Organizations, besides the operator's owner tag. Default: none.
+    /// Tags on the policy in Organizations, besides the operator's owner tag (AWS takes 50 in all); keys 1 to 128 characters, not starting with `aws:`; values up to 256 characters. Default: none.
     #[serde(default, skip_serializing_if = "Tags::is_empty")]
     #[schemars(schema_with = "crate::api::common::tags_schema")]
     pub tags: Tags,
