@@ -393,6 +393,14 @@ async fn a_policy_from_guardrails_is_attached_to_exactly_its_targets_and_every_h
         json!(["arn:aws:iam::*:role/OrganizationAccountAccessRole"])
     );
     reports(&env, "ServiceControlPolicy", "baseline", "Ready", "InSync").await;
+    reports(&env, "OrganizationalUnit", "workloads", "Ready", "InSync").await;
+    // In sync, a resync reads and writes nothing: compared by meaning, no diff loop.
+    env.aws.clear();
+    env.eventually("two resyncs of the policy", async || {
+        (env.aws.count("DescribePolicy") >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(env.aws.writes(), vec![], "a policy in sync costs no AWS write");
 
     // The content changed by hand: put back, by meaning.
     organizations(&env)
