@@ -124,6 +124,7 @@ pub async fn converge<K: OrgOwned>(
     let mut created = false;
     let mut written = Vec::new();
     let mut next = 0;
+    let mut looked_again = false;
     while let Some(change) = changes.get(next) {
         next += 1;
         let id = K::identity(status).id.clone().unwrap_or_default();
@@ -146,8 +147,11 @@ pub async fn converge<K: OrgOwned>(
                 created = true;
             }
             // Made before (its answer lost) or by someone else meanwhile:
-            // look, claim, and plan again from what is there.
-            Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
+            // look, claim, and plan again from what is there; once, so that
+            // a name AWS holds where the operator cannot see it is reported
+            // rather than tried for ever.
+            Err(err) if err.kind == AwsErrorKind::AlreadyExists && !looked_again => {
+                looked_again = true;
                 observed = K::observe(orgs, &desired, None).await?;
                 match claim(object, &observed) {
                     Claim::Ours => {}
