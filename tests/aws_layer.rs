@@ -443,7 +443,7 @@ async fn organizational_units_and_service_control_policies() {
         .expect("move");
     assert_eq!(
         organizations.list_child_accounts(&unit.id).await.expect("children"),
-        [member.clone()]
+        std::slice::from_ref(&member)
     );
 
     assert_eq!(
