@@ -99,11 +99,40 @@ if [ "$cluster" = local ]; then
   pids+=($!)
   echo "demo: waiting for every object to be Ready (operator log: $work/operator.log)" >&2
 fi
-kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess --all -A --timeout=180s >/dev/null
+kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies --all -A --timeout=180s >/dev/null
 
 echo
 echo "== Kubernetes =="
-kubectl get awsaccounts,crossaccountroles,developergroups,partneraccess -A
+kubectl get awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies -A
+echo
+echo "== AWS: the organization's tree, with the service control policies attached =="
+"$python" - <<'EOF'
+import json, boto3
+org = boto3.client("organizations")
+attached = {}
+for policy in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]:
+    if policy["AwsManaged"]:
+        continue
+    for target in org.list_targets_for_policy(PolicyId=policy["Id"])["Targets"]:
+        attached.setdefault(target["TargetId"], []).append(policy["Name"])
+names = {a["Id"]: a["Name"] for a in org.list_accounts()["Accounts"]}
+def show(parent, name, depth):
+    scps = f"  SCP {', '.join(attached[parent])}" if parent in attached else ""
+    print(f"{'  ' * depth}{name} ({parent}){scps}")
+    for child in org.list_children(ParentId=parent, ChildType="ACCOUNT")["Children"]:
+        account = child["Id"]
+        scps = f"  SCP {', '.join(attached[account])}" if account in attached else ""
+        print(f"{'  ' * (depth + 1)}account {names.get(account, account)} ({account}){scps}")
+    for unit in org.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]:
+        show(unit["Id"], f"OU {unit['Name']}", depth + 1)
+show(org.list_roots()["Roots"][0]["Id"], "root", 0)
+for policy in org.list_policies(Filter="SERVICE_CONTROL_POLICY")["Policies"]:
+    if policy["AwsManaged"]:
+        continue
+    content = json.loads(org.describe_policy(PolicyId=policy["Id"])["Policy"]["Content"])
+    sids = [statement.get("Sid", "-") for statement in content["Statement"]]
+    print(f"SCP {policy['Name']} ({policy['Id']}): Deny {', '.join(sids)}")
+EOF
 echo
 echo "== AWS: roles and who they trust, per account =="
 DEMO_CHECK=$check "$python" - <<'EOF'

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes deploy/argocd/argocd-cm.yaml: deploy/argocd/health.lua as the Argo CD
-# health check of each of the four kinds. tests/argocd_health.rs fails when the
+# health check of each kind. tests/argocd_health.rs fails when the
 # ConfigMap and the script differ.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ metadata:
     app.kubernetes.io/part-of: argocd
 data:
 YAML
-  for kind in AwsAccount CrossAccountRole DeveloperGroup PartnerAccess; do
+  for kind in AwsAccount CrossAccountRole DeveloperGroup PartnerAccess OrganizationalUnit ServiceControlPolicy; do
     echo "  resource.customizations.health.awsaccess.dev_$kind: |"
     # Indent non-empty lines only: blank lines stay blank in the block scalar.
     sed 's/^./    &/' "$dir/health.lua"

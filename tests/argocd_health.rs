@@ -1,4 +1,4 @@
-//! `deploy/argocd/health.lua`, the Argo CD health check of the four kinds, run
+//! `deploy/argocd/health.lua`, the Argo CD health check of every kind, run
 //! the way Argo CD tests its own (`resource_customizations/*/health_test.yaml`):
 //! each sample object in `testdata/` must give the listed status and message.
 //!
@@ -14,7 +14,14 @@ use mlua::{Lua, LuaOptions, StdLib, Table};
 use serde::Deserialize;
 use serde_yaml::Value;
 
-const KINDS: [&str; 4] = ["AwsAccount", "CrossAccountRole", "DeveloperGroup", "PartnerAccess"];
+const KINDS: [&str; 6] = [
+    "AwsAccount",
+    "CrossAccountRole",
+    "DeveloperGroup",
+    "PartnerAccess",
+    "OrganizationalUnit",
+    "ServiceControlPolicy",
+];
 
 /// Argo CD's valid health statuses; anything else it shows as Unknown.
 const STATUSES: [&str; 6] = ["Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"];

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_access_operator::aws::sdk::SdkAws;
-use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewRole};
+use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewPolicy, NewRole, SERVICE_CONTROL_POLICY};
 use serde_json::{Value, json};
 use support::fault::{Call, FaultyAws, ORGANIZATIONS};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
@@ -349,11 +349,11 @@ async fn account_creation_tags_and_organizational_units() {
         tags(&[("team", "alfie")])
     );
     organizations
-        .tag_account(&account_id, &tags(&[("env", "dev")]))
+        .tag_resource(&account_id, &tags(&[("env", "dev")]))
         .await
         .expect("tag");
     organizations
-        .untag_account(&account_id, &["team".to_owned()])
+        .untag_resource(&account_id, &["team".to_owned()])
         .await
         .expect("untag");
     assert_eq!(
@@ -399,6 +399,153 @@ async fn account_creation_tags_and_organizational_units() {
         .expect("describe")
         .expect("still listed");
     assert_eq!(closed.status, "SUSPENDED");
+}
+
+#[tokio::test]
+async fn organizational_units_and_service_control_policies() {
+    let moto = Moto::start().await;
+    let root = moto.create_organization().await;
+    let organizations = SdkAws::new(&moto.sdk_config().await).organizations();
+
+    let unit = organizations
+        .create_organizational_unit(&root, "Workloads", &tags(&[("env", "prod")]))
+        .await
+        .expect("create OU");
+    assert!(unit.arn.ends_with(&unit.id), "{unit:?}");
+    assert_eq!(
+        organizations.list_tags(&unit.id).await.expect("tags"),
+        tags(&[("env", "prod")])
+    );
+    organizations
+        .rename_organizational_unit(&unit.id, "Production")
+        .await
+        .expect("rename");
+    let described = organizations
+        .describe_organizational_unit(&unit.id)
+        .await
+        .expect("describe")
+        .expect("exists");
+    assert_eq!(
+        (described.id.as_str(), described.name.as_str()),
+        (unit.id.as_str(), "Production")
+    );
+    assert_eq!(
+        organizations
+            .describe_organizational_unit("ou-abcd-abcdefgh")
+            .await
+            .expect("describe"),
+        None
+    );
+    let member = moto.create_member_account("shop-prod").await;
+    organizations
+        .move_account(&member, &root, &unit.id)
+        .await
+        .expect("move");
+    assert_eq!(
+        organizations.list_child_accounts(&unit.id).await.expect("children"),
+        std::slice::from_ref(&member)
+    );
+
+    assert_eq!(
+        organizations.enabled_policy_types().await.expect("types"),
+        BTreeSet::new()
+    );
+    organizations
+        .enable_policy_type(&root, SERVICE_CONTROL_POLICY)
+        .await
+        .expect("enable");
+    // Enabled already: what was asked for holds.
+    organizations
+        .enable_policy_type(&root, SERVICE_CONTROL_POLICY)
+        .await
+        .expect("enable again");
+    assert_eq!(
+        organizations.enabled_policy_types().await.expect("types"),
+        [SERVICE_CONTROL_POLICY.to_owned()].into()
+    );
+
+    let policy = NewPolicy {
+        name: "NoLeaving".to_owned(),
+        description: "Stay".to_owned(),
+        content: deny_organizations().to_string(),
+        tags: tags(&[("team", "platform")]),
+    };
+    let created = organizations
+        .create_policy(SERVICE_CONTROL_POLICY, &policy)
+        .await
+        .expect("create policy");
+    let duplicate = organizations
+        .create_policy(SERVICE_CONTROL_POLICY, &policy)
+        .await
+        .expect_err("a second policy of the name");
+    assert_eq!(duplicate.kind, AwsErrorKind::AlreadyExists);
+    let listed = organizations.list_policies(SERVICE_CONTROL_POLICY).await.expect("list");
+    assert!(listed.iter().any(|p| p.name == "FullAWSAccess" && p.aws_managed));
+    assert!(listed.contains(&created), "{listed:?}");
+    let read = organizations
+        .describe_policy(&created.id)
+        .await
+        .expect("describe")
+        .expect("exists");
+    assert_eq!(read.content, deny_organizations());
+    assert_eq!(
+        organizations.list_tags(&created.id).await.expect("tags"),
+        tags(&[("team", "platform")])
+    );
+    organizations
+        .update_policy(
+            &created.id,
+            &NewPolicy {
+                description: "Still stay".to_owned(),
+                ..policy
+            },
+        )
+        .await
+        .expect("update");
+
+    organizations
+        .attach_policy(&created.id, &unit.id)
+        .await
+        .expect("attach");
+    organizations.attach_policy(&created.id, &root).await.expect("attach");
+    assert_eq!(
+        organizations
+            .list_targets_for_policy(&created.id)
+            .await
+            .expect("targets"),
+        [unit.id.clone(), root.clone()].into()
+    );
+    organizations.detach_policy(&created.id, &root).await.expect("detach");
+    let in_use = organizations
+        .delete_policy(&created.id)
+        .await
+        .expect_err("attached still");
+    assert!(in_use.kind.retryable(), "{in_use:?}");
+    organizations
+        .detach_policy(&created.id, &unit.id)
+        .await
+        .expect("detach");
+    organizations.delete_policy(&created.id).await.expect("delete");
+    assert_eq!(
+        organizations.describe_policy(&created.id).await.expect("describe"),
+        None
+    );
+
+    organizations
+        .move_account(&member, &unit.id, &root)
+        .await
+        .expect("move out");
+    organizations
+        .delete_organizational_unit(&unit.id)
+        .await
+        .expect("delete OU");
+    assert_eq!(
+        organizations
+            .describe_organizational_unit(&unit.id)
+            .await
+            .expect("describe"),
+        None
+    );
 }
 
 #[tokio::test]

@@ -191,7 +191,14 @@ fn irsa_role_is_an_annotation_on_the_service_account() {
 fn cluster_role_grants_exactly_what_the_operator_uses() {
     let docs = render(&[]);
     let rules = &one(&docs, "ClusterRole")["rules"];
-    let kinds = ["awsaccounts", "crossaccountroles", "developergroups", "partneraccesses"];
+    let kinds = [
+        "awsaccounts",
+        "crossaccountroles",
+        "developergroups",
+        "partneraccesses",
+        "organizationalunits",
+        "servicecontrolpolicies",
+    ];
     let statuses = kinds.map(|kind| format!("{kind}/status"));
     let finalizers = kinds.map(|kind| format!("{kind}/finalizers"));
     let statuses: Vec<&str> = statuses.iter().map(String::as_str).collect();

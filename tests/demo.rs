@@ -48,6 +48,8 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         "crossaccountrole.awsaccess.dev/alfie-full-access",
         "developergroup.awsaccess.dev/alfie-developers",
         "partneraccess.awsaccess.dev/sembit",
+        "organizationalunit.awsaccess.dev/workloads-development",
+        "servicecontrolpolicy.awsaccess.dev/workloads-baseline",
     ] {
         assert!(stdout.contains(object), "{object} missing from\n{stdout}");
     }
@@ -74,6 +76,20 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         "seed 004's policy was not made by the operator\n{stdout}"
     );
     assert!(line_with(&["group alfie-developers members alice, bob"]), "{stdout}");
+    // The organization's tree: the accounts in their OUs, the policies attached.
+    assert!(line_with(&["OU Workloads (ou-", "SCP WorkloadsBaseline"]), "{stdout}");
+    assert!(
+        line_with(&["OU Development (ou-", "SCP DevelopmentNoHugeInstances"]),
+        "{stdout}"
+    );
+    assert!(line_with(&["account alfie-production ("]), "{stdout}");
+    assert!(
+        line_with(&[
+            "SCP WorkloadsBaseline (p-",
+            "Deny DenyLeavingOrganization, DenyOutsideAllowedRegions"
+        ]),
+        "{stdout}"
+    );
     assert!(stdout.contains("[profile alfie-development]"), "{stdout}");
     assert!(
         line_with(&[
@@ -84,7 +100,7 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
     );
     // plan finds nothing left to do, and report names each role's owner and who may assume it.
     assert!(
-        stdout.contains("0 change(s) to AWS in 0 of 11 object(s); 0 refused."),
+        stdout.contains("0 change(s) to AWS in 0 of 17 object(s); 0 refused."),
         "{stdout}"
     );
     assert!(

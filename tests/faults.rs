@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use aws_access_operator::api::{AccountState, AwsAccount, CrossAccountRole};
+use aws_access_operator::api::{AccountState, AwsAccount, CrossAccountRole, OrganizationalUnit};
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::aws::{Aws, NewAccount};
@@ -21,7 +21,7 @@ use futures::StreamExt;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
-use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
+use kube::api::{Api, DynamicObject, ListParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -144,7 +144,14 @@ async fn env_behind_wire() -> (Env, Wire) {
 }
 
 /// The kinds the operator reconciles.
-const KINDS: [&str; 4] = ["AwsAccount", "CrossAccountRole", "DeveloperGroup", "PartnerAccess"];
+const KINDS: [&str; 6] = [
+    "AwsAccount",
+    "CrossAccountRole",
+    "DeveloperGroup",
+    "PartnerAccess",
+    "OrganizationalUnit",
+    "ServiceControlPolicy",
+];
 
 /// Every object of the operator's kinds: (kind namespace/name, object).
 async fn objects(client: &kube::Client) -> Vec<(String, DynamicObject)> {
@@ -326,7 +333,13 @@ async fn apply_examples(env: &Env) {
 
 /// The objects of examples/ (`all_ready` waits for those they make too:
 /// PartnerAccess sembit's CrossAccountRole).
-const EXAMPLE_OBJECTS: [&str; 10] = [
+const EXAMPLE_OBJECTS: [&str; 16] = [
+    "OrganizationalUnit /workloads",
+    "OrganizationalUnit /workloads-development",
+    "OrganizationalUnit /workloads-test",
+    "OrganizationalUnit /workloads-production",
+    "ServiceControlPolicy /workloads-baseline",
+    "ServiceControlPolicy /development-no-huge-instances",
     "AwsAccount /alfie-dev",
     "AwsAccount /alfie-qa",
     "AwsAccount /alfie-prod",
@@ -598,42 +611,36 @@ async fn assert_external_ids_unseen(client: &kube::Client, external: &ExternalId
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seeds_converge_exactly_when_every_creating_or_moving_call_loses_its_answer() {
     let (env, wire) = env_behind_wire().await;
-    let organizations = aws_sdk_organizations::Client::new(&env.moto.sdk_config().await);
-    let root = organizations.list_roots().send().await.expect("ListRoots").roots()[0]
-        .id()
-        .expect("root id")
-        .to_owned();
-    let created = organizations
-        .create_organizational_unit()
-        .parent_id(&root)
-        .name("Workloads")
-        .send()
-        .await
-        .expect("CreateOrganizationalUnit");
-    let workloads = created
-        .organizational_unit()
-        .and_then(|ou| ou.id())
-        .expect("OU id")
-        .to_owned();
-    let lost = ["CreateAccount", "MoveAccount", "CreateRole", "CreateGroup"];
+    let lost = [
+        "CreateAccount",
+        "MoveAccount",
+        "CreateRole",
+        "CreateGroup",
+        "CreateOrganizationalUnit",
+        "CreatePolicy",
+    ];
     wire.inject(Faults::always(&lost, Fault::LostAnswer));
     let env = env.start_operator(test_config());
     let stalls = Stalls::watch(&env.client);
+    // Every account is created at the root, then moved into its OU.
     apply_examples(&env).await;
-    // One account is moved out of the root after it is created.
-    let accounts: Api<AwsAccount> = Api::all(env.client.clone());
-    let into_workloads = json!({"spec": {"organizationalUnit": "Workloads"}});
-    accounts
-        .patch("alfie-dev", &PatchParams::default(), &Patch::Merge(&into_workloads))
-        .await
-        .expect("patch");
 
     let converged = all_ready(&env.client, &EXAMPLE_OBJECTS, CONVERGE).await;
     let tally = wire.tally();
     println!("{tally}");
     converged.unwrap_or_else(|err| panic!("{err}\n{tally}"));
     assert_aws_holds_the_examples(&env).await;
+    let accounts: Api<AwsAccount> = Api::all(env.client.clone());
     let dev = accounts.get("alfie-dev").await.expect("get").status.expect("status");
+    let units: Api<OrganizationalUnit> = Api::all(env.client.clone());
+    let development = units
+        .get("workloads-development")
+        .await
+        .expect("get")
+        .status
+        .and_then(|s| s.id)
+        .expect("status.id");
+    let organizations = aws_sdk_organizations::Client::new(&env.moto.sdk_config().await);
     let parents = organizations
         .list_parents()
         .child_id(dev.account_id.expect("status.accountId"))
@@ -642,19 +649,26 @@ async fn the_seeds_converge_exactly_when_every_creating_or_moving_call_loses_its
         .expect("ListParents");
     assert_eq!(
         parents.parents()[0].id(),
-        Some(workloads.as_str()),
-        "alfie-dev is in Workloads"
+        Some(development.as_str()),
+        "alfie-dev is in Workloads/Development"
     );
     assert_eq!(stalls.seen(), BTreeSet::new(), "lost answers stalled objects\n{tally}");
-    // Each created once, every answer lost; the SDK retried the lost move.
-    for (operation, calls) in [("CreateAccount", 4), ("CreateRole", 5), ("CreateGroup", 1)] {
+    // Each created once, every answer lost; the SDK retried the lost moves.
+    for (operation, calls) in [
+        ("CreateAccount", 4),
+        ("CreateRole", 5),
+        ("CreateGroup", 1),
+        ("CreateOrganizationalUnit", 4),
+        // Two SCPs (Organizations) and seed 004's policy (IAM): one name for both.
+        ("CreatePolicy", 3),
+    ] {
         assert_eq!(
             (tally.forwarded(operation), tally.injected_into(operation)),
             (calls, calls),
             "{operation}\n{tally}"
         );
     }
-    assert!(tally.forwarded("MoveAccount") >= 1, "{tally}");
+    assert!(tally.forwarded("MoveAccount") >= 4, "{tally}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 -- Argo CD health check for every aws-access-operator kind (group awsaccess.dev:
--- AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess).
+-- AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, OrganizationalUnit,
+-- ServiceControlPolicy).
 --
 -- Their status follows kstatus: status.observedGeneration plus the conditions
 -- Ready, Reconciling and Stalled. Argo CD calls this with the object as `obj`

@@ -176,7 +176,7 @@ pub struct CustomerManagedPolicy {
 }
 
 /// Schema of a JSON object whose content the API server keeps as given (IAM documents).
-fn free_form_object(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn free_form_object(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "object",
         "x-kubernetes-preserve-unknown-fields": true,
@@ -301,6 +301,8 @@ pub enum Reason {
     Suspended,
     /// The AwsAccount's `organizationalUnit` names no OU (yet); the operator looks again with backoff.
     OrganizationalUnitNotFound,
+    /// An OrganizationalUnit being deleted (`deletionPolicy: Delete`) still holds accounts or OUs; it is deleted once empty.
+    NotEmpty,
     /// AWS failed the CreateAccount request; the message carries AWS's reason (`EMAIL_ALREADY_EXISTS`, ...).
     CreateAccountFailed,
     /// The account is not (or no longer) a member of the operator's organization.

@@ -1,11 +1,13 @@
-//! The operator's API, `awsaccess.dev/v1alpha1`: the four kinds users write and the status
+//! The operator's API, `awsaccess.dev/v1alpha1`: the kinds users write and the status
 //! they read back (contract: API.md of the project's shared docs). Types only; no client code.
 
 pub mod account;
 pub mod common;
 pub mod cross_account_role;
 pub mod developer_group;
+pub mod organizational_unit;
 pub mod partner_access;
+pub mod service_control_policy;
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
@@ -19,7 +21,14 @@ pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,
 };
 pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, Profile, RoleAccess};
+pub use organizational_unit::{
+    OrganizationalUnit, OrganizationalUnitDeletionPolicy, OrganizationalUnitRef, OrganizationalUnitSpec,
+    OrganizationalUnitStatus,
+};
 pub use partner_access::{Partner, PartnerAccess, PartnerAccessSpec, PartnerAccessStatus, PartnerPhase, PartnerRole};
+pub use service_control_policy::{
+    Guardrails, ServiceControlPolicy, ServiceControlPolicySpec, ServiceControlPolicyStatus, Targets,
+};
 
 /// The CustomResourceDefinitions of every kind, in the order they depend on each other.
 pub fn crds() -> Vec<CustomResourceDefinition> {
@@ -28,6 +37,8 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         CrossAccountRole::crd(),
         DeveloperGroup::crd(),
         PartnerAccess::crd(),
+        OrganizationalUnit::crd(),
+        ServiceControlPolicy::crd(),
     ]
 }
 
@@ -199,6 +210,8 @@ pub(crate) mod tests {
             ("CrossAccountRole", "crossaccountroles", "xar", "Namespaced"),
             ("DeveloperGroup", "developergroups", "devgroup", "Namespaced"),
             ("PartnerAccess", "partneraccesses", "partner", "Namespaced"),
+            ("OrganizationalUnit", "organizationalunits", "ou", "Cluster"),
+            ("ServiceControlPolicy", "servicecontrolpolicies", "scp", "Cluster"),
         ];
         let crds = crds();
         assert_eq!(crds.len(), expected.len());
@@ -264,6 +277,19 @@ pub(crate) mod tests {
                     "PARTNER-ACCOUNT string .spec.partner.accountId",
                     "PHASE string .status.phase",
                     "EXPIRES string .spec.expiresAt",
+                    ready,
+                    age,
+                ],
+            ),
+            (
+                "OrganizationalUnit",
+                vec!["OU-ID string .status.id", "PATH string .status.path", ready, age],
+            ),
+            (
+                "ServiceControlPolicy",
+                vec![
+                    "POLICY-ID string .status.policyId",
+                    "TARGETS integer .status.targetCount",
                     ready,
                     age,
                 ],

@@ -86,10 +86,14 @@ impl AwsErrorKind {
             | "SourceParentNotFoundException"
             | "DestinationParentNotFoundException"
             | "TargetNotFoundException"
-            | "RootNotFoundException" => Self::NotFound,
+            | "RootNotFoundException"
+            | "PolicyNotFoundException"
+            // Detaching what is not attached: the detachment is done.
+            | "PolicyNotAttachedException" => Self::NotFound,
             "EntityAlreadyExists"
             | "DuplicateAccountException"
             | "DuplicateOrganizationalUnitException"
+            | "DuplicatePolicyException"
             | "DuplicatePolicyAttachmentException" => Self::AlreadyExists,
             // IAM checks principals against a replica that may not have seen a
             // principal created a moment ago; the same text for a principal that
@@ -114,9 +118,14 @@ impl AwsErrorKind {
             | "SignatureDoesNotMatch" => Self::AccessDenied,
             // A DeleteConflict means something was attached while the operator was
             // removing it: a fresh read and another pass settle it.
-            "ConcurrentModification" | "ConcurrentModificationException" | "DeleteConflict" => {
-                Self::ConcurrentModification
-            }
+            // So are an OU that gained an account, a policy attached again, or
+            // a policy type disabled, between the operator's read and its write.
+            "ConcurrentModification"
+            | "ConcurrentModificationException"
+            | "DeleteConflict"
+            | "OrganizationalUnitNotEmptyException"
+            | "PolicyInUseException"
+            | "PolicyTypeNotEnabledException" => Self::ConcurrentModification,
             "ServiceFailure"
             | "ServiceException"
             | "ServiceUnavailable"

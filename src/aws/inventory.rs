@@ -22,7 +22,7 @@ use tokio::sync::Mutex as AsyncMutex;
 
 use super::{
     AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, ManagedPolicyState,
-    NewPolicy, NewRole, Organizations, RoleState, policy_name,
+    NewManagedPolicy, NewRole, Organizations, RoleState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -565,7 +565,7 @@ impl Iam for InventoriedIam {
         self.resource(policy_name(arn), self.aws.get_policy(arn)).await
     }
 
-    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+    async fn create_policy(&self, policy: &NewManagedPolicy) -> AwsResult<String> {
         let result = self.aws.create_policy(policy).await;
         let Ok(document) = decode_aws_document(&policy.document) else {
             return self

@@ -78,9 +78,9 @@ pub struct ManagedPolicyState {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
-/// What `CreatePolicy` takes.
+/// What IAM's `CreatePolicy` takes.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct NewPolicy {
+pub struct NewManagedPolicy {
     pub name: String,
     pub description: String,
     /// The document, as compact JSON.
@@ -143,7 +143,7 @@ pub trait Iam: Send + Sync {
     /// None when no customer-managed policy has that ARN.
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>>;
     /// Returns the new policy's ARN.
-    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String>;
+    async fn create_policy(&self, policy: &NewManagedPolicy) -> AwsResult<String>;
     /// Adds a version and makes it the default; returns its id. AWS keeps
     /// five versions at most: the caller deletes one first when needed.
     async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String>;
@@ -203,7 +203,39 @@ pub struct NewAccount {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OrganizationalUnit {
     pub id: String,
+    pub arn: String,
     pub name: String,
+}
+
+/// The policy type of service control policies, in Organizations' spelling.
+pub const SERVICE_CONTROL_POLICY: &str = "SERVICE_CONTROL_POLICY";
+
+/// A policy as Organizations lists it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PolicySummary {
+    pub id: String,
+    pub arn: String,
+    pub name: String,
+    pub description: String,
+    /// Made by AWS (`FullAWSAccess`): never the operator's to change.
+    pub aws_managed: bool,
+}
+
+/// A policy with its document.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Policy {
+    pub summary: PolicySummary,
+    pub content: Value,
+}
+
+/// What `CreatePolicy` and `UpdatePolicy` take; the content is compact JSON.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewPolicy {
+    pub name: String,
+    pub description: String,
+    pub content: String,
+    /// Applied by `CreatePolicy` only.
+    pub tags: BTreeMap<String, String>,
 }
 
 /// AWS Organizations, called with the operator's own credentials (the
@@ -225,10 +257,43 @@ pub trait Organizations: Send + Sync {
     /// The id of the account's parent (a root `r-` or an OU `ou-`).
     async fn parent_of(&self, account_id: &str) -> AwsResult<String>;
     async fn move_account(&self, account_id: &str, from_parent: &str, to_parent: &str) -> AwsResult<()>;
-    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>>;
-    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()>;
-    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()>;
+    /// Tags of an account, OU, root or policy, by its id.
+    async fn list_tags(&self, resource_id: &str) -> AwsResult<BTreeMap<String, String>>;
+    async fn tag_resource(&self, resource_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()>;
+    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> AwsResult<()>;
     async fn close_account(&self, account_id: &str) -> AwsResult<()>;
+
+    async fn create_organizational_unit(
+        &self,
+        parent_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> AwsResult<OrganizationalUnit>;
+    /// None when no OU has this id.
+    async fn describe_organizational_unit(&self, id: &str) -> AwsResult<Option<OrganizationalUnit>>;
+    async fn rename_organizational_unit(&self, id: &str, name: &str) -> AwsResult<()>;
+    /// AWS deletes only an empty OU.
+    async fn delete_organizational_unit(&self, id: &str) -> AwsResult<()>;
+    /// Ids of the accounts directly in a root or OU; all pages.
+    async fn list_child_accounts(&self, parent_id: &str) -> AwsResult<Vec<String>>;
+
+    /// The policy types enabled on the root, read fresh: unlike the root's
+    /// id, they change.
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>>;
+    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()>;
+    /// Policies of one type (`SERVICE_CONTROL_POLICY`); all pages.
+    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>>;
+    /// None when no policy has this id.
+    async fn describe_policy(&self, id: &str) -> AwsResult<Option<Policy>>;
+    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary>;
+    /// Sets name, description and content; tags are left alone.
+    async fn update_policy(&self, id: &str, policy: &NewPolicy) -> AwsResult<()>;
+    /// AWS deletes only a policy attached nowhere.
+    async fn delete_policy(&self, id: &str) -> AwsResult<()>;
+    /// Ids of the roots, OUs and accounts the policy is attached to; all pages.
+    async fn list_targets_for_policy(&self, id: &str) -> AwsResult<BTreeSet<String>>;
+    async fn attach_policy(&self, id: &str, target_id: &str) -> AwsResult<()>;
+    async fn detach_policy(&self, id: &str, target_id: &str) -> AwsResult<()>;
 }
 
 /// Everything the operator reaches in AWS.

@@ -9,7 +9,7 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::config::SharedInterceptor;
 use aws_sdk_iam::error::BuildError;
-use aws_sdk_organizations::types::{CreateAccountState, IamUserAccessToBilling};
+use aws_sdk_organizations::types::{ChildType, CreateAccountState, IamUserAccessToBilling, PolicyType};
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use serde_json::Value;
 
@@ -19,7 +19,8 @@ use super::gone_is_done;
 use super::pacing::{ServiceLimits, base_http_client, paced, retry_partition};
 use super::{
     AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
-    ManagedPolicyState, NewAccount, NewPolicy, NewRole, OrganizationalUnit, Organizations, RoleState, policy_name,
+    ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy, NewRole, OrganizationalUnit, Organizations, Policy,
+    PolicySummary, RoleState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -703,7 +704,7 @@ impl Iam for SdkIam {
         absent_if_not_found(self.read_policy(arn).await)
     }
 
-    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+    async fn create_policy(&self, policy: &NewManagedPolicy) -> AwsResult<String> {
         let tags = to_sdk_tags("CreatePolicy", &policy.tags, |key, value| {
             aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
@@ -834,12 +835,7 @@ impl SdkOrganizations {
 #[async_trait]
 impl Organizations for SdkOrganizations {
     async fn create_account(&self, account: &NewAccount) -> AwsResult<String> {
-        let tags = to_sdk_tags("CreateAccount", &account.tags, |key, value| {
-            aws_sdk_organizations::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })?;
+        let tags = organizations_tags("CreateAccount", &account.tags)?;
         let output = self
             .client
             .create_account()
@@ -946,13 +942,7 @@ impl Organizations for SdkOrganizations {
         let units = pages
             .into_iter()
             .flat_map(|page| page.organizational_units.unwrap_or_default());
-        Ok(units
-            .into_iter()
-            .map(|unit| OrganizationalUnit {
-                id: unit.id.unwrap_or_default(),
-                name: unit.name.unwrap_or_default(),
-            })
-            .collect())
+        Ok(units.into_iter().map(organizational_unit).collect())
     }
 
     async fn parent_of(&self, account_id: &str) -> AwsResult<String> {
@@ -984,11 +974,11 @@ impl Organizations for SdkOrganizations {
         Ok(())
     }
 
-    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>> {
+    async fn list_tags(&self, resource_id: &str) -> AwsResult<BTreeMap<String, String>> {
         let tags: Vec<_> = self
             .client
             .list_tags_for_resource()
-            .resource_id(account_id)
+            .resource_id(resource_id)
             .into_paginator()
             .items()
             .send()
@@ -998,33 +988,27 @@ impl Organizations for SdkOrganizations {
         Ok(tags.into_iter().map(|tag| (tag.key, tag.value)).collect())
     }
 
-    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+    async fn tag_resource(&self, resource_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
         if tags.is_empty() {
             return Ok(());
         }
-        let tags = to_sdk_tags("TagResource", tags, |key, value| {
-            aws_sdk_organizations::types::Tag::builder()
-                .key(key)
-                .value(value)
-                .build()
-        })?;
         self.client
             .tag_resource()
-            .resource_id(account_id)
-            .set_tags(Some(tags))
+            .resource_id(resource_id)
+            .set_tags(Some(organizations_tags("TagResource", tags)?))
             .send()
             .await
             .map_err(sdk_error("TagResource"))?;
         Ok(())
     }
 
-    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()> {
+    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> AwsResult<()> {
         if keys.is_empty() {
             return Ok(());
         }
         self.client
             .untag_resource()
-            .resource_id(account_id)
+            .resource_id(resource_id)
             .set_tag_keys(Some(keys.to_vec()))
             .send()
             .await
@@ -1041,6 +1025,265 @@ impl Organizations for SdkOrganizations {
             .map_err(sdk_error("CloseAccount"))?;
         Ok(())
     }
+
+    async fn create_organizational_unit(
+        &self,
+        parent_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> AwsResult<OrganizationalUnit> {
+        let tags = organizations_tags("CreateOrganizationalUnit", tags)?;
+        let output = self
+            .client
+            .create_organizational_unit()
+            .parent_id(parent_id)
+            .name(name)
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(organizations_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreateOrganizationalUnit"))?;
+        output
+            .organizational_unit
+            .map(organizational_unit)
+            .ok_or_else(|| missing("CreateOrganizationalUnit", "OU"))
+    }
+
+    async fn describe_organizational_unit(&self, id: &str) -> AwsResult<Option<OrganizationalUnit>> {
+        let described = self
+            .client
+            .describe_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+            .map_err(sdk_error("DescribeOrganizationalUnit"));
+        Ok(absent_if_not_found(described)?
+            .and_then(|output| output.organizational_unit)
+            .map(organizational_unit))
+    }
+
+    async fn rename_organizational_unit(&self, id: &str, name: &str) -> AwsResult<()> {
+        self.client
+            .update_organizational_unit()
+            .organizational_unit_id(id)
+            .name(name)
+            .send()
+            .await
+            .map_err(sdk_error("UpdateOrganizationalUnit"))?;
+        Ok(())
+    }
+
+    async fn delete_organizational_unit(&self, id: &str) -> AwsResult<()> {
+        self.client
+            .delete_organizational_unit()
+            .organizational_unit_id(id)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteOrganizationalUnit"))?;
+        Ok(())
+    }
+
+    async fn list_child_accounts(&self, parent_id: &str) -> AwsResult<Vec<String>> {
+        let pages: Vec<_> = self
+            .client
+            .list_children()
+            .parent_id(parent_id)
+            .child_type(ChildType::Account)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListChildren"))?;
+        let children = pages.into_iter().flat_map(|page| page.children.unwrap_or_default());
+        Ok(children.filter_map(|child| child.id).collect())
+    }
+
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>> {
+        let roots = self.client.list_roots().send().await.map_err(sdk_error("ListRoots"))?;
+        let root = roots
+            .roots
+            .into_iter()
+            .flatten()
+            .next()
+            .ok_or_else(|| missing("ListRoots", "root"))?;
+        Ok(root
+            .policy_types
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|policy_type| {
+                policy_type
+                    .status
+                    .as_ref()
+                    .is_some_and(|status| status.as_str() == "ENABLED")
+            })
+            .filter_map(|policy_type| policy_type.r#type.map(|t| t.as_str().to_owned()))
+            .collect())
+    }
+
+    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()> {
+        let enabled = self
+            .client
+            .enable_policy_type()
+            .root_id(root_id)
+            .policy_type(PolicyType::from(policy_type))
+            .send()
+            .await;
+        match enabled {
+            // Enabled meanwhile by someone else: what was asked for holds.
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_policy_type_already_enabled_exception()) =>
+            {
+                Ok(())
+            }
+            result => result.map(|_| ()).map_err(sdk_error("EnablePolicyType")),
+        }
+    }
+
+    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>> {
+        let pages: Vec<_> = self
+            .client
+            .list_policies()
+            .filter(PolicyType::from(policy_type))
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListPolicies"))?;
+        let policies = pages.into_iter().flat_map(|page| page.policies.unwrap_or_default());
+        Ok(policies.map(policy_summary).collect())
+    }
+
+    async fn describe_policy(&self, id: &str) -> AwsResult<Option<Policy>> {
+        let described = self
+            .client
+            .describe_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .map_err(sdk_error("DescribePolicy"));
+        let Some(policy) = absent_if_not_found(described)?.and_then(|output| output.policy) else {
+            return Ok(None);
+        };
+        let content = decode_document("DescribePolicy", policy.content.as_deref().unwrap_or("{}"))?;
+        Ok(Some(Policy {
+            summary: policy.policy_summary.map(policy_summary).unwrap_or_default(),
+            content,
+        }))
+    }
+
+    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary> {
+        let tags = organizations_tags("CreatePolicy", &policy.tags)?;
+        let output = self
+            .client
+            .create_policy()
+            .name(&policy.name)
+            .description(&policy.description)
+            .content(&policy.content)
+            .r#type(PolicyType::from(policy_type))
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(organizations_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreatePolicy"))?;
+        output
+            .policy
+            .and_then(|policy| policy.policy_summary)
+            .map(policy_summary)
+            .ok_or_else(|| missing("CreatePolicy", "policy"))
+    }
+
+    async fn update_policy(&self, id: &str, policy: &NewPolicy) -> AwsResult<()> {
+        self.client
+            .update_policy()
+            .policy_id(id)
+            .name(&policy.name)
+            .description(&policy.description)
+            .content(&policy.content)
+            .send()
+            .await
+            .map_err(sdk_error("UpdatePolicy"))?;
+        Ok(())
+    }
+
+    async fn delete_policy(&self, id: &str) -> AwsResult<()> {
+        self.client
+            .delete_policy()
+            .policy_id(id)
+            .send()
+            .await
+            .map_err(sdk_error("DeletePolicy"))?;
+        Ok(())
+    }
+
+    async fn list_targets_for_policy(&self, id: &str) -> AwsResult<BTreeSet<String>> {
+        let pages: Vec<_> = self
+            .client
+            .list_targets_for_policy()
+            .policy_id(id)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListTargetsForPolicy"))?;
+        let targets = pages.into_iter().flat_map(|page| page.targets.unwrap_or_default());
+        Ok(targets.filter_map(|target| target.target_id).collect())
+    }
+
+    async fn attach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
+        self.client
+            .attach_policy()
+            .policy_id(id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(sdk_error("AttachPolicy"))?;
+        Ok(())
+    }
+
+    async fn detach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
+        self.client
+            .detach_policy()
+            .policy_id(id)
+            .target_id(target_id)
+            .send()
+            .await
+            .map_err(sdk_error("DetachPolicy"))?;
+        Ok(())
+    }
+}
+
+fn organizational_unit(unit: aws_sdk_organizations::types::OrganizationalUnit) -> OrganizationalUnit {
+    OrganizationalUnit {
+        id: unit.id.unwrap_or_default(),
+        arn: unit.arn.unwrap_or_default(),
+        name: unit.name.unwrap_or_default(),
+    }
+}
+
+fn policy_summary(policy: aws_sdk_organizations::types::PolicySummary) -> PolicySummary {
+    PolicySummary {
+        id: policy.id.unwrap_or_default(),
+        arn: policy.arn.unwrap_or_default(),
+        name: policy.name.unwrap_or_default(),
+        description: policy.description.unwrap_or_default(),
+        aws_managed: policy.aws_managed,
+    }
+}
+
+fn organizations_tags(
+    operation: &'static str,
+    tags: &BTreeMap<String, String>,
+) -> AwsResult<Vec<aws_sdk_organizations::types::Tag>> {
+    to_sdk_tags(operation, tags, |key, value| {
+        aws_sdk_organizations::types::Tag::builder()
+            .key(key)
+            .value(value)
+            .build()
+    })
 }
 
 fn create_account_status(status: aws_sdk_organizations::types::CreateAccountStatus) -> CreateAccountStatus {

@@ -11,7 +11,7 @@ use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup};
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, ServiceControlPolicy};
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
 
@@ -51,6 +51,8 @@ pub struct Stores {
     pub accounts: Store<AwsAccount>,
     pub roles: Store<CrossAccountRole>,
     pub groups: Store<DeveloperGroup>,
+    pub ous: Store<OrganizationalUnit>,
+    pub policies: Store<ServiceControlPolicy>,
 }
 
 pub struct Context {

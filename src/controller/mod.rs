@@ -9,9 +9,11 @@ pub mod cross_account_role;
 pub mod developer_group;
 pub mod driver;
 pub mod error;
+pub mod organizational_unit;
 pub mod ownership;
 pub mod partner_access;
 pub mod refs;
+pub mod service_control_policy;
 pub mod status;
 pub mod tags;
 
@@ -30,7 +32,9 @@ use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::api::{
+    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+};
 use crate::aws::Aws;
 use crate::aws::inventory::Inventoried;
 use crate::telemetry::{Metrics, Readiness};
@@ -225,10 +229,14 @@ pub async fn run(
     let accounts = Shared::<AwsAccount>::new();
     let roles = Shared::<CrossAccountRole>::new();
     let groups = Shared::<DeveloperGroup>::new();
+    let ous = Shared::<OrganizationalUnit>::new();
+    let policies = Shared::<ServiceControlPolicy>::new();
     let stores = Stores {
         accounts: accounts.reader.clone(),
         roles: roles.reader.clone(),
         groups: groups.reader.clone(),
+        ous: ous.reader.clone(),
+        policies: policies.reader.clone(),
     };
     let aws = Arc::new(Inventoried::new(aws, config.resync_interval));
     let ctx = Arc::new(Context::new(
@@ -240,7 +248,29 @@ pub async fn run(
     ));
     let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
 
-    let account_controller = run_controller(controller_for(&accounts), ctx.clone(), shutdown.clone());
+    // An account waiting for its OU path is looked at again as soon as an
+    // OrganizationalUnit with that path (or id) changes, not at its next backoff.
+    let placed_stores = stores.clone();
+    let account_controller = controller_for(&accounts).watches_shared_stream(ous.subscribe(), move |unit| {
+        refs::accounts_placed_in(&placed_stores, &unit)
+    });
+    let account_controller = run_controller(account_controller, ctx.clone(), shutdown.clone());
+
+    let ou_stores = stores.clone();
+    let ou_controller =
+        controller_for(&ous).watches_shared_stream(ous.subscribe(), move |parent| refs::ous_under(&ou_stores, &parent));
+    let ou_controller = run_controller(ou_controller, ctx.clone(), shutdown.clone());
+
+    let policy_ou_stores = stores.clone();
+    let policy_account_stores = stores.clone();
+    let policy_controller = controller_for(&policies)
+        .watches_shared_stream(ous.subscribe(), move |unit| {
+            refs::policies_targeting_ou(&policy_ou_stores, &unit)
+        })
+        .watches_shared_stream(accounts.subscribe(), move |account| {
+            refs::policies_targeting_account(&policy_account_stores, &account)
+        });
+    let policy_controller = run_controller(policy_controller, ctx.clone(), shutdown.clone());
 
     let role_stores = stores.clone();
     let account_stores = stores.clone();
@@ -285,6 +315,8 @@ pub async fn run(
             stores.accounts.wait_until_ready().boxed(),
             stores.roles.wait_until_ready().boxed(),
             stores.groups.wait_until_ready().boxed(),
+            stores.ous.wait_until_ready().boxed(),
+            stores.policies.wait_until_ready().boxed(),
             partner_store.wait_until_ready().boxed(),
         ] {
             // A cache that never fills means the process is shutting down.
@@ -297,19 +329,33 @@ pub async fn run(
             count_not_ready(&metrics, &stores.accounts);
             count_not_ready(&metrics, &stores.roles);
             count_not_ready(&metrics, &stores.groups);
+            count_not_ready(&metrics, &stores.ous);
+            count_not_ready(&metrics, &stores.policies);
             count_not_ready(&metrics, &partner_store);
             tokio::time::sleep(GAUGE_REFRESH).await;
         }
     };
 
-    let watches = futures::future::join3(
+    let watches = futures::future::join5(
         accounts.run(Api::all(client.clone())),
         roles.run(Api::all(client.clone())),
         groups.run(Api::all(client.clone())),
+        ous.run(Api::all(client.clone())),
+        policies.run(Api::all(client.clone())),
+    );
+    let controllers = futures::future::join3(
+        futures::future::join4(
+            account_controller,
+            role_controller,
+            group_controller,
+            partner_controller,
+        ),
+        ou_controller,
+        policy_controller,
     );
     tokio::select! {
         _ = gauges => {}
-        _ = futures::future::join4(account_controller, role_controller, group_controller, partner_controller) => {}
+        _ = controllers => {}
         // The watches never end by themselves; the controllers end on shutdown.
         _ = watches => {}
     }

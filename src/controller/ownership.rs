@@ -1,11 +1,11 @@
-//! Who may manage an IAM role or group: never one the operator did not
+//! Who may manage an IAM role or group, an OU or a policy: never one the operator did not
 //! create unless the object asks to adopt it, and never one another object
 //! already manages.
 
 use kube::{Resource, ResourceExt};
 
 use super::status::Outcome;
-use crate::api::Reason;
+use crate::api::{Reason, Tags};
 
 /// The tag that marks a role as the operator's, naming the owning object.
 pub const OWNER_TAG: &str = "awsaccess.dev/owner";
@@ -32,6 +32,18 @@ pub enum Claim {
     OwnedBy(String),
     /// It exists and the operator did not create it.
     Foreign,
+}
+
+/// The claim on a resource that carries the owner tag (roles, OUs,
+/// policies), from its tags; None: nothing of that name exists.
+pub fn claim_tagged(tags: Option<&Tags>, owner: &str, adopt_existing: bool) -> Claim {
+    match tags.map(|tags| tags.get(OWNER_TAG)) {
+        None => Claim::Free,
+        Some(Some(tagged)) if tagged == owner => Claim::Ours,
+        Some(Some(other)) => Claim::OwnedBy(other.clone()),
+        Some(None) if adopt_existing => Claim::Adoptable,
+        Some(None) => Claim::Foreign,
+    }
 }
 
 impl Claim {

@@ -7,7 +7,10 @@ use kube::runtime::reflector::ObjectRef;
 use super::context::{Config, Stores};
 use super::driver::Stop;
 use super::status::Outcome;
-use crate::api::{AccountRef, AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, NamespacedRef, Reason};
+use crate::api::{
+    AccountRef, AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, NamespacedRef, OrganizationalUnit,
+    OrganizationalUnitRef, Reason, ServiceControlPolicy,
+};
 
 /// An account the operator can act in.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -225,5 +228,128 @@ pub fn roles_using_secret(stores: &Stores, secret_name: &str, namespace: &str) -
                     .is_some_and(|s| s.name == secret_name)
         })
         .map(|role| ObjectRef::from_obj(role.as_ref()))
+        .collect()
+}
+
+/// An OU a reference resolves to; `path` is known when an OrganizationalUnit object names it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedOu {
+    pub id: String,
+    pub path: Option<String>,
+}
+
+/// Resolves an OU reference: an id as it is, an OrganizationalUnit once it
+/// is Ready for its current spec. `field` names the reference in messages.
+pub fn organizational_unit(
+    stores: &Stores,
+    reference: &OrganizationalUnitRef,
+    field: &str,
+) -> Result<ResolvedOu, Unresolved> {
+    match (&reference.id, &reference.name) {
+        (Some(id), _) => Ok(ResolvedOu {
+            id: id.clone(),
+            path: None,
+        }),
+        (None, Some(name)) => {
+            let unit = stores.ous.get(&ObjectRef::new(name)).filter(|u| live(u.as_ref()));
+            let ready = unit.as_ref().and_then(|unit| {
+                let status = unit.status.as_ref()?;
+                status
+                    .reconcile
+                    .is_ready_at(unit.metadata.generation)
+                    .then(|| (status.id.clone(), status.path.clone()))
+            });
+            match (unit, ready) {
+                (Some(_), Some((Some(id), path))) => Ok(ResolvedOu { id, path }),
+                (None, _) => Err(Outcome::reconciling(
+                    Reason::ReferenceNotReady,
+                    format!("{field}: OrganizationalUnit {name} does not exist"),
+                )),
+                (Some(_), _) => Err(Outcome::reconciling(
+                    Reason::ReferenceNotReady,
+                    format!("{field}: OrganizationalUnit {name} is not Ready yet"),
+                )),
+            }
+        }
+        (None, None) => Err(Outcome::stalled(
+            Reason::InvalidSpec,
+            format!("{field}: set name or id"),
+        )),
+    }
+}
+
+/// The id of the OrganizationalUnit that is Ready with `path`, if any.
+pub fn ou_with_path(stores: &Stores, path: Option<&str>) -> Option<String> {
+    let path = path?;
+    stores.ous.state().iter().find_map(|unit| {
+        let status = unit.status.as_ref()?;
+        (live(unit.as_ref())
+            && status.path.as_deref() == Some(path)
+            && status.reconcile.is_ready_at(unit.metadata.generation))
+        .then(|| status.id.clone())
+        .flatten()
+    })
+}
+
+fn names_ou(reference: &OrganizationalUnitRef, name: &str) -> bool {
+    reference.name.as_deref() == Some(name)
+}
+
+/// The OUs to revisit when an OrganizationalUnit changes: those under it.
+pub fn ous_under(stores: &Stores, parent: &OrganizationalUnit) -> Vec<ObjectRef<OrganizationalUnit>> {
+    let name = parent.name_any();
+    stores
+        .ous
+        .state()
+        .iter()
+        .filter(|unit| unit.spec.parent.as_ref().is_some_and(|p| names_ou(p, &name)))
+        .map(|unit| ObjectRef::from_obj(unit.as_ref()))
+        .collect()
+}
+
+/// The accounts to revisit when an OrganizationalUnit changes: those whose
+/// `organizationalUnit` names it by path or id, which may be waiting for it.
+pub fn accounts_placed_in(stores: &Stores, unit: &OrganizationalUnit) -> Vec<ObjectRef<AwsAccount>> {
+    let Some(status) = &unit.status else {
+        return vec![];
+    };
+    let names = |placement: &str| status.path.as_deref() == Some(placement) || status.id.as_deref() == Some(placement);
+    stores
+        .accounts
+        .state()
+        .iter()
+        .filter(|account| account.spec.organizational_unit.as_deref().is_some_and(names))
+        .map(|account| ObjectRef::from_obj(account.as_ref()))
+        .collect()
+}
+
+/// The policies to revisit when an OrganizationalUnit changes: those targeting it.
+pub fn policies_targeting_ou(stores: &Stores, unit: &OrganizationalUnit) -> Vec<ObjectRef<ServiceControlPolicy>> {
+    let name = unit.name_any();
+    stores
+        .policies
+        .state()
+        .iter()
+        .filter(|policy| {
+            policy
+                .spec
+                .targets
+                .organizational_units
+                .iter()
+                .any(|r| names_ou(r, &name))
+        })
+        .map(|policy| ObjectRef::from_obj(policy.as_ref()))
+        .collect()
+}
+
+/// The policies to revisit when an AwsAccount changes: those targeting it.
+pub fn policies_targeting_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<ServiceControlPolicy>> {
+    let name = account.name_any();
+    stores
+        .policies
+        .state()
+        .iter()
+        .filter(|policy| policy.spec.targets.accounts.iter().any(|a| names_account(a, &name)))
+        .map(|policy| ObjectRef::from_obj(policy.as_ref()))
         .collect()
 }

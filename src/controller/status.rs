@@ -17,8 +17,8 @@ use super::context::Context;
 use super::driver::Stop;
 use super::error::{Error, Result};
 use crate::api::{
-    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, PartnerAccessStatus, Reason,
-    ReconcileStatus,
+    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, OrganizationalUnitStatus,
+    PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
 };
 
 /// The field manager of everything the operator writes.
@@ -152,7 +152,9 @@ kind_status!(
     AwsAccountStatus,
     CrossAccountRoleStatus,
     DeveloperGroupStatus,
-    PartnerAccessStatus
+    PartnerAccessStatus,
+    OrganizationalUnitStatus,
+    ServiceControlPolicyStatus
 );
 
 /// Whether the spec changed since the status last described it: what tells
@@ -163,6 +165,23 @@ where
     K::Status: KindStatus,
 {
     object.status().and_then(|s| s.reconcile().observed_generation) != object.meta().generation
+}
+
+/// Whether writes were asked for rather than made to undo drift: the spec
+/// changed, or the last reconcile left out a reference that resolves now
+/// (granting it is what the spec said all along).
+fn asked_for<K>(object: &K) -> bool
+where
+    K: Resource + HasStatus,
+    K::Status: KindStatus,
+{
+    let waited = object.status().is_some_and(|status| {
+        status
+            .reconcile()
+            .condition(ConditionType::Reconciling)
+            .is_some_and(|c| c.status == "True" && c.reason == Reason::ReferenceNotReady.as_str())
+    });
+    spec_changed(object) || waited
 }
 
 /// Records `outcome` in the conditions and writes the status, unless it is
@@ -217,15 +236,16 @@ where
 
 /// The Ready outcome once the planned writes to `what` are done, announced
 /// with an Event when anything was written: `Created`, `InSync`, `Updated`
-/// (the spec changed) or `DriftCorrected` (AWS changed behind the
-/// operator's back, a Warning). `changes` describes each write.
+/// (the spec changed, or a reference left out resolved) or `DriftCorrected`
+/// (AWS changed behind the operator's back, a Warning). `changes` describes
+/// each write.
 pub async fn applied<K>(ctx: &Context, object: &K, what: &str, created: bool, changes: &[String]) -> Outcome
 where
     K: Resource<DynamicType = ()> + HasStatus,
     K::Status: KindStatus,
 {
     let described = changes.join("; ");
-    let (reason, message) = match (created, changes.is_empty(), spec_changed(object)) {
+    let (reason, message) = match (created, changes.is_empty(), asked_for(object)) {
         (true, _, _) => (Reason::Created, format!("created {what}")),
         (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
         (false, false, true) => (Reason::Updated, format!("updated {what}: {described}")),

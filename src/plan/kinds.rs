@@ -9,11 +9,15 @@ use kube::api::Api;
 use kube::{Client, ResourceExt};
 
 use super::{ObjectPlan, PlannedChange};
-use crate::api::{AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, ManagementPolicy, PartnerAccess, Reason};
+use crate::api::{
+    AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, ManagementPolicy, OrganizationalUnit, PartnerAccess,
+    Reason, ServiceControlPolicy,
+};
 use crate::controller::aws_account::observe as account_observe;
 use crate::controller::aws_account::plan::{self as account_plan, Earlier, Locate};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
+use crate::controller::driver::organization::{self, OrgOwned};
 use crate::controller::driver::owned::{self, Describe, Owned};
 use crate::controller::partner_access::{self, plan as partner_plan};
 use crate::controller::status::{Outcome, State};
@@ -79,6 +83,47 @@ async fn owned_changes<K: Owned>(object: &K, ctx: &Context, plan: &mut ObjectPla
     Ok(())
 }
 
+async fn org_owned<K: OrgOwned>(object: &K, ctx: &Context, source: &str) -> ObjectPlan {
+    let mut plan = ObjectPlan::of(object, source);
+    if let Err(stop) = org_owned_changes(object, ctx, &mut plan).await {
+        stopped(&mut plan, stop);
+    }
+    plan
+}
+
+async fn org_owned_changes<K: OrgOwned>(object: &K, ctx: &Context, plan: &mut ObjectPlan) -> Result<(), Stop> {
+    let mut status = object.status().cloned().unwrap_or_default();
+    let recorded = K::identity(&mut status).id.clone();
+    let preview = organization::preview(object, ctx, recorded.as_deref()).await?;
+    plan.target = Some(preview.what.clone());
+    plan.notes.extend(preview.waiting.iter().map(|o| o.message.clone()));
+    let changes = preview.changes.iter().map(|c| change(c.describe()));
+    if object.policies().management == ManagementPolicy::Observe {
+        plan.notes
+            .extend(changes.map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));
+        return Ok(());
+    }
+    if let Some(refusal) = preview.claim.refusal(&preview.what) {
+        return Err(refusal.into());
+    }
+    plan.changes.extend(changes);
+    Ok(())
+}
+
+#[async_trait]
+impl Planned for OrganizationalUnit {
+    async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
+        vec![org_owned(self, ctx, source).await]
+    }
+}
+
+#[async_trait]
+impl Planned for ServiceControlPolicy {
+    async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
+        vec![org_owned(self, ctx, source).await]
+    }
+}
+
 #[async_trait]
 impl Planned for CrossAccountRole {
     async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
@@ -124,7 +169,8 @@ async fn account(account: &AwsAccount, ctx: &Context, plan: &mut ObjectPlan) -> 
             }
             Earlier::Nothing => {
                 plan.target = Some(format!("account {} ({})", spec.account_name, spec.email));
-                match account_observe::target_parent(orgs.as_ref(), spec).await? {
+                let known = crate::controller::refs::ou_with_path(&ctx.stores, spec.organizational_unit.as_deref());
+                match account_observe::target_parent(orgs.as_ref(), spec, known).await? {
                     Err(message) => plan
                         .notes
                         .push(format!("{message}; the account is created once it exists")),
@@ -165,7 +211,8 @@ async fn account(account: &AwsAccount, ctx: &Context, plan: &mut ObjectPlan) -> 
             .push(format!("{what} is {} in AWS: nothing in it is changed", info.status));
         return Ok(());
     }
-    let placing = account_observe::placing(orgs.as_ref(), spec, &id).await?;
+    let known = crate::controller::refs::ou_with_path(&ctx.stores, spec.organizational_unit.as_deref());
+    let placing = account_observe::placing(orgs.as_ref(), spec, &id, known).await?;
     let changes = match placing.target {
         Ok((_, changes)) => changes,
         Err(message) => {

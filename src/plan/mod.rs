@@ -24,7 +24,9 @@ use serde::de::DeserializeOwned;
 use tower::BoxError;
 use tower::filter::FilterLayer;
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::api::{
+    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+};
 use crate::aws::Aws;
 use crate::controller::context::{Config, Context, Stores};
 use crate::telemetry::Metrics;
@@ -263,6 +265,8 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
     let roles = overlay::<CrossAccountRole>(&client, &mut files).await?;
     let groups = overlay::<DeveloperGroup>(&client, &mut files).await?;
     let partners = overlay::<PartnerAccess>(&client, &mut files).await?;
+    let ous = overlay::<OrganizationalUnit>(&client, &mut files).await?;
+    let policies = overlay::<ServiceControlPolicy>(&client, &mut files).await?;
     for (document, taken) in files.documents.iter().zip(&files.taken) {
         if !taken && document.api_version().starts_with("awsaccess.dev/") {
             bail!(
@@ -277,9 +281,13 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
         accounts: accounts.store,
         roles: roles.store,
         groups: groups.store,
+        ous: ous.store,
+        policies: policies.store,
     };
     let ctx = Context::new(client, aws, config, stores, Arc::new(Metrics::default())).with_secrets(secrets);
-    let mut planned = each(&ctx, &accounts.named, &files).await;
+    let mut planned = each(&ctx, &ous.named, &files).await;
+    planned.extend(each(&ctx, &policies.named, &files).await);
+    planned.extend(each(&ctx, &accounts.named, &files).await);
     planned.extend(each(&ctx, &roles.named, &files).await);
     planned.extend(each(&ctx, &groups.named, &files).await);
     planned.extend(each(&ctx, &partners.named, &files).await);

@@ -1,8 +1,10 @@
-//! Pure IAM policy code, no I/O: build trust and assume-role documents, compare
-//! documents by meaning, validate documents and ARNs before anything is written to AWS.
+//! Pure IAM policy code, no I/O: build trust and assume-role documents and service
+//! control policies, compare documents by meaning, validate documents and ARNs before
+//! anything is written to AWS.
 
 pub mod console;
 pub mod document;
+pub mod scp;
 pub mod trust;
 pub mod validate;
 

@@ -3,7 +3,7 @@
 //! worst moment), so retries, idempotency and restart safety can be proven
 //! against moto, which never throttles, never lags and never crashes.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::future::{Future, IntoFuture};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
@@ -15,7 +15,8 @@ use tokio::sync::oneshot;
 
 use aws_access_operator::aws::{
     AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
-    ManagedPolicyState, NewAccount, NewPolicy, NewRole, OrganizationalUnit, Organizations, RoleState,
+    ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy, NewRole, OrganizationalUnit, Organizations, Policy,
+    PolicySummary, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -401,7 +402,7 @@ impl Iam for FaultyIam {
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
         self.read("GetPolicy", self.inner.get_policy(arn)).await
     }
-    async fn create_policy(&self, policy: &NewPolicy) -> AwsResult<String> {
+    async fn create_policy(&self, policy: &NewManagedPolicy) -> AwsResult<String> {
         self.write("CreatePolicy", self.inner.create_policy(policy)).await
     }
     async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String> {
@@ -508,18 +509,88 @@ impl Organizations for FaultyOrganizations {
         )
         .await
     }
-    async fn list_tags(&self, account_id: &str) -> AwsResult<BTreeMap<String, String>> {
-        self.read("ListTagsForResource", self.inner.list_tags(account_id)).await
-    }
-    async fn tag_account(&self, account_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
-        self.write("TagResource", self.inner.tag_account(account_id, tags))
+    async fn list_tags(&self, resource_id: &str) -> AwsResult<BTreeMap<String, String>> {
+        self.read("ListTagsForResource", self.inner.list_tags(resource_id))
             .await
     }
-    async fn untag_account(&self, account_id: &str, keys: &[String]) -> AwsResult<()> {
-        self.write("UntagResource", self.inner.untag_account(account_id, keys))
+    async fn tag_resource(&self, resource_id: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        self.write("TagResource", self.inner.tag_resource(resource_id, tags))
+            .await
+    }
+    async fn untag_resource(&self, resource_id: &str, keys: &[String]) -> AwsResult<()> {
+        self.write("UntagResource", self.inner.untag_resource(resource_id, keys))
             .await
     }
     async fn close_account(&self, account_id: &str) -> AwsResult<()> {
         self.write("CloseAccount", self.inner.close_account(account_id)).await
+    }
+    async fn create_organizational_unit(
+        &self,
+        parent_id: &str,
+        name: &str,
+        tags: &BTreeMap<String, String>,
+    ) -> AwsResult<OrganizationalUnit> {
+        self.write(
+            "CreateOrganizationalUnit",
+            self.inner.create_organizational_unit(parent_id, name, tags),
+        )
+        .await
+    }
+    async fn describe_organizational_unit(&self, id: &str) -> AwsResult<Option<OrganizationalUnit>> {
+        self.read(
+            "DescribeOrganizationalUnit",
+            self.inner.describe_organizational_unit(id),
+        )
+        .await
+    }
+    async fn rename_organizational_unit(&self, id: &str, name: &str) -> AwsResult<()> {
+        self.write(
+            "UpdateOrganizationalUnit",
+            self.inner.rename_organizational_unit(id, name),
+        )
+        .await
+    }
+    async fn delete_organizational_unit(&self, id: &str) -> AwsResult<()> {
+        self.write("DeleteOrganizationalUnit", self.inner.delete_organizational_unit(id))
+            .await
+    }
+    async fn list_child_accounts(&self, parent_id: &str) -> AwsResult<Vec<String>> {
+        self.read("ListChildren", self.inner.list_child_accounts(parent_id))
+            .await
+    }
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>> {
+        self.read("ListRoots", self.inner.enabled_policy_types()).await
+    }
+    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()> {
+        self.write("EnablePolicyType", self.inner.enable_policy_type(root_id, policy_type))
+            .await
+    }
+    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>> {
+        self.read("ListPolicies", self.inner.list_policies(policy_type)).await
+    }
+    async fn describe_policy(&self, id: &str) -> AwsResult<Option<Policy>> {
+        self.read("DescribePolicy", self.inner.describe_policy(id)).await
+    }
+    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary> {
+        self.write("CreatePolicy", self.inner.create_policy(policy_type, policy))
+            .await
+    }
+    async fn update_policy(&self, id: &str, policy: &NewPolicy) -> AwsResult<()> {
+        self.write("UpdatePolicy", self.inner.update_policy(id, policy)).await
+    }
+    async fn delete_policy(&self, id: &str) -> AwsResult<()> {
+        self.write("DeletePolicy", self.inner.delete_policy(id)).await
+    }
+    async fn list_targets_for_policy(&self, id: &str) -> AwsResult<BTreeSet<String>> {
+        self.read("ListTargetsForPolicy", self.inner.list_targets_for_policy(id))
+            .await
+    }
+    async fn attach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
+        self.write("AttachPolicy", self.inner.attach_policy(id, target_id))
+            .await
+    }
+    async fn detach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
+        self.write("DetachPolicy", self.inner.detach_policy(id, target_id))
+            .await
     }
 }

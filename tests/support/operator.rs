@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::fault::FaultyAws;
-use aws_access_operator::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess, crds};
+use aws_access_operator::api::{
+    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy, crds,
+};
 use aws_access_operator::aws::pacing::ServiceLimits;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config};
@@ -70,6 +72,8 @@ pub fn resource_of(kind: &str) -> (ApiResource, bool) {
         "CrossAccountRole" => (ApiResource::erase::<CrossAccountRole>(&()), true),
         "DeveloperGroup" => (ApiResource::erase::<DeveloperGroup>(&()), true),
         "PartnerAccess" => (ApiResource::erase::<PartnerAccess>(&()), true),
+        "OrganizationalUnit" => (ApiResource::erase::<OrganizationalUnit>(&()), false),
+        "ServiceControlPolicy" => (ApiResource::erase::<ServiceControlPolicy>(&()), false),
         "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
         "Secret" => (ApiResource::erase::<Secret>(&()), true),
         other => panic!("the test harness does not know kind {other}"),

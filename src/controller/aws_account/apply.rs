@@ -12,8 +12,8 @@ use super::plan::{self, Change, Earlier, Locate, Progress};
 pub async fn perform(orgs: &dyn Organizations, account_id: &str, change: &Change) -> AwsResult<()> {
     match change {
         Change::Move { from, to } => orgs.move_account(account_id, from, to).await,
-        Change::Tag(tags) => orgs.tag_account(account_id, tags).await,
-        Change::Untag(keys) => orgs.untag_account(account_id, keys).await,
+        Change::Tag(tags) => orgs.tag_resource(account_id, tags).await,
+        Change::Untag(keys) => orgs.untag_resource(account_id, keys).await,
     }
 }
 

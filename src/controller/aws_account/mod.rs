@@ -16,6 +16,7 @@ use kube::{Client, ResourceExt};
 use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::{Error, Result};
+use super::refs;
 use super::status::{Outcome, applied, finish, observed, publish, write_status};
 use crate::api::{AccountState, AwsAccount, AwsAccountStatus, ManagementPolicy, Reason};
 use crate::aws::{AwsErrorKind, Organizations};
@@ -173,7 +174,8 @@ async fn search_or_create(
     // An account is created where it belongs or not at all: a path that
     // names no OU must not leave a new account at the root, outside the
     // guardrails of its OU.
-    if let Err(message) = observe::target_parent(orgs, spec).await? {
+    let known = refs::ou_with_path(&ctx.stores, spec.organizational_unit.as_deref());
+    if let Err(message) = observe::target_parent(orgs, spec, known).await? {
         return Err(Outcome::reconciling(
             Reason::OrganizationalUnitNotFound,
             format!("{message}; the account is created once it exists"),
@@ -278,7 +280,8 @@ async fn converge_account(
             ));
         }
     }
-    let placing = observe::placing(orgs, spec, &id).await?;
+    let known = refs::ou_with_path(&ctx.stores, spec.organizational_unit.as_deref());
+    let placing = observe::placing(orgs, spec, &id, known).await?;
     status.organizational_unit_id = Some(placing.current.parent.clone());
     let (parent, changes) = match placing.target {
         Ok(target) => target,

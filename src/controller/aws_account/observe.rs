@@ -17,9 +17,16 @@ pub async fn earlier(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResu
 }
 
 /// The id of the root or OU the spec places the account in, or why no OU
-/// answers to the spec's path (yet).
-pub async fn target_parent(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Result<String, String>> {
+/// answers to the spec's path (yet). `known` is the id of the Ready
+/// OrganizationalUnit with the spec's path, if one has it: that OU is read
+/// every resync by its own object, so the path is not walked again here.
+pub async fn target_parent(
+    orgs: &dyn Organizations,
+    spec: &AwsAccountSpec,
+    known: Option<String>,
+) -> AwsResult<Result<String, String>> {
     let names = match plan::placement(spec) {
+        Placement::Path(_) if let Some(id) = known => return Ok(Ok(id)),
         // An id that names no OU must stop a creation as a path does; asking
         // for its parent is how to learn it exists with the reads the
         // operator already holds.
@@ -62,12 +69,18 @@ pub struct Placing {
     pub target: Result<(String, Vec<Change>), String>,
 }
 
-pub async fn placing(orgs: &dyn Organizations, spec: &AwsAccountSpec, account_id: &str) -> AwsResult<Placing> {
+/// `known` as for `target_parent`.
+pub async fn placing(
+    orgs: &dyn Organizations,
+    spec: &AwsAccountSpec,
+    account_id: &str,
+    known: Option<String>,
+) -> AwsResult<Placing> {
     let current = Observed {
         parent: orgs.parent_of(account_id).await?,
         tags: orgs.list_tags(account_id).await?,
     };
-    let target = target_parent(orgs, spec).await?.map(|parent| {
+    let target = target_parent(orgs, spec, known).await?.map(|parent| {
         let changes = plan::plan(&parent, &spec.tags, &current);
         (parent, changes)
     });

@@ -415,10 +415,12 @@ mod tests {
             OrganizationalUnit {
                 id: "ou-ab12-11111111".into(),
                 name: "Development".into(),
+                ..Default::default()
             },
             OrganizationalUnit {
                 id: "ou-ab12-22222222".into(),
                 name: "Production".into(),
+                ..Default::default()
             },
         ];
         assert_eq!(child_named(&children, "Production"), Some("ou-ab12-22222222"));

@@ -1,6 +1,6 @@
 //! Carrying the planned changes out, and deleting a role on cleanup.
 
-use crate::aws::{AwsErrorKind, AwsResult, Iam, NewPolicy, fresh, gone_is_done};
+use crate::aws::{AwsErrorKind, AwsResult, Iam, NewManagedPolicy, fresh, gone_is_done};
 use crate::controller::ownership::OWNER_TAG;
 
 use super::plan::{Change, ObservedRole};
@@ -42,7 +42,7 @@ pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Op
 
 /// Creates a policy, or finds it made by an earlier call whose answer was
 /// lost: the owner tag it was created with tells.
-async fn create_policy(iam: &dyn Iam, arn: &str, policy: &NewPolicy) -> AwsResult<()> {
+async fn create_policy(iam: &dyn Iam, arn: &str, policy: &NewManagedPolicy) -> AwsResult<()> {
     let Err(err) = iam.create_policy(policy).await else {
         return Ok(());
     };

@@ -14,14 +14,14 @@ use super::context::Context;
 use super::driver::owned::{self, Describe, Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Reconciler, Stop};
 use super::error::Result;
-use super::ownership::{Claim, owner_id};
+use super::ownership::{Claim, claim_tagged, owner_id};
 use super::refs;
 use super::status::Outcome;
 use crate::api::{CrossAccountRole, CrossAccountRoleStatus, Reason};
 use crate::aws::{AwsResult, Iam, ManagedPolicyState, fresh, policy_name};
 use crate::policy::console::switch_role_url;
 use crate::policy::trust::trust_nobody;
-use plan::{Change, DesiredRole, ObservedRole, claim_tagged};
+use plan::{Change, DesiredRole, ObservedRole};
 
 #[async_trait]
 impl Reconciler for CrossAccountRole {

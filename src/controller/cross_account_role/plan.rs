@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
-use crate::aws::{ManagedPolicyState, NewPolicy, NewRole, RoleState, policy_name};
-use crate::controller::ownership::{Claim, OWNER_TAG};
+use crate::aws::{ManagedPolicyState, NewManagedPolicy, NewRole, RoleState, policy_name};
+use crate::controller::ownership::{Claim, OWNER_TAG, claim_tagged};
 use crate::controller::{attachments, tags};
 use crate::policy::document::{canonical_json, equivalent, statement_changes};
 use crate::policy::validate::{
@@ -186,7 +186,7 @@ pub enum Change {
     Untag(Vec<String>),
     CreatePolicy {
         arn: String,
-        policy: NewPolicy,
+        policy: NewManagedPolicy,
     },
     /// A new default version of a policy, after deleting the version named
     /// when AWS already keeps as many as it allows.
@@ -315,7 +315,7 @@ fn customer_policies(desired: &DesiredRole, observed: &ObservedRole) -> (Vec<Cha
         let Some(Some((current, _))) = observed.policies.get(name) else {
             changes.push(Change::CreatePolicy {
                 arn: policy.arn.clone(),
-                policy: NewPolicy {
+                policy: NewManagedPolicy {
                     name: name.clone(),
                     description: policy.description.clone(),
                     document: canonical_json(&policy.document),
@@ -389,17 +389,6 @@ pub fn explain(change: &Change, observed: &ObservedRole) -> Vec<String> {
 /// Whether this object may manage the role that exists under its name.
 pub fn claim(current: Option<&RoleState>, owner: &str, adopt_existing: bool) -> Claim {
     claim_tagged(current.map(|role| &role.tags), owner, adopt_existing)
-}
-
-/// Whether this object may manage a resource tagged so (None: it does not exist).
-pub fn claim_tagged(tags: Option<&BTreeMap<String, String>>, owner: &str, adopt_existing: bool) -> Claim {
-    match tags.map(|tags| tags.get(OWNER_TAG)) {
-        None => Claim::Free,
-        Some(Some(tagged)) if tagged == owner => Claim::Ours,
-        Some(Some(other)) => Claim::OwnedBy(other.clone()),
-        Some(None) if adopt_existing => Claim::Adoptable,
-        Some(None) => Claim::Foreign,
-    }
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! One reconcile for every kind: the finalizer, the status written once per
 //! reconcile, and how a step ends a reconcile early. A kind supplies its
-//! `converge` and its `cleanup`; kinds that own one named resource in AWS
-//! share the whole observe → plan → apply as well (`owned`).
+//! `converge` and its `cleanup`; kinds that own one named resource in IAM
+//! share the whole observe → plan → apply as well (`owned`), and kinds that
+//! own one resource of Organizations its sibling (`organization`).
 
+pub mod organization;
 pub mod owned;
 
 use std::sync::Arc;

@@ -80,7 +80,8 @@ pub trait Describe {
     fn creates(&self) -> bool;
 }
 
-/// A kind that owns one named resource in one AWS account.
+/// A kind that owns one named resource in one AWS account (IAM); kinds
+/// that own a resource of Organizations run through `organization`.
 #[async_trait]
 pub trait Owned: Reconciler {
     /// What the resource is called in messages ("IAM role").
@@ -132,7 +133,7 @@ pub trait Owned: Reconciler {
     }
 }
 
-fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
+pub(super) fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
     changes.iter().map(Describe::describe).collect()
 }
 
@@ -288,7 +289,7 @@ pub async fn converge<K: Owned>(
 /// The outcome while references are left out: Stalled when one of them will
 /// not resolve by waiting (a namespace an account does not allow), else
 /// Reconciling; the message names each.
-fn left_out(what: &str, waiting: &[Outcome]) -> Option<Outcome> {
+pub(super) fn left_out(what: &str, waiting: &[Outcome]) -> Option<Outcome> {
     let first = waiting.iter().find(|o| o.state == State::Stalled).or(waiting.first())?;
     let messages: Vec<&str> = waiting.iter().map(|o| o.message.as_str()).collect();
     Some(Outcome {
