@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use mlua::{Lua, LuaOptions, StdLib, Table};
 use serde::Deserialize;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 const KINDS: [&str; 6] = [
     "AwsAccount",
@@ -54,7 +54,7 @@ fn read(path: &Path) -> String {
 }
 
 fn cases() -> Vec<Case> {
-    let cases: Cases = serde_yaml::from_str(&read(&dir().join("health_test.yaml"))).expect("health_test.yaml");
+    let cases: Cases = serde_yaml_ng::from_str(&read(&dir().join("health_test.yaml"))).expect("health_test.yaml");
     cases.tests
 }
 
@@ -110,7 +110,7 @@ fn every_sample_object_gets_its_expected_health() {
     let script = read(&dir().join("health.lua"));
     let mut failures = Vec::new();
     for case in cases() {
-        let object: Value = serde_yaml::from_str(&read(&dir().join(&case.input_path))).expect("sample object");
+        let object: Value = serde_yaml_ng::from_str(&read(&dir().join(&case.input_path))).expect("sample object");
         let got = health(&script, &object);
         assert!(
             STATUSES.contains(&got.status.as_str()),
@@ -145,7 +145,7 @@ fn cases_cover_every_kind_and_every_sample() {
     let kinds: BTreeSet<String> = cases
         .iter()
         .map(|case| {
-            let object: Value = serde_yaml::from_str(&read(&dir().join(&case.input_path))).expect("sample object");
+            let object: Value = serde_yaml_ng::from_str(&read(&dir().join(&case.input_path))).expect("sample object");
             object["kind"].as_str().expect("kind").to_owned()
         })
         .collect();
@@ -157,7 +157,7 @@ fn cases_cover_every_kind_and_every_sample() {
 #[test]
 fn argocd_cm_carries_the_script_for_each_kind() {
     let script = read(&dir().join("health.lua"));
-    let cm: Value = serde_yaml::from_str(&read(&dir().join("argocd-cm.yaml"))).expect("argocd-cm.yaml");
+    let cm: Value = serde_yaml_ng::from_str(&read(&dir().join("argocd-cm.yaml"))).expect("argocd-cm.yaml");
     assert_eq!(cm["metadata"]["name"].as_str(), Some("argocd-cm"));
     let data = cm["data"].as_mapping().expect("data");
     let keys: BTreeSet<&str> = data.keys().filter_map(Value::as_str).collect();

@@ -27,7 +27,7 @@ async fn every_example_is_accepted_and_becomes_ready() {
     for file in &files {
         let text = std::fs::read_to_string(file).expect("read");
         env.apply(&text).await;
-        for document in serde_yaml::Deserializer::from_str(&text) {
+        for document in serde_yaml_ng::Deserializer::from_str(&text) {
             let object: DynamicObject = serde::Deserialize::deserialize(document).expect("object");
             let types = object.types.clone().expect("types");
             if types.api_version.starts_with("awsaccess.dev/") {

@@ -299,7 +299,7 @@ async fn a_partner_account_id_that_is_not_12_digits_is_refused_by_the_api() {
     let env = Env::without_operator().await;
     env.apply(NAMESPACE).await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
-    let object: PartnerAccess = serde_yaml::from_str(&partner("bad", "12345", &["555566667777"], "")).expect("yaml");
+    let object: PartnerAccess = serde_yaml_ng::from_str(&partner("bad", "12345", &["555566667777"], "")).expect("yaml");
     let refused = partners
         .create(&PostParams::default(), &object)
         .await

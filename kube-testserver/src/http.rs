@@ -192,7 +192,7 @@ fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
         ));
     }
     let parsed = if content_type.contains("yaml") {
-        serde_yaml::from_slice::<Value>(body).map_err(|e| e.to_string())
+        serde_yaml_ng::from_slice::<Value>(body).map_err(|e| e.to_string())
     } else {
         serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
     };

@@ -33,7 +33,7 @@ async fn server_with_crd() -> (TestServer, Client, Api<DynamicObject>) {
     let server = TestServer::start().await.expect("server");
     let client = server.client().expect("client");
     let crd: CustomResourceDefinition =
-        serde_yaml::from_str(&std::fs::read_to_string(support::fixture("widget-crd.yaml")).expect("fixture"))
+        serde_yaml_ng::from_str(&std::fs::read_to_string(support::fixture("widget-crd.yaml")).expect("fixture"))
             .expect("crd yaml");
     Api::<CustomResourceDefinition>::all(client.clone())
         .create(&PostParams::default(), &crd)

@@ -46,7 +46,7 @@ async fn get_yaml_shows_defaults_and_server_fields() {
     let (_server, kubectl) = server_with_widgets().await;
     kubectl.run(&["apply", "-f", &path("widgets.yaml")]).await.ok();
     let yaml = kubectl.run(&["get", "widget", "alpha", "-o", "yaml"]).await.ok().stdout;
-    let object: serde_json::Value = serde_yaml::from_str(&yaml).expect("yaml");
+    let object: serde_json::Value = serde_yaml_ng::from_str(&yaml).expect("yaml");
     assert_eq!(object["spec"]["mode"], "Auto", "default applied: {yaml}");
     assert_eq!(object["metadata"]["generation"], 1);
     assert!(object["metadata"]["uid"].is_string());

@@ -201,7 +201,7 @@ status:
 
     #[test]
     fn api_example_round_trips() {
-        let account: AwsAccount = serde_yaml::from_str(EXAMPLE).unwrap();
+        let account: AwsAccount = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         assert_eq!(
             account.spec.organizational_unit.as_deref(),
             Some("Workloads/Development")
@@ -216,7 +216,7 @@ status:
         assert!(status.reconcile.is_ready_at(Some(3)));
         assert!(!status.reconcile.is_ready_at(Some(4)));
 
-        let source: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let source: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         let mut expected = source.clone();
         // Retain is the default deletion policy, Manage the default management policy: the
         // typed object spells both out.

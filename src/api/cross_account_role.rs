@@ -187,7 +187,7 @@ status:
 
     #[test]
     fn api_example_round_trips() {
-        let role: CrossAccountRole = serde_yaml::from_str(EXAMPLE).unwrap();
+        let role: CrossAccountRole = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         assert_eq!(role.spec.account.name.as_deref(), Some("alfie-dev"));
         assert_eq!(role.spec.trust.developer_group_trust, DeveloperGroupTrust::Account);
         assert_eq!(
@@ -197,7 +197,7 @@ status:
         let document = &role.spec.permissions.inline_policies[0].document;
         assert_eq!(document["Statement"][0]["Action"], "organizations:*");
 
-        let mut expected: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let mut expected: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         expected["spec"]["managementPolicy"] = json!("Manage");
         assert_eq!(serde_json::to_value(&role).unwrap(), expected);
     }
@@ -233,7 +233,7 @@ status:
     fn cel_rules_accept_the_example_and_reject_what_they_describe() {
         let schema = crd_schema::<CrossAccountRole>();
         let validator = Validator::new();
-        let example: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let example: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         validator.validate(&schema, &example, None).unwrap();
 
         let both = json!({"account": {"name": "alfie-dev", "id": "345678901234"}, "trust": {"accounts": [{}]}});

@@ -181,7 +181,7 @@ status:
 
     #[test]
     fn api_example_round_trips() {
-        let group: DeveloperGroup = serde_yaml::from_str(EXAMPLE).unwrap();
+        let group: DeveloperGroup = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         assert_eq!(group.spec.members, ["alice", "bob"]);
         assert_eq!(
             group.spec.access[1].role.as_ref().unwrap().namespace.as_deref(),
@@ -200,7 +200,7 @@ status:
                 .starts_with("[profile alfie-development]\n")
         );
 
-        let mut expected: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let mut expected: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         expected["spec"]["deletionPolicy"] = json!("Delete");
         expected["spec"]["managementPolicy"] = json!("Manage");
         // An empty list and an absent one mean the same; the typed status omits it.
@@ -229,7 +229,7 @@ status:
             })
         };
         let validator = Validator::new();
-        let example: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let example: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         validator.validate(&schema, &example, None).unwrap();
 
         let neither = group(json!([{"profile": "p"}]));

@@ -43,10 +43,10 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
 }
 
 /// The CRDs as one YAML stream: what `aws-access-operator crd` prints and `crds/` holds.
-pub fn crds_yaml() -> Result<String, serde_yaml::Error> {
+pub fn crds_yaml() -> Result<String, serde_yaml_ng::Error> {
     let documents = crds()
         .iter()
-        .map(serde_yaml::to_string)
+        .map(serde_yaml_ng::to_string)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(documents.iter().map(|doc| format!("---\n{doc}")).collect())
 }

@@ -164,7 +164,7 @@ status:
 
     #[test]
     fn api_example_round_trips() {
-        let access: PartnerAccess = serde_yaml::from_str(EXAMPLE).unwrap();
+        let access: PartnerAccess = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         assert_eq!(access.spec.partner.account_id, "444455556666");
         assert_eq!(
             access.spec.expires_at.as_ref().unwrap().0.to_string(),
@@ -174,7 +174,7 @@ status:
         assert_eq!(status.phase, Some(PartnerPhase::Active));
         assert_eq!(status.roles[0].role_arn, "arn:aws:iam::555566667777:role/SembitAccess");
 
-        let mut expected: serde_json::Value = serde_yaml::from_str(EXAMPLE).unwrap();
+        let mut expected: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();
         expected["spec"]["deletionPolicy"] = json!("Delete");
         expected["spec"]["managementPolicy"] = json!("Manage");
         expected["spec"]["adoptExisting"] = json!(false);

@@ -72,7 +72,7 @@ fn parse(file: &Path) -> anyhow::Result<Vec<Document>> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let mut documents = vec![];
     // JSON is YAML too; one parser reads both, a stream document by document.
-    for (i, document) in serde_yaml::Deserializer::from_str(&text).enumerate() {
+    for (i, document) in serde_yaml_ng::Deserializer::from_str(&text).enumerate() {
         let source = format!("{}#{}", file.display(), i + 1);
         let value = Value::deserialize(document).with_context(|| format!("parsing {source}"))?;
         match value {

@@ -187,7 +187,7 @@ impl Env {
 
     /// Applies a YAML stream the way `kubectl apply --server-side` does.
     pub async fn apply(&self, yaml: &str) {
-        for document in serde_yaml::Deserializer::from_str(yaml) {
+        for document in serde_yaml_ng::Deserializer::from_str(yaml) {
             let value: serde_json::Value = serde::Deserialize::deserialize(document).expect("yaml");
             if value.is_null() {
                 continue;

@@ -577,7 +577,7 @@ mod tests {
             .expect("gadget");
         let extension = &gadget.vendor_extension[0];
         assert_eq!(extension.name, "x-kubernetes-group-version-kind");
-        let yaml: Value = serde_yaml::from_str(&extension.value.as_ref().expect("value").yaml).expect("yaml");
+        let yaml: Value = serde_yaml_ng::from_str(&extension.value.as_ref().expect("value").yaml).expect("yaml");
         assert_eq!(yaml, json!([gvk("example.com", "v1", "Gadget")]));
         assert_eq!(gadget.type_item.expect("type").value, ["object"]);
         let properties = gadget.properties.expect("properties").additional_properties;

@@ -233,8 +233,10 @@ mod tests {
     use crate::api::ReconcileStatus;
 
     fn spec() -> AwsAccountSpec {
-        serde_yaml::from_str("{accountName: alfie-development, email: aws+alfie-dev@example.com, tags: {team: alfie}}")
-            .expect("spec")
+        serde_yaml_ng::from_str(
+            "{accountName: alfie-development, email: aws+alfie-dev@example.com, tags: {team: alfie}}",
+        )
+        .expect("spec")
     }
 
     fn adopting() -> AwsAccountSpec {

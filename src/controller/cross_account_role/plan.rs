@@ -399,7 +399,7 @@ mod tests {
     use crate::api::CrossAccountRoleSpec;
 
     fn spec() -> CrossAccountRoleSpec {
-        serde_yaml::from_str(
+        serde_yaml_ng::from_str(
             r#"
 account: {id: "345678901234"}
 roleName: AlfieFullAccess

@@ -203,7 +203,7 @@ mod tests {
     use crate::api::{CrossAccountRoleStatus, ReconcileStatus};
 
     fn partner(yaml: &str) -> PartnerAccess {
-        serde_yaml::from_str(yaml).expect("partner access")
+        serde_yaml_ng::from_str(yaml).expect("partner access")
     }
 
     const SEMBIT: &str = r#"
