@@ -443,3 +443,78 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
 fn ready(conditions: Option<&Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>>) -> bool {
     conditions.is_some_and(|c| condition(c, "Ready").is_some_and(|c| c.status == "True"))
 }
+
+/// Seed 002's kinds through `plan`: an OU to add under one the operator
+/// made, and a policy whose guardrails and targets grow.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_lists_the_ou_and_service_control_policy_changes_and_writes_nothing() {
+    use aws_access_operator::api::{OrganizationalUnit, ServiceControlPolicy};
+
+    let mut env = Env::start().await;
+    env.moto.create_organization().await;
+    let shop = env.moto.create_member_account("shop-prod").await;
+    let workloads = "apiVersion: awsaccess.dev/v1alpha1\nkind: OrganizationalUnit\nmetadata: {name: workloads}\nspec: {ouName: Workloads}\n";
+    let prod = "apiVersion: awsaccess.dev/v1alpha1\nkind: OrganizationalUnit\nmetadata: {name: workloads-prod}\nspec: {ouName: Prod, parent: {name: workloads}}\n";
+    let baseline = |guardrails: &str, accounts: &str| {
+        format!(
+            "apiVersion: awsaccess.dev/v1alpha1\nkind: ServiceControlPolicy\nmetadata: {{name: baseline}}\nspec:\n  policyName: Baseline\n  guardrails: {{{guardrails}}}\n  targets: {{organizationalUnits: [{{name: workloads}}], accounts: [{accounts}]}}\n"
+        )
+    };
+    let files = tempfile::tempdir().expect("temp dir");
+    let write = |documents: &[&str]| {
+        std::fs::write(files.path().join("organization.yaml"), documents.join("---\n")).expect("write")
+    };
+    let applied = baseline("denyLeavingOrganization: true", "");
+    write(&[workloads, &applied]);
+    env.apply(&format!("{workloads}---\n{applied}")).await;
+    let units: Api<OrganizationalUnit> = Api::all(env.client.clone());
+    let policies: Api<ServiceControlPolicy> = Api::all(env.client.clone());
+    env.wait_for(&units, "workloads", "Ready", |o| {
+        ready(o.status.as_ref().map(|s| &s.reconcile.conditions))
+    })
+    .await;
+    env.wait_for(&policies, "baseline", "Ready", |p| {
+        ready(p.status.as_ref().map(|s| &s.reconcile.conditions))
+    })
+    .await;
+    env.stop_operator().await;
+
+    let wire = Wire::start(env.moto.endpoint()).await;
+    let cli = Cli {
+        kubeconfig: env.kube.kubeconfig_path().to_owned(),
+        aws_endpoint: wire.endpoint(),
+        home: tempfile::tempdir().expect("temp dir"),
+    };
+    let (code, plan) = cli.plan_json(files.path()).await;
+    assert_eq!((code, changes(&plan)), (0, BTreeMap::new()), "in sync: {plan:#}");
+
+    let grown = baseline(
+        "denyLeavingOrganization: true, denyRootUser: true",
+        &format!("{{id: \"{shop}\"}}"),
+    );
+    write(&[workloads, prod, &grown]);
+    let (code, plan) = cli.plan_json(files.path()).await;
+    assert_eq!(code, 2, "{plan:#}");
+    let listed = changes(&plan);
+    assert_eq!(
+        listed.keys().collect::<Vec<_>>(),
+        ["baseline", "workloads-prod"],
+        "{plan:#}"
+    );
+    assert!(
+        listed["workloads-prod"][0].starts_with("create OU Prod under ou-"),
+        "{listed:?}"
+    );
+    assert_eq!(
+        listed["baseline"],
+        ["update the policy's content".to_string(), format!("attach to {shop}")],
+        "{plan:#}"
+    );
+    let tally = wire.tally();
+    let writes: Vec<&String> = tally.forwarded.keys().filter(|op| !reads_only(op)).collect();
+    assert!(writes.is_empty(), "AWS writes: {writes:?}\n{tally}");
+    assert!(
+        units.get_opt("workloads-prod").await.expect("get").is_none(),
+        "nothing applied"
+    );
+}
