@@ -510,6 +510,19 @@ async fn plan_lists_the_ou_and_service_control_policy_changes_and_writes_nothing
         ["update the policy's content".to_string(), format!("attach to {shop}")],
         "{plan:#}"
     );
+    // The content's difference, statement by statement: the new guardrail added, nothing removed.
+    let details: Vec<&str> = plan["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter(|o| o["name"] == "baseline")
+        .flat_map(|o| o["changes"][0]["details"].as_array().expect("details"))
+        .map(|d| d.as_str().expect("detail"))
+        .collect();
+    assert!(
+        details.len() == 1 && details[0].starts_with("content: +") && details[0].contains("DenyRootUser"),
+        "{details:?}"
+    );
     let tally = wire.tally();
     let writes: Vec<&String> = tally.forwarded.keys().filter(|op| !reads_only(op)).collect();
     assert!(writes.is_empty(), "AWS writes: {writes:?}\n{tally}");

@@ -97,7 +97,10 @@ async fn org_owned_changes<K: OrgOwned>(object: &K, ctx: &Context, plan: &mut Ob
     let preview = organization::preview(object, ctx, recorded.as_deref()).await?;
     plan.target = Some(preview.what.clone());
     plan.notes.extend(preview.waiting.iter().map(|o| o.message.clone()));
-    let changes = preview.changes.iter().map(|c| change(c.describe()));
+    let changes = preview.changes.iter().map(|c| PlannedChange {
+        change: c.describe(),
+        details: K::explain(c, &preview.observed),
+    });
     if object.policies().management == ManagementPolicy::Observe {
         plan.notes
             .extend(changes.map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));

@@ -63,6 +63,11 @@ pub trait OrgOwned: Reconciler {
     fn found(observed: &Self::Observed) -> Option<Found<'_>>;
     /// Pure: the writes that take what was observed to what is desired.
     fn plan(desired: &Self::Desired, observed: &Self::Observed) -> Vec<Self::Change>;
+    /// What `change` does beyond its one-line description, for `plan`:
+    /// the statements a policy gains and loses.
+    fn explain(_change: &Self::Change, _observed: &Self::Observed) -> Vec<String> {
+        vec![]
+    }
     /// Performs one write on the resource `id` (empty before it exists);
     /// returns what it created, if it did.
     async fn perform(orgs: &dyn Organizations, id: &str, change: &Self::Change) -> AwsResult<Option<Made>>;

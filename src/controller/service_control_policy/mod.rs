@@ -146,6 +146,10 @@ impl OrgOwned for ServiceControlPolicy {
         plan::plan(desired, observed)
     }
 
+    fn explain(change: &Change, observed: &ObservedPolicy) -> Vec<String> {
+        plan::explain(change, observed)
+    }
+
     async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
         match change {
             Change::EnablePolicyType { root_id } => orgs

@@ -9,7 +9,7 @@ use crate::api::{ServiceControlPolicySpec, Tags};
 use crate::aws::{NewPolicy, PolicySummary};
 use crate::controller::driver::owned::Describe;
 use crate::controller::tags;
-use crate::policy::document::{canonical_json, equivalent};
+use crate::policy::document::{canonical_json, equivalent, statement_changes};
 use crate::policy::scp;
 
 /// The policy as the spec wants it, its targets resolved as far as they go.
@@ -75,6 +75,24 @@ impl Describe for Change {
     fn creates(&self) -> bool {
         matches!(self, Change::Create(_))
     }
+}
+
+/// The statements a change adds to or removes from the policy's content.
+pub fn explain(change: &Change, observed: &ObservedPolicy) -> Vec<String> {
+    let none = Value::Object(serde_json::Map::new());
+    let (desired, current) = match change {
+        Change::Create(policy) => (&policy.content, none),
+        Change::Update { policy, fields } if fields.contains(&"content") => (
+            &policy.content,
+            observed.policy.as_ref().map_or(none, |p| p.content.clone()),
+        ),
+        _ => return vec![],
+    };
+    let desired = serde_json::from_str::<Value>(desired).unwrap_or_default();
+    statement_changes(&desired, &current)
+        .into_iter()
+        .map(|line| format!("content: {line}"))
+        .collect()
 }
 
 /// The compiled document, or why it cannot be sent: checked before any AWS
