@@ -3,20 +3,12 @@
 
 mod support;
 
-use aws_access_operator::controller::Config;
 use kube::api::{Api, DynamicObject};
-use support::operator::{Env, example_files, resource_of, test_config};
+use support::operator::{Env, converging_config, example_files, resource_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_is_accepted_and_becomes_ready() {
-    // Convergence, not drift, is checked here: a resync every two seconds
-    // would spend most of Organizations' five calls a second (the operator's
-    // pacing) re-reading OUs and policies already in sync.
-    let config = Config {
-        resync_interval: std::time::Duration::from_secs(20),
-        ..test_config()
-    };
-    let env = Env::without_operator().await.start_operator(config);
+    let env = Env::without_operator().await.start_operator(converging_config());
     env.moto.create_organization().await;
     let identity = aws_sdk_iam::Client::new(&env.moto.sdk_config().await);
     for user in ["alice", "bob"] {

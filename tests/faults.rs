@@ -28,7 +28,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use support::aws::{group_attached_policies, group_members};
 use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, example_files, ready_is, resource_of, test_config};
+use support::operator::{Env, converging_config, example_files, ready_is, resource_of, test_config};
 use support::process::OperatorProcess;
 use support::wire::{Fault, Faults, Wire};
 use tokio::task::JoinHandle;
@@ -123,7 +123,7 @@ async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable
 }
 
 /// How long objects may take to become Ready, faults and all. Generous:
-/// these tests share two cores with others; passing runs take 3 to 27 s.
+/// these tests share two cores with others; passing runs take 3 to 32 s.
 const CONVERGE: Duration = Duration::from_secs(60);
 /// The operator binary waits longer than the tests' Config: retries from
 /// 2 s doubling, a running CreateAccount polled every 10 s.
@@ -620,7 +620,7 @@ async fn the_seeds_converge_exactly_when_every_creating_or_moving_call_loses_its
         "CreatePolicy",
     ];
     wire.inject(Faults::always(&lost, Fault::LostAnswer));
-    let env = env.start_operator(test_config());
+    let env = env.start_operator(converging_config());
     let stalls = Stalls::watch(&env.client);
     // Every account is created at the root, then moved into its OU.
     apply_examples(&env).await;
@@ -676,7 +676,7 @@ async fn the_seeds_converge_exactly_through_faults_on_every_call() {
     let started = Instant::now();
     let (env, wire) = env_behind_wire().await;
     wire.inject(Faults::everywhere(0.3));
-    let env = env.start_operator(test_config());
+    let env = env.start_operator(converging_config());
     let stalls = Stalls::watch(&env.client);
     apply_examples(&env).await;
 
@@ -707,7 +707,9 @@ async fn the_seeds_converge_exactly_through_sigkills_of_the_operator_process_and
     wire.trap(&worst);
     apply_examples(&env).await;
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut operator = OperatorProcess::start(env.kube.kubeconfig_path(), &wire.endpoint(), "2s", dir.path());
+    // Convergence, not drift: see `converging_config`.
+    let resync = format!("{}s", converging_config().resync_interval.as_secs());
+    let mut operator = OperatorProcess::start(env.kube.kubeconfig_path(), &wire.endpoint(), &resync, dir.path());
     let mut kills = vec![];
     let since = |at: Instant| at.duration_since(started);
 

@@ -35,6 +35,17 @@ pub fn test_config() -> Config {
     }
 }
 
+/// `test_config` for tests that check the examples converge, not drift: a
+/// resync every two seconds would spend most of Organizations' five calls a
+/// second (the operator's pacing) re-reading OUs and policies already in
+/// sync, and leave the objects still converging waiting their turn.
+pub fn converging_config() -> Config {
+    Config {
+        resync_interval: Duration::from_secs(20),
+        ..test_config()
+    }
+}
+
 pub struct Env {
     pub kube: TestServer,
     pub client: Client,
