@@ -47,70 +47,97 @@ fn stopped(plan: &mut ObjectPlan, stop: Stop) {
 
 const OBSERVE_ONLY: &str = "managementPolicy Observe writes nothing; the difference reported";
 
-async fn owned<K: Owned>(object: &K, ctx: &Context, source: &str) -> ObjectPlan {
-    let mut plan = ObjectPlan::of(object, source);
-    if let Err(stop) = owned_changes(object, ctx, &mut plan).await {
-        stopped(&mut plan, stop);
-    }
-    plan
-}
-
-async fn owned_changes<K: Owned>(object: &K, ctx: &Context, plan: &mut ObjectPlan) -> Result<(), Stop> {
-    let mut status = object.status().cloned().unwrap_or_default();
-    let preview = owned::preview(object, ctx, &status).await?;
-    let what = owned::what::<K>(&preview.target);
-    plan.target = Some(what.clone());
-    plan.notes.extend(preview.waiting.iter().map(|o| o.message.clone()));
-    let changes = preview.changes.iter().map(|c| PlannedChange {
-        change: c.describe(),
-        details: K::explain(c, &preview.observed),
-    });
-    if object.policies().management == ManagementPolicy::Observe {
+/// What a preview found, laid into the plan: the target, the references
+/// left out, and the changes, unless Observe mode keeps them to notes or
+/// the object may not take what exists.
+fn lay_out(
+    plan: &mut ObjectPlan,
+    what: String,
+    waiting: &[Outcome],
+    changes: Vec<PlannedChange>,
+    observe_only: bool,
+    refusal: Option<Outcome>,
+) -> Result<(), Stop> {
+    plan.target = Some(what);
+    plan.notes.extend(waiting.iter().map(|o| o.message.clone()));
+    if observe_only {
         plan.notes
-            .extend(changes.map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));
+            .extend(changes.iter().map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));
         return Ok(());
     }
-    if let Some(refusal) = preview.refusal(object) {
+    if let Some(refusal) = refusal {
         return Err(refusal.into());
-    }
-    if let Some((account, name)) = owned::moved::<K>(&mut status, &preview.target) {
-        plan.changes.push(change(format!(
-            "delete {} {name} in account {account}: the spec moved it",
-            K::NOUN
-        )));
     }
     plan.changes.extend(changes);
     Ok(())
+}
+
+async fn owned<K: Owned>(object: &K, ctx: &Context, source: &str) -> ObjectPlan {
+    let mut plan = ObjectPlan::of(object, source);
+    let observe_only = object.policies().management == ManagementPolicy::Observe;
+    let laid = async {
+        let mut status = object.status().cloned().unwrap_or_default();
+        let preview = owned::preview(object, ctx, &status).await?;
+        let moved = owned::moved::<K>(&mut status, &preview.target)
+            .filter(|_| !observe_only)
+            .map(|(account, name)| {
+                change(format!(
+                    "delete {} {name} in account {account}: the spec moved it",
+                    K::NOUN
+                ))
+            });
+        let changes = moved
+            .into_iter()
+            .chain(preview.changes.iter().map(|c| PlannedChange {
+                change: c.describe(),
+                details: K::explain(c, &preview.observed),
+            }))
+            .collect();
+        let what = owned::what::<K>(&preview.target);
+        lay_out(
+            &mut plan,
+            what,
+            &preview.waiting,
+            changes,
+            observe_only,
+            preview.refusal(object),
+        )
+    };
+    if let Err(stop) = laid.await {
+        stopped(&mut plan, stop);
+    }
+    plan
 }
 
 async fn org_owned<K: OrgOwned>(object: &K, ctx: &Context, source: &str) -> ObjectPlan {
     let mut plan = ObjectPlan::of(object, source);
-    if let Err(stop) = org_owned_changes(object, ctx, &mut plan).await {
+    let observe_only = object.policies().management == ManagementPolicy::Observe;
+    let laid = async {
+        let mut status = object.status().cloned().unwrap_or_default();
+        let recorded = K::identity(&mut status).id.clone();
+        let preview = organization::preview(object, ctx, recorded.as_deref()).await?;
+        let changes = preview
+            .changes
+            .iter()
+            .map(|c| PlannedChange {
+                change: c.describe(),
+                details: K::explain(c, &preview.observed),
+            })
+            .collect();
+        let refusal = preview.claim.refusal(&preview.what);
+        lay_out(
+            &mut plan,
+            preview.what.clone(),
+            &preview.waiting,
+            changes,
+            observe_only,
+            refusal,
+        )
+    };
+    if let Err(stop) = laid.await {
         stopped(&mut plan, stop);
     }
     plan
-}
-
-async fn org_owned_changes<K: OrgOwned>(object: &K, ctx: &Context, plan: &mut ObjectPlan) -> Result<(), Stop> {
-    let mut status = object.status().cloned().unwrap_or_default();
-    let recorded = K::identity(&mut status).id.clone();
-    let preview = organization::preview(object, ctx, recorded.as_deref()).await?;
-    plan.target = Some(preview.what.clone());
-    plan.notes.extend(preview.waiting.iter().map(|o| o.message.clone()));
-    let changes = preview.changes.iter().map(|c| PlannedChange {
-        change: c.describe(),
-        details: K::explain(c, &preview.observed),
-    });
-    if object.policies().management == ManagementPolicy::Observe {
-        plan.notes
-            .extend(changes.map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));
-        return Ok(());
-    }
-    if let Some(refusal) = preview.claim.refusal(&preview.what) {
-        return Err(refusal.into());
-    }
-    plan.changes.extend(changes);
-    Ok(())
 }
 
 #[async_trait]
