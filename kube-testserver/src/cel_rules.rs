@@ -382,6 +382,30 @@ fn unescape_single_quoted(text: &str) -> Option<String> {
 
 /// The standard library with the extensions Kubernetes enables that the `cel`
 /// crate has: strings (`lowerAscii`, `split`, `indexOf`, ...) and lists.
+/// One of an admission webhook's `matchConditions` against the request's variables (`object`,
+/// `oldObject`, `request`), untyped as the JSON is: whether it holds, or why it could not say.
+pub(crate) fn evaluate_match_condition(expression: &str, variables: &[(&str, &Value)]) -> Result<bool, String> {
+    let env = ENV.as_ref().map_err(Clone::clone)?;
+    let program = env
+        .compile(expression)
+        .map_err(|e| format!("compilation failed: {e}"))?;
+    let mut context = new_context(env);
+    for (name, value) in variables {
+        context.add_variable_from_value(*name, untyped_to_cel(value));
+    }
+    match program.execute(&context) {
+        Ok(CelValue::Bool(holds)) => Ok(holds),
+        Ok(_) => Err(format!(
+            "expression {} must evaluate to bool",
+            crate::go_format::go_quote(expression)
+        )),
+        Err(e) => Err(format!(
+            "expression {} resulted in error: {e}",
+            crate::go_format::go_quote(expression)
+        )),
+    }
+}
+
 static ENV: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
     env.add_extension(cel::extensions::strings).map_err(|e| e.to_string())?;

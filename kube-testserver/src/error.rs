@@ -2,7 +2,7 @@
 //! (kubectl's messages, kube-rs's `ErrorResponse`) read them as they would
 //! from a real cluster.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -14,6 +14,11 @@ pub struct ApiError {
     pub reason: &'static str,
     pub message: String,
     pub details: Option<Value>,
+    /// A whole `Status` to answer with instead of one built from the fields above (a webhook's
+    /// own status, with its reason and details).
+    pub status: Option<Box<Value>>,
+    /// `Warning` headers of the refused request (what admission webhooks said before refusing).
+    pub warnings: Vec<String>,
 }
 
 impl ApiError {
@@ -23,6 +28,8 @@ impl ApiError {
             reason,
             message: message.into(),
             details: None,
+            status: None,
+            warnings: Vec::new(),
         }
     }
 
@@ -150,11 +157,38 @@ impl ApiError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", message)
     }
 
+    /// `apierrors.NewInternalError`: 500 `InternalError`, the error as the only cause.
+    pub fn internal_error(error: &str) -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalError",
+            format!("Internal error occurred: {error}"),
+        )
+        .with_details(json!({"causes": [{"message": error}]}))
+    }
+
+    /// An error answered with `status`, a complete `Status` object, as its body.
+    pub fn from_status(status: Value) -> Self {
+        let code = status["code"]
+            .as_u64()
+            .and_then(|code| u16::try_from(code).ok())
+            .and_then(|code| StatusCode::from_u16(code).ok())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = status["message"].as_str().unwrap_or_default().to_string();
+        ApiError {
+            status: Some(Box::new(status)),
+            ..Self::new(code, "", message)
+        }
+    }
+
     pub fn gone(message: impl Into<String>) -> Self {
         Self::new(StatusCode::GONE, "Expired", message)
     }
 
     pub fn status_body(&self) -> Value {
+        if let Some(status) = &self.status {
+            return status.as_ref().clone();
+        }
         let mut status = json!({
             "kind": "Status",
             "apiVersion": "v1",
@@ -183,13 +217,24 @@ fn qualify(resource: &str, group: &str) -> String {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.code,
             [("content-type", "application/json")],
             self.status_body().to_string(),
         )
-            .into_response()
+            .into_response();
+        for warning in &self.warnings {
+            if let Ok(value) = HeaderValue::from_str(&warning_header(warning)) {
+                response.headers_mut().append("warning", value);
+            }
+        }
+        response
     }
+}
+
+/// A `Warning` header value as the apiserver writes it: code 299, no agent, the text quoted.
+pub fn warning_header(text: &str) -> String {
+    format!("299 - {}", Value::String(text.to_string()))
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -15,15 +15,16 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use crate::admission::{Admission, RequestInfo};
 use crate::discovery;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, warning_header};
 use crate::go_format::go_quote;
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef};
 use crate::selector::{FieldSelector, LabelSelector};
 use crate::store::{
-    DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Propagation, Store, StoredEvent, WriteOptions,
-    present,
+    DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Pending, Propagation, Store, StoredEvent,
+    WriteOptions, Written, present,
 };
 use crate::table;
 
@@ -32,9 +33,13 @@ const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
 /// How often an idle watch that allows bookmarks hears the current resourceVersion.
 const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
 
+/// How many times a write whose object changed while webhooks judged it is tried again.
+const WRITE_ATTEMPTS: usize = 16;
+
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<Store>,
+    pub admission: Arc<Admission>,
     pub address: String,
 }
 
@@ -45,8 +50,7 @@ pub fn router(app: App) -> Router {
 fn json_response(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
     let mut response = (code, [("content-type", "application/json")], body.to_string()).into_response();
     for warning in warnings {
-        let text = format!("299 - {}", serde_json::Value::String(warning.clone()));
-        if let Ok(value) = HeaderValue::from_str(&text) {
+        if let Ok(value) = HeaderValue::from_str(&warning_header(warning)) {
             response.headers_mut().append("warning", value);
         }
     }
@@ -371,13 +375,21 @@ async fn serve_resource(
         (Method::POST, None) => {
             let options = write_options(query, headers)?;
             let object = parse_body(&body, &content_type(headers))?;
-            let written = store.create(def, namespace, object, &options)?;
+            let request = RequestInfo::new(None, headers, query);
+            let written = admitted(app, &request, || {
+                store.prepare_create(def, namespace, object.clone(), &options)
+            })
+            .await?;
             Ok(json_response(StatusCode::CREATED, &written.object, &written.warnings))
         }
         (Method::PUT, Some(name)) => {
             let options = write_options(query, headers)?;
             let object = parse_body(&body, &content_type(headers))?;
-            let written = store.update(def, namespace, name, object, status, &options)?;
+            let request = RequestInfo::new(target.subresource.as_deref(), headers, query);
+            let written = admitted(app, &request, || {
+                store.prepare_update(def, namespace, name, object.clone(), status, &options)
+            })
+            .await?;
             Ok(json_response(StatusCode::OK, &written.object, &written.warnings))
         }
         (Method::PATCH, Some(name)) => {
@@ -415,7 +427,11 @@ async fn serve_resource(
                 options.force = false;
             }
             let patch = parse_body(&body, &content_type)?;
-            let written = store.patch(def, namespace, name, kind, patch, status, &options)?;
+            let request = RequestInfo::new(target.subresource.as_deref(), headers, query);
+            let written = admitted(app, &request, || {
+                store.prepare_patch(def, namespace, name, kind, patch.clone(), status, &options)
+            })
+            .await?;
             let code = if written.created {
                 StatusCode::CREATED
             } else {
@@ -425,27 +441,93 @@ async fn serve_resource(
         }
         (Method::DELETE, Some(name)) => {
             let options = delete_options(query, &body)?;
-            let object = store.delete(def, namespace, name, &options)?;
+            let mut request = RequestInfo::new(None, headers, query);
+            request.delete_options = Some(admitted_delete_options(query, &body));
+            let Written { object, warnings, .. } =
+                admitted(app, &request, || store.prepare_delete(def, namespace, name, &options)).await?;
             if object.pointer("/metadata/deletionTimestamp").is_some() && store.get(def, namespace, name).is_ok() {
-                return Ok(json_response(StatusCode::OK, &object, &[]));
+                return Ok(json_response(StatusCode::OK, &object, &warnings));
             }
             let status = json!({
                 "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",
                 "details": {"name": name, "group": def.group, "kind": def.plural, "uid": object.pointer("/metadata/uid")},
             });
-            Ok(json_response(StatusCode::OK, &status, &[]))
+            Ok(json_response(StatusCode::OK, &status, &warnings))
         }
         (Method::DELETE, None) => {
             let options = delete_options(query, &body)?;
             let filter = filter(target, query)?;
-            let deleted = store.delete_collection(def, &filter, &options)?;
+            let mut request = RequestInfo::new(None, headers, query);
+            request.delete_options = Some(admitted_delete_options(query, &body));
+            // One delete per object, each through admission, as the real server's DeleteCollection does.
+            let (mut deleted, mut warnings) = (vec![], vec![]);
+            for (namespace, name) in store.names(def, &filter) {
+                let namespace = namespace.as_deref();
+                match admitted(app, &request, || store.prepare_delete(def, namespace, &name, &options)).await {
+                    Ok(written) => {
+                        deleted.push(written.object);
+                        warnings.extend(written.warnings);
+                    }
+                    Err(err) if err.code == StatusCode::NOT_FOUND => {}
+                    Err(err) => return Err(err),
+                }
+            }
             let body = json!({"kind": def.list_kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": store.current_rv().to_string()}, "items": deleted});
-            Ok(json_response(StatusCode::OK, &body, &[]))
+            Ok(json_response(StatusCode::OK, &body, &warnings))
         }
         _ => Err(ApiError::method_not_allowed(format!(
             "the server does not allow this method on the requested resource ({method})"
         ))),
     }
+}
+
+/// A write through validating admission: prepared by the store, judged by the webhooks that
+/// match it, then stored, unless the object changed meanwhile, when it is prepared and judged
+/// again (the real server's optimistic update loop).
+async fn admitted(app: &App, request: &RequestInfo, prepare: impl Fn() -> ApiResult<Pending>) -> ApiResult<Written> {
+    let mut conflict = None;
+    for _ in 0..WRITE_ATTEMPTS {
+        let pending = prepare()?;
+        let decoding_warnings = pending.warnings.clone();
+        conflict = Some(ApiError::modified(
+            &pending.def.group,
+            &pending.def.plural,
+            &pending.name,
+        ));
+        let webhook_warnings = match app.admission.validate(&app.store, &pending, request).await {
+            Ok(warnings) => warnings,
+            Err(mut refusal) => {
+                refusal.warnings.splice(0..0, decoding_warnings);
+                return Err(refusal);
+            }
+        };
+        if let Some(mut written) = app.store.commit(pending)? {
+            written.warnings.extend(webhook_warnings);
+            return Ok(written);
+        }
+    }
+    Err(conflict.unwrap_or_else(|| ApiError::internal("the write was never attempted")))
+}
+
+/// The `DeleteOptions` a delete's webhooks are shown: the body's, or the query's.
+fn admitted_delete_options(query: &HashMap<String, String>, body: &Bytes) -> Value {
+    let mut options = serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    if options.get("propagationPolicy").is_none()
+        && let Some(policy) = query.get("propagationPolicy")
+    {
+        options["propagationPolicy"] = json!(policy);
+    }
+    if options.get("dryRun").is_none() && query.get("dryRun").is_some_and(|v| v == "All") {
+        options["dryRun"] = json!(["All"]);
+    }
+    if let Some(map) = options.as_object_mut() {
+        map.remove("kind");
+        map.remove("apiVersion");
+    }
+    options
 }
 
 /// One watch event line for a subscriber, or None when its filter hides the

@@ -9,6 +9,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod admission;
 mod cel_rules;
 mod discovery;
 mod error;
@@ -23,7 +24,9 @@ mod selector;
 mod store;
 mod strategic;
 mod table;
+mod webhook_client;
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -32,16 +35,30 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+pub use admission::Admission;
 pub use store::Store;
 
 /// How many watch events the server retains: a watch that resumes from an
 /// older resourceVersion gets `410 Gone` and must relist.
 pub const DEFAULT_WATCH_WINDOW: usize = 10_000;
 
-/// Serves the API on `listener` until the future is dropped.
+/// Serves the API on `listener` until the future is dropped, calling no webhook services.
 pub async fn serve(listener: TcpListener, store: Arc<Store>) -> std::io::Result<()> {
+    serve_with(listener, store, Arc::new(Admission::default())).await
+}
+
+/// Serves the API on `listener`, calling admission webhooks' services where `admission` says.
+pub async fn serve_with(listener: TcpListener, store: Arc<Store>, admission: Arc<Admission>) -> std::io::Result<()> {
     let address = listener.local_addr()?.to_string();
-    axum::serve(listener, http::router(http::App { store, address })).await
+    axum::serve(
+        listener,
+        http::router(http::App {
+            store,
+            admission,
+            address,
+        }),
+    )
+    .await
 }
 
 /// A kubeconfig that points kubectl and kube-rs at `url`, with no credentials.
@@ -55,6 +72,7 @@ pub fn kubeconfig_yaml(url: &str) -> String {
 pub struct TestServer {
     address: SocketAddr,
     store: Arc<Store>,
+    admission: Arc<Admission>,
     task: JoinHandle<()>,
     kubeconfig: PathBuf,
     _dir: tempfile::TempDir,
@@ -62,6 +80,7 @@ pub struct TestServer {
 
 pub struct Builder {
     watch_window: usize,
+    services: HashMap<(String, String, u16), String>,
 }
 
 impl Builder {
@@ -71,15 +90,27 @@ impl Builder {
         self
     }
 
+    /// Where admission webhooks registered with `clientConfig.service` (`namespace`/`name`,
+    /// `port`) are reached, since there is no cluster network: `https://127.0.0.1:9443`. The
+    /// certificate is still checked against `<name>.<namespace>.svc`.
+    pub fn service_endpoint(mut self, namespace: &str, name: &str, port: u16, url: &str) -> Self {
+        self.services.insert((namespace.into(), name.into(), port), url.into());
+        self
+    }
+
     pub async fn start(self) -> anyhow::Result<TestServer> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding a loopback port")?;
         let address = listener.local_addr()?;
         let store = Arc::new(Store::new(self.watch_window));
-        let served = store.clone();
+        let admission = Arc::new(Admission::default());
+        for ((namespace, name, port), url) in &self.services {
+            admission.set_service_endpoint(namespace, name, *port, url);
+        }
+        let (served, admitting) = (store.clone(), admission.clone());
         let task = tokio::spawn(async move {
-            if let Err(err) = serve(listener, served).await {
+            if let Err(err) = serve_with(listener, served, admitting).await {
                 tracing::error!(%err, "kube-testserver stopped");
             }
         });
@@ -89,6 +120,7 @@ impl Builder {
         Ok(TestServer {
             address,
             store,
+            admission,
             task,
             kubeconfig,
             _dir: dir,
@@ -100,6 +132,7 @@ impl TestServer {
     pub fn builder() -> Builder {
         Builder {
             watch_window: DEFAULT_WATCH_WINDOW,
+            services: HashMap::new(),
         }
     }
 
@@ -123,6 +156,12 @@ impl TestServer {
     pub fn client(&self) -> anyhow::Result<kube::Client> {
         let config = kube::Config::new(self.url().parse()?);
         Ok(kube::Client::try_from(config)?)
+    }
+
+    /// Maps (or remaps) a webhook service to an address, as [`Builder::service_endpoint`] does,
+    /// for webhooks started after the server.
+    pub fn service_endpoint(&self, namespace: &str, name: &str, port: u16, url: &str) {
+        self.admission.set_service_endpoint(namespace, name, port, url);
     }
 
     /// Ends every open watch and forgets the event history, as a restarted

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use kube_testserver::{DEFAULT_WATCH_WINDOW, Store, kubeconfig_yaml, serve};
+use kube_testserver::{Admission, DEFAULT_WATCH_WINDOW, Store, kubeconfig_yaml, serve_with};
 
 /// An in-memory Kubernetes API server for tests and local runs: plain HTTP, no auth.
 #[derive(Parser)]
@@ -19,6 +19,31 @@ struct Args {
     /// Watch events retained; older resourceVersions get 410 Gone.
     #[arg(long, default_value_t = DEFAULT_WATCH_WINDOW)]
     watch_window: usize,
+    /// Where an admission webhook's service is reached, as NAMESPACE/NAME:PORT=URL
+    /// (`system/webhook:443=https://127.0.0.1:9443`); repeatable. There is no cluster network.
+    #[arg(long, value_name = "NAMESPACE/NAME:PORT=URL", value_parser = parse_service_endpoint)]
+    service_endpoint: Vec<ServiceEndpoint>,
+}
+
+#[derive(Clone, Debug)]
+struct ServiceEndpoint {
+    namespace: String,
+    name: String,
+    port: u16,
+    url: String,
+}
+
+fn parse_service_endpoint(text: &str) -> Result<ServiceEndpoint, String> {
+    let usage = || format!("{text:?} is not NAMESPACE/NAME:PORT=URL");
+    let (service, url) = text.split_once('=').ok_or_else(usage)?;
+    let (namespace, rest) = service.split_once('/').ok_or_else(usage)?;
+    let (name, port) = rest.split_once(':').ok_or_else(usage)?;
+    Ok(ServiceEndpoint {
+        namespace: namespace.into(),
+        name: name.into(),
+        port: port.parse().map_err(|_| usage())?,
+        url: url.into(),
+    })
 }
 
 #[tokio::main]
@@ -36,8 +61,12 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("kube-testserver listening on {url}");
     let store = Arc::new(Store::new(args.watch_window));
+    let admission = Arc::new(Admission::default());
+    for endpoint in &args.service_endpoint {
+        admission.set_service_endpoint(&endpoint.namespace, &endpoint.name, endpoint.port, &endpoint.url);
+    }
     tokio::select! {
-        served = serve(listener, store) => served.context("serving")?,
+        served = serve_with(listener, store, admission) => served.context("serving")?,
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(())

@@ -38,6 +38,7 @@ pub enum Builtin {
     Event,
     Lease,
     CustomResourceDefinition,
+    ValidatingWebhookConfiguration,
 }
 
 impl ResourceDef {
@@ -117,6 +118,18 @@ pub fn builtins() -> Vec<ResourceDef> {
             false,
             true,
         ),
+        ResourceDef {
+            categories: vec!["api-extensions".into()],
+            ..builtin(
+                ValidatingWebhookConfiguration,
+                "admissionregistration.k8s.io/v1",
+                "ValidatingWebhookConfiguration",
+                "validatingwebhookconfigurations",
+                &[],
+                false,
+                false,
+            )
+        },
     ]
 }
 

@@ -9,6 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
 use tokio::sync::{broadcast, watch};
 
+use crate::admission;
 use crate::error::{ApiError, ApiResult};
 use crate::go_format::{go_json, go_print, go_quote};
 use crate::managed_fields;
@@ -82,11 +83,69 @@ pub struct DeleteOptions {
     pub dry_run: bool,
 }
 
+#[derive(Clone, Copy)]
 pub enum PatchKind {
     Merge,
     Json,
     Strategic,
     Apply,
+}
+
+/// What a write does, in the words of admission (`AdmissionRequest.operation`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Operation {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+        }
+    }
+}
+
+/// A write the store has decoded, defaulted and validated (schema, CEL rules) but not yet
+/// stored: what validating admission webhooks are shown before [`Store::commit`] stores it.
+pub struct Pending {
+    pub def: ResourceDef,
+    pub operation: Operation,
+    /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
+    pub object: Option<Value>,
+    /// The stored object the write replaces or deletes.
+    pub old: Option<Value>,
+    pub name: String,
+    /// Whether the server made the name up from `generateName`.
+    pub name_generated: bool,
+    /// The object's namespace; None for cluster-scoped kinds.
+    pub namespace: Option<String>,
+    pub dry_run: bool,
+    /// Warnings of decoding (unknown fields), for the `Warning` header.
+    pub warnings: Vec<String>,
+    key: ObjectKey,
+    /// The resourceVersion of the stored object the write was computed from (None: absent).
+    expected_rv: Option<String>,
+    step: Step,
+}
+
+enum Step {
+    Create {
+        object: Value,
+    },
+    Update {
+        old: Value,
+        new: Value,
+        finalized: bool,
+        unchanged: bool,
+    },
+    Delete {
+        object: Value,
+        propagation: Propagation,
+    },
 }
 
 /// What a write hands back: the object and any warnings for the `Warning` header.
@@ -284,16 +343,19 @@ impl Store {
             let def = state.def_of(Builtin::Namespace);
             let object = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}});
             // Startup namespaces are always valid; an error here is a programming error caught by every test.
-            if let Err(err) = state.create(
-                &def,
-                None,
-                object,
-                &WriteOptions {
-                    field_manager: "kube-apiserver".into(),
-                    ..Default::default()
-                },
-                Source::Body,
-            ) {
+            let created = state
+                .create(
+                    &def,
+                    None,
+                    object,
+                    &WriteOptions {
+                        field_manager: "kube-apiserver".into(),
+                        ..Default::default()
+                    },
+                    Source::Body,
+                )
+                .and_then(|pending| state.commit(pending));
+            if let Err(err) = created {
                 panic!("creating namespace {namespace}: {}", err.message);
             }
         }
@@ -403,8 +465,11 @@ impl Store {
         body: Value,
         options: &WriteOptions,
     ) -> ApiResult<Written> {
-        self.with_state(|state| state.create(def, namespace, body, options, Source::Body))
-            .map(|w| w.presented(def))
+        self.with_state(|state| {
+            let pending = state.create(def, namespace, body, options, Source::Body)?;
+            state.commit(pending)
+        })
+        .map(|w| w.presented(def))
     }
 
     pub fn update(
@@ -416,8 +481,11 @@ impl Store {
         status: bool,
         options: &WriteOptions,
     ) -> ApiResult<Written> {
-        self.with_state(|state| state.update(def, namespace, name, body, status, options))
-            .map(|w| w.presented(def))
+        self.with_state(|state| {
+            let pending = state.update(def, namespace, name, body, status, options)?;
+            state.commit(pending)
+        })
+        .map(|w| w.presented(def))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -431,8 +499,11 @@ impl Store {
         status: bool,
         options: &WriteOptions,
     ) -> ApiResult<Written> {
-        self.with_state(|state| state.patch(def, namespace, name, kind, patch, status, options))
-            .map(|w| w.presented(def))
+        self.with_state(|state| {
+            let pending = state.patch(def, namespace, name, kind, patch, status, options)?;
+            state.commit(pending)
+        })
+        .map(|w| w.presented(def))
     }
 
     pub fn delete(
@@ -442,30 +513,120 @@ impl Store {
         name: &str,
         options: &DeleteOptions,
     ) -> ApiResult<Value> {
-        self.with_state(|state| state.delete(def, namespace, name, options))
-            .map(|o| present(def, &o))
+        self.with_state(|state| {
+            let pending = state.delete(def, namespace, name, options)?;
+            state.commit(pending)
+        })
+        .map(|w| present(def, &w.object))
     }
 
-    pub fn delete_collection(
+    /// A create as far as admission webhooks: decoded, defaulted and validated, not stored.
+    pub fn prepare_create(
         &self,
         def: &ResourceDef,
-        filter: &Filter,
+        namespace: Option<&str>,
+        body: Value,
+        options: &WriteOptions,
+    ) -> ApiResult<Pending> {
+        self.lock().create(def, namespace, body, options, Source::Body)
+    }
+
+    /// An update as far as admission webhooks.
+    pub fn prepare_update(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        body: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Pending> {
+        self.lock().update(def, namespace, name, body, status, options)
+    }
+
+    /// A patch as far as admission webhooks: an update, or a create for an apply of a new object.
+    #[allow(clippy::too_many_arguments)]
+    pub fn prepare_patch(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
+        kind: PatchKind,
+        patch: Value,
+        status: bool,
+        options: &WriteOptions,
+    ) -> ApiResult<Pending> {
+        self.lock().patch(def, namespace, name, kind, patch, status, options)
+    }
+
+    /// A delete as far as admission webhooks: preconditions checked, nothing removed.
+    pub fn prepare_delete(
+        &self,
+        def: &ResourceDef,
+        namespace: Option<&str>,
+        name: &str,
         options: &DeleteOptions,
-    ) -> ApiResult<Vec<Value>> {
+    ) -> ApiResult<Pending> {
+        self.lock().delete(def, namespace, name, options)
+    }
+
+    /// Stores a prepared write, as the object was when it was prepared. None when the object
+    /// changed in between (another write won the race): the caller prepares it again, as the real
+    /// server's optimistic update loop runs admission again.
+    pub fn commit(&self, pending: Pending) -> ApiResult<Option<Written>> {
+        let def = pending.def.clone();
         self.with_state(|state| {
-            let names: Vec<(String, String)> = state
+            let current = state
                 .objects
-                .iter()
-                .filter(|(key, object)| key.group == def.group && key.plural == def.plural && filter.matches(object))
-                .map(|(key, _)| (key.namespace.clone(), key.name.clone()))
-                .collect();
-            let mut deleted = vec![];
-            for (namespace, name) in names {
-                let ns = (!namespace.is_empty()).then_some(namespace.as_str());
-                deleted.push(present(def, &state.delete(def, ns, &name, options)?));
+                .get(&pending.key)
+                .and_then(|o| meta_str(o, "resourceVersion"));
+            if current != pending.expected_rv.as_deref() {
+                return Ok(None);
             }
-            Ok(deleted)
+            state.commit(pending).map(Some)
         })
+        .map(|written| written.map(|w| w.presented(&def)))
+    }
+
+    /// The names of the objects of `def` that `filter` selects, in storage order.
+    pub fn names(&self, def: &ResourceDef, filter: &Filter) -> Vec<(Option<String>, String)> {
+        self.lock()
+            .objects
+            .iter()
+            .filter(|(key, object)| key.group == def.group && key.plural == def.plural && filter.matches(object))
+            .map(|(key, _)| {
+                (
+                    (!key.namespace.is_empty()).then(|| key.namespace.clone()),
+                    key.name.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every stored object of a built-in kind, in name order.
+    pub fn builtin_objects(&self, which: Builtin) -> Vec<Value> {
+        let state = self.lock();
+        let def = state.def_of(which);
+        state
+            .objects
+            .iter()
+            .filter(|(key, _)| key.group == def.group && key.plural == def.plural)
+            .map(|(_, object)| object.clone())
+            .collect()
+    }
+
+    /// The labels of a namespace, None when it does not exist.
+    pub fn namespace_labels(&self, namespace: &str) -> Option<Value> {
+        let state = self.lock();
+        state
+            .objects
+            .get(&ObjectKey {
+                group: String::new(),
+                plural: "namespaces".into(),
+                namespace: String::new(),
+                name: namespace.to_string(),
+            })
+            .map(|n| n.pointer("/metadata/labels").cloned().unwrap_or_else(|| json!({})))
     }
 
     /// Subscribes to changes after `rv` (None: start with the current state as ADDED events).
@@ -623,16 +784,16 @@ impl State {
         mut body: Value,
         options: &WriteOptions,
         source: Source,
-    ) -> ApiResult<Written> {
+    ) -> ApiResult<Pending> {
         check_kind(def, &body)?;
         let namespace = self.check_namespace(def, namespace, &body)?;
         let metadata = metadata_mut(&mut body);
-        if metadata
+        let name_generated = metadata
             .get("name")
             .and_then(Value::as_str)
             .unwrap_or_default()
-            .is_empty()
-        {
+            .is_empty();
+        if name_generated {
             match metadata.get("generateName").and_then(Value::as_str) {
                 Some(prefix) if !prefix.is_empty() => {
                     let suffix: String = uuid::Uuid::new_v4().simple().to_string()[..5].to_string();
@@ -717,24 +878,107 @@ impl State {
                 &now_rfc3339(),
             ),
         }
-        if options.dry_run {
-            return Ok(Written {
-                object: body,
-                created: true,
-                warnings,
-            });
-        }
-        let rv = self.next_rv();
-        metadata_mut(&mut body).insert("resourceVersion".into(), json!(rv));
-        self.objects.insert(key.clone(), body.clone());
-        self.record(&key, EventType::Added, body.clone(), None);
-        self.after_write(def, &key)?;
-        let object = self.objects.get(&key).cloned().unwrap_or(body);
-        Ok(Written {
-            object,
-            created: true,
+        Ok(Pending {
+            def: def.clone(),
+            operation: Operation::Create,
+            object: Some(body.clone()),
+            old: None,
+            name,
+            name_generated,
+            namespace,
+            dry_run: options.dry_run,
             warnings,
+            key,
+            expected_rv: None,
+            step: Step::Create { object: body },
         })
+    }
+
+    /// Stores a prepared write (or, for a dry run, only answers what it would store).
+    fn commit(&mut self, pending: Pending) -> ApiResult<Written> {
+        let Pending {
+            def,
+            dry_run,
+            warnings,
+            key,
+            step,
+            ..
+        } = pending;
+        match step {
+            Step::Create { mut object } => {
+                if dry_run {
+                    return Ok(Written {
+                        object,
+                        created: true,
+                        warnings,
+                    });
+                }
+                let rv = self.next_rv();
+                metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv));
+                self.objects.insert(key.clone(), object.clone());
+                self.record(&key, EventType::Added, object.clone(), None);
+                self.after_write(&def, &key)?;
+                let object = self.objects.get(&key).cloned().unwrap_or(object);
+                Ok(Written {
+                    object,
+                    created: true,
+                    warnings,
+                })
+            }
+            Step::Update {
+                old,
+                mut new,
+                finalized,
+                unchanged,
+            } => {
+                if unchanged {
+                    return Ok(Written {
+                        object: old,
+                        created: false,
+                        warnings,
+                    });
+                }
+                if dry_run {
+                    return Ok(Written {
+                        object: new,
+                        created: false,
+                        warnings,
+                    });
+                }
+                let rv = self.next_rv();
+                metadata_mut(&mut new).insert("resourceVersion".into(), json!(rv));
+                if finalized {
+                    self.objects.insert(key.clone(), new.clone());
+                    self.remove(&key);
+                    return Ok(Written {
+                        object: new,
+                        created: false,
+                        warnings,
+                    });
+                }
+                self.objects.insert(key.clone(), new.clone());
+                self.record(&key, EventType::Modified, new.clone(), Some(old));
+                self.after_write(&def, &key)?;
+                let object = self.objects.get(&key).cloned().unwrap_or(new);
+                Ok(Written {
+                    object,
+                    created: false,
+                    warnings,
+                })
+            }
+            Step::Delete { object, propagation } => {
+                let object = if dry_run {
+                    object
+                } else {
+                    self.delete_key(&key, propagation).unwrap_or(object)
+                };
+                Ok(Written {
+                    object,
+                    created: false,
+                    warnings,
+                })
+            }
+        }
     }
 
     /// The namespace an object lands in, checked against the URL and the store.
@@ -781,6 +1025,15 @@ impl State {
         options: &WriteOptions,
         source: &Source,
     ) -> ApiResult<Vec<String>> {
+        if def.builtin == Some(Builtin::ValidatingWebhookConfiguration)
+            && let Some(error) = admission::configuration_decoding_error(object)
+        {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version {version} cannot be handled as a {kind}: {error}",
+                kind = def.kind,
+                version = go_quote(&def.version),
+            )));
+        }
         let unknown = match (&def.schema, def.builtin) {
             (Some(schema), _) => schema::normalize(schema, object),
             (None, Some(builtin)) => schema::prune_unknown(openapi::builtin_schema(builtin), object),
@@ -814,6 +1067,9 @@ impl State {
         if def.builtin == Some(Builtin::CustomResourceDefinition) {
             errors.extend(crd_errors(object));
         }
+        if def.builtin == Some(Builtin::ValidatingWebhookConfiguration) {
+            errors.extend(admission::configuration_errors(object));
+        }
         if !errors.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.qualified_kind(), &name, errors));
         }
@@ -829,7 +1085,7 @@ impl State {
         mut body: Value,
         status: bool,
         options: &WriteOptions,
-    ) -> ApiResult<Written> {
+    ) -> ApiResult<Pending> {
         check_kind(def, &body)?;
         if let Some(body_name) = meta_str(&body, "name")
             && body_name != name
@@ -860,7 +1116,7 @@ impl State {
         if let Some(ns) = namespace {
             metadata_mut(&mut body).insert("namespace".into(), json!(ns));
         }
-        self.commit_update(def, old, body, status, options, Source::Body)
+        self.update_from(def, old, body, status, options, Source::Body)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -873,7 +1129,7 @@ impl State {
         patch: Value,
         status: bool,
         options: &WriteOptions,
-    ) -> ApiResult<Written> {
+    ) -> ApiResult<Pending> {
         let existing = self.get(def, namespace, name).ok().cloned();
         let subresource = status.then_some("status");
         match kind {
@@ -901,7 +1157,7 @@ impl State {
                         }
                         self.create(def, namespace, applied, options, managed)
                     }
-                    Some(old) => self.commit_update(def, old, applied, status, options, managed),
+                    Some(old) => self.update_from(def, old, applied, status, options, managed),
                 }
             }
             other => {
@@ -957,14 +1213,14 @@ impl State {
                     PatchKind::Strategic => Source::StrategicPatch(&patch),
                     _ => Source::Patched(&as_patched),
                 };
-                self.commit_update(def, old, patched, status, options, source)
+                self.update_from(def, old, patched, status, options, source)
             }
         }
     }
 
     /// The shared tail of update and patch: status-subresource rules,
     /// admission, generation, field ownership, finalizers, no-op detection.
-    fn commit_update(
+    fn update_from(
         &mut self,
         def: &ResourceDef,
         old: Value,
@@ -972,7 +1228,7 @@ impl State {
         status: bool,
         options: &WriteOptions,
         source: Source,
-    ) -> ApiResult<Written> {
+    ) -> ApiResult<Pending> {
         let name = meta_str(&old, "name").unwrap_or_default().to_string();
         if def.status_subresource {
             if status {
@@ -1055,41 +1311,28 @@ impl State {
                 &now_rfc3339(),
             ),
         }
-        let key = Self::key(def, meta_str(&old, "namespace"), &name);
+        let namespace = meta_str(&old, "namespace").map(String::from);
+        let key = Self::key(def, namespace.as_deref(), &name);
         let finalized = old.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
-        if !finalized && without_volatile(&new) == without_volatile(&old) {
-            return Ok(Written {
-                object: old,
-                created: false,
-                warnings,
-            });
-        }
-        if options.dry_run {
-            return Ok(Written {
-                object: new,
-                created: false,
-                warnings,
-            });
-        }
-        let rv = self.next_rv();
-        metadata_mut(&mut new).insert("resourceVersion".into(), json!(rv));
-        if finalized {
-            self.objects.insert(key.clone(), new.clone());
-            self.remove(&key);
-            return Ok(Written {
-                object: new,
-                created: false,
-                warnings,
-            });
-        }
-        self.objects.insert(key.clone(), new.clone());
-        self.record(&key, EventType::Modified, new.clone(), Some(old));
-        self.after_write(def, &key)?;
-        let object = self.objects.get(&key).cloned().unwrap_or(new);
-        Ok(Written {
-            object,
-            created: false,
+        let unchanged = !finalized && without_volatile(&new) == without_volatile(&old);
+        Ok(Pending {
+            def: def.clone(),
+            operation: Operation::Update,
+            object: Some(new.clone()),
+            old: Some(old.clone()),
+            name,
+            name_generated: false,
+            namespace,
+            dry_run: options.dry_run,
             warnings,
+            key,
+            expected_rv: meta_str(&old, "resourceVersion").map(String::from),
+            step: Step::Update {
+                old,
+                new,
+                finalized,
+                unchanged,
+            },
         })
     }
 
@@ -1220,7 +1463,7 @@ impl State {
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
-    ) -> ApiResult<Value> {
+    ) -> ApiResult<Pending> {
         let key = Self::key(def, namespace, name);
         let object = self.get(def, namespace, name)?.clone();
         if let Some(uid) = &options.precondition_uid
@@ -1249,10 +1492,23 @@ impl State {
                 ),
             ));
         }
-        if options.dry_run {
-            return Ok(object);
-        }
-        Ok(self.delete_key(&key, options.propagation).unwrap_or(object))
+        Ok(Pending {
+            def: def.clone(),
+            operation: Operation::Delete,
+            object: None,
+            old: Some(object.clone()),
+            name: name.to_string(),
+            name_generated: false,
+            namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),
+            dry_run: options.dry_run,
+            warnings: vec![],
+            expected_rv: meta_str(&object, "resourceVersion").map(String::from),
+            key,
+            step: Step::Delete {
+                object,
+                propagation: options.propagation,
+            },
+        })
     }
 
     /// Deletion as the real server does it: with finalizers pending the
@@ -1609,6 +1865,7 @@ fn prepare_builtin(def: &ResourceDef, object: &mut Value) {
                 spec.entry("conversion").or_insert_with(|| json!({"strategy": "None"}));
             }
         }
+        Some(Builtin::ValidatingWebhookConfiguration) => admission::default_configuration(object),
         _ => {}
     }
 }

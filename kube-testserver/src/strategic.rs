@@ -5,7 +5,8 @@
 //! It is JSON merge patch plus the directives `$patch` (`replace`, `delete`), `$retainKeys`,
 //! `$deleteFromPrimitiveList/<field>` and `$setElementOrder/<field>`, and lists merge where the
 //! Go types say `patchStrategy:"merge"`: `metadata.finalizers` as a set,
-//! `metadata.ownerReferences` by `uid`, a Namespace's `status.conditions` by `type`. Every other
+//! `metadata.ownerReferences` by `uid`, a Namespace's `status.conditions` by `type`, a
+//! ValidatingWebhookConfiguration's `webhooks` and their `matchConditions` by `name`. Every other
 //! list is replaced (a CRD's `spec.versions` and `status.conditions` carry no patch strategy).
 
 use serde_json::{Map, Value};
@@ -30,8 +31,10 @@ pub fn strategic_merge(original: &Value, patch: &Value) -> Result<Value, String>
     let Value::Object(original_fields) = original else {
         return Err("invalid JSON document".to_owned());
     };
+    let kind = original.get("kind").and_then(Value::as_str);
     let fields = Fields::Root {
-        namespace: original.get("kind").and_then(Value::as_str) == Some("Namespace"),
+        namespace: kind == Some("Namespace"),
+        webhooks: kind == Some("ValidatingWebhookConfiguration"),
     };
     merge_map(original_fields.clone(), patch.clone(), fields).map(Value::Object)
 }
@@ -39,9 +42,14 @@ pub fn strategic_merge(original: &Value, patch: &Value) -> Result<Value, String>
 /// Where a map sits in the object, which decides how its lists merge.
 #[derive(Clone, Copy)]
 enum Fields {
-    Root { namespace: bool },
+    Root {
+        namespace: bool,
+        webhooks: bool,
+    },
     ObjectMeta,
     NamespaceStatus,
+    /// One of a ValidatingWebhookConfiguration's `webhooks`.
+    Webhook,
     Other,
 }
 
@@ -50,26 +58,38 @@ enum Fields {
 struct ListStrategy {
     merge: bool,
     merge_key: Option<&'static str>,
+    /// Where the maps inside the list sit.
+    items: Fields,
 }
 
 impl Fields {
     fn map(self, key: &str) -> Fields {
         match (self, key) {
             (Fields::Root { .. }, "metadata") => Fields::ObjectMeta,
-            (Fields::Root { namespace: true }, "status") => Fields::NamespaceStatus,
+            (Fields::Root { namespace: true, .. }, "status") => Fields::NamespaceStatus,
             _ => Fields::Other,
         }
     }
 
     fn list(self, key: &str) -> ListStrategy {
-        let merge_by = |merge_key| ListStrategy { merge: true, merge_key };
+        let merge_by = |merge_key| ListStrategy {
+            merge: true,
+            merge_key,
+            items: Fields::Other,
+        };
         match (self, key) {
             (Fields::ObjectMeta, "finalizers") => merge_by(None),
             (Fields::ObjectMeta, "ownerReferences") => merge_by(Some("uid")),
             (Fields::NamespaceStatus, "conditions") => merge_by(Some("type")),
+            (Fields::Root { webhooks: true, .. }, "webhooks") => ListStrategy {
+                items: Fields::Webhook,
+                ..merge_by(Some("name"))
+            },
+            (Fields::Webhook, "matchConditions") => merge_by(Some("name")),
             _ => ListStrategy {
                 merge: false,
                 merge_key: None,
+                items: Fields::Other,
             },
         }
     }
@@ -353,7 +373,7 @@ fn merge_list(
     let (current, patch, merged) = if items_are_maps {
         let key = strategy.merge_key.ok_or("cannot merge lists without merge key")?;
         let (current, patch) = apply_item_directives(current, patch, key)?;
-        let merged = merge_items_by_key(current.clone(), &patch, key)?;
+        let merged = merge_items_by_key(current.clone(), &patch, key, strategy.items)?;
         (current, patch, merged)
     } else {
         if is_delete_list {
@@ -410,7 +430,12 @@ fn apply_item_directives(
 }
 
 /// Merges each patch item into the original item with the same key, appending new ones.
-fn merge_items_by_key(mut current: Vec<Value>, patch: &[Value], key: &str) -> Result<Vec<Value>, String> {
+fn merge_items_by_key(
+    mut current: Vec<Value>,
+    patch: &[Value],
+    key: &str,
+    fields: Fields,
+) -> Result<Vec<Value>, String> {
     for item in patch {
         let value = merge_key_value(item, key)?;
         match position_by_key(&current, key, value)? {
@@ -420,7 +445,7 @@ fn merge_items_by_key(mut current: Vec<Value>, patch: &[Value], key: &str) -> Re
                 else {
                     return Err(bad_arg_type("map[string]interface {}", item));
                 };
-                current[index] = Value::Object(merge_map(current_fields, patch_fields, Fields::Other)?);
+                current[index] = Value::Object(merge_map(current_fields, patch_fields, fields)?);
             }
             None => current.push(item.clone()),
         }

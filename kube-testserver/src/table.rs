@@ -366,6 +366,17 @@ fn builtin_columns(builtin: Builtin) -> Vec<Value> {
             name_column(1),
         ],
         Builtin::CustomResourceDefinition => vec![name_column(0), column("Created At", "date", "", CREATION_DOC, 0)],
+        Builtin::ValidatingWebhookConfiguration => vec![
+            name_column(0),
+            column(
+                "Webhooks",
+                "integer",
+                "",
+                "Webhooks indicates the number of webhooks in the configuration",
+                0,
+            ),
+            age_column(),
+        ],
     }
 }
 
@@ -400,6 +411,10 @@ fn builtin_cells(builtin: Builtin, name: Value, object: &Value, now: DateTime<Ut
                 |time| time.to_rfc3339_opts(SecondsFormat::Secs, true),
             );
             vec![name, json!(created)]
+        }
+        Builtin::ValidatingWebhookConfiguration => {
+            let webhooks = object["webhooks"].as_array().map_or(0, Vec::len);
+            vec![name, json!(webhooks), age()]
         }
     }
 }

@@ -44,6 +44,8 @@ pub(super) enum Builtin {
     Finalizers,
     OwnerReferences,
     Conditions,
+    /// A ValidatingWebhookConfiguration's `webhooks`: `+listType=map`, keyed by `name`.
+    Webhooks,
 }
 
 impl<'s> Shape<'s> {
@@ -124,6 +126,7 @@ impl<'s> Shape<'s> {
             Shape::Builtin(Builtin::Finalizers) => ListKind::Set,
             Shape::Builtin(Builtin::OwnerReferences) => ListKind::Map(vec!["uid"]),
             Shape::Builtin(Builtin::Conditions) => ListKind::Map(vec!["type"]),
+            Shape::Builtin(Builtin::Webhooks) => ListKind::Map(vec!["name"]),
             Shape::Builtin(_) => ListKind::Atomic,
         }
     }
@@ -168,6 +171,7 @@ impl Builtin {
             (Builtin::Root, "data" | "binaryData" | "stringData") => Builtin::StringMap,
             // Events' object references are `+structType=atomic`.
             (Builtin::Root, "involvedObject" | "regarding" | "related") => Builtin::AtomicStruct,
+            (Builtin::Root, "webhooks") => Builtin::Webhooks,
             (Builtin::ObjectMeta, "labels" | "annotations") => Builtin::StringMap,
             (Builtin::ObjectMeta, "finalizers") => Builtin::Finalizers,
             (Builtin::ObjectMeta, "ownerReferences") => Builtin::OwnerReferences,

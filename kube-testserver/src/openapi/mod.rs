@@ -41,6 +41,9 @@ const CORE_V1: &str = "io.k8s.api.core.v1";
 const EVENTS_V1: &str = "io.k8s.api.events.v1";
 const COORDINATION_V1: &str = "io.k8s.api.coordination.v1";
 const APIEXTENSIONS_V1: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1";
+const ADMISSIONREGISTRATION_V1: &str = "io.k8s.api.admissionregistration.v1";
+const LABEL_SELECTOR: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelector";
+const LABEL_SELECTOR_REQUIREMENT: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement";
 
 const API_VERSION_DOC: &str = "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources";
 const KIND_DOC: &str = "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds";
@@ -152,6 +155,7 @@ fn builtin_package(builtin: Builtin) -> &'static str {
         Builtin::Event => EVENTS_V1,
         Builtin::Lease => COORDINATION_V1,
         Builtin::CustomResourceDefinition => APIEXTENSIONS_V1,
+        Builtin::ValidatingWebhookConfiguration => ADMISSIONREGISTRATION_V1,
     }
 }
 
@@ -1099,7 +1103,159 @@ fn builtin_model(builtin: Builtin) -> BuiltinModel {
             )
         }
         Builtin::CustomResourceDefinition => custom_resource_definition_model(),
+        Builtin::ValidatingWebhookConfiguration => validating_webhook_configuration_model(),
     }
+}
+
+/// An atomic list of strings, as the admissionregistration types declare theirs.
+fn atomic_string_list_prop(description: &str) -> Value {
+    let mut list = string_list_prop(description);
+    list["x-kubernetes-list-type"] = json!("atomic");
+    list
+}
+
+fn validating_webhook_configuration_model() -> BuiltinModel {
+    let webhook = named(ADMISSIONREGISTRATION_V1, "ValidatingWebhook");
+    let client_config = named(ADMISSIONREGISTRATION_V1, "WebhookClientConfig");
+    let service = named(ADMISSIONREGISTRATION_V1, "ServiceReference");
+    let rule = named(ADMISSIONREGISTRATION_V1, "RuleWithOperations");
+    let match_condition = named(ADMISSIONREGISTRATION_V1, "MatchCondition");
+    let with_required = |mut schema: Value, required: &[&str]| {
+        schema["required"] = json!(required);
+        schema
+    };
+    let mut label_selector = object_schema(
+        "A label selector is a label query over a set of resources. The result of matchLabels and matchExpressions are ANDed. An empty label selector matches all objects. A null label selector matches no objects.",
+        json!({
+            "matchExpressions": {
+                "type": "array",
+                "items": schema_ref(LABEL_SELECTOR_REQUIREMENT),
+                "description": "matchExpressions is a list of label selector requirements. The requirements are ANDed.",
+                "x-kubernetes-list-type": "atomic",
+            },
+            "matchLabels": string_map_prop("matchLabels is a map of {key,value} pairs. A single {key,value} in the matchLabels map is equivalent to an element of matchExpressions, whose key field is \"key\", the operator is \"In\", and the values array contains only \"value\". The requirements are ANDed."),
+        }),
+    );
+    label_selector["x-kubernetes-map-type"] = json!("atomic");
+    model(
+        "ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.",
+        json!({
+            "webhooks": {
+                "type": "array",
+                "items": schema_ref(&webhook),
+                "description": "Webhooks is a list of webhooks and the affected resources and operations.",
+                "x-kubernetes-list-map-keys": ["name"],
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-patch-merge-key": "name",
+                "x-kubernetes-patch-strategy": "merge",
+            },
+        }),
+        &[],
+        vec![
+            (
+                webhook,
+                with_required(
+                    object_schema(
+                        "ValidatingWebhook describes an admission webhook and the resources and operations it applies to.",
+                        json!({
+                            "admissionReviewVersions": atomic_string_list_prop("AdmissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy."),
+                            "clientConfig": described_ref(&client_config, "ClientConfig defines how to communicate with the hook. Required"),
+                            "failurePolicy": string_prop("FailurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail."),
+                            "matchConditions": {
+                                "type": "array",
+                                "items": schema_ref(&match_condition),
+                                "description": "MatchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.",
+                                "x-kubernetes-list-map-keys": ["name"],
+                                "x-kubernetes-list-type": "map",
+                                "x-kubernetes-patch-merge-key": "name",
+                                "x-kubernetes-patch-strategy": "merge",
+                            },
+                            "matchPolicy": string_prop("matchPolicy defines how the \"rules\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\". Defaults to \"Equivalent\""),
+                            "name": string_prop("The name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where \"imagepolicy\" is the name of the webhook, and kubernetes.io is the name of the organization. Required."),
+                            "namespaceSelector": described_ref(LABEL_SELECTOR, "NamespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.\n\nDefault to the empty LabelSelector, which matches everything."),
+                            "objectSelector": described_ref(LABEL_SELECTOR, "ObjectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."),
+                            "rules": {
+                                "type": "array",
+                                "items": schema_ref(&rule),
+                                "description": "Rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.",
+                                "x-kubernetes-list-type": "atomic",
+                            },
+                            "sideEffects": string_prop("SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some."),
+                            "timeoutSeconds": int_prop("int32", "TimeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds."),
+                        }),
+                    ),
+                    &["name", "clientConfig", "sideEffects", "admissionReviewVersions"],
+                ),
+            ),
+            (
+                client_config,
+                object_schema(
+                    "WebhookClientConfig contains the information to make a TLS connection with the webhook",
+                    json!({
+                        "caBundle": { "type": "string", "format": "byte", "description": "`caBundle` is a PEM encoded CA bundle which will be used to validate the webhook's server certificate. If unspecified, system trust roots on the apiserver are used." },
+                        "service": described_ref(&service, "`service` is a reference to the service for this webhook. Either `service` or `url` must be specified.\n\nIf the webhook is running within the cluster, then you should use `service`."),
+                        "url": string_prop("`url` gives the location of the webhook, in standard URL form (`scheme://host:port/path`). Exactly one of `url` or `service` must be specified."),
+                    }),
+                ),
+            ),
+            (
+                service,
+                with_required(
+                    object_schema(
+                        "ServiceReference holds a reference to Service.legacy.k8s.io",
+                        json!({
+                            "name": string_prop("`name` is the name of the service. Required"),
+                            "namespace": string_prop("`namespace` is the namespace of the service. Required"),
+                            "path": string_prop("`path` is an optional URL path which will be sent in any request to this service."),
+                            "port": int_prop("int32", "If specified, the port on the service that hosting webhook. Default to 443 for backward compatibility. `port` should be a valid port number (1-65535, inclusive)."),
+                        }),
+                    ),
+                    &["namespace", "name"],
+                ),
+            ),
+            (
+                rule,
+                object_schema(
+                    "RuleWithOperations is a tuple of Operations and Resources. It is recommended to make sure that all the tuple expansions are valid.",
+                    json!({
+                        "apiGroups": atomic_string_list_prop("APIGroups is the API groups the resources belong to. '*' is all groups. If '*' is present, the length of the slice must be one. Required."),
+                        "apiVersions": atomic_string_list_prop("APIVersions is the API versions the resources belong to. '*' is all versions. If '*' is present, the length of the slice must be one. Required."),
+                        "operations": atomic_string_list_prop("Operations is the operations the admission hook cares about - CREATE, UPDATE, DELETE, CONNECT or * for all of those operations and any future admission operations that are added. If '*' is present, the length of the slice must be one. Required."),
+                        "resources": atomic_string_list_prop("Resources is a list of resources this rule applies to.\n\nFor example: 'pods' means pods. 'pods/log' means the log subresource of pods. '*' means all resources, but not subresources. 'pods/*' means all subresources of pods. '*/scale' means all scale subresources. '*/*' means all resources and their subresources.\n\nIf wildcard is present, the validation rule will ensure resources do not overlap with each other.\n\nDepending on the enclosing object, subresources might not be allowed. Required."),
+                        "scope": string_prop("scope specifies the scope of this rule. Valid values are \"Cluster\", \"Namespaced\", and \"*\" \"Cluster\" means that only cluster-scoped resources will match this rule. Namespace API objects are cluster-scoped. \"Namespaced\" means that only namespaced resources will match this rule. \"*\" means that there are no scope restrictions. Subresources match the scope of their parent resource. Default is \"*\"."),
+                    }),
+                ),
+            ),
+            (
+                match_condition,
+                with_required(
+                    object_schema(
+                        "MatchCondition represents a condition which must by fulfilled for a request to be sent to a webhook.",
+                        json!({
+                            "expression": string_prop("Expression represents the expression which will be evaluated by CEL. Must evaluate to bool. Required."),
+                            "name": string_prop("Name is an identifier for this match condition, used for strategic merging of MatchConditions, as well as providing an identifier for logging purposes. A good name should be descriptive of the associated expression. Required."),
+                        }),
+                    ),
+                    &["name", "expression"],
+                ),
+            ),
+            (LABEL_SELECTOR.to_owned(), label_selector),
+            (
+                LABEL_SELECTOR_REQUIREMENT.to_owned(),
+                with_required(
+                    object_schema(
+                        "A label selector requirement is a selector that contains values, a key, and an operator that relates the key and values.",
+                        json!({
+                            "key": string_prop("key is the label key that the selector applies to."),
+                            "operator": string_prop("operator represents a key's relationship to a set of values. Valid operators are In, NotIn, Exists and DoesNotExist."),
+                            "values": atomic_string_list_prop("values is an array of string values. If the operator is In or NotIn, the values array must be non-empty. If the operator is Exists or DoesNotExist, the values array must be empty. This array is replaced during a strategic merge patch."),
+                        }),
+                    ),
+                    &["key", "operator"],
+                ),
+            ),
+        ],
+    )
 }
 
 fn custom_resource_definition_model() -> BuiltinModel {
@@ -1455,6 +1611,7 @@ mod tests {
             keys,
             [
                 "api/v1",
+                "apis/admissionregistration.k8s.io/v1",
                 "apis/apiextensions.k8s.io/v1",
                 "apis/awsaccess.dev/v1alpha1",
                 "apis/coordination.k8s.io/v1",
@@ -1550,6 +1707,11 @@ mod tests {
                 "apis/apiextensions.k8s.io/v1",
                 "apiextensions.k8s.io",
                 "CustomResourceDefinition",
+            ),
+            (
+                "apis/admissionregistration.k8s.io/v1",
+                "admissionregistration.k8s.io",
+                "ValidatingWebhookConfiguration",
             ),
         ] {
             let support = patch_ops_with_field_validation(&doc(gv_path), group, "v1", kind);
