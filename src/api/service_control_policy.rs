@@ -98,6 +98,23 @@ pub struct Guardrails {
     #[schemars(inner(regex(pattern = IAM_ROLE_NAME_PATTERN)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub protect_roles: Vec<String>,
+    /// The EC2 instance types that may be launched, as globs (`t3.*`, `m6i.large`): `ec2:RunInstances` of any other `ec2:InstanceType` is denied (`StringNotLike`, `Sid` DenyOtherInstanceTypes). Empty: any type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(length(min = 1, max = 64), regex(pattern = r"^[a-z0-9.*?-]+$")))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub allowed_instance_types: Vec<String>,
+    /// Deny `iam:CreateUser`, `iam:CreateAccessKey`, `iam:CreateLoginProfile` and `iam:UpdateLoginProfile` in the accounts reached: people and automation sign in to the identity account and assume roles (`Sid` DenyIamUsers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deny_iam_users: bool,
+    /// Deny stopping, deleting or disabling CloudTrail, GuardDuty, AWS Config, Security Hub and IAM Access Analyzer (`Sid` ProtectSecurityServices).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub protect_security_services: bool,
+    /// Deny `ec2:RunInstances` unless `ec2:MetadataHttpTokens` is `required`: instances only with IMDSv2 (`Sid` RequireImdsV2).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_imds_v2: bool,
+    /// Deny `ec2:DisableEbsEncryptionByDefault` (`Sid` DenyDisablingEbsEncryption).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deny_disabling_ebs_encryption: bool,
 }
 
 /// Where the policy is attached.

@@ -4,6 +4,8 @@
 
 pub mod console;
 pub mod document;
+pub mod glob;
+pub mod guardrails;
 pub mod scp;
 pub mod trust;
 pub mod validate;

@@ -65,6 +65,44 @@ const ROLE_WRITES: &[&str] = &[
     "iam:UpdateRoleDescription",
 ];
 
+/// What `denyIamUsers` denies: the ways to make a long-lived identity.
+const IAM_USER_WRITES: &[&str] = &[
+    "iam:CreateUser",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+];
+
+/// What `protectSecurityServices` denies: stopping, deleting or disabling
+/// the services that watch the account.
+const SECURITY_SERVICE_WRITES: &[&str] = &[
+    "access-analyzer:DeleteAnalyzer",
+    "cloudtrail:DeleteTrail",
+    "cloudtrail:PutEventSelectors",
+    "cloudtrail:StopLogging",
+    "cloudtrail:UpdateTrail",
+    "config:DeleteConfigRule",
+    "config:DeleteConfigurationRecorder",
+    "config:DeleteDeliveryChannel",
+    "config:StopConfigurationRecorder",
+    "guardduty:DeleteDetector",
+    "guardduty:DeleteMembers",
+    "guardduty:DisassociateFromAdministratorAccount",
+    "guardduty:DisassociateFromMasterAccount",
+    "guardduty:DisassociateMembers",
+    "guardduty:StopMonitoringMembers",
+    "guardduty:UpdateDetector",
+    "securityhub:DeleteInvitations",
+    "securityhub:DisableSecurityHub",
+    "securityhub:DisassociateFromAdministratorAccount",
+    "securityhub:DisassociateFromMasterAccount",
+    "securityhub:DisassociateMembers",
+];
+
+/// The instances `ec2:RunInstances` creates: the resource its instance
+/// conditions (type, metadata options) are evaluated on.
+const INSTANCES: &str = "arn:aws:ec2:*:*:instance/*";
+
 /// The policy document: the guardrails' Deny statements first, in a fixed
 /// order, then the raw document's statements as written. `access_role` is
 /// the role the organization's management (and the operator) works
@@ -112,6 +150,54 @@ pub fn compile(guardrails: &Guardrails, document: Option<&Map<String, Value>>, a
             "Condition": {"ArnNotLike": {"aws:PrincipalArn": format!("arn:aws:iam::*:role/{access_role}")}},
         }));
     }
+    // The organization's access role is exempt from what follows as from
+    // protectRoles: the management account must be able to repair an account.
+    let exempt = json!({"aws:PrincipalArn": format!("arn:aws:iam::*:role/{access_role}")});
+    if !guardrails.allowed_instance_types.is_empty() {
+        statements.push(json!({
+            "Sid": "DenyOtherInstanceTypes",
+            "Effect": "Deny",
+            "Action": "ec2:RunInstances",
+            "Resource": INSTANCES,
+            "Condition": {"StringNotLike": {"ec2:InstanceType": guardrails.allowed_instance_types}},
+        }));
+    }
+    if guardrails.deny_iam_users {
+        statements.push(json!({
+            "Sid": "DenyIamUsers",
+            "Effect": "Deny",
+            "Action": IAM_USER_WRITES,
+            "Resource": "*",
+            "Condition": {"ArnNotLike": exempt},
+        }));
+    }
+    if guardrails.protect_security_services {
+        statements.push(json!({
+            "Sid": "ProtectSecurityServices",
+            "Effect": "Deny",
+            "Action": SECURITY_SERVICE_WRITES,
+            "Resource": "*",
+            "Condition": {"ArnNotLike": exempt},
+        }));
+    }
+    if guardrails.require_imds_v2 {
+        statements.push(json!({
+            "Sid": "RequireImdsV2",
+            "Effect": "Deny",
+            "Action": "ec2:RunInstances",
+            "Resource": INSTANCES,
+            "Condition": {"StringNotEquals": {"ec2:MetadataHttpTokens": "required"}, "ArnNotLike": exempt},
+        }));
+    }
+    if guardrails.deny_disabling_ebs_encryption {
+        statements.push(json!({
+            "Sid": "DenyDisablingEbsEncryption",
+            "Effect": "Deny",
+            "Action": "ec2:DisableEbsEncryptionByDefault",
+            "Resource": "*",
+            "Condition": {"ArnNotLike": exempt},
+        }));
+    }
     match document.and_then(|document| document.get("Statement")) {
         Some(Value::Array(raw)) => statements.extend(raw.iter().cloned()),
         Some(single) => statements.push(single.clone()),
@@ -153,7 +239,69 @@ mod tests {
             allowed_regions: vec!["eu-west-1".into(), "eu-central-1".into()],
             deny_root_user: true,
             protect_roles: vec!["OrganizationAccountAccessRole".into()],
+            ..Guardrails::default()
         }
+    }
+
+    #[test]
+    fn the_workload_guardrails_follow_in_order_with_their_condition_keys() {
+        let all = Guardrails {
+            allowed_instance_types: vec!["t3.*".into(), "m6i.large".into()],
+            deny_iam_users: true,
+            protect_security_services: true,
+            require_imds_v2: true,
+            deny_disabling_ebs_encryption: true,
+            ..guardrails()
+        };
+        let document = compile(&all, None, "OrganizationAccountAccessRole");
+        let statements = document["Statement"].as_array().unwrap();
+        let sids: Vec<&str> = statements.iter().map(sid).collect();
+        assert_eq!(
+            sids[4..],
+            [
+                "DenyOtherInstanceTypes",
+                "DenyIamUsers",
+                "ProtectSecurityServices",
+                "RequireImdsV2",
+                "DenyDisablingEbsEncryption"
+            ]
+        );
+        let exempt = json!("arn:aws:iam::*:role/OrganizationAccountAccessRole");
+        let types = &statements[4];
+        assert_eq!(types["Action"], "ec2:RunInstances");
+        assert_eq!(
+            types["Condition"],
+            json!({"StringNotLike": {"ec2:InstanceType": ["t3.*", "m6i.large"]}})
+        );
+        for statement in &statements[5..] {
+            assert_eq!(
+                statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"], exempt,
+                "{statement}"
+            );
+            assert_eq!(statement["Effect"], "Deny");
+        }
+        assert!(
+            statements[5]["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("iam:CreateAccessKey"))
+        );
+        assert!(
+            statements[6]["Action"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("cloudtrail:StopLogging"))
+        );
+        assert_eq!(
+            statements[7]["Condition"]["StringNotEquals"]["ec2:MetadataHttpTokens"],
+            "required"
+        );
+        assert_eq!(statements[8]["Action"], "ec2:DisableEbsEncryptionByDefault");
+        assert_eq!(
+            check(&document),
+            Ok(()),
+            "every guardrail together fits {SCP_MAX_CHARS} characters"
+        );
     }
 
     fn sid(statement: &Value) -> &str {
