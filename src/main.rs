@@ -69,14 +69,32 @@ struct PlanArgs {
     output: PlanFormat,
     #[command(flatten)]
     access: AccessArgs,
+    #[command(flatten)]
+    installation: InstallationArgs,
 }
 
 /// How the commands reach inside the accounts, as `run` does.
 #[derive(Args)]
 struct AccessArgs {
-    /// Role assumed inside accounts referenced by id or whose AwsAccount names none.
+    /// Role assumed inside accounts whose AwsAccount names none.
     #[arg(long, env = "DEFAULT_ACCESS_ROLE", default_value = "OrganizationAccountAccessRole")]
     default_access_role: String,
+}
+
+/// Which installation of the operator this is.
+#[derive(Args)]
+struct InstallationArgs {
+    /// Names this installation in the owner tags on AWS resources, so that two clusters sharing
+    /// an organization never take each other's resources (default: the kube-system namespace's UID).
+    #[arg(long, env = "INSTALLATION_ID", value_parser = clap::builder::StringValueParser::new().try_map(parse_installation_id))]
+    installation_id: Option<String>,
+}
+
+fn parse_installation_id(value: String) -> Result<String, String> {
+    let valid = !value.is_empty() && value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+    valid
+        .then_some(value)
+        .ok_or_else(|| "1 to 64 letters, digits and hyphens".to_string())
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -92,6 +110,8 @@ struct RunArgs {
     resync_interval: Duration,
     #[command(flatten)]
     access: AccessArgs,
+    #[command(flatten)]
+    installation: InstallationArgs,
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -169,6 +189,7 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     let client = plan::read_only_client().await?;
     let config = Config {
         default_access_role: args.access.default_access_role,
+        installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
         ..Config::default()
     };
     let plan = plan::plan(client, read_only_aws().await, config, documents).await?;
@@ -261,6 +282,7 @@ async fn main() -> anyhow::Result<()> {
                 resync_interval: args.resync_interval,
                 default_access_role: args.access.default_access_role,
                 concurrency: args.max_concurrent_reconciles,
+                installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
                 ..Config::default()
             };
             let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));

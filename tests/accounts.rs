@@ -758,7 +758,7 @@ async fn an_account_closed_behind_the_operators_back_is_reported_suspended() {
     env.moto.create_organization().await;
     env.apply(&format!(
         "{NAMESPACE}{}{}",
-        account("alfie-dev", ""),
+        account("alfie-dev", "  allowedNamespaces: [alfie]\n"),
         role_in_account("alfie-dev")
     ))
     .await;

@@ -645,6 +645,9 @@ mod fault_wrapper {
                 "not authorized",
             ))
         }
+        async fn iam_for(&self, account_id: &str, access_role: &str, _requester: &str) -> AwsResult<Arc<dyn Iam>> {
+            self.iam(account_id, access_role).await
+        }
         fn organizations(&self) -> Arc<dyn Organizations> {
             unreachable!("these tests do not use Organizations")
         }

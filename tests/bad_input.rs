@@ -137,9 +137,12 @@ impl Case {
         self.manifest["kind"].as_str().unwrap_or_default()
     }
 
-    /// The row reads its external ID from a Secret of its own name holding `data`.
+    /// The row reads its external ID from a Secret of its own name holding
+    /// `data`, opted in as an external ID (the operator reads no other).
     fn with_secret(mut self, data: Value) -> Case {
-        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": self.id, "namespace": NAMESPACE}, "stringData": data});
+        let metadata =
+            json!({"name": self.id, "namespace": NAMESPACE, "labels": {"awsaccess.dev/external-id": "true"}});
+        let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": metadata, "stringData": data});
         self.before.push(secret);
         self
     }
@@ -392,7 +395,14 @@ async fn setup(env: &Env) -> Fixture {
         let spec = json!({"accountName": account, "email": format!("{account}@example.com"), "accountId": id, "allowedNamespaces": [namespace]});
         object("AwsAccount", name, spec)
     };
+    // The identity account, where the groups live; its guardrails let them
+    // grant its own roles by raw ARN, as the group rows do.
+    let identity = merged(
+        adopted("identity", "master", MANAGEMENT_ACCOUNT, NAMESPACE),
+        &json!({"spec": {"guardrails": {"allowedRoleArns": [iam("role/*")]}}}),
+    );
     let fixtures = [
+        identity,
         adopted("dev", "dev", &dev, NAMESPACE),
         adopted("platform-only", "platform", &platform, "platform"),
         object("DeveloperGroup", "steady", group_spec()),

@@ -64,6 +64,35 @@ fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
     }
 }
 
+/// The one `kind` named `name`.
+fn named<'a>(docs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    match find(docs, kind)
+        .into_iter()
+        .filter(|doc| doc["metadata"]["name"].as_str() == Some(name))
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [doc] => doc,
+        found => panic!("expected one {kind} {name}, rendered {}", found.len()),
+    }
+}
+
+fn names<'a>(docs: &'a [Value], kind: &str) -> BTreeSet<&'a str> {
+    find(docs, kind)
+        .into_iter()
+        .filter_map(|doc| doc["metadata"]["name"].as_str())
+        .collect()
+}
+
+/// The operator container's env var `name`, if it is set.
+fn env_var<'a>(docs: &'a [Value], name: &str) -> Option<&'a Value> {
+    one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_sequence()
+        .expect("env")
+        .iter()
+        .find(|var| var["name"].as_str() == Some(name))
+}
+
 fn strings(value: &Value) -> Vec<&str> {
     value
         .as_sequence()
@@ -190,7 +219,7 @@ fn irsa_role_is_an_annotation_on_the_service_account() {
 #[test]
 fn cluster_role_grants_exactly_what_the_operator_uses() {
     let docs = render(&[]);
-    let rules = &one(&docs, "ClusterRole")["rules"];
+    let rules = &named(&docs, "ClusterRole", "ops-aws-access-operator")["rules"];
     let kinds = [
         "awsaccounts",
         "crossaccountroles",
@@ -208,10 +237,14 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         ("awsaccess.dev", &statuses, &["patch", "update"]),
         ("awsaccess.dev", &finalizers, &["update"]),
         ("awsaccess.dev", &["crossaccountroles"], &["create", "delete"]),
-        ("", &["secrets"], &["get", "list", "watch", "create"]),
+        ("", &["secrets"], &["get", "list", "watch", "create", "patch"]),
         ("events.k8s.io", &["events"], &["create", "patch"]),
         ("", &["events"], &["create", "patch"]),
-    ]);
+    ])
+    .into_iter()
+    // The kube-system namespace's UID is the default installation id; no other namespace.
+    .chain(["/namespaces get kube-system".to_owned()])
+    .collect::<BTreeSet<_>>();
     let got = grants(rules);
     assert!(
         !got.iter()
@@ -219,6 +252,118 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         "wildcard in {got:#?}"
     );
     assert_eq!(got, want);
+    let binding = one(&docs, "ClusterRoleBinding");
+    assert_eq!(binding["roleRef"]["name"].as_str(), Some("ops-aws-access-operator"));
+}
+
+const TENANT_ROLES: [&str; 3] = [
+    "ops-aws-access-operator-tenant-edit",
+    "ops-aws-access-operator-tenant-view",
+    "ops-aws-access-operator-tenant-account-reader",
+];
+
+#[test]
+fn tenant_cluster_roles_aggregate_the_namespaced_kinds_into_edit_admin_and_view() {
+    let docs = render(&[]);
+    let namespaced = ["crossaccountroles", "developergroups", "partneraccesses"];
+    let aggregate = |role: &Value, to: &str| {
+        role["metadata"]["labels"][format!("rbac.authorization.k8s.io/aggregate-to-{to}").as_str()].as_str()
+            == Some("true")
+    };
+
+    let edit = named(&docs, "ClusterRole", TENANT_ROLES[0]);
+    assert!(aggregate(edit, "edit") && aggregate(edit, "admin") && !aggregate(edit, "view"));
+    let all = [
+        "get",
+        "list",
+        "watch",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "deletecollection",
+    ];
+    assert_eq!(
+        grants(&edit["rules"]),
+        expected(&[("awsaccess.dev", &namespaced, &all)])
+    );
+
+    let view = named(&docs, "ClusterRole", TENANT_ROLES[1]);
+    assert!(aggregate(view, "view") && !aggregate(view, "edit") && !aggregate(view, "admin"));
+    let read = ["get", "list", "watch"];
+    assert_eq!(
+        grants(&view["rules"]),
+        expected(&[
+            ("awsaccess.dev", &namespaced, &read),
+            ("awsaccess.dev", &["awsaccounts"], &read),
+        ])
+    );
+
+    // Bound with a ClusterRoleBinding by the platform team, never aggregated.
+    let reader = named(&docs, "ClusterRole", TENANT_ROLES[2]);
+    for to in ["edit", "admin", "view"] {
+        assert!(!aggregate(reader, to), "the account reader aggregates to {to}");
+    }
+    assert_eq!(
+        grants(&reader["rules"]),
+        expected(&[("awsaccess.dev", &["awsaccounts"], &read)])
+    );
+
+    // Every row is `{group}/{resource} {verb} {names}`; a subresource adds a `/`.
+    for name in TENANT_ROLES {
+        for row in grants(&named(&docs, "ClusterRole", name)["rules"]) {
+            let (group, resource) = row.split(' ').next().and_then(|gr| gr.split_once('/')).expect("row");
+            assert!(
+                !resource.ends_with("/status"),
+                "{name} grants {row}: status is the operator's alone"
+            );
+            assert!(!resource.contains('/'), "{name} grants a subresource: {row}");
+            assert!(resource != "secrets", "{name} grants Secrets: {row}");
+            assert_eq!(group, "awsaccess.dev", "{name} grants {row}");
+            assert!(
+                !row.split(' ').take(2).any(|part| part.contains('*')),
+                "{name} grants a wildcard: {row}"
+            );
+        }
+    }
+    assert!(
+        find(&docs, "ClusterRoleBinding")
+            .iter()
+            .all(|binding| !TENANT_ROLES.contains(&binding["roleRef"]["name"].as_str().unwrap_or_default())),
+        "the chart binds no tenant role: the platform team does"
+    );
+}
+
+#[test]
+fn tenant_cluster_roles_are_left_out_when_aggregation_is_off() {
+    let docs = render(&["--set", "tenantRoles.aggregate=false"]);
+    assert_eq!(names(&docs, "ClusterRole"), BTreeSet::from(["ops-aws-access-operator"]));
+    let default = render(&[]);
+    let want: BTreeSet<&str> = TENANT_ROLES.into_iter().chain(["ops-aws-access-operator"]).collect();
+    assert_eq!(names(&default, "ClusterRole"), want, "on by default");
+}
+
+#[test]
+fn installation_id_reaches_the_container_only_when_set() {
+    let docs = render(&["--set", "installationId=abc"]);
+    let var = env_var(&docs, "INSTALLATION_ID").expect("INSTALLATION_ID set");
+    assert_eq!(var["value"].as_str(), Some("abc"));
+
+    let default = render(&[]);
+    assert!(
+        env_var(&default, "INSTALLATION_ID").is_none(),
+        "the default installation id (kube-system's UID) is the operator's to read"
+    );
+}
+
+#[test]
+fn schema_refuses_an_installation_id_with_a_slash() {
+    let out = helm(&["template", "ops", CHART, "--set", "installationId=a/b"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("installationId"),
+        "installationId=a/b was accepted:\n{stderr}"
+    );
 }
 
 #[test]

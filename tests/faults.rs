@@ -333,13 +333,14 @@ async fn apply_examples(env: &Env) {
 
 /// The objects of examples/ (`all_ready` waits for those they make too:
 /// PartnerAccess sembit's CrossAccountRole).
-const EXAMPLE_OBJECTS: [&str; 16] = [
+const EXAMPLE_OBJECTS: [&str; 17] = [
     "OrganizationalUnit /workloads",
     "OrganizationalUnit /workloads-development",
     "OrganizationalUnit /workloads-test",
     "OrganizationalUnit /workloads-production",
     "ServiceControlPolicy /workloads-baseline",
     "ServiceControlPolicy /development-no-huge-instances",
+    "AwsAccount /identity",
     "AwsAccount /alfie-dev",
     "AwsAccount /alfie-qa",
     "AwsAccount /alfie-prod",
@@ -854,7 +855,12 @@ async fn calls_into_an_account_never_exceed_its_limit_in_flight() {
         ..ServiceLimits::default()
     };
     env.reach_aws_through_limited(&wire.endpoint(), limits).await;
+    // The identity account, open to the namespace, is where the roles live.
+    env.open_accounts(&[]).await;
     let env = env.start_operator(test_config());
+    // Settled first: a change of the account would reconcile the roles again
+    // as they are made, and they would say InSync where the test reads Created.
+    env.wait_settled(&["identity"]).await;
     // Twenty roles in the operator's own account, reconciled 16 at a time.
     let roles: String = (0..20)
         .map(|i| format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: role-{i}, namespace: limits}}\nspec:\n  account: {{id: \"{MANAGEMENT_ACCOUNT}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n"))

@@ -57,6 +57,8 @@ async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
     let dev = env.moto.create_member_account("alfie-dev").await;
     let qa = env.moto.create_member_account("alfie-qa").await;
     let prod = env.moto.create_member_account("alfie-prod").await;
+    env.open_accounts(&[("alfie-dev", &dev), ("alfie-qa", &qa), ("alfie-prod", &prod)])
+        .await;
     create_users(&env, &["alice", "bob"]).await;
 
     let manifests = [
@@ -254,6 +256,10 @@ async fn drift_made_in_aws_is_reverted_and_reported() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
+    // Settled before the role is made: each change of an AwsAccount reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_settled(&["identity", "dev"]).await;
     let roles = deployer_created(&env, &dev).await;
 
     // Someone edits the role in the console.
@@ -317,11 +323,15 @@ async fn a_change_planned_from_the_inventory_is_read_fresh_before_it_is_written(
     let env = Env::without_operator().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     // Resyncs an hour apart: only the spec change below reconciles the role again.
     let env = env.start_operator(Config {
         resync_interval: Duration::from_secs(3600),
         ..test_config()
     });
+    // Active before the role is made: an account becoming Active reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_active(&["identity", "dev"]).await;
     let roles = deployer_created(&env, &dev).await;
 
     // A policy attached by hand, which the account's inventory (read before
@@ -363,6 +373,7 @@ async fn observe_mode_reports_drift_and_writes_nothing() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     let iam = env.moto.member_iam(&dev).await;
     let existing = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
     iam.create_role()
@@ -408,6 +419,7 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     let role = |name: &str, body: &str| {
         format!(
             "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n{body}"
@@ -416,7 +428,7 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
     let huge = "x".repeat(11_000);
     let manifests = [
         NAMESPACE.to_string(),
-        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: wrong-key, namespace: alfie}\nstringData: {somethingElse: abcdefgh12345678}\n".to_string(),
+        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: wrong-key, namespace: alfie, labels: {awsaccess.dev/external-id: \"true\"}}\nstringData: {somethingElse: abcdefgh12345678}\n".to_string(),
         role("not-a-policy", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Maybe, Action: \"s3:*\", Resource: \"*\"}}]}}}}]\n")),
         role("too-big", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Deny, Action: \"s3:*\", Resource: \"arn:aws:s3:::{huge}\"}}]}}}}]\n")),
         role("group-principal", &format!("  trust: {{principals: [\"arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/developers\"]}}\n")),
@@ -453,7 +465,7 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
                 r.status
                     .as_ref()
                     .and_then(|s| condition(&s.reconcile.conditions, kind).cloned())
-                    .is_some_and(|c| c.status == "True" && c.reason == reason)
+                    .is_some_and(|c| c.status == "True" && c.reason == reason && c.message.contains(text))
             })
             .await;
         let conditions = role.status.expect("status").reconcile.conditions;
@@ -471,6 +483,9 @@ async fn roles_the_operator_did_not_create_are_never_touched_unless_adopted() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    // Adoption is the platform team's decision, made on the account.
+    env.open_accounts_with(&[("dev", &dev)], "  guardrails: {allowAdoption: true}\n")
+        .await;
     let iam = env.moto.member_iam(&dev).await;
     let foreign = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}]});
     for name in ["Foreign", "Adoptee"] {
@@ -566,9 +581,13 @@ async fn seed_004_external_id_and_mfa_follow_the_secret() {
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("prod", &prod), ("dev", &dev)]).await;
+    // Settled before the role is made: each change of an AwsAccount reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_settled(&["identity", "prod", "dev"]).await;
     let secret = |value: &str| {
         format!(
-            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie}}\nstringData: {{externalId: {value}}}\n"
+            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: \"true\"}}}}\nstringData: {{externalId: {value}}}\n"
         )
     };
     env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust:\n    accounts: [{{id: \"{dev}\"}}]\n    requireMfa: true\n    externalIdSecretRef: {{name: prod-external-id}}\n", secret("first-external-id-0123456789"))).await;
@@ -611,6 +630,7 @@ async fn members_trust_names_each_member_and_follows_the_group() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     create_users(&env, &["alice", "bob"]).await;
     let group = |members: &str| {
         format!(
@@ -648,6 +668,10 @@ async fn throttling_is_reported_and_retried() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
+    // Settled before the role is made: each change of an AwsAccount reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_settled(&["identity", "dev"]).await;
     env.aws.fail_next("CreateRole", AwsErrorKind::Throttled, 2);
     env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: patient, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
@@ -683,6 +707,10 @@ async fn aws_refusals_stall_and_unready_principals_are_retried() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    // The role comes to trust 111122223333, outside the organization: the
+    // account's guardrails allow it.
+    env.open_accounts_with(&[("dev", &dev)], "  guardrails: {trustOutsideOrganization: Allow}\n")
+        .await;
     // AWS refuses the inline policy once: reported with AWS's words, then the next resync succeeds.
     env.aws.fail_next("PutRolePolicy", AwsErrorKind::MalformedPolicy, 1);
     // IAM does not know a just-created principal yet: retried with backoff.
@@ -740,6 +768,10 @@ async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
+    env.open_accounts(&[("prod", &prod)]).await;
+    // Settled before the role is made: each change of an AwsAccount reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_settled(&["identity", "prod"]).await;
     let iam = env.moto.member_iam(&prod).await;
     let arn = format!("arn:aws:iam::{prod}:policy/read-write-prod-app-from-dev");
     let manifest = |action: &str| {
@@ -795,7 +827,7 @@ async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
     assert_eq!(versions, 1);
     assert!(tags.contains(&(
         "awsaccess.dev/owner".to_owned(),
-        "CrossAccountRole/alfie/update-prod-app".to_owned()
+        "CrossAccountRole/alfie/update-prod-app@default".to_owned()
     )));
     let (_, attached) = role_in(&env, &prod, "UpdateProdApp").await.expect("role");
     assert_eq!(attached, BTreeSet::from([arn.clone()]));
@@ -807,7 +839,20 @@ async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
     })
     .await;
     assert_eq!(env.aws.writes(), vec![], "a policy in sync costs no AWS write");
-    assert_eq!(env.aws.count("GetPolicy"), 0, "read from the account's inventory");
+    // Ownership is proven in AWS, by the policy's owner tag, which the
+    // account's inventory does not carry: one read of the policy per round,
+    // the rest from the inventory.
+    assert!(
+        env.aws.count("GetPolicy") <= env.aws.count("GetAccountAuthorizationDetails"),
+        "one GetPolicy a round: {} in {} rounds",
+        env.aws.count("GetPolicy"),
+        env.aws.count("GetAccountAuthorizationDetails")
+    );
+    assert_eq!(
+        env.aws.count("GetPolicyVersion"),
+        0,
+        "read from the account's inventory"
+    );
 
     // Six changes: each a new default version, never more than five kept.
     for change in 1..=6 {
@@ -921,7 +966,10 @@ async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
         .expect("stalled")
         .message
         .clone();
-    assert!(message.contains(&arn) && message.contains("adoptExisting"), "{message}");
+    assert!(
+        message.contains(&arn) && message.contains("rename the policy in the spec"),
+        "{message}"
+    );
     assert_eq!(env.aws.writes(), vec![], "nothing written for a policy not ours");
     let (document, versions, _) = policy_in_aws().await.expect("untouched");
     assert_eq!((document, versions), (document_allowing("s3:*"), 1));

@@ -124,11 +124,20 @@ async fn wait_for_holder(env: &Env, leases: &Api<Lease>, name: &str) {
     .await;
 }
 
-/// An organization with one member account, and the API of the Lease and of the roles.
+/// An organization with one member account, open to every namespace, and
+/// the API of the Lease and of the roles.
+/// Waits, the leader running, until the accounts of `setup` are settled:
+/// each change of an AwsAccount reconciles the roles in it again, which
+/// would say InSync where the tests read Created.
+async fn accounts_settled(env: &Env) {
+    env.wait_settled(&["identity", "dev"]).await;
+}
+
 async fn setup() -> (Env, String, Api<Lease>, Api<CrossAccountRole>) {
     let env = Env::without_operator().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     let leases = Api::namespaced(env.client.clone(), "default");
     let roles = env.api(Some("default"));
     (env, dev, leases, roles)
@@ -139,6 +148,7 @@ async fn replicas_with_skewed_clocks_never_depose_a_healthy_leader() {
     let (env, dev, leases, roles) = setup().await;
     let leader = Replica::start(&env, env.client.clone(), "replica-a", SignedDuration::ZERO).await;
     wait_for_holder(&env, &leases, "replica-a").await;
+    accounts_settled(&env).await;
     // Ahead by five lease durations, and by minutes: judged by the times in
     // the Lease, both would see the leader's renewals as long expired.
     let followers = [
@@ -186,6 +196,7 @@ async fn a_second_replica_takes_over_when_the_leader_dies() {
     // that time, its successor would wait minutes.
     let first = Replica::start(&env, env.client.clone(), "replica-a", SignedDuration::from_mins(5)).await;
     wait_for_holder(&env, &leases, "replica-a").await;
+    accounts_settled(&env).await;
     let second = Replica::start(&env, env.client.clone(), "replica-b", SignedDuration::ZERO).await;
     env.apply(&role("before", &dev)).await;
     env.wait_for(&roles, "before", "Ready", ready).await;
@@ -218,6 +229,7 @@ async fn a_partitioned_leader_stops_before_another_takes_over(cut: Cut) {
     let route = Proxy::start(env.kube.address()).await;
     let first = Replica::start(&env, route.client(), "replica-a", SignedDuration::ZERO).await;
     wait_for_holder(&env, &leases, "replica-a").await;
+    accounts_settled(&env).await;
     let second = Replica::start(&env, env.client.clone(), "replica-b", SignedDuration::ZERO).await;
     env.apply(&role("before", &dev)).await;
     env.wait_for(&roles, "before", "Ready", ready).await;

@@ -45,8 +45,8 @@ use aws_sdk_iam::config::Credentials;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::moto::{ACCESS_ROLE, Moto};
-use support::operator::{Env, test_config};
+use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
+use support::operator::{Env, adopted_account, test_config};
 
 const OPERATOR_USER: &str = "aws-access-operator";
 /// More unauthenticated requests than the setup makes (about 30); what is
@@ -56,8 +56,10 @@ const SETUP_REQUESTS: usize = 100;
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Seed 003 (accounts dev, qa and prod, a role in each, a developer group
-/// granting them), a partner's role, and an account the operator creates.
-const OBJECTS: [(&str, &str, &str); 9] = [
+/// granting them, in the identity account), a partner's role, and an
+/// account the operator creates.
+const OBJECTS: [(&str, &str, &str); 10] = [
+    ("AwsAccount", "", "identity"),
     ("AwsAccount", "", "alfie-dev"),
     ("AwsAccount", "", "alfie-qa"),
     ("AwsAccount", "", "alfie-prod"),
@@ -219,9 +221,10 @@ fn scenario([dev, qa, prod]: &[String; 3]) -> String {
     };
     [
         "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: partners}\n".to_string(),
-        account("alfie-dev", &format!("  accountId: \"{dev}\"\n  tags: {{team: alfie}}\n")),
-        account("alfie-qa", &format!("  accountId: \"{qa}\"\n")),
-        account("alfie-prod", &format!("  accountId: \"{prod}\"\n  organizationalUnit: Workloads\n")),
+        format!("---\n{}", adopted_account("identity", "master", MANAGEMENT_ACCOUNT, "")),
+        account("alfie-dev", &format!("  accountId: \"{dev}\"\n  tags: {{team: alfie}}\n  allowedNamespaces: [alfie]\n")),
+        account("alfie-qa", &format!("  accountId: \"{qa}\"\n  allowedNamespaces: [alfie, partners]\n")),
+        account("alfie-prod", &format!("  accountId: \"{prod}\"\n  organizationalUnit: Workloads\n  allowedNamespaces: [alfie]\n")),
         account("sandbox", "  deletionPolicy: Close\n"),
         role("alfie-full-access", "alfie-dev", "AlfieFullAccess", "AdministratorAccess", "    inlinePolicies:\n      - name: deny-org-changes\n        document: {Version: \"2012-10-17\", Statement: [{Effect: Deny, Action: \"organizations:*\", Resource: \"*\"}]}\n  tags: {team: alfie}\n"),
         role("alfie-deployment", "alfie-qa", "AlfieDeployment", "PowerUserAccess", "  description: Deployments to QA\n"),
@@ -302,21 +305,32 @@ async fn the_operator_policy_is_all_the_operator_needs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_permission_taken_from_the_policy_stalls_what_needs_it_naming_the_action() {
-    // The permission taken away, and the objects that need it.
-    let refusals: [(&str, &[&str]); 5] = [
+    // The permission taken away, the objects that need it, and those that
+    // wait for one of them: a group grants a role only once the operator
+    // holds it (made, if not yet complete).
+    let refusals: [(&str, &[&str], &[&str]); 5] = [
         // Without it the operator reads each role and group on its own: slower, never stuck.
-        ("iam:GetAccountAuthorizationDetails", &[]),
-        ("iam:PutRolePolicy", &["alfie-full-access"]),
-        ("iam:PutGroupPolicy", &["alfie-developers"]),
+        ("iam:GetAccountAuthorizationDetails", &[], &[]),
+        ("iam:PutRolePolicy", &["alfie-full-access"], &[]),
+        ("iam:PutGroupPolicy", &["alfie-developers"], &[]),
         (
             "sts:AssumeRole",
             &["alfie-full-access", "alfie-deployment", "alfie-read-only", "sembit"],
+            &["alfie-developers"],
         ),
-        ("organizations:TagResource", &["alfie-dev"]),
+        ("organizations:TagResource", &["alfie-dev"], &[]),
     ];
-    for (action, affected) in refusals {
+    for (action, affected, waiting) in refusals {
         let env = run_scenario(&without(&operator_policy(), action)).await;
         let denied = format!("is not authorized to perform: {action}");
+        // The roles that cannot become Ready, which those waiting name.
+        let unready: Vec<String> = OBJECTS
+            .iter()
+            .filter(|(kind, _, name)| *kind == "CrossAccountRole" && affected.contains(name))
+            .map(|(_, namespace, name)| {
+                format!("CrossAccountRole {namespace}/{name} has no role the operator holds yet")
+            })
+            .collect();
         for object in OBJECTS {
             if affected.contains(&object.2) {
                 let stalled = |holding: &[Condition]| {
@@ -326,6 +340,24 @@ async fn a_permission_taken_from_the_policy_stalls_what_needs_it_naming_the_acti
                         .then_some(())
                 };
                 until(&env, object, &format!("Stalled for want of {action}"), stalled).await;
+            } else if waiting.contains(&object.2) {
+                let waits = |holding: &[Condition]| {
+                    holding
+                        .iter()
+                        .any(|c| {
+                            c.type_ == "Reconciling"
+                                && c.reason == "ReferenceNotReady"
+                                && unready.iter().all(|role| c.message.contains(role))
+                        })
+                        .then_some(())
+                };
+                until(
+                    &env,
+                    object,
+                    &format!("waiting for {unready:?} without {action}"),
+                    waits,
+                )
+                .await;
             } else {
                 until(&env, object, &format!("Ready without {action}"), is("Ready", None)).await;
             }

@@ -58,6 +58,7 @@ async fn partner_roles_trust_the_partner_with_a_stable_generated_external_id() {
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
     let qa = env.moto.create_member_account("qa").await;
+    env.open_accounts(&[("staging", &staging), ("qa", &qa)]).await;
     env.apply(&format!(
         "{NAMESPACE}{}",
         partner("sembit", "444455556666", &[&staging, &qa], "")
@@ -166,6 +167,7 @@ async fn suspension_expiry_and_deletion_each_leave_no_role() {
     let env = Env::without_operator().await.start_operator(config);
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
+    env.open_accounts(&[("staging", &staging)]).await;
     let expires = k8s_openapi::jiff::Timestamp::now() + k8s_openapi::jiff::SignedDuration::from_secs(8);
     let manifests = [
         NAMESPACE.to_string(),
@@ -255,6 +257,7 @@ async fn transfer_to_another_partner_rewrites_the_trust_in_place() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
+    env.open_accounts(&[("staging", &staging)]).await;
     env.apply(&format!(
         "{NAMESPACE}{}",
         partner("work", "444455556666", &[&staging], "")

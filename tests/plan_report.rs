@@ -46,6 +46,9 @@ impl Cli {
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", "us-east-1")
+            // The installation the tests' operator is (Config::default()),
+            // whose owner tags plan must recognise as its own.
+            .env("INSTALLATION_ID", "default")
             .stdin(Stdio::null())
             .output()
             .await
@@ -136,6 +139,8 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
     let dev = env.moto.create_member_account("alfie-dev").await;
     let qa = env.moto.create_member_account("alfie-qa").await;
     let prod = env.moto.create_member_account("alfie-prod").await;
+    env.open_accounts(&[("alfie-dev", &dev), ("alfie-qa", &qa), ("alfie-prod", &prod)])
+        .await;
     create_users(&env, &["alice", "bob", "carol"]).await;
     let roles = [
         role(
@@ -216,20 +221,24 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
         text.stdout
     );
 
-    // A new role for a vendor, its external ID in a Secret of the files.
+    // A new role for a vendor outside the organization, its external ID in
+    // a Secret of the files: a plain role may not trust outside the
+    // organization where the account's guardrails do not allow it (only a
+    // PartnerAccess may), and plan says so as the operator would, exit 1.
     let secret_value = "vendor-external-id-that-must-not-leak";
     let vendor = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: vendor-external-id, namespace: alfie}}\nstringData: {{externalId: {secret_value}}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: vendor, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: VendorAccess\n  trust:\n    accounts: [{{id: \"{OUTSIDE}\"}}]\n    externalIdSecretRef: {{name: vendor-external-id, key: externalId}}\n"
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: vendor-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: \"true\"}}}}\nstringData: {{externalId: {secret_value}}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: vendor, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: VendorAccess\n  trust:\n    accounts: [{{id: \"{OUTSIDE}\"}}]\n    externalIdSecretRef: {{name: vendor-external-id, key: externalId}}\n"
     );
     std::fs::write(manifests.join("roles/vendor.yaml"), &vendor).expect("write");
     let ran = cli
         .run(&["plan", "-R", "-f", manifests.to_str().expect("path"), "-o", "json"])
         .await;
-    assert_eq!(ran.code, 2, "{}\n{}", ran.stdout, ran.stderr);
+    assert_eq!(ran.code, 1, "{}\n{}", ran.stdout, ran.stderr);
     assert!(
-        !ran.stdout.contains(secret_value),
-        "the external ID is never printed:\n{}",
-        ran.stdout
+        !ran.stdout.contains(secret_value) && !ran.stderr.contains(secret_value),
+        "the external ID is never printed:\n{}\n{}",
+        ran.stdout,
+        ran.stderr
     );
     let plan: Value = serde_json::from_str(&ran.stdout).expect("json");
     let vendor_plan = plan["objects"]
@@ -238,14 +247,19 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
         .iter()
         .find(|o| o["name"] == "vendor")
         .expect("the vendor role is planned");
-    assert_eq!(vendor_plan["changes"][0]["change"], "create role VendorAccess");
-    let trust = vendor_plan["changes"][0]["details"][0]
-        .as_str()
-        .expect("trust statement");
+    let error = vendor_plan["error"].as_str().expect("an error");
     assert!(
-        trust.starts_with("trust policy: + ") && trust.contains(OUTSIDE) && trust.contains("(secret)"),
-        "{trust}"
+        error.contains("spec.trust.accounts[0]")
+            && error.contains(OUTSIDE)
+            && error.contains("guardrails.trustOutsideOrganization"),
+        "{vendor_plan:#}"
     );
+    let created = vendor_plan["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|c| c["change"] == "create role VendorAccess");
+    assert!(!created, "nothing planned for a role that may not be: {vendor_plan:#}");
     std::fs::remove_file(manifests.join("roles/vendor.yaml")).expect("remove");
 
     // A new partner: planned with the role it would make, behind the external ID it would generate.

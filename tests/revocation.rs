@@ -59,6 +59,7 @@ async fn a_missing_role_never_holds_a_leaver_back() {
     let env = env_with_production_resync().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     create_users(&env, &["alice", "bob"]).await;
     // The group grants one role that exists and one nobody has made: the
     // second entry must hold back neither the group nor the role trusting
@@ -79,8 +80,15 @@ async fn a_missing_role_never_holds_a_leaver_back() {
             .then_some(())
     })
     .await;
+    // The group grants a role once it is Ready, a moment after its trust is.
+    let assumable = env
+        .eventually("the group's policy written", async || {
+            let assumable = assumable_roles(&env, "developers", ASSUME_POLICY).await;
+            (!assumable.is_empty()).then_some(assumable)
+        })
+        .await;
     assert_eq!(
-        assumable_roles(&env, "developers", ASSUME_POLICY).await,
+        assumable,
         BTreeSet::from([arn(&dev, "deploy")]),
         "the missing role is left out of what the group may assume"
     );
@@ -111,6 +119,7 @@ async fn a_deleted_role_leaves_the_groups_policy_on_its_deletion() {
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
     let prod = env.moto.create_member_account("prod").await;
+    env.open_accounts(&[("dev", &dev), ("prod", &prod)]).await;
     create_users(&env, &["alice"]).await;
     let account_trust = format!("{{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}");
     env.apply(&format!(
@@ -149,6 +158,7 @@ async fn a_role_whose_trusted_group_is_deleted_trusts_nobody() {
     let env = env_with_production_resync().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     create_users(&env, &["alice"]).await;
     env.apply(&format!(
         "{NAMESPACE}{}{}",
@@ -187,6 +197,7 @@ async fn a_partners_expiry_is_in_the_trust_aws_enforces() {
     let env = env_with_production_resync().await;
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
+    env.open_accounts(&[("staging", &staging)]).await;
     env.apply(&format!(
         "apiVersion: v1\nkind: Namespace\nmetadata: {{name: partners}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"444455556666\"}}\n  accounts: [{{id: \"{staging}\"}}]\n  roleName: SembitAccess\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n  expiresAt: \"2031-01-31T00:00:00Z\"\n"
     ))

@@ -32,6 +32,7 @@ async fn metrics_and_health_endpoints_report_reconciles_and_aws_calls() {
     let env = Env::without_operator().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
     let telemetry = Telemetry::default();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = listener.local_addr().expect("address");
@@ -54,6 +55,9 @@ async fn metrics_and_health_endpoints_report_reconciles_and_aws_calls() {
         telemetry.clone(),
         std::future::pending(),
     ));
+    // Settled before the role is made: each change of an AwsAccount reconciles
+    // the role again, which would say InSync where the test reads Created.
+    env.wait_settled(&["identity", "dev"]).await;
     env.apply(&format!("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: measured, namespace: default}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
     let roles: Api<CrossAccountRole> = env.api(Some("default"));
     env.wait_for(&roles, "measured", "Ready", |r| {
@@ -74,7 +78,8 @@ async fn metrics_and_health_endpoints_report_reconciles_and_aws_calls() {
         r#"controller_runtime_reconcile_total{controller="CrossAccountRole",result="success"}"#,
         r#"controller_runtime_reconcile_time_seconds_bucket{le="0.005",controller="CrossAccountRole"}"#,
         r#"awsaccess_aws_calls_total{service="IAM",operation="CreateRole",outcome="success"} 1"#,
-        r#"awsaccess_aws_calls_total{service="STS",operation="AssumeRole",outcome="success"} 1"#,
+        // One session for the account's reads, one named for the role for its writes.
+        r#"awsaccess_aws_calls_total{service="STS",operation="AssumeRole",outcome="success"} 2"#,
     ];
     // The reconcile is counted when it returns, a moment after the status
     // write that made the role Ready.

@@ -6,9 +6,12 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::common::{
-    ACCOUNT_ID_PATTERN, AccountDeletionPolicy, IAM_ROLE_NAME_PATTERN, ManagementPolicy, NAMESPACE_PATTERN,
-    ReconcileStatus, Tags,
+    ACCOUNT_ID_PATTERN, AccountDeletionPolicy, IAM_ROLE_NAME_PATTERN, MANAGED_POLICY_ARN_PATTERN,
+    MAX_SESSION_DURATION_SECONDS, MIN_SESSION_DURATION_SECONDS, ManagementPolicy, ReconcileStatus, Tags,
 };
+
+/// A namespace name, or `*` for every namespace.
+const ALLOWED_NAMESPACE_PATTERN: &str = r"^(\*|[a-z0-9]([-a-z0-9]*[a-z0-9])?)$";
 
 /// A member account of the AWS organization: created through Organizations, or adopted when `spec.accountId` names an existing one.
 // Clippy takes the repeated `type_ = ...` of the printer columns for duplicated attributes.
@@ -88,17 +91,79 @@ pub struct AwsAccountSpec {
     #[schemars(regex(pattern = ACCOUNT_ID_PATTERN))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("accountId is immutable"))]
     pub account_id: Option<String>,
-    /// Namespaces whose objects may target this account. Absent: every namespace; empty list: none.
+    /// Namespaces whose CrossAccountRoles, DeveloperGroups and PartnerAccesses may work in this account; `["*"]`: every namespace. Absent or empty: none (the secure default: opening an account to a namespace is the platform team's explicit act). Taking a namespace away locks at once what its objects made here (roles trust nobody, groups lose their members) and deletes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(inner(length(max = 63), regex(pattern = NAMESPACE_PATTERN)))]
+    #[schemars(inner(length(max = 63), regex(pattern = ALLOWED_NAMESPACE_PATTERN)))]
     #[x_kube(merge_strategy = ListMerge::Set)]
     pub allowed_namespaces: Option<Vec<String>>,
+    /// What the namespaces allowed here may ask for in this account. Default: trust outside the organization only through a PartnerAccess, no adoption, no raw role ARNs granted by groups.
+    #[serde(default, skip_serializing_if = "AccountGuardrails::is_default")]
+    pub guardrails: AccountGuardrails,
     /// What happens to the account when this object is deleted: `Retain` (default) leaves it in the organization, `Close` closes it (an adopted account too, but only when written here: the default never closes). When AWS refuses to close (it closes only a limited number of accounts per 30 days), the object stays, Stalled, until AWS accepts or this is set back to `Retain`.
     #[serde(default)]
     pub deletion_policy: AccountDeletionPolicy,
     /// `Manage` (default) creates and updates the account; `Observe` only reports how AWS differs from the spec.
     #[serde(default)]
     pub management_policy: ManagementPolicy,
+}
+
+/// What namespaces may ask for in one account (API.md, "Tenancy and guardrails").
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountGuardrails {
+    /// A managed policy put as the permissions boundary on every role made here for a namespace; a spec may name no other boundary. Default: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = MANAGED_POLICY_ARN_PATTERN))]
+    pub permissions_boundary_arn: Option<String>,
+    /// The managed policies roles and groups here may attach, as globs (`arn:aws:iam::aws:policy/job-function/*`); a policy matching none is not attached. Absent: any (but see `deniedActions` for the identity account's groups).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(length(min = 1, max = 2048)))]
+    pub allowed_managed_policy_arns: Option<Vec<String>>,
+    /// Actions no inline or customer-managed policy statement here may Allow (`iam:*`, `organizations:*`): wildcards count on both sides (`*` and `iam:Put*` match `iam:*`), case does not, and a `NotAction` that leaves one allowed counts too; an unconditional Deny of it on every resource makes an Allow harmless. A policy that breaks this is not granted. Absent: none in a member account; in the identity account, a DeveloperGroup's policies (AWS-managed ones by name, customer-managed ones by their default version) may not allow IAM escalation (`iam:CreateUser`, `iam:CreateAccessKey`, `iam:Attach*Policy`, `iam:Put*Policy`, `iam:PassRole`, ... and any change to the organization). `[]`: none there either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(inner(length(min = 1, max = 128)))]
+    pub denied_actions: Option<Vec<String>>,
+    /// Every role here that people assume (not a PartnerAccess's, which trusts the partner's account) must require MFA (`trust.requireMfa: true`). Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_mfa: bool,
+    /// The longest session a role here may allow, in seconds (3600 to 43200); a longer `maxSessionDuration` is cut to it. Default: IAM's limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = MIN_SESSION_DURATION_SECONDS, max = MAX_SESSION_DURATION_SECONDS))]
+    pub max_session_duration: Option<i32>,
+    /// Whether a role here may trust principals outside the organization (accounts no AwsAccount represents): `Deny`, `PartnerAccessOnly` (default: only the roles of a PartnerAccess, which always require an external ID) or `Allow`.
+    #[serde(default)]
+    pub trust_outside_organization: TrustOutsideOrganization,
+    /// Whether objects may take over existing roles, groups and policies here with `adoptExisting: true`. Never the account's access role, the operator's own role, `AWSReserved*` roles, service-linked roles or `protectedRoleNames`. Default: false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_adoption: bool,
+    /// Role names no namespace's object may name here, created or adopted (a break-glass role, roles other tools manage).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(regex(pattern = IAM_ROLE_NAME_PATTERN)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub protected_role_names: Vec<String>,
+    /// For the identity account: the raw `roleArn` values a DeveloperGroup's `access` may grant, as globs (`*` any run of characters, `?` one). Default: none; roles made by CrossAccountRoles are granted by reference instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(inner(length(min = 1, max = 2048)))]
+    #[x_kube(merge_strategy = ListMerge::Set)]
+    pub allowed_role_arns: Vec<String>,
+}
+
+impl AccountGuardrails {
+    fn is_default(&self) -> bool {
+        *self == AccountGuardrails::default()
+    }
+}
+
+/// Whether roles may trust principals outside the organization.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum TrustOutsideOrganization {
+    /// Never, not even through a PartnerAccess.
+    Deny,
+    /// Only the roles a PartnerAccess makes, which always require an external ID.
+    #[default]
+    PartnerAccessOnly,
+    /// Any role may trust any account or principal.
+    Allow,
 }
 
 fn default_access_role_name() -> String {

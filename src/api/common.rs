@@ -44,11 +44,11 @@ pub fn default_max_session_duration() -> i32 {
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.name) != has(self.id)").message("set exactly one of name (an AwsAccount) or id (a 12-digit account id)"))]
 pub struct AccountRef {
-    /// Name of an AwsAccount object (cluster-scoped). The account must be Ready and must list this object's namespace in `spec.allowedNamespaces` (or leave it unset). Exactly one of `name` and `id` is set.
+    /// Name of an AwsAccount object (cluster-scoped). The account must be Active and list this object's namespace in `spec.allowedNamespaces` (or `*`). Exactly one of `name` and `id` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 253), regex(pattern = OBJECT_NAME_PATTERN))]
     pub name: Option<String>,
-    /// A 12-digit AWS account id, for accounts not managed by an AwsAccount object (for example the management account, or an account outside the organization). Exactly one of `name` and `id` is set.
+    /// A 12-digit AWS account id. Where an object works (a role's `account`), it must be the id of an AwsAccount that allows this object's namespace; where it is trusted (`trust.accounts`), an id no AwsAccount represents counts as outside the organization. Exactly one of `name` and `id` is set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = ACCOUNT_ID_PATTERN))]
     pub id: Option<String>,
@@ -269,8 +269,10 @@ pub enum Reason {
     Creating,
     /// A referenced object is missing or not Ready yet.
     ReferenceNotReady,
-    /// The referenced AwsAccount does not allow this object's namespace.
+    /// The account is not an AwsAccount that allows this object's namespace, or a reference crosses namespaces without the other side's consent.
     NamespaceNotAllowed,
+    /// The spec asks for what its AwsAccount's `guardrails` do not allow; the message names the field and the guardrail.
+    GuardrailViolation,
     /// The spec is contradictory or incomplete in a way the schema cannot catch.
     InvalidSpec,
     /// A policy document was rejected by AWS or by a guardrail.
@@ -325,6 +327,10 @@ pub enum Reason {
     RoleRemoved,
     /// Event: a PartnerAccess generated its external ID into a Secret.
     ExternalIdGenerated,
+    /// Event: the namespace lost its account, and what the object made there was locked (a role trusts nobody, a group has no members).
+    Locked,
+    /// Event: an adopted resource, or one kept by `deletionPolicy: Retain`, lost the operator's owner mark when its object went.
+    Released,
 }
 
 impl Reason {

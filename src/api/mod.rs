@@ -12,7 +12,10 @@ pub mod service_control_policy;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-pub use account::{AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess};
+pub use account::{
+    AccountGuardrails, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess,
+    TrustOutsideOrganization,
+};
 pub use common::{
     AccountDeletionPolicy, AccountRef, ConditionType, CustomerManagedPolicy, DeletionPolicy, InlinePolicy,
     ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,

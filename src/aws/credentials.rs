@@ -19,7 +19,8 @@ use super::AwsResult;
 use super::error::{AwsError, AwsErrorKind, sdk_error};
 use super::pacing::{Limits, base_http_client, paced, retry_partition};
 
-/// Shows up in CloudTrail of the member account as the session of every change.
+/// The session of the operator's shared reads in a member account; its
+/// writes carry a session named for the object that asked (`session_client`).
 const ROLE_SESSION_NAME: &str = "aws-access-operator";
 
 /// Assumed credentials are replaced this long before they expire, so a call
@@ -111,10 +112,24 @@ impl AccountClients {
             return Ok(assumed.client.clone());
         }
         let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
-        let assumed = self.assume_role(account_id, &role_arn).await?;
+        let assumed = self.assume_role(account_id, &role_arn, ROLE_SESSION_NAME).await?;
         let client = assumed.client.clone();
         *cached = Some(assumed);
         Ok(client)
+    }
+
+    /// An IAM client inside `account_id` under a role session of its own
+    /// named `session`, assumed now and not kept: every call it makes
+    /// shows `session` in the account's CloudTrail.
+    pub async fn session_client(
+        &self,
+        account_id: &str,
+        access_role: &str,
+        session: &str,
+    ) -> AwsResult<aws_sdk_iam::Client> {
+        let identity = self.own_identity().await?;
+        let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
+        Ok(self.assume_role(account_id, &role_arn, session).await?.client)
     }
 
     async fn own_identity(&self) -> AwsResult<&CallerIdentity> {
@@ -162,13 +177,13 @@ impl AccountClients {
             .clone()
     }
 
-    async fn assume_role(&self, account_id: &str, role_arn: &str) -> AwsResult<AssumedClient> {
+    async fn assume_role(&self, account_id: &str, role_arn: &str, session: &str) -> AwsResult<AssumedClient> {
         self.assume_role_calls.fetch_add(1, Ordering::Relaxed);
         let output = self
             .sts
             .assume_role()
             .role_arn(role_arn)
-            .role_session_name(ROLE_SESSION_NAME)
+            .role_session_name(session)
             .send()
             .await
             .map_err(sdk_error("AssumeRole"))?;

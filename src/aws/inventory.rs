@@ -61,8 +61,24 @@ impl Aws for Inventoried {
 
     async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>> {
         let aws = self.aws.iam(account_id, access_role).await?;
+        Ok(self.over(account_id, aws))
+    }
+
+    async fn iam_for(&self, account_id: &str, access_role: &str, requester: &str) -> AwsResult<Arc<dyn Iam>> {
+        let aws = self.aws.iam_for(account_id, access_role, requester).await?;
+        Ok(self.over(account_id, aws))
+    }
+
+    fn organizations(&self) -> Arc<dyn Organizations> {
+        self.aws.organizations()
+    }
+}
+
+impl Inventoried {
+    /// `aws` with its reads answered from the account's inventory.
+    fn over(&self, account_id: &str, aws: Arc<dyn Iam>) -> Arc<dyn Iam> {
         let inventory = self.inventory(account_id);
-        Ok(Arc::new(InventoriedIam {
+        Arc::new(InventoriedIam {
             fresh: Some(Box::new(InventoriedIam {
                 aws: aws.clone(),
                 inventory: inventory.clone(),
@@ -70,11 +86,7 @@ impl Aws for Inventoried {
             })),
             aws,
             inventory,
-        }))
-    }
-
-    fn organizations(&self) -> Arc<dyn Organizations> {
-        self.aws.organizations()
+        })
     }
 }
 

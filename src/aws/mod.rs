@@ -305,5 +305,9 @@ pub trait Aws: Send + Sync {
     /// account, else through the account's `access_role` (assumed once and
     /// cached until shortly before the credentials expire).
     async fn iam(&self, account_id: &str, access_role: &str) -> AwsResult<Arc<dyn Iam>>;
+    /// The same, with the writes in a member account made under a role
+    /// session named `requester` (the namespace and object asking), so that
+    /// its CloudTrail shows who asked for each change.
+    async fn iam_for(&self, account_id: &str, access_role: &str, requester: &str) -> AwsResult<Arc<dyn Iam>>;
     fn organizations(&self) -> Arc<dyn Organizations>;
 }

@@ -50,7 +50,7 @@ const DETAILS_PAGE: i32 = 1000;
 const CONCURRENT_USER_LOOKUPS: usize = 4;
 
 pub struct SdkAws {
-    clients: AccountClients,
+    clients: Arc<AccountClients>,
     organizations: Arc<SdkOrganizations>,
 }
 
@@ -85,7 +85,7 @@ impl SdkAws {
             organizations.push_interceptor(interceptor.clone());
         }
         Self {
-            clients: AccountClients::new(config, interceptors, limits.iam),
+            clients: Arc::new(AccountClients::new(config, interceptors, limits.iam)),
             organizations: Arc::new(SdkOrganizations::new(aws_sdk_organizations::Client::from_conf(
                 organizations.build(),
             ))),
@@ -109,6 +109,19 @@ impl Aws for SdkAws {
         Ok(Arc::new(SdkIam::new(client)))
     }
 
+    async fn iam_for(&self, account_id: &str, access_role: &str, requester: &str) -> AwsResult<Arc<dyn Iam>> {
+        let client = self.clients.iam_client(account_id, access_role).await?;
+        // The operator's own account is worked in with its own credentials.
+        let writer = (self.clients.own_account_id().await? != account_id).then(|| SessionWriter {
+            clients: self.clients.clone(),
+            account_id: account_id.to_owned(),
+            access_role: access_role.to_owned(),
+            session: requester.to_owned(),
+            client: tokio::sync::OnceCell::new(),
+        });
+        Ok(Arc::new(SdkIam { client, writer }))
+    }
+
     fn organizations(&self) -> Arc<dyn Organizations> {
         self.organizations.clone()
     }
@@ -116,11 +129,39 @@ impl Aws for SdkAws {
 
 pub struct SdkIam {
     client: aws_sdk_iam::Client,
+    /// Where the writes go, when they carry a requester of their own.
+    writer: Option<SessionWriter>,
+}
+
+/// A role session named for the object that asks, opened at the first
+/// write: CloudTrail of the member account shows who asked for each change,
+/// and a reconcile that writes nothing opens none.
+struct SessionWriter {
+    clients: Arc<AccountClients>,
+    account_id: String,
+    access_role: String,
+    session: String,
+    client: tokio::sync::OnceCell<aws_sdk_iam::Client>,
 }
 
 impl SdkIam {
     pub fn new(client: aws_sdk_iam::Client) -> Self {
-        Self { client }
+        Self { client, writer: None }
+    }
+
+    /// The client the writes go through.
+    async fn writer(&self) -> AwsResult<&aws_sdk_iam::Client> {
+        let Some(writer) = &self.writer else {
+            return Ok(&self.client);
+        };
+        writer
+            .client
+            .get_or_try_init(|| {
+                writer
+                    .clients
+                    .session_client(&writer.account_id, &writer.access_role, &writer.session)
+            })
+            .await
     }
 
     async fn read_role(&self, name: &str) -> AwsResult<RoleState> {
@@ -447,7 +488,8 @@ impl Iam for SdkIam {
             aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
         let output = self
-            .client
+            .writer()
+            .await?
             .create_role()
             .role_name(&role.name)
             .assume_role_policy_document(&role.trust_policy)
@@ -464,7 +506,8 @@ impl Iam for SdkIam {
     }
 
     async fn update_trust_policy(&self, role: &str, document: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .update_assume_role_policy()
             .role_name(role)
             .policy_document(document)
@@ -475,7 +518,8 @@ impl Iam for SdkIam {
     }
 
     async fn update_role(&self, role: &str, description: &str, max_session_duration: i32) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .update_role()
             .role_name(role)
             .description(description)
@@ -487,7 +531,8 @@ impl Iam for SdkIam {
     }
 
     async fn put_permissions_boundary(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .put_role_permissions_boundary()
             .role_name(role)
             .permissions_boundary(policy_arn)
@@ -498,7 +543,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_permissions_boundary(&self, role: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_role_permissions_boundary()
             .role_name(role)
             .send()
@@ -508,7 +554,8 @@ impl Iam for SdkIam {
     }
 
     async fn attach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .attach_role_policy()
             .role_name(role)
             .policy_arn(policy_arn)
@@ -519,7 +566,8 @@ impl Iam for SdkIam {
     }
 
     async fn detach_role_policy(&self, role: &str, policy_arn: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .detach_role_policy()
             .role_name(role)
             .policy_arn(policy_arn)
@@ -530,7 +578,8 @@ impl Iam for SdkIam {
     }
 
     async fn put_role_policy(&self, role: &str, policy_name: &str, document: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .put_role_policy()
             .role_name(role)
             .policy_name(policy_name)
@@ -542,7 +591,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_role_policy(&self, role: &str, policy_name: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_role_policy()
             .role_name(role)
             .policy_name(policy_name)
@@ -560,7 +610,8 @@ impl Iam for SdkIam {
         let tags = to_sdk_tags("TagRole", tags, |key, value| {
             aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
-        self.client
+        self.writer()
+            .await?
             .tag_role()
             .role_name(role)
             .set_tags(Some(tags))
@@ -574,7 +625,8 @@ impl Iam for SdkIam {
         if keys.is_empty() {
             return Ok(());
         }
-        self.client
+        self.writer()
+            .await?
             .untag_role()
             .role_name(role)
             .set_tag_keys(Some(keys.to_vec()))
@@ -585,7 +637,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_role(&self, role: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_role()
             .role_name(role)
             .send()
@@ -600,7 +653,8 @@ impl Iam for SdkIam {
 
     async fn create_group(&self, name: &str) -> AwsResult<String> {
         let output = self
-            .client
+            .writer()
+            .await?
             .create_group()
             .group_name(name)
             .customize()
@@ -612,7 +666,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_group(&self, name: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_group()
             .group_name(name)
             .send()
@@ -622,7 +677,8 @@ impl Iam for SdkIam {
     }
 
     async fn add_user_to_group(&self, group: &str, user: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .add_user_to_group()
             .group_name(group)
             .user_name(user)
@@ -633,7 +689,8 @@ impl Iam for SdkIam {
     }
 
     async fn remove_user_from_group(&self, group: &str, user: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .remove_user_from_group()
             .group_name(group)
             .user_name(user)
@@ -644,7 +701,8 @@ impl Iam for SdkIam {
     }
 
     async fn put_group_policy(&self, group: &str, policy_name: &str, document: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .put_group_policy()
             .group_name(group)
             .policy_name(policy_name)
@@ -656,7 +714,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_group_policy(&self, group: &str, policy_name: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_group_policy()
             .group_name(group)
             .policy_name(policy_name)
@@ -667,7 +726,8 @@ impl Iam for SdkIam {
     }
 
     async fn attach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .attach_group_policy()
             .group_name(group)
             .policy_arn(policy_arn)
@@ -678,7 +738,8 @@ impl Iam for SdkIam {
     }
 
     async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .detach_group_policy()
             .group_name(group)
             .policy_arn(policy_arn)
@@ -709,7 +770,8 @@ impl Iam for SdkIam {
             aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
         })?;
         let output = self
-            .client
+            .writer()
+            .await?
             .create_policy()
             .policy_name(&policy.name)
             .policy_document(&policy.document)
@@ -729,7 +791,8 @@ impl Iam for SdkIam {
     async fn create_policy_version(&self, arn: &str, document: &str) -> AwsResult<String> {
         // Not repeated: a second version would take one of the five places.
         let output = self
-            .client
+            .writer()
+            .await?
             .create_policy_version()
             .policy_arn(arn)
             .policy_document(document)
@@ -746,7 +809,8 @@ impl Iam for SdkIam {
     }
 
     async fn delete_policy_version(&self, arn: &str, version: &str) -> AwsResult<()> {
-        self.client
+        self.writer()
+            .await?
             .delete_policy_version()
             .policy_arn(arn)
             .version_id(version)
@@ -758,7 +822,8 @@ impl Iam for SdkIam {
 
     async fn delete_policy(&self, arn: &str) -> AwsResult<()> {
         let pages: Vec<_> = self
-            .client
+            .writer()
+            .await?
             .list_entities_for_policy()
             .policy_arn(arn)
             .into_paginator()
@@ -790,7 +855,8 @@ impl Iam for SdkIam {
                 .filter_map(|u| u.user_name)
             {
                 let detached = self
-                    .client
+                    .writer()
+                    .await?
                     .detach_user_policy()
                     .user_name(user)
                     .policy_arn(arn)
@@ -807,7 +873,8 @@ impl Iam for SdkIam {
             gone_is_done(self.delete_policy_version(arn, version).await)?;
         }
         let deleted = self
-            .client
+            .writer()
+            .await?
             .delete_policy()
             .policy_arn(arn)
             .send()

@@ -11,7 +11,9 @@ use kube::api::Api;
 use kube::runtime::events::{Recorder, Reporter};
 use kube::runtime::reflector::{ObjectRef, Store};
 
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, ServiceControlPolicy};
+use crate::api::{
+    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+};
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
 
@@ -30,6 +32,9 @@ pub struct Config {
     pub poll_interval: Duration,
     /// Reconciles of one kind running at once.
     pub concurrency: u16,
+    /// Names this installation in the owner tags, so that two clusters
+    /// sharing an organization never take each other's resources.
+    pub installation_id: String,
 }
 
 impl Default for Config {
@@ -41,6 +46,7 @@ impl Default for Config {
             retry_max: Duration::from_secs(300),
             poll_interval: Duration::from_secs(10),
             concurrency: 16,
+            installation_id: "default".into(),
         }
     }
 }
@@ -53,6 +59,22 @@ pub struct Stores {
     pub groups: Store<DeveloperGroup>,
     pub ous: Store<OrganizationalUnit>,
     pub policies: Store<ServiceControlPolicy>,
+    pub partners: Store<PartnerAccess>,
+}
+
+#[cfg(test)]
+impl Stores {
+    /// Caches that hold nothing, for unit tests to fill one of.
+    pub fn empty() -> Self {
+        Stores {
+            accounts: kube::runtime::reflector::store().0,
+            roles: kube::runtime::reflector::store().0,
+            groups: kube::runtime::reflector::store().0,
+            ous: kube::runtime::reflector::store().0,
+            policies: kube::runtime::reflector::store().0,
+            partners: kube::runtime::reflector::store().0,
+        }
+    }
 }
 
 pub struct Context {

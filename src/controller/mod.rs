@@ -9,13 +9,16 @@ pub mod cross_account_role;
 pub mod developer_group;
 pub mod driver;
 pub mod error;
+pub mod guardrails;
 pub mod organizational_unit;
 pub mod ownership;
 pub mod partner_access;
 pub mod refs;
+pub mod secrets;
 pub mod service_control_policy;
 pub mod status;
 pub mod tags;
+pub mod tenancy;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -196,18 +199,39 @@ where
     metrics.set_not_ready(&K::kind(&()), not_ready);
 }
 
-/// Changes to Secrets, as metadata only: which Secret changed is all that
-/// triggers a reconcile, and the one a role needs is read when it needs it,
-/// so no Secret's data streams through or stays in the operator.
+/// Changes to the Secrets opted in as external IDs, as metadata only: which
+/// Secret changed is all that triggers a reconcile, and the one a role
+/// needs is read when it needs it, so no Secret's data streams through or
+/// stays in the operator, and no other Secret is even listed.
 fn secret_changes(
     client: &Client,
 ) -> impl futures::Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
     watcher(
         Api::<PartialObjectMeta<Secret>>::all(client.clone()),
-        watcher::Config::default(),
+        watcher::Config::default().labels(secrets::EXTERNAL_ID_SELECTOR),
     )
     .default_backoff()
     .touched_objects()
+}
+
+/// The installation id: the one given, else the kube-system namespace's
+/// UID, which stays as long as the cluster does.
+pub async fn installation_id(client: &Client, given: Option<String>) -> anyhow::Result<String> {
+    if let Some(given) = given {
+        return Ok(given);
+    }
+    let namespace = Api::<k8s_openapi::api::core::v1::Namespace>::all(client.clone())
+        .get("kube-system")
+        .await
+        .map_err(|err| {
+            anyhow::anyhow!(
+                "reading the kube-system namespace's UID, the default installation id (or set --installation-id): {err}"
+            )
+        })?;
+    namespace
+        .metadata
+        .uid
+        .ok_or_else(|| anyhow::anyhow!("the kube-system namespace has no UID; set --installation-id"))
 }
 
 /// What the operator reports about itself.
@@ -231,12 +255,18 @@ pub async fn run(
     let groups = Shared::<DeveloperGroup>::new();
     let ous = Shared::<OrganizationalUnit>::new();
     let policies = Shared::<ServiceControlPolicy>::new();
+    // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
+    let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
+        .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
+        .owns_stream(secret_changes(&client));
+    let partner_store = partners.store();
     let stores = Stores {
         accounts: accounts.reader.clone(),
         roles: roles.reader.clone(),
         groups: groups.reader.clone(),
         ous: ous.reader.clone(),
         policies: policies.reader.clone(),
+        partners: partner_store.clone(),
     };
     let aws = Arc::new(Inventoried::new(aws, config.resync_interval));
     let ctx = Arc::new(Context::new(
@@ -302,11 +332,6 @@ pub async fn run(
         });
     let group_controller = run_controller(group_controller, ctx.clone(), shutdown.clone());
 
-    // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
-    let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
-        .owns_stream(secret_changes(&client));
-    let partner_store = partners.store();
     let partner_controller = run_controller(partners, ctx.clone(), shutdown.clone());
 
     let metrics = telemetry.metrics.clone();

@@ -4,21 +4,16 @@
 use kube::ResourceExt;
 use kube::runtime::reflector::ObjectRef;
 
-use super::context::{Config, Stores};
+use super::context::{Context, Stores};
 use super::driver::Stop;
 use super::status::Outcome;
+use super::tenancy;
 use crate::api::{
     AccountRef, AccountState, AwsAccount, CrossAccountRole, DeveloperGroup, NamespacedRef, OrganizationalUnit,
     OrganizationalUnitRef, Reason, ServiceControlPolicy,
 };
 
-/// An account the operator can act in.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub id: String,
-    /// The role assumed to work inside it.
-    pub access_role: String,
-}
+pub use super::tenancy::Account;
 
 /// Why a reference cannot be used yet, as the outcome the referring object reports.
 pub type Unresolved = Outcome;
@@ -27,56 +22,45 @@ fn live<K: kube::Resource>(object: &K) -> bool {
     object.meta().deletion_timestamp.is_none()
 }
 
-/// Resolves `reference` for an object in `namespace` (None: cluster-scoped),
-/// enforcing the AwsAccount's `allowedNamespaces`. `field` names the
-/// reference in messages (`spec.account`).
-pub fn account(
-    stores: &Stores,
-    config: &Config,
-    reference: &AccountRef,
-    namespace: Option<&str>,
+/// The account an object of `namespace` works in (`reference`; none: the
+/// identity account), as tenancy allows it. `field` names the reference in
+/// messages (`spec.account`).
+pub async fn workplace(
+    ctx: &Context,
+    reference: Option<&AccountRef>,
+    namespace: &str,
     field: &str,
-) -> Result<Account, Unresolved> {
-    match (&reference.id, &reference.name) {
-        (Some(id), _) => Ok(Account {
-            id: id.clone(),
-            access_role: config.default_access_role.clone(),
-        }),
-        (None, Some(name)) => {
-            let Some(account) = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref())) else {
-                return Err(Outcome::reconciling(
+) -> Result<Account, Stop> {
+    let own = ctx.aws.own_account_id().await?;
+    Ok(tenancy::workplace(
+        &ctx.stores,
+        &ctx.config,
+        reference,
+        &own,
+        namespace,
+        field,
+    )?)
+}
+
+/// The id of an account a cluster-scoped object names (a service control
+/// policy's target): an AwsAccount once Active, or an id as it is. The
+/// platform team's objects are not a tenant's, so no namespace is checked.
+pub fn account_id(stores: &Stores, reference: &AccountRef, field: &str) -> Result<String, Unresolved> {
+    match (&reference.name, &reference.id) {
+        (_, Some(id)) => Ok(id.clone()),
+        (Some(name), None) => {
+            let account = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref()));
+            let status = account.as_ref().and_then(|a| a.status.as_ref());
+            match (
+                account.is_some(),
+                status.and_then(|s| s.account_id.clone()),
+                status.and_then(|s| s.state),
+            ) {
+                (true, Some(id), Some(AccountState::Active)) => Ok(id),
+                (false, ..) => Err(Outcome::reconciling(
                     Reason::ReferenceNotReady,
                     format!("{field}: AwsAccount {name} does not exist"),
-                ));
-            };
-            if let (Some(allowed), Some(namespace)) = (&account.spec.allowed_namespaces, namespace)
-                && !allowed.iter().any(|n| n == namespace)
-            {
-                return Err(Outcome::stalled(
-                    Reason::NamespaceNotAllowed,
-                    format!(
-                        "{field}: AwsAccount {name} does not allow namespace {namespace} (allowedNamespaces: {}); add it there or reference another account",
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-            let status = account.status.as_ref();
-            match (status.and_then(|s| s.account_id.clone()), status.and_then(|s| s.state)) {
-                (Some(id), Some(AccountState::Active)) => Ok(Account {
-                    id,
-                    access_role: if account.spec.access_role_name.is_empty() {
-                        config.default_access_role.clone()
-                    } else {
-                        account.spec.access_role_name.clone()
-                    },
-                }),
-                // A suspended or closing account is said so: it will not become Active by waiting.
-                (_, Some(state @ (AccountState::Suspended | AccountState::PendingClosure | AccountState::Failed))) => {
-                    Err(Outcome::reconciling(
-                        Reason::ReferenceNotReady,
-                        format!("{field}: AwsAccount {name} is {state:?}, not Active"),
-                    ))
-                }
+                )),
                 _ => Err(Outcome::reconciling(
                     Reason::ReferenceNotReady,
                     format!("{field}: AwsAccount {name} is not Active yet"),
@@ -91,31 +75,26 @@ pub fn account(
 }
 
 /// IAM in an account recorded in status, which the spec may no longer
-/// resolve to (its AwsAccount gone or changed): through the access role
-/// of the account the spec resolves to when that is the same account, else the default.
+/// resolve to (its AwsAccount gone, changed, or no longer allowing the
+/// namespace): through the access role of the AwsAccount that represents
+/// it, else the default.
 pub async fn iam_in_recorded_account(
-    ctx: &super::context::Context,
-    resolved: Option<&Account>,
+    ctx: &Context,
     account_id: &str,
+    requester: &str,
 ) -> super::error::Result<std::sync::Arc<dyn crate::aws::Iam>> {
-    let access_role = match resolved {
-        Some(account) if account.id == account_id => &account.access_role,
-        _ => &ctx.config.default_access_role,
-    };
-    Ok(ctx.aws.iam(account_id, access_role).await?)
+    let access_role = tenancy::account_with_id(&ctx.stores, account_id)
+        .map(|account| account.spec.access_role_name.clone())
+        .filter(|role| !role.is_empty())
+        .unwrap_or_else(|| ctx.config.default_access_role.clone());
+    Ok(ctx.aws.iam_for(account_id, &access_role, requester).await?)
 }
 
 /// The account a DeveloperGroup lives in: its own reference, or the
-/// operator's account when it names none.
-pub async fn group_account(ctx: &super::context::Context, group: &DeveloperGroup) -> Result<Account, Stop> {
+/// identity account when it names none.
+pub async fn group_account(ctx: &Context, group: &DeveloperGroup) -> Result<Account, Stop> {
     let namespace = group.namespace().unwrap_or_default();
-    Ok(match &group.spec.account {
-        Some(reference) => account(&ctx.stores, &ctx.config, reference, Some(&namespace), "spec.account")?,
-        None => Account {
-            id: ctx.aws.own_account_id().await?,
-            access_role: ctx.config.default_access_role.clone(),
-        },
-    })
+    workplace(ctx, group.spec.account.as_ref(), &namespace, "spec.account").await
 }
 
 fn namespaced_ref<K: kube::Resource<DynamicType = ()>>(
@@ -186,28 +165,44 @@ fn names_account(reference: &AccountRef, account: &str) -> bool {
     reference.name.as_deref() == Some(account)
 }
 
+/// Whether a reference names this AwsAccount, by name or by its account id.
+fn refers_to_account(reference: &AccountRef, account: &AwsAccount) -> bool {
+    let ids = [
+        account.spec.account_id.as_deref(),
+        account.status.as_ref().and_then(|s| s.account_id.as_deref()),
+    ];
+    names_account(reference, &account.name_any()) || reference.id.as_deref().is_some_and(|id| ids.contains(&Some(id)))
+}
+
 /// The roles to revisit when an AwsAccount changes: those living in it or trusting it.
 pub fn roles_in_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<CrossAccountRole>> {
-    let name = account.name_any();
     stores
         .roles
         .state()
         .iter()
         .filter(|role| {
-            names_account(&role.spec.account, &name) || role.spec.trust.accounts.iter().any(|a| names_account(a, &name))
+            refers_to_account(&role.spec.account, account)
+                || role.spec.trust.accounts.iter().any(|a| refers_to_account(a, account))
         })
         .map(|role| ObjectRef::from_obj(role.as_ref()))
         .collect()
 }
 
-/// The groups to revisit when an AwsAccount changes: those living in it.
+/// The groups to revisit when an AwsAccount changes: those living in it,
+/// and those in the identity account (no `account`), which any AwsAccount
+/// may be.
 pub fn groups_in_account(stores: &Stores, account: &AwsAccount) -> Vec<ObjectRef<DeveloperGroup>> {
-    let name = account.name_any();
     stores
         .groups
         .state()
         .iter()
-        .filter(|group| group.spec.account.as_ref().is_some_and(|a| names_account(a, &name)))
+        .filter(|group| {
+            group
+                .spec
+                .account
+                .as_ref()
+                .is_none_or(|reference| refers_to_account(reference, account))
+        })
         .map(|group| ObjectRef::from_obj(group.as_ref()))
         .collect()
 }

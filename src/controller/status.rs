@@ -215,7 +215,7 @@ where
     K::Status: KindStatus,
 {
     let outcome = match result {
-        Ok(outcome) | Err(Stop::Report(outcome)) => outcome,
+        Ok(outcome) | Err(Stop::Report(outcome) | Stop::Lock(outcome)) => outcome,
         Err(Stop::Fail(Error::Aws(err))) if !err.kind.retryable() => {
             Outcome::stalled(err.kind.reason(), err.to_string())
         }

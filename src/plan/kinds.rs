@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
-use kube::{Client, ResourceExt};
+use kube::{Client, Resource, ResourceExt};
 
 use super::{ObjectPlan, PlannedChange};
 use crate::api::{
@@ -20,6 +20,7 @@ use crate::controller::driver::Stop;
 use crate::controller::driver::organization::{self, OrgOwned};
 use crate::controller::driver::owned::{self, Describe, Owned};
 use crate::controller::partner_access::{self, plan as partner_plan};
+use crate::controller::secrets::EXTERNAL_ID_LABEL;
 use crate::controller::status::{Outcome, State};
 
 /// A kind `plan` knows.
@@ -39,8 +40,10 @@ fn change(change: String) -> PlannedChange {
 /// Where the reconcile would have stopped: a refusal is an error, a wait a note.
 fn stopped(plan: &mut ObjectPlan, stop: Stop) {
     match stop {
-        Stop::Report(outcome) if outcome.state == State::Stalled => plan.error = Some(outcome.message),
-        Stop::Report(outcome) => plan.notes.push(outcome.message),
+        Stop::Report(outcome) | Stop::Lock(outcome) if outcome.state == State::Stalled => {
+            plan.error = Some(outcome.message)
+        }
+        Stop::Report(outcome) | Stop::Lock(outcome) => plan.notes.push(outcome.message),
         Stop::Fail(error) => plan.error = Some(error.to_string()),
     }
 }
@@ -59,7 +62,19 @@ fn lay_out(
     refusal: Option<Outcome>,
 ) -> Result<(), Stop> {
     plan.target = Some(what);
-    plan.notes.extend(waiting.iter().map(|o| o.message.clone()));
+    // A reference the operator refuses (tenancy, a guardrail) is an error,
+    // as its Stalled condition would be; one that waits is a note.
+    let (refused, waits): (Vec<&Outcome>, Vec<&Outcome>) = waiting.iter().partition(|o| o.state == State::Stalled);
+    plan.notes.extend(waits.iter().map(|o| o.message.clone()));
+    if !refused.is_empty() {
+        plan.error = Some(
+            refused
+                .iter()
+                .map(|o| o.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
+        );
+    }
     if observe_only {
         plan.notes
             .extend(changes.iter().map(|c| format!("{OBSERVE_ONLY}: {}", c.change)));
@@ -284,7 +299,7 @@ async fn partner(
     own: &mut ObjectPlan,
     source: &str,
 ) -> Result<Vec<ObjectPlan>, Stop> {
-    partner_access::refusal(partner, ctx)?;
+    partner_access::refusal(partner, ctx).await?;
     let namespace = partner.namespace().unwrap_or_default();
     let external_id = partner
         .spec
@@ -331,6 +346,7 @@ async fn partner(
                 let mut child = CrossAccountRole::new(&name, spec.clone());
                 child.metadata.namespace = Some(namespace.clone());
                 child.metadata.generation = Some(1);
+                child.metadata.owner_references = partner.controller_owner_ref(&()).map(|owner| vec![owner]);
                 child
             });
         if child.spec != spec {
@@ -371,6 +387,7 @@ pub async fn external_ids_to_generate(
             metadata: ObjectMeta {
                 name: Some(reference.name),
                 namespace: Some(namespace),
+                labels: Some([(EXTERNAL_ID_LABEL.to_string(), "true".to_string())].into()),
                 ..ObjectMeta::default()
             },
             data: Some(

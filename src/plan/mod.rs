@@ -215,7 +215,16 @@ where
                 meta.generation = current.meta().generation.map(|g| g + i64::from(spec_changed));
                 *object.status_mut() = current.status().cloned();
             }
-            None => object.meta_mut().generation = Some(1),
+            // A stand-in identity, so that what the object would own can name it as its owner.
+            None => {
+                let meta = object.meta_mut();
+                meta.generation = Some(1);
+                let (namespace, name) = (
+                    meta.namespace.clone().unwrap_or_default(),
+                    meta.name.clone().unwrap_or_default(),
+                );
+                meta.uid = Some(format!("planned-{kind}-{namespace}-{name}"));
+            }
         }
         named.push((i, object));
     }
@@ -283,6 +292,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
         groups: groups.store,
         ous: ous.store,
         policies: policies.store,
+        partners: partners.store.clone(),
     };
     let ctx = Context::new(client, aws, config, stores, Arc::new(Metrics::default())).with_secrets(secrets);
     let mut planned = each(&ctx, &ous.named, &files).await;

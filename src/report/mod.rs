@@ -18,7 +18,7 @@ pub use render::{csv, markdown, svg};
 
 use crate::aws::{AccountDetails, Aws, GroupState, RoleState};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
-use crate::controller::ownership::OWNER_TAG;
+use crate::controller::ownership::{OWNER_TAG, parse_owner};
 use crate::policy::document::normalize;
 
 /// What AWS holds: the accounts of the organization, each read whole.
@@ -296,7 +296,8 @@ pub fn analyze(inventory: &Inventory) -> Report {
                 continue;
             }
             let trust = Trust::of(role);
-            let (managed_by_kind, managed_by) = match role.tags.get(OWNER_TAG).map(|o| o.split_once('/')) {
+            let owner = role.tags.get(OWNER_TAG).map(|tag| parse_owner(tag).0);
+            let (managed_by_kind, managed_by) = match owner.map(|o| o.split_once('/')) {
                 Some(Some((kind, name))) => (Some(kind.to_owned()), Some(name.to_owned())),
                 _ => (None, None),
             };
@@ -503,7 +504,7 @@ mod tests {
                     "222222222222",
                     "DevAccess",
                     json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "111111111111"}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": true}}}]}),
-                    Some("CrossAccountRole/alfie/dev-access"),
+                    Some("CrossAccountRole/alfie/dev-access@blue"),
                 ),
                 role(
                     "222222222222",

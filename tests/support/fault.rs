@@ -252,6 +252,16 @@ impl FaultyAws {
     }
 }
 
+impl FaultyAws {
+    fn faulty(&self, account_id: &str, inner: Arc<dyn Iam>) -> Arc<dyn Iam> {
+        Arc::new(FaultyIam {
+            inner,
+            account: account_id.to_owned(),
+            faults: self.faults.clone(),
+        })
+    }
+}
+
 #[async_trait]
 impl Aws for FaultyAws {
     async fn own_account_id(&self) -> AwsResult<String> {
@@ -267,11 +277,13 @@ impl Aws for FaultyAws {
             .faults
             .run(account_id, "AssumeRole", false, self.inner.iam(account_id, access_role))
             .await?;
-        Ok(Arc::new(FaultyIam {
-            inner,
-            account: account_id.to_owned(),
-            faults: self.faults.clone(),
-        }))
+        Ok(self.faulty(account_id, inner))
+    }
+
+    async fn iam_for(&self, account_id: &str, access_role: &str, requester: &str) -> AwsResult<Arc<dyn Iam>> {
+        let inner = self.inner.iam_for(account_id, access_role, requester);
+        let inner = self.faults.run(account_id, "AssumeRole", false, inner).await?;
+        Ok(self.faulty(account_id, inner))
     }
 
     fn organizations(&self) -> Arc<dyn Organizations> {

@@ -22,7 +22,7 @@ use kube_testserver::TestServer;
 use serde::de::DeserializeOwned;
 use tokio::task::JoinHandle;
 
-use super::moto::Moto;
+use super::moto::{MANAGEMENT_ACCOUNT, Moto};
 
 /// Settings that make drift checks and retries quick enough for tests.
 pub fn test_config() -> Config {
@@ -245,6 +245,55 @@ impl Env {
         }
     }
 
+    /// The AwsAccounts tenancy asks for before any namespace may work in an
+    /// account, as a platform team writes them, each open to every
+    /// namespace: the identity account (the management account, adopted
+    /// as moto names it) and each member account of `members` (object
+    /// name, account id), adopted as `Moto::create_member_account` made it
+    /// (`<name>@example.com`). The organization must exist.
+    pub async fn open_accounts(&self, members: &[(&str, &str)]) {
+        self.open_accounts_with(members, "").await;
+    }
+
+    /// `open_accounts`, the member accounts' AwsAccounts with `extra`
+    /// (spec lines, such as `"  guardrails: {allowAdoption: true}\n"`).
+    pub async fn open_accounts_with(&self, members: &[(&str, &str)], extra: &str) {
+        let identity = adopted_account("identity", "master", MANAGEMENT_ACCOUNT, "");
+        let members = members.iter().map(|(name, id)| adopted_account(name, name, id, extra));
+        let documents: Vec<String> = std::iter::once(identity).chain(members).collect();
+        self.apply(&documents.join("---\n")).await;
+    }
+
+    /// Waits until each AwsAccount of `names` is Active and Ready, for at
+    /// most 30 seconds each: for a test whose objects must not see an
+    /// account become Active after they are made (each change of an
+    /// AwsAccount reconciles what lives in or trusts it again).
+    pub async fn wait_active(&self, names: &[&str]) {
+        self.wait_accounts(names, "Active and Ready", |_| true).await;
+    }
+
+    /// `wait_active`, and each Ready InSync: past its first resync, after
+    /// which its status no longer changes (nor reconciles, for its sake,
+    /// what lives in or trusts it).
+    pub async fn wait_settled(&self, names: &[&str]) {
+        self.wait_accounts(names, "Active and InSync", |ready| ready.reason == "InSync")
+            .await;
+    }
+
+    async fn wait_accounts(&self, names: &[&str], what: &str, check: impl Fn(&Condition) -> bool) {
+        let accounts: Api<AwsAccount> = Api::all(self.client.clone());
+        for name in names {
+            self.wait_for(&accounts, name, what, |account| {
+                account.status.as_ref().is_some_and(|s| {
+                    s.state == Some(aws_access_operator::api::AccountState::Active)
+                        && s.reconcile.is_ready_at(account.metadata.generation)
+                        && condition(&s.reconcile.conditions, "Ready").is_some_and(&check)
+                })
+            })
+            .await;
+        }
+    }
+
     /// Waits until `check` accepts the object, for at most 30 seconds.
     pub async fn wait_for<K>(&self, api: &Api<K>, name: &str, what: &str, check: impl Fn(&K) -> bool) -> K
     where
@@ -302,6 +351,16 @@ impl Env {
         }
         panic!("timed out waiting for {what}");
     }
+}
+
+/// The AwsAccount `object` adopting account `id`, named `account_name` in
+/// the organization with the email `<account_name>@example.com` (as
+/// `Moto::create_member_account` makes them; moto's management account is
+/// `master`), open to every namespace, with `extra` spec lines.
+pub fn adopted_account(object: &str, account_name: &str, id: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {object}}}\nspec:\n  accountName: {account_name}\n  email: {account_name}@example.com\n  accountId: \"{id}\"\n  allowedNamespaces: [\"*\"]\n{extra}"
+    )
 }
 
 /// The condition of type `kind` among `conditions`.

@@ -193,6 +193,11 @@ struct State {
     server_errors: AtomicUsize,
     /// Per service, the calls waiting for their answer now and at most.
     in_flight: Mutex<BTreeMap<&'static str, (usize, usize)>>,
+    /// Whose credentials each forwarded call was signed with: the
+    /// operation and the access key id, in order of arrival.
+    signed: Mutex<Vec<(String, String)>>,
+    /// The role session each access key AssumeRole handed out belongs to.
+    sessions: Mutex<BTreeMap<String, String>>,
 }
 
 /// A call counted in flight until it is answered, or its caller goes.
@@ -251,6 +256,8 @@ impl Wire {
             release: watch::Sender::new(0),
             server_errors: AtomicUsize::new(0),
             in_flight: Mutex::default(),
+            signed: Mutex::default(),
+            sessions: Mutex::default(),
         });
         let accepting = state.clone();
         let task = serve_each(listener, move |stream| serve(stream, accepting.clone()));
@@ -310,6 +317,18 @@ impl Wire {
     /// waited for their answer at once.
     pub fn most_in_flight(&self, service: &str) -> usize {
         lock(&self.state.in_flight).get(service).map_or(0, |(_, most)| *most)
+    }
+
+    /// The role session names of the credentials that signed the
+    /// forwarded calls of `operation` (an assumed role's; the caller's own
+    /// credentials, which no AssumeRole handed out, read as "(own)").
+    pub fn sessions_of(&self, operation: &str) -> Vec<String> {
+        let sessions = lock(&self.state.sessions);
+        lock(&self.state.signed)
+            .iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, key)| sessions.get(key).cloned().unwrap_or_else(|| "(own)".into()))
+            .collect()
     }
 
     /// The traps not fired yet.
@@ -420,17 +439,50 @@ impl State {
             .map_err(io::Error::other)?;
         tokio::spawn(connection);
         let (parts, body) = request.into_parts();
+        let signer = access_key(&parts.headers);
+        let form = String::from_utf8_lossy(&body).into_owned();
         let answer = sender
             .send_request(Request::from_parts(parts, Full::new(body)))
             .await
             .map_err(io::Error::other)?;
         let (mut parts, body) = answer.into_parts();
         let body = body.collect().await.map_err(io::Error::other)?.to_bytes();
+        self.note_signer(&form, signer, &body);
         // The client's connection is the proxy's to keep or close, not moto's.
         for hop in ["connection", "keep-alive", "transfer-encoding"] {
             parts.headers.remove(hop);
         }
         Ok(Response::from_parts(parts, Full::new(body)))
+    }
+
+    /// Records who signed a call, and which session an AssumeRole's new
+    /// access key belongs to (from its `RoleSessionName` and its answer).
+    fn note_signer(&self, form: &str, signer: Option<String>, answer: &[u8]) {
+        let param = |name: &str| {
+            form.split('&')
+                .find_map(|pair| pair.strip_prefix(&format!("{name}=")))
+                .map(|value| {
+                    percent_encoding::percent_decode_str(value)
+                        .decode_utf8_lossy()
+                        .into_owned()
+                })
+        };
+        let Some(operation) = param("Action") else {
+            return;
+        };
+        if let Some(key) = signer {
+            lock(&self.signed).push((operation.clone(), key));
+        }
+        if operation == "AssumeRole" {
+            let answer = String::from_utf8_lossy(answer);
+            let key = answer
+                .split_once("<AccessKeyId>")
+                .and_then(|(_, rest)| rest.split_once("</AccessKeyId>"))
+                .map(|(key, _)| key.trim().to_owned());
+            if let (Some(key), Some(session)) = (key, param("RoleSessionName")) {
+                lock(&self.sessions).insert(key, session);
+            }
+        }
     }
 
     async fn hold_if_trapped(&self, operation: &str) {
@@ -568,4 +620,11 @@ impl AsyncWrite for Abortable {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
     }
+}
+
+/// The access key id a SigV4 `Authorization` header names (`Credential=AKID/...`).
+fn access_key(headers: &hyper::HeaderMap) -> Option<String> {
+    let authorization = headers.get("authorization")?.to_str().ok()?;
+    let credential = authorization.split("Credential=").nth(1)?;
+    Some(credential.split('/').next()?.to_owned())
 }

@@ -62,6 +62,9 @@ async fn converge(
     api: &Api<AwsAccount>,
     status: &mut AwsAccountStatus,
 ) -> Result<Outcome, Stop> {
+    if let Some(refusal) = never_close_own(ctx, account, status).await? {
+        return Err(refusal.into());
+    }
     let orgs = ctx.aws.organizations();
     let located = match plan::locate(&account.spec, status, account.metadata.generation) {
         Locate::Account { id, adopted } => Located {
@@ -330,14 +333,32 @@ fn describe(changes: &[Change]) -> Vec<String> {
     changes.iter().map(Change::describe).collect()
 }
 
+/// The management account (the operator's own, the identity account) can
+/// never be closed: `deletionPolicy: Close` is refused for it.
+async fn never_close_own(ctx: &Context, account: &AwsAccount, status: &AwsAccountStatus) -> Result<Option<Outcome>> {
+    if !plan::closes(&account.spec) {
+        return Ok(None);
+    }
+    let own = ctx.aws.own_account_id().await?;
+    let id = account.spec.account_id.as_ref().or(status.account_id.as_ref());
+    Ok((id == Some(&own)).then(|| {
+        Outcome::stalled(
+            Reason::InvalidSpec,
+            format!("spec.deletionPolicy: Close is refused for account {own}, the management account (the operator's own): it can never be closed; set Retain"),
+        )
+    }))
+}
+
 /// Retain (the default) and Observe let the object go and leave the account;
 /// Close closes it first. A failed close keeps the object, with the reason
 /// in its conditions, and is retried with backoff.
 async fn cleanup(account: &AwsAccount, ctx: &Context, api: &Api<AwsAccount>) -> Result<()> {
     let mut status = account.status.clone().unwrap_or_default();
-    if !plan::closes(&account.spec) {
+    let own = never_close_own(ctx, account, &status).await?.is_some();
+    if !plan::closes(&account.spec) || own {
         if let Some(id) = account.spec.account_id.as_ref().or(status.account_id.as_ref()) {
             let why = match account.spec.management_policy {
+                _ if own => "the management account is never closed",
                 ManagementPolicy::Observe => "managementPolicy: Observe",
                 ManagementPolicy::Manage => "deletionPolicy: Retain",
             };

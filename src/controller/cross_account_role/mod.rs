@@ -14,11 +14,13 @@ use super::context::Context;
 use super::driver::owned::{self, Describe, Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Reconciler, Stop};
 use super::error::Result;
-use super::ownership::{Claim, claim_tagged, owner_id};
+use super::guardrails;
+use super::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
 use super::refs;
 use super::status::Outcome;
-use crate::api::{CrossAccountRole, CrossAccountRoleStatus, Reason};
-use crate::aws::{AwsResult, Iam, ManagedPolicyState, fresh, policy_name};
+use super::tenancy;
+use crate::api::{CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, Reason};
+use crate::aws::{AwsResult, Iam, ManagedPolicyState, fresh, gone_is_done, policy_name};
 use crate::policy::console::switch_role_url;
 use crate::policy::trust::trust_nobody;
 use plan::{Change, DesiredRole, ObservedRole};
@@ -65,29 +67,45 @@ impl Owned for CrossAccountRole {
         plan::validate(&self.spec)
     }
 
+    /// Tenancy first: the account must allow the namespace, and the name
+    /// must be one a namespace may manage there.
     async fn target(&self, ctx: &Context) -> Result<Target, Stop> {
         let namespace = self.namespace().unwrap_or_default();
+        let account = refs::workplace(ctx, Some(&self.spec.account), &namespace, "spec.account").await?;
+        let (name, field) = match &self.spec.role_name {
+            Some(name) => (name.clone(), "spec.roleName"),
+            None => (self.name_any(), "metadata.name"),
+        };
+        tenancy::role_name(&account, &name, self.spec.adopt_existing, None, field)?;
         Ok(Target {
-            account: refs::account(
-                &ctx.stores,
-                &ctx.config,
-                &self.spec.account,
-                Some(&namespace),
-                "spec.account",
-            )?,
-            name: self.spec.role_name.clone().unwrap_or_else(|| self.name_any()),
+            account,
+            name,
+            owner: Owner::of(self, &ctx.config.installation_id),
         })
     }
 
+    /// What the spec asks for, as far as its references resolve and its
+    /// account's guardrails allow: what either leaves out is not granted.
     async fn desired(&self, ctx: &Context, target: &Target) -> Result<Resolved<DesiredRole>, Stop> {
-        let trust = observe::trust(ctx, self).await?;
+        let by_partner = tenancy::made_by_partner(&ctx.stores, self);
+        let allowed = guardrails::role(&target.account, &self.spec, by_partner);
+        let mut trust = observe::trust(ctx, self, &target.account).await?;
+        if !allowed.granted.trust {
+            trust.policy = None;
+        }
         let locked = trust.policy.is_none();
         let policy = trust.policy.unwrap_or_else(|| trust_nobody(&target.account.id));
+        let spec = CrossAccountRoleSpec {
+            permissions: allowed.granted.permissions,
+            max_session_duration: allowed.granted.max_session_duration,
+            ..self.spec.clone()
+        };
+        trust.waiting.extend(allowed.refusals);
         let mut desired = plan::desired(
-            &self.spec,
+            &spec,
             &target.name,
             policy,
-            &owner_id(self),
+            &target.owner,
             &policy_arn_prefix(None, self.status.as_ref(), &target.account.id),
         )
         .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
@@ -109,7 +127,7 @@ impl Owned for CrossAccountRole {
             .unwrap_or_default();
         let mut policies = std::collections::BTreeMap::new();
         for listed in &self.spec.permissions.customer_managed_policies {
-            let found = self.policy(iam, &format!("{prefix}{}", listed.name), recorded).await?;
+            let found = policy(iam, &format!("{prefix}{}", listed.name), &target.owner).await?;
             policies.insert(listed.name.clone(), found);
         }
         let mut retired = vec![];
@@ -120,7 +138,7 @@ impl Owned for CrossAccountRole {
                 .customer_managed_policies
                 .iter()
                 .any(|p| p.name.eq_ignore_ascii_case(policy_name(arn)));
-            if !listed && let Some((policy, Claim::Ours | Claim::Adoptable)) = self.policy(iam, arn, recorded).await? {
+            if !listed && let Some((policy, Claim::Ours)) = policy(iam, arn, &target.owner).await? {
                 retired.push(policy);
             }
         }
@@ -139,18 +157,25 @@ impl Owned for CrossAccountRole {
         &self,
         _ctx: &Context,
         _status: &CrossAccountRoleStatus,
-        _target: &Target,
+        target: &Target,
         observed: &ObservedRole,
     ) -> Claim {
-        plan::claim(observed.role.as_ref(), &owner_id(self), self.spec.adopt_existing)
+        plan::claim(observed.role.as_ref(), &target.owner, self.spec.adopt_existing)
     }
 
+    /// A customer-managed policy is never adopted: one of that name the
+    /// operator did not make stays someone else's.
     fn refuse_part(&self, observed: &ObservedRole) -> Option<Outcome> {
-        observed
-            .policies
-            .values()
-            .flatten()
-            .find_map(|(policy, claim)| claim.refusal(&format!("customer-managed policy {}", policy.arn)))
+        observed.policies.values().flatten().find_map(|(policy, claim)| match claim {
+            Claim::Foreign => Some(Outcome::stalled(
+                Reason::AlreadyExists,
+                format!(
+                    "customer-managed policy {} already exists and was not created by the operator, which never takes a policy over; rename the policy in the spec, or delete the existing one",
+                    policy.arn
+                ),
+            )),
+            claim => claim.refusal(&format!("customer-managed policy {}", policy.arn)),
+        })
     }
 
     fn plan(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
@@ -167,6 +192,17 @@ impl Owned for CrossAccountRole {
 
     async fn delete(iam: &dyn Iam, name: &str, observed: &ObservedRole) -> AwsResult<()> {
         apply::delete(iam, name, observed).await
+    }
+
+    async fn release(iam: &dyn Iam, name: &str, observed: &ObservedRole) -> AwsResult<()> {
+        match &observed.role {
+            Some(_) => gone_is_done(iam.untag_role(name, &[OWNER_TAG.to_string()]).await),
+            None => Ok(()),
+        }
+    }
+
+    fn lock(target: &Target, observed: &ObservedRole) -> Vec<Change> {
+        plan::lock(&target.account.id, observed.role.as_ref())
     }
 
     fn record(
@@ -198,35 +234,19 @@ impl Owned for CrossAccountRole {
     }
 }
 
-impl CrossAccountRole {
-    /// A customer-managed policy and whether this object may manage it.
-    /// The account listing carries no tags for policies: one this object
-    /// has not recorded as its own is read from AWS, tags and all.
-    async fn policy(
-        &self,
-        iam: &dyn Iam,
-        arn: &str,
-        recorded: &[String],
-    ) -> AwsResult<Option<(ManagedPolicyState, Claim)>> {
-        let is_recorded = recorded.iter().any(|r| r == arn);
-        let mut found = iam.get_policy(arn).await?;
-        if !is_recorded && found.as_ref().is_some_and(|policy| policy.tags.is_none()) {
-            found = fresh(iam).get_policy(arn).await?;
-        }
-        Ok(found.map(|policy| {
-            let claim = match &policy.tags {
-                // Only a policy this object recorded is left with its tags unread.
-                None if is_recorded => Claim::Ours,
-                None => Claim::Foreign,
-                Some(tags) => match claim_tagged(Some(tags), &owner_id(self), self.spec.adopt_existing) {
-                    // Adopted before: the status is its record.
-                    Claim::Foreign | Claim::Adoptable if is_recorded => Claim::Ours,
-                    claim => claim,
-                },
-            };
-            (policy, claim)
-        }))
+/// A customer-managed policy and whether this object may manage it: only
+/// with its owner tag, which the account listing does not carry for
+/// policies, so one read without its tags is read again from AWS.
+async fn policy(iam: &dyn Iam, arn: &str, owner: &Owner) -> AwsResult<Option<(ManagedPolicyState, Claim)>> {
+    let mut found = iam.get_policy(arn).await?;
+    if found.as_ref().is_some_and(|policy| policy.tags.is_none()) {
+        found = fresh(iam).get_policy(arn).await?;
     }
+    Ok(found.map(|policy| {
+        // Adopting a policy is not offered: its owner tag is its only proof of ownership.
+        let claim = claim_tagged(Some(&policy.tags.clone().unwrap_or_default()), owner, false);
+        (policy, claim)
+    }))
 }
 
 /// `arn:<partition>:iam::<account>:policy/`, the partition that of the

@@ -9,7 +9,9 @@ use crate::api::{CrossAccountRole, DeveloperGroupTrust, Reason};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::refs;
+use crate::controller::secrets::{EXTERNAL_ID_LABEL, is_external_id_secret};
 use crate::controller::status::Outcome;
+use crate::controller::tenancy::{self, Account};
 use crate::policy::PolicyError;
 use crate::policy::trust::{TrustSpec, trust_policy};
 use crate::policy::validate::validate_external_id;
@@ -27,7 +29,9 @@ pub struct Trust {
 /// the spec itself is wrong: bad input writes nothing.
 fn leave_out(waiting: &mut Vec<Outcome>, stop: Stop) -> Result<(), Stop> {
     match stop {
-        Stop::Report(outcome) if outcome.reason != Reason::InvalidSpec => {
+        // A referenced object's own account refused is this role's reference
+        // left out, never a reason to lock this role.
+        Stop::Report(outcome) | Stop::Lock(outcome) if outcome.reason != Reason::InvalidSpec => {
             waiting.push(outcome);
             Ok(())
         }
@@ -35,21 +39,40 @@ fn leave_out(waiting: &mut Vec<Outcome>, stop: Stop) -> Result<(), Stop> {
     }
 }
 
-/// The trust policy the spec asks for, from what resolves now.
-pub async fn trust(ctx: &Context, role: &CrossAccountRole) -> Result<Trust, Stop> {
+/// The trust policy the spec asks for, from what resolves now and what
+/// tenancy lets the role trust from `account` (rule 3: outside the
+/// organization only where its AwsAccount allows it).
+pub async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) -> Result<Trust, Stop> {
     let namespace = role.namespace().unwrap_or_default();
+    let own = ctx.aws.own_account_id().await?;
+    let by_partner = tenancy::made_by_partner(&ctx.stores, role);
     let trust = &role.spec.trust;
     let mut waiting = vec![];
     let mut spec = TrustSpec {
         require_mfa: trust.require_mfa,
-        principals: trust.principals.clone(),
         valid_until: trust.valid_until.as_ref().map(|at| at.0.to_string()),
         ..TrustSpec::default()
     };
+    let inside_or_allowed = |id: &str, inside: bool, field: &str, what: String| {
+        if inside || id == own || tenancy::account_with_id(&ctx.stores, id).is_some() {
+            return Ok(());
+        }
+        tenancy::outside_trust(account, by_partner, field, &what)
+    };
     for (i, reference) in trust.accounts.iter().enumerate() {
         let field = format!("spec.trust.accounts[{i}]");
-        match refs::account(&ctx.stores, &ctx.config, reference, Some(&namespace), &field) {
-            Ok(account) => spec.accounts.push(account.id),
+        let resolved = tenancy::trusted(&ctx.stores, reference, &own, &field)
+            .and_then(|t| inside_or_allowed(&t.id, t.inside, &field, format!("account {}", t.id)).map(|()| t.id));
+        match resolved {
+            Ok(id) => spec.accounts.push(id),
+            Err(outcome) => leave_out(&mut waiting, outcome.into())?,
+        }
+    }
+    for (i, principal) in trust.principals.iter().enumerate() {
+        let field = format!("spec.trust.principals[{i}]");
+        let id = tenancy::principal_account(principal).unwrap_or_default();
+        match inside_or_allowed(id, false, &field, format!("{principal} (account {id})")) {
+            Ok(()) => spec.principals.push(principal.clone()),
             Err(outcome) => leave_out(&mut waiting, outcome.into())?,
         }
     }
@@ -147,7 +170,9 @@ async fn group_principals(
     })
 }
 
-/// The external ID from its Secret.
+/// The external ID from its Secret, which must be labelled as one (rule 8):
+/// whoever may create a role must not make the operator copy any Secret of
+/// the namespace into a trust policy the target account can read.
 async fn external_id(ctx: &Context, secret_ref: &crate::api::SecretKeyRef, namespace: &str) -> Result<String, Stop> {
     let field = "spec.trust.externalIdSecretRef";
     let Some(secret) = ctx.secret(namespace, &secret_ref.name).await? else {
@@ -157,6 +182,16 @@ async fn external_id(ctx: &Context, secret_ref: &crate::api::SecretKeyRef, names
         )
         .into());
     };
+    if !is_external_id_secret(&secret) {
+        return Err(Outcome::stalled(
+            Reason::InvalidSpec,
+            format!(
+                "{field}: Secret {} is not labelled {EXTERNAL_ID_LABEL}: \"true\"; the operator reads only Secrets opted in as external IDs, so label it (kubectl label secret {} {EXTERNAL_ID_LABEL}=true)",
+                secret_ref.name, secret_ref.name
+            ),
+        )
+        .into());
+    }
     let value = secret
         .data
         .as_ref()

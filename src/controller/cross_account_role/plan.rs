@@ -6,9 +6,10 @@ use serde_json::Value;
 
 use crate::api::CrossAccountRoleSpec;
 use crate::aws::{ManagedPolicyState, NewManagedPolicy, NewRole, RoleState, policy_name};
-use crate::controller::ownership::{Claim, OWNER_TAG, claim_tagged};
+use crate::controller::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
 use crate::controller::{attachments, tags};
 use crate::policy::document::{canonical_json, equivalent, statement_changes};
+use crate::policy::trust::trust_nobody;
 use crate::policy::validate::{
     MANAGED_POLICY_MAX_CHARS, ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS,
     validate_inline_policies_size, validate_managed_policy_arn, validate_policy_document, validate_principal_arn,
@@ -130,12 +131,12 @@ pub fn desired(
     spec: &CrossAccountRoleSpec,
     name: &str,
     trust_policy: Value,
-    owner: &str,
+    owner: &Owner,
     policy_arn_prefix: &str,
 ) -> Result<DesiredRole, String> {
     validate_trust_policy(&trust_policy, TRUST_POLICY_DEFAULT_MAX_CHARS).map_err(|e| format!("spec.trust: {e}"))?;
     let mut tags = spec.tags.clone();
-    tags.insert(OWNER_TAG.into(), owner.into());
+    tags.insert(OWNER_TAG.into(), owner.tag().into());
     Ok(DesiredRole {
         name: name.into(),
         trust_policy,
@@ -386,9 +387,22 @@ pub fn explain(change: &Change, observed: &ObservedRole) -> Vec<String> {
         .collect()
 }
 
-/// Whether this object may manage the role that exists under its name.
-pub fn claim(current: Option<&RoleState>, owner: &str, adopt_existing: bool) -> Claim {
+/// Whether this object may manage the role that exists under its name. A
+/// service-linked role is AWS's, whatever its tags say.
+pub fn claim(current: Option<&RoleState>, owner: &Owner, adopt_existing: bool) -> Claim {
+    if current.is_some_and(|role| role.arn.contains(":role/aws-service-role/")) {
+        return Claim::Foreign;
+    }
     claim_tagged(current.map(|role| &role.tags), owner, adopt_existing)
+}
+
+/// The writes that make an existing role trust nobody, and nothing else.
+pub fn lock(account_id: &str, current: Option<&RoleState>) -> Vec<Change> {
+    let nobody = trust_nobody(account_id);
+    match current {
+        Some(role) if !equivalent(&nobody, &role.trust_policy) => vec![Change::UpdateTrust(canonical_json(&nobody))],
+        _ => vec![],
+    }
 }
 
 #[cfg(test)]
@@ -453,13 +467,13 @@ tags: {team: alfie}
             &spec(),
             "AlfieFullAccess",
             trust(),
-            "CrossAccountRole/alfie/full",
+            &Owner::new("CrossAccountRole/alfie/full".into(), "test"),
             PREFIX,
         )
         .unwrap();
         let changes = plan(&desired, &ObservedRole::default());
         assert!(
-            matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full")
+            matches!(&changes[0], Change::Create(role) if role.name == "AlfieFullAccess" && role.tags[OWNER_TAG] == "CrossAccountRole/alfie/full@test")
         );
         assert_eq!(
             changes[1],
@@ -471,13 +485,27 @@ tags: {team: alfie}
 
     #[test]
     fn a_role_in_sync_needs_no_write_whatever_the_json_shape() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let desired = desired(
+            &spec(),
+            "AlfieFullAccess",
+            trust(),
+            &Owner::new("o".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         assert_eq!(plan(&desired, &role(in_sync(&desired))), vec![]);
     }
 
     #[test]
     fn drift_is_reverted_granting_before_revoking() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let desired = desired(
+            &spec(),
+            "AlfieFullAccess",
+            trust(),
+            &Owner::new("o".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         let mut drifted = in_sync(&desired);
         drifted.trust_policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]});
         drifted.managed_policy_arns = BTreeSet::from(["arn:aws:iam::aws:policy/ReadOnlyAccess".to_string()]);
@@ -565,7 +593,14 @@ tags: {team: alfie}
     #[test]
     fn a_customer_managed_policy_is_created_before_it_is_attached() {
         let spec = with_policy(app_policy("s3:GetObject"));
-        let desired = desired(&spec, "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let desired = desired(
+            &spec,
+            "AlfieFullAccess",
+            trust(),
+            &Owner::new("o".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         let described: Vec<String> = plan(&desired, &ObservedRole::default())
             .iter()
             .map(Change::describe)
@@ -585,7 +620,14 @@ tags: {team: alfie}
     #[test]
     fn a_changed_policy_gets_a_new_default_version_within_five() {
         let spec = with_policy(app_policy("s3:PutObject"));
-        let desired = desired(&spec, "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let desired = desired(
+            &spec,
+            "AlfieFullAccess",
+            trust(),
+            &Owner::new("o".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         let mut observed = role(in_sync(&desired));
         let arn = format!("{PREFIX}read-write-prod-app-from-dev");
         observed.role.as_mut().unwrap().managed_policy_arns.insert(arn.clone());
@@ -620,7 +662,14 @@ tags: {team: alfie}
 
     #[test]
     fn a_policy_dropped_from_the_spec_is_detached_then_deleted() {
-        let desired = desired(&spec(), "AlfieFullAccess", trust(), "o", PREFIX).unwrap();
+        let desired = desired(
+            &spec(),
+            "AlfieFullAccess",
+            trust(),
+            &Owner::new("o".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         let mut observed = role(in_sync(&desired));
         let arn = format!("{PREFIX}read-write-prod-app-from-dev");
         observed.role.as_mut().unwrap().managed_policy_arns.insert(arn.clone());
@@ -655,16 +704,92 @@ tags: {team: alfie}
 
     #[test]
     fn only_an_untagged_role_can_be_adopted_and_only_when_asked() {
-        let desired = desired(&spec(), "R", trust(), "CrossAccountRole/a/r", PREFIX).unwrap();
+        let desired = desired(
+            &spec(),
+            "R",
+            trust(),
+            &Owner::new("CrossAccountRole/a/r".into(), "test"),
+            PREFIX,
+        )
+        .unwrap();
         let mut existing = in_sync(&desired);
-        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Ours);
         assert_eq!(
-            claim(Some(&existing), "CrossAccountRole/b/r", true),
-            Claim::OwnedBy("CrossAccountRole/a/r".into())
+            claim(
+                Some(&existing),
+                &Owner::new("CrossAccountRole/a/r".into(), "test"),
+                false
+            ),
+            Claim::Ours
+        );
+        assert_eq!(
+            claim(
+                Some(&existing),
+                &Owner::new("CrossAccountRole/b/r".into(), "test"),
+                true
+            ),
+            Claim::OwnedBy("CrossAccountRole/a/r@test".into())
         );
         existing.tags.remove(OWNER_TAG);
-        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", false), Claim::Foreign);
-        assert_eq!(claim(Some(&existing), "CrossAccountRole/a/r", true), Claim::Adoptable);
-        assert_eq!(claim(None, "CrossAccountRole/a/r", false), Claim::Free);
+        assert_eq!(
+            claim(
+                Some(&existing),
+                &Owner::new("CrossAccountRole/a/r".into(), "test"),
+                false
+            ),
+            Claim::Foreign
+        );
+        assert_eq!(
+            claim(
+                Some(&existing),
+                &Owner::new("CrossAccountRole/a/r".into(), "test"),
+                true
+            ),
+            Claim::Adoptable
+        );
+        assert_eq!(
+            claim(None, &Owner::new("CrossAccountRole/a/r".into(), "test"), false),
+            Claim::Free
+        );
+    }
+
+    #[test]
+    fn a_tag_from_before_installations_is_ours_and_another_installations_is_not() {
+        let owner = Owner::new("CrossAccountRole/a/r".into(), "blue");
+        let mut existing = RoleState::default();
+        existing.tags.insert(OWNER_TAG.into(), "CrossAccountRole/a/r".into());
+        assert_eq!(claim(Some(&existing), &owner, false), Claim::Ours);
+        existing
+            .tags
+            .insert(OWNER_TAG.into(), "CrossAccountRole/a/r@green".into());
+        assert_eq!(
+            claim(Some(&existing), &owner, true),
+            Claim::OwnedBy("CrossAccountRole/a/r@green".into())
+        );
+        let service_linked = RoleState {
+            arn: "arn:aws:iam::111122223333:role/aws-service-role/support.amazonaws.com/AWSServiceRoleForSupport"
+                .into(),
+            ..RoleState::default()
+        };
+        assert_eq!(claim(Some(&service_linked), &owner, true), Claim::Foreign);
+    }
+
+    #[test]
+    fn a_locked_role_trusts_nobody_and_keeps_the_rest() {
+        let desired = desired(&spec(), "R", trust(), &Owner::new("o".into(), "test"), PREFIX).unwrap();
+        let existing = in_sync(&desired);
+        let changes = lock("111122223333", Some(&existing));
+        let [Change::UpdateTrust(document)] = changes.as_slice() else {
+            panic!("{changes:?}");
+        };
+        assert!(equivalent(
+            &serde_json::from_str(document).unwrap(),
+            &trust_nobody("111122223333")
+        ));
+        let locked = RoleState {
+            trust_policy: trust_nobody("111122223333"),
+            ..existing
+        };
+        assert_eq!(lock("111122223333", Some(&locked)), vec![]);
+        assert_eq!(lock("111122223333", None), vec![]);
     }
 }

@@ -17,10 +17,14 @@ use super::context::{Config, Context};
 use super::driver::owned::{self, Describe, Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
-use super::ownership::{Claim, owner_id};
+use super::guardrails;
+use super::ownership::{Claim, Owner, object_id, requester};
 use super::refs;
 use super::status::Outcome;
-use crate::api::{DeveloperGroup, DeveloperGroupStatus, Profile, Reason};
+use super::tenancy;
+use crate::api::{
+    ConditionType, CrossAccountRole, DeveloperGroup, DeveloperGroupStatus, NamespacedRef, Profile, Reason,
+};
 use crate::aws::{AwsResult, GroupState, Iam, gone_is_done};
 use crate::policy::console::switch_role_url;
 use crate::policy::document::statement_changes;
@@ -88,28 +92,83 @@ impl Reconciler for DeveloperGroup {
     }
 }
 
-/// The ARN a CrossAccountRole reference stands for: known as soon as the
-/// role's account is, without waiting for the role itself.
-fn role_arn(ctx: &Context, group: &DeveloperGroup, reference: &crate::api::NamespacedRef) -> Result<String, Stop> {
-    let namespace = group.namespace().unwrap_or_default();
-    let Some(role) = refs::role(&ctx.stores, reference, &namespace) else {
+/// The ARN a CrossAccountRole reference stands for (rule 4): a role of the
+/// group's namespace, or of another whose trust names the group, that the
+/// operator manages for that object as its spec is now. Never the ARN its
+/// spec alone would give: a role the operator refused (a protected name, a
+/// namespace not allowed) must not become assumable through a group.
+fn role_arn(
+    group: &DeveloperGroup,
+    role: Option<&CrossAccountRole>,
+    reference: &NamespacedRef,
+) -> Result<String, Outcome> {
+    let group_namespace = group.namespace().unwrap_or_default();
+    let role_namespace = reference.namespace.as_deref().unwrap_or(&group_namespace);
+    let Some(role) = role else {
         return Err(Outcome::reconciling(
             Reason::ReferenceNotReady,
-            format!("CrossAccountRole {} does not exist", reference.name),
-        )
-        .into());
+            format!("CrossAccountRole {role_namespace}/{} does not exist", reference.name),
+        ));
     };
-    let role_namespace = role.namespace().unwrap_or_default();
-    let account = refs::account(
-        &ctx.stores,
-        &ctx.config,
-        &role.spec.account,
-        Some(&role_namespace),
-        "spec.account",
-    )
-    .map_err(|outcome| Stop::from(outcome).about(&format!("CrossAccountRole {}", reference.name)))?;
+    if !tenancy::consents(role, &group.name_any(), &group_namespace) {
+        return Err(Outcome::stalled(
+            Reason::NamespaceNotAllowed,
+            format!(
+                "CrossAccountRole {role_namespace}/{} is in another namespace and its spec.trust.developerGroups does not name DeveloperGroup {group_namespace}/{}; a group grants another namespace's role only with that role's consent",
+                reference.name,
+                group.name_any()
+            ),
+        ));
+    }
+    // The role the operator holds for that object under its current name:
+    // an edit of its permissions keeps it granted, a refused or locked one
+    // (a protected name, a namespace taken away) is not.
     let name = role.spec.role_name.clone().unwrap_or_else(|| role.name_any());
-    Ok(format!("arn:aws:iam::{}:role/{name}", account.id))
+    let managed = role.status.as_ref().and_then(|status| {
+        let locked = status
+            .reconcile
+            .condition(ConditionType::Stalled)
+            .is_some_and(|c| c.status == "True" && c.reason == Reason::NamespaceNotAllowed.as_str());
+        let held = status.ownership.is_some() && status.role_name.as_deref() == Some(name.as_str()) && !locked;
+        held.then(|| status.role_arn.clone()).flatten()
+    });
+    managed.ok_or_else(|| {
+        Outcome::reconciling(
+            Reason::ReferenceNotReady,
+            format!(
+                "CrossAccountRole {role_namespace}/{} has no role the operator holds yet",
+                reference.name
+            ),
+        )
+    })
+}
+
+impl DeveloperGroup {
+    /// The managed policies the account's guardrails let the group attach;
+    /// each customer-managed one is judged by its default version.
+    async fn allowed_policies(&self, ctx: &Context, target: &Target) -> Result<guardrails::Allowed<Vec<String>>, Stop> {
+        let account = &target.account;
+        let customer_managed: Vec<&String> = self
+            .spec
+            .managed_policy_arns
+            .iter()
+            .filter(|arn| !arn.contains(":iam::aws:policy/"))
+            .collect();
+        let mut documents = BTreeMap::new();
+        if !customer_managed.is_empty() {
+            let iam = ctx
+                .aws
+                .iam_for(&account.id, &account.access_role, &requester(self))
+                .await?;
+            for arn in customer_managed {
+                if let Some(policy) = iam.get_policy(arn).await? {
+                    documents.insert(arn.clone(), policy.document);
+                }
+            }
+        }
+        let identity = ctx.aws.own_account_id().await? == account.id;
+        Ok(guardrails::group(account, identity, &self.spec, &documents))
+    }
 }
 
 /// Groups carry no tags: the claim is this object's status, and another
@@ -123,15 +182,15 @@ fn claim(ctx: &Context, group: &DeveloperGroup, status: &DeveloperGroupStatus, t
     if claims(status) {
         return Claim::Ours;
     }
-    let me = owner_id(group);
+    let me = object_id(group);
     let other = ctx
         .stores
         .groups
         .state()
         .into_iter()
-        .find(|g| owner_id(g.as_ref()) != me && g.status.as_ref().is_some_and(claims));
+        .find(|g| object_id(g.as_ref()) != me && g.status.as_ref().is_some_and(claims));
     match (other, exists) {
-        (Some(other), _) => Claim::OwnedBy(owner_id(other.as_ref())),
+        (Some(other), _) => Claim::OwnedBy(object_id(other.as_ref())),
         (None, false) => Claim::Free,
         (None, true) if group.spec.adopt_existing => Claim::Adoptable,
         (None, true) => Claim::Foreign,
@@ -161,9 +220,12 @@ impl Owned for DeveloperGroup {
     }
 
     async fn target(&self, ctx: &Context) -> Result<Target, Stop> {
+        let account = refs::group_account(ctx, self).await?;
+        tenancy::adoption(&account, self.spec.adopt_existing)?;
         Ok(Target {
-            account: refs::group_account(ctx, self).await?,
+            account,
             name: self.spec.group_name.clone().unwrap_or_else(|| self.name_any()),
+            owner: Owner::of(self, &ctx.config.installation_id),
         })
     }
 
@@ -171,24 +233,29 @@ impl Owned for DeveloperGroup {
     /// out of the group's policy (and named as waiting), while everything
     /// else, members leaving above all, goes ahead.
     async fn desired(&self, ctx: &Context, target: &Target) -> Result<Resolved<DesiredAccess>, Stop> {
+        let namespace = self.namespace().unwrap_or_default();
         let mut profiles = vec![];
         let mut waiting = vec![];
         for (i, access) in self.spec.access.iter().enumerate() {
-            let arn = match (&access.role_arn, &access.role) {
-                (Some(arn), _) => arn.clone(),
-                (None, Some(reference)) => match role_arn(ctx, self, reference) {
-                    Ok(arn) => arn,
-                    Err(Stop::Report(outcome)) => {
-                        waiting.push(Outcome {
-                            message: format!("spec.access[{i}].role: {}", outcome.message),
-                            ..outcome
-                        });
-                        continue;
-                    }
-                    Err(failure) => return Err(failure),
-                },
+            let resolved = match (&access.role_arn, &access.role) {
+                (Some(arn), _) => tenancy::role_arn_allowed(&target.account, arn, &format!("spec.access[{i}].roleArn"))
+                    .map(|()| arn.clone()),
+                (None, Some(reference)) => {
+                    let role = refs::role(&ctx.stores, reference, &namespace);
+                    role_arn(self, role.as_deref(), reference).map_err(|outcome| Outcome {
+                        message: format!("spec.access[{i}].role: {}", outcome.message),
+                        ..outcome
+                    })
+                }
                 // validate refused the spec before anything was resolved.
                 (None, None) => continue,
+            };
+            let arn = match resolved {
+                Ok(arn) => arn,
+                Err(outcome) => {
+                    waiting.push(outcome);
+                    continue;
+                }
             };
             let profile = access
                 .profile
@@ -209,6 +276,8 @@ impl Owned for DeveloperGroup {
                 )
             })?;
         }
+        let allowed = self.allowed_policies(ctx, target).await?;
+        waiting.extend(allowed.refusals);
         Ok(Resolved {
             desired: DesiredAccess {
                 name: target.name.clone(),
@@ -216,7 +285,7 @@ impl Owned for DeveloperGroup {
                 role_arns,
                 members: self.spec.members.clone(),
                 require_mfa: self.spec.require_mfa,
-                managed_policy_arns: self.spec.managed_policy_arns.clone(),
+                managed_policy_arns: allowed.granted,
             },
             waiting,
         })
@@ -271,6 +340,20 @@ impl Owned for DeveloperGroup {
             Change::Detach(arn) => gone_is_done(iam.detach_group_policy(group, arn).await)?,
         }
         Ok(None)
+    }
+
+    /// Everyone out, and the policy that lets members assume roles gone;
+    /// the group and its other policies stay.
+    fn lock(_target: &Target, observed: &ObservedGroup) -> Vec<Change> {
+        let Some(group) = &observed.group else {
+            return vec![];
+        };
+        let members = group.members.iter().cloned().map(Change::RemoveMember);
+        let assume = group
+            .inline_policies
+            .contains_key(ASSUME_POLICY_NAME)
+            .then(|| Change::DeletePolicy(ASSUME_POLICY_NAME.to_string()));
+        members.chain(assume).collect()
     }
 
     /// Empties the group (members, policies), which IAM requires, then deletes it.

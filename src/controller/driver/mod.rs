@@ -21,6 +21,7 @@ use serde_json::json;
 use super::context::{Config, Context};
 use super::error::{Error, Result};
 use super::status::{KindStatus, Outcome, settle};
+use super::tenancy::Refused;
 use crate::aws::AwsError;
 
 /// The finalizer every kind that cleans up in AWS puts on its objects.
@@ -31,18 +32,33 @@ pub const FINALIZER: &str = "awsaccess.dev/cleanup";
 #[derive(Debug)]
 pub enum Stop {
     Report(Outcome),
+    /// The object may no longer work where it made its resource (its
+    /// namespace lost the account, or the account's AwsAccount is gone):
+    /// what it made there stops granting, then the outcome is reported.
+    Lock(Outcome),
     Fail(Error),
 }
 
 impl Stop {
     /// Says which reference a report is about: `field: message`.
     pub fn about(self, field: &str) -> Self {
+        let prefixed = |outcome: Outcome| Outcome {
+            message: format!("{field}: {}", outcome.message),
+            ..outcome
+        };
         match self {
-            Stop::Report(outcome) => Stop::Report(Outcome {
-                message: format!("{field}: {}", outcome.message),
-                ..outcome
-            }),
+            Stop::Report(outcome) => Stop::Report(prefixed(outcome)),
+            Stop::Lock(outcome) => Stop::Lock(prefixed(outcome)),
             failure => failure,
+        }
+    }
+}
+
+impl From<Refused> for Stop {
+    fn from(refused: Refused) -> Self {
+        match refused.lock {
+            true => Stop::Lock(refused.outcome),
+            false => Stop::Report(refused.outcome),
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason, Tags};
 use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 use crate::controller::context::Context;
 use crate::controller::error::{Error, Result};
-use crate::controller::ownership::{Claim, claim_tagged, owner_id};
+use crate::controller::ownership::{Claim, Owner, claim_tagged};
 use crate::controller::status::{self, Outcome, applied, finish, publish, write_status};
 
 /// What the status records of the resource.
@@ -81,10 +81,10 @@ pub trait OrgOwned: Reconciler {
     fn record(_status: &mut Self::Status, _desired: &Self::Desired, _observed: &Self::Observed, _applied: bool) {}
 }
 
-fn claim<K: OrgOwned>(object: &K, observed: &K::Observed) -> Claim {
+fn claim<K: OrgOwned>(object: &K, ctx: &Context, observed: &K::Observed) -> Claim {
     claim_tagged(
         K::found(observed).map(|found| found.tags),
-        &owner_id(object),
+        &Owner::of(object, &ctx.config.installation_id),
         object.policies().adopt_existing,
     )
 }
@@ -114,7 +114,7 @@ pub async fn preview<K: OrgOwned>(object: &K, ctx: &Context, recorded_id: Option
     let Resolved { desired, waiting } = object.desired(ctx).await?;
     let orgs = ctx.aws.organizations();
     let observed = K::observe(orgs.as_ref(), &desired, recorded_id).await?;
-    let claim = claim(object, &observed);
+    let claim = claim(object, ctx, &observed);
     let changes = K::plan(&desired, &observed);
     let what = K::what(&desired);
     Ok(Preview {
@@ -193,7 +193,7 @@ pub async fn converge<K: OrgOwned>(
             Err(err) if err.kind == AwsErrorKind::AlreadyExists && !looked_again => {
                 looked_again = true;
                 observed = K::observe(orgs, &desired, None).await?;
-                match claim(object, &observed) {
+                match claim(object, ctx, &observed) {
                     Claim::Ours => {}
                     Claim::Adoptable => *K::identity(status).ownership = Some(Ownership::Adopted),
                     refused => {
@@ -237,7 +237,7 @@ pub async fn cleanup<K: OrgOwned>(object: &K, ctx: &Context, api: &Api<K>) -> Re
         Err(err) if err.kind == AwsErrorKind::NotFound => return Ok(()),
         tags => tags?,
     };
-    if claim_tagged(Some(&tags), &owner_id(object), false) != Claim::Ours {
+    if claim_tagged(Some(&tags), &Owner::of(object, &ctx.config.installation_id), false) != Claim::Ours {
         return Ok(());
     }
     let what = format!("{} {id}", K::NOUN);

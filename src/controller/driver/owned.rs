@@ -14,15 +14,17 @@ use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason};
 use crate::aws::{AwsErrorKind, AwsResult, Iam, fresh};
 use crate::controller::context::Context;
 use crate::controller::error::Result;
-use crate::controller::ownership::Claim;
+use crate::controller::ownership::{Claim, Owner, requester};
 use crate::controller::refs::{self, Account};
 use crate::controller::status::{self, Outcome, State, applied, publish, write_status};
 
-/// Where the resource lives and what it is called.
+/// Where the resource lives, what it is called, and the owner tag that
+/// marks it as this object's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub account: Account,
     pub name: String,
+    pub owner: Owner,
 }
 
 /// The spec's say over the resource's life, common to every owned kind.
@@ -122,6 +124,14 @@ pub trait Owned: Reconciler {
     /// Deletes the resource and whatever IAM requires gone first, and what
     /// the object owns with it.
     async fn delete(iam: &dyn Iam, name: &str, observed: &Self::Observed) -> AwsResult<()>;
+    /// Removes the operator's owner mark from a resource it keeps in AWS
+    /// (adopted, or retained): it is no longer any object's.
+    async fn release(_iam: &dyn Iam, _name: &str, _observed: &Self::Observed) -> AwsResult<()> {
+        Ok(())
+    }
+    /// Pure: the writes that make the resource grant nothing, touching
+    /// nothing else (rule 7: a role trusts nobody, a group has no members).
+    fn lock(target: &Target, observed: &Self::Observed) -> Vec<Self::Change>;
     /// Records the kind's own status fields: from what was observed, or
     /// once the writes are done (`applied`), from what was desired.
     fn record(&self, _status: &mut Self::Status, _desired: &Self::Desired, _observed: &Self::Observed, _applied: bool) {
@@ -165,13 +175,19 @@ impl<K: Owned> Preview<K> {
 }
 
 /// Validates, resolves and observes the resource, and plans the writes.
+/// Nothing is read in AWS before the tenancy checks of `target` and
+/// `desired` pass.
 pub async fn preview<K: Owned>(object: &K, ctx: &Context, status: &K::Status) -> Result<Preview<K>, Stop> {
     object
         .validate()
         .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
     let target = object.target(ctx).await?;
     let Resolved { desired, waiting } = object.desired(ctx, &target).await?;
-    let iam = ctx.aws.iam(&target.account.id, &target.account.access_role).await?;
+    let account = &target.account;
+    let iam = ctx
+        .aws
+        .iam_for(&account.id, &account.access_role, &requester(object))
+        .await?;
     let mut observed = object.observe(iam.as_ref(), &target).await?;
     if let Some(fresh) = iam.fresh()
         && K::plan(&desired, &observed)
@@ -204,7 +220,23 @@ pub async fn converge<K: Owned>(
     api: &Api<K>,
     status: &mut K::Status,
 ) -> Result<Outcome, Stop> {
-    let preview = preview(object, ctx, status).await?;
+    let preview = match preview(object, ctx, status).await {
+        Err(Stop::Lock(outcome)) => {
+            let outcome = match lock_recorded(object, ctx, status, &outcome).await? {
+                // What it made there is locked, which waiting will not undo
+                // (its AwsAccount deleted): nothing changes until the
+                // platform team allows it again.
+                true if outcome.state != State::Stalled => Outcome {
+                    state: State::Stalled,
+                    reason: Reason::NamespaceNotAllowed,
+                    message: format!("{}; what this object made there is locked", outcome.message),
+                },
+                _ => outcome,
+            };
+            return Err(Stop::Lock(outcome));
+        }
+        preview => preview?,
+    };
     let refusal = preview.refusal(object);
     let Preview {
         target,
@@ -298,15 +330,107 @@ pub(super) fn left_out(what: &str, waiting: &[Outcome]) -> Option<Outcome> {
     })
 }
 
-/// Deletes the resource on deletion of the object, unless the spec keeps it.
+/// Deletes the resource on deletion of the object, unless the spec keeps it
+/// or it was adopted: then it is released, its owner mark removed, so that
+/// no later object takes it over as its own.
 pub async fn cleanup<K: Owned>(object: &K, ctx: &Context) -> Result<()> {
     let policies = object.policies();
-    if policies.deletion == DeletionPolicy::Retain || policies.management == ManagementPolicy::Observe {
+    if policies.management == ManagementPolicy::Observe {
         return Ok(());
     }
     let mut status = object.status().cloned().unwrap_or_default();
-    let resolved = object.target(ctx).await.ok().map(|target| target.account);
-    delete_recorded(object, ctx, &mut status, resolved.as_ref(), "").await
+    let keep = policies.deletion == DeletionPolicy::Retain || adopted::<K>(&mut status);
+    dispose(object, ctx, &mut status, keep, "").await
+}
+
+fn adopted<K: Owned>(status: &mut K::Status) -> bool {
+    *K::identity(status).ownership == Some(Ownership::Adopted)
+}
+
+/// The resource the status records as this object's, read from AWS
+/// itself, when AWS still shows it as this object's.
+async fn observe_recorded<K: Owned>(
+    object: &K,
+    ctx: &Context,
+    status: &mut K::Status,
+) -> Result<Option<(Target, Arc<dyn Iam>, K::Observed)>> {
+    let identity = K::identity(status);
+    let (Some(account_id), Some(name), Some(_)) =
+        (identity.account_id.clone(), identity.name.clone(), *identity.ownership)
+    else {
+        return Ok(None);
+    };
+    let iam = refs::iam_in_recorded_account(ctx, &account_id, &requester(object)).await?;
+    let recorded = Target {
+        account: Account {
+            id: account_id,
+            ..Account::default()
+        },
+        name,
+        owner: Owner::of(object, &ctx.config.installation_id),
+    };
+    // Reads AWS itself: whatever is attached now must be seen.
+    let observed = object.observe(fresh(iam.as_ref()), &recorded).await?;
+    if object.claim(ctx, status, &recorded, &observed) != Claim::Ours {
+        return Ok(None);
+    }
+    Ok(Some((recorded, iam, observed)))
+}
+
+/// Deletes the resource the status records (or releases it, with `keep`),
+/// if AWS still shows it as this object's; the status forgets it.
+async fn dispose<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, keep: bool, why: &str) -> Result<()> {
+    if let Some((recorded, iam, observed)) = observe_recorded(object, ctx, status).await? {
+        let iam = fresh(iam.as_ref());
+        let what = what::<K>(&recorded);
+        if keep {
+            K::release(iam, &recorded.name, &observed).await?;
+            let note = format!("released {what}{why}: kept in AWS without the operator's owner mark");
+            publish(ctx, object, false, Reason::Released, "Delete", note).await;
+        } else {
+            K::delete(iam, &recorded.name, &observed).await?;
+            publish(
+                ctx,
+                object,
+                false,
+                Reason::Deleted,
+                "Delete",
+                format!("deleted {what}{why}"),
+            )
+            .await;
+        }
+    }
+    let identity = K::identity(status);
+    *identity.ownership = None;
+    *identity.arn = None;
+    Ok(())
+}
+
+/// Rule 7: the object may no longer work in the account where it made its
+/// resource, so that resource stops granting; nothing is deleted. The
+/// status keeps the record, so a namespace allowed again takes it back.
+/// Whether the object had made something there.
+async fn lock_recorded<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, why: &Outcome) -> Result<bool> {
+    if object.policies().management == ManagementPolicy::Observe {
+        return Ok(false);
+    }
+    let Some((recorded, iam, observed)) = observe_recorded(object, ctx, status).await? else {
+        return Ok(false);
+    };
+    let changes = K::lock(&recorded, &observed);
+    for change in &changes {
+        K::perform(fresh(iam.as_ref()), &recorded.name, change).await?;
+    }
+    if !changes.is_empty() {
+        let note = format!(
+            "locked {}: {}; {}",
+            what::<K>(&recorded),
+            describe(&changes).join(", "),
+            why.message
+        );
+        publish(ctx, object, true, Reason::Locked, "Lock", note).await;
+    }
+    Ok(true)
 }
 
 /// The account and name of the resource created for an earlier spec that
@@ -322,47 +446,12 @@ pub fn moved<K: Owned>(status: &mut K::Status, target: &Target) -> Option<(Strin
 }
 
 /// When the spec moves the resource (a new name or account), deletes the
-/// one created for the old spec, so nothing is left behind.
+/// one created for the old spec, so nothing is left behind (an adopted one
+/// is released).
 async fn retire_moved<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, target: &Target) -> Result<()> {
     if moved::<K>(status, target).is_none() {
         return Ok(());
     }
-    delete_recorded(object, ctx, status, Some(&target.account), ": the spec moved it").await
-}
-
-/// Deletes the resource the status records, if this object holds it and
-/// AWS still shows it as this object's.
-async fn delete_recorded<K: Owned>(
-    object: &K,
-    ctx: &Context,
-    status: &mut K::Status,
-    resolved: Option<&Account>,
-    why: &str,
-) -> Result<()> {
-    let identity = K::identity(status);
-    let (Some(account_id), Some(name), Some(_)) =
-        (identity.account_id.clone(), identity.name.clone(), *identity.ownership)
-    else {
-        return Ok(());
-    };
-    let iam: Arc<dyn Iam> = refs::iam_in_recorded_account(ctx, resolved, &account_id).await?;
-    let recorded = Target {
-        account: Account {
-            id: account_id,
-            access_role: String::new(),
-        },
-        name,
-    };
-    // Deletion reads AWS itself: whatever is attached now must go first.
-    let iam = fresh(iam.as_ref());
-    let observed = object.observe(iam, &recorded).await?;
-    if object.claim(ctx, status, &recorded, &observed) == Claim::Ours {
-        K::delete(iam, &recorded.name, &observed).await?;
-        let note = format!("deleted {}{why}", what::<K>(&recorded));
-        publish(ctx, object, false, Reason::Deleted, "Delete", note).await;
-    }
-    let identity = K::identity(status);
-    *identity.ownership = None;
-    *identity.arn = None;
-    Ok(())
+    let keep = adopted::<K>(status);
+    dispose(object, ctx, status, keep, ": the spec moved it").await
 }

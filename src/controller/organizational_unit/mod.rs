@@ -16,7 +16,7 @@ use super::driver::organization::{self, Found, Identity, Made, OrgOwned};
 use super::driver::owned::{Policies, Resolved};
 use super::driver::{Reconciler, Stop};
 use super::error::{Error, Result};
-use super::ownership::{OWNER_TAG, owner_id};
+use super::ownership::{OWNER_TAG, Owner};
 use super::refs;
 use super::status::Outcome;
 use crate::api::{
@@ -96,7 +96,10 @@ impl OrgOwned for OrganizationalUnit {
         let name = self.spec.ou_name.clone().unwrap_or_else(|| self.name_any());
         let (parent_id, parent_path) = parent(ctx, self.spec.parent.as_ref()).await?;
         let mut tags = self.spec.tags.clone();
-        tags.insert(OWNER_TAG.into(), owner_id(self));
+        tags.insert(
+            OWNER_TAG.into(),
+            Owner::of(self, &ctx.config.installation_id).tag().into(),
+        );
         Ok(Resolved::complete(DesiredOu {
             path: child_path(&parent_path, &name),
             name,

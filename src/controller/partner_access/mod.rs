@@ -23,7 +23,8 @@ use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
 use super::refs;
-use super::status::{MANAGER, Outcome, publish};
+use super::secrets::{EXTERNAL_ID_LABEL, is_external_id_secret};
+use super::status::{MANAGER, Outcome, State, publish};
 use crate::api::{
     CrossAccountRole, DeletionPolicy, PartnerAccess, PartnerAccessStatus, PartnerPhase, Reason, SecretKeyRef,
 };
@@ -76,18 +77,16 @@ impl Reconciler for PartnerAccess {
 
 /// Refuses a spec whose accounts this namespace may not use, before any
 /// child exists; waiting on an account is the children's business.
-pub fn refusal(partner: &PartnerAccess, ctx: &Context) -> Result<(), Outcome> {
+pub async fn refusal(partner: &PartnerAccess, ctx: &Context) -> Result<(), Stop> {
     let namespace = partner.namespace().unwrap_or_default();
     for (i, account) in partner.spec.accounts.iter().enumerate() {
-        if let Err(outcome) = refs::account(
-            &ctx.stores,
-            &ctx.config,
-            account,
-            Some(&namespace),
-            &format!("spec.accounts[{i}]"),
-        ) && (outcome.reason == Reason::NamespaceNotAllowed || outcome.reason == Reason::InvalidSpec)
-        {
-            return Err(outcome);
+        let field = format!("spec.accounts[{i}]");
+        match refs::workplace(ctx, Some(account), &namespace, &field).await {
+            Err(Stop::Report(outcome) | Stop::Lock(outcome)) if outcome.state == State::Stalled => {
+                return Err(Stop::Report(outcome));
+            }
+            Err(Stop::Fail(error)) => return Err(Stop::Fail(error)),
+            _ => {}
         }
     }
     Ok(())
@@ -95,7 +94,7 @@ pub fn refusal(partner: &PartnerAccess, ctx: &Context) -> Result<(), Outcome> {
 
 async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAccessStatus) -> Result<Outcome, Stop> {
     let namespace = partner.namespace().unwrap_or_default();
-    refusal(partner, ctx)?;
+    refusal(partner, ctx).await?;
     let external_id = match &partner.spec.external_id_secret_ref {
         Some(reference) => reference.clone(),
         None => generated_secret(partner, ctx).await?,
@@ -239,6 +238,13 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
     let uid = partner.uid().unwrap_or_default();
     if let Some(existing) = secrets.get_opt(&name).await? {
         if existing.owner_references().iter().any(|owner| owner.uid == uid) {
+            if !is_external_id_secret(&existing) {
+                // Generated before Secrets were opted in by label: labelled in place.
+                let labels = serde_json::json!({"metadata": {"labels": {EXTERNAL_ID_LABEL: "true"}}});
+                secrets
+                    .patch(&name, &PatchParams::default(), &Patch::Merge(&labels))
+                    .await?;
+            }
             return Ok(reference);
         }
         return Err(Outcome::stalled(
@@ -253,7 +259,10 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
         metadata: ObjectMeta {
             name: Some(name.clone()),
             owner_references: partner.controller_owner_ref(&()).map(|owner| vec![owner]),
-            labels: Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())])),
+            labels: Some(BTreeMap::from([
+                (PARTNER_LABEL.to_string(), partner.name_any()),
+                (EXTERNAL_ID_LABEL.to_string(), "true".to_string()),
+            ])),
             ..ObjectMeta::default()
         },
         data: Some(BTreeMap::from([(

@@ -18,7 +18,7 @@ use super::driver::organization::{self, Found, Identity, Made, OrgOwned};
 use super::driver::owned::{Resolved, policies_from_spec};
 use super::driver::{Reconciler, Stop};
 use super::error::Result;
-use super::ownership::{OWNER_TAG, owner_id};
+use super::ownership::{OWNER_TAG, Owner};
 use super::refs;
 use super::status::Outcome;
 use crate::api::{Reason, ServiceControlPolicy, ServiceControlPolicyStatus};
@@ -65,8 +65,8 @@ async fn targets(ctx: &Context, policy: &ServiceControlPolicy) -> Result<(BTreeS
     }
     for (i, reference) in spec.accounts.iter().enumerate() {
         let field = format!("spec.targets.accounts[{i}]");
-        match refs::account(&ctx.stores, &ctx.config, reference, None, &field) {
-            Ok(account) => ids.insert(account.id),
+        match refs::account_id(&ctx.stores, reference, &field) {
+            Ok(id) => ids.insert(id),
             Err(unresolved) => {
                 waiting.push(unresolved);
                 false
@@ -113,7 +113,10 @@ impl OrgOwned for ServiceControlPolicy {
             .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
         let (targets, waiting) = targets(ctx, self).await?;
         let mut tags = self.spec.tags.clone();
-        tags.insert(OWNER_TAG.into(), owner_id(self));
+        tags.insert(
+            OWNER_TAG.into(),
+            Owner::of(self, &ctx.config.installation_id).tag().into(),
+        );
         Ok(Resolved {
             desired: DesiredPolicy {
                 name: self.spec.policy_name.clone().unwrap_or_else(|| self.name_any()),
