@@ -62,7 +62,25 @@ if [ "$cluster" = local ]; then
   moto_port=$(free_port)
   MOTO_IAM_LOAD_MANAGED_POLICIES=true .tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
   pids+=($!)
-  "$testserver_bin" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" >"$work/kube-testserver.log" 2>&1 &
+  # The admission webhook as the chart registers it: its Service routed to
+  # the operator's port here, its generated certificate served by the operator.
+  webhook_port=$(free_port)
+  mkdir -p "$work/webhook-tls"
+  .tools/bin/helm template demo charts/aws-access-operator --namespace aws-access-operator \
+    --show-only templates/webhook.yaml >"$work/webhook.yaml"
+  "$python" - "$work" <<'EOF'
+import base64, sys, yaml
+work = sys.argv[1]
+documents = [d for d in yaml.safe_load_all(open(f"{work}/webhook.yaml")) if d]
+secret = next(d for d in documents if d["kind"] == "Secret")
+for name in ("tls.crt", "tls.key"):
+    open(f"{work}/webhook-tls/{name}", "wb").write(base64.b64decode(secret["data"][name]))
+registration = next(d for d in documents if d["kind"] == "ValidatingWebhookConfiguration")
+yaml.safe_dump(registration, open(f"{work}/webhook-registration.yaml", "w"))
+EOF
+  "$testserver_bin" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" \
+    --service-endpoint "aws-access-operator/demo-aws-access-operator-webhook:443=https://127.0.0.1:$webhook_port" \
+    >"$work/kube-testserver.log" 2>&1 &
   testserver_pid=$!
   pids+=("$testserver_pid")
   until [ -s "$work/kubeconfig" ]; do
@@ -92,11 +110,14 @@ EOF
 
 kubectl apply -f crds/ >/dev/null
 kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
-kubectl apply -f examples/
-
 if [ "$cluster" = local ]; then
-  "$operator_bin" run --metrics-address 127.0.0.1:0 --resync-interval 30s >"$work/operator.log" 2>&1 &
+  "$operator_bin" run --metrics-address 127.0.0.1:0 --resync-interval 30s \
+    --webhook-cert-dir "$work/webhook-tls" --webhook-address "127.0.0.1:$webhook_port" >"$work/operator.log" 2>&1 &
   pids+=($!)
+  kubectl apply -f "$work/webhook-registration.yaml" >/dev/null
+fi
+kubectl apply -f examples/
+if [ "$cluster" = local ]; then
   echo "demo: waiting for every object to be Ready (operator log: $work/operator.log)" >&2
 fi
 kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies --all -A --timeout=180s >/dev/null
@@ -205,6 +226,22 @@ echo
 echo "== console links (Switch role) for alfie-developers =="
 kubectl get developergroup alfie-developers -n alfie \
   -o jsonpath='{range .status.profiles[*]}{.profile}{"  "}{.consoleUrl}{"\n"}{end}'
+
+echo
+echo "== guardrails: what alfie-prod does not allow is refused at kubectl apply =="
+if kubectl apply -f - 2>&1 <<'EOF'
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {name: prod-admin, namespace: alfie}
+spec:
+  account: {name: alfie-prod}
+  trust: {developerGroups: [{name: alfie-developers}], requireMfa: true}
+  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}
+EOF
+then
+  echo "demo: the webhook let a role with AdministratorAccess into alfie-prod" >&2
+  exit 1
+fi
 
 if [ "$cluster" = local ]; then
   echo

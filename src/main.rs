@@ -11,7 +11,7 @@ use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
-use aws_access_operator::{plan, report};
+use aws_access_operator::{plan, report, webhook};
 use aws_sdk_iam::config::SharedInterceptor;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -115,6 +115,13 @@ struct RunArgs {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Serve the validating admission webhook (HTTPS, on --webhook-address) with the certificate
+    /// and key in this directory (tls.crt, tls.key); absent, no webhook is served.
+    #[arg(long, env = "WEBHOOK_CERT_DIR")]
+    webhook_cert_dir: Option<std::path::PathBuf>,
+    /// Address of the admission webhook.
+    #[arg(long, env = "WEBHOOK_ADDRESS", default_value = "0.0.0.0:9443")]
+    webhook_address: std::net::SocketAddr,
     /// Address of the /metrics, /healthz and /readyz endpoints.
     #[arg(long, env = "METRICS_ADDRESS", default_value = "0.0.0.0:8080")]
     metrics_address: std::net::SocketAddr,
@@ -285,6 +292,21 @@ async fn main() -> anyhow::Result<()> {
                 installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
                 ..Config::default()
             };
+            if let Some(dir) = &args.webhook_cert_dir {
+                // Every replica answers admission, leader or not: it only reads.
+                let tls = webhook::tls_from(dir)?;
+                let address = args.webhook_address;
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("listening on {address} for the webhook"))?;
+                tokio::spawn(webhook::serve(
+                    listener,
+                    tls,
+                    client.clone(),
+                    aws.clone(),
+                    config.clone(),
+                ));
+            }
             let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
             let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
             let Some(timing) = timing else {

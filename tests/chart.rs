@@ -189,12 +189,61 @@ fn deployment_is_hardened_and_runs_two_replicas_with_leader_election() {
 
     let pdb = one(&docs, "PodDisruptionBudget");
     assert_eq!(pdb["spec"]["minAvailable"].as_u64(), Some(1));
-    let service = one(&docs, "Service");
+    let service = named(&docs, "Service", "ops-aws-access-operator-metrics");
     assert_eq!(service["spec"]["ports"][0]["targetPort"].as_str(), Some("metrics"));
     assert!(
         find(&docs, "ServiceMonitor").is_empty(),
         "ServiceMonitor is off by default"
     );
+}
+
+#[test]
+fn the_webhook_is_registered_with_a_certificate_its_service_serves() {
+    let docs = render(&[]);
+    let registration = one(&docs, "ValidatingWebhookConfiguration");
+    let webhook = &registration["webhooks"][0];
+    assert_eq!(webhook["failurePolicy"].as_str(), Some("Fail"));
+    assert_eq!(webhook["sideEffects"].as_str(), Some("None"));
+    let service = &webhook["clientConfig"]["service"];
+    assert_eq!(service["name"].as_str(), Some("ops-aws-access-operator-webhook"));
+    assert_eq!(service["path"].as_str(), Some("/validate"));
+    let rule = &webhook["rules"][0];
+    assert_eq!(
+        strings(&rule["resources"]),
+        ["crossaccountroles", "developergroups", "partneraccesses"]
+    );
+    assert_eq!(strings(&rule["operations"]), ["CREATE", "UPDATE"]);
+    // The CA registered is the one in the Secret the pods mount.
+    let secret = named(&docs, "Secret", "ops-aws-access-operator-webhook-tls");
+    assert_eq!(webhook["clientConfig"]["caBundle"], secret["data"]["ca.crt"]);
+    let target = &named(&docs, "Service", "ops-aws-access-operator-webhook")["spec"]["ports"][0];
+    assert_eq!(target["targetPort"].as_str(), Some("webhook"));
+    let container = &one(&docs, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+    let cert_dir = env_var(&docs, "WEBHOOK_CERT_DIR").expect("WEBHOOK_CERT_DIR");
+    assert_eq!(cert_dir["value"].as_str(), Some("/var/run/webhook-tls"));
+    assert_eq!(
+        container["volumeMounts"][0]["mountPath"].as_str(),
+        Some("/var/run/webhook-tls")
+    );
+
+    let with_cert_manager = render(&["--set", "webhook.certManager.enabled=true"]);
+    assert!(
+        find(&with_cert_manager, "Secret").is_empty(),
+        "cert-manager makes the Secret"
+    );
+    let injected = &one(&with_cert_manager, "ValidatingWebhookConfiguration")["metadata"]["annotations"];
+    assert_eq!(
+        injected["cert-manager.io/inject-ca-from"].as_str(),
+        Some("ops/ops-aws-access-operator-webhook")
+    );
+    assert_eq!(
+        one(&with_cert_manager, "Certificate")["spec"]["secretName"].as_str(),
+        Some("ops-aws-access-operator-webhook-tls")
+    );
+
+    let without = render(&["--set", "webhook.enabled=false"]);
+    assert!(find(&without, "ValidatingWebhookConfiguration").is_empty());
+    assert!(env_var(&without, "WEBHOOK_CERT_DIR").is_none());
 }
 
 #[test]

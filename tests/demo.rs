@@ -98,6 +98,11 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         ]),
         "no console link for the production profile\n{stdout}"
     );
+    // kubectl apply of what alfie-prod's guardrails forbid is refused by the webhook, as on a cluster.
+    assert!(
+        stdout.contains("admission webhook \"tenancy.awsaccess.dev\" denied the request: spec.permissions.managedPolicyArns[0]: arn:aws:iam::aws:policy/AdministratorAccess is not in AwsAccount alfie-prod's guardrails.allowedManagedPolicyArns"),
+        "{stdout}"
+    );
     // plan finds nothing left to do, and report names each role's owner and who may assume it.
     assert!(
         stdout.contains("0 change(s) to AWS in 0 of 18 object(s); 0 refused."),

@@ -190,3 +190,74 @@ async fn the_identity_account_never_lets_a_group_give_people_iam_power() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workload_guardrails_reach_aws_as_deny_statements_with_their_condition_keys() {
+    let env = Env::without_operator().await.start_operator(Config {
+        resync_interval: RESYNC,
+        ..test_config()
+    });
+    env.moto.create_organization().await;
+    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: ServiceControlPolicy\nmetadata: {name: workloads}\nspec:\n  policyName: Workloads\n  guardrails:\n    allowedInstanceTypes: [\"t3.*\", m6i.large]\n    denyIamUsers: true\n    protectSecurityServices: true\n    requireImdsV2: true\n    denyDisablingEbsEncryption: true\n  targets: {root: true}\n").await;
+    let organizations = aws_sdk_organizations::Client::new(&env.moto.sdk_config().await);
+    let content: serde_json::Value = env
+        .eventually("the policy in AWS", async || {
+            let listed = organizations
+                .list_policies()
+                .filter(aws_sdk_organizations::types::PolicyType::ServiceControlPolicy)
+                .send()
+                .await
+                .ok()?;
+            let id = listed
+                .policies()
+                .iter()
+                .find(|p| p.name() == Some("Workloads"))?
+                .id()?
+                .to_owned();
+            let described = organizations.describe_policy().policy_id(id).send().await.ok()?;
+            serde_json::from_str(described.policy()?.content()?).ok()
+        })
+        .await;
+    let statements = content["Statement"].as_array().expect("statements");
+    let by_sid = |sid: &str| {
+        statements
+            .iter()
+            .find(|s| s["Sid"] == sid)
+            .unwrap_or_else(|| panic!("{sid} in {content}"))
+            .clone()
+    };
+    let exempt = "arn:aws:iam::*:role/OrganizationAccountAccessRole";
+    let types = by_sid("DenyOtherInstanceTypes");
+    assert_eq!(types["Effect"], "Deny");
+    assert_eq!(
+        types["Condition"]["StringNotLike"]["ec2:InstanceType"],
+        serde_json::json!(["t3.*", "m6i.large"])
+    );
+    let imds = by_sid("RequireImdsV2");
+    assert_eq!(
+        imds["Condition"]["StringNotEquals"]["ec2:MetadataHttpTokens"],
+        "required"
+    );
+    for sid in [
+        "DenyIamUsers",
+        "ProtectSecurityServices",
+        "RequireImdsV2",
+        "DenyDisablingEbsEncryption",
+    ] {
+        assert_eq!(
+            by_sid(sid)["Condition"]["ArnNotLike"]["aws:PrincipalArn"],
+            exempt,
+            "{sid}"
+        );
+    }
+    assert!(
+        by_sid("DenyIamUsers")["Action"]
+            .as_array()
+            .expect("actions")
+            .contains(&"iam:CreateUser".into())
+    );
+    assert_eq!(
+        by_sid("DenyDisablingEbsEncryption")["Action"],
+        "ec2:DisableEbsEncryptionByDefault"
+    );
+}

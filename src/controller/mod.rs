@@ -2,6 +2,7 @@
 //! and the triggers that re-reconcile dependents, so a reconcile triggered
 //! by a change always sees that change in the cache.
 
+pub mod admission;
 pub mod attachments;
 pub mod aws_account;
 pub mod context;

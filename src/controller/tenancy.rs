@@ -289,6 +289,39 @@ pub fn made_by_partner(stores: &Stores, role: &CrossAccountRole) -> bool {
             .all(|a| a.id.as_deref() == Some(partner.spec.partner.account_id.as_str()))
 }
 
+/// Rule 3 for one account a role in `account` trusts: its id, when the
+/// role may trust it.
+pub fn trusted_account(
+    stores: &Stores,
+    own_account_id: &str,
+    account: &Account,
+    made_by_partner: bool,
+    reference: &AccountRef,
+    field: &str,
+) -> Result<String, Outcome> {
+    let trusted = trusted(stores, reference, own_account_id, field)?;
+    if !trusted.inside {
+        outside_trust(account, made_by_partner, field, &format!("account {}", trusted.id))?;
+    }
+    Ok(trusted.id)
+}
+
+/// Rule 3 for one principal ARN a role in `account` trusts.
+pub fn trusted_principal(
+    stores: &Stores,
+    own_account_id: &str,
+    account: &Account,
+    made_by_partner: bool,
+    principal: &str,
+    field: &str,
+) -> Result<(), Outcome> {
+    let id = principal_account(principal).unwrap_or_default();
+    if id == own_account_id || account_with_id(stores, id).is_some() {
+        return Ok(());
+    }
+    outside_trust(account, made_by_partner, field, &format!("{principal} (account {id})"))
+}
+
 /// Names of roles AWS or the organization reserve: never a namespace's.
 fn reserved_role(name: &str, account: &Account, operator_role: Option<&str>) -> Option<&'static str> {
     let same = |other: &str| name.eq_ignore_ascii_case(other);

@@ -53,25 +53,16 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) ->
         valid_until: trust.valid_until.as_ref().map(|at| at.0.to_string()),
         ..TrustSpec::default()
     };
-    let inside_or_allowed = |id: &str, inside: bool, field: &str, what: String| {
-        if inside || id == own || tenancy::account_with_id(&ctx.stores, id).is_some() {
-            return Ok(());
-        }
-        tenancy::outside_trust(account, by_partner, field, &what)
-    };
     for (i, reference) in trust.accounts.iter().enumerate() {
         let field = format!("spec.trust.accounts[{i}]");
-        let resolved = tenancy::trusted(&ctx.stores, reference, &own, &field)
-            .and_then(|t| inside_or_allowed(&t.id, t.inside, &field, format!("account {}", t.id)).map(|()| t.id));
-        match resolved {
+        match tenancy::trusted_account(&ctx.stores, &own, account, by_partner, reference, &field) {
             Ok(id) => spec.accounts.push(id),
             Err(outcome) => leave_out(&mut waiting, outcome.into())?,
         }
     }
     for (i, principal) in trust.principals.iter().enumerate() {
         let field = format!("spec.trust.principals[{i}]");
-        let id = tenancy::principal_account(principal).unwrap_or_default();
-        match inside_or_allowed(id, false, &field, format!("{principal} (account {id})")) {
+        match tenancy::trusted_principal(&ctx.stores, &own, account, by_partner, principal, &field) {
             Ok(()) => spec.principals.push(principal.clone()),
             Err(outcome) => leave_out(&mut waiting, outcome.into())?,
         }

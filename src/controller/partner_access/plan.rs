@@ -160,7 +160,7 @@ pub fn aggregate(partner: &PartnerAccess, expected: usize, children: &[&CrossAcc
 
 /// A child's message in the terms of the PartnerAccess the user wrote: the
 /// fields the partner's spec sets on its roles are named as the partner's.
-fn in_partner_terms(partner: &PartnerAccess, child: &CrossAccountRole, message: &str) -> String {
+pub fn in_partner_terms(partner: &PartnerAccess, child: &CrossAccountRole, message: &str) -> String {
     let account = partner
         .spec
         .accounts

@@ -1,0 +1,199 @@
+//! The validating admission webhook: `kubectl apply` of a CrossAccountRole,
+//! DeveloperGroup or PartnerAccess that the operator would refuse (tenancy,
+//! guardrails) is refused at once, with the message its `Stalled` condition
+//! would carry, rather than minutes later in a condition. It answers from
+//! the cluster as it is at that moment (the AwsAccounts, the objects the
+//! request names) through the same checks as the reconcile
+//! (`controller::admission`), and never writes. Every replica serves it,
+//! leader or not. Deletions are always allowed: a removal is never blocked.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use kube::api::{Api, ListParams};
+use kube::core::DynamicObject;
+use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use kube::{Client, Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::rustls::ServerConfig;
+use tokio_rustls::rustls::pki_types::pem::PemObject;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::aws::Aws;
+use crate::controller::admission::Review;
+use crate::controller::{Config, Stores};
+
+/// The path the webhook answers on, which the ValidatingWebhookConfiguration names.
+pub const PATH: &str = "/validate";
+
+struct Shared {
+    client: Client,
+    aws: Arc<dyn Aws>,
+    config: Config,
+}
+
+/// The serving certificate and key from `dir` (`tls.crt`, `tls.key`: what
+/// cert-manager and the chart's generated Secret hold).
+pub fn tls_from(dir: &Path) -> anyhow::Result<TlsAcceptor> {
+    let (crt, key) = (dir.join("tls.crt"), dir.join("tls.key"));
+    let chain = CertificateDer::pem_file_iter(&crt)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("reading the webhook certificate {}", crt.display()))?;
+    let key =
+        PrivateKeyDer::from_pem_file(&key).with_context(|| format!("reading the webhook key {}", key.display()))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .context("TLS versions")?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .context("the webhook certificate and key do not go together")?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+/// Where `run` serves the webhook, if it does.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub address: std::net::SocketAddr,
+    pub cert_dir: PathBuf,
+}
+
+/// Serves the webhook on `listener` over TLS until the process ends.
+pub async fn serve(listener: TcpListener, tls: TlsAcceptor, client: Client, aws: Arc<dyn Aws>, config: Config) {
+    let shared = Arc::new(Shared { client, aws, config });
+    let app = Router::new().route(PATH, post(validate)).with_state(shared);
+    loop {
+        let stream = match listener.accept().await {
+            Ok((stream, _)) => stream,
+            Err(err) => {
+                tracing::warn!(%err, "the webhook could not accept a connection");
+                continue;
+            }
+        };
+        let (tls, app) = (tls.clone(), app.clone());
+        tokio::spawn(async move {
+            let stream = match tls.accept(stream).await {
+                Ok(stream) => stream,
+                Err(err) => return tracing::debug!(%err, "a TLS handshake with the webhook failed"),
+            };
+            let service = TowerToHyperService::new(app);
+            let served = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+            if let Err(err) = served {
+                tracing::debug!(%err, "a webhook connection ended");
+            }
+        });
+    }
+}
+
+async fn validate(
+    State(shared): State<Arc<Shared>>,
+    Json(review): Json<AdmissionReview<DynamicObject>>,
+) -> Json<AdmissionReview<DynamicObject>> {
+    let request: AdmissionRequest<DynamicObject> = match review.try_into() {
+        Ok(request) => request,
+        Err(err) => return Json(AdmissionResponse::invalid(err.to_string()).into_review()),
+    };
+    let response = AdmissionResponse::from(&request);
+    if request.operation == Operation::Delete {
+        return Json(response.into_review());
+    }
+    let refusals = match refusals(&shared, &request).await {
+        Ok(refusals) => refusals,
+        // failurePolicy Fail: a request the operator cannot judge is refused, saying why.
+        Err(err) => vec![format!("the operator could not check this object: {err:#}")],
+    };
+    if refusals.is_empty() {
+        return Json(response.into_review());
+    }
+    let mut denied = response.deny(refusals.join("; "));
+    denied.result.code = 403;
+    denied.result.reason = "Forbidden".into();
+    Json(denied.into_review())
+}
+
+fn typed<K: DeserializeOwned>(object: &DynamicObject) -> anyhow::Result<K> {
+    Ok(serde_json::from_value(serde_json::to_value(object)?)?)
+}
+
+/// A cache holding `objects`, as the checks read them.
+fn store_of<K>(objects: impl IntoIterator<Item = K>) -> Store<K>
+where
+    K: Resource<DynamicType = ()> + Clone + 'static,
+{
+    let (store, mut writer) = reflector::store();
+    for object in objects {
+        writer.apply_watcher_event(&watcher::Event::Apply(object));
+    }
+    store
+}
+
+/// Why the operator would refuse the object of `request`.
+async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) -> anyhow::Result<Vec<String>> {
+    let Some(object) = &request.object else {
+        return Ok(vec![]);
+    };
+    let client = &shared.client;
+    let accounts = Api::<AwsAccount>::all(client.clone())
+        .list(&ListParams::default())
+        .await?
+        .items;
+    let own = shared.aws.own_account_id().await?;
+    let mut roles = vec![];
+    let mut partners = vec![];
+    let kind = request.kind.kind.as_str();
+    match kind {
+        "CrossAccountRole" => {
+            let role: CrossAccountRole = typed(object)?;
+            let namespace = role.namespace().unwrap_or_default();
+            for owner in role.owner_references().iter().filter(|o| o.kind == "PartnerAccess") {
+                let api = Api::<PartnerAccess>::namespaced(client.clone(), &namespace);
+                partners.extend(api.get_opt(&owner.name).await?);
+            }
+            roles.push(role);
+        }
+        "DeveloperGroup" => {
+            let group: DeveloperGroup = typed(object)?;
+            let namespace = group.namespace().unwrap_or_default();
+            for reference in group.spec.access.iter().filter_map(|a| a.role.as_ref()) {
+                let api = Api::<CrossAccountRole>::namespaced(
+                    client.clone(),
+                    reference.namespace.as_deref().unwrap_or(&namespace),
+                );
+                roles.extend(api.get_opt(&reference.name).await?);
+            }
+        }
+        "PartnerAccess" => {}
+        _ => return Ok(vec![]),
+    }
+    let stores = Stores {
+        accounts: store_of(accounts),
+        roles: store_of(roles.clone()),
+        groups: store_of(vec![]),
+        ous: store_of(vec![]),
+        policies: store_of(vec![]),
+        partners: store_of(partners),
+    };
+    let review = Review {
+        stores: &stores,
+        config: &shared.config,
+        own_account_id: &own,
+    };
+    Ok(match kind {
+        "CrossAccountRole" => review.role(&typed(object)?),
+        "DeveloperGroup" => review.group(&typed(object)?),
+        _ => review.partner(&typed(object)?),
+    })
+}

@@ -1,0 +1,241 @@
+//! The admission webhook (issue 22), registered as the chart registers it
+//! (its ValidatingWebhookConfiguration, Service and generated certificate,
+//! rendered by the real helm), served by the operator's own code, and
+//! called by kube-testserver as a real API server calls it: `kubectl apply`
+//! of what a guardrail forbids is refused with the reconcile's message; with
+//! the webhook down the apply is refused too (failurePolicy Fail); and the
+//! reconcile refuses it anyway when the webhook is not registered.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use aws_access_operator::webhook;
+use base64::Engine;
+use kube::api::{Api, DynamicObject, Patch, PatchParams};
+use serde_json::{Value, json};
+use support::operator::{Env, test_config};
+
+const NAMESPACE: &str = "ops";
+const SERVICE: &str = "ops-aws-access-operator-webhook";
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The chart as `helm template` renders it for release `ops` in namespace `ops`.
+fn chart() -> Vec<Value> {
+    let helm = std::env::var_os("HELM_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".tools/bin/helm"));
+    let out = Command::new(&helm)
+        .args([
+            "template",
+            "ops",
+            "charts/aws-access-operator",
+            "--namespace",
+            NAMESPACE,
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap_or_else(|err| panic!("running {} ({err}): run scripts/setup.sh", helm.display()));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    serde_yaml_ng::Deserializer::from_str(&text)
+        .map(|doc| serde::Deserialize::deserialize(doc).expect("YAML"))
+        .filter(|doc: &Value| !doc.is_null())
+        .collect()
+}
+
+fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
+    let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
+    assert_eq!(found.len(), 1, "one {kind} in the chart");
+    found[0]
+}
+
+/// The chart's serving certificate and key, written where the operator reads them.
+fn certificate_dir(secret: &Value) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for file in ["tls.crt", "tls.key"] {
+        let encoded = secret["data"][file].as_str().expect("base64 PEM");
+        let pem = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64");
+        std::fs::write(dir.path().join(file), pem).expect("write");
+    }
+    dir
+}
+
+fn role(name: &str, policy: &str) -> Value {
+    json!({
+        "apiVersion": "awsaccess.dev/v1alpha1",
+        "kind": "CrossAccountRole",
+        "metadata": {"name": name, "namespace": "alfie"},
+        "spec": {
+            "account": {"name": "prod"},
+            "trust": {"accounts": [{"id": "123456789012"}]},
+            "permissions": {"managedPolicyArns": [policy]},
+        },
+    })
+}
+
+/// `kubectl apply -f` of `object`; its exit status and what it printed.
+async fn kubectl_apply(env: &Env, object: &Value) -> (bool, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("object.json");
+    std::fs::write(&file, object.to_string()).expect("write");
+    let kubeconfig = env.kube.kubeconfig_path().to_owned();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("kubectl")
+            .args(["apply", "-f", file.to_str().expect("path")])
+            .env("KUBECONFIG", kubeconfig)
+            .env("KUBECACHEDIR", dir.path())
+            .env("HOME", dir.path())
+            .output()
+            .expect("kubectl on PATH")
+    })
+    .await
+    .expect("kubectl");
+    let said = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), said)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+/// Server-side applies of an allowed change, timed: what a client waits.
+async fn timed_applies(api: &Api<DynamicObject>, count: usize) -> Vec<Duration> {
+    let mut times = Vec::with_capacity(count);
+    for i in 0..count {
+        let mut object = role("timed", READ_ONLY);
+        object["spec"]["description"] = json!(format!("apply {i}"));
+        let started = Instant::now();
+        api.patch("timed", &PatchParams::apply("latency").force(), &Patch::Apply(&object))
+            .await
+            .expect("an allowed apply");
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_apply_of_what_a_guardrail_forbids_is_refused_by_the_webhook_the_chart_registers() {
+    let env = Env::without_operator().await.start_operator(test_config());
+    env.moto.create_organization().await;
+    let prod = env.moto.create_member_account("prod").await;
+    env.apply(&format!(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: alfie}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: prod}}\nspec:\n  accountName: prod\n  email: prod@example.com\n  accountId: \"{prod}\"\n  allowedNamespaces: [alfie]\n  guardrails:\n    allowedManagedPolicyArns: [\"{READ_ONLY}\"]\n"
+    ))
+    .await;
+
+    // The operator's webhook, with the chart's certificate, where the chart's Service would route.
+    let docs = chart();
+    let certificates = certificate_dir(one(&docs, "Secret"));
+    let tls = webhook::tls_from(certificates.path()).expect("the chart's certificate and key");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
+    let port = listener.local_addr().expect("address").port();
+    let server = tokio::spawn(webhook::serve(
+        listener,
+        tls,
+        env.client.clone(),
+        env.aws.clone(),
+        test_config(),
+    ));
+    env.kube
+        .service_endpoint(NAMESPACE, SERVICE, 443, &format!("https://127.0.0.1:{port}"));
+    let registration = one(&docs, "ValidatingWebhookConfiguration");
+    let (registered, said) = kubectl_apply(&env, registration).await;
+    assert!(registered, "{said}");
+
+    let (accepted, said) = kubectl_apply(&env, &role("admin", ADMIN)).await;
+    assert!(!accepted, "{said}");
+    assert!(
+        said.contains(&format!("admission webhook \"tenancy.awsaccess.dev\" denied the request: spec.permissions.managedPolicyArns[0]: {ADMIN} is not in AwsAccount prod's guardrails.allowedManagedPolicyArns")),
+        "{said}"
+    );
+    let roles = env.dynamic_api("CrossAccountRole", "alfie");
+    assert!(
+        roles.get_opt("admin").await.expect("get").is_none(),
+        "refused objects are not stored"
+    );
+    let (accepted, said) = kubectl_apply(&env, &role("reader", READ_ONLY)).await;
+    assert!(accepted, "{said}");
+
+    // What the webhook adds to an apply: the same allowed change with and without it.
+    let with_webhook = timed_applies(&roles, 200).await;
+    let configurations = Api::<DynamicObject>::all_with(env.client.clone(), &validating_configurations());
+    let name = registration["metadata"]["name"].as_str().expect("name");
+    configurations
+        .delete(name, &Default::default())
+        .await
+        .expect("unregister");
+    let without = timed_applies(&roles, 200).await;
+    eprintln!(
+        "admission latency over 200 applies: p50 {:?} with the webhook, {:?} without ({:?} added); p99 {:?}, {:?} ({:?} added)",
+        percentile(&with_webhook, 0.5),
+        percentile(&without, 0.5),
+        percentile(&with_webhook, 0.5).saturating_sub(percentile(&without, 0.5)),
+        percentile(&with_webhook, 0.99),
+        percentile(&without, 0.99),
+        percentile(&with_webhook, 0.99).saturating_sub(percentile(&without, 0.99)),
+    );
+
+    // Unregistered, the apply goes through and the reconcile refuses it anyway.
+    let (accepted, said) = kubectl_apply(&env, &role("admin", ADMIN)).await;
+    assert!(accepted, "{said}");
+    let stalled = env
+        .watch(
+            "CrossAccountRole",
+            "alfie",
+            "admin",
+            Duration::from_secs(30),
+            |holding| {
+                holding
+                    .iter()
+                    .find(|c| c.type_ == "Stalled" && c.reason == "GuardrailViolation")
+                    .map(|c| c.message.clone())
+            },
+        )
+        .await
+        .expect("the reconcile refuses what the webhook would have");
+    assert!(stalled.contains("spec.permissions.managedPolicyArns[0]"), "{stalled}");
+    env.eventually("the role made without AdministratorAccess", async || {
+        let iam = env.moto.member_iam(&prod).await;
+        let attached = iam.list_attached_role_policies().role_name("admin").send().await.ok()?;
+        let arns: Vec<&str> = attached
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn())
+            .collect();
+        arns.is_empty().then_some(())
+    })
+    .await;
+
+    // Registered again with the webhook down: failurePolicy Fail refuses the apply.
+    let (registered, said) = kubectl_apply(&env, registration).await;
+    assert!(registered, "{said}");
+    server.abort();
+    let _ = server.await;
+    let (accepted, said) = kubectl_apply(&env, &role("another", READ_ONLY)).await;
+    assert!(!accepted, "{said}");
+    assert!(
+        said.contains("failed calling webhook \"tenancy.awsaccess.dev\""),
+        "{said}"
+    );
+}
+
+fn validating_configurations() -> kube::api::ApiResource {
+    kube::api::ApiResource {
+        group: "admissionregistration.k8s.io".into(),
+        version: "v1".into(),
+        api_version: "admissionregistration.k8s.io/v1".into(),
+        kind: "ValidatingWebhookConfiguration".into(),
+        plural: "validatingwebhookconfigurations".into(),
+    }
+}
