@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use aws_access_operator::api::AwsAccount;
 use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::read_only::ReadOnly;
@@ -211,7 +212,14 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
 async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let aws = read_only_aws().await;
     let inventory = report::gather(aws.as_ref(), &args.access.default_access_role).await?;
-    let report = report::analyze(&inventory);
+    let mut report = report::analyze(&inventory);
+    let accounts = async {
+        let client = plan::read_only_client().await?;
+        let listed = kube::Api::<AwsAccount>::all(client).list(&Default::default()).await?;
+        anyhow::Ok(listed.items)
+    };
+    let accounts = accounts.await.map_err(|err| format!("{err:#}"));
+    report::add_guardrail_findings(&mut report, &inventory, accounts, &aws.own_account_id().await?);
     let out = match args.output {
         ReportFormat::Markdown => report::markdown(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",

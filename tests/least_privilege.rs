@@ -320,47 +320,51 @@ async fn a_permission_taken_from_the_policy_stalls_what_needs_it_naming_the_acti
         ),
         ("organizations:TagResource", &["alfie-dev"], &[]),
     ];
-    for (action, affected, waiting) in refusals {
-        let env = run_scenario(&without(&operator_policy(), action)).await;
-        let denied = format!("is not authorized to perform: {action}");
-        // The roles that cannot become Ready, which those waiting name.
-        let unready: Vec<String> = OBJECTS
-            .iter()
-            .filter(|(kind, _, name)| *kind == "CrossAccountRole" && affected.contains(name))
-            .map(|(_, namespace, name)| {
-                format!("CrossAccountRole {namespace}/{name} has no role the operator holds yet")
-            })
-            .collect();
-        for object in OBJECTS {
-            if affected.contains(&object.2) {
-                let stalled = |holding: &[Condition]| {
-                    holding
-                        .iter()
-                        .any(|c| c.type_ == "Stalled" && c.reason == "AccessDenied" && c.message.contains(&denied))
-                        .then_some(())
-                };
-                until(&env, object, &format!("Stalled for want of {action}"), stalled).await;
-            } else if waiting.contains(&object.2) {
-                let waits = |holding: &[Condition]| {
-                    holding
-                        .iter()
-                        .any(|c| {
-                            c.type_ == "Reconciling"
-                                && c.reason == "ReferenceNotReady"
-                                && unready.iter().all(|role| c.message.contains(role))
-                        })
-                        .then_some(())
-                };
-                until(
-                    &env,
-                    object,
-                    &format!("waiting for {unready:?} without {action}"),
-                    waits,
-                )
-                .await;
-            } else {
-                until(&env, object, &format!("Ready without {action}"), is("Ready", None)).await;
-            }
+    // Each scenario mostly waits on the operator's retries, not the CPU: side by side.
+    futures::future::join_all(refusals.map(|(action, affected, waiting)| refused_without(action, affected, waiting)))
+        .await;
+}
+
+/// The scenario without `action`: the `affected` objects stalled naming it,
+/// those `waiting` for one of them saying so, the rest Ready.
+async fn refused_without(action: &str, affected: &[&str], waiting: &[&str]) {
+    let env = run_scenario(&without(&operator_policy(), action)).await;
+    let denied = format!("is not authorized to perform: {action}");
+    // The roles that cannot become Ready, which those waiting name.
+    let unready: Vec<String> = OBJECTS
+        .iter()
+        .filter(|(kind, _, name)| *kind == "CrossAccountRole" && affected.contains(name))
+        .map(|(_, namespace, name)| format!("CrossAccountRole {namespace}/{name} has no role the operator holds yet"))
+        .collect();
+    for object in OBJECTS {
+        if affected.contains(&object.2) {
+            let stalled = |holding: &[Condition]| {
+                holding
+                    .iter()
+                    .any(|c| c.type_ == "Stalled" && c.reason == "AccessDenied" && c.message.contains(&denied))
+                    .then_some(())
+            };
+            until(&env, object, &format!("Stalled for want of {action}"), stalled).await;
+        } else if waiting.contains(&object.2) {
+            let waits = |holding: &[Condition]| {
+                holding
+                    .iter()
+                    .any(|c| {
+                        c.type_ == "Reconciling"
+                            && c.reason == "ReferenceNotReady"
+                            && unready.iter().all(|role| c.message.contains(role))
+                    })
+                    .then_some(())
+            };
+            until(
+                &env,
+                object,
+                &format!("waiting for {unready:?} without {action}"),
+                waits,
+            )
+            .await;
+        } else {
+            until(&env, object, &format!("Ready without {action}"), is("Ready", None)).await;
         }
     }
 }

@@ -159,6 +159,16 @@ fn allowed_managed(account: &Account, arns: &[String], field: &str, refusals: &m
     kept
 }
 
+/// The actions a group's policies may not allow in `account`: its
+/// `deniedActions`, or in the identity account by default IAM escalation.
+pub fn denied_for_groups(account: &Account, identity: bool) -> Vec<String> {
+    match (&account.guardrails.denied_actions, identity) {
+        (Some(denied), _) => denied.clone(),
+        (None, true) => IAM_ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
+        (None, false) => vec![],
+    }
+}
+
 /// The managed policies a group may attach in `account`, the identity
 /// account when `identity` (whose default refuses IAM escalation).
 /// `customer` holds the default version's document of each
@@ -173,11 +183,7 @@ pub fn group(
     let mut refusals = vec![];
     let field = "spec.managedPolicyArns";
     let listed = allowed_managed(account, &spec.managed_policy_arns, field, &mut refusals);
-    let denied: Vec<String> = match (&account.guardrails.denied_actions, identity) {
-        (Some(denied), _) => denied.clone(),
-        (None, true) => IAM_ESCALATION_ACTIONS.iter().map(|a| a.to_string()).collect(),
-        (None, false) => vec![],
-    };
+    let denied = denied_for_groups(account, identity);
     if denied.is_empty() {
         return Allowed {
             granted: listed,

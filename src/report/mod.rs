@@ -7,6 +7,7 @@
 //! Service-linked roles (path `/aws-service-role/`) are left out: AWS
 //! makes and trusts them, and no user can assume them.
 
+mod guardrails;
 mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -14,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use serde_json::Value;
 
+use guardrails::findings as guardrail_findings;
 pub use render::{csv, markdown, svg};
 
 use crate::aws::{AccountDetails, Aws, GroupState, RoleState};
@@ -360,6 +362,28 @@ pub fn analyze(inventory: &Inventory) -> Report {
         .findings
         .sort_by(|a, b| (a.severity, &a.arn).cmp(&(b.severity, &b.arn)));
     report
+}
+
+/// Adds the guardrail view: what breaks the guardrails of the AwsAccounts
+/// read from the cluster, or, when they could not be read, a finding that
+/// says so.
+pub fn add_guardrail_findings(
+    report: &mut Report,
+    inventory: &Inventory,
+    accounts: Result<Vec<crate::api::AwsAccount>, String>,
+    own: &str,
+) {
+    match accounts {
+        Ok(accounts) => report.findings.extend(guardrail_findings(inventory, &accounts, own)),
+        Err(err) => report.findings.push(Finding {
+            severity: Severity::Low,
+            arn: format!("arn:aws:iam::{own}:root"),
+            message: format!("the guardrails were not checked: the cluster's AwsAccounts could not be read ({err})"),
+        }),
+    }
+    report
+        .findings
+        .sort_by(|a, b| (a.severity, &a.arn).cmp(&(b.severity, &b.arn)));
 }
 
 /// AWS-managed policies' documents are not in the inventory, so what they
