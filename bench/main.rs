@@ -16,10 +16,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
+use aws_access_operator::api::AwsAccount;
 use clap::{Args, Parser, Subcommand};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use serde::{Deserialize, Serialize};
 
@@ -228,7 +229,32 @@ async fn ensure_namespace(client: &kube::Client, name: &str) -> anyhow::Result<(
     }
 }
 
-/// Creates the benchmark's objects, CREATE_CONCURRENCY at a time.
+/// The AwsAccounts tenancy asks for: the identity account and every member
+/// account, adopted as `aws::setup` made them, open to every namespace.
+async fn open_accounts(client: &kube::Client, accounts: &Accounts) -> anyhow::Result<()> {
+    let api = Api::<AwsAccount>::all(client.clone());
+    let members = accounts
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (format!("bench-member-{i}"), id.clone()));
+    let all = std::iter::once(("master".to_string(), accounts.identity.clone())).chain(members);
+    for (name, id) in all {
+        let account: AwsAccount = serde_json::from_value(serde_json::json!({
+            "apiVersion": "awsaccess.dev/v1alpha1",
+            "kind": "AwsAccount",
+            "metadata": {"name": name},
+            "spec": {"accountName": name, "email": format!("{name}@example.com"), "accountId": id, "allowedNamespaces": ["*"]},
+        }))?;
+        api.patch(&name, &PatchParams::apply("bench").force(), &Patch::Apply(&account))
+            .await
+            .with_context(|| format!("applying AwsAccount {name}"))?;
+    }
+    Ok(())
+}
+
+/// Creates the benchmark's objects, CREATE_CONCURRENCY at a time, after
+/// the AwsAccounts that let their namespace work in the accounts.
 async fn create(
     client: &kube::Client,
     accounts: &Accounts,
@@ -236,6 +262,7 @@ async fn create(
     namespace: &str,
     observe: bool,
 ) -> anyhow::Result<()> {
+    open_accounts(client, accounts).await?;
     let api = Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &roles::resource());
     futures::stream::iter(0..count)
         .map(|i| {

@@ -190,20 +190,8 @@ async fn kubectl_apply_of_what_a_guardrail_forbids_is_refused_by_the_webhook_the
     let (accepted, said) = kubectl_apply(&env, &role("admin", ADMIN)).await;
     assert!(accepted, "{said}");
     let stalled = env
-        .watch(
-            "CrossAccountRole",
-            "alfie",
-            "admin",
-            Duration::from_secs(30),
-            |holding| {
-                holding
-                    .iter()
-                    .find(|c| c.type_ == "Stalled" && c.reason == "GuardrailViolation")
-                    .map(|c| c.message.clone())
-            },
-        )
-        .await
-        .expect("the reconcile refuses what the webhook would have");
+        .stalled_message("CrossAccountRole", "alfie", "admin", "GuardrailViolation")
+        .await;
     assert!(stalled.contains("spec.permissions.managedPolicyArns[0]"), "{stalled}");
     env.eventually("the role made without AdministratorAccess", async || {
         let iam = env.moto.member_iam(&prod).await;

@@ -94,20 +94,8 @@ async fn a_guardrail_tightened_on_a_live_account_removes_what_now_violates() {
     })
     .await;
     let said = env
-        .watch(
-            "CrossAccountRole",
-            "alfie",
-            "operator",
-            Duration::from_secs(30),
-            |holding| {
-                holding
-                    .iter()
-                    .find(|c| c.type_ == "Stalled" && c.reason == "GuardrailViolation")
-                    .map(|c| c.message.clone())
-            },
-        )
-        .await
-        .expect("the role says which guardrails it broke");
+        .stalled_message("CrossAccountRole", "alfie", "operator", "GuardrailViolation")
+        .await;
     for expected in [
         "spec.permissions.managedPolicyArns[0]: arn:aws:iam::aws:policy/AdministratorAccess is not in AwsAccount prod's guardrails.allowedManagedPolicyArns",
         "spec.permissions.inlinePolicies[1].document.Statement[0]: Action \"iam:Put*\" allows what AwsAccount prod's guardrails.deniedActions denies (\"iam:*\")",
@@ -161,20 +149,8 @@ async fn the_identity_account_never_lets_a_group_give_people_iam_power() {
     ))
     .await;
     let said = env
-        .watch(
-            "DeveloperGroup",
-            "alfie",
-            "admins",
-            Duration::from_secs(30),
-            |holding| {
-                holding
-                    .iter()
-                    .find(|c| c.type_ == "Stalled" && c.reason == "GuardrailViolation")
-                    .map(|c| c.message.clone())
-            },
-        )
-        .await
-        .expect("the group says what it may not attach");
+        .stalled_message("DeveloperGroup", "alfie", "admins", "GuardrailViolation")
+        .await;
     assert!(
         said.contains("spec.managedPolicyArns[0] (arn:aws:iam::aws:policy/AdministratorAccess)"),
         "{said}"

@@ -312,6 +312,20 @@ impl Env {
         panic!("timed out waiting for {name}: {what}; last seen: {last:#?}");
     }
 
+    /// The message of the object's Stalled condition once it holds with
+    /// `reason`, for at most 30 seconds; panics saying what it reported.
+    pub async fn stalled_message(&self, kind: &str, namespace: &str, name: &str, reason: &str) -> String {
+        let stalled = |holding: &[Condition]| {
+            holding
+                .iter()
+                .find(|c| c.type_ == "Stalled" && c.reason == reason)
+                .map(|c| c.message.clone())
+        };
+        self.watch(kind, namespace, name, Duration::from_secs(30), stalled)
+            .await
+            .unwrap_or_else(|err| panic!("{kind} {namespace}/{name} not Stalled {reason}: {err}"))
+    }
+
     /// Reads the object until `done` makes something of what it reports
     /// (`holding`), for at most `timeout`; else says what it reported last.
     pub async fn watch<T>(
