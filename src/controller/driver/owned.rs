@@ -270,13 +270,19 @@ pub async fn converge<K: Owned>(
         ));
     }
     if claim == Claim::Adoptable {
+        // Recorded before the owner tag is written: once the tag is there
+        // the resource reads as this object's, and only this record says it
+        // was adopted, to be released rather than deleted.
         *K::identity(status).ownership = Some(Ownership::Adopted);
+        write_status(api, object, &*status).await?;
     }
     let mut created = false;
     if changes.first().is_some_and(Describe::creates) {
         // Claimed before the call: a restart, or a retry after an answer
-        // that was lost, finds the resource as this object's.
-        *K::identity(status).ownership = Some(Ownership::Created);
+        // that was lost, finds the resource as this object's. A resource
+        // adopted before stays adopted, whatever a stale read made of it:
+        // its object's deletion must release it, never delete it.
+        K::identity(status).ownership.get_or_insert(Ownership::Created);
         write_status(api, object, &*status).await?;
         match K::perform(iam.as_ref(), &target.name, &changes[0]).await {
             Ok(arn) => {
