@@ -173,9 +173,19 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
         ready(g.status.as_ref().map(|s| &s.reconcile.conditions))
     })
     .await;
-    // Stopped, so that whatever changes in the cluster or AWS from here on is the commands' doing.
+    // Stopped, so that whatever changes in the cluster or AWS from here on is
+    // the commands' doing; a status write the operator sent just before it
+    // stopped may still land, so the versions are taken once they hold still.
     env.stop_operator().await;
-    let before = resource_versions(&env).await;
+    let mut before = resource_versions(&env).await;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let now = resource_versions(&env).await;
+        if now == before {
+            break;
+        }
+        before = now;
+    }
 
     let wire = Wire::start(env.moto.endpoint()).await;
     let cli = Cli {
