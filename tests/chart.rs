@@ -53,6 +53,16 @@ fn render(args: &[&str]) -> Vec<Value> {
         .collect()
 }
 
+/// The stderr of `helm template` with `args` added, which must fail.
+fn refused(args: &[&str]) -> String {
+    let mut all = vec!["template", "ops", CHART];
+    all.extend_from_slice(args);
+    let out = helm(&all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} rendered:\n{stderr}");
+    stderr
+}
+
 fn find<'a>(docs: &'a [Value], kind: &str) -> Vec<&'a Value> {
     docs.iter().filter(|doc| doc["kind"].as_str() == Some(kind)).collect()
 }
@@ -407,12 +417,8 @@ fn installation_id_reaches_the_container_only_when_set() {
 
 #[test]
 fn schema_refuses_an_installation_id_with_a_slash() {
-    let out = helm(&["template", "ops", CHART, "--set", "installationId=a/b"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("installationId"),
-        "installationId=a/b was accepted:\n{stderr}"
-    );
+    let stderr = refused(&["--set", "installationId=a/b"]);
+    assert!(stderr.contains("installationId"), "{stderr}");
 }
 
 #[test]
@@ -451,20 +457,144 @@ fn service_monitor_renders_when_enabled() {
 
 #[test]
 fn schema_refuses_a_wrong_type() {
-    let out = helm(&["template", "ops", CHART, "--set", "replicaCount=two"]);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && stderr.contains("replicaCount"),
-        "replicaCount=two was accepted:\n{stderr}"
-    );
-    let out = helm(&["template", "ops", CHART, "--set", "logFormat=yaml"]);
-    assert!(!out.status.success(), "logFormat=yaml was accepted");
+    let stderr = refused(&["--set", "replicaCount=two"]);
+    assert!(stderr.contains("replicaCount"), "{stderr}");
+    refused(&["--set", "logFormat=yaml"]);
 }
 
 #[test]
 fn several_replicas_without_leader_election_are_refused() {
-    let out = helm(&["template", "ops", CHART, "--set", "leaderElection.enabled=false"]);
-    assert!(!out.status.success(), "two replicas without leader election rendered");
+    refused(&["--set", "leaderElection.enabled=false"]);
+}
+
+/// The operator container's `--metrics-address`, and the ports its probes
+/// reach (a named port resolved to its containerPort), liveness then readiness.
+fn metrics_address_and_probe_ports(docs: &[Value]) -> (String, Vec<Option<u64>>) {
+    let container = &one(docs, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+    let address = strings(&container["args"])
+        .into_iter()
+        .find_map(|arg| arg.strip_prefix("--metrics-address="))
+        .expect("--metrics-address")
+        .to_owned();
+    let ports = container["ports"].as_sequence().expect("ports");
+    let probes = ["livenessProbe", "readinessProbe"].map(|probe| {
+        let port = &container[probe]["httpGet"]["port"];
+        port.as_u64().or_else(|| {
+            ports
+                .iter()
+                .find(|p| p["name"] == *port)
+                .and_then(|p| p["containerPort"].as_u64())
+        })
+    });
+    (address, probes.into())
+}
+
+#[test]
+fn the_metrics_bind_address_reaches_the_operator_and_its_probes_follow() {
+    let (address, probes) = metrics_address_and_probe_ports(&render(&["--set", "metrics.port=9090"]));
+    assert_eq!(address, "0.0.0.0:9090", "every interface by default");
+    assert_eq!(
+        probes,
+        [Some(9090), Some(9090)],
+        "the probes reach the port it listens on"
+    );
+
+    let (address, _) = metrics_address_and_probe_ports(&render(&["--set", "metrics.bindAddress=::"]));
+    assert_eq!(address, "[::]:8080");
+
+    // Bound to the loopback for a sidecar, the probes must go to the sidecar:
+    // the kubelet calls the pod IP.
+    let stderr = refused(&["--set", "metrics.bindAddress=127.0.0.1"]);
+    assert!(
+        stderr.contains(
+            "livenessProbe probes port metrics, but metrics.bindAddress 127.0.0.1 listens only inside the pod"
+        ),
+        "{stderr}"
+    );
+    let sidecar = render(&[
+        "--set",
+        "metrics.bindAddress=127.0.0.1",
+        "--set",
+        "livenessProbe.httpGet.port=8443",
+        "--set",
+        "readinessProbe.httpGet.port=8443",
+    ]);
+    let (address, probes) = metrics_address_and_probe_ports(&sidecar);
+    assert_eq!(address, "127.0.0.1:8080");
+    assert_eq!(probes, [Some(8443), Some(8443)]);
+    let without = render(&[
+        "--set",
+        "metrics.bindAddress=127.0.0.1",
+        "--set",
+        "livenessProbe=null",
+        "--set",
+        "readinessProbe=null",
+    ]);
+    let container = &one(&without, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+    assert!(container["livenessProbe"].is_null() && container["readinessProbe"].is_null());
+
+    let stderr = refused(&["--set", "metrics.bindAddress=localhost"]);
+    assert!(stderr.contains("bindAddress"), "a host name is no address: {stderr}");
+}
+
+#[test]
+fn network_policy_admits_the_webhook_from_anywhere_and_metrics_only_from_monitoring() {
+    let docs = render(&[]);
+    let policy = one(&docs, "NetworkPolicy");
+    let selector = &one(&docs, "Deployment")["spec"]["selector"]["matchLabels"];
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], selector);
+    assert_eq!(strings(&policy["spec"]["policyTypes"]), ["Ingress", "Egress"]);
+    let ingress: serde_json::Value = serde_yaml_ng::from_value(policy["spec"]["ingress"].clone()).expect("ingress");
+    assert_eq!(
+        ingress,
+        serde_json::json!([
+            {"ports": [{"port": 9443, "protocol": "TCP"}]},
+            {
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}],
+                "ports": [{"port": 8080, "protocol": "TCP"}],
+            },
+        ])
+    );
+    let egress: serde_json::Value = serde_yaml_ng::from_value(policy["spec"]["egress"].clone()).expect("egress");
+    assert_eq!(egress, serde_json::json!([{}]), "all egress: the API server and AWS");
+
+    let prometheus = r#"[{"podSelector": {"matchLabels": {"app": "prometheus"}}}]"#;
+    let egress = r#"[{"ports": [{"port": 443}]}]"#;
+    let custom = render(&[
+        "--set-json",
+        &format!("networkPolicy.metricsFrom={prometheus}"),
+        "--set-json",
+        &format!("networkPolicy.egress={egress}"),
+        "--set",
+        "webhook.enabled=false",
+    ]);
+    let spec = &one(&custom, "NetworkPolicy")["spec"];
+    let ingress: serde_json::Value = serde_yaml_ng::from_value(spec["ingress"].clone()).expect("ingress");
+    assert_eq!(
+        ingress,
+        serde_json::json!([{
+            "from": [{"podSelector": {"matchLabels": {"app": "prometheus"}}}],
+            "ports": [{"port": 8080, "protocol": "TCP"}],
+        }]),
+        "no webhook port without the webhook"
+    );
+    let rendered: serde_json::Value = serde_yaml_ng::from_value(spec["egress"].clone()).expect("egress");
+    assert_eq!(
+        rendered,
+        serde_json::from_str::<serde_json::Value>(egress).expect("JSON")
+    );
+
+    // An ingress rule without `from` admits everyone: no metricsFrom must mean no rule.
+    let nobody = render(&["--set-json", "networkPolicy.metricsFrom=[]"]);
+    let rules = one(&nobody, "NetworkPolicy")["spec"]["ingress"]
+        .as_sequence()
+        .expect("ingress");
+    assert_eq!(rules.len(), 1, "only the webhook's: {rules:?}");
+    assert!(rules[0]["from"].is_null());
+
+    let stderr = refused(&["--set-json", "networkPolicy.egress=[]"]);
+    assert!(stderr.contains("networkPolicy.egress is empty"), "{stderr}");
+    assert!(find(&render(&["--set", "networkPolicy.enabled=false"]), "NetworkPolicy").is_empty());
 }
 
 #[test]

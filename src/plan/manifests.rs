@@ -45,27 +45,89 @@ fn files(path: &Path, recursive: bool) -> anyhow::Result<Vec<PathBuf>> {
         // A file named on the command line is read whatever its extension, as kubectl does.
         return Ok(vec![path.to_owned()]);
     }
+    let real = path
+        .canonicalize()
+        .with_context(|| format!("resolving directory {}", path.display()))?;
     let mut found = vec![];
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("reading directory {}", path.display()))?
-        .map(|entry| entry.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading directory {}", path.display()))?;
-    entries.sort();
-    for entry in entries {
-        if entry.is_dir() {
-            if recursive {
-                found.extend(files(&entry, recursive)?);
-            }
-        } else if entry
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| EXTENSIONS.contains(&e))
-        {
-            found.push(entry);
-        }
-    }
+    let mut walk = Walk {
+        top: path,
+        real_top: &real,
+        recursive,
+        entered: vec![real.clone()],
+    };
+    walk.directory(path, &mut found)?;
     Ok(found)
+}
+
+/// A directory given to `-f`, read down. Its symlinks are followed only
+/// while they stay inside it: a link out of the tree would read files no one
+/// reviewing the tree sees.
+struct Walk<'a> {
+    top: &'a Path,
+    real_top: &'a Path,
+    recursive: bool,
+    /// The real paths of the directories being read, outermost first: a
+    /// symlink back to one of them would be read forever.
+    entered: Vec<PathBuf>,
+}
+
+impl Walk<'_> {
+    fn directory(&mut self, path: &Path, found: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+            .with_context(|| format!("reading directory {}", path.display()))?
+            .map(|entry| entry.map(|e| e.path()))
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("reading directory {}", path.display()))?;
+        entries.sort();
+        for entry in entries {
+            let is_dir = entry.is_dir();
+            let wanted = if is_dir {
+                self.recursive
+            } else {
+                entry
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| EXTENSIONS.contains(&e))
+            };
+            if !wanted {
+                continue;
+            }
+            let real = self.inside(&entry)?;
+            if !is_dir {
+                found.push(entry);
+                continue;
+            }
+            if self.entered.contains(&real) {
+                bail!(
+                    "{} is a symlink to {}, which contains it, so -R would read it forever: remove the link",
+                    entry.display(),
+                    real.display()
+                );
+            }
+            self.entered.push(real);
+            self.directory(&entry, found)?;
+            self.entered.pop();
+        }
+        Ok(())
+    }
+
+    /// The real path of `entry`, which must be in the tree.
+    fn inside(&self, entry: &Path) -> anyhow::Result<PathBuf> {
+        let real = entry
+            .canonicalize()
+            .with_context(|| format!("resolving {}", entry.display()))?;
+        if !real.starts_with(self.real_top) {
+            bail!(
+                "{} is a symlink to {}, outside {} given to -f: copy {} into {} instead of linking to it",
+                entry.display(),
+                real.display(),
+                self.top.display(),
+                real.display(),
+                self.top.display()
+            );
+        }
+        Ok(real)
+    }
 }
 
 fn parse(file: &Path) -> anyhow::Result<Vec<Document>> {
@@ -99,6 +161,8 @@ fn parse(file: &Path) -> anyhow::Result<Vec<Document>> {
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::symlink;
+
     use super::*;
 
     #[test]
@@ -137,6 +201,97 @@ mod tests {
         assert!(
             error.ends_with("x.yaml#2: not a Kubernetes object (no kind)"),
             "{error}"
+        );
+    }
+
+    fn names(documents: &[Document]) -> Vec<String> {
+        documents
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}",
+                    d.source,
+                    d.value["metadata"]["name"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn symlinks_inside_the_tree_are_followed() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let top = dir.path();
+        std::fs::create_dir(top.join("b")).expect("dir");
+        std::fs::write(top.join("a.yaml"), "kind: Namespace\nmetadata: {name: one}\n").expect("write");
+        std::fs::write(top.join("b/c.yaml"), "kind: Namespace\nmetadata: {name: two}\n").expect("write");
+        symlink("a.yaml", top.join("z.yaml")).expect("link");
+        symlink("b", top.join("linked")).expect("link");
+        let documents = read(&[top.to_owned()], true).expect("read");
+        let at = |file: &str| format!("{}#1", top.join(file).display());
+        assert_eq!(
+            names(&documents),
+            [
+                format!("{} one", at("a.yaml")),
+                format!("{} two", at("b/c.yaml")),
+                format!("{} two", at("linked/c.yaml")),
+                format!("{} one", at("z.yaml")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_symlink_out_of_the_tree_is_refused_with_the_link_and_its_target() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let (top, outside) = (dir.path().join("manifests"), dir.path().join("elsewhere"));
+        std::fs::create_dir(&top).expect("dir");
+        std::fs::create_dir(&outside).expect("dir");
+        std::fs::write(outside.join("secret.yaml"), "kind: Secret\nmetadata: {name: s}\n").expect("write");
+        let real = outside.canonicalize().expect("real path");
+
+        symlink(outside.join("secret.yaml"), top.join("secret.yaml")).expect("link");
+        let error = read(std::slice::from_ref(&top), false).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{link} is a symlink to {target}, outside {top} given to -f: copy {target} into {top} instead of linking to it",
+                link = top.join("secret.yaml").display(),
+                target = real.join("secret.yaml").display(),
+                top = top.display(),
+            )
+        );
+
+        std::fs::remove_file(top.join("secret.yaml")).expect("unlink");
+        symlink("../elsewhere", top.join("shared")).expect("link");
+        assert!(
+            read(std::slice::from_ref(&top), false).expect("read").is_empty(),
+            "a directory is not read without -R, wherever it links"
+        );
+        let error = read(std::slice::from_ref(&top), true).unwrap_err().to_string();
+        assert!(
+            error.starts_with(&format!(
+                "{} is a symlink to {}, outside",
+                top.join("shared").display(),
+                real.display()
+            )),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_directory_symlink_loop_is_refused_rather_than_read_forever() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let top = dir.path();
+        std::fs::create_dir(top.join("b")).expect("dir");
+        std::fs::write(top.join("b/c.yaml"), "kind: Namespace\nmetadata: {name: two}\n").expect("write");
+        symlink("..", top.join("b/up")).expect("link");
+        let error = read(&[top.to_owned()], true).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{} is a symlink to {}, which contains it, so -R would read it forever: remove the link",
+                top.join("b/up").display(),
+                top.canonicalize().expect("real path").display()
+            )
         );
     }
 }

@@ -72,20 +72,34 @@ pub fn markdown(report: &Report) -> String {
     out
 }
 
-/// A CSV field, quoted when it must be (RFC 4180).
-fn field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
+/// Spreadsheets run a cell that starts with one of these as a formula; a
+/// leading `'` keeps it text (OWASP, CSV injection). Names, tags and
+/// principals are written by whoever administers each account, not by the
+/// report's reader.
+fn inert(text: String) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
     } else {
-        text.to_owned()
+        text
     }
 }
 
 /// One row per role; lists inside a field separated by spaces.
 pub fn csv(report: &Report) -> String {
-    let mut out = String::from(
-        "accountId,accountName,roleName,arn,managedBy,trustedPrincipals,requiresMfa,requiresExternalId,validUntil,assumableBy\n",
-    );
+    let mut out = ::csv::Writer::from_writer(vec![]);
+    let header = [
+        "accountId",
+        "accountName",
+        "roleName",
+        "arn",
+        "managedBy",
+        "trustedPrincipals",
+        "requiresMfa",
+        "requiresExternalId",
+        "validUntil",
+        "assumableBy",
+    ];
+    out.write_record(header).expect("writing to memory");
     for role in &report.roles {
         let users: Vec<&str> = role.assumable_by.iter().map(|a| a.user_arn.as_str()).collect();
         let row = [
@@ -100,11 +114,10 @@ pub fn csv(report: &Report) -> String {
             role.valid_until.clone().unwrap_or_default(),
             users.join(" "),
         ];
-        let row: Vec<String> = row.iter().map(|f| field(f)).collect();
-        out.push_str(&row.join(","));
-        out.push('\n');
+        out.write_record(row.map(inert)).expect("writing to memory");
     }
-    out
+    let bytes = out.into_inner().expect("writing to memory");
+    String::from_utf8(bytes).expect("the fields were strings")
 }
 
 /// Users → groups → roles → accounts: the roles someone may assume, that
@@ -179,4 +192,46 @@ pub fn svg(report: &Report) -> String {
     let mut svg = SVGWriter::new();
     graph.do_it(false, false, false, &mut svg);
     svg.finalize()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Assumer;
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_text_and_quoted_as_rfc_4180() {
+        let report = Report {
+            roles: vec![RoleReport {
+                account_id: "111111111111".into(),
+                account_name: "Acme, \"Prod\"".into(),
+                role_name: "=HYPERLINK(\"http://evil\",\"x\")".into(),
+                arn: "arn:aws:iam::111111111111:role/x".into(),
+                managed_by: Some("@SUM(1)".into()),
+                managed_by_kind: None,
+                trusted_principals: vec!["+1".into(), "arn:aws:iam::222222222222:root".into()],
+                requires_mfa: true,
+                requires_external_id: false,
+                valid_until: Some("-2".into()),
+                outside_accounts: vec![],
+                assumable_by: vec![Assumer {
+                    user_arn: "\tcmd|' /C calc'!A0".into(),
+                    user: "mallory".into(),
+                    group: "g".into(),
+                    policy: "p".into(),
+                }],
+            }],
+            findings: vec![],
+        };
+        assert_eq!(
+            csv(&report),
+            concat!(
+                "accountId,accountName,roleName,arn,managedBy,trustedPrincipals,",
+                "requiresMfa,requiresExternalId,validUntil,assumableBy\n",
+                r#"111111111111,"Acme, ""Prod""","'=HYPERLINK(""http://evil"",""x"")","#,
+                r#"arn:aws:iam::111111111111:role/x,'@SUM(1),'+1 arn:aws:iam::222222222222:root,"#,
+                "true,false,'-2,'\tcmd|' /C calc'!A0\n",
+            )
+        );
+    }
 }

@@ -44,3 +44,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- default "default" .Values.serviceAccount.name }}
 {{- end }}
 {{- end }}
+
+{{/* --metrics-address: an IPv6 address goes in brackets before the port. */}}
+{{- define "aws-access-operator.metricsAddress" -}}
+{{- $ip := .Values.metrics.bindAddress -}}
+{{- if contains ":" $ip }}[{{ $ip }}]{{ else }}{{ $ip }}{{ end }}:{{ .Values.metrics.port }}
+{{- end }}
