@@ -215,8 +215,10 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let mut report = report::analyze(&inventory);
     let accounts = async {
         let client = plan::read_only_client().await?;
-        let listed = kube::Api::<AwsAccount>::all(client).list(&Default::default()).await?;
-        anyhow::Ok(listed.items)
+        anyhow::Ok(
+            aws_access_operator::controller::list_guarded(&kube::Api::<AwsAccount>::all(client), &Default::default())
+                .await?,
+        )
     };
     let accounts = accounts.await.map_err(|err| format!("{err:#}"));
     report::add_guardrail_findings(&mut report, &inventory, accounts, &aws.own_account_id().await?);

@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::routing::post;
 use axum::{Json, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use kube::api::{Api, ListParams};
+use kube::api::Api;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
 use kube::runtime::reflector::{self, Store};
@@ -29,10 +29,14 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
+use crate::api::guard::{self, Guarded};
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
 use crate::controller::admission::Review;
-use crate::controller::{Config, Stores};
+use crate::controller::{Config, Stores, list_guarded};
+
+/// The largest AdmissionReview the webhook reads.
+const REVIEW_LIMIT: usize = 8 << 20;
 
 /// The path the webhook answers on, which the ValidatingWebhookConfiguration names.
 pub const PATH: &str = "/validate";
@@ -72,7 +76,12 @@ pub struct Settings {
 /// Serves the webhook on `listener` over TLS until the process ends.
 pub async fn serve(listener: TcpListener, tls: TlsAcceptor, client: Client, aws: Arc<dyn Aws>, config: Config) {
     let shared = Arc::new(Shared { client, aws, config });
-    let app = Router::new().route(PATH, post(validate)).with_state(shared);
+    // A review carries the object and its old version, each up to the API
+    // server's 3 MiB request limit: more than axum's default 2 MiB.
+    let app = Router::new()
+        .route(PATH, post(validate))
+        .layer(DefaultBodyLimit::max(REVIEW_LIMIT))
+        .with_state(shared);
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -98,10 +107,23 @@ pub async fn serve(listener: TcpListener, tls: TlsAcceptor, client: Client, aws:
     }
 }
 
-async fn validate(
-    State(shared): State<Arc<Shared>>,
-    Json(review): Json<AdmissionReview<DynamicObject>>,
-) -> Json<AdmissionReview<DynamicObject>> {
+async fn validate(State(shared): State<Arc<Shared>>, body: String) -> Json<AdmissionReview<DynamicObject>> {
+    // The review is read as the cache reads objects (`api::guard`): a value
+    // nested too deep in the new object is refused by name; one in the old
+    // object (a fix of an object written before this check) is let go.
+    let (body, too_deep) = match guard::cap_depth(&body, guard::MAX_DEPTH + REVIEW_LEVELS) {
+        Some((capped, paths)) => (
+            capped,
+            paths
+                .into_iter()
+                .find_map(|path| path.strip_prefix("request.object.").map(guard::too_deep)),
+        ),
+        None => (body, None),
+    };
+    let review: AdmissionReview<DynamicObject> = match serde_json::from_str(&body) {
+        Ok(review) => review,
+        Err(err) => return Json(AdmissionResponse::invalid(format!("not an AdmissionReview: {err}")).into_review()),
+    };
     let request: AdmissionRequest<DynamicObject> = match review.try_into() {
         Ok(request) => request,
         Err(err) => return Json(AdmissionResponse::invalid(err.to_string()).into_review()),
@@ -110,10 +132,13 @@ async fn validate(
     if request.operation == Operation::Delete {
         return Json(response.into_review());
     }
-    let refusals = match refusals(&shared, &request).await {
-        Ok(refusals) => refusals,
-        // failurePolicy Fail: a request the operator cannot judge is refused, saying why.
-        Err(err) => vec![format!("the operator could not check this object: {err:#}")],
+    let refusals = match too_deep {
+        Some(too_deep) => vec![too_deep],
+        None => match refusals(&shared, &request).await {
+            Ok(refusals) => refusals,
+            // failurePolicy Fail: a request the operator cannot judge is refused, saying why.
+            Err(err) => vec![format!("the operator could not check this object: {err:#}")],
+        },
     };
     if refusals.is_empty() {
         return Json(response.into_review());
@@ -122,6 +147,15 @@ async fn validate(
     denied.result.code = 403;
     denied.result.reason = "Forbidden".into();
     Json(denied.into_review())
+}
+
+/// The containers around an object in an AdmissionReview: the review and its request.
+const REVIEW_LEVELS: usize = 2;
+
+/// An object read on its own terms (`api::guard`); one that does not match
+/// its kind counts as absent, which only ever shrinks what is granted.
+fn readable<K>(object: Option<Guarded<K>>) -> Option<K> {
+    object.and_then(|guarded| guarded.into_result().ok())
 }
 
 fn typed<K: DeserializeOwned>(object: &DynamicObject) -> anyhow::Result<K> {
@@ -146,10 +180,7 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
         return Ok(vec![]);
     };
     let client = &shared.client;
-    let accounts = Api::<AwsAccount>::all(client.clone())
-        .list(&ListParams::default())
-        .await?
-        .items;
+    let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
     let own = shared.aws.own_account_id().await?;
     let mut roles = vec![];
     let mut partners = vec![];
@@ -159,8 +190,8 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
             let role: CrossAccountRole = typed(object)?;
             let namespace = role.namespace().unwrap_or_default();
             for owner in role.owner_references().iter().filter(|o| o.kind == "PartnerAccess") {
-                let api = Api::<PartnerAccess>::namespaced(client.clone(), &namespace);
-                partners.extend(api.get_opt(&owner.name).await?);
+                let api = Api::<Guarded<PartnerAccess>>::namespaced(client.clone(), &namespace);
+                partners.extend(readable(api.get_opt(&owner.name).await?));
             }
             roles.push(role);
         }
@@ -168,11 +199,11 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
             let group: DeveloperGroup = typed(object)?;
             let namespace = group.namespace().unwrap_or_default();
             for reference in group.spec.access.iter().filter_map(|a| a.role.as_ref()) {
-                let api = Api::<CrossAccountRole>::namespaced(
+                let api = Api::<Guarded<CrossAccountRole>>::namespaced(
                     client.clone(),
                     reference.namespace.as_deref().unwrap_or(&namespace),
                 );
-                roles.extend(api.get_opt(&reference.name).await?);
+                roles.extend(readable(api.get_opt(&reference.name).await?));
             }
         }
         "PartnerAccess" => {}

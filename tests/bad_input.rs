@@ -478,3 +478,103 @@ async fn bad_input_is_refused_or_reported_and_nothing_is_written_to_aws() {
         failures.join("\n")
     );
 }
+
+/// A CrossAccountRole whose inline policy nests `levels` lists inside a Condition.
+fn nested_role(name: &str, dev: &str, levels: usize) -> Value {
+    let mut value = json!("vpc-1");
+    for _ in 0..levels {
+        value = json!([value]);
+    }
+    let policy = inline(statement(
+        json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": value}}}),
+    ));
+    let spec = merged(
+        json!({"account": {"id": dev}, "trust": {"accounts": [{"id": MANAGEMENT_ACCOUNT}]}}),
+        &policy,
+    );
+    object("CrossAccountRole", name, spec)
+}
+
+async fn wait_ready(env: &Env, name: &str) {
+    let ready = |holding: &[Condition]| {
+        holding
+            .iter()
+            .find(|c| c.type_ == "Ready")
+            .and_then(|c| (c.status == "True").then_some(()))
+    };
+    env.watch("CrossAccountRole", NAMESPACE, name, REPORT_TIMEOUT, ready)
+        .await
+        .unwrap_or_else(|err| panic!("{name} not Ready: {err}"))
+}
+
+async fn role_in(iam: &aws_sdk_iam::Client, name: &str) -> Option<String> {
+    match iam.get_role().role_name(name).send().await {
+        Ok(found) => found.role().map(|role| role.arn().to_owned()),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => None,
+        Err(err) => panic!("GetRole {name}: {err}"),
+    }
+}
+
+/// Issue 23, item 4: a document the API server accepts but nested beyond
+/// what serde_json decodes in a list is that one object's Stalled condition.
+/// The kind goes on, across a restart (whose initial list holds the deep
+/// object), and the deep object can still be deleted, its role with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_nested_beyond_reason_stalls_alone_even_across_a_restart() {
+    const DEEP: usize = 117;
+    let mut env = Env::start().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
+    env.wait_active(&["identity", "dev"]).await;
+    let dev_iam = env.moto.member_iam(&dev).await;
+    env.try_apply(&json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}))
+        .await
+        .expect("namespace");
+
+    env.try_apply(&nested_role("steady", &dev, 1))
+        .await
+        .expect("steady applied");
+    wait_ready(&env, "steady").await;
+    env.try_apply(&nested_role("deep", &dev, DEEP))
+        .await
+        .expect("the API server takes the deep role");
+    let why = env
+        .stalled_message("CrossAccountRole", NAMESPACE, "deep", "InvalidSpec")
+        .await;
+    assert!(
+        why.starts_with(
+            "spec.permissions.inlinePolicies[0].document.Statement[0].Condition.StringEquals.aws:SourceVpc"
+        ),
+        "the message names the field: {why}"
+    );
+    assert_eq!(
+        role_in(&dev_iam, "deep").await,
+        None,
+        "nothing is made for a role read only in part"
+    );
+
+    // A fresh operator lists the deep role with the others: the list decodes.
+    env.restart_operator(support::operator::test_config()).await;
+    env.try_apply(&nested_role("after-restart", &dev, 1))
+        .await
+        .expect("applied");
+    wait_ready(&env, "after-restart").await;
+    assert!(role_in(&dev_iam, "after-restart").await.is_some());
+
+    // A role already made, turned deep: stalled, its AWS role left as it
+    // was; then deleted, and its role leaves AWS.
+    let before = role_in(&dev_iam, "steady").await.expect("steady made");
+    env.try_apply(&nested_role("steady", &dev, DEEP))
+        .await
+        .expect("applied");
+    env.stalled_message("CrossAccountRole", NAMESPACE, "steady", "InvalidSpec")
+        .await;
+    assert_eq!(role_in(&dev_iam, "steady").await, Some(before));
+    remove(&env, &nested_role("steady", &dev, 1))
+        .await
+        .expect("the deep role deleted");
+    assert_eq!(role_in(&dev_iam, "steady").await, None, "its role left AWS with it");
+    let deep_too = remove(&env, &nested_role("deep", &dev, 1)).await;
+    deep_too.expect("a deep role never made is deleted too");
+}

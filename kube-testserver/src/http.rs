@@ -580,9 +580,9 @@ fn watch(
         } else {
             object.clone()
         };
-        let mut line = json!({"type": kind, "object": object}).to_string();
-        line.push('\n');
-        Bytes::from(line)
+        // "type" first, as the real server writes it: a client may read
+        // the object as it streams only once it knows what the event is.
+        Bytes::from(format!("{{\"type\":{},\"object\":{object}}}\n", json!(kind)))
     };
     let start = match app.store.watch(&target.def, filter, rv) {
         Ok(start) => start,

@@ -5,6 +5,7 @@ pub mod account;
 pub mod common;
 pub mod cross_account_role;
 pub mod developer_group;
+pub mod guard;
 pub mod organizational_unit;
 pub mod partner_access;
 pub mod service_control_policy;

@@ -36,6 +36,7 @@ use kube::runtime::{Controller, WatchStreamExt, watcher};
 use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
+use crate::api::guard::Guarded;
 use crate::api::{
     AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
 };
@@ -73,9 +74,8 @@ where
     }
 
     /// The watch that fills the cache and feeds the subscribers, as a task.
-    fn run(self, api: Api<K>) -> impl Future<Output = ()> + Send {
-        watcher(api, watcher::Config::default())
-            .default_backoff()
+    fn run(self, client: Client) -> impl Future<Output = ()> + Send {
+        guarded_watch::<K>(client)
             .modify(lean)
             .reflect_shared(self.writer)
             .for_each(|event| async move {
@@ -84,6 +84,58 @@ where
                 }
             })
     }
+}
+
+/// A kind's watch with each object decoded on its own (`api::guard`), so
+/// that no object can fail the list of its kind. One whose fields do not
+/// match the kind at all (the API server's schema normally prevents it) is
+/// left out of the cache, with a warning naming it.
+fn guarded_watch<K>(client: Client) -> impl futures::Stream<Item = Result<watcher::Event<K>, watcher::Error>> + Send
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+{
+    watcher(Api::<Guarded<K>>::all(client), watcher::Config::default())
+        .default_backoff()
+        .filter_map(|event| {
+            let decoded = |guarded: Guarded<K>| match guarded.into_result() {
+                Ok(object) => Some(object),
+                Err(undecodable) => {
+                    tracing::warn!(
+                        kind = %K::kind(&()),
+                        namespace = ?undecodable.metadata.namespace,
+                        name = ?undecodable.metadata.name,
+                        error = %undecodable.error,
+                        "object does not match its kind; left out until it is fixed"
+                    );
+                    None
+                }
+            };
+            futures::future::ready(match event {
+                Ok(watcher::Event::Apply(object)) => decoded(object).map(|o| Ok(watcher::Event::Apply(o))),
+                Ok(watcher::Event::InitApply(object)) => decoded(object).map(|o| Ok(watcher::Event::InitApply(o))),
+                Ok(watcher::Event::Delete(object)) => decoded(object).map(|o| Ok(watcher::Event::Delete(o))),
+                Ok(watcher::Event::Init) => Some(Ok(watcher::Event::Init)),
+                Ok(watcher::Event::InitDone) => Some(Ok(watcher::Event::InitDone)),
+                Err(err) => Some(Err(err)),
+            })
+        })
+}
+
+/// The objects `api` lists, each decoded on its own (`api::guard`): one
+/// that does not match its kind at all is left out, as the watches leave it.
+pub async fn list_guarded<K>(api: &Api<K>, params: &kube::api::ListParams) -> kube::Result<Vec<K>>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+{
+    let request = kube::core::Request::new(api.resource_url())
+        .list(params)
+        .map_err(kube::Error::BuildRequest)?;
+    let listed: kube::core::ObjectList<Guarded<K>> = api.clone().into_client().request(request).await?;
+    Ok(listed
+        .items
+        .into_iter()
+        .filter_map(|guarded| guarded.into_result().ok())
+        .collect())
 }
 
 /// Drops what no reconcile reads before an object is cached: the field
@@ -256,11 +308,25 @@ pub async fn run(
     let groups = Shared::<DeveloperGroup>::new();
     let ous = Shared::<OrganizationalUnit>::new();
     let policies = Shared::<ServiceControlPolicy>::new();
-    // The partner controller reads its children fresh, so plain watches (which also report deletions) serve it.
-    let partners = Controller::new(Api::<PartnerAccess>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<CrossAccountRole>::all(client.clone()), watcher::Config::default())
-        .owns_stream(secret_changes(&client));
-    let partner_store = partners.store();
+    // The partner controller reads its children fresh, so plain watches
+    // (which also report deletions) serve it, and of its children only
+    // their owner references.
+    let (partner_store, partner_writer) = reflector::store();
+    let partners = Controller::for_stream(
+        guarded_watch::<PartnerAccess>(client.clone())
+            .reflect(partner_writer)
+            .applied_objects(),
+        partner_store.clone(),
+    )
+    .owns_stream(
+        watcher(
+            Api::<PartialObjectMeta<CrossAccountRole>>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .default_backoff()
+        .touched_objects(),
+    )
+    .owns_stream(secret_changes(&client));
     let stores = Stores {
         accounts: accounts.reader.clone(),
         roles: roles.reader.clone(),
@@ -363,11 +429,11 @@ pub async fn run(
     };
 
     let watches = futures::future::join5(
-        accounts.run(Api::all(client.clone())),
-        roles.run(Api::all(client.clone())),
-        groups.run(Api::all(client.clone())),
-        ous.run(Api::all(client.clone())),
-        policies.run(Api::all(client.clone())),
+        accounts.run(client.clone()),
+        roles.run(client.clone()),
+        groups.run(client.clone()),
+        ous.run(client.clone()),
+        policies.run(client.clone()),
     );
     let controllers = futures::future::join3(
         futures::future::join4(

@@ -121,12 +121,17 @@ where
         "kind": K::kind(&()),
         "status": status,
     });
-    api.patch_status(
-        &object.name_any(),
-        &PatchParams::apply(MANAGER).force(),
-        &Patch::Apply(patch),
-    )
-    .await?;
+    // The answer (the whole object) is not decoded: an object the cache
+    // holds only in part (`api::guard`) gets its status all the same.
+    let request = kube::core::Request::new(api.resource_url())
+        .patch_subresource(
+            "status",
+            &object.name_any(),
+            &PatchParams::apply(MANAGER).force(),
+            &Patch::Apply(patch),
+        )
+        .map_err(kube::Error::BuildRequest)?;
+    api.clone().into_client().request_text(request).await?;
     Ok(())
 }
 

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Api, ListParams};
 use kube::core::object::HasStatus;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
@@ -185,11 +184,9 @@ where
 {
     let kind = K::kind(&());
     let api_version = K::api_version(&());
-    let cluster = Api::<K>::all(client.clone())
-        .list(&ListParams::default())
+    let cluster = crate::controller::list_guarded(&kube::Api::<K>::all(client.clone()), &Default::default())
         .await
-        .with_context(|| format!("listing the cluster's {kind} objects"))?
-        .items;
+        .with_context(|| format!("listing the cluster's {kind} objects"))?;
     let namespaced = K::crd().spec.scope == "Namespaced";
     let mut named = vec![];
     for (i, document) in files.documents.iter().enumerate() {

@@ -22,6 +22,8 @@ use super::context::{Config, Context};
 use super::error::{Error, Result};
 use super::status::{KindStatus, Outcome, settle};
 use super::tenancy::Refused;
+use crate::api::Reason;
+use crate::api::guard::{self, unreadable};
 use crate::aws::AwsError;
 
 /// The finalizer every kind that cleans up in AWS puts on its objects.
@@ -160,7 +162,12 @@ pub async fn reconcile<K: Reconciler>(object: Arc<K>, ctx: Arc<Context>) -> Resu
 
 async fn apply<K: Reconciler>(object: &K, ctx: &Context, api: &Api<K>) -> Result<Action> {
     let mut status = object.status().cloned().unwrap_or_default();
-    let result = object.converge(ctx, api, &mut status).await;
+    // An object read only in part is never acted on: what was cut off may be
+    // what limits it. Its deletion still works, from the fields that remain.
+    let result = match unreadable(object) {
+        Some(why) => Err(Stop::Report(Outcome::stalled(Reason::InvalidSpec, why.to_string()))),
+        None => object.converge(ctx, api, &mut status).await,
+    };
     let outcome = settle(object, api, &mut status, result).await?;
     Ok(match object.next(&outcome, &ctx.config) {
         Next::Backoff => Action::requeue(ctx.next_retry(object)),
@@ -185,7 +192,11 @@ async fn apply<K: Reconciler>(object: &K, ctx: &Context, api: &Api<K>) -> Result
 async fn add_finalizer<K: Reconciler>(api: &Api<K>, object: &K) -> Result<K> {
     match patch_finalizers(api, object, |finalizers| finalizers.push(FINALIZER.into())).await {
         Err(Error::Kube(kube::Error::Api(status))) if status.code == 422 => {
-            let fresh = api.get(&object.name_any()).await?;
+            let fresh = object_from(
+                api,
+                kube::core::Request::new(api.resource_url()).get(&object.name_any(), &Default::default()),
+            )
+            .await?;
             if fresh.finalizers().iter().any(|f| f == FINALIZER) {
                 return Ok(fresh);
             }
@@ -210,7 +221,22 @@ async fn patch_finalizers<K: Reconciler>(api: &Api<K>, object: &K, change: impl 
         {"op": "add", "path": "/metadata/finalizers", "value": after},
     ]))
     .map_err(|err| Error::Kube(kube::Error::SerdeError(err)))?;
-    Ok(api
-        .patch(&object.name_any(), &PatchParams::default(), &Patch::<()>::Json(patch))
-        .await?)
+    let request = kube::core::Request::new(api.resource_url()).patch(
+        &object.name_any(),
+        &PatchParams::default(),
+        &Patch::<()>::Json(patch),
+    );
+    object_from(api, request).await
+}
+
+/// Sends a request that answers with the object, and decodes the answer
+/// one object at a time (`api::guard`), as the cache does.
+async fn object_from<K: Reconciler>(
+    api: &Api<K>,
+    request: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+) -> Result<K> {
+    let request = request.map_err(kube::Error::BuildRequest)?;
+    let answer = api.clone().into_client().request_text(request).await?;
+    guard::decode(&answer)
+        .map_err(|undecodable| Error::Kube(kube::Error::SerdeError(serde::de::Error::custom(undecodable.error))))
 }

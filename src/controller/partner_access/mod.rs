@@ -162,11 +162,9 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
 /// just went away must not be seen as still there.
 pub async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
     let uid = partner.uid().unwrap_or_default();
-    let listed = roles
-        .list(&ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any())))
-        .await?;
+    let labelled = ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any()));
+    let listed = super::list_guarded(roles, &labelled).await?;
     Ok(listed
-        .items
         .into_iter()
         .filter(|role| role.owner_references().iter().any(|owner| owner.uid == uid))
         .collect())
