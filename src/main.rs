@@ -16,6 +16,7 @@ use aws_access_operator::{plan, report, webhook};
 use aws_sdk_iam::config::SharedInterceptor;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Declarative cross-account AWS access, reconciled from Kubernetes resources.
 #[derive(Parser)]
@@ -259,12 +260,9 @@ async fn main() -> anyhow::Result<()> {
             std::io::stdout().write_all(yaml.as_bytes())?;
         }
         Command::Run(args) => {
-            let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-            let logs = tracing_subscriber::fmt().with_env_filter(filter);
-            match args.log_format {
-                LogFormat::Json => logs.json().init(),
-                LogFormat::Text => logs.init(),
-            }
+            let directives = std::env::var("RUST_LOG");
+            let json = matches!(args.log_format, LogFormat::Json);
+            telemetry::logs(directives.as_deref().unwrap_or("info"), json, std::io::stdout).init();
             // Refused before anything starts: a bad combination could let two replicas lead at once.
             let timing = args
                 .leader_election

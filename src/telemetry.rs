@@ -1,6 +1,6 @@
 //! Metrics under the names controller-runtime operators use, so existing
-//! dashboards and alerts work unchanged, and the small HTTP server for
-//! `/metrics`, `/healthz` and `/readyz`.
+//! dashboards and alerts work unchanged, the small HTTP server for
+//! `/metrics`, `/healthz` and `/readyz`, and the logs.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +20,11 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+use tracing::Subscriber;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ControllerLabels {
@@ -262,6 +267,40 @@ pub async fn serve(
     axum::serve(listener, router).await
 }
 
+/// Targets whose TRACE lines hold what must not reach a log store (their
+/// DEBUG lines outline each call and stay): `aws_smithy_runtime` logs whole
+/// requests and responses, bodies (CreateRole's trust policy and its
+/// `sts:ExternalId`) and headers (a role session's `x-amz-security-token`);
+/// `aws_sigv4` the canonical request, headers and all; `aws_runtime` chunked
+/// bodies and profile values; `aws_config` a `credential_process` command
+/// line, unredacted. RUST_LOG=trace still shows the rest, kube's and hyper's
+/// included, for debugging.
+const SECRET_LOGGING_TARGETS: &[&str] = &["aws_smithy_runtime", "aws_sigv4", "aws_runtime", "aws_config"];
+
+/// The log subscriber of `run`: `directives` in RUST_LOG's syntax (`info`
+/// when they do not parse), except that SECRET_LOGGING_TARGETS stop at
+/// DEBUG whatever they say; lines to `writer`, as text or JSON.
+pub fn logs<W>(directives: &str, json: bool, writer: W) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
+    let requested = EnvFilter::try_new(directives).unwrap_or_else(|_| EnvFilter::new("info"));
+    // A filter of its own rather than directives added to RUST_LOG's: there a
+    // more specific target (`aws_smithy_runtime::client=trace`) would win.
+    let capped = Targets::new().with_default(LevelFilter::TRACE).with_targets(
+        SECRET_LOGGING_TARGETS
+            .iter()
+            .map(|target| (*target, LevelFilter::DEBUG)),
+    );
+    let filtered = tracing_subscriber::registry().with(capped).with(requested);
+    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
+    if json {
+        Box::new(filtered.with(lines.json()))
+    } else {
+        Box::new(filtered.with(lines))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,5 +333,41 @@ mod tests {
             text.contains(r#"awsaccess_objects_not_ready{controller="DeveloperGroup"} 2"#),
             "{text}"
         );
+    }
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn request_dumps_stay_out_of_the_logs_even_when_rust_log_names_their_target() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = logs(
+            "trace,aws_smithy_runtime::client::orchestrator=trace,aws_sigv4=trace",
+            true,
+            move || writer.clone(),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "transmitting request");
+            tracing::trace!(target: "aws_sigv4::http_request::sign", "calculated signing parameters");
+            tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "beginning attempt");
+            tracing::trace!(target: "hyper_util::client::legacy::pool", "checkout waiting for idle connection");
+        });
+        let logs = String::from_utf8(captured.0.lock().expect("log buffer").clone()).expect("utf-8");
+        assert!(!logs.contains("transmitting request"), "{logs}");
+        assert!(!logs.contains("calculated signing parameters"), "{logs}");
+        assert!(logs.contains("beginning attempt"), "{logs}");
+        assert!(logs.contains("checkout waiting for idle connection"), "{logs}");
     }
 }
