@@ -7,7 +7,7 @@ use anyhow::Context;
 use aws_access_operator::api::AwsAccount;
 use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
-use aws_access_operator::aws::read_only::ReadOnly;
+use aws_access_operator::aws::read_only::{ReadOnly, ThroughReadRole};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
@@ -48,6 +48,8 @@ struct ReportArgs {
     output: ReportFormat,
     #[command(flatten)]
     access: AccessArgs,
+    #[command(flatten)]
+    read: ReadArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -72,6 +74,8 @@ struct PlanArgs {
     #[command(flatten)]
     access: AccessArgs,
     #[command(flatten)]
+    read: ReadArgs,
+    #[command(flatten)]
     installation: InstallationArgs,
 }
 
@@ -81,6 +85,16 @@ struct AccessArgs {
     /// Role assumed inside accounts whose AwsAccount names none.
     #[arg(long, env = "DEFAULT_ACCESS_ROLE", default_value = "OrganizationAccountAccessRole")]
     default_access_role: String,
+}
+
+/// How `plan` and `report` enter member accounts.
+#[derive(Args)]
+struct ReadArgs {
+    /// Enter every member account through this role, whatever its AwsAccount names, instead of
+    /// the access role (an administrator): a read-only role of one name in every account
+    /// (deploy/iam/read-role.yaml creates it).
+    #[arg(long, env = "READ_ROLE")]
+    read_role: Option<String>,
 }
 
 /// Which installation of the operator this is.
@@ -186,9 +200,13 @@ async fn shutdown_signal() {
 }
 
 /// AWS that only reads: every other call fails before it is sent.
-async fn read_only_aws() -> Arc<dyn aws_access_operator::aws::Aws> {
+async fn read_only_aws(read: ReadArgs) -> Arc<dyn aws_access_operator::aws::Aws> {
     let read_only = SharedInterceptor::new(ReadOnly);
-    let aws = Arc::new(SdkAws::from_env(vec![read_only], ServiceLimits::default()).await);
+    let mut aws: Arc<dyn aws_access_operator::aws::Aws> =
+        Arc::new(SdkAws::from_env(vec![read_only], ServiceLimits::default()).await);
+    if let Some(role) = read.read_role {
+        aws = Arc::new(ThroughReadRole { aws, role });
+    }
     // The inventory, as the reconcilers read: a few calls per account.
     Arc::new(Inventoried::new(aws, Duration::MAX))
 }
@@ -201,7 +219,7 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
         installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
         ..Config::default()
     };
-    let plan = plan::plan(client, read_only_aws().await, config, documents).await?;
+    let plan = plan::plan(client, read_only_aws(args.read).await, config, documents).await?;
     let out = match args.output {
         PlanFormat::Text => plan.text(),
         PlanFormat::Json => serde_json::to_string_pretty(&plan)? + "\n",
@@ -211,7 +229,7 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
 }
 
 async fn report(args: ReportArgs) -> anyhow::Result<()> {
-    let aws = read_only_aws().await;
+    let aws = read_only_aws(args.read).await;
     let inventory = report::gather(aws.as_ref(), &args.access.default_access_role).await?;
     let mut report = report::analyze(&inventory);
     let accounts = async {

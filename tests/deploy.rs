@@ -37,9 +37,16 @@ fn operations_called() -> BTreeSet<String> {
 
 /// `(action, statement)` for every action the policy allows.
 fn allowed_actions(policy: &Value) -> Vec<(String, &Value)> {
+    statement_actions(policy, "Allow")
+}
+
+/// `(action, statement)` for every action of the policy's statements with `effect`.
+fn statement_actions<'a>(policy: &'a Value, effect: &str) -> Vec<(String, &'a Value)> {
     let mut actions = Vec::new();
     for statement in policy["Statement"].as_array().expect("Statement") {
-        assert_eq!(statement["Effect"], "Allow");
+        if statement["Effect"] != effect {
+            continue;
+        }
         match &statement["Action"] {
             Value::String(action) => actions.push((action.clone(), statement)),
             Value::Array(list) => {
@@ -93,6 +100,75 @@ fn operator_policy_allows_exactly_the_aws_calls_the_operator_makes() {
     );
 }
 
+/// Issue 23: in the management account, where no SCP applies, the policy
+/// itself keeps the operator to what it owns. Each write to a role or a
+/// customer-managed policy needs the owner tag, on the request (creating,
+/// adopting) or on the resource (changing); a boundary can only be the one
+/// the management account's guardrail names; roles are assumed only inside
+/// the organization; and the access role, the operator's own role and the
+/// roles AWS reserves are denied outright, whatever else allows.
+#[test]
+fn the_operator_policy_writes_only_what_carries_its_owner_tag_and_never_the_roles_that_hold_the_keys() {
+    let policy = json("deploy/iam/operator-policy.json");
+    let owner_tag = |statement: &Value, on: &str| {
+        statement["Condition"]["Null"][format!("aws:{on}/awsaccess.dev/owner")] == "false"
+    };
+    let denied = statement_actions(&policy, "Deny");
+    for (action, statement) in allowed_actions(&policy) {
+        let resource = statement["Resource"].as_str().unwrap_or_default();
+        let write = !reads_only(action.split_once(':').expect("service:Action").1);
+        if !(write && (resource.ends_with(":role/*") || resource.ends_with(":policy/*"))) {
+            continue;
+        }
+        let tagged = match action.as_str() {
+            "iam:CreateRole" | "iam:CreatePolicy" => owner_tag(statement, "RequestTag"),
+            // Adopting an existing role tags it first; changing the tags of one owned needs its tag.
+            "iam:TagRole" => true,
+            _ => owner_tag(statement, "ResourceTag"),
+        };
+        assert!(tagged, "{action} is allowed without the owner tag: {statement}");
+        let role_write = resource.ends_with(":role/*");
+        if role_write && action != "iam:CreateServiceLinkedRole" {
+            assert!(
+                denied.iter().any(|(deny, _)| *deny == action),
+                "{action} is not denied on the roles that hold the keys"
+            );
+        }
+    }
+    let tag_role: Vec<&Value> = allowed_actions(&policy)
+        .into_iter()
+        .filter(|(action, _)| action == "iam:TagRole")
+        .map(|(_, statement)| statement)
+        .collect();
+    assert!(
+        tag_role.iter().all(|s| owner_tag(s, "RequestTag") || owner_tag(s, "ResourceTag")),
+        "iam:TagRole only to claim a role or on one owned: {tag_role:?}"
+    );
+    let boundary = "arn:aws:iam::${aws:PrincipalAccount}:policy/AwsAccessOperatorBoundary";
+    for (action, statement) in allowed_actions(&policy) {
+        match action.as_str() {
+            "iam:CreateRole" => assert_eq!(statement["Condition"]["ArnEqualsIfExists"]["iam:PermissionsBoundary"], boundary),
+            "iam:PutRolePermissionsBoundary" => assert_eq!(statement["Condition"]["ArnEquals"]["iam:PermissionsBoundary"], boundary),
+            "sts:AssumeRole" => assert_eq!(
+                statement["Condition"]["StringEquals"]["aws:ResourceOrgID"],
+                "${aws:PrincipalOrgID}"
+            ),
+            _ => {}
+        }
+    }
+    let protected = denied.first().expect("a Deny statement").1["Resource"].clone();
+    for role in [
+        "arn:aws:iam::*:role/OrganizationAccountAccessRole",
+        "arn:aws:iam::*:role/aws-access-operator",
+        "arn:aws:iam::*:role/AWSReserved*",
+    ] {
+        assert!(
+            protected.as_array().is_some_and(|list| list.contains(&Value::from(role))),
+            "{role} is not protected: {protected}"
+        );
+    }
+}
+
 /// What CI runs `plan` and `report` with: every read the operator makes,
 /// since they run its code, and nothing else.
 #[test]
@@ -108,6 +184,16 @@ fn plan_policy_allows_exactly_the_reads_the_operator_makes() {
         granted, reads,
         "deploy/iam/plan-policy.json and the reads in src/aws/ differ"
     );
+    // Inside member accounts only through the read-only role the template makes, never an administrator.
+    let template = read("deploy/iam/read-role.yaml");
+    let (_, assume) = allowed_actions(&policy)
+        .into_iter()
+        .find(|(action, _)| action == "sts:AssumeRole")
+        .expect("sts:AssumeRole");
+    assert_eq!(assume["Resource"], "arn:aws:iam::*:role/AwsAccessOperatorReadOnly");
+    assert_eq!(assume["Condition"]["StringEquals"]["aws:ResourceOrgID"], "${aws:PrincipalOrgID}");
+    assert!(template.contains("RoleName: AwsAccessOperatorReadOnly"), "{template}");
+    assert!(template.contains("arn:aws:iam::aws:policy/IAMReadOnlyAccess"), "{template}");
 }
 
 #[test]
@@ -147,4 +233,29 @@ fn grafana_dashboard_queries_only_exported_metrics() {
         "awsaccess_objects_not_ready",
     ];
     assert_eq!(queried, families.map(String::from).into(), "every metric has a panel");
+}
+
+/// Issue 23: the CI example is safe to copy. It runs on `pull_request`
+/// (never `pull_request_target`, which hands a fork's code the repository's
+/// secrets), skips forks, pins every action by commit and the image by
+/// digest, and enters member accounts through the read-only role.
+#[test]
+fn the_ci_example_pins_what_it_runs_and_reads_through_the_read_role() {
+    let workflow: Value = serde_yaml_ng::from_str(&read("examples/ci/plan-on-pull-request.yaml")).expect("YAML");
+    assert!(workflow["on"].get("pull_request").is_some() && workflow["on"].get("pull_request_target").is_none());
+    let job = &workflow["jobs"]["plan"];
+    assert_eq!(job["if"], "github.event.pull_request.head.repo.full_name == github.repository");
+    let image = job["env"]["IMAGE"].as_str().expect("IMAGE");
+    let digest = image.split_once("@sha256:").map(|(_, digest)| digest).unwrap_or_default();
+    assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{image}");
+    let steps = job["steps"].as_array().expect("steps");
+    let mut pinned = 0;
+    for uses in steps.iter().filter_map(|step| step["uses"].as_str()) {
+        let commit = uses.split_once('@').map(|(_, at)| at).unwrap_or_default();
+        assert!(commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()), "{uses} is not pinned by commit");
+        pinned += 1;
+    }
+    assert_eq!(pinned, 3);
+    let runs: String = steps.iter().filter_map(|step| step["run"].as_str()).collect();
+    assert!(runs.contains("--read-role AwsAccessOperatorReadOnly"), "{runs}");
 }

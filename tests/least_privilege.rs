@@ -25,6 +25,14 @@
 //!   the resource scoping beyond AssumeRole is not (tests/deploy.rs reads it).
 //! - Conditions: only `StringEquals`, and only on values a request carries
 //!   (`sts:ExternalId` of AssumeRole); any other condition counts as met.
+//!   So of the policy's own conditions none is evaluated here: the owner
+//!   tag (`Null` on `aws:RequestTag/…` and `aws:ResourceTag/…`), the
+//!   boundary (`ArnEquals`/`ArnEqualsIfExists` on `iam:PermissionsBoundary`)
+//!   and the organization (`aws:ResourceOrgID`, a key no request carries in
+//!   moto) all count as met; tests/deploy.rs checks they are there. A
+//!   conditional Deny would count as met too, hence denying everything: the
+//!   policy's one Deny is unconditional, and moto enforces it on a role the
+//!   request names (the operator's own role, below).
 //! - A role's trust policy is evaluated only for AssumeRole within one
 //!   account: the management account assuming a member's role is not checked.
 //! - Permissions boundaries, SCPs and session policies are not evaluated.
@@ -49,6 +57,8 @@ use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
 use support::operator::{Env, adopted_account, test_config};
 
 const OPERATOR_USER: &str = "aws-access-operator";
+/// The role the operator runs as in a cluster (IRSA, Pod Identity), by the README's name.
+const OPERATOR_ROLE: &str = "aws-access-operator";
 /// More unauthenticated requests than the setup makes (about 30); what is
 /// left is spent before the operator starts.
 const SETUP_REQUESTS: usize = 100;
@@ -89,12 +99,13 @@ fn actions(statement: &Value) -> Vec<&str> {
     }
 }
 
-/// The same actions with every Resource `*`, but AssumeRole's: what moto can
-/// check of the policy (see the top of this file).
+/// The same actions with every Resource `*`, but AssumeRole's and the
+/// Denies' (moto matches a role a request names): what moto can check of the
+/// policy (see the top of this file).
 fn as_moto_checks(policy: &Value) -> Value {
     let mut policy = policy.clone();
     for statement in policy["Statement"].as_array_mut().expect("Statement") {
-        if !actions(statement).contains(&"sts:AssumeRole") {
+        if statement["Effect"] == "Allow" && !actions(statement).contains(&"sts:AssumeRole") {
             statement["Resource"] = json!("*");
         }
     }
@@ -123,7 +134,7 @@ fn access_role_policy(policy: &Value) -> Value {
 }
 
 /// A copy of the policy without `action`, which it must grant exactly once;
-/// a statement left with no action goes too.
+/// a statement left with no action goes too. Denies stay.
 fn without(policy: &Value, action: &str) -> Value {
     let mut removed = 0;
     let statements: Vec<Value> = policy["Statement"]
@@ -131,6 +142,9 @@ fn without(policy: &Value, action: &str) -> Value {
         .expect("Statement")
         .iter()
         .filter_map(|statement| {
+            if statement["Effect"] != "Allow" {
+                return Some(statement.clone());
+            }
             let granted = actions(statement);
             let kept: Vec<&str> = granted.iter().copied().filter(|granted| *granted != action).collect();
             removed += granted.len() - kept.len();
@@ -181,6 +195,15 @@ async fn prepare(policy: &Value) -> (Moto, aws_config::SdkConfig, [String; 3]) {
     for user in ["alice", "bob", OPERATOR_USER] {
         iam.create_user().user_name(user).send().await.expect("CreateUser");
     }
+    iam.create_role()
+        .role_name(OPERATOR_ROLE)
+        .assume_role_policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+                .to_string(),
+        )
+        .send()
+        .await
+        .expect("CreateRole of the operator's own role");
     let created = iam
         .create_policy()
         .policy_name(OPERATOR_USER)
@@ -236,11 +259,11 @@ fn scenario([dev, qa, prod]: &[String; 3]) -> String {
 }
 
 /// The scenario with the operator running as `policy` says.
-async fn run_scenario(policy: &Value) -> Env {
+async fn run_scenario(policy: &Value) -> (Env, aws_config::SdkConfig) {
     let (moto, operator, members) = prepare(policy).await;
     let env = Env::around(moto, &operator).await.start_operator(test_config());
     env.apply(&scenario(&members)).await;
-    env
+    (env, operator)
 }
 
 fn is(condition: &'static str, reason: Option<&'static str>) -> impl Fn(&[Condition]) -> Option<()> {
@@ -265,7 +288,7 @@ async fn until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_operator_policy_is_all_the_operator_needs() {
-    let env = run_scenario(&operator_policy()).await;
+    let (env, operator) = run_scenario(&operator_policy()).await;
     for object in OBJECTS {
         until(&env, object, "Ready", is("Ready", None)).await;
     }
@@ -301,6 +324,22 @@ async fn the_operator_policy_is_all_the_operator_needs() {
         gone.then_some(())
     })
     .await;
+
+    // The policy's Deny holds whatever its Allows say: with its own
+    // credentials the operator cannot widen its own role.
+    let widened = aws_sdk_iam::Client::new(&operator)
+        .put_role_policy()
+        .role_name(OPERATOR_ROLE)
+        .policy_name("everything")
+        .policy_document(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}).to_string())
+        .send()
+        .await;
+    let refusal = widened.expect_err("the operator widened its own role");
+    assert_eq!(
+        refusal.as_service_error().and_then(|e| e.meta().code()),
+        Some("AccessDenied"),
+        "{refusal:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -328,7 +367,7 @@ async fn a_permission_taken_from_the_policy_stalls_what_needs_it_naming_the_acti
 /// The scenario without `action`: the `affected` objects stalled naming it,
 /// those `waiting` for one of them saying so, the rest Ready.
 async fn refused_without(action: &str, affected: &[&str], waiting: &[&str]) {
-    let env = run_scenario(&without(&operator_policy(), action)).await;
+    let (env, _) = run_scenario(&without(&operator_policy(), action)).await;
     let denied = format!("is not authorized to perform: {action}");
     // The roles that cannot become Ready, which those waiting name.
     let unready: Vec<String> = OBJECTS

@@ -18,6 +18,9 @@ use support::moto::MANAGEMENT_ACCOUNT;
 use support::operator::{Env, condition};
 use support::wire::Wire;
 
+/// The read-only role deploy/iam/read-role.yaml makes in every member account.
+const READ_ROLE: &str = "AwsAccessOperatorReadOnly";
+
 /// An account outside the organization, as a vendor's would be.
 const OUTSIDE: &str = "999988887777";
 
@@ -363,8 +366,30 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
         .send()
         .await
         .expect("CreateRole");
+    // Entered through a read-only role of one name in every member account
+    // (--read-role), never through the accounts' administrator access role.
+    for member in [&dev, &qa, &prod] {
+        env.moto
+            .member_iam(member)
+            .await
+            .create_role()
+            .role_name(READ_ROLE)
+            .assume_role_policy_document(
+                json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .expect("CreateRole of the read role");
+    }
     let before_report = wire.tally();
-    let ran = cli.run(&["report", "-o", "json"]).await;
+    let assumed_before = wire.assumed_roles().len();
+    let ran = cli.run(&["report", "-o", "json", "--read-role", READ_ROLE]).await;
+    let assumed = wire.assumed_roles().split_off(assumed_before);
+    assert!(!assumed.is_empty(), "the report read inside the member accounts");
+    for arn in &assumed {
+        assert!(arn.ends_with(&format!(":role/{READ_ROLE}")), "assumed {arn}: {assumed:?}");
+    }
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     let report: Value = serde_json::from_str(&ran.stdout).expect("report json");
     let roles_reported = report["roles"].as_array().expect("roles");

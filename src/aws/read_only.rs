@@ -2,10 +2,15 @@
 //! is not a read fails before it leaves the process, whatever code path
 //! would make it.
 
+use std::sync::Arc;
+
+use async_trait::async_trait;
 use aws_sdk_iam::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+use super::{Aws, AwsResult, Iam, Organizations};
 
 /// Refuses every AWS operation but reads.
 #[derive(Clone, Copy, Debug, Default)]
@@ -37,6 +42,33 @@ impl Intercept for ReadOnly {
             return Ok(());
         }
         Err(format!("{operation} refused: this command only reads AWS").into())
+    }
+}
+
+/// `plan` and `report` with `--read-role`: every member account is entered
+/// through that one role, whatever its AwsAccount names, so that the
+/// credentials a pipeline holds never reach an account's administrator role.
+pub struct ThroughReadRole {
+    pub aws: Arc<dyn Aws>,
+    pub role: String,
+}
+
+#[async_trait]
+impl Aws for ThroughReadRole {
+    async fn own_account_id(&self) -> AwsResult<String> {
+        self.aws.own_account_id().await
+    }
+
+    async fn iam(&self, account_id: &str, _access_role: &str) -> AwsResult<Arc<dyn Iam>> {
+        self.aws.iam(account_id, &self.role).await
+    }
+
+    async fn iam_for(&self, account_id: &str, _access_role: &str, requester: &str) -> AwsResult<Arc<dyn Iam>> {
+        self.aws.iam_for(account_id, &self.role, requester).await
+    }
+
+    fn organizations(&self) -> Arc<dyn Organizations> {
+        self.aws.organizations()
     }
 }
 

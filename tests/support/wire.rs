@@ -198,6 +198,8 @@ struct State {
     signed: Mutex<Vec<(String, String)>>,
     /// The role session each access key AssumeRole handed out belongs to.
     sessions: Mutex<BTreeMap<String, String>>,
+    /// The `RoleArn` of every AssumeRole, in order of arrival.
+    assumed: Mutex<Vec<String>>,
 }
 
 /// A call counted in flight until it is answered, or its caller goes.
@@ -258,6 +260,7 @@ impl Wire {
             in_flight: Mutex::default(),
             signed: Mutex::default(),
             sessions: Mutex::default(),
+            assumed: Mutex::default(),
         });
         let accepting = state.clone();
         let task = serve_each(listener, move |stream| serve(stream, accepting.clone()));
@@ -329,6 +332,11 @@ impl Wire {
             .filter(|(op, _)| op == operation)
             .map(|(_, key)| sessions.get(key).cloned().unwrap_or_else(|| "(own)".into()))
             .collect()
+    }
+
+    /// The roles AssumeRole was asked for so far, in order.
+    pub fn assumed_roles(&self) -> Vec<String> {
+        lock(&self.state.assumed).clone()
     }
 
     /// The traps not fired yet.
@@ -474,6 +482,7 @@ impl State {
             lock(&self.signed).push((operation.clone(), key));
         }
         if operation == "AssumeRole" {
+            lock(&self.assumed).extend(param("RoleArn"));
             let answer = String::from_utf8_lossy(answer);
             let key = answer
                 .split_once("<AccessKeyId>")
