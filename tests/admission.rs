@@ -167,6 +167,24 @@ async fn kubectl_apply_of_what_a_guardrail_forbids_is_refused_by_the_webhook_the
     let (accepted, said) = kubectl_apply(&env, &role("reader", READ_ONLY)).await;
     assert!(accepted, "{said}");
 
+    // A document nested beyond what any field needs is refused by name, not
+    // with a decoding error of the whole review.
+    let mut deep = role("deep", READ_ONLY);
+    let mut values = json!("vpc-1");
+    for _ in 0..100 {
+        values = json!([values]);
+    }
+    deep["spec"]["permissions"]["inlinePolicies"] = json!([{"name": "p", "document": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": {"StringEquals": {"aws:SourceVpc": values}}}
+    ]}}]);
+    let (accepted, said) = kubectl_apply(&env, &deep).await;
+    assert!(!accepted, "{said}");
+    assert!(
+        said.contains("denied the request: spec.permissions.inlinePolicies[0].document.Statement[0].Condition.StringEquals.aws:SourceVpc")
+            && said.contains("nests more than 32 levels"),
+        "{said}"
+    );
+
     // What the webhook adds to an apply: the same allowed change with and without it.
     let with_webhook = timed_applies(&roles, 200).await;
     let configurations = Api::<DynamicObject>::all_with(env.client.clone(), &validating_configurations());
