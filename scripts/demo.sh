@@ -33,22 +33,11 @@ case "$cluster" in local|kind) ;; *) echo "demo: --cluster is local or kind" >&2
 
 scripts/setup.sh
 python=.tools/moto/bin/python
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-if ! $keep; then trap cleanup EXIT; fi
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_url() {
-  for _ in $(seq 1 200); do
-    if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  echo "demo: $1 did not come up" >&2; return 1
-}
+# free_port, wait_for_url, the servers' start and the seeding, shared with
+# scripts/image.sh; makes $work and $pids.
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
+if ! $keep; then trap stop_started EXIT; fi
 
 if [ "$cluster" = local ]; then
   # Both binaries come from this checkout, whatever was built before: the
@@ -56,60 +45,24 @@ if [ "$cluster" = local ]; then
   # so a plain `cargo build --bins` would skip the server.
   echo "demo: building the operator and kube-testserver (the first build takes a few minutes)" >&2
   cargo build --quiet --workspace --bins
-  target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+  target_dir=$(cargo_target_dir)
   operator_bin="$target_dir/debug/aws-access-operator"
   testserver_bin="$target_dir/debug/kube-testserver"
-  moto_port=$(free_port)
-  MOTO_IAM_LOAD_MANAGED_POLICIES=true .tools/moto/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
-  pids+=($!)
+  start_moto
   # The admission webhook as the chart registers it: its Service routed to
   # the operator's port here, its generated certificate served by the operator.
   webhook_port=$(free_port)
-  mkdir -p "$work/webhook-tls"
-  .tools/bin/helm template demo charts/aws-access-operator --namespace aws-access-operator \
-    --show-only templates/webhook.yaml >"$work/webhook.yaml"
-  "$python" - "$work" <<'EOF'
-import base64, sys, yaml
-work = sys.argv[1]
-documents = [d for d in yaml.safe_load_all(open(f"{work}/webhook.yaml")) if d]
-secret = next(d for d in documents if d["kind"] == "Secret")
-for name in ("tls.crt", "tls.key"):
-    open(f"{work}/webhook-tls/{name}", "wb").write(base64.b64decode(secret["data"][name]))
-registration = next(d for d in documents if d["kind"] == "ValidatingWebhookConfiguration")
-yaml.safe_dump(registration, open(f"{work}/webhook-registration.yaml", "w"))
-EOF
-  "$testserver_bin" --listen 127.0.0.1:0 --write-kubeconfig "$work/kubeconfig" \
-    --service-endpoint "aws-access-operator/demo-aws-access-operator-webhook:443=https://127.0.0.1:$webhook_port" \
-    >"$work/kube-testserver.log" 2>&1 &
-  testserver_pid=$!
-  pids+=("$testserver_pid")
-  until [ -s "$work/kubeconfig" ]; do
-    if ! kill -0 "$testserver_pid" 2>/dev/null; then
-      echo "demo: kube-testserver exited before it was ready:" >&2
-      cat "$work/kube-testserver.log" >&2
-      exit 1
-    fi
-    sleep 0.05
-  done
-  export KUBECONFIG="$work/kubeconfig" KUBECACHEDIR="$work/kube-cache"
-  export AWS_ENDPOINT_URL="http://127.0.0.1:$moto_port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1
-  wait_for_url "$(sed -n 's/^ *server: //p' "$KUBECONFIG")/readyz"
+  chart_webhook demo
+  start_kube_testserver "$testserver_bin" \
+    --service-endpoint "aws-access-operator/demo-aws-access-operator-webhook:443=https://127.0.0.1:$webhook_port"
+  use_local_servers
 fi
 : "${AWS_ENDPOINT_URL:?the AWS endpoint (moto) must be set for --cluster kind}"
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
 wait_for_url "$AWS_ENDPOINT_URL/moto-api/"
 
-echo "demo: the organization and the identity account's users (alice, bob)" >&2
-"$python" - <<'EOF'
-import boto3
-boto3.client("organizations").create_organization(FeatureSet="ALL")
-iam = boto3.client("iam")
-for user in ("alice", "bob"):
-    iam.create_user(UserName=user)
-EOF
-
-kubectl apply -f crds/ >/dev/null
-kubectl wait --for=condition=Established crd --all --timeout=30s >/dev/null
+seed_aws
+install_crds
 if [ "$cluster" = local ]; then
   "$operator_bin" run --metrics-address 127.0.0.1:0 --resync-interval 30s \
     --webhook-cert-dir "$work/webhook-tls" --webhook-address "127.0.0.1:$webhook_port" >"$work/operator.log" 2>&1 &

