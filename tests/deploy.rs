@@ -141,14 +141,21 @@ fn the_operator_policy_writes_only_what_carries_its_owner_tag_and_never_the_role
         .map(|(_, statement)| statement)
         .collect();
     assert!(
-        tag_role.iter().all(|s| owner_tag(s, "RequestTag") || owner_tag(s, "ResourceTag")),
+        tag_role
+            .iter()
+            .all(|s| owner_tag(s, "RequestTag") || owner_tag(s, "ResourceTag")),
         "iam:TagRole only to claim a role or on one owned: {tag_role:?}"
     );
     let boundary = "arn:aws:iam::${aws:PrincipalAccount}:policy/AwsAccessOperatorBoundary";
     for (action, statement) in allowed_actions(&policy) {
         match action.as_str() {
-            "iam:CreateRole" => assert_eq!(statement["Condition"]["ArnEqualsIfExists"]["iam:PermissionsBoundary"], boundary),
-            "iam:PutRolePermissionsBoundary" => assert_eq!(statement["Condition"]["ArnEquals"]["iam:PermissionsBoundary"], boundary),
+            "iam:CreateRole" => assert_eq!(
+                statement["Condition"]["ArnEqualsIfExists"]["iam:PermissionsBoundary"],
+                boundary
+            ),
+            "iam:PutRolePermissionsBoundary" => {
+                assert_eq!(statement["Condition"]["ArnEquals"]["iam:PermissionsBoundary"], boundary)
+            }
             "sts:AssumeRole" => assert_eq!(
                 statement["Condition"]["StringEquals"]["aws:ResourceOrgID"],
                 "${aws:PrincipalOrgID}"
@@ -163,7 +170,9 @@ fn the_operator_policy_writes_only_what_carries_its_owner_tag_and_never_the_role
         "arn:aws:iam::*:role/AWSReserved*",
     ] {
         assert!(
-            protected.as_array().is_some_and(|list| list.contains(&Value::from(role))),
+            protected
+                .as_array()
+                .is_some_and(|list| list.contains(&Value::from(role))),
             "{role} is not protected: {protected}"
         );
     }
@@ -191,9 +200,15 @@ fn plan_policy_allows_exactly_the_reads_the_operator_makes() {
         .find(|(action, _)| action == "sts:AssumeRole")
         .expect("sts:AssumeRole");
     assert_eq!(assume["Resource"], "arn:aws:iam::*:role/AwsAccessOperatorReadOnly");
-    assert_eq!(assume["Condition"]["StringEquals"]["aws:ResourceOrgID"], "${aws:PrincipalOrgID}");
+    assert_eq!(
+        assume["Condition"]["StringEquals"]["aws:ResourceOrgID"],
+        "${aws:PrincipalOrgID}"
+    );
     assert!(template.contains("RoleName: AwsAccessOperatorReadOnly"), "{template}");
-    assert!(template.contains("arn:aws:iam::aws:policy/IAMReadOnlyAccess"), "{template}");
+    assert!(
+        template.contains("arn:aws:iam::aws:policy/IAMReadOnlyAccess"),
+        "{template}"
+    );
 }
 
 #[test]
@@ -244,15 +259,27 @@ fn the_ci_example_pins_what_it_runs_and_reads_through_the_read_role() {
     let workflow: Value = serde_yaml_ng::from_str(&read("examples/ci/plan-on-pull-request.yaml")).expect("YAML");
     assert!(workflow["on"].get("pull_request").is_some() && workflow["on"].get("pull_request_target").is_none());
     let job = &workflow["jobs"]["plan"];
-    assert_eq!(job["if"], "github.event.pull_request.head.repo.full_name == github.repository");
+    assert_eq!(
+        job["if"],
+        "github.event.pull_request.head.repo.full_name == github.repository"
+    );
     let image = job["env"]["IMAGE"].as_str().expect("IMAGE");
-    let digest = image.split_once("@sha256:").map(|(_, digest)| digest).unwrap_or_default();
-    assert!(digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()), "{image}");
+    let digest = image
+        .split_once("@sha256:")
+        .map(|(_, digest)| digest)
+        .unwrap_or_default();
+    assert!(
+        digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{image}"
+    );
     let steps = job["steps"].as_array().expect("steps");
     let mut pinned = 0;
     for uses in steps.iter().filter_map(|step| step["uses"].as_str()) {
         let commit = uses.split_once('@').map(|(_, at)| at).unwrap_or_default();
-        assert!(commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()), "{uses} is not pinned by commit");
+        assert!(
+            commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit()),
+            "{uses} is not pinned by commit"
+        );
         pinned += 1;
     }
     assert_eq!(pinned, 3);

@@ -331,7 +331,10 @@ async fn the_operator_policy_is_all_the_operator_needs() {
         .put_role_policy()
         .role_name(OPERATOR_ROLE)
         .policy_name("everything")
-        .policy_document(json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}).to_string())
+        .policy_document(
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
+                .to_string(),
+        )
         .send()
         .await;
     let refusal = widened.expect_err("the operator widened its own role");

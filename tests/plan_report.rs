@@ -388,7 +388,10 @@ async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
     let assumed = wire.assumed_roles().split_off(assumed_before);
     assert!(!assumed.is_empty(), "the report read inside the member accounts");
     for arn in &assumed {
-        assert!(arn.ends_with(&format!(":role/{READ_ROLE}")), "assumed {arn}: {assumed:?}");
+        assert!(
+            arn.ends_with(&format!(":role/{READ_ROLE}")),
+            "assumed {arn}: {assumed:?}"
+        );
     }
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     let report: Value = serde_json::from_str(&ran.stdout).expect("report json");
