@@ -60,12 +60,14 @@ testserver_bin="$target_dir/release/kube-testserver"
 bench_bin="$target_dir/release/examples/bench"
 clock_ticks=$(getconf CLK_TCK)
 
-work=$(mktemp -d)
+# free_port and wait_for_url, shared with demo.sh and image.sh; makes $work and $pids.
+who=bench
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 results=${out:-$work/results}
 mkdir -p "$results"
 logs="$results/logs"
 mkdir -p "$logs"
-pids=()
 succeeded=false
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -79,15 +81,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_for_url() {
-  for _ in $(seq 1 600); do
-    if python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "$1" 2>/dev/null; then return 0; fi
-    sleep 0.1
-  done
-  say "$1 did not come up"
-  return 1
-}
 # Stops one process this script started and waits until it is gone.
 stop() {
   local pid=$1

@@ -152,12 +152,6 @@ async fn validate(State(shared): State<Arc<Shared>>, body: String) -> Json<Admis
 /// The containers around an object in an AdmissionReview: the review and its request.
 const REVIEW_LEVELS: usize = 2;
 
-/// An object read on its own terms (`api::guard`); one that does not match
-/// its kind counts as absent, which only ever shrinks what is granted.
-fn readable<K>(object: Option<Guarded<K>>) -> Option<K> {
-    object.and_then(|guarded| guarded.into_result().ok())
-}
-
 fn typed<K: DeserializeOwned>(object: &DynamicObject) -> anyhow::Result<K> {
     Ok(serde_json::from_value(serde_json::to_value(object)?)?)
 }
@@ -191,7 +185,7 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
             let namespace = role.namespace().unwrap_or_default();
             for owner in role.owner_references().iter().filter(|o| o.kind == "PartnerAccess") {
                 let api = Api::<Guarded<PartnerAccess>>::namespaced(client.clone(), &namespace);
-                partners.extend(readable(api.get_opt(&owner.name).await?));
+                partners.extend(api.get_opt(&owner.name).await?.and_then(Guarded::readable));
             }
             roles.push(role);
         }
@@ -203,7 +197,7 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
                     client.clone(),
                     reference.namespace.as_deref().unwrap_or(&namespace),
                 );
-                roles.extend(readable(api.get_opt(&reference.name).await?));
+                roles.extend(api.get_opt(&reference.name).await?.and_then(Guarded::readable));
             }
         }
         "PartnerAccess" => {}

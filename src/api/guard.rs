@@ -41,9 +41,24 @@ pub struct Undecodable {
     pub error: String,
 }
 
-impl<K> Guarded<K> {
-    pub fn into_result(self) -> Result<K, Box<Undecodable>> {
-        self.0
+impl<K: Resource<DynamicType = ()>> Guarded<K> {
+    /// The object; one that does not match its kind at all counts as
+    /// absent (which only ever shrinks what is granted), with a warning
+    /// naming it.
+    pub fn readable(self) -> Option<K> {
+        match self.0 {
+            Ok(object) => Some(object),
+            Err(undecodable) => {
+                tracing::warn!(
+                    kind = %K::kind(&()),
+                    namespace = ?undecodable.metadata.namespace,
+                    name = ?undecodable.metadata.name,
+                    error = %undecodable.error,
+                    "object does not match its kind; left out until it is fixed"
+                );
+                None
+            }
+        }
     }
 }
 

@@ -97,23 +97,10 @@ where
     watcher(Api::<Guarded<K>>::all(client), watcher::Config::default())
         .default_backoff()
         .filter_map(|event| {
-            let decoded = |guarded: Guarded<K>| match guarded.into_result() {
-                Ok(object) => Some(object),
-                Err(undecodable) => {
-                    tracing::warn!(
-                        kind = %K::kind(&()),
-                        namespace = ?undecodable.metadata.namespace,
-                        name = ?undecodable.metadata.name,
-                        error = %undecodable.error,
-                        "object does not match its kind; left out until it is fixed"
-                    );
-                    None
-                }
-            };
             futures::future::ready(match event {
-                Ok(watcher::Event::Apply(object)) => decoded(object).map(|o| Ok(watcher::Event::Apply(o))),
-                Ok(watcher::Event::InitApply(object)) => decoded(object).map(|o| Ok(watcher::Event::InitApply(o))),
-                Ok(watcher::Event::Delete(object)) => decoded(object).map(|o| Ok(watcher::Event::Delete(o))),
+                Ok(watcher::Event::Apply(object)) => object.readable().map(|o| Ok(watcher::Event::Apply(o))),
+                Ok(watcher::Event::InitApply(object)) => object.readable().map(|o| Ok(watcher::Event::InitApply(o))),
+                Ok(watcher::Event::Delete(object)) => object.readable().map(|o| Ok(watcher::Event::Delete(o))),
                 Ok(watcher::Event::Init) => Some(Ok(watcher::Event::Init)),
                 Ok(watcher::Event::InitDone) => Some(Ok(watcher::Event::InitDone)),
                 Err(err) => Some(Err(err)),
@@ -131,11 +118,7 @@ where
         .list(params)
         .map_err(kube::Error::BuildRequest)?;
     let listed: kube::core::ObjectList<Guarded<K>> = api.clone().into_client().request(request).await?;
-    Ok(listed
-        .items
-        .into_iter()
-        .filter_map(|guarded| guarded.into_result().ok())
-        .collect())
+    Ok(listed.items.into_iter().filter_map(Guarded::readable).collect())
 }
 
 /// Drops what no reconcile reads before an object is cached: the field
