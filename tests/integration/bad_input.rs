@@ -9,17 +9,16 @@
 //! one operator, so the AWS writes seen while a row runs are that row's. Every
 //! row runs even when one fails, and the failures are reported together.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DynamicObject};
 use serde_json::{Value, json};
-use support::fault::Call;
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::Env;
+
+use crate::support::fault::Call;
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::Env;
 
 const NAMESPACE: &str = "alfie";
 /// A partner's account, outside the organization.
@@ -555,7 +554,7 @@ async fn a_role_nested_beyond_reason_stalls_alone_even_across_a_restart() {
     );
 
     // A fresh operator lists the deep role with the others: the list decodes.
-    env.restart_operator(support::operator::test_config()).await;
+    env.restart_operator(crate::support::operator::test_config()).await;
     env.try_apply(&nested_role("after-restart", &dev, 1))
         .await
         .expect("applied");

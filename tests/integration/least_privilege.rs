@@ -22,14 +22,14 @@
 //!   to ARNs would deny what AWS allows, so the copies given to moto keep
 //!   every action and widen every Resource to `*`, but for the AssumeRole
 //!   statement, whose scoping moto does check. The actions are proven here;
-//!   the resource scoping beyond AssumeRole is not (tests/deploy.rs reads it).
+//!   the resource scoping beyond AssumeRole is not (tests/integration/deploy.rs reads it).
 //! - Conditions: only `StringEquals`, and only on values a request carries
 //!   (`sts:ExternalId` of AssumeRole); any other condition counts as met.
 //!   So of the policy's own conditions none is evaluated here: the owner
 //!   tag (`Null` on `aws:RequestTag/…` and `aws:ResourceTag/…`), the
 //!   boundary (`ArnEquals`/`ArnEqualsIfExists` on `iam:PermissionsBoundary`)
 //!   and the organization (`aws:ResourceOrgID`, a key no request carries in
-//!   moto) all count as met; tests/deploy.rs checks they are there. A
+//!   moto) all count as met; tests/integration/deploy.rs checks they are there. A
 //!   conditional Deny would count as met too, hence denying everything: the
 //!   policy's one Deny is unconditional, and moto enforces it on a role the
 //!   request names (the operator's own role, below).
@@ -38,13 +38,11 @@
 //! - Permissions boundaries, SCPs and session policies are not evaluated.
 //!
 //! Two departures of moto from AWS, which only a client other than botocore
-//! sees, are mended for these tests by tests/support/moto_iam/sitecustomize.py:
+//! sees, are mended for these tests by tests/integration/support/moto_iam/sitecustomize.py:
 //! moto checked a SigV4 signature against the form body re-encoded by Python
 //! rather than the bytes received (the SDK for Rust writes a space as %20:
 //! every role description with a space was refused), and it worded refusals in
 //! a form the SDK cannot read (no code, no message reached the operator).
-
-mod support;
 
 use std::time::Duration;
 
@@ -53,8 +51,9 @@ use aws_sdk_iam::config::Credentials;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, adopted_account, test_config};
+
+use crate::support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
+use crate::support::operator::{Env, adopted_account, test_config};
 
 const OPERATOR_USER: &str = "aws-access-operator";
 /// The role the operator runs as in a cluster (IRSA, Pod Identity), by the README's name.

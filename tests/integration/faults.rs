@@ -1,10 +1,8 @@
-//! Faults on the wire between the AWS SDK and moto (tests/support/wire.rs):
+//! Faults on the wire between the AWS SDK and moto (tests/integration/support/wire.rs):
 //! throttling, 5xx before a call, connections reset, and answers lost after
 //! moto carried the call out. The SDK meets them with its own retries; what
 //! it gives up on, the operator must take for what it is, and AWS must end
 //! exactly as the spec says, read back from moto directly.
-
-mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -26,12 +24,13 @@ use kube::runtime::{WatchStreamExt, watcher};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
-use support::aws::{group_attached_policies, group_members};
-use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, converging_config, example_files, ready_is, resource_of, test_config};
-use support::process::OperatorProcess;
-use support::wire::{Fault, Faults, Wire};
 use tokio::task::JoinHandle;
+
+use crate::support::aws::{group_attached_policies, group_members};
+use crate::support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
+use crate::support::operator::{Env, converging_config, example_files, ready_is, resource_of, test_config};
+use crate::support::process::OperatorProcess;
+use crate::support::wire::{Fault, Faults, Wire};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable() {

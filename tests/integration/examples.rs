@@ -1,10 +1,9 @@
 //! Every manifest in examples/ is accepted by the API server and becomes
 //! Ready against moto: what users copy works.
 
-mod support;
-
 use kube::api::{Api, DynamicObject};
-use support::operator::{Env, converging_config, example_files, resource_of};
+
+use crate::support::operator::{Env, converging_config, example_files, resource_of};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_is_accepted_and_becomes_ready() {

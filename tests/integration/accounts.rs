@@ -2,8 +2,6 @@
 //! operator's controllers running, Organizations (moto, made slow or faulty
 //! where a test needs AWS's real pace) read back with the SDK.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +14,10 @@ use aws_sdk_organizations::types::Tag;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
-use support::fault::FaultyAws;
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, condition, test_config};
+
+use crate::support::fault::FaultyAws;
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, condition, test_config};
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n";
 

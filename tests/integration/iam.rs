@@ -2,8 +2,6 @@
 //! kube-testserver, the operator's controllers running, AWS (moto) read back
 //! with the SDK.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -14,9 +12,10 @@ use aws_access_operator::policy::document::{decode_aws_document, equivalent};
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::aws::{create_users, identity_iam, trusted_principals};
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, condition, ready_is, test_config};
+
+use crate::support::aws::{create_users, identity_iam, trusted_principals};
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, condition, ready_is, test_config};
 
 /// The role as IAM holds it in `account`, or None.
 async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSet<String>)> {

@@ -4,15 +4,14 @@
 //! removed at the next reconcile, which the AwsAccount's change triggers.
 //! AWS is read back with the SDK from moto.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use aws_access_operator::controller::Config;
-use support::aws::{create_users, denies_everyone, group_attached_policies, trust_of};
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, test_config};
+
+use crate::support::aws::{create_users, denies_everyone, group_attached_policies, trust_of};
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, test_config};
 
 /// A resync far longer than the test: what happens, happens on the events.
 const RESYNC: Duration = Duration::from_secs(300);

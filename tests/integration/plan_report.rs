@@ -2,8 +2,6 @@
 //! kube-testserver and AWS_ENDPOINT_URL at a counting proxy in front of
 //! moto, on the seed 003 scenario the operator has applied.
 
-mod support;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -13,10 +11,11 @@ use aws_access_operator::aws::read_only::reads_only;
 use kube::ResourceExt;
 use kube::api::{Api, ListParams};
 use serde_json::{Value, json};
-use support::aws::create_users;
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, condition};
-use support::wire::Wire;
+
+use crate::support::aws::create_users;
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, condition};
+use crate::support::wire::Wire;
 
 /// The read-only role deploy/iam/read-role.yaml makes in every member account.
 const READ_ROLE: &str = "AwsAccessOperatorReadOnly";

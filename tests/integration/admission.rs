@@ -6,8 +6,6 @@
 //! the webhook down the apply is refused too (failurePolicy Fail); and the
 //! reconcile refuses it anyway when the webhook is not registered.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -16,7 +14,8 @@ use aws_access_operator::webhook;
 use base64::Engine;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
-use support::operator::{Env, test_config};
+
+use crate::support::operator::{Env, test_config};
 
 const NAMESPACE: &str = "ops";
 const SERVICE: &str = "ops-aws-access-operator-webhook";

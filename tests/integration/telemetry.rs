@@ -2,8 +2,6 @@
 //! controller-runtime's names, AWS calls by operation, health endpoints;
 //! and what the logs hold at their most verbose.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 
 use aws_access_operator::api::{CrossAccountRole, PartnerAccess, PartnerPhase};
@@ -13,11 +11,12 @@ use aws_access_operator::telemetry;
 use aws_sdk_iam::config::{Credentials, SharedInterceptor};
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::Api;
-use support::fault::FaultyAws;
-use support::moto::{MANAGEMENT_ACCOUNT, Moto};
-use support::operator::{Env, ready_is, test_config};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::support::fault::FaultyAws;
+use crate::support::moto::{MANAGEMENT_ACCOUNT, Moto};
+use crate::support::operator::{Env, ready_is, test_config};
 
 async fn http_get(address: std::net::SocketAddr, path: &str) -> String {
     let mut stream = tokio::net::TcpStream::connect(address).await.expect("connect");

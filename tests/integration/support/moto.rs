@@ -1,8 +1,5 @@
 //! moto_server as the AWS of integration tests: one server per test, on its own
 //! loopback port, gone when the test drops it.
-//!
-//! Each test binary uses a different part of this module.
-#![allow(dead_code)]
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -50,7 +47,7 @@ impl Moto {
     /// where the checks begin. moto_iam/sitecustomize.py makes its checks and
     /// refusals those of AWS where a client other than botocore sees them.
     pub async fn start_enforcing_iam_after(unauthenticated: usize) -> Moto {
-        let fixes = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/moto_iam");
+        let fixes = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/support/moto_iam");
         let count = unauthenticated.to_string();
         Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", &count), ("PYTHONPATH", fixes)]).await
     }

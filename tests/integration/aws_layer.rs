@@ -1,8 +1,6 @@
 //! The AWS layer against moto: what the SDK implementation reads and writes,
 //! how AWS errors arrive, how it reaches member accounts, and the fault wrapper.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,8 +8,9 @@ use std::time::Duration;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewPolicy, NewRole, SERVICE_CONTROL_POLICY};
 use serde_json::{Value, json};
-use support::fault::{Call, FaultyAws, ORGANIZATIONS};
-use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
+
+use crate::support::fault::{Call, FaultyAws, ORGANIZATIONS};
+use crate::support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT, Moto};
 
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 const CHANGE_PASSWORD: &str = "arn:aws:iam::aws:policy/IAMUserChangePassword";

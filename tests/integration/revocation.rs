@@ -3,17 +3,18 @@
 //! five-minute resync, as in production, so everything measured here
 //! happens on the events themselves.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use aws_access_operator::api::{CrossAccountRole, DeveloperGroup, PartnerAccess};
 use aws_access_operator::controller::Config;
 use kube::api::{Api, DeleteParams};
-use support::aws::{assumable_roles, create_users, denies_everyone, group_members, trust_of, trusted_principals};
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, condition, test_config};
+
+use crate::support::aws::{
+    assumable_roles, create_users, denies_everyone, group_members, trust_of, trusted_principals,
+};
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, condition, test_config};
 
 const RESYNC: Duration = Duration::from_secs(300);
 const ASSUME_POLICY: &str = "awsaccess-assume-roles";

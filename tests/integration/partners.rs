@@ -1,8 +1,6 @@
 //! PartnerAccess end to end: an outside partner's roles in the target
 //! accounts, their external ID, revocation, expiry and transfer.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -12,7 +10,8 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::api::events::v1::Event;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use serde_json::Value;
-use support::operator::{Env, condition, ready_is, test_config};
+
+use crate::support::operator::{Env, condition, ready_is, test_config};
 
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: partners}\n";
 

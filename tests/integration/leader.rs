@@ -3,8 +3,6 @@
 //! dies another takes over within about a lease duration; and a leader cut
 //! off from the API server stops before another may take over.
 
-mod support;
-
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -15,12 +13,13 @@ use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::jiff::SignedDuration;
 use kube::api::Api;
-use support::fault::FaultyAws;
-use support::moto::MANAGEMENT_ACCOUNT;
-use support::operator::{Env, ready_is, test_config};
-use support::proxy::{Cut, Proxy};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+
+use crate::support::fault::FaultyAws;
+use crate::support::moto::MANAGEMENT_ACCOUNT;
+use crate::support::operator::{Env, ready_is, test_config};
+use crate::support::proxy::{Cut, Proxy};
 
 /// Short enough for tests, with two seconds between a leader giving up and
 /// anyone else being allowed to take over: a loaded machine delays timers

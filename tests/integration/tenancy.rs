@@ -7,8 +7,6 @@
 //! has demonstrably acted: the refused object reports its refusal at its
 //! generation, and the legitimate objects applied with it are Ready.
 
-mod support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,10 +24,11 @@ use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube_testserver::TestServer;
 use serde_json::{Value, json};
-use support::aws::{assumable_roles, create_users, denies_everyone, group_members, trusted_principals};
-use support::fault::FaultyAws;
-use support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT};
-use support::operator::{Env, condition, holding, resource_of, test_config};
+
+use crate::support::aws::{assumable_roles, create_users, denies_everyone, group_members, trusted_principals};
+use crate::support::fault::FaultyAws;
+use crate::support::moto::{ACCESS_ROLE, MANAGEMENT_ACCOUNT};
+use crate::support::operator::{Env, condition, holding, resource_of, test_config};
 
 /// An account outside the organization: no AwsAccount represents it.
 const OUTSIDE: &str = "999988887777";
@@ -1293,7 +1292,7 @@ async fn every_write_in_a_member_account_names_the_object_that_asked() {
     let mut env = Env::without_operator().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
-    let wire = support::wire::Wire::start(env.moto.endpoint()).await;
+    let wire = crate::support::wire::Wire::start(env.moto.endpoint()).await;
     env.reach_aws_through(&wire.endpoint()).await;
     let env = env.start_operator(test_config());
     env.apply(&format!(

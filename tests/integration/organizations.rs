@@ -11,8 +11,6 @@
 //! management account; the refusal is injected with the fault double). The
 //! operator never relies on AWS refusing any of these.
 
-mod support;
-
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -21,7 +19,8 @@ use aws_access_operator::aws::AwsErrorKind;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{Api, DeleteParams};
 use serde_json::{Value, json};
-use support::operator::{Env, condition};
+
+use crate::support::operator::{Env, condition};
 
 const PATIENCE: Duration = Duration::from_secs(30);
 const FULL_AWS_ACCESS: &str = "p-FullAWSAccess";

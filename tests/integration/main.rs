@@ -1,0 +1,28 @@
+//! The integration tests, one binary: each module is what one part of the
+//! operator must do, run against the real thing where it can be had
+//! (kube-testserver, moto, helm, the operator's own binary). `support` is what
+//! they start from. A module's tests are `<module>::<test>` to nextest, so
+//! `cargo nextest run -E 'test(/^iam::/)'` runs one part.
+
+mod accounts;
+mod admission;
+mod argocd_health;
+mod aws_layer;
+mod bad_input;
+mod chart;
+mod crds;
+mod demo;
+mod deploy;
+mod examples;
+mod faults;
+mod guardrails;
+mod iam;
+mod image;
+mod leader;
+mod least_privilege;
+mod organizations;
+mod partners;
+mod plan_report;
+mod revocation;
+mod telemetry;
+mod tenancy;
