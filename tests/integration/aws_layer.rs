@@ -97,7 +97,7 @@ async fn role_reads_back_what_was_written() {
 }
 
 #[tokio::test]
-async fn role_changes_and_removal() {
+async fn each_change_to_a_role_reads_back_until_it_is_deleted() {
     let moto = Moto::start().await;
     let aws = SdkAws::new(&moto.sdk_config().await);
     let iam = own_iam(&aws).await;
@@ -174,7 +174,7 @@ async fn aws_errors_arrive_classified() {
 }
 
 #[tokio::test]
-async fn group_members_policies_and_users() {
+async fn a_groups_members_and_policies_read_back_and_a_missing_user_is_absent() {
     let moto = Moto::start().await;
     let config = moto.sdk_config().await;
     let admin = aws_sdk_iam::Client::new(&config);
@@ -290,7 +290,7 @@ async fn member_account_iam_goes_through_one_cached_assume_role() {
 }
 
 #[tokio::test]
-async fn account_creation_tags_and_organizational_units() {
+async fn an_account_is_created_tagged_moved_between_units_and_closed() {
     let moto = Moto::start().await;
     let root = moto.create_organization().await;
     let aws = SdkAws::new(&moto.sdk_config().await);
@@ -401,7 +401,7 @@ async fn account_creation_tags_and_organizational_units() {
 }
 
 #[tokio::test]
-async fn organizational_units_and_service_control_policies() {
+async fn units_and_service_control_policies_are_created_attached_and_deleted() {
     let moto = Moto::start().await;
     let root = moto.create_organization().await;
     let organizations = SdkAws::new(&moto.sdk_config().await).organizations();

@@ -609,7 +609,7 @@ async fn assert_external_ids_unseen(client: &kube::Client, external: &ExternalId
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seeds_converge_exactly_when_every_creating_or_moving_call_loses_its_answer() {
+async fn the_examples_converge_exactly_when_every_creating_or_moving_call_loses_its_answer() {
     let (env, wire) = env_behind_wire().await;
     let lost = [
         "CreateAccount",
@@ -672,7 +672,7 @@ async fn the_seeds_converge_exactly_when_every_creating_or_moving_call_loses_its
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seeds_converge_exactly_through_faults_on_every_call() {
+async fn the_examples_converge_exactly_through_faults_on_every_call() {
     let started = Instant::now();
     let (env, wire) = env_behind_wire().await;
     wire.inject(Faults::everywhere(0.3));
@@ -697,7 +697,7 @@ async fn the_seeds_converge_exactly_through_faults_on_every_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_seeds_converge_exactly_through_sigkills_of_the_operator_process_and_keep_external_ids_secret() {
+async fn the_examples_converge_exactly_through_sigkills_of_the_operator_process_and_keep_external_ids_secret() {
     let started = Instant::now();
     let (env, wire) = env_behind_wire().await;
     let stalls = Stalls::watch(&env.client);

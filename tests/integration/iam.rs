@@ -50,7 +50,7 @@ fn role_manifest(name: &str, namespace: &str, account: &str, role_name: &str, po
 const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_003_alfie_developers_assume_roles_in_dev_qa_and_prod() {
+async fn a_developer_group_assumes_its_roles_in_each_account_and_loses_its_leavers() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("alfie-dev").await;
@@ -575,7 +575,7 @@ async fn an_account_that_does_not_allow_the_namespace_is_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_004_external_id_and_mfa_follow_the_secret() {
+async fn a_roles_trust_requires_mfa_and_the_external_id_its_secret_holds() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
@@ -763,7 +763,7 @@ async fn aws_refusals_stall_and_unready_principals_are_retried() {
 /// Seed 004's policy: made by the operator in the role's account, owned by
 /// the role's object, versioned by it and gone with it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_004_the_customer_managed_policy_lives_and_dies_with_its_role() {
+async fn a_customer_managed_policy_lives_and_dies_with_its_role() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;

@@ -135,7 +135,7 @@ async fn resource_versions(env: &Env) -> BTreeMap<String, String> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn plan_and_report_read_the_seed_003_setup_and_write_nothing() {
+async fn plan_and_report_read_a_teams_roles_in_three_accounts_and_write_nothing() {
     let mut env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("alfie-dev").await;
