@@ -144,9 +144,16 @@ struct RunArgs {
     /// Run the controllers only while holding the Lease, so that one of several replicas writes to AWS.
     #[arg(long, env = "LEADER_ELECTION")]
     leader_election: bool,
-    /// Name of the Lease, in the namespace of env POD_NAMESPACE (default: default).
+    /// Name of the Lease, in --pod-namespace.
     #[arg(long, env = "LEASE_NAME", default_value = "aws-access-operator")]
     lease_name: String,
+    /// This replica's name, the pod's (the chart passes it from the downward API): the Lease
+    /// holder's name and the reporting instance of the Events it records.
+    #[arg(long, env = "POD_NAME")]
+    pod_name: Option<String>,
+    /// The namespace of the Lease, the pod's (the chart passes it from the downward API).
+    #[arg(long, env = "POD_NAMESPACE", default_value = "default")]
+    pod_namespace: String,
     /// How long after a replica last saw the Lease renewed it may take the Lease over (whole seconds).
     #[arg(long, env = "LEASE_DURATION", default_value = "15s", value_parser = humantime::parse_duration)]
     lease_duration: Duration,
@@ -244,7 +251,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<()> {
     let out = match args.output {
         ReportFormat::Markdown => report::markdown(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-        ReportFormat::Csv => report::csv(&report),
+        ReportFormat::Csv => report::csv(&report)?,
         ReportFormat::Svg => report::svg(&report),
     };
     std::io::stdout().write_all(out.as_bytes())?;
@@ -316,6 +323,7 @@ async fn main() -> anyhow::Result<()> {
                 default_access_role: args.access.default_access_role,
                 concurrency: args.max_concurrent_reconciles,
                 installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
+                instance: args.pod_name.clone(),
                 ..Config::default()
             };
             if let Some(dir) = &args.webhook_cert_dir {
@@ -340,10 +348,11 @@ async fn main() -> anyhow::Result<()> {
                 return Ok(());
             };
             let lease = LeaseConfig {
-                namespace: std::env::var("POD_NAMESPACE").unwrap_or_else(|_| "default".into()),
+                namespace: args.pod_namespace,
                 name: args.lease_name,
-                holder: std::env::var("POD_NAME")
-                    .unwrap_or_else(|_| format!("aws-access-operator-{}", std::process::id())),
+                holder: args
+                    .pod_name
+                    .unwrap_or_else(|| format!("aws-access-operator-{}", std::process::id())),
                 timing,
                 clock: WallClock::default(),
             };

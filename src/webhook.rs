@@ -19,9 +19,7 @@ use hyper_util::service::TowerToHyperService;
 use kube::api::Api;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::watcher;
-use kube::{Client, Resource, ResourceExt};
+use kube::{Client, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -33,6 +31,7 @@ use crate::api::guard::{self, Guarded};
 use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
 use crate::aws::Aws;
 use crate::controller::admission::Review;
+use crate::controller::index::Cache;
 use crate::controller::{Config, Stores, list_guarded};
 
 /// The largest AdmissionReview the webhook reads.
@@ -156,18 +155,6 @@ fn typed<K: DeserializeOwned>(object: &DynamicObject) -> anyhow::Result<K> {
     Ok(serde_json::from_value(serde_json::to_value(object)?)?)
 }
 
-/// A cache holding `objects`, as the checks read them.
-fn store_of<K>(objects: impl IntoIterator<Item = K>) -> Store<K>
-where
-    K: Resource<DynamicType = ()> + Clone + 'static,
-{
-    let (store, mut writer) = reflector::store();
-    for object in objects {
-        writer.apply_watcher_event(&watcher::Event::Apply(object));
-    }
-    store
-}
-
 /// Why the operator would refuse the object of `request`.
 async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) -> anyhow::Result<Vec<String>> {
     let Some(object) = &request.object else {
@@ -204,12 +191,10 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
         _ => return Ok(vec![]),
     }
     let stores = Stores {
-        accounts: store_of(accounts),
-        roles: store_of(roles.clone()),
-        groups: store_of(vec![]),
-        ous: store_of(vec![]),
-        policies: store_of(vec![]),
-        partners: store_of(partners),
+        accounts: Cache::of(accounts),
+        roles: Cache::of(roles.clone()),
+        partners: Cache::of(partners),
+        ..Stores::empty()
     };
     let review = Review {
         stores: &stores,

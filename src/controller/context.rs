@@ -8,8 +8,13 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Client;
 use kube::api::Api;
+use kube::core::object::HasStatus;
 use kube::runtime::events::{Recorder, Reporter};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
+
+use super::error::{KubeContext, Result};
+use super::index::{Cache, Indexed};
+use super::status::KindStatus;
 
 use crate::api::{
     AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
@@ -35,6 +40,8 @@ pub struct Config {
     /// Names this installation in the owner tags, so that two clusters
     /// sharing an organization never take each other's resources.
     pub installation_id: String,
+    /// This replica's name (its pod's), which the Events it records carry.
+    pub instance: Option<String>,
 }
 
 impl Default for Config {
@@ -47,34 +54,70 @@ impl Default for Config {
             poll_interval: Duration::from_secs(10),
             concurrency: 16,
             installation_id: "default".into(),
+            instance: None,
         }
     }
 }
 
-/// The caches every reconciler reads referenced objects from.
+/// The caches every reconciler reads referenced objects from, with their indexes.
 #[derive(Clone)]
 pub struct Stores {
-    pub accounts: Store<AwsAccount>,
-    pub roles: Store<CrossAccountRole>,
-    pub groups: Store<DeveloperGroup>,
-    pub ous: Store<OrganizationalUnit>,
-    pub policies: Store<ServiceControlPolicy>,
-    pub partners: Store<PartnerAccess>,
+    pub accounts: Cache<AwsAccount>,
+    pub roles: Cache<CrossAccountRole>,
+    pub groups: Cache<DeveloperGroup>,
+    pub ous: Cache<OrganizationalUnit>,
+    pub policies: Cache<ServiceControlPolicy>,
+    pub partners: Cache<PartnerAccess>,
 }
 
-#[cfg(test)]
 impl Stores {
-    /// Caches that hold nothing, for unit tests to fill one of.
+    /// Caches that hold nothing, to fill some of.
     pub fn empty() -> Self {
         Stores {
-            accounts: kube::runtime::reflector::store().0,
-            roles: kube::runtime::reflector::store().0,
-            groups: kube::runtime::reflector::store().0,
-            ous: kube::runtime::reflector::store().0,
-            policies: kube::runtime::reflector::store().0,
-            partners: kube::runtime::reflector::store().0,
+            accounts: Cache::of([]),
+            roles: Cache::of([]),
+            groups: Cache::of([]),
+            ous: Cache::of([]),
+            policies: Cache::of([]),
+            partners: Cache::of([]),
         }
     }
+
+    /// Waits until every cache holds its first list; false if one never will.
+    pub async fn wait_until_ready(&self) -> bool {
+        self.accounts.wait_until_ready().await.is_ok()
+            && self.roles.wait_until_ready().await.is_ok()
+            && self.groups.wait_until_ready().await.is_ok()
+            && self.ous.wait_until_ready().await.is_ok()
+            && self.policies.wait_until_ready().await.is_ok()
+            && self.partners.wait_until_ready().await.is_ok()
+    }
+
+    /// Sets each kind's not-Ready gauge from its cache.
+    pub fn count_not_ready(&self, metrics: &Metrics) {
+        count_not_ready(metrics, &self.accounts);
+        count_not_ready(metrics, &self.roles);
+        count_not_ready(metrics, &self.groups);
+        count_not_ready(metrics, &self.ous);
+        count_not_ready(metrics, &self.policies);
+        count_not_ready(metrics, &self.partners);
+    }
+}
+
+fn count_not_ready<K>(metrics: &Metrics, cache: &Cache<K>)
+where
+    K: Indexed + HasStatus<Status: KindStatus>,
+{
+    let not_ready = cache
+        .state()
+        .iter()
+        .filter(|object| {
+            !object
+                .status()
+                .is_some_and(|status| status.reconcile().is_ready_at(object.meta().generation))
+        })
+        .count();
+    metrics.set_not_ready(&K::kind(&()), not_ready);
 }
 
 pub struct Context {
@@ -95,7 +138,7 @@ impl Context {
     pub fn new(client: Client, aws: Arc<dyn Aws>, config: Config, stores: Stores, metrics: Arc<Metrics>) -> Self {
         let reporter = Reporter {
             controller: "aws-access-operator".into(),
-            instance: std::env::var("POD_NAME").ok(),
+            instance: config.instance.clone(),
         };
         Context {
             recorder: Recorder::new(client.clone(), reporter),
@@ -116,7 +159,7 @@ impl Context {
 
     /// A Secret, read when needed rather than cached: the operator keeps no
     /// Secret data in memory.
-    pub async fn secret(&self, namespace: &str, name: &str) -> kube::Result<Option<Secret>> {
+    pub async fn secret(&self, namespace: &str, name: &str) -> Result<Option<Secret>> {
         let given = self
             .secrets
             .iter()
@@ -127,6 +170,7 @@ impl Context {
         Api::<Secret>::namespaced(self.client.clone(), namespace)
             .get_opt(name)
             .await
+            .doing(|| format!("reading Secret {namespace}/{name}"))
     }
 
     /// The delay before the next retry of `object`: doubling from

@@ -2,6 +2,8 @@
 //! become a `Stalled` condition and the reconcile ends well. Only what a
 //! retry can fix is an error, requeued with backoff.
 
+use kube::{Resource, ResourceExt};
+
 use crate::api::Reason;
 use crate::aws::AwsError;
 
@@ -9,10 +11,14 @@ use crate::aws::AwsError;
 pub enum Error {
     #[error(transparent)]
     Aws(#[from] AwsError),
-    #[error("Kubernetes API: {0}")]
-    Kube(#[from] kube::Error),
-    #[error("finalizer: {0}")]
-    Finalizer(#[source] Box<kube::runtime::finalizer::Error<Error>>),
+    /// A call to the API server, named by what it was for: ten different
+    /// calls would otherwise read the same in a log.
+    #[error("{action}: {source}")]
+    Kube {
+        action: String,
+        #[source]
+        source: kube::Error,
+    },
     /// Something under way in AWS must finish first, such as an account
     /// still being created when its object is deleted with `deletionPolicy: Close`.
     #[error("{message}")]
@@ -24,10 +30,43 @@ impl Error {
     pub fn reason(&self) -> Reason {
         match self {
             Error::Aws(err) => err.kind.reason(),
-            Error::Kube(_) | Error::Finalizer(_) => Reason::KubernetesError,
+            Error::Kube { .. } => Reason::KubernetesError,
             Error::Pending { reason, .. } => *reason,
+        }
+    }
+
+    /// The API server's answer, when the call reached it and it refused.
+    pub fn api_status(&self) -> Option<&kube::core::Status> {
+        match self {
+            Error::Kube {
+                source: kube::Error::Api(status),
+                ..
+            } => Some(status),
+            _ => None,
         }
     }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Names the Kubernetes call a result came from: `.doing(|| ...)`.
+pub trait KubeContext<T> {
+    fn doing(self, action: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> KubeContext<T> for kube::Result<T> {
+    fn doing(self, action: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Kube {
+            action: action(),
+            source,
+        })
+    }
+}
+
+/// An object as messages name it: `CrossAccountRole alfie/full-access`.
+pub fn named<K: Resource<DynamicType = ()>>(object: &K) -> String {
+    match object.namespace() {
+        Some(namespace) => format!("{} {namespace}/{}", K::kind(&()), object.name_any()),
+        None => format!("{} {}", K::kind(&()), object.name_any()),
+    }
+}

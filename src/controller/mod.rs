@@ -11,6 +11,7 @@ pub mod developer_group;
 pub mod driver;
 pub mod error;
 pub mod guardrails;
+pub mod index;
 pub mod organizational_unit;
 pub mod ownership;
 pub mod partner_access;
@@ -23,7 +24,6 @@ pub mod tenancy;
 
 use std::fmt::Debug;
 use std::future::Future;
-use std::hash::Hash;
 use std::sync::Arc;
 
 use futures::{FutureExt, StreamExt};
@@ -45,38 +45,57 @@ use crate::aws::inventory::Inventoried;
 use crate::telemetry::{Metrics, Readiness};
 pub use context::{Config, Context, Stores};
 use error::Error;
-use status::KindStatus;
+use index::{Cache, Index, Indexed};
 
 /// Objects a shared watch may buffer per subscriber before it waits for them.
 const SUBSCRIBER_BUFFER: usize = 1024;
 
-/// One kind's cache and its watch, shared by every controller that needs it.
-struct Shared<K: Resource<DynamicType = ()> + Clone + 'static> {
-    reader: Store<K>,
+/// One kind's cache, its index and its watch, shared by every controller that needs it.
+pub struct Shared<K: Indexed> {
+    pub cache: Cache<K>,
     writer: reflector::store::Writer<K>,
+    index: Arc<Index<K>>,
 }
 
 impl<K> Shared<K>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    K::DynamicType: Eq + Hash + Clone,
+    K: Indexed + DeserializeOwned + Debug,
 {
     fn new() -> Self {
         let (reader, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
-        Shared { reader, writer }
+        let index = Arc::new(Index::default());
+        Shared {
+            cache: Cache::new(reader, index.clone()),
+            writer,
+            index,
+        }
     }
 
-    fn subscribe(&self) -> ReflectHandle<K> {
+    pub fn subscribe(&self) -> ReflectHandle<K> {
         match self.writer.subscribe() {
             Some(handle) => handle,
             None => unreachable!("store_shared always creates a dispatcher"),
         }
     }
 
-    /// The watch that fills the cache and feeds the subscribers, as a task.
+    /// A controller triggered by changes to the kind's own specs, reading its cache.
+    pub fn controller(&self) -> Controller<K> {
+        Controller::for_shared_stream(
+            spec_or_deletion_changes(self.subscribe(), (*self.cache).clone()),
+            (*self.cache).clone(),
+        )
+    }
+
+    /// The watch that fills the index, then the cache, and feeds the subscribers, as a task.
     fn run(self, client: Client) -> impl Future<Output = ()> + Send {
+        let index = self.index;
         guarded_watch::<K>(client)
             .modify(lean)
+            .inspect(move |event| {
+                if let Ok(event) = event {
+                    index.apply(event);
+                }
+            })
             .reflect_shared(self.writer)
             .for_each(|event| async move {
                 if let Err(err) = event {
@@ -204,42 +223,14 @@ where
         })
 }
 
-/// A controller triggered by changes to a kind's own specs, reading its cache.
-fn controller_for<K>(shared: &Shared<K>) -> Controller<K>
-where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-{
-    Controller::for_shared_stream(
-        spec_or_deletion_changes(shared.subscribe(), shared.reader.clone()),
-        shared.reader.clone(),
-    )
-}
-
 /// How often the not-Ready gauges are recounted from the caches.
 const GAUGE_REFRESH: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// Sets the not-Ready gauge of a kind from its cache.
-fn count_not_ready<K>(metrics: &Metrics, store: &Store<K>)
-where
-    K: driver::Reconciler,
-{
-    let not_ready = store
-        .state()
-        .iter()
-        .filter(|object| {
-            !object
-                .status()
-                .is_some_and(|status| status.reconcile().is_ready_at(object.meta().generation))
-        })
-        .count();
-    metrics.set_not_ready(&K::kind(&()), not_ready);
-}
 
 /// Changes to the Secrets opted in as external IDs, as metadata only: which
 /// Secret changed is all that triggers a reconcile, and the one a role
 /// needs is read when it needs it, so no Secret's data streams through or
 /// stays in the operator, and no other Secret is even listed.
-fn secret_changes(
+pub fn secret_changes(
     client: &Client,
 ) -> impl futures::Stream<Item = Result<PartialObjectMeta<Secret>, watcher::Error>> + Send + 'static {
     watcher(
@@ -277,6 +268,65 @@ pub struct Telemetry {
     pub readiness: Readiness,
 }
 
+/// Every kind's watch; the controllers' triggers subscribe to them.
+pub struct Watches {
+    pub client: Client,
+    pub accounts: Shared<AwsAccount>,
+    pub roles: Shared<CrossAccountRole>,
+    pub groups: Shared<DeveloperGroup>,
+    pub ous: Shared<OrganizationalUnit>,
+    pub policies: Shared<ServiceControlPolicy>,
+    pub partners: Shared<PartnerAccess>,
+}
+
+impl Watches {
+    fn new(client: Client) -> Self {
+        Watches {
+            client,
+            accounts: Shared::new(),
+            roles: Shared::new(),
+            groups: Shared::new(),
+            ous: Shared::new(),
+            policies: Shared::new(),
+            partners: Shared::new(),
+        }
+    }
+
+    fn stores(&self) -> Stores {
+        Stores {
+            accounts: self.accounts.cache.clone(),
+            roles: self.roles.cache.clone(),
+            groups: self.groups.cache.clone(),
+            ous: self.ous.cache.clone(),
+            policies: self.policies.cache.clone(),
+            partners: self.partners.cache.clone(),
+        }
+    }
+
+    /// The watches, as one task that runs until the process ends.
+    fn run(self) -> impl Future<Output = ()> + Send {
+        let client = self.client;
+        futures::future::join_all([
+            self.accounts.run(client.clone()).boxed(),
+            self.roles.run(client.clone()).boxed(),
+            self.groups.run(client.clone()).boxed(),
+            self.ous.run(client.clone()).boxed(),
+            self.policies.run(client.clone()).boxed(),
+            self.partners.run(client).boxed(),
+        ])
+        .map(drop)
+    }
+}
+
+/// Runs one kind's controller (from its `triggers`) until `shutdown`.
+fn start<K: driver::Reconciler>(
+    controller: Controller<K>,
+    ctx: &Arc<Context>,
+    shutdown: &futures::future::Shared<futures::future::BoxFuture<'static, ()>>,
+) -> futures::future::BoxFuture<'static, ()> {
+    run_controller(controller, ctx.clone(), shutdown.clone()).boxed()
+}
+
 /// Runs every controller until `shutdown` resolves; the reconciles in
 /// flight finish first.
 pub async fn run(
@@ -286,152 +336,41 @@ pub async fn run(
     telemetry: Telemetry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let accounts = Shared::<AwsAccount>::new();
-    let roles = Shared::<CrossAccountRole>::new();
-    let groups = Shared::<DeveloperGroup>::new();
-    let ous = Shared::<OrganizationalUnit>::new();
-    let policies = Shared::<ServiceControlPolicy>::new();
-    // The partner controller reads its children fresh, so plain watches
-    // (which also report deletions) serve it, and of its children only
-    // their owner references.
-    let (partner_store, partner_writer) = reflector::store();
-    let partners = Controller::for_stream(
-        guarded_watch::<PartnerAccess>(client.clone())
-            .reflect(partner_writer)
-            .applied_objects(),
-        partner_store.clone(),
-    )
-    .owns_stream(
-        watcher(
-            Api::<PartialObjectMeta<CrossAccountRole>>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .default_backoff()
-        .touched_objects(),
-    )
-    .owns_stream(secret_changes(&client));
-    let stores = Stores {
-        accounts: accounts.reader.clone(),
-        roles: roles.reader.clone(),
-        groups: groups.reader.clone(),
-        ous: ous.reader.clone(),
-        policies: policies.reader.clone(),
-        partners: partner_store.clone(),
-    };
+    let watches = Watches::new(client.clone());
+    let stores = watches.stores();
     let aws = Arc::new(Inventoried::new(aws, config.resync_interval));
     let ctx = Arc::new(Context::new(
-        client.clone(),
+        client,
         aws,
         config,
         stores.clone(),
         telemetry.metrics.clone(),
     ));
-    let shutdown = futures::future::FutureExt::shared(Box::pin(shutdown));
-
-    // An account waiting for its OU path is looked at again as soon as an
-    // OrganizationalUnit with that path (or id) changes, not at its next backoff.
-    let placed_stores = stores.clone();
-    let account_controller = controller_for(&accounts).watches_shared_stream(ous.subscribe(), move |unit| {
-        refs::accounts_placed_in(&placed_stores, &unit)
-    });
-    let account_controller = run_controller(account_controller, ctx.clone(), shutdown.clone());
-
-    let ou_stores = stores.clone();
-    let ou_controller =
-        controller_for(&ous).watches_shared_stream(ous.subscribe(), move |parent| refs::ous_under(&ou_stores, &parent));
-    let ou_controller = run_controller(ou_controller, ctx.clone(), shutdown.clone());
-
-    let policy_ou_stores = stores.clone();
-    let policy_account_stores = stores.clone();
-    let policy_controller = controller_for(&policies)
-        .watches_shared_stream(ous.subscribe(), move |unit| {
-            refs::policies_targeting_ou(&policy_ou_stores, &unit)
-        })
-        .watches_shared_stream(accounts.subscribe(), move |account| {
-            refs::policies_targeting_account(&policy_account_stores, &account)
-        });
-    let policy_controller = run_controller(policy_controller, ctx.clone(), shutdown.clone());
-
-    let role_stores = stores.clone();
-    let account_stores = stores.clone();
-    let secret_stores = stores.clone();
-    let role_controller = controller_for(&roles)
-        .watches_shared_stream(groups.subscribe(), move |group| {
-            refs::roles_trusting(&role_stores, &group)
-        })
-        .watches_shared_stream(accounts.subscribe(), move |account| {
-            refs::roles_in_account(&account_stores, &account)
-        })
-        .watches_stream(secret_changes(&client), move |secret| {
-            refs::roles_using_secret(
-                &secret_stores,
-                &secret.name_any(),
-                &secret.namespace().unwrap_or_default(),
-            )
-        });
-    let role_controller = run_controller(role_controller, ctx.clone(), shutdown.clone());
-
-    let group_stores = stores.clone();
-    let group_account_stores = stores.clone();
-    let group_controller = controller_for(&groups)
-        .watches_shared_stream(roles.subscribe(), move |role| {
-            refs::groups_granting(&group_stores, &role)
-        })
-        .watches_shared_stream(accounts.subscribe(), move |account| {
-            refs::groups_in_account(&group_account_stores, &account)
-        });
-    let group_controller = run_controller(group_controller, ctx.clone(), shutdown.clone());
-
-    let partner_controller = run_controller(partners, ctx.clone(), shutdown.clone());
-
-    let metrics = telemetry.metrics.clone();
+    let shutdown = futures::future::FutureExt::shared(shutdown.boxed());
+    // The kinds: one line each.
+    let controllers = futures::future::join_all([
+        start(aws_account::triggers::controller(&watches), &ctx, &shutdown),
+        start(cross_account_role::triggers::controller(&watches), &ctx, &shutdown),
+        start(developer_group::triggers::controller(&watches), &ctx, &shutdown),
+        start(organizational_unit::triggers::controller(&watches), &ctx, &shutdown),
+        start(service_control_policy::triggers::controller(&watches), &ctx, &shutdown),
+        start(partner_access::triggers::controller(&watches), &ctx, &shutdown),
+    ]);
     let gauges = async move {
-        for store in [
-            stores.accounts.wait_until_ready().boxed(),
-            stores.roles.wait_until_ready().boxed(),
-            stores.groups.wait_until_ready().boxed(),
-            stores.ous.wait_until_ready().boxed(),
-            stores.policies.wait_until_ready().boxed(),
-            partner_store.wait_until_ready().boxed(),
-        ] {
+        if !stores.wait_until_ready().await {
             // A cache that never fills means the process is shutting down.
-            if store.await.is_err() {
-                return;
-            }
+            return;
         }
         telemetry.readiness.set_ready();
         loop {
-            count_not_ready(&metrics, &stores.accounts);
-            count_not_ready(&metrics, &stores.roles);
-            count_not_ready(&metrics, &stores.groups);
-            count_not_ready(&metrics, &stores.ous);
-            count_not_ready(&metrics, &stores.policies);
-            count_not_ready(&metrics, &partner_store);
+            stores.count_not_ready(&telemetry.metrics);
             tokio::time::sleep(GAUGE_REFRESH).await;
         }
     };
-
-    let watches = futures::future::join5(
-        accounts.run(client.clone()),
-        roles.run(client.clone()),
-        groups.run(client.clone()),
-        ous.run(client.clone()),
-        policies.run(client.clone()),
-    );
-    let controllers = futures::future::join3(
-        futures::future::join4(
-            account_controller,
-            role_controller,
-            group_controller,
-            partner_controller,
-        ),
-        ou_controller,
-        policy_controller,
-    );
     tokio::select! {
         _ = gauges => {}
         _ = controllers => {}
         // The watches never end by themselves; the controllers end on shutdown.
-        _ = watches => {}
+        _ = watches.run() => {}
     }
 }

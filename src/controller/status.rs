@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::context::Context;
 use super::driver::Stop;
-use super::error::{Error, Result};
+use super::error::{Error, KubeContext, Result, named};
 use crate::api::{
     AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, OrganizationalUnitStatus,
     PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
@@ -123,16 +123,19 @@ where
     });
     // The answer (the whole object) is not decoded: an object the cache
     // holds only in part (`api::guard`) gets its status all the same.
-    let request = kube::core::Request::new(api.resource_url())
-        .patch_subresource(
-            "status",
-            &object.name_any(),
-            &PatchParams::apply(MANAGER).force(),
-            &Patch::Apply(patch),
-        )
-        .map_err(kube::Error::BuildRequest)?;
-    api.clone().into_client().request_text(request).await?;
-    Ok(())
+    let request = kube::core::Request::new(api.resource_url()).patch_subresource(
+        "status",
+        &object.name_any(),
+        &PatchParams::apply(MANAGER).force(),
+        &Patch::Apply(patch),
+    );
+    let written = match request {
+        Ok(request) => api.clone().into_client().request_text(request).await,
+        Err(err) => Err(kube::Error::BuildRequest(err)),
+    };
+    written
+        .map(drop)
+        .doing(|| format!("writing the status of {}", named(object)))
 }
 
 /// A kind's status: its own fields plus the conditions every kind shares.

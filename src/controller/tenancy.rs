@@ -37,12 +37,11 @@ fn live<K: kube::Resource>(object: &K) -> bool {
 fn accounts_with_id(stores: &Stores, id: &str) -> Vec<Arc<AwsAccount>> {
     let mut found: Vec<_> = stores
         .accounts
-        .state()
+        .find([format!("account-id:{id}").as_str()])
         .into_iter()
         .filter(|account| {
-            live(account.as_ref())
-                && (account.status.as_ref().and_then(|s| s.account_id.as_deref()) == Some(id)
-                    || account.spec.account_id.as_deref() == Some(id))
+            account.status.as_ref().and_then(|s| s.account_id.as_deref()) == Some(id)
+                || account.spec.account_id.as_deref() == Some(id)
         })
         .collect();
     // The same answer whatever order the cache lists them in.
@@ -412,8 +411,7 @@ pub fn role_arn_allowed(identity: &Account, arn: &str, field: &str) -> Result<()
 mod tests {
     use super::*;
     use crate::api::{AwsAccountSpec, AwsAccountStatus, CrossAccountRoleSpec};
-    use kube::runtime::reflector;
-    use kube::runtime::watcher;
+    use crate::controller::index::Cache;
 
     fn aws_account(name: &str, id: &str, allowed: Option<&[&str]>, state: AccountState) -> AwsAccount {
         let mut account = AwsAccount::new(
@@ -441,12 +439,8 @@ mod tests {
     }
 
     fn stores(accounts: Vec<AwsAccount>) -> Stores {
-        let (store, mut writer) = reflector::store::<AwsAccount>();
-        for account in accounts {
-            writer.apply_watcher_event(&watcher::Event::Apply(account));
-        }
         Stores {
-            accounts: store,
+            accounts: Cache::of(accounts),
             ..Stores::empty()
         }
     }

@@ -19,6 +19,7 @@ use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::organization::{self, OrgOwned};
 use crate::controller::driver::owned::{self, Describe, Owned};
+use crate::controller::error::KubeContext;
 use crate::controller::partner_access::{self, plan as partner_plan};
 use crate::controller::secrets::EXTERNAL_ID_LABEL;
 use crate::controller::status::{Outcome, State};
@@ -309,7 +310,8 @@ async fn partner(
     if partner.spec.external_id_secret_ref.is_none()
         && Api::<Secret>::namespaced(ctx.client.clone(), &namespace)
             .get_opt(&external_id.name)
-            .await?
+            .await
+            .doing(|| format!("reading Secret {namespace}/{}", external_id.name))?
             .is_none()
     {
         own.notes.push(format!(

@@ -15,8 +15,6 @@ use anyhow::{Context as _, bail};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::core::object::HasStatus;
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::watcher;
 use kube::{Client, CustomResourceExt, Resource, ResourceExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,6 +26,7 @@ use crate::api::{
 };
 use crate::aws::Aws;
 use crate::controller::context::{Config, Context, Stores};
+use crate::controller::index::{Cache, Indexed};
 use crate::telemetry::Metrics;
 use kinds::Planned;
 use manifests::Document;
@@ -165,9 +164,9 @@ struct Files {
 }
 
 /// The objects of one kind: the files' over the cluster's.
-struct Overlay<K: Resource<DynamicType = ()> + 'static> {
+struct Overlay<K: Indexed> {
     /// Both, as the reconcilers' caches would hold them after the apply.
-    store: Store<K>,
+    store: Cache<K>,
     /// The files' objects, with the status and identity of the cluster's
     /// object of the same name; with where each was written.
     named: Vec<(usize, K)>,
@@ -178,8 +177,7 @@ struct Overlay<K: Resource<DynamicType = ()> + 'static> {
 /// keeping its status, as an apply would.
 async fn overlay<K>(client: &Client, files: &mut Files) -> anyhow::Result<Overlay<K>>
 where
-    K: Resource<DynamicType = ()> + CustomResourceExt + HasStatus + Clone + Serialize + DeserializeOwned,
-    K: std::fmt::Debug + Send + Sync + 'static,
+    K: Indexed + CustomResourceExt + HasStatus + Serialize + DeserializeOwned + std::fmt::Debug,
     K::Status: Clone,
 {
     let kind = K::kind(&());
@@ -225,10 +223,8 @@ where
         }
         named.push((i, object));
     }
-    let (store, mut writer) = reflector::store::<K>();
-    for object in cluster.into_iter().chain(named.iter().map(|(_, o)| o.clone())) {
-        writer.apply_watcher_event(&watcher::Event::Apply(object));
-    }
+    // The files' objects after the cluster's: they take their place.
+    let store = Cache::of(cluster.into_iter().chain(named.iter().map(|(_, o)| o.clone())));
     Ok(Overlay { store, named })
 }
 

@@ -85,7 +85,7 @@ fn inert(text: String) -> String {
 }
 
 /// One row per role; lists inside a field separated by spaces.
-pub fn csv(report: &Report) -> String {
+pub fn csv(report: &Report) -> anyhow::Result<String> {
     let mut out = ::csv::Writer::from_writer(vec![]);
     let header = [
         "accountId",
@@ -99,7 +99,7 @@ pub fn csv(report: &Report) -> String {
         "validUntil",
         "assumableBy",
     ];
-    out.write_record(header).expect("writing to memory");
+    out.write_record(header)?;
     for role in &report.roles {
         let users: Vec<&str> = role.assumable_by.iter().map(|a| a.user_arn.as_str()).collect();
         let row = [
@@ -114,10 +114,10 @@ pub fn csv(report: &Report) -> String {
             role.valid_until.clone().unwrap_or_default(),
             users.join(" "),
         ];
-        out.write_record(row.map(inert)).expect("writing to memory");
+        out.write_record(row.map(inert))?;
     }
-    let bytes = out.into_inner().expect("writing to memory");
-    String::from_utf8(bytes).expect("the fields were strings")
+    let bytes = out.into_inner().map_err(|err| err.into_error())?;
+    Ok(String::from_utf8(bytes)?)
 }
 
 /// Users → groups → roles → accounts: the roles someone may assume, that
@@ -224,7 +224,7 @@ mod tests {
             findings: vec![],
         };
         assert_eq!(
-            csv(&report),
+            csv(&report).unwrap(),
             concat!(
                 "accountId,accountName,roleName,arn,managedBy,trustedPrincipals,",
                 "requiresMfa,requiresExternalId,validUntil,assumableBy\n",

@@ -8,6 +8,7 @@
 mod apply;
 pub(crate) mod observe;
 pub(crate) mod plan;
+pub mod triggers;
 
 use async_trait::async_trait;
 use kube::api::{Api, PostParams};
@@ -15,7 +16,7 @@ use kube::{Client, ResourceExt};
 
 use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
-use super::error::{Error, Result};
+use super::error::{Error, KubeContext, Result, named};
 use super::refs;
 use super::status::{Outcome, applied, finish, observed, publish, write_status};
 use crate::api::{AccountState, AwsAccount, AwsAccountStatus, ManagementPolicy, Reason};
@@ -165,7 +166,10 @@ async fn search_or_create(
     // The cache may not yet hold the status written by the previous
     // reconcile; the API server does. One read, only before the one call
     // that must not be repeated.
-    let fresh = api.get_status(&account.name_any()).await?;
+    let fresh = api
+        .get_status(&account.name_any())
+        .await
+        .doing(|| format!("reading the status of {} before CreateAccount", named(account)))?;
     let recorded = fresh.status.clone().unwrap_or_default();
     if plan::locate(spec, &recorded, account.metadata.generation) != Locate::Search {
         *status = AwsAccountStatus {
@@ -218,7 +222,10 @@ async fn fence_creation(api: &Api<AwsAccount>, mut fresh: AwsAccount) -> Result<
             "another reconcile is creating this account; following its request",
         )
         .into()),
-        Err(err) => Err(err.into()),
+        Err(source) => Err(Stop::Fail(Error::Kube {
+            action: format!("recording in {} that the account is being created", named(&fresh)),
+            source,
+        })),
     }
 }
 

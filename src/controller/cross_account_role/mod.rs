@@ -5,6 +5,7 @@
 mod apply;
 mod observe;
 mod plan;
+pub mod triggers;
 
 use async_trait::async_trait;
 use kube::api::Api;

@@ -3,6 +3,7 @@
 //! the object's status, claimed before the group is created.
 
 mod plan;
+pub mod triggers;
 
 pub use plan::ASSUME_POLICY_NAME;
 
@@ -186,7 +187,7 @@ fn claim(ctx: &Context, group: &DeveloperGroup, status: &DeveloperGroupStatus, t
     let other = ctx
         .stores
         .groups
-        .state()
+        .find([triggers::claim_key(&target.account.id, &target.name).as_str()])
         .into_iter()
         .find(|g| object_id(g.as_ref()) != me && g.status.as_ref().is_some_and(claims));
     match (other, exists) {

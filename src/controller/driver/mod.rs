@@ -4,6 +4,7 @@
 //! share the whole observe → plan → apply as well (`owned`), and kinds that
 //! own one resource of Organizations its sibling (`organization`).
 
+mod create;
 pub mod organization;
 pub mod owned;
 
@@ -19,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use super::context::{Config, Context};
-use super::error::{Error, Result};
+use super::error::{Error, KubeContext, Result, named};
 use super::status::{KindStatus, Outcome, settle};
 use super::tenancy::Refused;
 use crate::api::Reason;
@@ -79,12 +80,6 @@ impl From<Error> for Stop {
 
 impl From<AwsError> for Stop {
     fn from(error: AwsError) -> Self {
-        Stop::Fail(error.into())
-    }
-}
-
-impl From<kube::Error> for Stop {
-    fn from(error: kube::Error) -> Self {
         Stop::Fail(error.into())
     }
 }
@@ -191,10 +186,11 @@ async fn apply<K: Reconciler>(object: &K, ctx: &Context, api: &Api<K>) -> Result
 /// fresh read tells whether there is anything left to add.
 async fn add_finalizer<K: Reconciler>(api: &Api<K>, object: &K) -> Result<K> {
     match patch_finalizers(api, object, |finalizers| finalizers.push(FINALIZER.into())).await {
-        Err(Error::Kube(kube::Error::Api(status))) if status.code == 422 => {
+        Err(err) if err.api_status().is_some_and(|status| status.code == 422) => {
             let fresh = object_from(
                 api,
                 kube::core::Request::new(api.resource_url()).get(&object.name_any(), &Default::default()),
+                || format!("reading {} to add the finalizer", named(object)),
             )
             .await?;
             if fresh.finalizers().iter().any(|f| f == FINALIZER) {
@@ -216,27 +212,37 @@ async fn patch_finalizers<K: Reconciler>(api: &Api<K>, object: &K, change: impl 
     let before = object.meta().finalizers.clone();
     let mut after = before.clone().unwrap_or_default();
     change(&mut after);
+    let action = || format!("writing the finalizers of {}", named(object));
     let patch: json_patch::Patch = serde_json::from_value(json!([
         {"op": "test", "path": "/metadata/finalizers", "value": before},
         {"op": "add", "path": "/metadata/finalizers", "value": after},
     ]))
-    .map_err(|err| Error::Kube(kube::Error::SerdeError(err)))?;
+    .map_err(kube::Error::SerdeError)
+    .doing(action)?;
     let request = kube::core::Request::new(api.resource_url()).patch(
         &object.name_any(),
         &PatchParams::default(),
         &Patch::<()>::Json(patch),
     );
-    object_from(api, request).await
+    object_from(api, request, action).await
 }
 
 /// Sends a request that answers with the object, and decodes the answer
-/// one object at a time (`api::guard`), as the cache does.
+/// one object at a time (`api::guard`), as the cache does; `action` names
+/// the call in errors.
 async fn object_from<K: Reconciler>(
     api: &Api<K>,
     request: std::result::Result<http::Request<Vec<u8>>, kube::core::request::Error>,
+    action: impl FnOnce() -> String,
 ) -> Result<K> {
-    let request = request.map_err(kube::Error::BuildRequest)?;
-    let answer = api.clone().into_client().request_text(request).await?;
-    guard::decode(&answer)
-        .map_err(|undecodable| Error::Kube(kube::Error::SerdeError(serde::de::Error::custom(undecodable.error))))
+    let answer = match request {
+        Ok(request) => api.clone().into_client().request_text(request).await,
+        Err(err) => Err(kube::Error::BuildRequest(err)),
+    };
+    answer
+        .and_then(|answer| {
+            guard::decode(&answer)
+                .map_err(|undecodable| kube::Error::SerdeError(serde::de::Error::custom(undecodable.error)))
+        })
+        .doing(action)
 }

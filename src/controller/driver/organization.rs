@@ -9,7 +9,8 @@
 use async_trait::async_trait;
 use kube::api::Api;
 
-use super::owned::{Describe, Policies, Resolved, describe, left_out};
+use super::create::{Creating, Creation, create_then_reclaim};
+use super::owned::{Describe, Policies, Resolved, Written, describe, left_out};
 use super::{Reconciler, Stop};
 use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason, Tags};
 use crate::aws::{AwsErrorKind, AwsResult, Organizations};
@@ -127,7 +128,9 @@ pub async fn preview<K: OrgOwned>(object: &K, ctx: &Context, recorded_id: Option
     })
 }
 
-/// Takes the resource to the spec and records it in `status`.
+/// Takes the resource to the spec and records it in `status`: the preview,
+/// the refusal, the record of what is there, then the writes, or in
+/// Observe mode the report.
 pub async fn converge<K: OrgOwned>(
     object: &K,
     ctx: &Context,
@@ -135,86 +138,138 @@ pub async fn converge<K: OrgOwned>(
     status: &mut K::Status,
 ) -> Result<Outcome, Stop> {
     let recorded = K::identity(status).id.clone();
-    let Preview {
-        desired,
-        waiting,
-        mut observed,
-        claim: claimed,
-        mut changes,
-        what,
-    } = preview(object, ctx, recorded.as_deref()).await?;
-    let orgs = ctx.aws.organizations();
-    let orgs = orgs.as_ref();
+    let preview = preview(object, ctx, recorded.as_deref()).await?;
     let manage = object.policies().management == ManagementPolicy::Manage;
-    if manage && let Some(refusal) = claimed.refusal(&what) {
+    if manage && let Some(refusal) = preview.claim.refusal(&preview.what) {
         return Err(refusal.into());
     }
-    record_found::<K>(status, &observed);
-    K::record(status, &desired, &observed, false);
+    record_found::<K>(status, &preview.observed);
+    K::record(status, &preview.desired, &preview.observed, false);
     if !manage {
-        return Ok(status::observed(
-            &what,
-            K::found(&observed).is_some(),
-            &describe(&changes),
-        ));
+        let exists = K::found(&preview.observed).is_some();
+        return Ok(status::observed(&preview.what, exists, &describe(&preview.changes)));
     }
-    if claimed == Claim::Adoptable {
+    if preview.claim == Claim::Adoptable {
         *K::identity(status).ownership = Some(Ownership::Adopted);
     }
-    let mut created = false;
-    let mut written = Vec::new();
-    let mut next = 0;
-    let mut looked_again = false;
-    while let Some(change) = changes.get(next) {
-        next += 1;
-        let id = K::identity(status).id.clone().unwrap_or_default();
-        if !change.creates() {
-            K::perform(orgs, &id, change).await?;
-            written.push(change.describe());
-            continue;
-        }
-        // Claimed before the call: a restart, or a retry after an answer
-        // that was lost, finds the resource (tagged as this object's) as ours.
-        *K::identity(status).ownership = Some(Ownership::Created);
-        write_status(api, object, &*status).await?;
-        match K::perform(orgs, &id, change).await {
-            Ok(made) => {
+    let written = write(object, ctx, api, status, &preview).await?;
+    let observed = written.found.as_ref().unwrap_or(&preview.observed);
+    K::identity(status).ownership.get_or_insert(Ownership::Created);
+    K::record(status, &preview.desired, observed, true);
+    let outcome = applied(ctx, object, &preview.what, written.created, &written.changes).await;
+    Ok(left_out(&preview.what, &preview.waiting).unwrap_or(outcome))
+}
+
+/// Writes the difference in order, the creation (once) among it; after a
+/// creation that found the resource there already, what is left is planned
+/// again from what was found.
+async fn write<K: OrgOwned>(
+    object: &K,
+    ctx: &Context,
+    api: &Api<K>,
+    status: &mut K::Status,
+    preview: &Preview<K>,
+) -> Result<Written<K::Observed>, Stop> {
+    let orgs = ctx.aws.organizations();
+    let orgs = orgs.as_ref();
+    let mut written = Written {
+        created: false,
+        changes: vec![],
+        found: None,
+    };
+    let creation = preview.changes.iter().position(Describe::creates);
+    let (before, from_creation) = preview.changes.split_at(creation.unwrap_or(preview.changes.len()));
+    let replanned;
+    let mut after = from_creation.iter().skip(1).collect::<Vec<_>>();
+    for change in before {
+        perform::<K>(orgs, status, change, &mut written).await?;
+    }
+    if let Some(creation) = from_creation.first() {
+        let creating = CreatingInOrganization {
+            object,
+            ctx,
+            api,
+            orgs,
+            desired: &preview.desired,
+            creation,
+            what: &preview.what,
+        };
+        match create_then_reclaim(&creating, status).await? {
+            Creation::Made(made) => {
                 if let Some(Made { id, arn }) = made {
                     let identity = K::identity(status);
                     *identity.id = Some(id);
                     *identity.arn = Some(arn);
                 }
-                created = true;
+                written.created = true;
             }
-            // Made before (its answer lost) or by someone else meanwhile:
-            // look, claim, and plan again from what is there; once, so that
-            // a name AWS holds where the operator cannot see it is reported
-            // rather than tried for ever.
-            Err(err) if err.kind == AwsErrorKind::AlreadyExists && !looked_again => {
-                looked_again = true;
-                observed = K::observe(orgs, &desired, None).await?;
-                match claim(object, ctx, &observed) {
-                    Claim::Ours => {}
-                    Claim::Adoptable => *K::identity(status).ownership = Some(Ownership::Adopted),
-                    refused => {
-                        *K::identity(status).ownership = None;
-                        return Err(refused
-                            .refusal(&what)
-                            .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string()))
-                            .into());
-                    }
-                }
-                record_found::<K>(status, &observed);
-                changes = K::plan(&desired, &observed);
-                next = 0;
+            Creation::Found(found) => {
+                record_found::<K>(status, &found);
+                replanned = K::plan(&preview.desired, &found);
+                after = replanned.iter().collect();
+                written.found = Some(found);
             }
-            Err(err) => return Err(err.into()),
         }
     }
-    K::identity(status).ownership.get_or_insert(Ownership::Created);
-    K::record(status, &desired, &observed, true);
-    let outcome = applied(ctx, object, &what, created, &written).await;
-    Ok(left_out(&what, &waiting).unwrap_or(outcome))
+    for change in after {
+        perform::<K>(orgs, status, change, &mut written).await?;
+    }
+    Ok(written)
+}
+
+async fn perform<K: OrgOwned>(
+    orgs: &dyn Organizations,
+    status: &mut K::Status,
+    change: &K::Change,
+    written: &mut Written<K::Observed>,
+) -> Result<(), Stop> {
+    let id = K::identity(status).id.clone().unwrap_or_default();
+    K::perform(orgs, &id, change).await?;
+    written.changes.push(change.describe());
+    Ok(())
+}
+
+/// The creation of a resource of Organizations (`create::create_then_reclaim`).
+struct CreatingInOrganization<'a, K: OrgOwned> {
+    object: &'a K,
+    ctx: &'a Context,
+    api: &'a Api<K>,
+    orgs: &'a dyn Organizations,
+    desired: &'a K::Desired,
+    creation: &'a K::Change,
+    what: &'a str,
+}
+
+#[async_trait]
+impl<K: OrgOwned> Creating for CreatingInOrganization<'_, K> {
+    type Status = K::Status;
+    type Made = Option<Made>;
+    type Found = K::Observed;
+
+    fn ownership(status: &mut K::Status) -> &mut Option<Ownership> {
+        K::identity(status).ownership
+    }
+
+    async fn write_claim(&self, status: &K::Status) -> Result<()> {
+        write_status(self.api, self.object, status).await
+    }
+
+    async fn create(&self) -> AwsResult<Option<Made>> {
+        K::perform(self.orgs, "", self.creation).await
+    }
+
+    /// Looks where the spec puts it, by name: the id was never recorded.
+    async fn look(&self) -> Result<K::Observed, Stop> {
+        Ok(K::observe(self.orgs, self.desired, None).await?)
+    }
+
+    fn claim(&self, _status: &K::Status, found: &K::Observed) -> Claim {
+        claim(self.object, self.ctx, found)
+    }
+
+    fn what(&self) -> String {
+        self.what.to_owned()
+    }
 }
 
 /// Deletes the resource on deletion of the object, if the spec says so and

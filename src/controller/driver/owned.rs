@@ -9,9 +9,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kube::api::Api;
 
+use super::create::{Creating, Creation, create_then_reclaim};
 use super::{Reconciler, Stop};
 use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason};
-use crate::aws::{AwsErrorKind, AwsResult, Iam, fresh};
+use crate::aws::{AwsResult, Iam, fresh};
 use crate::controller::context::Context;
 use crate::controller::error::Result;
 use crate::controller::ownership::{Claim, Owner, requester};
@@ -213,14 +214,52 @@ pub async fn preview<K: Owned>(object: &K, ctx: &Context, status: &K::Status) ->
     })
 }
 
-/// Takes the resource to the spec and records it in `status`.
+/// Takes the resource to the spec and records it in `status`: the preview
+/// (or, where the object may no longer work, the lock), the refusals, the
+/// record of what is there, then the writes, or in Observe mode the report.
 pub async fn converge<K: Owned>(
     object: &K,
     ctx: &Context,
     api: &Api<K>,
     status: &mut K::Status,
 ) -> Result<Outcome, Stop> {
-    let preview = match preview(object, ctx, status).await {
+    let preview = preview_or_lock(object, ctx, status).await?;
+    let manage = object.policies().management == ManagementPolicy::Manage;
+    if manage {
+        // After the preview, which reads only the new target: the resource
+        // deleted here is elsewhere.
+        retire_moved(object, ctx, status, &preview.target).await?;
+        if let Some(refusal) = preview.refusal(object) {
+            return Err(refusal.into());
+        }
+    }
+    let what = what::<K>(&preview.target);
+    record_found(object, status, &preview);
+    if !manage {
+        let exists = K::arn(&preview.observed).is_some();
+        return Ok(status::observed(&what, exists, &describe(&preview.changes)));
+    }
+    let Preview {
+        desired,
+        waiting,
+        observed,
+        ..
+    } = &preview;
+    let written = write(object, ctx, api, status, &preview).await?;
+    let observed = written.found.as_ref().unwrap_or(observed);
+    K::identity(status).ownership.get_or_insert(Ownership::Created);
+    object.record(status, desired, observed, true);
+    let outcome = applied(ctx, object, &what, written.created, &written.changes).await;
+    if let Some(left_out) = left_out(&what, waiting) {
+        return Ok(left_out);
+    }
+    Ok(object.conclude(&what, desired, observed, outcome))
+}
+
+/// The preview; where the object may no longer work in the account of its
+/// resource, that resource is locked first.
+async fn preview_or_lock<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status) -> Result<Preview<K>, Stop> {
+    match preview(object, ctx, status).await {
         Err(Stop::Lock(outcome)) => {
             let outcome = match lock_recorded(object, ctx, status, &outcome).await? {
                 // What it made there is locked, which waiting will not undo
@@ -233,95 +272,123 @@ pub async fn converge<K: Owned>(
                 },
                 _ => outcome,
             };
-            return Err(Stop::Lock(outcome));
+            Err(Stop::Lock(outcome))
         }
-        preview => preview?,
-    };
-    let refusal = preview.refusal(object);
-    let Preview {
-        target,
-        desired,
-        waiting,
-        iam,
-        mut observed,
-        claim,
-        mut changes,
-    } = preview;
-    let manage = object.policies().management == ManagementPolicy::Manage;
-    if manage {
-        // After the preview, which reads only the new target: the resource
-        // deleted here is elsewhere.
-        retire_moved(object, ctx, status, &target).await?;
+        preview => preview,
     }
-    let what = what::<K>(&target);
-    if manage && let Some(refusal) = refusal {
-        return Err(refusal.into());
-    }
+}
+
+/// Records in the status where the resource is and what it is, as found.
+fn record_found<K: Owned>(object: &K, status: &mut K::Status, preview: &Preview<K>) {
     let identity = K::identity(status);
-    *identity.account_id = Some(target.account.id.clone());
-    *identity.name = Some(target.name.clone());
-    *identity.arn = K::arn(&observed).map(str::to_owned);
-    object.record(status, &desired, &observed, false);
-    if !manage {
-        return Ok(status::observed(
-            &what,
-            K::arn(&observed).is_some(),
-            &describe(&changes),
-        ));
-    }
-    if claim == Claim::Adoptable {
+    *identity.account_id = Some(preview.target.account.id.clone());
+    *identity.name = Some(preview.target.name.clone());
+    *identity.arn = K::arn(&preview.observed).map(str::to_owned);
+    object.record(status, &preview.desired, &preview.observed, false);
+}
+
+/// What the writes came to.
+pub(super) struct Written<O> {
+    pub created: bool,
+    /// The writes besides the creation, described.
+    pub changes: Vec<String>,
+    /// The resource as read again after AWS said it existed already.
+    pub found: Option<O>,
+}
+
+/// Adopts, creates (once) and writes the rest of the difference.
+async fn write<K: Owned>(
+    object: &K,
+    ctx: &Context,
+    api: &Api<K>,
+    status: &mut K::Status,
+    preview: &Preview<K>,
+) -> Result<Written<K::Observed>, Stop> {
+    let iam = preview.iam.as_ref();
+    let name = &preview.target.name;
+    if preview.claim == Claim::Adoptable {
         // Recorded before the owner tag is written: once the tag is there
         // the resource reads as this object's, and only this record says it
         // was adopted, to be released rather than deleted.
         *K::identity(status).ownership = Some(Ownership::Adopted);
         write_status(api, object, &*status).await?;
     }
-    let mut created = false;
-    if changes.first().is_some_and(Describe::creates) {
-        // Claimed before the call: a restart, or a retry after an answer
-        // that was lost, finds the resource as this object's. A resource
-        // adopted before stays adopted, whatever a stale read made of it:
-        // its object's deletion must release it, never delete it.
-        K::identity(status).ownership.get_or_insert(Ownership::Created);
-        write_status(api, object, &*status).await?;
-        match K::perform(iam.as_ref(), &target.name, &changes[0]).await {
-            Ok(arn) => {
+    let mut written = Written {
+        created: false,
+        changes: vec![],
+        found: None,
+    };
+    let mut changes = preview.changes.iter().collect::<Vec<_>>();
+    let replanned;
+    if let Some(creation) = changes.first().copied().filter(|change| change.creates()) {
+        let creating = CreatingOwned {
+            object,
+            ctx,
+            api,
+            iam,
+            target: &preview.target,
+            creation,
+        };
+        match create_then_reclaim(&creating, status).await? {
+            Creation::Made(arn) => {
                 *K::identity(status).arn = arn;
-                created = true;
+                written.created = true;
                 changes.remove(0);
             }
-            // The create happened before (its answer lost, the SDK retried)
-            // or someone else made it meanwhile: look before going on.
-            Err(err) if err.kind == AwsErrorKind::AlreadyExists => {
-                observed = object.observe(fresh(iam.as_ref()), &target).await?;
-                match object.claim(ctx, status, &target, &observed) {
-                    Claim::Ours => {}
-                    // Made by someone else since the inventory was read, and the spec adopts it.
-                    Claim::Adoptable => *K::identity(status).ownership = Some(Ownership::Adopted),
-                    claim => {
-                        *K::identity(status).ownership = None;
-                        return Err(claim
-                            .refusal(&what)
-                            .unwrap_or_else(|| Outcome::stalled(err.kind.reason(), err.to_string()))
-                            .into());
-                    }
-                }
-                *K::identity(status).arn = K::arn(&observed).map(str::to_owned);
-                changes = K::plan(&desired, &observed);
+            Creation::Found(found) => {
+                *K::identity(status).arn = K::arn(&found).map(str::to_owned);
+                replanned = K::plan(&preview.desired, &found);
+                changes = replanned.iter().collect();
+                written.found = Some(found);
             }
-            Err(err) => return Err(err.into()),
         }
     }
-    for change in &changes {
-        K::perform(iam.as_ref(), &target.name, change).await?;
+    for change in changes {
+        K::perform(iam, name, change).await?;
+        written.changes.push(change.describe());
     }
-    K::identity(status).ownership.get_or_insert(Ownership::Created);
-    object.record(status, &desired, &observed, true);
-    let outcome = applied(ctx, object, &what, created, &describe(&changes)).await;
-    if let Some(left_out) = left_out(&what, &waiting) {
-        return Ok(left_out);
+    Ok(written)
+}
+
+/// The creation of an owned kind's resource (`create::create_then_reclaim`).
+struct CreatingOwned<'a, K: Owned> {
+    object: &'a K,
+    ctx: &'a Context,
+    api: &'a Api<K>,
+    iam: &'a dyn Iam,
+    target: &'a Target,
+    creation: &'a K::Change,
+}
+
+#[async_trait]
+impl<K: Owned> Creating for CreatingOwned<'_, K> {
+    type Status = K::Status;
+    type Made = Option<String>;
+    type Found = K::Observed;
+
+    fn ownership(status: &mut K::Status) -> &mut Option<Ownership> {
+        K::identity(status).ownership
     }
-    Ok(object.conclude(&what, &desired, &observed, outcome))
+
+    async fn write_claim(&self, status: &K::Status) -> Result<()> {
+        write_status(self.api, self.object, status).await
+    }
+
+    async fn create(&self) -> AwsResult<Option<String>> {
+        K::perform(self.iam, &self.target.name, self.creation).await
+    }
+
+    async fn look(&self) -> Result<K::Observed, Stop> {
+        Ok(self.object.observe(fresh(self.iam), self.target).await?)
+    }
+
+    fn claim(&self, status: &K::Status, found: &K::Observed) -> Claim {
+        self.object.claim(self.ctx, status, self.target, found)
+    }
+
+    fn what(&self) -> String {
+        what::<K>(self.target)
+    }
 }
 
 /// The outcome while references are left out: Stalled when one of them will

@@ -6,6 +6,7 @@
 
 mod observe;
 pub mod plan;
+pub mod triggers;
 
 use async_trait::async_trait;
 use kube::api::Api;

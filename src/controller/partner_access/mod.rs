@@ -4,6 +4,7 @@
 //! suspended or expired) and adds their conditions up.
 
 pub(crate) mod plan;
+pub mod triggers;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -21,7 +22,7 @@ use rand::distr::{Alphanumeric, SampleString};
 
 use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
-use super::error::Result;
+use super::error::{KubeContext, Result, named};
 use super::refs;
 use super::secrets::{EXTERNAL_ID_LABEL, is_external_id_secret};
 use super::status::{MANAGER, Outcome, State, publish};
@@ -163,7 +164,9 @@ async fn converge(partner: &PartnerAccess, ctx: &Context, status: &mut PartnerAc
 pub async fn owned_children(partner: &PartnerAccess, roles: &Api<CrossAccountRole>) -> Result<Vec<CrossAccountRole>> {
     let uid = partner.uid().unwrap_or_default();
     let labelled = ListParams::default().labels(&format!("{PARTNER_LABEL}={}", partner.name_any()));
-    let listed = super::list_guarded(roles, &labelled).await?;
+    let listed = super::list_guarded(roles, &labelled)
+        .await
+        .doing(|| format!("listing the CrossAccountRoles of {}", named(partner)))?;
     Ok(listed
         .into_iter()
         .filter(|role| role.owner_references().iter().any(|owner| owner.uid == uid))
@@ -182,7 +185,8 @@ async fn apply_child(
     child.metadata.owner_references = partner.controller_owner_ref(&()).map(|owner| vec![owner]);
     roles
         .patch(name, &PatchParams::apply(MANAGER).force(), &Patch::Apply(&child))
-        .await?;
+        .await
+        .doing(|| format!("applying {}'s CrossAccountRole {name}", named(partner)))?;
     Ok(())
 }
 
@@ -199,7 +203,10 @@ async fn remove_child(
         spec.deletion_policy = DeletionPolicy::Delete;
         apply_child(partner, roles, &child.name_any(), spec).await?;
     }
-    roles.delete(&child.name_any(), &DeleteParams::background()).await?;
+    roles
+        .delete(&child.name_any(), &DeleteParams::background())
+        .await
+        .doing(|| format!("deleting {}'s CrossAccountRole {}", named(partner), child.name_any()))?;
     publish(
         ctx,
         partner,
@@ -234,14 +241,16 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
     let name = reference.name.clone();
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &partner.namespace().unwrap_or_default());
     let uid = partner.uid().unwrap_or_default();
-    if let Some(existing) = secrets.get_opt(&name).await? {
+    let doing = |what: &str| format!("{what} Secret {name}, the external ID of {}", named(partner));
+    if let Some(existing) = secrets.get_opt(&name).await.doing(|| doing("reading"))? {
         if existing.owner_references().iter().any(|owner| owner.uid == uid) {
             if !is_external_id_secret(&existing) {
                 // Generated before Secrets were opted in by label: labelled in place.
                 let labels = serde_json::json!({"metadata": {"labels": {EXTERNAL_ID_LABEL: "true"}}});
                 secrets
                     .patch(&name, &PatchParams::default(), &Patch::Merge(&labels))
-                    .await?;
+                    .await
+                    .doing(|| doing("labelling"))?;
             }
             return Ok(reference);
         }
@@ -278,7 +287,8 @@ async fn generated_secret(partner: &PartnerAccess, ctx: &Context) -> Result<Secr
             },
             &secret,
         )
-        .await?;
+        .await
+        .doing(|| doing("creating"))?;
     publish(
         ctx,
         partner,

@@ -6,6 +6,7 @@
 
 mod observe;
 pub mod plan;
+pub mod triggers;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,45 @@
+//! What re-reconciles an AwsAccount besides its own spec: the
+//! OrganizationalUnit it is placed in, which it may be waiting for. Its
+//! index also answers which AwsAccount represents an account id (tenancy).
+
+use kube::runtime::Controller;
+
+use crate::api::{AwsAccount, OrganizationalUnit};
+use crate::controller::Watches;
+use crate::controller::index::{Indexed, keys};
+
+/// The key of accounts placed in an OU, by its path or id as
+/// `spec.organizationalUnit` names it.
+fn placed_in(placement: &str) -> String {
+    format!("ou:{placement}")
+}
+
+impl Indexed for AwsAccount {
+    fn index_keys(&self) -> Vec<String> {
+        let placement = self.spec.organizational_unit.as_deref().map(placed_in);
+        keys::account(self).into_iter().chain(placement).collect()
+    }
+}
+
+/// The keys of the accounts an OU's change concerns: its path and id.
+fn placed_in_unit(unit: &OrganizationalUnit) -> Vec<String> {
+    let status = unit.status.as_ref();
+    [
+        status.and_then(|s| s.path.as_deref()),
+        status.and_then(|s| s.id.as_deref()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(placed_in)
+    .collect()
+}
+
+pub fn controller(watches: &Watches) -> Controller<AwsAccount> {
+    let placed = watches.accounts.cache.clone();
+    watches
+        .accounts
+        .controller()
+        .watches_shared_stream(watches.ous.subscribe(), move |unit| {
+            placed.refs(placed_in_unit(&unit).iter().map(String::as_str))
+        })
+}
