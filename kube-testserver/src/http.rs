@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use crate::admission::{Admission, RequestInfo};
 use crate::discovery;
 use crate::error::{ApiError, ApiResult, warning_header};
+use crate::events;
 use crate::go_format::go_quote;
 use crate::openapi;
 use crate::registry::{Builtin, ResourceDef};
@@ -234,31 +235,26 @@ fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiRes
 }
 
 fn filter(target: &Target, query: &HashMap<String, String>) -> ApiResult<Filter> {
+    let events_labels = events::EVENTS_FIELD_LABELS.map(|(label, _)| label);
     let allowed_fields: &[&str] = match target.def.builtin {
-        Some(Builtin::CoreEvent) => &[
-            "involvedObject.kind",
-            "involvedObject.namespace",
-            "involvedObject.name",
-            "involvedObject.uid",
-            "involvedObject.apiVersion",
-            "involvedObject.resourceVersion",
-            "involvedObject.fieldPath",
-            "reason",
-            "reportingComponent",
-            "source",
-            "type",
-        ],
+        Some(Builtin::CoreEvent) => &events::CORE_FIELD_LABELS,
+        Some(Builtin::Event) => &events_labels,
         Some(Builtin::Secret) => &["type"],
         Some(Builtin::Namespace) => &["status.phase"],
         _ => &[],
     };
+    let mut fields = FieldSelector::parse(
+        query.get("fieldSelector").map(String::as_str).unwrap_or_default(),
+        allowed_fields,
+    )?;
+    if target.def.builtin == Some(Builtin::Event) {
+        // Selected on the fields of the stored Event, which core/v1 names.
+        fields = fields.relabeled(&events::EVENTS_FIELD_LABELS);
+    }
     Ok(Filter {
         namespace: target.namespace.clone(),
         labels: LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or_default())?,
-        fields: FieldSelector::parse(
-            query.get("fieldSelector").map(String::as_str).unwrap_or_default(),
-            allowed_fields,
-        )?,
+        fields,
     })
 }
 
@@ -630,7 +626,7 @@ fn watch(
             tokio::select! {
                 received = live.recv() => match received {
                     Ok(event) => {
-                        if event.rv <= start.initial_rv || event.group != def.group || event.plural != def.plural {
+                        if event.rv <= start.initial_rv || !def.stores(&event.group, &event.plural) {
                             last_rv = last_rv.max(event.rv);
                             continue;
                         }

@@ -13,6 +13,7 @@ mod admission;
 mod cel_rules;
 mod discovery;
 mod error;
+mod events;
 mod go_format;
 mod http;
 mod managed_fields;

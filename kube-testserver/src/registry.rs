@@ -51,6 +51,20 @@ impl ResourceDef {
         }
     }
 
+    /// Where objects of this resource are stored (group, plural): events.k8s.io/v1 Events are
+    /// the core/v1 Events seen through another API, one registry, as in the real server.
+    pub fn storage(&self) -> (&str, &str) {
+        match self.builtin {
+            Some(Builtin::Event) => ("", "events"),
+            _ => (&self.group, &self.plural),
+        }
+    }
+
+    /// Whether objects stored under `group`/`plural` are this resource's.
+    pub fn stores(&self, group: &str, plural: &str) -> bool {
+        self.storage() == (group, plural)
+    }
+
     /// The resource name used in messages: `crossaccountroles.awsaccess.dev`.
     pub fn qualified_resource(&self) -> String {
         if self.group.is_empty() {

@@ -119,6 +119,18 @@ impl FieldSelector {
         Ok(FieldSelector(terms))
     }
 
+    /// The selector with its field labels renamed as `labels` (label, field) pairs say.
+    pub fn relabeled(self, labels: &[(&str, &str)]) -> Self {
+        let terms = self.0.into_iter().map(|(field, equal, value)| {
+            let renamed = labels
+                .iter()
+                .find(|(label, _)| *label == field)
+                .map(|(_, to)| to.to_string());
+            (renamed.unwrap_or(field), equal, value)
+        });
+        FieldSelector(terms.collect())
+    }
+
     pub fn matches(&self, object: &Value) -> bool {
         self.0.iter().all(|(field, equal, value)| {
             let pointer = format!("/{}", field.replace('.', "/"));

@@ -23,7 +23,7 @@ impl State {
         options: &DeleteOptions,
     ) -> ApiResult<Pending> {
         let key = Self::key(def, namespace, name);
-        let object = self.get(def, namespace, name)?.clone();
+        let object = self.get(def, namespace, name)?;
         if let Some(uid) = &options.precondition_uid
             && meta_str(&object, "uid") != Some(uid.as_str())
         {

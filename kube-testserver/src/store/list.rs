@@ -30,7 +30,7 @@ impl Store {
         let mut matching = state
             .objects
             .iter()
-            .filter(|(key, _)| key.group == def.group && key.plural == def.plural)
+            .filter(|(key, _)| def.stores(&key.group, &key.plural))
             .filter(|(key, _)| match &start_after {
                 Some((ns, name)) => (&key.namespace, &key.name) > (ns, name),
                 None => true,

@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast;
 
 use crate::error::{ApiError, ApiResult};
+use crate::events;
 use crate::registry::{Builtin, ResourceDef, builtins};
 use crate::selector::{FieldSelector, LabelSelector};
 
@@ -180,7 +181,12 @@ impl Filter {
             Some(ns) => object.pointer("/metadata/namespace").and_then(Value::as_str) == Some(ns.as_str()),
             None => true,
         };
-        namespace_matches && self.labels.matches(object) && self.fields.matches(object)
+        let fields_match = if events::is_event(object) {
+            self.fields.matches(&events::selectable(object))
+        } else {
+            self.fields.matches(object)
+        };
+        namespace_matches && self.labels.matches(object) && fields_match
     }
 }
 
@@ -317,7 +323,7 @@ impl Store {
 
     pub fn get(&self, def: &ResourceDef, namespace: Option<&str>, name: &str) -> ApiResult<Value> {
         let state = self.lock();
-        state.get(def, namespace, name).map(|o| present(def, o))
+        state.get(def, namespace, name).map(|o| present(def, &o))
     }
 
     pub fn create(
@@ -455,7 +461,7 @@ impl Store {
         self.lock()
             .objects
             .iter()
-            .filter(|(key, object)| key.group == def.group && key.plural == def.plural && filter.matches(object))
+            .filter(|(key, object)| def.stores(&key.group, &key.plural) && filter.matches(object))
             .map(|(key, _)| {
                 (
                     (!key.namespace.is_empty()).then(|| key.namespace.clone()),
@@ -472,7 +478,7 @@ impl Store {
         state
             .objects
             .iter()
-            .filter(|(key, _)| key.group == def.group && key.plural == def.plural)
+            .filter(|(key, _)| def.stores(&key.group, &key.plural))
             .map(|(_, object)| object.clone())
             .collect()
     }
@@ -500,12 +506,21 @@ impl Written {
 }
 
 /// The object as served at `def`'s version: custom resources are stored once
-/// and served at every version with the same content (conversion `None`).
+/// and served at every version with the same content (conversion `None`); Events are
+/// converted between core/v1 and events.k8s.io/v1.
 pub fn present(def: &ResourceDef, object: &Value) -> Value {
-    let mut copy = object.clone();
+    let mut copy = in_version(def, object);
     copy["apiVersion"] = json!(def.api_version());
     copy["kind"] = json!(def.kind);
     copy
+}
+
+/// A stored object in the shape of `def`'s version: only Events have two.
+fn in_version(def: &ResourceDef, object: &Value) -> Value {
+    match def.builtin {
+        Some(Builtin::Event | Builtin::CoreEvent) => events::in_version(object, &def.api_version()),
+        _ => object.clone(),
+    }
 }
 
 impl State {
@@ -518,8 +533,8 @@ impl State {
 
     fn key(def: &ResourceDef, namespace: Option<&str>, name: &str) -> ObjectKey {
         ObjectKey {
-            group: def.group.clone(),
-            plural: def.plural.clone(),
+            group: def.storage().0.to_owned(),
+            plural: def.storage().1.to_owned(),
             namespace: if def.namespaced {
                 namespace.unwrap_or_default().to_string()
             } else {
@@ -529,9 +544,11 @@ impl State {
         }
     }
 
-    fn get(&self, def: &ResourceDef, namespace: Option<&str>, name: &str) -> ApiResult<&Value> {
+    /// A stored object, in the shape of `def`'s version.
+    fn get(&self, def: &ResourceDef, namespace: Option<&str>, name: &str) -> ApiResult<Value> {
         self.objects
             .get(&Self::key(def, namespace, name))
+            .map(|object| in_version(def, object))
             .ok_or_else(|| ApiError::not_found(&def.group, &def.plural, name))
     }
 

@@ -23,7 +23,7 @@ impl State {
         status: bool,
         options: &WriteOptions,
     ) -> ApiResult<Pending> {
-        let existing = self.get(def, namespace, name).ok().cloned();
+        let existing = self.get(def, namespace, name).ok();
         let subresource = status.then_some("status");
         match kind {
             PatchKind::Apply => {

@@ -41,12 +41,12 @@ impl Store {
         // Subscribing under the lock means no event can fall between the backlog and the live feed.
         let live = self.events.subscribe();
         let expired = self.expiry.subscribe();
-        let of_kind = |e: &StoredEvent| e.group == def.group && e.plural == def.plural;
+        let of_kind = |e: &StoredEvent| def.stores(&e.group, &e.plural);
         let initial: Vec<Arc<StoredEvent>> = match rv {
             None => state
                 .objects
                 .iter()
-                .filter(|(key, object)| key.group == def.group && key.plural == def.plural && filter.matches(object))
+                .filter(|(key, object)| def.stores(&key.group, &key.plural) && filter.matches(object))
                 .map(|(key, object)| {
                     Arc::new(StoredEvent {
                         rv: state.rv,

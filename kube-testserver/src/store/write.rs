@@ -305,7 +305,7 @@ impl State {
                 "the name of the object does not match the name on the URL",
             ));
         }
-        let old = self.get(def, namespace, name)?.clone();
+        let old = self.get(def, namespace, name)?;
         match meta_str(&body, "resourceVersion") {
             Some(rv) if rv != meta_str(&old, "resourceVersion").unwrap_or_default() => {
                 return Err(ApiError::modified(&def.group, &def.plural, name));
