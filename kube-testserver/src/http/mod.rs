@@ -1,38 +1,33 @@
 //! The HTTP face of the store: URL routing as the real API server lays it
 //! out, content negotiation (JSON, YAML apply bodies, Table), and watch
 //! streams as newline-delimited JSON.
+//!
+//! The query parameters and bodies of requests are read in `params`, watch streams served in
+//! `watch`.
+
+mod params;
+mod watch;
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 
 use crate::admission::{Admission, RequestInfo};
 use crate::discovery;
 use crate::error::{ApiError, ApiResult, warning_header};
-use crate::events;
-use crate::go_format::go_quote;
 use crate::openapi;
-use crate::registry::{Builtin, ResourceDef};
-use crate::selector::{FieldSelector, LabelSelector};
-use crate::store::{
-    DeleteOptions, EventType, FieldValidation, Filter, PatchKind, Pending, Propagation, Store, StoredEvent,
-    WriteOptions, Written, present,
-};
+use crate::registry::ResourceDef;
+use crate::store::{PatchKind, Pending, Store, Written};
 use crate::table;
 
-/// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
-const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
-/// How often an idle watch that allows bookmarks hears the current resourceVersion.
-const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
+use params::{content_type, delete_options, filter, parse_body, wants_table, write_options};
+use watch::watch;
 
 /// How many times a write whose object changed while webhooks judged it is tried again.
 const WRITE_ATTEMPTS: usize = 16;
@@ -152,147 +147,6 @@ fn parse_target(app: &App, group: &str, version: &str, rest: &[&str]) -> Option<
         namespace: None,
         name: rest.get(1).map(|s| s.to_string()),
         subresource: rest.get(2).map(|s| s.to_string()),
-    })
-}
-
-fn wants_table(headers: &HeaderMap) -> bool {
-    headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.split(',').next().is_some_and(|first| first.contains("as=Table")))
-}
-
-fn content_type(headers: &HeaderMap) -> String {
-    headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or(v).trim().to_string())
-        .unwrap_or_default()
-}
-
-fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
-    if body.is_empty() {
-        return Err(ApiError::bad_request("the request body is empty"));
-    }
-    if content_type == "application/vnd.kubernetes.protobuf" {
-        return crate::protobuf::decode(body).map_err(|e| {
-            ApiError::unsupported_media_type(
-                &format!("{content_type} ({e})"),
-                &[
-                    "application/json",
-                    "application/yaml",
-                    "application/vnd.kubernetes.protobuf",
-                ],
-            )
-        });
-    }
-    if content_type.contains("cbor") {
-        return Err(ApiError::unsupported_media_type(
-            content_type,
-            &[
-                "application/json",
-                "application/yaml",
-                "application/vnd.kubernetes.protobuf",
-            ],
-        ));
-    }
-    let parsed = if content_type.contains("yaml") {
-        serde_yaml_ng::from_slice::<Value>(body).map_err(|e| e.to_string())
-    } else {
-        serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
-    };
-    parsed.map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
-}
-
-fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<WriteOptions> {
-    let field_manager = match query.get("fieldManager") {
-        Some(manager) if !manager.is_empty() => manager.clone(),
-        _ => headers
-            .get("user-agent")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|ua| ua.split('/').next())
-            .filter(|s| !s.is_empty())
-            .unwrap_or("unknown")
-            .to_string(),
-    };
-    let field_validation = match query.get("fieldValidation").map(String::as_str) {
-        None | Some("") | Some("Warn") => FieldValidation::Warn,
-        Some("Strict") => FieldValidation::Strict,
-        Some("Ignore") => FieldValidation::Ignore,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "fieldValidation: Unsupported value: {}: supported values: \"Ignore\", \"Strict\", \"Warn\"",
-                go_quote(other)
-            )));
-        }
-    };
-    Ok(WriteOptions {
-        field_manager,
-        field_validation,
-        dry_run: query.get("dryRun").is_some_and(|v| v == "All"),
-        force: query.get("force").is_some_and(|v| v == "true"),
-    })
-}
-
-fn filter(target: &Target, query: &HashMap<String, String>) -> ApiResult<Filter> {
-    let events_labels = events::EVENTS_FIELD_LABELS.map(|(label, _)| label);
-    let allowed_fields: &[&str] = match target.def.builtin {
-        Some(Builtin::CoreEvent) => &events::CORE_FIELD_LABELS,
-        Some(Builtin::Event) => &events_labels,
-        Some(Builtin::Secret) => &["type"],
-        Some(Builtin::Namespace) => &["status.phase"],
-        _ => &[],
-    };
-    let mut fields = FieldSelector::parse(
-        query.get("fieldSelector").map(String::as_str).unwrap_or_default(),
-        allowed_fields,
-    )?;
-    if target.def.builtin == Some(Builtin::Event) {
-        // Selected on the fields of the stored Event, which core/v1 names.
-        fields = fields.relabeled(&events::EVENTS_FIELD_LABELS);
-    }
-    Ok(Filter {
-        namespace: target.namespace.clone(),
-        labels: LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or_default())?,
-        fields,
-    })
-}
-
-fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<DeleteOptions> {
-    let body: Value = if body.is_empty() {
-        json!({})
-    } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
-    };
-    let policy = body["propagationPolicy"]
-        .as_str()
-        .map(String::from)
-        .or_else(|| query.get("propagationPolicy").cloned())
-        .or_else(|| (body["orphanDependents"].as_bool() == Some(true)).then(|| "Orphan".to_string()));
-    let propagation = match policy.as_deref() {
-        None | Some("") | Some("Background") => Propagation::Background,
-        Some("Foreground") => Propagation::Foreground,
-        Some("Orphan") => Propagation::Orphan,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "propagationPolicy: Unsupported value: {}: supported values: \"Foreground\", \"Background\", \"Orphan\"",
-                go_quote(other)
-            )));
-        }
-    };
-    let dry_run = body["dryRun"].as_array().is_some_and(|a| a.iter().any(|v| v == "All"))
-        || query.get("dryRun").is_some_and(|v| v == "All");
-    Ok(DeleteOptions {
-        propagation,
-        precondition_uid: body
-            .pointer("/preconditions/uid")
-            .and_then(Value::as_str)
-            .map(String::from),
-        precondition_rv: body
-            .pointer("/preconditions/resourceVersion")
-            .and_then(Value::as_str)
-            .map(String::from),
-        dry_run,
     })
 }
 
@@ -524,139 +378,4 @@ fn admitted_delete_options(query: &HashMap<String, String>, body: &Bytes) -> Val
         map.remove("apiVersion");
     }
     options
-}
-
-/// One watch event line for a subscriber, or None when its filter hides the
-/// change. A change that moves an object into or out of the selection is
-/// ADDED or DELETED for that subscriber.
-fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
-    let now = filter.matches(&event.object);
-    match event.kind {
-        EventType::Added => now.then_some("ADDED"),
-        EventType::Deleted => now.then_some("DELETED"),
-        EventType::Modified => {
-            let before = event.previous.as_ref().is_some_and(|p| filter.matches(p));
-            match (before, now) {
-                (true, true) => Some("MODIFIED"),
-                (false, true) => Some("ADDED"),
-                (true, false) => Some("DELETED"),
-                (false, false) => None,
-            }
-        }
-    }
-}
-
-fn watch(
-    app: &App,
-    target: &Target,
-    filter: &Filter,
-    query: &HashMap<String, String>,
-    table: bool,
-) -> ApiResult<Response> {
-    let def = target.def.clone();
-    let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
-    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
-    let rv = match query.get("resourceVersion").map(String::as_str) {
-        None | Some("") | Some("0") => None,
-        Some(_) if send_initial => None,
-        Some(rv) => Some(
-            rv.parse::<u64>()
-                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
-        ),
-    };
-    let timeout = query
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_WATCH_TIMEOUT);
-    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
-    let encode = move |kind: &str, object: &Value| -> Bytes {
-        let object = if table && kind != "BOOKMARK" && kind != "ERROR" {
-            table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
-        } else {
-            object.clone()
-        };
-        // "type" first, as the real server writes it: a client may read
-        // the object as it streams only once it knows what the event is.
-        Bytes::from(format!("{{\"type\":{},\"object\":{object}}}\n", json!(kind)))
-    };
-    let start = match app.store.watch(&target.def, filter, rv) {
-        Ok(start) => start,
-        Err(gone) => {
-            // The real server reports an expired resourceVersion inside the stream.
-            let line = encode("ERROR", &gone.status_body());
-            let body = Body::from_stream(futures::stream::iter([Ok::<_, Infallible>(line)]));
-            return Ok(([("content-type", "application/json")], body).into_response());
-        }
-    };
-    let def = target.def.clone();
-    let filter = filter.clone();
-    tokio::spawn(async move {
-        let bookmark = |rv: u64, initial_end: bool| {
-            let mut object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": rv.to_string()}});
-            if initial_end {
-                object["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
-            }
-            object
-        };
-        let mut last_rv = start.initial_rv;
-        for event in &start.initial {
-            if let Some(kind) = translate(event, &filter)
-                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err()
-            {
-                return;
-            }
-        }
-        if send_initial
-            && bookmarks
-            && tx
-                .send(Ok(encode("BOOKMARK", &bookmark(start.initial_rv, true))))
-                .await
-                .is_err()
-        {
-            return;
-        }
-        let mut live = start.live;
-        let mut expired = start.expired;
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
-        ticker.tick().await;
-        loop {
-            tokio::select! {
-                received = live.recv() => match received {
-                    Ok(event) => {
-                        if event.rv <= start.initial_rv || !def.stores(&event.group, &event.plural) {
-                            last_rv = last_rv.max(event.rv);
-                            continue;
-                        }
-                        last_rv = event.rv;
-                        if let Some(kind) = translate(&event, &filter)
-                            && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
-                                return;
-                            }
-                    }
-                    // A lagging or closed feed ends the watch; the client resumes from its last resourceVersion.
-                    Err(_) => return,
-                },
-                _ = ticker.tick(), if bookmarks => {
-                    if tx.send(Ok(encode("BOOKMARK", &bookmark(last_rv, false)))).await.is_err() {
-                        return;
-                    }
-                }
-                _ = expired.changed() => return,
-                _ = &mut deadline => return,
-                _ = tx.closed() => return,
-            }
-        }
-    });
-    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
-    Ok((
-        [
-            ("content-type", "application/json"),
-            ("cache-control", "no-cache, private"),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
 }

@@ -1,0 +1,156 @@
+//! Watch streams: newline-delimited JSON events, initial events, bookmarks, timeouts.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::error::{ApiError, ApiResult};
+use crate::store::{EventType, Filter, StoredEvent, present};
+use crate::table;
+
+use super::{App, Target};
+
+/// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
+const DEFAULT_WATCH_TIMEOUT: Duration = Duration::from_secs(1800);
+/// How often an idle watch that allows bookmarks hears the current resourceVersion.
+const BOOKMARK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// One watch event line for a subscriber, or None when its filter hides the
+/// change. A change that moves an object into or out of the selection is
+/// ADDED or DELETED for that subscriber.
+fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
+    let now = filter.matches(&event.object);
+    match event.kind {
+        EventType::Added => now.then_some("ADDED"),
+        EventType::Deleted => now.then_some("DELETED"),
+        EventType::Modified => {
+            let before = event.previous.as_ref().is_some_and(|p| filter.matches(p));
+            match (before, now) {
+                (true, true) => Some("MODIFIED"),
+                (false, true) => Some("ADDED"),
+                (true, false) => Some("DELETED"),
+                (false, false) => None,
+            }
+        }
+    }
+}
+
+pub(super) fn watch(
+    app: &App,
+    target: &Target,
+    filter: &Filter,
+    query: &HashMap<String, String>,
+    table: bool,
+) -> ApiResult<Response> {
+    let def = target.def.clone();
+    let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
+    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|v| v == "true");
+    let rv = match query.get("resourceVersion").map(String::as_str) {
+        None | Some("") | Some("0") => None,
+        Some(_) if send_initial => None,
+        Some(rv) => Some(
+            rv.parse::<u64>()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?,
+        ),
+    };
+    let timeout = query
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_WATCH_TIMEOUT);
+    let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
+    let encode = move |kind: &str, object: &Value| -> Bytes {
+        let object = if table && kind != "BOOKMARK" && kind != "ERROR" {
+            table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
+        } else {
+            object.clone()
+        };
+        // "type" first, as the real server writes it: a client may read
+        // the object as it streams only once it knows what the event is.
+        Bytes::from(format!("{{\"type\":{},\"object\":{object}}}\n", json!(kind)))
+    };
+    let start = match app.store.watch(&target.def, filter, rv) {
+        Ok(start) => start,
+        Err(gone) => {
+            // The real server reports an expired resourceVersion inside the stream.
+            let line = encode("ERROR", &gone.status_body());
+            let body = Body::from_stream(futures::stream::iter([Ok::<_, Infallible>(line)]));
+            return Ok(([("content-type", "application/json")], body).into_response());
+        }
+    };
+    let def = target.def.clone();
+    let filter = filter.clone();
+    tokio::spawn(async move {
+        let bookmark = |rv: u64, initial_end: bool| {
+            let mut object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": rv.to_string()}});
+            if initial_end {
+                object["metadata"]["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            }
+            object
+        };
+        let mut last_rv = start.initial_rv;
+        for event in &start.initial {
+            if let Some(kind) = translate(event, &filter)
+                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err()
+            {
+                return;
+            }
+        }
+        if send_initial
+            && bookmarks
+            && tx
+                .send(Ok(encode("BOOKMARK", &bookmark(start.initial_rv, true))))
+                .await
+                .is_err()
+        {
+            return;
+        }
+        let mut live = start.live;
+        let mut expired = start.expired;
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                received = live.recv() => match received {
+                    Ok(event) => {
+                        if event.rv <= start.initial_rv || !def.stores(&event.group, &event.plural) {
+                            last_rv = last_rv.max(event.rv);
+                            continue;
+                        }
+                        last_rv = event.rv;
+                        if let Some(kind) = translate(&event, &filter)
+                            && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
+                                return;
+                            }
+                    }
+                    // A lagging or closed feed ends the watch; the client resumes from its last resourceVersion.
+                    Err(_) => return,
+                },
+                _ = ticker.tick(), if bookmarks => {
+                    if tx.send(Ok(encode("BOOKMARK", &bookmark(last_rv, false)))).await.is_err() {
+                        return;
+                    }
+                }
+                _ = expired.changed() => return,
+                _ = &mut deadline => return,
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
+    Ok((
+        [
+            ("content-type", "application/json"),
+            ("cache-control", "no-cache, private"),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
