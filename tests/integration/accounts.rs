@@ -19,19 +19,35 @@ use crate::support::fault::FaultyAws;
 use crate::support::moto::MANAGEMENT_ACCOUNT;
 use crate::support::operator::{Env, condition, test_config};
 
-const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n";
+const NAMESPACE: &str = include_str!("../fixtures/alfie-namespace.yaml");
 
 /// An AwsAccount named like its account, with the email moto's
 /// `create_member_account` gives an account of that name.
 fn account(name: &str, extra: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {name}}}\nspec:\n  accountName: {name}\n  email: {name}@example.com\n{extra}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: {name}}}
+spec:
+  accountName: {name}
+  email: {name}@example.com
+{extra}"#
     )
 }
 
 fn role_in_account(account: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{name: {account}}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: deployer, namespace: alfie}}
+spec:
+  account: {{name: {account}}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
     )
 }
 
@@ -192,7 +208,12 @@ async fn a_new_account_is_polled_to_active_and_a_role_is_made_inside_through_its
     let root = env.moto.create_organization().await;
     // As in AWS, creation takes a while.
     env.aws.hold_account_creations();
-    let spec = "  accessRoleName: OrgAdmin\n  iamUserAccessToBilling: Deny\n  tags: {team: alfie, env: dev}\n  allowedNamespaces: [alfie]\n";
+    let spec = r#"
+  accessRoleName: OrgAdmin
+  iamUserAccessToBilling: Deny
+  tags: {team: alfie, env: dev}
+  allowedNamespaces: [alfie]
+"#;
     env.apply(&format!(
         "{NAMESPACE}{}{}",
         account("alfie-dev", spec),
@@ -471,7 +492,12 @@ async fn an_existing_member_account_is_adopted_and_kept_in_sync() {
     tag_by_hand(&env, &id, "stray", "x").await;
     env.apply(&account(
         "legacy",
-        &format!("  accountId: \"{id}\"\n  tags: {{team: alfie}}\n"),
+        &format!(
+            r#"
+  accountId: "{id}"
+  tags: {{team: alfie}}
+"#
+        ),
     ))
     .await;
 
@@ -524,7 +550,20 @@ async fn an_existing_member_account_is_adopted_and_kept_in_sync() {
     // An id outside the organization, or one whose email is not the spec's, is refused untouched.
     env.aws.clear();
     env.apply(&account("stranger", "  accountId: \"999999999999\"\n")).await;
-    env.apply(&format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: typo}}\nspec:\n  accountName: legacy\n  email: someone-else@example.com\n  accountId: \"{id}\"\n  tags: {{team: typo}}\n")).await;
+    env.apply(&format!(
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: typo}}
+spec:
+  accountName: legacy
+  email: someone-else@example.com
+  accountId: "{id}"
+  tags: {{team: typo}}
+"#
+    ))
+    .await;
     env.wait_for(&accounts, "stranger", "NotInOrganization", |a| {
         holds(a, "Stalled", "NotInOrganization")
     })
@@ -552,7 +591,12 @@ async fn the_account_is_moved_into_its_organizational_unit_by_path_or_id() {
     let id = env.moto.create_member_account("alfie").await;
     env.apply(&account(
         "alfie",
-        &format!("  accountId: \"{id}\"\n  organizationalUnit: Workloads/Development\n"),
+        &format!(
+            r#"
+  accountId: "{id}"
+  organizationalUnit: Workloads/Development
+"#
+        ),
     ))
     .await;
 
@@ -812,7 +856,11 @@ async fn observe_mode_finds_the_account_by_email_reports_differences_and_writes_
     tag_by_hand(&env, &id, "team", "old").await;
     env.apply(&account(
         "observed",
-        "  managementPolicy: Observe\n  organizationalUnit: Workloads\n  tags: {team: alfie}\n",
+        r#"
+  managementPolicy: Observe
+  organizationalUnit: Workloads
+  tags: {team: alfie}
+"#,
     ))
     .await;
 
@@ -853,7 +901,12 @@ async fn kubectl_get_awsaccounts_shows_id_name_ou_state_and_ready() {
     let id = env.moto.create_member_account("legacy").await;
     env.apply(&account(
         "legacy",
-        &format!("  accountId: \"{id}\"\n  organizationalUnit: Workloads\n"),
+        &format!(
+            r#"
+  accountId: "{id}"
+  organizationalUnit: Workloads
+"#
+        ),
     ))
     .await;
     env.wait_for(&accounts(&env), "legacy", "Ready", ready).await;

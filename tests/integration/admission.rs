@@ -129,7 +129,22 @@ async fn kubectl_apply_of_what_a_guardrail_forbids_is_refused_by_the_webhook_the
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
     env.apply(&format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: alfie}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: prod}}\nspec:\n  accountName: prod\n  email: prod@example.com\n  accountId: \"{prod}\"\n  allowedNamespaces: [alfie]\n  guardrails:\n    allowedManagedPolicyArns: [\"{READ_ONLY}\"]\n"
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: alfie}}
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: prod}}
+spec:
+  accountName: prod
+  email: prod@example.com
+  accountId: "{prod}"
+  allowedNamespaces: [alfie]
+  guardrails:
+    allowedManagedPolicyArns: ["{READ_ONLY}"]
+"#
     ))
     .await;
 

@@ -263,7 +263,14 @@ async fn all_ready(client: &kube::Client, names: &[&str], within: Duration) -> R
 /// An AwsAccount named like its account.
 fn account(name: &str) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {name}}}\nspec:\n  accountName: {name}\n  email: {name}@example.com\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: {name}}}
+spec:
+  accountName: {name}
+  email: {name}@example.com
+"#
     )
 }
 
@@ -804,8 +811,25 @@ async fn revocations_whose_answers_are_lost_complete_without_stalling() {
     });
     // Bob leaves; the group loses its managed policy, AlfieFullAccess its
     // managed and its inline policy.
-    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;
-    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {name: alfie-full-access, namespace: alfie}\nspec:\n  account: {name: alfie-dev}\n  roleName: AlfieFullAccess\n  description: Full access for Alfie developers\n  trust:\n    developerGroups: [{name: alfie-developers}]\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]\n  tags: {team: alfie}\n").await;
+    env.apply(include_str!("../fixtures/alfie-developers-without-bob.yaml"))
+        .await;
+    env.apply(
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {name: alfie-full-access, namespace: alfie}
+spec:
+  account: {name: alfie-dev}
+  roleName: AlfieFullAccess
+  description: Full access for Alfie developers
+  trust:
+    developerGroups: [{name: alfie-developers}]
+  permissions:
+    managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+  tags: {team: alfie}
+"#,
+    )
+    .await;
     let converged = all_ready(&env.client, &EXAMPLE_OBJECTS, CONVERGE).await;
     let tally = wire.tally();
     println!("{tally}");
@@ -862,10 +886,27 @@ async fn calls_into_an_account_never_exceed_its_limit_in_flight() {
     env.wait_settled(&["identity"]).await;
     // Twenty roles in the operator's own account, reconciled 16 at a time.
     let roles: String = (0..20)
-        .map(|i| format!("---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: role-{i}, namespace: limits}}\nspec:\n  account: {{id: \"{MANAGEMENT_ACCOUNT}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n"))
+        .map(|i| {
+            format!(
+                r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: role-{i}, namespace: limits}}
+spec:
+  account: {{id: "{MANAGEMENT_ACCOUNT}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}
+"#
+            )
+        })
         .collect();
     env.apply(&format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: limits}}\n{roles}"
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: limits}}
+{roles}"#
     ))
     .await;
     let api: Api<CrossAccountRole> = env.api(Some("limits"));

@@ -21,11 +21,36 @@ const CHANGE_PASSWORD: &str = "arn:aws:iam::aws:policy/IAMUserChangePassword";
 
 fn prod_account(id: &str, guardrails: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: prod}}\nspec:\n  accountName: prod\n  email: prod@example.com\n  accountId: \"{id}\"\n  allowedNamespaces: [alfie]\n{guardrails}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: prod}}
+spec:
+  accountName: prod
+  email: prod@example.com
+  accountId: "{id}"
+  allowedNamespaces: [alfie]
+{guardrails}"#
     )
 }
 
-const ROLE: &str = "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {name: operator, namespace: alfie}\nspec:\n  account: {name: prod}\n  roleName: Operator\n  maxSessionDuration: 7200\n  trust: {accounts: [{id: \"123456789012\"}]}\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess, arn:aws:iam::aws:policy/ReadOnlyAccess]\n    inlinePolicies:\n      - {name: s3, document: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: \"s3:*\", Resource: \"*\"}]}}\n      - {name: iam-writes, document: {Version: \"2012-10-17\", Statement: [{Effect: Allow, Action: \"iam:Put*\", Resource: \"*\"}]}}\n";
+const ROLE: &str = r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {name: operator, namespace: alfie}
+spec:
+  account: {name: prod}
+  roleName: Operator
+  maxSessionDuration: 7200
+  trust: {accounts: [{id: "123456789012"}]}
+  permissions:
+    managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess, arn:aws:iam::aws:policy/ReadOnlyAccess]
+    inlinePolicies:
+      - {name: s3, document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:*", Resource: "*"}]}}
+      - {name: iam-writes, document: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "iam:Put*", Resource: "*"}]}}
+"#;
 
 /// What IAM holds of the role: attached policies, inline policy names,
 /// session length and boundary.
@@ -64,7 +89,11 @@ async fn a_guardrail_tightened_on_a_live_account_removes_what_now_violates() {
     env.moto.create_organization().await;
     let prod = env.moto.create_member_account("prod").await;
     env.apply(&format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: alfie}}\n{}{ROLE}",
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: alfie}}
+{}{ROLE}"#,
         prod_account(&prod, "")
     ))
     .await;
@@ -79,7 +108,13 @@ async fn a_guardrail_tightened_on_a_live_account_removes_what_now_violates() {
     env.apply(&prod_account(
         &prod,
         &format!(
-            "  guardrails:\n    allowedManagedPolicyArns: [\"arn:aws:iam::aws:policy/ReadOnly*\"]\n    deniedActions: [\"iam:*\"]\n    maxSessionDuration: 3600\n    permissionsBoundaryArn: {boundary}\n"
+            r#"
+  guardrails:
+    allowedManagedPolicyArns: ["arn:aws:iam::aws:policy/ReadOnly*"]
+    deniedActions: ["iam:*"]
+    maxSessionDuration: 3600
+    permissionsBoundaryArn: {boundary}
+"#
         ),
     ))
     .await;
@@ -104,8 +139,14 @@ async fn a_guardrail_tightened_on_a_live_account_removes_what_now_violates() {
     }
 
     // MFA for people: the role's trust does not ask for it, so it trusts nobody.
-    env.apply(&prod_account(&prod, "  guardrails:\n    requireMfa: true\n"))
-        .await;
+    env.apply(&prod_account(
+        &prod,
+        r#"
+  guardrails:
+    requireMfa: true
+"#,
+    ))
+    .await;
     env.eventually("the role trusts nobody", async || {
         let trust = trust_of(&env, &prod, "Operator").await?;
         denies_everyone(&trust).then_some(())
@@ -144,7 +185,27 @@ async fn the_identity_account_never_lets_a_group_give_people_iam_power() {
         .expect("CreatePolicy");
     let help_desk = format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:policy/HelpDesk");
     env.apply(&format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: alfie}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: identity}}\nspec:\n  accountName: master\n  email: master@example.com\n  accountId: \"{MANAGEMENT_ACCOUNT}\"\n  allowedNamespaces: [alfie]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: admins, namespace: alfie}}\nspec:\n  members: [mallory]\n  managedPolicyArns: [{ADMIN}, {CHANGE_PASSWORD}, {help_desk}]\n"
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: alfie}}
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: identity}}
+spec:
+  accountName: master
+  email: master@example.com
+  accountId: "{MANAGEMENT_ACCOUNT}"
+  allowedNamespaces: [alfie]
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {{name: admins, namespace: alfie}}
+spec:
+  members: [mallory]
+  managedPolicyArns: [{ADMIN}, {CHANGE_PASSWORD}, {help_desk}]
+"#
     ))
     .await;
     let said = env
@@ -173,7 +234,23 @@ async fn the_workload_guardrails_reach_aws_as_deny_statements_with_their_conditi
         ..test_config()
     });
     env.moto.create_organization().await;
-    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: ServiceControlPolicy\nmetadata: {name: workloads}\nspec:\n  policyName: Workloads\n  guardrails:\n    allowedInstanceTypes: [\"t3.*\", m6i.large]\n    denyIamUsers: true\n    protectSecurityServices: true\n    requireImdsV2: true\n    denyDisablingEbsEncryption: true\n  targets: {root: true}\n").await;
+    env.apply(
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: ServiceControlPolicy
+metadata: {name: workloads}
+spec:
+  policyName: Workloads
+  guardrails:
+    allowedInstanceTypes: ["t3.*", m6i.large]
+    denyIamUsers: true
+    protectSecurityServices: true
+    requireImdsV2: true
+    denyDisablingEbsEncryption: true
+  targets: {root: true}
+"#,
+    )
+    .await;
     let organizations = aws_sdk_organizations::Client::new(&env.moto.sdk_config().await);
     let content: serde_json::Value = env
         .eventually("the policy in AWS", async || {

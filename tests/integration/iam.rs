@@ -43,11 +43,22 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, BTreeSe
 
 fn role_manifest(name: &str, namespace: &str, account: &str, role_name: &str, policy: &str) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  account: {{id: \"{account}\"}}\n  roleName: {role_name}\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  account: {{id: "{account}"}}
+  roleName: {role_name}
+  trust:
+    developerGroups: [{{name: alfie-developers}}]
+  permissions:
+    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]
+"#
     )
 }
 
-const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n";
+const NAMESPACE: &str = include_str!("../fixtures/alfie-namespace.yaml");
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_developer_group_assumes_its_roles_in_each_account_and_loses_its_leavers() {
@@ -62,10 +73,27 @@ async fn a_developer_group_assumes_its_roles_in_each_account_and_loses_its_leave
 
     let manifests = [
         NAMESPACE.to_string(),
-        role_manifest("alfie-full-access", "alfie", &dev, "AlfieFullAccess", "AdministratorAccess"),
+        role_manifest(
+            "alfie-full-access",
+            "alfie",
+            &dev,
+            "AlfieFullAccess",
+            "AdministratorAccess",
+        ),
         role_manifest("alfie-deployment", "alfie", &qa, "AlfieDeployment", "PowerUserAccess"),
         role_manifest("alfie-read-only", "alfie", &prod, "AlfieReadOnly", "ReadOnlyAccess"),
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice, bob]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n".to_string(),
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {name: alfie-developers, namespace: alfie}
+spec:
+  members: [alice, bob]
+  access:
+    - {role: {name: alfie-full-access}, profile: alfie-development}
+    - {role: {name: alfie-deployment}, profile: alfie-qa}
+    - {role: {name: alfie-read-only}, profile: alfie-production}
+"#
+        .to_string(),
     ];
     env.apply(&manifests.join("---\n")).await;
 
@@ -191,7 +219,8 @@ async fn a_developer_group_assumes_its_roles_in_each_account_and_loses_its_leave
     );
 
     // A leaver is removed from the group.
-    env.apply("apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice]\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n").await;
+    env.apply(include_str!("../fixtures/alfie-developers-without-bob.yaml"))
+        .await;
     env.eventually("bob removed in AWS", async || {
         let group = iam
             .get_group()
@@ -239,7 +268,19 @@ async fn a_developer_group_assumes_its_roles_in_each_account_and_loses_its_leave
 
 /// A role `deployer` in `dev` trusting the management account, created and Ready.
 async fn deployer_created(env: &Env, dev: &str) -> Api<CrossAccountRole> {
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: deployer, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n")).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: deployer, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}
+"#
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     env.wait_for(&roles, "deployer", "Ready", |r| {
         r.status
@@ -382,7 +423,20 @@ async fn observe_mode_reports_drift_and_writes_nothing() {
         .await
         .expect("CreateRole");
 
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: legacy, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: Legacy\n  managementPolicy: Observe\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: legacy, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  roleName: Legacy
+  managementPolicy: Observe
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     let role = env
         .wait_for(&roles, "legacy", "DriftDetected", |r| {
@@ -421,18 +475,62 @@ async fn bad_input_gets_a_clear_condition_and_no_aws_write() {
     env.open_accounts(&[("dev", &dev)]).await;
     let role = |name: &str, body: &str| {
         format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n{body}"
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+{body}"#
         )
     };
     let huge = "x".repeat(11_000);
     let manifests = [
         NAMESPACE.to_string(),
-        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: wrong-key, namespace: alfie, labels: {awsaccess.dev/external-id: \"true\"}}\nstringData: {somethingElse: abcdefgh12345678}\n".to_string(),
-        role("not-a-policy", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Maybe, Action: \"s3:*\", Resource: \"*\"}}]}}}}]\n")),
-        role("too-big", &format!("  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Deny, Action: \"s3:*\", Resource: \"arn:aws:s3:::{huge}\"}}]}}}}]\n")),
-        role("group-principal", &format!("  trust: {{principals: [\"arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/developers\"]}}\n")),
+        r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: wrong-key, namespace: alfie, labels: {awsaccess.dev/external-id: "true"}}
+stringData: {somethingElse: abcdefgh12345678}
+"#
+        .to_string(),
+        role(
+            "not-a-policy",
+            &format!(
+                r#"
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions:
+    inlinePolicies: [{{name: p, document: {{Version: "2012-10-17", Statement: [{{Effect: Maybe, Action: "s3:*", Resource: "*"}}]}}}}]
+"#
+            ),
+        ),
+        role(
+            "too-big",
+            &format!(
+                r#"
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions:
+    inlinePolicies: [{{name: p, document: {{Version: "2012-10-17", Statement: [{{Effect: Deny, Action: "s3:*", Resource: "arn:aws:s3:::{huge}"}}]}}}}]
+"#
+            ),
+        ),
+        role(
+            "group-principal",
+            &format!("  trust: {{principals: [\"arn:aws:iam::{MANAGEMENT_ACCOUNT}:group/developers\"]}}\n"),
+        ),
         role("no-such-group", "  trust: {developerGroups: [{name: nobody}]}\n"),
-        role("secret-without-key", &format!("  trust:\n    accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]\n    externalIdSecretRef: {{name: wrong-key, key: externalId}}\n")),
+        role(
+            "secret-without-key",
+            &format!(
+                r#"
+  trust:
+    accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]
+    externalIdSecretRef: {{name: wrong-key, key: externalId}}
+"#
+            ),
+        ),
     ];
     env.apply(&manifests.concat()).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
@@ -497,7 +595,17 @@ async fn roles_the_operator_did_not_create_are_never_touched_unless_adopted() {
     }
     let role = |object: &str, role_name: &str, adopt: bool| {
         format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {object}, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: {role_name}\n  adoptExisting: {adopt}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n"
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {object}, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  roleName: {role_name}
+  adoptExisting: {adopt}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
         )
     };
     env.apply(
@@ -556,7 +664,27 @@ async fn an_account_that_does_not_allow_the_namespace_is_refused() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let dev = env.moto.create_member_account("dev").await;
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: platform-dev}}\nspec:\n  accountName: platform-dev\n  email: platform-dev@example.com\n  accountId: \"{dev}\"\n  allowedNamespaces: [platform]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: sneaky, namespace: alfie}}\nspec:\n  account: {{name: platform-dev}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: platform-dev}}
+spec:
+  accountName: platform-dev
+  email: platform-dev@example.com
+  accountId: "{dev}"
+  allowedNamespaces: [platform]
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: sneaky, namespace: alfie}}
+spec:
+  account: {{name: platform-dev}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     let role = env
         .wait_for(&roles, "sneaky", "NamespaceNotAllowed", |r| {
@@ -586,10 +714,32 @@ async fn a_roles_trust_requires_mfa_and_the_external_id_its_secret_holds() {
     env.wait_settled(&["identity", "prod", "dev"]).await;
     let secret = |value: &str| {
         format!(
-            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: prod-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: \"true\"}}}}\nstringData: {{externalId: {value}}}\n"
+            r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: prod-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: "true"}}}}
+stringData: {{externalId: {value}}}
+"#
         )
     };
-    env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust:\n    accounts: [{{id: \"{dev}\"}}]\n    requireMfa: true\n    externalIdSecretRef: {{name: prod-external-id}}\n", secret("first-external-id-0123456789"))).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}{}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: update-prod-app, namespace: alfie}}
+spec:
+  account: {{id: "{prod}"}}
+  roleName: UpdateProdApp
+  trust:
+    accounts: [{{id: "{dev}"}}]
+    requireMfa: true
+    externalIdSecretRef: {{name: prod-external-id}}
+"#,
+        secret("first-external-id-0123456789")
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     env.wait_for(&roles, "update-prod-app", "Ready", |r| {
         r.status
@@ -633,10 +783,33 @@ async fn members_trust_names_each_member_and_follows_the_group() {
     create_users(&env, &["alice", "bob"]).await;
     let group = |members: &str| {
         format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: alfie-developers, namespace: alfie}}\nspec:\n  members: [{members}]\n  access: [{{role: {{name: break-glass}}}}]\n"
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {{name: alfie-developers, namespace: alfie}}
+spec:
+  members: [{members}]
+  access: [{{role: {{name: break-glass}}}}]
+"#
         )
     };
-    env.apply(&format!("{NAMESPACE}{}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: break-glass, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: BreakGlass\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n    developerGroupTrust: Members\n", group("alice, bob, ghost"))).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}{}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: break-glass, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  roleName: BreakGlass
+  trust:
+    developerGroups: [{{name: alfie-developers}}]
+    developerGroupTrust: Members
+"#,
+        group("alice, bob, ghost")
+    ))
+    .await;
     let member = |user: &str| format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:user/{user}");
     env.eventually("both members trusted", async || {
         let (trust, _) = role_in(&env, &dev, "BreakGlass").await?;
@@ -672,7 +845,18 @@ async fn throttling_is_reported_and_retried() {
     // the role again, which would say InSync where the test reads Created.
     env.wait_settled(&["identity", "dev"]).await;
     env.aws.fail_next("CreateRole", AwsErrorKind::Throttled, 2);
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: patient, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: patient, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     env.wait_for(&roles, "patient", "Throttled", |r| {
         r.status
@@ -715,7 +899,17 @@ async fn aws_refusals_stall_and_unready_principals_are_retried() {
     // IAM does not know a just-created principal yet: retried with backoff.
     env.aws
         .fail_next("UpdateAssumeRolePolicy", AwsErrorKind::PrincipalNotReady, 1);
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: refused, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    inlinePolicies: [{{name: p, document: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"s3:ListBucket\", Resource: \"*\"}}]}}}}]\n")).await;
+    env.apply(&format!(r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: refused, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions:
+    inlinePolicies: [{{name: p, document: {{Version: "2012-10-17", Statement: [{{Effect: Allow, Action: "s3:ListBucket", Resource: "*"}}]}}}}]
+"#)).await;
     let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
     let stalled = env
         .wait_for(&roles, "refused", "PolicyRejected", |r| {
@@ -775,7 +969,21 @@ async fn a_customer_managed_policy_lives_and_dies_with_its_role() {
     let arn = format!("arn:aws:iam::{prod}:policy/read-write-prod-app-from-dev");
     let manifest = |action: &str| {
         format!(
-            "{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: update-prod-app, namespace: alfie}}\nspec:\n  account: {{id: \"{prod}\"}}\n  roleName: UpdateProdApp\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n  permissions:\n    customerManagedPolicies:\n      - name: read-write-prod-app-from-dev\n        description: Update the production app\n        document: {{Version: \"2012-10-17\", Statement: [{{Effect: Allow, Action: \"{action}\", Resource: \"arn:aws:s3:::prod-app/*\"}}]}}\n"
+            r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: update-prod-app, namespace: alfie}}
+spec:
+  account: {{id: "{prod}"}}
+  roleName: UpdateProdApp
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+  permissions:
+    customerManagedPolicies:
+      - name: read-write-prod-app-from-dev
+        description: Update the production app
+        document: {{Version: "2012-10-17", Statement: [{{Effect: Allow, Action: "{action}", Resource: "arn:aws:s3:::prod-app/*"}}]}}
+"#
         )
     };
     let document_allowing = |action: &str| json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "arn:aws:s3:::prod-app/*"}]});

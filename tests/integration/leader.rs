@@ -98,7 +98,14 @@ impl Replica {
 
 fn role(name: &str, account: &str) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  account: {{id: \"{account}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: default}}
+spec:
+  account: {{id: "{account}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
     )
 }
 

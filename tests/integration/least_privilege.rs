@@ -233,26 +233,133 @@ async fn prepare(policy: &Value) -> (Moto, aws_config::SdkConfig, [String; 3]) {
 fn scenario([dev, qa, prod]: &[String; 3]) -> String {
     let role = |name: &str, account: &str, role: &str, policy: &str, extra: &str| {
         format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{name: {account}}}\n  roleName: {role}\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n    requireMfa: true\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]\n{extra}"
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: alfie}}
+spec:
+  account: {{name: {account}}}
+  roleName: {role}
+  trust:
+    developerGroups: [{{name: alfie-developers}}]
+    requireMfa: true
+  permissions:
+    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]
+{extra}"#
         )
     };
     let account = |name: &str, extra: &str| {
         format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {name}}}\nspec:\n  accountName: {name}\n  email: {name}@example.com\n{extra}"
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: {name}}}
+spec:
+  accountName: {name}
+  email: {name}@example.com
+{extra}"#
         )
     };
     [
-        "---\napiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: partners}\n".to_string(),
+        r#"
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: alfie}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: partners}
+"#
+        .to_string(),
         format!("---\n{}", adopted_account("identity", "master", MANAGEMENT_ACCOUNT, "")),
-        account("alfie-dev", &format!("  accountId: \"{dev}\"\n  tags: {{team: alfie}}\n  allowedNamespaces: [alfie]\n")),
-        account("alfie-qa", &format!("  accountId: \"{qa}\"\n  allowedNamespaces: [alfie, partners]\n")),
-        account("alfie-prod", &format!("  accountId: \"{prod}\"\n  organizationalUnit: Workloads\n  allowedNamespaces: [alfie]\n")),
+        account(
+            "alfie-dev",
+            &format!(
+                r#"
+  accountId: "{dev}"
+  tags: {{team: alfie}}
+  allowedNamespaces: [alfie]
+"#
+            ),
+        ),
+        account(
+            "alfie-qa",
+            &format!(
+                r#"
+  accountId: "{qa}"
+  allowedNamespaces: [alfie, partners]
+"#
+            ),
+        ),
+        account(
+            "alfie-prod",
+            &format!(
+                r#"
+  accountId: "{prod}"
+  organizationalUnit: Workloads
+  allowedNamespaces: [alfie]
+"#
+            ),
+        ),
         account("sandbox", "  deletionPolicy: Close\n"),
-        role("alfie-full-access", "alfie-dev", "AlfieFullAccess", "AdministratorAccess", "    inlinePolicies:\n      - name: deny-org-changes\n        document: {Version: \"2012-10-17\", Statement: [{Effect: Deny, Action: \"organizations:*\", Resource: \"*\"}]}\n  tags: {team: alfie}\n"),
-        role("alfie-deployment", "alfie-qa", "AlfieDeployment", "PowerUserAccess", "  description: Deployments to QA\n"),
-        role("alfie-read-only", "alfie-prod", "AlfieReadOnly", "ReadOnlyAccess", "    permissionsBoundaryArn: arn:aws:iam::aws:policy/ReadOnlyAccess\n  maxSessionDuration: 7200\n"),
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {name: alfie-developers, namespace: alfie}\nspec:\n  members: [alice, bob]\n  requireMfa: true\n  access:\n    - {role: {name: alfie-full-access}, profile: alfie-development}\n    - {role: {name: alfie-deployment}, profile: alfie-qa}\n    - {role: {name: alfie-read-only}, profile: alfie-production}\n  managedPolicyArns: [arn:aws:iam::aws:policy/IAMUserChangePassword]\n".to_string(),
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {name: sembit, namespace: partners}\nspec:\n  partner: {name: Sembit, accountId: \"444455556666\"}\n  accounts: [{name: alfie-qa}]\n  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n".to_string(),
+        role(
+            "alfie-full-access",
+            "alfie-dev",
+            "AlfieFullAccess",
+            "AdministratorAccess",
+            r#"
+    inlinePolicies:
+      - name: deny-org-changes
+        document: {Version: "2012-10-17", Statement: [{Effect: Deny, Action: "organizations:*", Resource: "*"}]}
+  tags: {team: alfie}
+"#,
+        ),
+        role(
+            "alfie-deployment",
+            "alfie-qa",
+            "AlfieDeployment",
+            "PowerUserAccess",
+            "  description: Deployments to QA\n",
+        ),
+        role(
+            "alfie-read-only",
+            "alfie-prod",
+            "AlfieReadOnly",
+            "ReadOnlyAccess",
+            r#"
+    permissionsBoundaryArn: arn:aws:iam::aws:policy/ReadOnlyAccess
+  maxSessionDuration: 7200
+"#,
+        ),
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {name: alfie-developers, namespace: alfie}
+spec:
+  members: [alice, bob]
+  requireMfa: true
+  access:
+    - {role: {name: alfie-full-access}, profile: alfie-development}
+    - {role: {name: alfie-deployment}, profile: alfie-qa}
+    - {role: {name: alfie-read-only}, profile: alfie-production}
+  managedPolicyArns: [arn:aws:iam::aws:policy/IAMUserChangePassword]
+"#
+        .to_string(),
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {name: sembit, namespace: partners}
+spec:
+  partner: {name: Sembit, accountId: "444455556666"}
+  accounts: [{name: alfie-qa}]
+  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+"#
+        .to_string(),
     ]
     .concat()
 }

@@ -4,6 +4,8 @@
 //! they start from. A module's tests are `<module>::<test>` to nextest, so
 //! `cargo nextest run -E 'test(/^iam::/)'` runs one part.
 
+mod support;
+
 mod accounts;
 mod admission;
 mod argocd_health;

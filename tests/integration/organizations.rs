@@ -27,13 +27,25 @@ const FULL_AWS_ACCESS: &str = "p-FullAWSAccess";
 
 fn ou(name: &str, spec: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: OrganizationalUnit\nmetadata: {{name: {name}}}\nspec:\n{spec}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: OrganizationalUnit
+metadata: {{name: {name}}}
+spec:
+{spec}"#
     )
 }
 
 fn scp(name: &str, spec: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: ServiceControlPolicy\nmetadata: {{name: {name}}}\nspec:\n{spec}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: ServiceControlPolicy
+metadata: {{name: {name}}}
+spec:
+{spec}"#
     )
 }
 
@@ -178,7 +190,16 @@ async fn an_ou_tree_is_created_once_and_an_account_placed_in_it_by_path() {
     env.moto.create_organization().await;
     // The account first: it waits for the OU path, which the OUs then make.
     env.apply(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {name: shop-prod}\nspec:\n  accountName: shop-prod\n  email: shop-prod@example.com\n  organizationalUnit: Workloads/Prod\n",
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {name: shop-prod}
+spec:
+  accountName: shop-prod
+  email: shop-prod@example.com
+  organizationalUnit: Workloads/Prod
+"#,
     )
     .await;
     reports(
@@ -193,7 +214,11 @@ async fn an_ou_tree_is_created_once_and_an_account_placed_in_it_by_path() {
         "{}{}",
         ou(
             "workloads-prod",
-            "  ouName: Prod\n  parent: {name: workloads}\n  tags: {env: prod}\n"
+            r#"
+  ouName: Prod
+  parent: {name: workloads}
+  tags: {env: prod}
+"#
         ),
         ou("workloads", "  ouName: Workloads\n")
     ))
@@ -242,7 +267,10 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     let env = Env::start().await;
     let root = env.moto.create_organization().await;
     let sandbox = create_ou_by_hand(&env, &root, "Sandbox").await;
-    let spec = "  ouName: Sandbox\n  deletionPolicy: Delete\n";
+    let spec = r#"
+  ouName: Sandbox
+  deletionPolicy: Delete
+"#;
     env.apply(&ou("sandbox", spec)).await;
 
     let refused = reports(&env, "OrganizationalUnit", "sandbox", "Stalled", "AlreadyExists").await;
@@ -266,7 +294,11 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     // Renamed in place: the same OU, by UpdateOrganizationalUnit.
     env.apply(&ou(
         "sandbox",
-        "  ouName: Experiments\n  deletionPolicy: Delete\n  adoptExisting: true\n",
+        r#"
+  ouName: Experiments
+  deletionPolicy: Delete
+  adoptExisting: true
+"#,
     ))
     .await;
     env.eventually("the OU renamed in AWS", async || {
@@ -284,7 +316,11 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     // A child OU under the adopted one.
     env.apply(&ou(
         "trials",
-        "  ouName: Trials\n  parent: {name: sandbox}\n  deletionPolicy: Delete\n",
+        r#"
+  ouName: Trials
+  parent: {name: sandbox}
+  deletionPolicy: Delete
+"#,
     ))
     .await;
     ready(&env, "OrganizationalUnit", "trials").await;
@@ -325,7 +361,19 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     assert_eq!(ou_name_in_aws(&env, &sandbox).await, None, "the OU is deleted in AWS");
 }
 
-const BASELINE: &str = "  policyName: WorkloadsBaseline\n  description: No leaving the organization, EU regions only\n  guardrails:\n    denyLeavingOrganization: true\n    allowedRegions: [eu-west-1, eu-central-1]\n    denyRootUser: true\n    protectRoles: [OrganizationAccountAccessRole]\n  document:\n    Version: \"2012-10-17\"\n    Statement:\n      - {Sid: NoBigInstances, Effect: Deny, Action: \"ec2:RunInstances\", Resource: \"*\", Condition: {StringLike: {\"ec2:InstanceType\": [\"*.24xlarge\"]}}}\n";
+const BASELINE: &str = r#"
+  policyName: WorkloadsBaseline
+  description: No leaving the organization, EU regions only
+  guardrails:
+    denyLeavingOrganization: true
+    allowedRegions: [eu-west-1, eu-central-1]
+    denyRootUser: true
+    protectRoles: [OrganizationAccountAccessRole]
+  document:
+    Version: "2012-10-17"
+    Statement:
+      - {Sid: NoBigInstances, Effect: Deny, Action: "ec2:RunInstances", Resource: "*", Condition: {StringLike: {"ec2:InstanceType": ["*.24xlarge"]}}}
+"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_policy_from_guardrails_is_attached_to_exactly_its_targets_and_every_hand_edit_reverted() {
@@ -338,7 +386,13 @@ async fn a_policy_from_guardrails_is_attached_to_exactly_its_targets_and_every_h
         ou("workloads", "  ouName: Workloads\n"),
         scp(
             "baseline",
-            &format!("{BASELINE}  targets:\n    organizationalUnits: [{{name: workloads}}]\n    accounts: [{{id: \"{member}\"}}]\n")
+            &format!(
+                r#"
+{BASELINE}  targets:
+    organizationalUnits: [{{name: workloads}}]
+    accounts: [{{id: "{member}"}}]
+"#
+            )
         )
     ))
     .await;
@@ -469,7 +523,12 @@ async fn an_oversized_policy_is_refused_before_any_aws_call_and_a_missing_target
     env.apply(&scp(
         "huge",
         &format!(
-            "  document:\n    Version: \"2012-10-17\"\n    Statement:\n{}  targets: {{root: true}}\n",
+            r#"
+  document:
+    Version: "2012-10-17"
+    Statement:
+{}  targets: {{root: true}}
+"#,
             statements.concat()
         ),
     ))
@@ -490,7 +549,12 @@ async fn an_oversized_policy_is_refused_before_any_aws_call_and_a_missing_target
     // A target whose object does not exist yet is left out and named; the root is attached meanwhile.
     env.apply(&scp(
         "no-leaving",
-        "  guardrails: {denyLeavingOrganization: true}\n  targets:\n    root: true\n    organizationalUnits: [{name: later}]\n",
+        r#"
+  guardrails: {denyLeavingOrganization: true}
+  targets:
+    root: true
+    organizationalUnits: [{name: later}]
+"#,
     ))
     .await;
     let waiting = reports(
@@ -522,7 +586,11 @@ async fn an_oversized_policy_is_refused_before_any_aws_call_and_a_missing_target
     assert_eq!(targets_of(&env, &id).await, [root, later].into());
 
     // Observe writes nothing, and reports what Manage would do.
-    let observe = "  guardrails: {denyRootUser: true}\n  managementPolicy: Observe\n  targets: {root: true}\n";
+    let observe = r#"
+  guardrails: {denyRootUser: true}
+  managementPolicy: Observe
+  targets: {root: true}
+"#;
     env.aws.clear();
     env.apply(&scp("watch-only", observe)).await;
     let observed = env

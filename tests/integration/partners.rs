@@ -13,7 +13,11 @@ use serde_json::Value;
 
 use crate::support::operator::{Env, condition, ready_is, test_config};
 
-const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: partners}\n";
+const NAMESPACE: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: partners}
+"#;
 
 /// The role's trust policy and unique id in `account`, or None.
 async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, String)> {
@@ -34,7 +38,16 @@ async fn role_in(env: &Env, account: &str, name: &str) -> Option<(Value, String)
 fn partner(name: &str, partner_account: &str, accounts: &[&str], extra: &str) -> String {
     let accounts: Vec<String> = accounts.iter().map(|id| format!("{{id: \"{id}\"}}")).collect();
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: {name}, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"{partner_account}\"}}\n  accounts: [{}]\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n{extra}",
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {{name: {name}, namespace: partners}}
+spec:
+  partner: {{name: Sembit, accountId: "{partner_account}"}}
+  accounts: [{}]
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}
+{extra}"#,
         accounts.join(", ")
     )
 }
@@ -176,7 +189,10 @@ async fn suspension_expiry_and_deletion_each_leave_no_role() {
             "444455556666",
             &[&staging],
             &format!(
-                "  roleName: Expiring\n  expiresAt: \"{}\"\n",
+                r#"
+  roleName: Expiring
+  expiresAt: "{}"
+"#,
                 expires.strftime("%Y-%m-%dT%H:%M:%SZ")
             ),
         ),
@@ -201,7 +217,10 @@ async fn suspension_expiry_and_deletion_each_leave_no_role() {
         "suspend-me",
         "444455556666",
         &[&staging],
-        "  roleName: Suspended\n  suspended: true\n",
+        r#"
+  roleName: Suspended
+  suspended: true
+"#,
     ))
     .await;
     env.wait_for(&partners, "suspend-me", "Suspended", |p| {
@@ -318,7 +337,27 @@ async fn an_account_that_does_not_allow_the_namespace_gets_no_partner_role() {
     let env = Env::start().await;
     env.moto.create_organization().await;
     let staging = env.moto.create_member_account("staging").await;
-    env.apply(&format!("{NAMESPACE}---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: staging}}\nspec:\n  accountName: staging\n  email: staging@example.com\n  accountId: \"{staging}\"\n  allowedNamespaces: [platform]\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"444455556666\"}}\n  accounts: [{{name: staging}}]\n")).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: staging}}
+spec:
+  accountName: staging
+  email: staging@example.com
+  accountId: "{staging}"
+  allowedNamespaces: [platform]
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {{name: sembit, namespace: partners}}
+spec:
+  partner: {{name: Sembit, accountId: "444455556666"}}
+  accounts: [{{name: staging}}]
+"#
+    ))
+    .await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));
     env.wait_for(&partners, "sembit", "NamespaceNotAllowed", |p| {
         p.status

@@ -74,13 +74,35 @@ impl Cli {
 
 fn role(name: &str, account: &str, role_name: &str, policy: &str, mfa: bool) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{account}\"}}\n  roleName: {role_name}\n  trust:\n    developerGroups: [{{name: alfie-developers}}]\n    requireMfa: {mfa}\n  permissions:\n    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: alfie}}
+spec:
+  account: {{id: "{account}"}}
+  roleName: {role_name}
+  trust:
+    developerGroups: [{{name: alfie-developers}}]
+    requireMfa: {mfa}
+  permissions:
+    managedPolicyArns: [arn:aws:iam::aws:policy/{policy}]
+"#
     )
 }
 
 fn group(members: &str) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: alfie-developers, namespace: alfie}}\nspec:\n  members: [{members}]\n  access:\n    - {{role: {{name: alfie-full-access}}, profile: alfie-development}}\n    - {{role: {{name: alfie-deployment}}, profile: alfie-qa}}\n    - {{role: {{name: alfie-read-only}}, profile: alfie-production}}\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {{name: alfie-developers, namespace: alfie}}
+spec:
+  members: [{members}]
+  access:
+    - {{role: {{name: alfie-full-access}}, profile: alfie-development}}
+    - {{role: {{name: alfie-deployment}}, profile: alfie-qa}}
+    - {{role: {{name: alfie-read-only}}, profile: alfie-production}}
+"#
     )
 }
 
@@ -90,7 +112,7 @@ fn write_manifests(dir: &Path, roles: &[String], group: &str) {
     std::fs::create_dir_all(dir.join("roles")).expect("dir");
     std::fs::write(
         dir.join("00-namespace.yaml"),
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n",
+        include_str!("../fixtures/alfie-namespace.yaml"),
     )
     .expect("write");
     std::fs::write(dir.join("roles/roles.yaml"), roles.join("---\n")).expect("write");
@@ -239,7 +261,22 @@ async fn plan_and_report_read_a_teams_roles_in_three_accounts_and_write_nothing(
     // PartnerAccess may), and plan says so as the operator would, exit 1.
     let secret_value = "vendor-external-id-that-must-not-leak";
     let vendor = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: vendor-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: \"true\"}}}}\nstringData: {{externalId: {secret_value}}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: vendor, namespace: alfie}}\nspec:\n  account: {{id: \"{dev}\"}}\n  roleName: VendorAccess\n  trust:\n    accounts: [{{id: \"{OUTSIDE}\"}}]\n    externalIdSecretRef: {{name: vendor-external-id, key: externalId}}\n"
+        r#"
+apiVersion: v1
+kind: Secret
+metadata: {{name: vendor-external-id, namespace: alfie, labels: {{awsaccess.dev/external-id: "true"}}}}
+stringData: {{externalId: {secret_value}}}
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: vendor, namespace: alfie}}
+spec:
+  account: {{id: "{dev}"}}
+  roleName: VendorAccess
+  trust:
+    accounts: [{{id: "{OUTSIDE}"}}]
+    externalIdSecretRef: {{name: vendor-external-id, key: externalId}}
+"#
     );
     std::fs::write(manifests.join("roles/vendor.yaml"), &vendor).expect("write");
     let ran = cli
@@ -276,7 +313,15 @@ async fn plan_and_report_read_a_teams_roles_in_three_accounts_and_write_nothing(
 
     // A new partner: planned with the role it would make, behind the external ID it would generate.
     let partner = format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: alfie}}\nspec:\n  partner: {{name: Sembit, accountId: \"{OUTSIDE}\"}}\n  accounts: [{{id: \"{dev}\"}}]\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {{name: sembit, namespace: alfie}}
+spec:
+  partner: {{name: Sembit, accountId: "{OUTSIDE}"}}
+  accounts: [{{id: "{dev}"}}]
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}
+"#
     );
     std::fs::write(manifests.join("partner.yaml"), partner).expect("write");
     let (code, plan) = cli.plan_json(&manifests).await;
@@ -321,7 +366,12 @@ async fn plan_and_report_read_a_teams_roles_in_three_accounts_and_write_nothing(
     // A broken policy document: refused, naming the field, exit 1.
     let broken = role("alfie-deployment", &qa, "AlfieDeployment", "PowerUserAccess", false).replace(
         "  permissions:\n",
-        "  permissions:\n    inlinePolicies:\n      - name: odd\n        document: {Version: \"2012-10-17\", Statement: [{Effect: Maybe, Action: \"s3:*\", Resource: \"*\"}]}\n",
+        r#"
+  permissions:
+    inlinePolicies:
+      - name: odd
+        document: {Version: "2012-10-17", Statement: [{Effect: Maybe, Action: "s3:*", Resource: "*"}]}
+"#,
     );
     edited[1] = broken;
     write_manifests(&manifests, &edited, &group("alice, bob, carol"));
@@ -504,11 +554,29 @@ async fn plan_lists_the_ou_and_service_control_policy_changes_and_writes_nothing
     let mut env = Env::start().await;
     env.moto.create_organization().await;
     let shop = env.moto.create_member_account("shop-prod").await;
-    let workloads = "apiVersion: awsaccess.dev/v1alpha1\nkind: OrganizationalUnit\nmetadata: {name: workloads}\nspec: {ouName: Workloads}\n";
-    let prod = "apiVersion: awsaccess.dev/v1alpha1\nkind: OrganizationalUnit\nmetadata: {name: workloads-prod}\nspec: {ouName: Prod, parent: {name: workloads}}\n";
+    let workloads = r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: OrganizationalUnit
+metadata: {name: workloads}
+spec: {ouName: Workloads}
+"#;
+    let prod = r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: OrganizationalUnit
+metadata: {name: workloads-prod}
+spec: {ouName: Prod, parent: {name: workloads}}
+"#;
     let baseline = |guardrails: &str, accounts: &str| {
         format!(
-            "apiVersion: awsaccess.dev/v1alpha1\nkind: ServiceControlPolicy\nmetadata: {{name: baseline}}\nspec:\n  policyName: Baseline\n  guardrails: {{{guardrails}}}\n  targets: {{organizationalUnits: [{{name: workloads}}], accounts: [{accounts}]}}\n"
+            r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: ServiceControlPolicy
+metadata: {{name: baseline}}
+spec:
+  policyName: Baseline
+  guardrails: {{{guardrails}}}
+  targets: {{organizationalUnits: [{{name: workloads}}], accounts: [{accounts}]}}
+"#
         )
     };
     let files = tempfile::tempdir().expect("temp dir");

@@ -18,7 +18,12 @@ use crate::support::operator::{Env, condition, test_config};
 
 const RESYNC: Duration = Duration::from_secs(300);
 const ASSUME_POLICY: &str = "awsaccess-assume-roles";
-const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: alfie}\n---\n";
+const NAMESPACE: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: alfie}
+---
+"#;
 
 async fn env_with_production_resync() -> Env {
     Env::without_operator().await.start_operator(Config {
@@ -29,14 +34,32 @@ async fn env_with_production_resync() -> Env {
 
 fn role(name: &str, account: &str, trust: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: alfie}}\nspec:\n  account: {{id: \"{account}\"}}\n  roleName: {name}\n  trust: {trust}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}\n"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: alfie}}
+spec:
+  account: {{id: "{account}"}}
+  roleName: {name}
+  trust: {trust}
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}
+"#
     )
 }
 
 fn group(members: &[&str], roles: &[&str]) -> String {
     let access: Vec<String> = roles.iter().map(|r| format!("{{role: {{name: {r}}}}}")).collect();
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: developers, namespace: alfie}}\nspec:\n  members: [{}]\n  access: [{}]\n",
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {{name: developers, namespace: alfie}}
+spec:
+  members: [{}]
+  access: [{}]
+"#,
         members.join(", "),
         access.join(", ")
     )
@@ -200,7 +223,21 @@ async fn a_partners_expiry_is_in_the_trust_aws_enforces() {
     let staging = env.moto.create_member_account("staging").await;
     env.open_accounts(&[("staging", &staging)]).await;
     env.apply(&format!(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {{name: partners}}\n---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: sembit, namespace: partners}}\nspec:\n  partner: {{name: Sembit, accountId: \"444455556666\"}}\n  accounts: [{{id: \"{staging}\"}}]\n  roleName: SembitAccess\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}\n  expiresAt: \"2031-01-31T00:00:00Z\"\n"
+        r#"
+apiVersion: v1
+kind: Namespace
+metadata: {{name: partners}}
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {{name: sembit, namespace: partners}}
+spec:
+  partner: {{name: Sembit, accountId: "444455556666"}}
+  accounts: [{{id: "{staging}"}}]
+  roleName: SembitAccess
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/PowerUserAccess]}}
+  expiresAt: "2031-01-31T00:00:00Z"
+"#
     ))
     .await;
     let trust = env

@@ -60,7 +60,17 @@ async fn metrics_and_health_endpoints_report_reconciles_and_aws_calls() {
     // Settled before the role is made: each change of an AwsAccount reconciles
     // the role again, which would say InSync where the test reads Created.
     env.wait_settled(&["identity", "dev"]).await;
-    env.apply(&format!("apiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: measured, namespace: default}}\nspec:\n  account: {{id: \"{dev}\"}}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")).await;
+    env.apply(&format!(
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: measured, namespace: default}}
+spec:
+  account: {{id: "{dev}"}}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
+    ))
+    .await;
     let roles: Api<CrossAccountRole> = env.api(Some("default"));
     env.wait_for(&roles, "measured", "Ready", |r| {
         r.status
@@ -143,7 +153,8 @@ async fn trace_logs_hold_no_external_id_and_no_aws_secret() {
     let staging = env.moto.create_member_account("staging").await;
     env.open_accounts(&[("staging", &staging)]).await;
     env.apply(&format!(
-        "apiVersion: v1
+        r#"
+apiVersion: v1
 kind: Namespace
 metadata: {{name: partners}}
 ---
@@ -151,10 +162,10 @@ apiVersion: awsaccess.dev/v1alpha1
 kind: PartnerAccess
 metadata: {{name: sembit, namespace: partners}}
 spec:
-  partner: {{name: Sembit, accountId: \"444455556666\"}}
-  accounts: [{{id: \"{staging}\"}}]
+  partner: {{name: Sembit, accountId: "444455556666"}}
+  accounts: [{{id: "{staging}"}}]
   permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}}
-"
+"#
     ))
     .await;
     let partners: Api<PartnerAccess> = env.api(Some("partners"));

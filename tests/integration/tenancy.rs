@@ -43,7 +43,16 @@ const WAIT: Duration = Duration::from_secs(30);
 fn namespaces(names: &[&str]) -> String {
     names
         .iter()
-        .map(|name| format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {name}}}\n"))
+        .map(|name| {
+            format!(
+                r#"
+---
+apiVersion: v1
+kind: Namespace
+metadata: {{name: {name}}}
+"#
+            )
+        })
         .collect()
 }
 
@@ -51,7 +60,16 @@ fn namespaces(names: &[&str]) -> String {
 /// made it (`master` for the management account); `body` adds spec lines.
 fn aws_account(name: &str, moto_name: &str, id: &str, body: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {name}}}\nspec:\n  accountName: {moto_name}\n  email: {moto_name}@example.com\n  accountId: \"{id}\"\n{body}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: {name}}}
+spec:
+  accountName: {moto_name}
+  email: {moto_name}@example.com
+  accountId: "{id}"
+{body}"#
     )
 }
 
@@ -69,19 +87,37 @@ fn by_name(name: &str) -> String {
 
 fn role(namespace: &str, name: &str, account: &str, body: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: CrossAccountRole\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n  account: {account}\n{body}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  account: {account}
+{body}"#
     )
 }
 
 fn group(namespace: &str, name: &str, body: &str) -> String {
     format!(
-        "---\napiVersion: awsaccess.dev/v1alpha1\nkind: DeveloperGroup\nmetadata: {{name: {name}, namespace: {namespace}}}\nspec:\n{body}"
+        r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: DeveloperGroup
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+{body}"#
     )
 }
 
 /// Spec lines of a role trusting the management account's root.
 fn trusting_management(role_name: &str) -> String {
-    format!("  roleName: {role_name}\n  trust: {{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}\n")
+    format!(
+        r#"
+  roleName: {role_name}
+  trust: {{accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]}}
+"#
+    )
 }
 
 fn role_arn(account: &str, name: &str) -> String {
@@ -689,33 +725,60 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
     let manifests = [
         namespaces(&["team", "platform", "intruder", "prod-team", "outsider"]),
         identity_account(
-            "  allowedNamespaces: [team, platform, intruder, prod-team]\n  guardrails: {allowedRoleArns: [\"arn:aws:iam::*:role/AuditReadOnly\"]}\n",
+            r#"
+  allowedNamespaces: [team, platform, intruder, prod-team]
+  guardrails: {allowedRoleArns: ["arn:aws:iam::*:role/AuditReadOnly"]}
+"#,
         ),
         aws_account("dev", "dev", &dev, "  allowedNamespaces: [team, platform, intruder]\n"),
         aws_account(
             "prod",
             "prod",
             &prod,
-            "  allowedNamespaces: [prod-team]\n  guardrails: {allowAdoption: true, protectedRoleNames: [BreakGlass]}\n",
+            r#"
+  allowedNamespaces: [prod-team]
+  guardrails: {allowAdoption: true, protectedRoleNames: [BreakGlass]}
+"#,
         ),
         aws_account("sealed", "sealed", &sealed, ""),
         // Secrets: one unlabelled, one labelled but in another namespace.
         format!(
-            "---\napiVersion: v1\nkind: Secret\nmetadata: {{name: db-password, namespace: team}}\nstringData: {{password: {secret_value}}}\n"
+            r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {{name: db-password, namespace: team}}
+stringData: {{password: {secret_value}}}
+"#
         ),
-        "---\napiVersion: v1\nkind: Secret\nmetadata: {name: partner-external-id, namespace: platform, labels: {awsaccess.dev/external-id: \"true\"}}\nstringData: {externalId: platform-external-id-0123456789}\n".to_string(),
+        r#"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: partner-external-id, namespace: platform, labels: {awsaccess.dev/external-id: "true"}}
+stringData: {externalId: platform-external-id-0123456789}
+"#
+        .to_string(),
         // What tenants may do, applied with the attacks.
         role(
             "team",
             "team-app",
             &by_name("dev"),
-            "  roleName: TeamApp\n  trust: {developerGroups: [{name: team-devs}]}\n  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+            r#"
+  roleName: TeamApp
+  trust: {developerGroups: [{name: team-devs}]}
+  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+"#,
         ),
         role(
             "platform",
             "shared-readonly",
             &by_name("dev"),
-            "  roleName: SharedReadOnly\n  trust: {developerGroups: [{name: team-devs, namespace: team}]}\n  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+            r#"
+  roleName: SharedReadOnly
+  trust: {developerGroups: [{name: team-devs, namespace: team}]}
+  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+"#,
         ),
         role(
             "platform",
@@ -730,7 +793,13 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
             "team",
             "team-devs",
             &format!(
-                "  members: [alice]\n  access:\n    - {{role: {{name: team-app}}}}\n    - {{role: {{name: shared-readonly, namespace: platform}}}}\n    - {{roleArn: \"{}\"}}\n",
+                r#"
+  members: [alice]
+  access:
+    - {{role: {{name: team-app}}}}
+    - {{role: {{name: shared-readonly, namespace: platform}}}}
+    - {{roleArn: "{}"}}
+"#,
                 role_arn(&dev, "AuditReadOnly")
             ),
         ),
@@ -746,38 +815,85 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
             "legacy-adopt",
             &by_name("prod"),
             &format!(
-                "{}  adoptExisting: true\n  deletionPolicy: Delete\n",
+                r#"
+{}  adoptExisting: true
+  deletionPolicy: Delete
+"#,
                 trusting_management("LegacyAdopt")
             ),
         ),
         // The attacks.
-        role("intruder", "prod-grab", &by_id(&prod), &format!("{}  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}\n", trusting_management("ProdGrab"))),
-        format!(
-            "---\napiVersion: awsaccess.dev/v1alpha1\nkind: PartnerAccess\nmetadata: {{name: vendor, namespace: intruder}}\nspec:\n  partner: {{name: Vendor, accountId: \"444455556666\"}}\n  accounts: [{{id: \"{prod}\"}}]\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}\n"
+        role(
+            "intruder",
+            "prod-grab",
+            &by_id(&prod),
+            &format!(
+                "{}  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}\n",
+                trusting_management("ProdGrab")
+            ),
         ),
-        role("team", "sealed-grab", &by_name("sealed"), &trusting_management("SealedGrab")),
+        format!(
+            r#"
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: PartnerAccess
+metadata: {{name: vendor, namespace: intruder}}
+spec:
+  partner: {{name: Vendor, accountId: "444455556666"}}
+  accounts: [{{id: "{prod}"}}]
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}
+"#
+        ),
+        role(
+            "team",
+            "sealed-grab",
+            &by_name("sealed"),
+            &trusting_management("SealedGrab"),
+        ),
         role(
             "outsider",
             "management-grab",
             &by_id(MANAGEMENT_ACCOUNT),
-            &format!("  roleName: ManagementGrab\n  trust: {{accounts: [{{id: \"{OUTSIDE}\"}}]}}\n  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}\n"),
+            &format!(
+                r#"
+  roleName: ManagementGrab
+  trust: {{accounts: [{{id: "{OUTSIDE}"}}]}}
+  permissions: {{managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]}}
+"#
+            ),
         ),
-        role("team", "orphan-grab", &by_id(&orphan), &trusting_management("OrphanGrab")),
+        role(
+            "team",
+            "orphan-grab",
+            &by_id(&orphan),
+            &trusting_management("OrphanGrab"),
+        ),
         group(
             "outsider",
             "mallory-admins",
-            "  members: [mallory]\n  managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]\n",
+            r#"
+  members: [mallory]
+  managedPolicyArns: [arn:aws:iam::aws:policy/AdministratorAccess]
+"#,
         ),
         group(
             "intruder",
             "borrower",
-            "  members: [mallory]\n  access:\n    - {role: {name: platform-admin, namespace: platform}}\n",
+            r#"
+  members: [mallory]
+  access:
+    - {role: {name: platform-admin, namespace: platform}}
+"#,
         ),
         group(
             "intruder",
             "escalator",
             &format!(
-                "  members: [mallory]\n  access:\n    - {{roleArn: \"{}\"}}\n",
+                r#"
+  members: [mallory]
+  access:
+    - {{roleArn: "{}"}}
+"#,
                 role_arn(&prod, ACCESS_ROLE)
             ),
         ),
@@ -796,7 +912,12 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
         group(
             "prod-team",
             "prod-ops",
-            "  members: [alice]\n  access:\n    - {role: {name: access-grab}}\n    - {role: {name: break-glass}}\n",
+            r#"
+  members: [alice]
+  access:
+    - {role: {name: access-grab}}
+    - {role: {name: break-glass}}
+"#,
         ),
         role(
             "team",
@@ -808,14 +929,24 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
             "team",
             "outside-trust",
             &by_name("dev"),
-            &format!("  roleName: OutsideTrust\n  trust: {{accounts: [{{id: \"{OUTSIDE}\"}}]}}\n"),
+            &format!(
+                r#"
+  roleName: OutsideTrust
+  trust: {{accounts: [{{id: "{OUTSIDE}"}}]}}
+"#
+            ),
         ),
         role(
             "team",
             "outside-principal",
             &by_name("dev"),
             &format!(
-                "  roleName: MixedTrust\n  trust:\n    accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]\n    principals: [\"arn:aws:iam::{OUTSIDE}:user/eve\"]\n"
+                r#"
+  roleName: MixedTrust
+  trust:
+    accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]
+    principals: ["arn:aws:iam::{OUTSIDE}:user/eve"]
+"#
             ),
         ),
         role(
@@ -823,7 +954,12 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
             "secret-grab",
             &by_name("dev"),
             &format!(
-                "  roleName: SecretGrab\n  trust:\n    accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]\n    externalIdSecretRef: {{name: db-password, key: password}}\n"
+                r#"
+  roleName: SecretGrab
+  trust:
+    accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]
+    externalIdSecretRef: {{name: db-password, key: password}}
+"#
             ),
         ),
         role(
@@ -831,7 +967,12 @@ async fn attacks_from_tenant_namespaces_have_no_effect_in_aws() {
             "cross-namespace-secret",
             &by_name("dev"),
             &format!(
-                "  roleName: CrossNamespaceSecret\n  trust:\n    accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]\n    externalIdSecretRef: {{name: partner-external-id, key: externalId}}\n"
+                r#"
+  roleName: CrossNamespaceSecret
+  trust:
+    accounts: [{{id: "{MANAGEMENT_ACCOUNT}"}}]
+    externalIdSecretRef: {{name: partner-external-id, key: externalId}}
+"#
             ),
         ),
     ];
@@ -1101,12 +1242,20 @@ async fn taking_a_namespace_away_locks_what_it_made_and_giving_it_back_restores_
                 "tenant",
                 "app",
                 &by_name("lockable"),
-                "  roleName: TenantApp\n  trust: {developerGroups: [{name: tenant-devs}]}\n  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}\n",
+                r#"
+  roleName: TenantApp
+  trust: {developerGroups: [{name: tenant-devs}]}
+  permissions: {managedPolicyArns: [arn:aws:iam::aws:policy/ReadOnlyAccess]}
+"#,
             ),
             group(
                 "tenant",
                 "tenant-devs",
-                "  members: [alice]\n  access:\n    - {role: {name: app}}\n",
+                r#"
+  members: [alice]
+  access:
+    - {role: {name: app}}
+"#,
             ),
             role(
                 "bystander",
@@ -1317,7 +1466,11 @@ async fn every_write_in_a_member_account_names_the_object_that_asked() {
         "alfie",
         "deployer",
         &by_name("dev"),
-        "  roleName: Deployer\n  maxSessionDuration: 7200\n  trust: {accounts: [{id: \"123456789012\"}]}\n",
+        r#"
+  roleName: Deployer
+  maxSessionDuration: 7200
+  trust: {accounts: [{id: "123456789012"}]}
+"#,
     ))
     .await;
     env.eventually("the new session length in AWS", async || {

@@ -373,7 +373,16 @@ impl Env {
 /// `master`), open to every namespace, with `extra` spec lines.
 pub fn adopted_account(object: &str, account_name: &str, id: &str, extra: &str) -> String {
     format!(
-        "apiVersion: awsaccess.dev/v1alpha1\nkind: AwsAccount\nmetadata: {{name: {object}}}\nspec:\n  accountName: {account_name}\n  email: {account_name}@example.com\n  accountId: \"{id}\"\n  allowedNamespaces: [\"*\"]\n{extra}"
+        r#"
+apiVersion: awsaccess.dev/v1alpha1
+kind: AwsAccount
+metadata: {{name: {object}}}
+spec:
+  accountName: {account_name}
+  email: {account_name}@example.com
+  accountId: "{id}"
+  allowedNamespaces: ["*"]
+{extra}"#
     )
 }
 

@@ -106,10 +106,6 @@ impl OperatorProcess {
         self.runs
     }
 
-    pub fn log_path(&self) -> &Path {
-        &self.log
-    }
-
     /// Everything every run printed.
     pub fn log(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.log).unwrap_or_default()).into_owned()
