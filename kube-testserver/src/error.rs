@@ -153,6 +153,11 @@ impl ApiError {
 
     /// What the apiserver answers for an error that is not an API status (`ErrorToAPIStatus`):
     /// 500 without a reason, which kubectl prints as `Error from server: <message>`.
+    /// `errNotAcceptable` of the apiserver's response transforms.
+    pub fn not_acceptable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_ACCEPTABLE, "NotAcceptable", message)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, "", message)
     }

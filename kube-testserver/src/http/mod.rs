@@ -5,6 +5,7 @@
 //! The query parameters and bodies of requests are read in `params`, watch streams served in
 //! `watch`.
 
+mod negotiate;
 mod params;
 mod watch;
 
@@ -26,7 +27,8 @@ use crate::registry::ResourceDef;
 use crate::store::{PatchKind, Pending, Store, Written};
 use crate::table;
 
-use params::{content_type, delete_options, filter, parse_body, wants_table, write_options};
+use negotiate::{Shape, metadata_only};
+use params::{content_type, delete_options, filter, parse_body, write_options};
 use watch::watch;
 
 /// How many times a write whose object changed while webhooks judged it is tried again.
@@ -172,13 +174,18 @@ async fn serve_resource(
             ));
         }
     };
-    let table = wants_table(headers);
+    let shape = negotiate::shape(headers);
+    // Written objects come back in the shape asked for too, except as a Table.
+    let written_shape = |object: Value| match shape {
+        Shape::Metadata { version, .. } => negotiate::partial_object(&object, version),
+        _ => object,
+    };
     let include_object = query.get("includeObject").map(String::as_str).unwrap_or("Metadata");
     match (method.clone(), target.name.as_deref()) {
         (Method::GET, None) => {
             let filter = filter(target, query)?;
             if query.get("watch").is_some_and(|w| w == "true" || w == "1") {
-                return watch(app, target, &filter, query, table);
+                return watch(app, target, &filter, query, shape);
             }
             let limit = query.get("limit").and_then(|l| l.parse().ok());
             let list = store.list(def, &filter, limit, query.get("continue").map(String::as_str))?;
@@ -189,7 +196,7 @@ async fn serve_resource(
             if let Some(remaining) = list.remaining {
                 metadata["remainingItemCount"] = json!(remaining);
             }
-            if table {
+            if shape == Shape::Table {
                 let mut table = table::table(
                     def,
                     &list.items,
@@ -201,11 +208,15 @@ async fn serve_resource(
                 return Ok(json_response(StatusCode::OK, &table, &[]));
             }
             let body = json!({"kind": def.list_kind, "apiVersion": def.api_version(), "metadata": metadata, "items": list.items});
-            Ok(json_response(StatusCode::OK, &body, &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &metadata_only(def, body, true, shape)?,
+                &[],
+            ))
         }
         (Method::GET, Some(name)) => {
             let object = store.get(def, namespace, name)?;
-            if table {
+            if shape == Shape::Table {
                 let rv = object
                     .pointer("/metadata/resourceVersion")
                     .and_then(Value::as_str)
@@ -220,7 +231,11 @@ async fn serve_resource(
                 );
                 return Ok(json_response(StatusCode::OK, &table, &[]));
             }
-            Ok(json_response(StatusCode::OK, &object, &[]))
+            Ok(json_response(
+                StatusCode::OK,
+                &metadata_only(def, object, false, shape)?,
+                &[],
+            ))
         }
         (Method::POST, None) => {
             let options = write_options(query, headers)?;
@@ -230,7 +245,11 @@ async fn serve_resource(
                 store.prepare_create(def, namespace, object.clone(), &options)
             })
             .await?;
-            Ok(json_response(StatusCode::CREATED, &written.object, &written.warnings))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &written_shape(written.object),
+                &written.warnings,
+            ))
         }
         (Method::PUT, Some(name)) => {
             let options = write_options(query, headers)?;
@@ -240,7 +259,11 @@ async fn serve_resource(
                 store.prepare_update(def, namespace, name, object.clone(), status, &options)
             })
             .await?;
-            Ok(json_response(StatusCode::OK, &written.object, &written.warnings))
+            Ok(json_response(
+                StatusCode::OK,
+                &written_shape(written.object),
+                &written.warnings,
+            ))
         }
         (Method::PATCH, Some(name)) => {
             let mut options = write_options(query, headers)?;
@@ -287,7 +310,7 @@ async fn serve_resource(
             } else {
                 StatusCode::OK
             };
-            Ok(json_response(code, &written.object, &written.warnings))
+            Ok(json_response(code, &written_shape(written.object), &written.warnings))
         }
         (Method::DELETE, Some(name)) => {
             let options = delete_options(query, &body)?;
@@ -296,7 +319,7 @@ async fn serve_resource(
             let Written { object, warnings, .. } =
                 admitted(app, &request, || store.prepare_delete(def, namespace, name, &options)).await?;
             if object.pointer("/metadata/deletionTimestamp").is_some() && store.get(def, namespace, name).is_ok() {
-                return Ok(json_response(StatusCode::OK, &object, &warnings));
+                return Ok(json_response(StatusCode::OK, &written_shape(object), &warnings));
             }
             let status = json!({
                 "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success",

@@ -16,13 +16,6 @@ use crate::store::{DeleteOptions, FieldValidation, Filter, Propagation, WriteOpt
 
 use super::Target;
 
-pub(super) fn wants_table(headers: &HeaderMap) -> bool {
-    headers
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.split(',').next().is_some_and(|first| first.contains("as=Table")))
-}
-
 pub(super) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get("content-type")

@@ -13,6 +13,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::{EventType, Filter, StoredEvent, present};
 use crate::table;
 
+use super::negotiate::{Shape, partial_object};
 use super::{App, Target};
 
 /// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
@@ -45,7 +46,7 @@ pub(super) fn watch(
     target: &Target,
     filter: &Filter,
     query: &HashMap<String, String>,
-    table: bool,
+    shape: Shape,
 ) -> ApiResult<Response> {
     let def = target.def.clone();
     let send_initial = query.get("sendInitialEvents").is_some_and(|v| v == "true");
@@ -65,10 +66,14 @@ pub(super) fn watch(
         .unwrap_or(DEFAULT_WATCH_TIMEOUT);
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     let encode = move |kind: &str, object: &Value| -> Bytes {
-        let object = if table && kind != "BOOKMARK" && kind != "ERROR" {
-            table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
-        } else {
-            object.clone()
+        let object = match shape {
+            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => {
+                table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
+            }
+            // A list kind fails to transform each event's object, which the apiserver then
+            // sends as it is (`watchEmbeddedEncoder.doEncode`).
+            Shape::Metadata { list: false, version } => partial_object(object, version),
+            _ => object.clone(),
         };
         // "type" first, as the real server writes it: a client may read
         // the object as it streams only once it knows what the event is.
