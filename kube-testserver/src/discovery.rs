@@ -1,6 +1,7 @@
-//! The legacy discovery documents (`/api`, `/apis`, `/apis/{group}/{version}`).
-//! kubectl asks for aggregated discovery first and falls back to these when
-//! the answer's content type says it got plain JSON.
+//! The discovery documents: aggregated discovery (`/api` and `/apis` as one
+//! `APIGroupDiscoveryList` each, apidiscovery.k8s.io v2 or v2beta1), which kubectl and
+//! kube-rs ask for first, and the legacy documents (`/api`, `/apis`, `/apis/{group}`,
+//! `/apis/{group}/{version}`) they fall back to when the answer's content type says plain JSON.
 
 use std::collections::BTreeMap;
 
@@ -69,6 +70,67 @@ pub fn group(defs: &[ResourceDef], name: &str) -> Option<Value> {
     group["kind"] = json!("APIGroup");
     group["apiVersion"] = json!("v1");
     Some(group)
+}
+
+/// The `APIGroupDiscoveryList` of `/api` (`core`: the core group alone) or `/apis` (the named
+/// groups), at `version` of apidiscovery.k8s.io. Versions come preferred first, as clients
+/// take the first one for the preferred version.
+pub fn aggregated(defs: &[ResourceDef], core: bool, version: &str) -> Value {
+    let groups = if core {
+        BTreeMap::from([(String::new(), vec!["v1".to_owned()])])
+    } else {
+        groups(defs)
+    };
+    let items: Vec<Value> = groups
+        .iter()
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|version| {
+                    let resources: Vec<Value> = defs
+                        .iter()
+                        .filter(|d| &d.group == group && &d.version == version)
+                        .map(resource_discovery)
+                        .collect();
+                    json!({"version": version, "resources": resources, "freshness": "Current"})
+                })
+                .collect();
+            let mut metadata = json!({"creationTimestamp": null});
+            if !group.is_empty() {
+                metadata["name"] = json!(group);
+            }
+            json!({"metadata": metadata, "versions": versions})
+        })
+        .collect();
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": format!("apidiscovery.k8s.io/{version}"),
+        "metadata": {},
+        "items": items,
+    })
+}
+
+/// One resource of aggregated discovery (`APIResourceDiscovery`).
+fn resource_discovery(def: &ResourceDef) -> Value {
+    let kind = json!({"group": def.group, "version": def.version, "kind": def.kind});
+    let mut resource = json!({
+        "resource": def.plural,
+        "responseKind": kind,
+        "scope": if def.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": def.singular,
+        "verbs": VERBS,
+    });
+    if !def.short_names.is_empty() {
+        resource["shortNames"] = json!(def.short_names);
+    }
+    if !def.categories.is_empty() {
+        resource["categories"] = json!(def.categories);
+    }
+    if def.status_subresource {
+        resource["subresources"] =
+            json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+    }
+    resource
 }
 
 pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option<Value> {

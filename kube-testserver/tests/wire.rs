@@ -154,3 +154,91 @@ async fn kube_rs_metadata_api_and_watcher() {
     .expect("an object");
     assert_eq!(first.name_any(), "settings");
 }
+
+const KUBECTL_DISCOVERY: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+
+#[tokio::test]
+async fn aggregated_discovery_by_accept_with_the_old_documents_as_fallback() {
+    let (server, kubectl) = support::server_with_widgets().await;
+    let client = server.client().expect("client");
+
+    let apis = raw(&client, Method::GET, "/apis", KUBECTL_DISCOVERY, None).await;
+    assert_eq!(
+        apis.headers["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+    );
+    let apis = apis.json();
+    assert_eq!(apis["kind"], "APIGroupDiscoveryList");
+    assert_eq!(apis["apiVersion"], "apidiscovery.k8s.io/v2");
+    let example = apis["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|group| group["metadata"]["name"] == "example.com")
+        .expect("the CRD's group");
+    let widgets = &example["versions"][0]["resources"][0];
+    assert_eq!(example["versions"][0]["version"], "v1");
+    assert_eq!(example["versions"][0]["freshness"], "Current");
+    assert_eq!(widgets["resource"], "widgets");
+    assert_eq!(
+        widgets["responseKind"],
+        json!({"group": "example.com", "version": "v1", "kind": "Widget"})
+    );
+    assert_eq!(widgets["scope"], "Namespaced");
+    assert_eq!(widgets["singularResource"], "widget");
+    assert_eq!(widgets["subresources"][0]["subresource"], "status");
+
+    let core = raw(&client, Method::GET, "/api", KUBECTL_DISCOVERY, None).await.json();
+    assert_eq!(core["items"][0]["metadata"], json!({"creationTimestamp": null}));
+    let resources = &core["items"][0]["versions"][0]["resources"];
+    assert!(
+        resources
+            .as_array()
+            .expect("resources")
+            .iter()
+            .any(|r| r["resource"] == "configmaps"),
+        "{core}"
+    );
+
+    let beta = raw(
+        &client,
+        Method::GET,
+        "/apis",
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json",
+        None,
+    )
+    .await;
+    assert_eq!(
+        beta.headers["content-type"],
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+    );
+    assert_eq!(beta.json()["apiVersion"], "apidiscovery.k8s.io/v2beta1");
+    let legacy = raw(&client, Method::GET, "/apis", "application/json", None).await;
+    assert_eq!(legacy.headers["content-type"], "application/json");
+    assert_eq!(legacy.json()["kind"], "APIGroupList");
+    assert_eq!(
+        raw(&client, Method::GET, "/api", "", None).await.json()["kind"],
+        "APIVersions"
+    );
+
+    let discovery = kube::Discovery::new(client)
+        .run_aggregated()
+        .await
+        .expect("kube-rs discovery");
+    let (resource, capabilities) = discovery
+        .groups()
+        .flat_map(|group| group.recommended_resources())
+        .find(|(resource, _)| resource.kind == "Widget")
+        .expect("Widget discovered");
+    assert_eq!(resource.plural, "widgets");
+    assert_eq!(capabilities.scope, kube::discovery::Scope::Namespaced);
+    // kube-rs names a subresource of aggregated discovery by its own name.
+    assert!(capabilities.subresources.iter().any(|(sub, _)| sub.plural == "status"));
+
+    let listed = kubectl
+        .run(&["api-resources", "--api-group=example.com"])
+        .await
+        .ok()
+        .stdout;
+    assert!(listed.contains("widgets") && listed.contains("Widget"), "{listed}");
+}

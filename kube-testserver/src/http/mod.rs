@@ -81,6 +81,19 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
     match segments.as_slice() {
         ["version"] => ok(discovery::version()),
         ["healthz" | "readyz" | "livez"] => Ok((StatusCode::OK, "ok").into_response()),
+        ["api" | "apis"] if let Some(version) = negotiate::aggregated_discovery(headers) => {
+            let body = discovery::aggregated(&defs, segments[0] == "api", version);
+            let content_type = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
+            let mut response = json_response(StatusCode::OK, &body, &[]);
+            if let Ok(value) = HeaderValue::from_str(&content_type) {
+                response.headers_mut().insert("content-type", value);
+            }
+            // The answer depends on Accept: caches must keep the two documents apart.
+            response
+                .headers_mut()
+                .insert("vary", HeaderValue::from_static("Accept"));
+            Ok(response)
+        }
         ["api"] => ok(discovery::core_versions(&app.address)),
         ["apis"] => ok(discovery::group_list(&defs)),
         ["openapi", "v2"] => Ok(openapi_v2(&defs, headers)),

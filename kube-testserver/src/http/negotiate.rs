@@ -47,6 +47,20 @@ pub(super) fn accepted(headers: &HeaderMap) -> Vec<MediaRange> {
         .collect()
 }
 
+/// The apidiscovery.k8s.io version of aggregated discovery the request asks for before any
+/// plain JSON (`v2`, or `v2beta1` as older clients ask), or None for the legacy documents.
+pub(super) fn aggregated_discovery(headers: &HeaderMap) -> Option<&'static str> {
+    for range in accepted(headers).iter().filter(|range| range.is_json()) {
+        match (range.param("as"), range.param("g"), range.param("v")) {
+            (None, _, _) => return None,
+            (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some("v2")) => return Some("v2"),
+            (Some("APIGroupDiscoveryList"), Some("apidiscovery.k8s.io"), Some("v2beta1")) => return Some("v2beta1"),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// What an answer about objects is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Shape {
