@@ -49,12 +49,15 @@ impl ApiError {
     }
 
     /// A path the server does not serve at all: the real server answers with a bare 404.
-    pub fn no_route(path: &str) -> Self {
+    /// What the apiserver answers at a path where it serves nothing (a resource, subresource,
+    /// group or version it does not serve): `NewGenericServerResponse(404, …)`, details empty.
+    pub fn no_route() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "NotFound",
-            format!("the server could not find the requested resource ({path})"),
+            "the server could not find the requested resource",
         )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(group: &str, resource: &str, name: &str) -> Self {

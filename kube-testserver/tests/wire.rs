@@ -242,3 +242,37 @@ async fn aggregated_discovery_by_accept_with_the_old_documents_as_fallback() {
         .stdout;
     assert!(listed.contains("widgets") && listed.contains("Widget"), "{listed}");
 }
+
+#[tokio::test]
+async fn unserved_resources_get_the_apiservers_404() {
+    let server = TestServer::start().await.expect("server");
+    let client = server.client().expect("client");
+    let expected = json!({
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": "the server could not find the requested resource", "reason": "NotFound",
+        "details": {}, "code": 404,
+    });
+    for path in [
+        "/api/v1/namespaces/default/widgets",
+        "/api/v1/widgets",
+        "/apis/example.com/v1/namespaces/default/widgets",
+        "/apis/example.com/v1",
+        "/api/v1/namespaces/default/configmaps/settings/status",
+    ] {
+        let answer = raw(&client, Method::GET, path, "application/json", None).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer.json(), expected, "{path}");
+    }
+    let kubectl = support::Kubectl::new(&server);
+    let refused = kubectl
+        .run(&["get", "--raw", "/api/v1/namespaces/default/widgets"])
+        .await
+        .failed();
+    assert!(
+        refused
+            .stderr
+            .contains("Error from server (NotFound): the server could not find the requested resource"),
+        "{}",
+        refused.stderr
+    );
+}

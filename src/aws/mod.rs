@@ -4,6 +4,8 @@
 
 pub mod credentials;
 pub mod error;
+#[cfg(test)]
+pub mod fake;
 pub mod inventory;
 pub mod pacing;
 pub mod read_only;

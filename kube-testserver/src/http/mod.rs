@@ -99,22 +99,22 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
         ["openapi", "v2"] => Ok(openapi_v2(&defs, headers)),
         ["openapi", "v3"] => ok(openapi::v3_index(&defs)),
         ["openapi", "v3", rest @ ..] => {
-            openapi::v3_group_version(&defs, &rest.join("/")).map_or_else(|| Err(ApiError::no_route(path)), ok)
+            openapi::v3_group_version(&defs, &rest.join("/")).map_or_else(|| Err(ApiError::no_route()), ok)
         }
-        ["api", "v1"] => discovery::resource_list(&defs, "", "v1").map_or_else(|| Err(ApiError::no_route(path)), ok),
-        ["apis", group] => discovery::group(&defs, group).map_or_else(|| Err(ApiError::no_route(path)), ok),
+        ["api", "v1"] => discovery::resource_list(&defs, "", "v1").map_or_else(|| Err(ApiError::no_route()), ok),
+        ["apis", group] => discovery::group(&defs, group).map_or_else(|| Err(ApiError::no_route()), ok),
         ["apis", group, version] => {
-            discovery::resource_list(&defs, group, version).map_or_else(|| Err(ApiError::no_route(path)), ok)
+            discovery::resource_list(&defs, group, version).map_or_else(|| Err(ApiError::no_route()), ok)
         }
         ["api", "v1", rest @ ..] => {
-            let target = parse_target(app, "", "v1", rest).ok_or_else(|| ApiError::no_route(path))?;
+            let target = parse_target(app, "", "v1", rest).ok_or_else(ApiError::no_route)?;
             serve_resource(app, method, &target, &query, headers, body).await
         }
         ["apis", group, version, rest @ ..] => {
-            let target = parse_target(app, group, version, rest).ok_or_else(|| ApiError::no_route(path))?;
+            let target = parse_target(app, group, version, rest).ok_or_else(ApiError::no_route)?;
             serve_resource(app, method, &target, &query, headers, body).await
         }
-        _ => Err(ApiError::no_route(path)),
+        _ => Err(ApiError::no_route()),
     }
 }
 
@@ -179,13 +179,7 @@ async fn serve_resource(
     let status = match target.subresource.as_deref() {
         None => false,
         Some("status") if def.status_subresource => true,
-        Some(other) => {
-            return Err(ApiError::not_found(
-                &def.group,
-                &format!("{}/{other}", def.plural),
-                target.name.as_deref().unwrap_or_default(),
-            ));
-        }
+        Some(_) => return Err(ApiError::no_route()),
     };
     let shape = negotiate::shape(headers);
     // Written objects come back in the shape asked for too, except as a Table.

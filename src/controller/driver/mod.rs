@@ -7,6 +7,8 @@
 mod create;
 pub mod organization;
 pub mod owned;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 use std::time::Duration;
