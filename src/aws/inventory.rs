@@ -140,33 +140,33 @@ impl Snapshot {
 }
 
 /// A kind of resource a snapshot keeps by name.
-trait Kept: Clone + Send + Sync + 'static {
+trait Listed: Clone + Send + Sync + 'static {
     /// Where `Snapshot::unknown` names it.
     const PREFIX: &'static str;
-    fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self>;
+    fn listed_in(snapshot: &mut Snapshot) -> &mut HashMap<String, Self>;
 
     fn entry(name: &str) -> String {
         format!("{}/{}", Self::PREFIX, key(name))
     }
 }
 
-impl Kept for RoleState {
+impl Listed for RoleState {
     const PREFIX: &'static str = "role";
-    fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
+    fn listed_in(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
         &mut snapshot.roles
     }
 }
 
-impl Kept for GroupState {
+impl Listed for GroupState {
     const PREFIX: &'static str = "group";
-    fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
+    fn listed_in(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
         &mut snapshot.groups
     }
 }
 
-impl Kept for ManagedPolicyState {
+impl Listed for ManagedPolicyState {
     const PREFIX: &'static str = "policy";
-    fn kept(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
+    fn listed_in(snapshot: &mut Snapshot) -> &mut HashMap<String, Self> {
         &mut snapshot.policies
     }
 }
@@ -216,9 +216,9 @@ impl AccountInventory {
     }
 
     /// The resource as the snapshot shows it; None when it is unknown.
-    async fn find<S: Kept>(&self, aws: &dyn Iam, name: &str) -> AwsResult<Option<Option<S>>> {
+    async fn find<S: Listed>(&self, aws: &dyn Iam, name: &str) -> AwsResult<Option<Option<S>>> {
         self.read(aws, &S::entry(name), |snapshot| {
-            S::kept(snapshot).get(&key(name)).cloned()
+            S::listed_in(snapshot).get(&key(name)).cloned()
         })
         .await
     }
@@ -230,7 +230,7 @@ impl AccountInventory {
     }
 
     /// Leaves a resource to be read from AWS until the next snapshot.
-    async fn forget<S: Kept, T>(&self, name: &str, result: AwsResult<T>) -> AwsResult<T> {
+    async fn forget<S: Listed, T>(&self, name: &str, result: AwsResult<T>) -> AwsResult<T> {
         self.update(|snapshot| {
             snapshot.unknown.insert(S::entry(name));
         })
@@ -241,14 +241,14 @@ impl AccountInventory {
     /// Applies a write's effect on the snapshot once it succeeded; leaves
     /// the resource unknown when it failed, since a lost answer may hide a
     /// write that was done.
-    async fn written<S: Kept, T>(
+    async fn written<S: Listed, T>(
         &self,
         name: &str,
         result: AwsResult<T>,
         effect: impl FnOnce(&mut HashMap<String, S>, String, &T),
     ) -> AwsResult<T> {
         self.update(|snapshot| match &result {
-            Ok(value) => effect(S::kept(snapshot), key(name), value),
+            Ok(value) => effect(S::listed_in(snapshot), key(name), value),
             Err(_) => {
                 snapshot.unknown.insert(S::entry(name));
             }
@@ -258,7 +258,7 @@ impl AccountInventory {
     }
 
     /// `written` for a change to a resource that exists.
-    async fn changed<S: Kept, T>(&self, name: &str, result: AwsResult<T>, effect: impl FnOnce(&mut S)) -> AwsResult<T> {
+    async fn changed<S: Listed, T>(&self, name: &str, result: AwsResult<T>, effect: impl FnOnce(&mut S)) -> AwsResult<T> {
         let mut missing = false;
         let result = self
             .written(name, result, |kept: &mut HashMap<String, S>, key, _| {
@@ -275,10 +275,10 @@ impl AccountInventory {
     }
 
     /// Records what a read from AWS found.
-    async fn observed<S: Kept>(&self, name: &str, found: &Option<S>) {
+    async fn observed<S: Listed>(&self, name: &str, found: &Option<S>) {
         self.update(|snapshot| {
             snapshot.unknown.remove(&S::entry(name));
-            let kept = S::kept(snapshot);
+            let kept = S::listed_in(snapshot);
             match found {
                 Some(state) => kept.insert(key(name), state.clone()),
                 None => kept.remove(&key(name)),
@@ -299,7 +299,7 @@ struct InventoriedIam {
 impl InventoriedIam {
     /// The resource from the snapshot, or, when this view reads AWS or the
     /// snapshot does not know it, from AWS, recorded for the next reader.
-    async fn resource<S: Kept>(
+    async fn resource<S: Listed>(
         &self,
         name: &str,
         from_aws: impl Future<Output = AwsResult<Option<S>>> + Send,
@@ -316,7 +316,7 @@ impl InventoriedIam {
 
     /// Sets a document of a resource (a trust or inline policy), or leaves
     /// the resource to be read again when the document is not what IAM keeps.
-    async fn document_written<S: Kept>(
+    async fn document_written<S: Listed>(
         &self,
         name: &str,
         raw: &str,

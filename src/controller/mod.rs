@@ -51,20 +51,20 @@ use index::{Cache, Index, Indexed};
 const SUBSCRIBER_BUFFER: usize = 1024;
 
 /// One kind's cache, its index and its watch, shared by every controller that needs it.
-pub struct Shared<K: Indexed> {
+pub struct KindWatch<K: Indexed> {
     pub cache: Cache<K>,
     writer: reflector::store::Writer<K>,
     index: Arc<Index<K>>,
 }
 
-impl<K> Shared<K>
+impl<K> KindWatch<K>
 where
     K: Indexed + DeserializeOwned + Debug,
 {
     fn new() -> Self {
         let (reader, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
         let index = Arc::new(Index::default());
-        Shared {
+        KindWatch {
             cache: Cache::new(reader, index.clone()),
             writer,
             index,
@@ -90,7 +90,7 @@ where
     fn run(self, client: Client) -> impl Future<Output = ()> + Send {
         let index = self.index;
         guarded_watch::<K>(client)
-            .modify(lean)
+            .modify(drop_unread_fields)
             .inspect(move |event| {
                 if let Ok(event) = event {
                     index.apply(event);
@@ -143,7 +143,7 @@ where
 /// Drops what no reconcile reads before an object is cached: the field
 /// managers and the client-side apply annotation are often larger than the
 /// spec itself, and every object of every kind is held in memory.
-fn lean<K: Resource>(object: &mut K) {
+fn drop_unread_fields<K: Resource>(object: &mut K) {
     let meta = object.meta_mut();
     meta.managed_fields = None;
     if let Some(annotations) = meta.annotations.as_mut() {
@@ -271,24 +271,24 @@ pub struct Telemetry {
 /// Every kind's watch; the controllers' triggers subscribe to them.
 pub struct Watches {
     pub client: Client,
-    pub accounts: Shared<AwsAccount>,
-    pub roles: Shared<CrossAccountRole>,
-    pub groups: Shared<DeveloperGroup>,
-    pub ous: Shared<OrganizationalUnit>,
-    pub policies: Shared<ServiceControlPolicy>,
-    pub partners: Shared<PartnerAccess>,
+    pub accounts: KindWatch<AwsAccount>,
+    pub roles: KindWatch<CrossAccountRole>,
+    pub groups: KindWatch<DeveloperGroup>,
+    pub ous: KindWatch<OrganizationalUnit>,
+    pub policies: KindWatch<ServiceControlPolicy>,
+    pub partners: KindWatch<PartnerAccess>,
 }
 
 impl Watches {
     fn new(client: Client) -> Self {
         Watches {
             client,
-            accounts: Shared::new(),
-            roles: Shared::new(),
-            groups: Shared::new(),
-            ous: Shared::new(),
-            policies: Shared::new(),
-            partners: Shared::new(),
+            accounts: KindWatch::new(),
+            roles: KindWatch::new(),
+            groups: KindWatch::new(),
+            ous: KindWatch::new(),
+            policies: KindWatch::new(),
+            partners: KindWatch::new(),
         }
     }
 

@@ -16,8 +16,6 @@ use crate::api::{
 
 pub use super::tenancy::Account;
 
-/// Why a reference cannot be used yet, as the outcome the referring object reports.
-pub type Unresolved = Outcome;
 
 fn live<K: kube::Resource>(object: &K) -> bool {
     object.meta().deletion_timestamp.is_none()
@@ -46,7 +44,7 @@ pub async fn workplace(
 /// The id of an account a cluster-scoped object names (a service control
 /// policy's target): an AwsAccount once Active, or an id as it is. The
 /// platform team's objects are not a tenant's, so no namespace is checked.
-pub fn account_id(stores: &Stores, reference: &AccountRef, field: &str) -> Result<String, Unresolved> {
+pub fn account_id(stores: &Stores, reference: &AccountRef, field: &str) -> Result<String, Outcome> {
     match (&reference.name, &reference.id) {
         (_, Some(id)) => Ok(id.clone()),
         (Some(name), None) => {
@@ -132,7 +130,7 @@ pub fn organizational_unit(
     stores: &Stores,
     reference: &OrganizationalUnitRef,
     field: &str,
-) -> Result<ResolvedOu, Unresolved> {
+) -> Result<ResolvedOu, Outcome> {
     match (&reference.id, &reference.name) {
         (Some(id), _) => Ok(ResolvedOu {
             id: id.clone(),

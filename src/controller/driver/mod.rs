@@ -138,15 +138,15 @@ pub async fn reconcile<K: Reconciler>(object: Arc<K>, ctx: Arc<Context>) -> Resu
     if !K::CLEANS_UP {
         return match deleting {
             true => Ok(Action::await_change()),
-            false => apply(object.as_ref(), &ctx, &api).await,
+            false => converge_and_record(object.as_ref(), &ctx, &api).await,
         };
     }
     let finalized = object.finalizers().iter().any(|f| f == FINALIZER);
     match (deleting, finalized) {
-        (false, true) => apply(object.as_ref(), &ctx, &api).await,
+        (false, true) => converge_and_record(object.as_ref(), &ctx, &api).await,
         (false, false) => {
             let object = add_finalizer(&api, object.as_ref()).await?;
-            apply(&object, &ctx, &api).await
+            converge_and_record(&object, &ctx, &api).await
         }
         (true, true) => {
             object.cleanup(&ctx, &api).await?;
@@ -157,7 +157,7 @@ pub async fn reconcile<K: Reconciler>(object: Arc<K>, ctx: Arc<Context>) -> Resu
     }
 }
 
-async fn apply<K: Reconciler>(object: &K, ctx: &Context, api: &Api<K>) -> Result<Action> {
+async fn converge_and_record<K: Reconciler>(object: &K, ctx: &Context, api: &Api<K>) -> Result<Action> {
     let mut status = object.status().cloned().unwrap_or_default();
     // An object read only in part is never acted on: what was cut off may be
     // what limits it. Its deletion still works, from the fields that remain.
