@@ -280,12 +280,6 @@ impl FakeIam {
             act(iam)
         })
     }
-
-    /// A user, as someone outside the operator makes them.
-    pub fn add_user(&self, name: &str) {
-        let arn = format!("arn:aws:iam::{}:user/{name}", self.account);
-        let _ = self.call("CreateUser", |iam| Ok(iam.users.insert(name.to_owned(), arn)));
-    }
 }
 
 #[async_trait]
