@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::go_format::go_quote;
+use crate::json::to_json;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -228,7 +229,7 @@ impl IntoResponse for ApiError {
         let mut response = (
             self.code,
             [("content-type", "application/json")],
-            self.status_body().to_string(),
+            to_json(&self.status_body()),
         )
             .into_response();
         for warning in &self.warnings {

@@ -16,6 +16,7 @@ mod error;
 mod events;
 mod go_format;
 mod http;
+mod json;
 mod managed_fields;
 mod openapi;
 mod protobuf;

@@ -276,3 +276,68 @@ async fn unserved_resources_get_the_apiservers_404() {
         refused.stderr
     );
 }
+
+#[tokio::test]
+async fn objects_lead_with_api_version_kind_and_metadata() {
+    let (_server, client) = server_with_config_map().await;
+    let path = "/api/v1/namespaces/default/configmaps";
+    let object_start = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"#;
+
+    let got = raw(
+        &client,
+        Method::GET,
+        &format!("{path}/settings"),
+        "application/json",
+        None,
+    )
+    .await;
+    assert!(got.body.starts_with(object_start), "{}", got.body);
+
+    let listed = raw(&client, Method::GET, path, "application/json", None).await.body;
+    assert!(
+        listed.starts_with(r#"{"apiVersion":"v1","kind":"ConfigMapList","metadata":{"#),
+        "{listed}"
+    );
+    assert!(listed.contains(&format!(r#""items":[{object_start}"#)), "{listed}");
+
+    let watched = raw(
+        &client,
+        Method::GET,
+        &format!("{path}?watch=true&timeoutSeconds=1"),
+        "application/json",
+        None,
+    )
+    .await
+    .body;
+    assert!(
+        watched.starts_with(&format!(r#"{{"type":"ADDED","object":{object_start}"#)),
+        "{watched}"
+    );
+
+    let created = raw(
+        &client,
+        Method::POST,
+        path,
+        "application/json",
+        Some(json!({"data": {"b": "2"}, "metadata": {"name": "more"}, "kind": "ConfigMap", "apiVersion": "v1"})),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    assert!(created.body.starts_with(object_start), "{}", created.body);
+
+    let missing = raw(
+        &client,
+        Method::GET,
+        &format!("{path}/absent"),
+        "application/json",
+        None,
+    )
+    .await;
+    assert!(
+        missing
+            .body
+            .starts_with(r#"{"apiVersion":"v1","kind":"Status","metadata":{}"#),
+        "{}",
+        missing.body
+    );
+}

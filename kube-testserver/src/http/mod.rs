@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use crate::admission::{Admission, RequestInfo};
 use crate::discovery;
 use crate::error::{ApiError, ApiResult, warning_header};
+use crate::json::to_json;
 use crate::openapi;
 use crate::registry::ResourceDef;
 use crate::store::{PatchKind, Pending, Store, Written};
@@ -46,7 +47,7 @@ pub fn router(app: App) -> Router {
 }
 
 fn json_response(code: StatusCode, body: &Value, warnings: &[String]) -> Response {
-    let mut response = (code, [("content-type", "application/json")], body.to_string()).into_response();
+    let mut response = (code, [("content-type", "application/json")], to_json(body)).into_response();
     for warning in warnings {
         if let Ok(value) = HeaderValue::from_str(&warning_header(warning)) {
             response.headers_mut().append("warning", value);

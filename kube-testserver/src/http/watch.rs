@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::to_json;
 use crate::store::{EventType, Filter, StoredEvent, present};
 use crate::table;
 
@@ -77,7 +78,11 @@ pub(super) fn watch(
         };
         // "type" first, as the real server writes it: a client may read
         // the object as it streams only once it knows what the event is.
-        Bytes::from(format!("{{\"type\":{},\"object\":{object}}}\n", json!(kind)))
+        Bytes::from(format!(
+            "{{\"type\":{},\"object\":{}}}\n",
+            json!(kind),
+            to_json(&object)
+        ))
     };
     let start = match app.store.watch(&target.def, filter, rv) {
         Ok(start) => start,
