@@ -4,6 +4,7 @@
 //! operator runs with, Kubernetes in process (kube-testserver), so that each
 //! test takes milliseconds and says what AWS holds and what the status says.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Namespace;
@@ -14,7 +15,10 @@ use kube_testserver::TestServer;
 use serde_json::{Value, json};
 
 use super::{FINALIZER, Reconciler, reconcile};
-use crate::api::{AwsAccount, CrossAccountRole, OrganizationalUnit, Ownership, ReconcileStatus, crds};
+use crate::api::{
+    AwsAccount, CrossAccountRole, OrganizationalUnit, Ownership, ReconcileStatus, ServiceControlPolicy,
+    ServiceControlPolicyStatus, crds,
+};
 use crate::aws::fake::{Call, FakeAws, FakeIam, Fault, ORGANIZATIONS};
 use crate::aws::inventory::Inventoried;
 use crate::aws::{Aws, AwsErrorKind, Iam, NewRole, RoleState};
@@ -533,6 +537,62 @@ async fn an_ou_deleted_with_its_object_goes_once_empty() {
     h.delete(&h.units(), "workloads").await;
     assert_eq!(h.written(), ["DeleteOrganizationalUnit"]);
     assert!(h.units_in_aws().await.is_empty());
+}
+
+fn scp() -> Value {
+    json!({
+        "apiVersion": "awsaccess.dev/v1alpha1",
+        "kind": "ServiceControlPolicy",
+        "metadata": {"name": "stay"},
+        "spec": {
+            "guardrails": {"denyLeavingOrganization": true},
+            "targets": {"root": true},
+            "deletionPolicy": "Delete",
+        },
+    })
+}
+
+impl Harness {
+    fn policies(&self) -> Api<ServiceControlPolicy> {
+        Api::all(self.client.clone())
+    }
+
+    /// The ids of the targets of the policy the status records.
+    async fn targets_in_aws(&self, status: &ServiceControlPolicyStatus) -> BTreeSet<String> {
+        let id = status.policy_id.as_deref().expect("policy id");
+        self.aws
+            .organizations()
+            .list_targets_for_policy(id)
+            .await
+            .expect("targets")
+    }
+}
+
+#[tokio::test]
+async fn a_service_control_policy_is_created_and_attached_once_then_costs_no_write() {
+    let h = Harness::start().await;
+    h.apply(&h.policies(), scp()).await.expect("reconcile");
+    assert_eq!(h.written(), ["EnablePolicyType", "CreatePolicy", "AttachPolicy"]);
+    let status = h.status(&h.policies(), "stay").await;
+    assert_eq!(report(&status.reconcile), (vec!["Ready"], "Created"));
+    assert_eq!(status.ownership, Some(Ownership::Created));
+    assert_eq!(h.targets_in_aws(&status).await, ["r-fake".to_owned()].into());
+    h.written();
+
+    h.reconcile(&h.policies(), "stay").await.expect("reconcile");
+    assert_eq!(h.written(), Vec::<&str>::new());
+}
+
+#[tokio::test]
+async fn a_service_control_policy_deleted_with_its_object_is_detached_first() {
+    let h = Harness::start().await;
+    h.apply(&h.policies(), scp()).await.expect("reconcile");
+    let id = h.status(&h.policies(), "stay").await.policy_id.expect("policy id");
+    h.written();
+
+    h.delete(&h.policies(), "stay").await;
+    assert_eq!(h.written(), ["DetachPolicy", "DeletePolicy"]);
+    assert_eq!(h.aws.organizations().describe_policy(&id).await.expect("read"), None);
 }
 
 /// Not a driver branch: the fake refuses what AWS refuses, so a wrong order shows.
