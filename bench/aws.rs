@@ -79,16 +79,35 @@ pub async fn set_up(members: usize) -> anyhow::Result<Accounts> {
 pub struct PlainResult {
     pub roles: usize,
     pub accounts: usize,
+    /// Roles in flight: overall, or in each account when `per_account`.
     pub concurrency: usize,
+    #[serde(default)]
+    pub per_account: bool,
+    /// What made the calls: the Rust SDK here, boto3 for bench/plain.py.
+    #[serde(default = "rust_sdk")]
+    pub language: String,
     pub seconds: f64,
     /// Operation → calls made, all of which succeeded.
     pub calls: BTreeMap<String, u64>,
+    /// CPU seconds used during the run, by process (`plain program`, `moto`).
+    #[serde(default)]
+    pub cpu: BTreeMap<String, f64>,
+}
+
+pub fn rust_sdk() -> String {
+    "Rust (aws-sdk-rust), tokio".into()
 }
 
 /// The least a program must do for the benchmark's roles: assume the access
 /// role in each member account once, then CreateRole, AttachRolePolicy and
-/// PutRolePolicy per role, `concurrency` roles at a time.
-pub async fn plain(accounts: &Accounts, roles: usize, concurrency: usize) -> anyhow::Result<PlainResult> {
+/// PutRolePolicy per role, `concurrency` roles at a time (in each account
+/// when `per_account`).
+pub async fn plain(
+    accounts: &Accounts,
+    roles: usize,
+    concurrency: usize,
+    per_account: bool,
+) -> anyhow::Result<PlainResult> {
     let config = config().await;
     let sts = aws_sdk_sts::Client::new(&config);
     let started = Instant::now();
@@ -96,7 +115,45 @@ pub async fn plain(accounts: &Accounts, roles: usize, concurrency: usize) -> any
     for account in &accounts.members {
         clients.insert(account.clone(), member_iam(&config, &sts, account).await?);
     }
-    futures::stream::iter(0..roles)
+    let clients = &clients;
+    if per_account {
+        let m = accounts.members.len();
+        let streams = (0..m).map(|first| write_roles((first..roles).step_by(m), accounts, clients, concurrency));
+        futures::future::try_join_all(streams).await?;
+    } else {
+        write_roles(0..roles, accounts, clients, concurrency).await?;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let n = roles as u64;
+    let calls = [
+        ("AssumeRole", accounts.members.len() as u64),
+        ("CreateRole", n),
+        ("AttachRolePolicy", n),
+        ("PutRolePolicy", n),
+    ]
+    .into_iter()
+    .map(|(operation, count)| (operation.to_owned(), count))
+    .collect();
+    Ok(PlainResult {
+        roles,
+        accounts: accounts.members.len(),
+        concurrency,
+        per_account,
+        language: rust_sdk(),
+        seconds,
+        calls,
+        cpu: BTreeMap::new(),
+    })
+}
+
+/// The three writes of each role of `which`, `concurrency` roles at a time.
+async fn write_roles(
+    which: impl Iterator<Item = usize>,
+    accounts: &Accounts,
+    clients: &BTreeMap<String, aws_sdk_iam::Client>,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    futures::stream::iter(which)
         .map(|i| {
             let role = role(i, accounts);
             let iam = clients[&role.account].clone();
@@ -127,25 +184,7 @@ pub async fn plain(accounts: &Accounts, roles: usize, concurrency: usize) -> any
         })
         .buffer_unordered(concurrency)
         .try_collect::<()>()
-        .await?;
-    let seconds = started.elapsed().as_secs_f64();
-    let n = roles as u64;
-    let calls = [
-        ("AssumeRole", accounts.members.len() as u64),
-        ("CreateRole", n),
-        ("AttachRolePolicy", n),
-        ("PutRolePolicy", n),
-    ]
-    .into_iter()
-    .map(|(operation, count)| (operation.to_owned(), count))
-    .collect();
-    Ok(PlainResult {
-        roles,
-        accounts: accounts.members.len(),
-        concurrency,
-        seconds,
-        calls,
-    })
+        .await
 }
 
 async fn member_iam(

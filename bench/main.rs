@@ -6,6 +6,7 @@
 //! apply of thousands of objects measures kubectl), and watched until the
 //! operator reports on their current generation.
 
+mod apiserver;
 mod aws;
 mod metrics;
 mod report;
@@ -55,8 +56,23 @@ enum Command {
         roles: usize,
         #[arg(long, default_value_t = 4)]
         concurrency: usize,
+        /// `--concurrency` roles in flight in each account, rather than overall.
+        #[arg(long)]
+        per_account: bool,
         #[arg(long)]
         recording: PathBuf,
+        /// The length of moto's recording before the program started.
+        #[arg(long, default_value_t = 0)]
+        recording_offset: u64,
+        /// Do not run: take the result another program wrote (bench/plain.py).
+        #[arg(long)]
+        result_from: Option<PathBuf>,
+        /// Processes whose CPU time the run is charged: NAME=PID (`moto=123`).
+        #[arg(long = "cpu-of", value_parser = parse_process)]
+        cpu_of: Vec<(String, u32)>,
+        /// `getconf CLK_TCK`.
+        #[arg(long, default_value_t = 100)]
+        clock_ticks: u64,
         #[arg(long)]
         out: PathBuf,
     },
@@ -100,8 +116,38 @@ enum Command {
         /// The length of moto's recording before the operator started.
         #[arg(long)]
         recording_offset: u64,
+        /// Also time until every object shows this outcome at its
+        /// generation (`Ready=False DriftDetected`), seen through a watch.
+        #[arg(long)]
+        until_outcome: Option<String>,
         #[command(flatten)]
         operator: Operator,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Count the HTTP requests sent through to kube-testserver at
+    /// `upstream`, by kind, into `out` (rewritten as they come), until killed.
+    KubeProxy {
+        /// host:port of kube-testserver.
+        #[arg(long)]
+        upstream: String,
+        /// Where the proxy's own host:port is written once it listens.
+        #[arg(long)]
+        address_file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Time kube-testserver alone serving the writes the operator makes for
+    /// `objects` roles, from a trivial client: the floor of the Kubernetes side.
+    KubeFloor {
+        #[arg(long)]
+        accounts_file: PathBuf,
+        #[arg(long)]
+        objects: usize,
+        #[arg(long)]
+        namespace: String,
+        #[arg(long, default_value_t = CREATE_CONCURRENCY)]
+        concurrency: usize,
         #[arg(long)]
         out: PathBuf,
     },
@@ -131,6 +177,40 @@ struct Operator {
     /// Longest wait for any one step, in seconds.
     #[arg(long, default_value_t = 1800)]
     timeout: u64,
+    /// The other processes whose CPU time the pass is charged: NAME=PID, repeatable
+    /// (`kube-testserver=123`, `moto=456`).
+    #[arg(long = "cpu-of", value_parser = parse_process)]
+    cpu_of: Vec<(String, u32)>,
+}
+
+fn parse_process(text: &str) -> Result<(String, u32), String> {
+    let (name, pid) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=PID"))?;
+    Ok((
+        name.to_owned(),
+        pid.parse().map_err(|_| format!("{text:?}: not a pid"))?,
+    ))
+}
+
+/// CPU seconds used so far by each named process, this one as `bench`.
+fn cpu_times(processes: &[(String, u32)], clock_ticks: u64) -> BTreeMap<String, f64> {
+    let mut times: BTreeMap<String, f64> = processes
+        .iter()
+        .filter_map(|(name, pid)| Some((name.clone(), ProcessStats::read(*pid, clock_ticks).ok()?.cpu_seconds)))
+        .collect();
+    if let Ok(own) = ProcessStats::read(std::process::id(), clock_ticks) {
+        times.insert("bench (creating, watching)".into(), own.cpu_seconds);
+    }
+    times
+}
+
+/// The CPU each process used between two readings.
+fn cpu_since(before: &BTreeMap<String, f64>, after: &BTreeMap<String, f64>) -> BTreeMap<String, f64> {
+    after
+        .iter()
+        .map(|(name, t)| (name.clone(), t - before.get(name).copied().unwrap_or(0.0)))
+        .collect()
 }
 
 impl Operator {
@@ -172,6 +252,17 @@ pub struct FirstPass {
     pub create_seconds: f64,
     /// From the first create request until every role was Ready at its generation.
     pub ready_seconds: f64,
+    /// From the first create request until the first role, a tenth, half,
+    /// nine tenths of them were Ready: (roles, seconds).
+    #[serde(default)]
+    pub ready_curve: Vec<(usize, f64)>,
+    /// CPU seconds each process used from the first create until all were Ready.
+    #[serde(default)]
+    pub cpu: BTreeMap<String, f64>,
+    /// From the first create request (the AwsAccounts are applied first) until
+    /// every AwsAccount was Ready at its generation: roles in an account wait for it.
+    #[serde(default)]
+    pub accounts_ready_seconds: Option<f64>,
     pub pass: Pass,
     pub reconcile_errors: u64,
     /// Ready status and reason at the end → objects.
@@ -196,6 +287,14 @@ pub struct Restart {
     pub first_reconcile_seconds: f64,
     /// From process start until as many reconciles as objects had succeeded.
     pub startup_pass_seconds: f64,
+    /// With `--until-outcome`: from process start until the first, a tenth,
+    /// half, nine tenths and all objects showed it at their generation.
+    #[serde(default)]
+    pub outcome_curve: Vec<(usize, f64)>,
+    /// CPU seconds each process used from the start until the startup pass
+    /// was done (the later of the counter and the outcomes).
+    #[serde(default)]
+    pub cpu: BTreeMap<String, f64>,
     pub startup: Pass,
     pub resync_interval_seconds: Option<f64>,
     /// One reconcile of every object at the resync interval, all in sync.
@@ -291,8 +390,31 @@ async fn outcomes(client: &kube::Client, namespace: &str) -> anyhow::Result<BTre
     Ok(tally)
 }
 
-/// Resolves once `count` objects in the namespace are Ready=True at their generation.
-async fn all_ready(client: kube::Client, namespace: String, count: usize) -> anyhow::Result<()> {
+/// Resolves once `count` objects in the namespace are Ready=True at their
+/// generation, with when (since `started`) the first, a tenth, half and
+/// nine tenths of them were.
+async fn all_ready(
+    client: kube::Client,
+    namespace: String,
+    count: usize,
+    started: Instant,
+) -> anyhow::Result<Vec<(usize, f64)>> {
+    all_with(client, namespace, count, started, "Ready=True".into()).await
+}
+
+/// The same for an outcome (`roles::outcome`) that starts with `wanted`.
+async fn all_with(
+    client: kube::Client,
+    namespace: String,
+    count: usize,
+    started: Instant,
+    wanted: String,
+) -> anyhow::Result<Vec<(usize, f64)>> {
+    let marks: Vec<usize> = [1, count / 10, count / 2, count * 9 / 10]
+        .into_iter()
+        .filter(|n| *n > 0)
+        .collect();
+    let mut curve = vec![];
     let api = Api::<DynamicObject>::namespaced_with(client, &namespace, &roles::resource());
     let mut ready = HashSet::new();
     let mut objects = std::pin::pin!(
@@ -309,16 +431,44 @@ async fn all_ready(client: kube::Client, namespace: String, count: usize) -> any
             }
         };
         let name = object.metadata.name.clone().unwrap_or_default();
-        if roles::outcome(&object).is_some_and(|outcome| outcome.starts_with("Ready=True")) {
+        if roles::outcome(&object).is_some_and(|outcome| outcome.starts_with(&wanted)) {
             ready.insert(name);
         } else {
             ready.remove(&name);
         }
+        if marks.get(curve.len()) == Some(&ready.len()) {
+            curve.push((ready.len(), started.elapsed().as_secs_f64()));
+        }
         if ready.len() == count {
-            return Ok(());
+            curve.push((count, started.elapsed().as_secs_f64()));
+            return Ok(curve);
         }
     }
     bail!("the watch of {namespace} ended")
+}
+
+/// Seconds from `started` until `count` AwsAccounts are Ready at their generation (polled).
+async fn accounts_ready(client: kube::Client, count: usize, started: Instant) -> anyhow::Result<f64> {
+    let resource = kube::api::ApiResource {
+        group: "awsaccess.dev".into(),
+        version: "v1alpha1".into(),
+        api_version: "awsaccess.dev/v1alpha1".into(),
+        kind: "AwsAccount".into(),
+        plural: "awsaccounts".into(),
+    };
+    let api = Api::<DynamicObject>::all_with(client, &resource);
+    loop {
+        let listed = api.list(&ListParams::default()).await?;
+        let ready = listed
+            .items
+            .iter()
+            .filter(|account| roles::outcome(account).is_some_and(|o| o.starts_with("Ready=True")))
+            .count();
+        if ready >= count {
+            return Ok(started.elapsed().as_secs_f64());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> anyhow::Result<FirstPass> {
@@ -330,15 +480,27 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
     ensure_namespace(&client, &operator.namespace).await?;
     let before = endpoint.snapshot().await?;
     let offset = aws::recording_offset(&operator.recording)?;
+    let mut processes = operator.cpu_of.clone();
+    processes.push(("operator".into(), operator.pid));
+    let cpu_before = cpu_times(&processes, operator.clock_ticks);
     // Watching from before the first create, so no Ready is missed.
-    let ready = tokio::spawn(all_ready(client.clone(), operator.namespace.clone(), count));
     let started = Instant::now();
+    let ready = tokio::spawn(all_ready(client.clone(), operator.namespace.clone(), count, started));
+    let accounts_ready = tokio::spawn(accounts_ready(client.clone(), accounts.members.len() + 1, started));
     create(&client, accounts, count, &operator.namespace, false).await?;
     let create_seconds = started.elapsed().as_secs_f64();
-    tokio::time::timeout(operator.timeout(), ready)
+    let ready_curve = tokio::time::timeout(operator.timeout(), ready)
         .await
         .with_context(|| format!("not every role was Ready within {:?}", operator.timeout()))???;
     let ready_seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_since(&cpu_before, &cpu_times(&processes, operator.clock_ticks));
+    let accounts_ready_seconds = match accounts_ready.is_finished() {
+        true => accounts_ready.await?.ok(),
+        false => {
+            accounts_ready.abort();
+            None
+        }
+    };
     // The counters move just after the last status write; wait for them to stop.
     let after = endpoint
         .settled(count as u64, Duration::from_secs(2), operator.timeout())
@@ -348,6 +510,9 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
         accounts: accounts.members.len(),
         create_seconds,
         ready_seconds,
+        ready_curve,
+        cpu,
+        accounts_ready_seconds,
         pass: Pass {
             calls: after.calls_since(&before),
             reconciles: after.role_reconciles() - before.role_reconciles(),
@@ -399,9 +564,30 @@ async fn restart(
     started_at: f64,
     resync: Option<f64>,
     recording_offset: u64,
+    until_outcome: Option<String>,
     operator: &Operator,
 ) -> anyhow::Result<Restart> {
     let endpoint = operator.endpoint();
+    let mut processes = operator.cpu_of.clone();
+    processes.push(("operator".into(), operator.pid));
+    let mut cpu_before = cpu_times(&processes, operator.clock_ticks);
+    // The operator's CPU from its start: all of it is the startup pass's.
+    cpu_before.remove("operator");
+    let outcomes_seen = match until_outcome {
+        Some(wanted) => {
+            let client = kube::Client::try_default()
+                .await
+                .context("connecting to kube-testserver")?;
+            // Started `since` seconds after the process: the curve is from the process start.
+            let since = now_epoch() - started_at;
+            let watch = all_with(client, operator.namespace.clone(), count, Instant::now(), wanted);
+            Some(tokio::spawn(async move {
+                let curve = watch.await?;
+                anyhow::Ok(curve.into_iter().map(|(n, t)| (n, t + since)).collect::<Vec<_>>())
+            }))
+        }
+        None => None,
+    };
     let deadline = Instant::now() + operator.timeout();
     let (mut ready_at, mut first_at, mut rss_at_ready) = (None, None, 0);
     // Before the metrics listener is up, connecting fails: not yet.
@@ -425,6 +611,13 @@ async fn restart(
     let (ready_at, first_at) = (ready_at.unwrap_or_default(), first_at.unwrap_or_default());
     let startup = reconciled(&endpoint, operator, count as u64).await?;
     let startup_done_at = now_epoch();
+    let outcome_curve = match outcomes_seen {
+        Some(watch) => tokio::time::timeout(operator.timeout(), watch)
+            .await
+            .context("the objects did not all reach the outcome")???,
+        None => vec![],
+    };
+    let cpu = cpu_since(&cpu_before, &cpu_times(&processes, operator.clock_ticks));
     let startup_pass = Pass {
         calls: startup.calls_since(&metrics::Snapshot::default()),
         reconciles: startup.role_reconciles(),
@@ -473,6 +666,8 @@ async fn restart(
         rss_at_ready_kib: rss_at_ready,
         first_reconcile_seconds: first_at - started_at,
         startup_pass_seconds: startup_done_at - started_at,
+        outcome_curve,
+        cpu,
         startup: startup_pass,
         resync_interval_seconds: resync,
         resync: resync_pass,
@@ -491,14 +686,46 @@ async fn main() -> anyhow::Result<()> {
             accounts_file,
             roles,
             concurrency,
+            per_account,
             recording,
+            recording_offset,
+            result_from,
+            cpu_of,
+            clock_ticks,
             out,
         } => {
             let accounts = Accounts::load(&accounts_file)?;
-            let offset = aws::recording_offset(&recording)?;
-            let result = aws::plain(&accounts, roles, concurrency).await?;
+            let (result, offset) = match result_from {
+                Some(path) => {
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let result: aws::PlainResult =
+                        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+                    (result, recording_offset)
+                }
+                None => {
+                    let offset = aws::recording_offset(&recording)?;
+                    let before = cpu_times(&cpu_of, clock_ticks);
+                    let mut result = aws::plain(&accounts, roles, concurrency, per_account).await?;
+                    result.cpu = cpu_since(&before, &cpu_times(&cpu_of, clock_ticks));
+                    if let Some(own) = result.cpu.remove("bench (creating, watching)") {
+                        result.cpu.insert("plain program".into(), own);
+                    }
+                    (result, offset)
+                }
+            };
+            if result.roles != roles {
+                bail!("the plain program wrote {} roles, not {roles}", result.roles);
+            }
             let recorded = aws::recorded_since(&recording, offset)?;
-            write(&out, &report::PlainRun { result, recorded })?;
+            let accounts = Some(accounts);
+            write(
+                &out,
+                &report::PlainRun {
+                    result,
+                    recorded,
+                    accounts,
+                },
+            )?;
         }
         Command::FirstPass {
             accounts_file,
@@ -531,11 +758,38 @@ async fn main() -> anyhow::Result<()> {
             started_at,
             resync_pass,
             recording_offset,
+            until_outcome,
             operator,
             out,
         } => {
-            let result = restart(objects, started_at, resync_pass, recording_offset, &operator).await?;
+            let result = restart(
+                objects,
+                started_at,
+                resync_pass,
+                recording_offset,
+                until_outcome,
+                &operator,
+            )
+            .await?;
             write(&out, &result)?;
+        }
+        Command::KubeProxy {
+            upstream,
+            address_file,
+            out,
+        } => apiserver::proxy(upstream, address_file, out).await?,
+        Command::KubeFloor {
+            accounts_file,
+            objects,
+            namespace,
+            concurrency,
+            out,
+        } => {
+            let accounts = Accounts::load(&accounts_file)?;
+            write(
+                &out,
+                &apiserver::floor(&accounts, objects, &namespace, concurrency).await?,
+            )?;
         }
         Command::Report { dir } => print!("{}", report::render(&dir)?),
     }

@@ -8,6 +8,7 @@ use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+use crate::apiserver::{Counted, Floor};
 use crate::aws::{PlainResult, Recorded};
 use crate::roles::Accounts;
 use crate::{Created, FirstPass, Pass, Restart};
@@ -16,6 +17,41 @@ use crate::{Created, FirstPass, Pass, Restart};
 pub struct PlainRun {
     pub result: PlainResult,
     pub recorded: Recorded,
+    /// The organization it ran in (its own moto's).
+    #[serde(default)]
+    pub accounts: Option<Accounts>,
+}
+
+/// Every plain program's run in the directory (`plain-*.json`), fastest first.
+fn plain_runs(dir: &Path) -> anyhow::Result<Vec<PlainRun>> {
+    let mut runs = vec![];
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        if name.starts_with("plain-") && name.ends_with(".json") && !name.ends_with("-accounts.json") {
+            runs.push(load::<PlainRun>(dir, &name)?);
+        }
+    }
+    runs.sort_by(|a, b| a.result.seconds.total_cmp(&b.result.seconds));
+    Ok(runs)
+}
+
+/// `(roles, seconds)` marks as `0.4 s, 1.2 s, …`.
+fn curve(marks: &[(usize, f64)]) -> String {
+    match marks.is_empty() {
+        true => "–".into(),
+        false => marks
+            .iter()
+            .map(|(_, t)| format!("{t:.1} s"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+fn concurrency(plain: &PlainResult) -> String {
+    match plain.per_account {
+        true => format!("{} per account", plain.concurrency),
+        false => plain.concurrency.to_string(),
+    }
 }
 
 fn load<T: DeserializeOwned>(dir: &Path, name: &str) -> anyhow::Result<T> {
@@ -200,7 +236,9 @@ fn outcomes(tally: &BTreeMap<String, u64>) -> String {
 pub fn render(dir: &Path) -> anyhow::Result<String> {
     let first: FirstPass = load(dir, "first.json")?;
     let restart: Restart = load(dir, "restart.json")?;
-    let plain: PlainRun = load(dir, "plain.json")?;
+    let lifted: Option<FirstPass> = load_optional(dir, "first-lifted.json")?;
+    let plains = plain_runs(dir)?;
+    let plain = plains.first().context("no plain program's result (plain-*.json)")?;
     let created: Option<Created> = load_optional(dir, "objects-create.json")?;
     let cached: Option<Restart> = load_optional(dir, "objects-restart.json")?;
     let resync = restart.resync.as_ref().context("restart.json has no resync pass")?;
@@ -226,48 +264,146 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         ("resync pass", Column::of_pass(resync)),
         ("plain", Column::of_plain(&plain.result)),
     ];
-    let operator_calls: u64 = [Kind::Read, Kind::Write, Kind::Sts]
-        .iter()
-        .map(|kind| columns[0].1.total(*kind))
-        .sum();
-    let plain_calls: u64 = plain.result.calls.values().sum();
 
     writeln!(out, "### Apply to Ready\n")?;
+    let passes: Vec<(&str, &FirstPass, String)> = std::iter::once(("default pacing", &first, "first".to_owned()))
+        .chain(lifted.as_ref().map(|l| ("pacing lifted", l, "first-lifted".to_owned())))
+        .collect();
+    let settings = std::fs::read_to_string(dir.join("lifted.env")).unwrap_or_default();
+    let header: Vec<&str> = passes.iter().map(|(label, ..)| *label).collect();
+    writeln!(out, "| {n} roles, {m} accounts | {} |", header.join(" | "))?;
+    writeln!(out, "|---|{}", "---:|".repeat(passes.len()))?;
+    let row = |out: &mut String, label: &str, cell: &dyn Fn(&FirstPass, &str) -> String| -> std::fmt::Result {
+        let cells: Vec<String> = passes.iter().map(|(_, pass, run)| cell(pass, run)).collect();
+        writeln!(out, "| {label} | {} |", cells.join(" | "))
+    };
+    let plain_label = format!(
+        "fastest plain program ({}, {})",
+        plain.result.language,
+        concurrency(&plain.result)
+    );
+    row(&mut out, "operator: first create → all Ready", &|p, _| {
+        format!("{:.1} s", p.ready_seconds)
+    })?;
+    row(&mut out, &plain_label, &|_, _| format!("{:.1} s", plain.result.seconds))?;
+    row(&mut out, "**operator / fastest plain**", &|p, _| {
+        format!("**{:.2}×**", p.ready_seconds / plain.result.seconds)
+    })?;
+    row(&mut out, "operator: all created (kube-rs, 16 in flight)", &|p, _| {
+        format!("{:.1} s", p.create_seconds)
+    })?;
+    row(&mut out, "AWS calls: operator / plain", &|p, _| {
+        let calls: u64 = p.pass.calls.iter().map(|(_, n)| n).sum();
+        format!("{calls} / {}", plain.result.calls.values().sum::<u64>())
+    })?;
+    row(&mut out, "AWS writes: operator / plain", &|p, _| {
+        format!(
+            "{} / {}",
+            Column::of_pass(&p.pass).total(Kind::Write),
+            Column::of_plain(&plain.result).total(Kind::Write)
+        )
+    })?;
+    row(&mut out, "role reconciles (per role)", &|p, _| {
+        format!("{} ({})", p.pass.reconciles, per(p.pass.reconciles, n))
+    })?;
+    row(&mut out, "reconcile errors", &|p, _| p.reconcile_errors.to_string())?;
+    let kube: Vec<Option<Counted>> = passes
+        .iter()
+        .map(|(_, _, run)| Counted::load(&dir.join(format!("{run}-kube.json"))).ok())
+        .collect();
+    if kube.iter().any(Option::is_some) {
+        let cell = |i: usize, f: &dyn Fn(&Counted) -> String| kube[i].as_ref().map_or("–".into(), f);
+        let cells = |f: &dyn Fn(&Counted) -> String| (0..passes.len()).map(|i| cell(i, f)).collect::<Vec<_>>();
+        writeln!(
+            out,
+            "| Kubernetes requests from the operator (per role) | {} |",
+            cells(&|c| format!("{} ({})", c.total(), per(c.total(), n))).join(" | ")
+        )?;
+        writeln!(
+            out,
+            "| of which writes (per role) | {} |",
+            cells(&|c| format!("{} ({})", c.writes(), per(c.writes(), n))).join(" | ")
+        )?;
+        let kinds: BTreeSet<&String> = kube.iter().flatten().flat_map(|c| c.requests.keys()).collect();
+        for kind in kinds {
+            writeln!(
+                out,
+                "| &nbsp;&nbsp;`{kind}` | {} |",
+                cells(&|c| c.requests.get(kind).copied().unwrap_or(0).to_string()).join(" | ")
+            )?;
+        }
+    }
+    row(
+        &mut out,
+        "AwsAccounts (applied just before the roles) all Ready",
+        &|p, _| p.accounts_ready_seconds.map_or("–".into(), |t| format!("{t:.1} s")),
+    )?;
+    row(
+        &mut out,
+        "Ready: first role, a tenth, half, nine tenths, all",
+        &|p, _| curve(&p.ready_curve),
+    )?;
+    let processes: BTreeSet<&String> = passes.iter().flat_map(|(_, p, _)| p.cpu.keys()).collect();
+    for process in processes {
+        row(&mut out, &format!("CPU time, {process}"), &|p, _| {
+            p.cpu.get(process).map_or("–".into(), |t| format!("{t:.1} s"))
+        })?;
+    }
+    row(&mut out, "operator peak RSS (VmHWM)", &|p, _| {
+        mib(p.process.peak_rss_kib)
+    })?;
+    row(&mut out, "outcomes", &|p, _| outcomes(&p.outcomes))?;
     writeln!(
         out,
-        "| {n} roles, {m} accounts | operator | plain program | operator / plain |"
-    )?;
-    writeln!(out, "|---|---:|---:|---:|")?;
-    writeln!(
-        out,
-        "| wall time | {:.1} s | {:.1} s | {:.1}× |",
-        first.ready_seconds,
-        plain.result.seconds,
-        first.ready_seconds / plain.result.seconds
+        "\nOperator: from the first create request (kube-rs, 16 in flight) until every role was Ready=True at its generation, seen through a watch; `--resync-interval 1h`, so this is the first pass alone; default pacing is the operator's default IAM limits; pacing lifted ran with {}. Kubernetes requests are counted by a proxy between the operator and kube-testserver (`bench kube-proxy`), start-up lists and watches included.",
+        if settings.trim().is_empty() {
+            "the IAM limits out of the way".to_owned()
+        } else {
+            format!("`{}`", settings.trim())
+        }
     )?;
     writeln!(
         out,
-        "| AWS calls | {operator_calls} | {plain_calls} | {:.1}× |",
-        operator_calls as f64 / plain_calls.max(1) as f64
+        "Plain program: against a fresh moto each, AssumeRole into each member account through OrganizationAccountAccessRole once, then CreateRole + AttachRolePolicy + PutRolePolicy per role; the fastest of these:\n"
     )?;
     writeln!(
         out,
-        "| of which writes | {} | {} | {:.1}× |",
-        columns[0].1.total(Kind::Write),
-        columns[3].1.total(Kind::Write),
-        columns[0].1.total(Kind::Write) as f64 / columns[3].1.total(Kind::Write).max(1) as f64
+        "| plain program | roles in flight | wall time | calls per second | CPU time: program, moto |"
     )?;
-    writeln!(
-        out,
-        "\nOperator: from the first create request (kube-rs, 16 in flight; all {n} created after {:.1} s) until every role was Ready=True at its generation, seen through a watch; the operator ran with `--resync-interval 1h`, so this is the first pass alone. Outcomes: {}.",
-        first.create_seconds,
-        outcomes(&first.outcomes)
-    )?;
-    writeln!(
-        out,
-        "Plain program: against a fresh moto, AssumeRole into each member account through OrganizationAccountAccessRole once, then CreateRole + AttachRolePolicy + PutRolePolicy per role, {} roles at a time (the same roles, through the same Rust AWS SDK).\n",
-        plain.result.concurrency
-    )?;
+    writeln!(out, "|---|---|---:|---:|---:|")?;
+    for run in &plains {
+        let calls: u64 = run.result.calls.values().sum();
+        let cpu = |name: &str| run.result.cpu.get(name).map_or("–".into(), |t| format!("{t:.1} s"));
+        writeln!(
+            out,
+            "| {} | {} | {:.2} s | {:.0} | {}, {} |",
+            run.result.language,
+            concurrency(&run.result),
+            run.result.seconds,
+            calls as f64 / run.result.seconds,
+            cpu("plain program"),
+            cpu("moto")
+        )?;
+    }
+    writeln!(out)?;
+    if let Some(floor) = load_optional::<Floor>(dir, "kube-floor.json")? {
+        writeln!(
+            out,
+            "kube-testserver alone (`bench kube-floor`: a trivial kube-rs client, {} requests in flight, a watch of the namespace open), {} objects:\n",
+            floor.concurrency, floor.objects
+        )?;
+        writeln!(out, "| step, over all objects | wall time | per second |")?;
+        writeln!(out, "|---|---:|---:|")?;
+        for (step, seconds) in &floor.seconds {
+            let step = step.split_once(' ').map_or(step.as_str(), |(_, s)| s);
+            writeln!(
+                out,
+                "| {step} | {seconds:.2} s | {:.0} |",
+                floor.objects as f64 / seconds
+            )?;
+        }
+        writeln!(out)?;
+    }
 
     writeln!(out, "### AWS calls by operation\n")?;
     writeln!(
@@ -327,7 +463,10 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     writeln!(out, "| account | first pass | restart pass | resync pass | plain |")?;
     writeln!(out, "|---|---:|---:|---:|---:|")?;
     let operator_accounts: Accounts = load(dir, "accounts.json")?;
-    let plain_accounts: Accounts = load(dir, "plain-accounts.json")?;
+    let plain_accounts: Accounts = plain
+        .accounts
+        .clone()
+        .context("the fastest plain run names no accounts")?;
     let recordings = [
         (&first.pass.recorded, &operator_accounts),
         (&restart.startup.recorded, &operator_accounts),
@@ -402,6 +541,57 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
         format!("{:.1} s", restart.startup_pass_seconds),
         cached.as_ref().map(|c| format!("{:.1} s", c.startup_pass_seconds)),
     )?;
+    row(
+        &mut out,
+        "start → first, a tenth, half, nine tenths, all showing DriftDetected",
+        "".into(),
+        cached.as_ref().map(|c| curve(&c.outcome_curve)),
+    )?;
+    row(
+        &mut out,
+        "role reconciles (per object)",
+        format!(
+            "{} ({})",
+            restart.startup.reconciles,
+            per(restart.startup.reconciles, n)
+        ),
+        cached
+            .as_ref()
+            .map(|c| format!("{} ({})", c.startup.reconciles, per(c.startup.reconciles, c.objects))),
+    )?;
+    if let Some(cached) = &cached {
+        let kube = Counted::load(&dir.join("objects-kube.json")).ok();
+        if let Some(kube) = &kube {
+            row(
+                &mut out,
+                "Kubernetes requests from the operator: all, writes (per object)",
+                "".into(),
+                Some(format!(
+                    "{} ({}), {} ({})",
+                    kube.total(),
+                    per(kube.total(), cached.objects),
+                    kube.writes(),
+                    per(kube.writes(), cached.objects)
+                )),
+            )?;
+            for (kind, count) in &kube.requests {
+                row(
+                    &mut out,
+                    &format!("&nbsp;&nbsp;`{kind}`"),
+                    "".into(),
+                    Some(count.to_string()),
+                )?;
+            }
+        }
+        for (process, seconds) in &cached.cpu {
+            row(
+                &mut out,
+                &format!("CPU time to all reconciled, {process}"),
+                restart.cpu.get(process).map_or("".into(), |t| format!("{t:.1} s")),
+                Some(format!("{seconds:.1} s")),
+            )?;
+        }
+    }
     row(
         &mut out,
         "RSS when /readyz first answered 200 (caches synced)",
