@@ -12,6 +12,7 @@ pub mod driver;
 pub mod error;
 pub mod guardrails;
 pub mod index;
+mod kind_reconciler;
 pub mod organizational_unit;
 pub mod ownership;
 pub mod partner_access;

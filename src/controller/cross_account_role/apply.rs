@@ -1,4 +1,5 @@
-//! Carrying the planned changes out, and deleting a role on cleanup.
+//! Carrying the planned changes out, and deleting or releasing a role on
+//! cleanup.
 
 use crate::aws::{AwsErrorKind, AwsResult, Iam, NewManagedPolicy, fresh, gone_is_done};
 use crate::controller::ownership::OWNER_TAG;
@@ -8,7 +9,7 @@ use super::plan::{Change, ObservedRole};
 /// Performs one change; returns the ARN when it created the role. A
 /// revocation that finds its target already gone is done: that is what a
 /// retry meets after an answer lost on the way back.
-pub async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Option<String>> {
+pub(super) async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsResult<Option<String>> {
     match change {
         Change::Create(new_role) => return iam.create_role(new_role).await.map(Some),
         Change::UpdateTrust(document) => iam.update_trust_policy(role, document).await?,
@@ -58,7 +59,7 @@ async fn create_policy(iam: &dyn Iam, arn: &str, policy: &NewManagedPolicy) -> A
 
 /// Deletes the role and everything attached to it, which IAM requires gone
 /// first, then the customer-managed policies this object owns.
-pub async fn delete(iam: &dyn Iam, role: &str, observed: &ObservedRole) -> AwsResult<()> {
+pub(super) async fn delete(iam: &dyn Iam, role: &str, observed: &ObservedRole) -> AwsResult<()> {
     delete_role(iam, role).await?;
     for policy in observed.owned_policies() {
         gone_is_done(iam.delete_policy(&policy.arn).await)?;
@@ -77,4 +78,13 @@ async fn delete_role(iam: &dyn Iam, role: &str) -> AwsResult<()> {
         gone_is_done(iam.delete_role_policy(role, name).await)?;
     }
     gone_is_done(iam.delete_role(role).await)
+}
+
+/// Leaves the role in AWS without this object's owner tag, so that nothing
+/// takes it for this object's any more.
+pub(super) async fn release(iam: &dyn Iam, role: &str, observed: &ObservedRole) -> AwsResult<()> {
+    match &observed.role {
+        Some(_) => gone_is_done(iam.untag_role(role, &[OWNER_TAG.to_string()]).await),
+        None => Ok(()),
+    }
 }

@@ -1,13 +1,17 @@
-//! Pure: what the role should be, and the changes that take AWS there.
+//! Pure: what the role should be, the changes that take AWS there, and
+//! what its status says after.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::api::CrossAccountRoleSpec;
+use crate::api::{CrossAccountRoleSpec, CrossAccountRoleStatus, Reason};
 use crate::aws::{ManagedPolicyState, NewManagedPolicy, NewRole, RoleState, policy_name};
+use crate::controller::driver::owned::Describe;
 use crate::controller::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
+use crate::controller::status::Outcome;
 use crate::controller::{attachments, tags};
+use crate::policy::console::switch_role_url;
 use crate::policy::document::{canonical_json, equivalent, statement_changes};
 use crate::policy::trust::trust_nobody;
 use crate::policy::validate::{
@@ -199,10 +203,10 @@ pub enum Change {
     DeletePolicy(String),
 }
 
-impl Change {
+impl Describe for Change {
     /// For Events and drift messages. Never the trust policy's content: it
     /// may carry an external ID.
-    pub fn describe(&self) -> String {
+    fn describe(&self) -> String {
         match self {
             Change::Create(role) => format!("create role {}", role.name),
             Change::UpdateTrust(_) => "update the trust policy".into(),
@@ -228,57 +232,54 @@ impl Change {
             Change::DeletePolicy(arn) => format!("delete policy {arn}"),
         }
     }
+
+    fn creates(&self) -> bool {
+        matches!(self, Change::Create(_))
+    }
 }
 
 /// The writes that take `current` (None: no such role) to `desired`, in a
 /// safe order: new permissions are granted before old ones are revoked.
 pub fn plan(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
-    let Some(current) = &observed.role else {
-        if !desired.create_if_missing {
-            return vec![];
-        }
-        let mut changes = vec![Change::Create(NewRole {
-            name: desired.name.clone(),
-            trust_policy: canonical_json(&desired.trust_policy),
-            description: desired.description.clone(),
-            max_session_duration: desired.max_session_duration,
-            permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
-            tags: desired.tags.clone(),
-        })];
-        let (policy_changes, attached) = customer_policies(desired, observed);
-        changes.extend(policy_changes);
-        changes.extend(
-            desired
-                .managed_policy_arns
-                .iter()
-                .chain(&attached)
-                .cloned()
-                .map(Change::Attach),
-        );
-        changes.extend(
-            desired
-                .inline_policies
-                .iter()
-                .map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))),
-        );
-        return changes;
-    };
-    let mut changes = vec![];
-    if !equivalent(&desired.trust_policy, &current.trust_policy) {
-        changes.push(Change::UpdateTrust(canonical_json(&desired.trust_policy)));
+    match &observed.role {
+        None if !desired.create_if_missing => vec![],
+        None => create(desired, observed),
+        Some(current) => update(desired, current, observed),
     }
-    if desired.description != current.description || desired.max_session_duration != current.max_session_duration {
-        changes.push(Change::UpdateRole {
-            description: desired.description.clone(),
-            max_session_duration: desired.max_session_duration,
-        });
-    }
-    match (&desired.permissions_boundary_arn, &current.permissions_boundary_arn) {
-        (Some(wanted), Some(actual)) if wanted == actual => {}
-        (Some(wanted), _) => changes.push(Change::PutBoundary(wanted.clone())),
-        (None, Some(_)) => changes.push(Change::DeleteBoundary),
-        (None, None) => {}
-    }
+}
+
+/// The role created with everything the spec gives it.
+fn create(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
+    let mut changes = vec![Change::Create(NewRole {
+        name: desired.name.clone(),
+        trust_policy: canonical_json(&desired.trust_policy),
+        description: desired.description.clone(),
+        max_session_duration: desired.max_session_duration,
+        permissions_boundary_arn: desired.permissions_boundary_arn.clone(),
+        tags: desired.tags.clone(),
+    })];
+    let (policy_changes, attached) = customer_policies(desired, observed);
+    changes.extend(policy_changes);
+    changes.extend(
+        desired
+            .managed_policy_arns
+            .iter()
+            .chain(&attached)
+            .cloned()
+            .map(Change::Attach),
+    );
+    changes.extend(
+        desired
+            .inline_policies
+            .iter()
+            .map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))),
+    );
+    changes
+}
+
+/// The writes that take the existing role to `desired`.
+fn update(desired: &DesiredRole, current: &RoleState, observed: &ObservedRole) -> Vec<Change> {
+    let mut changes = settings(desired, current);
     let (policy_changes, attached) = customer_policies(desired, observed);
     changes.extend(policy_changes);
     let wanted = desired.managed_policy_arns.iter().chain(&attached).cloned().collect();
@@ -304,6 +305,28 @@ pub fn plan(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
             .iter()
             .map(|policy| Change::DeletePolicy(policy.arn.clone())),
     );
+    changes
+}
+
+/// The writes to the role itself: its trust policy, description, maximum
+/// session and permissions boundary.
+fn settings(desired: &DesiredRole, current: &RoleState) -> Vec<Change> {
+    let mut changes = vec![];
+    if !equivalent(&desired.trust_policy, &current.trust_policy) {
+        changes.push(Change::UpdateTrust(canonical_json(&desired.trust_policy)));
+    }
+    if desired.description != current.description || desired.max_session_duration != current.max_session_duration {
+        changes.push(Change::UpdateRole {
+            description: desired.description.clone(),
+            max_session_duration: desired.max_session_duration,
+        });
+    }
+    match (&desired.permissions_boundary_arn, &current.permissions_boundary_arn) {
+        (Some(wanted), Some(actual)) if wanted == actual => {}
+        (Some(wanted), _) => changes.push(Change::PutBoundary(wanted.clone())),
+        (None, Some(_)) => changes.push(Change::DeleteBoundary),
+        (None, None) => {}
+    }
     changes
 }
 
@@ -403,6 +426,64 @@ pub fn lock(account_id: &str, current: Option<&RoleState>) -> Vec<Change> {
         Some(role) if !equivalent(&nobody, &role.trust_policy) => vec![Change::UpdateTrust(canonical_json(&nobody))],
         _ => vec![],
     }
+}
+
+/// A customer-managed policy is never adopted: one of that name the
+/// operator did not make stays someone else's.
+pub(super) fn refuse_part(observed: &ObservedRole) -> Option<Outcome> {
+    observed.policies.values().flatten().find_map(|(policy, claim)| match claim {
+        Claim::Foreign => Some(Outcome::stalled(
+            Reason::AlreadyExists,
+            format!(
+                "customer-managed policy {} already exists and was not created by the operator, which never takes a policy over; rename the policy in the spec, or delete the existing one",
+                policy.arn
+            ),
+        )),
+        claim => claim.refusal(&format!("customer-managed policy {}", policy.arn)),
+    })
+}
+
+/// `arn:<partition>:iam::<account>:policy/`, the partition that of the
+/// role's ARN as read or recorded (the default one before the role exists).
+pub(super) fn policy_arn_prefix(
+    role_arn: Option<&str>,
+    status: Option<&CrossAccountRoleStatus>,
+    account_id: &str,
+) -> String {
+    let partition = role_arn
+        .or_else(|| status.and_then(|s| s.role_arn.as_deref()))
+        .and_then(|arn| arn.split(':').nth(1))
+        .unwrap_or("aws");
+    format!("arn:{partition}:iam::{account_id}:policy/")
+}
+
+/// What the status says of the role's policies, once written, and where to
+/// switch to it in the console.
+pub(super) fn record(
+    status: &mut CrossAccountRoleStatus,
+    desired: &DesiredRole,
+    observed: &ObservedRole,
+    applied: bool,
+) {
+    if applied {
+        // The observed ARN where the policy exists: it may sit under a path.
+        status.customer_managed_policy_arns = desired
+            .customer_policies
+            .iter()
+            .map(|(name, policy)| match observed.policies.get(name) {
+                Some(Some((existing, _))) => existing.arn.clone(),
+                _ => policy.arn.clone(),
+            })
+            .collect();
+    }
+    status.console_url = status.role_arn.as_deref().and_then(|arn| {
+        let display = format!(
+            "{} @ {}",
+            status.role_name.as_deref().unwrap_or_default(),
+            status.account_id.as_deref().unwrap_or_default()
+        );
+        switch_role_url(arn, &display)
+    });
 }
 
 #[cfg(test)]

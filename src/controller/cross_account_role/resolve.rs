@@ -1,28 +1,87 @@
-//! Resolving who the role trusts: accounts, developer groups (their
-//! account, or their members as confirmed in AWS), principals, and the
-//! external ID from its Secret.
+//! What the role's references resolve to: the account it lives in and the
+//! name it may take there (tenancy), what the account's guardrails grant
+//! it, and whom it trusts: accounts, developer groups (their account, or
+//! their members as confirmed in AWS), principals, and the external ID from
+//! its Secret.
 
 use kube::ResourceExt;
 use serde_json::Value;
 
-use crate::api::{CrossAccountRole, DeveloperGroupTrust, Reason};
+use super::plan::{self, DesiredRole, policy_arn_prefix};
+use crate::api::{CrossAccountRole, CrossAccountRoleSpec, DeveloperGroupTrust, Reason};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
+use crate::controller::driver::owned::{Resolved, Target};
+use crate::controller::guardrails;
+use crate::controller::ownership::Owner;
 use crate::controller::refs;
 use crate::controller::secrets::{EXTERNAL_ID_LABEL, is_external_id_secret};
 use crate::controller::status::Outcome;
 use crate::controller::tenancy::{self, Account};
 use crate::policy::PolicyError;
-use crate::policy::trust::{TrustSpec, trust_policy};
+use crate::policy::trust::{TrustSpec, trust_nobody, trust_policy};
 use crate::policy::validate::validate_external_id;
+
+/// Tenancy first: the account must allow the namespace, and the name
+/// must be one a namespace may manage there.
+pub(super) async fn target(role: &CrossAccountRole, ctx: &Context) -> Result<Target, Stop> {
+    let namespace = role.namespace().unwrap_or_default();
+    let account = refs::workplace(ctx, Some(&role.spec.account), &namespace, "spec.account").await?;
+    let (name, field) = match &role.spec.role_name {
+        Some(name) => (name.clone(), "spec.roleName"),
+        None => (role.name_any(), "metadata.name"),
+    };
+    tenancy::role_name(&account, &name, role.spec.adopt_existing, None, field)?;
+    Ok(Target {
+        account,
+        name,
+        owner: Owner::of(role, &ctx.config.installation_id),
+    })
+}
+
+/// What the spec asks for, as far as its references resolve and its
+/// account's guardrails allow: what either leaves out is not granted.
+pub(super) async fn desired(
+    role: &CrossAccountRole,
+    ctx: &Context,
+    target: &Target,
+) -> Result<Resolved<DesiredRole>, Stop> {
+    let by_partner = tenancy::made_by_partner(&ctx.stores, role);
+    let allowed = guardrails::role(&target.account, &role.spec, by_partner);
+    let mut trust = trust(ctx, role, &target.account).await?;
+    if !allowed.granted.trust {
+        trust.policy = None;
+    }
+    let locked = trust.policy.is_none();
+    let policy = trust.policy.unwrap_or_else(|| trust_nobody(&target.account.id));
+    let spec = CrossAccountRoleSpec {
+        permissions: allowed.granted.permissions,
+        max_session_duration: allowed.granted.max_session_duration,
+        ..role.spec.clone()
+    };
+    trust.waiting.extend(allowed.refusals);
+    let mut desired = plan::desired(
+        &spec,
+        &target.name,
+        policy,
+        &target.owner,
+        &policy_arn_prefix(None, role.status.as_ref(), &target.account.id),
+    )
+    .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
+    desired.create_if_missing = !locked;
+    Ok(Resolved {
+        desired,
+        waiting: trust.waiting,
+    })
+}
 
 /// Who the role may trust, as far as its references resolve. A reference
 /// that does not resolve is left out, never waited for: trust only ever
 /// shrinks while something is missing.
-pub struct Trust {
+struct Trust {
     /// None: nobody may assume the role until the references resolve.
-    pub policy: Option<Value>,
-    pub waiting: Vec<Outcome>,
+    policy: Option<Value>,
+    waiting: Vec<Outcome>,
 }
 
 /// Records a reference that does not resolve, or stops the reconcile when
@@ -42,10 +101,8 @@ fn leave_out(waiting: &mut Vec<Outcome>, stop: Stop) -> Result<(), Stop> {
 /// The trust policy the spec asks for, from what resolves now and what
 /// tenancy lets the role trust from `account` (rule 3: outside the
 /// organization only where its AwsAccount allows it).
-pub async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) -> Result<Trust, Stop> {
+async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) -> Result<Trust, Stop> {
     let namespace = role.namespace().unwrap_or_default();
-    let own = ctx.aws.own_account_id().await?;
-    let by_partner = tenancy::made_by_partner(&ctx.stores, role);
     let trust = &role.spec.trust;
     let mut waiting = vec![];
     let mut spec = TrustSpec {
@@ -53,20 +110,7 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) ->
         valid_until: trust.valid_until.as_ref().map(|at| at.0.to_string()),
         ..TrustSpec::default()
     };
-    for (i, reference) in trust.accounts.iter().enumerate() {
-        let field = format!("spec.trust.accounts[{i}]");
-        match tenancy::trusted_account(&ctx.stores, &own, account, by_partner, reference, &field) {
-            Ok(id) => spec.accounts.push(id),
-            Err(outcome) => leave_out(&mut waiting, outcome.into())?,
-        }
-    }
-    for (i, principal) in trust.principals.iter().enumerate() {
-        let field = format!("spec.trust.principals[{i}]");
-        match tenancy::trusted_principal(&ctx.stores, &own, account, by_partner, principal, &field) {
-            Ok(()) => spec.principals.push(principal.clone()),
-            Err(outcome) => leave_out(&mut waiting, outcome.into())?,
-        }
-    }
+    named_outright(ctx, role, account, &mut spec, &mut waiting).await?;
     for (i, reference) in trust.developer_groups.iter().enumerate() {
         let field = format!("spec.trust.developerGroups[{i}]");
         match group_principals(ctx, &field, reference, &namespace, trust.developer_group_trust).await {
@@ -93,13 +137,48 @@ pub async fn trust(ctx: &Context, role: &CrossAccountRole, account: &Account) ->
             }
         }
     }
-    let names_anyone = !(trust.accounts.is_empty() && trust.developer_groups.is_empty() && trust.principals.is_empty());
-    let policy = match trust_policy(&spec) {
-        Ok(policy) => Some(policy),
-        Err(PolicyError::NoTrustedPrincipal) if names_anyone => None,
-        Err(err) => return Err(Outcome::stalled(Reason::InvalidSpec, format!("spec.trust: {err}")).into()),
-    };
+    let policy = policy_or_nobody(trust, &spec)?;
     Ok(Trust { policy, waiting })
+}
+
+/// Adds the accounts and principals the spec names itself, each as far as
+/// tenancy lets the role trust it from `account`.
+async fn named_outright(
+    ctx: &Context,
+    role: &CrossAccountRole,
+    account: &Account,
+    spec: &mut TrustSpec,
+    waiting: &mut Vec<Outcome>,
+) -> Result<(), Stop> {
+    let own = ctx.aws.own_account_id().await?;
+    let by_partner = tenancy::made_by_partner(&ctx.stores, role);
+    let trust = &role.spec.trust;
+    for (i, reference) in trust.accounts.iter().enumerate() {
+        let field = format!("spec.trust.accounts[{i}]");
+        match tenancy::trusted_account(&ctx.stores, &own, account, by_partner, reference, &field) {
+            Ok(id) => spec.accounts.push(id),
+            Err(outcome) => leave_out(waiting, outcome.into())?,
+        }
+    }
+    for (i, principal) in trust.principals.iter().enumerate() {
+        let field = format!("spec.trust.principals[{i}]");
+        match tenancy::trusted_principal(&ctx.stores, &own, account, by_partner, principal, &field) {
+            Ok(()) => spec.principals.push(principal.clone()),
+            Err(outcome) => leave_out(waiting, outcome.into())?,
+        }
+    }
+    Ok(())
+}
+
+/// The policy trusting what resolved; None when the spec names someone but
+/// nothing it names resolved, so that nobody may assume the role.
+fn policy_or_nobody(trust: &crate::api::Trust, spec: &TrustSpec) -> Result<Option<Value>, Stop> {
+    let names_anyone = !(trust.accounts.is_empty() && trust.developer_groups.is_empty() && trust.principals.is_empty());
+    match trust_policy(spec) {
+        Ok(policy) => Ok(Some(policy)),
+        Err(PolicyError::NoTrustedPrincipal) if names_anyone => Ok(None),
+        Err(err) => Err(Outcome::stalled(Reason::InvalidSpec, format!("spec.trust: {err}")).into()),
+    }
 }
 
 /// What a trusted DeveloperGroup adds to the trust: its account as a
