@@ -1,13 +1,22 @@
-//! Pure: what the group should be, and the changes that take AWS there.
+//! Pure: what the group should be, the changes that take AWS there, and
+//! what its status says after.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use crate::api::DeveloperGroupSpec;
+use crate::api::{DeveloperGroupSpec, DeveloperGroupStatus, Profile, Reason};
 use crate::aws::GroupState;
 use crate::controller::attachments;
-use crate::policy::validate::{validate_managed_policy_arn, validate_profile_name, validate_role_arn};
+use crate::controller::driver::owned::Describe;
+use crate::controller::status::Outcome;
+use crate::policy::console::switch_role_url;
+use crate::policy::document::statement_changes;
+use crate::policy::trust::{assume_role_policy, render_aws_config};
+use crate::policy::validate::{
+    GROUP_INLINE_POLICIES_MAX_CHARS, validate_inline_policies_size, validate_managed_policy_arn, validate_profile_name,
+    validate_role_arn,
+};
 
 /// The inline policy through which the group may assume its roles.
 pub const ASSUME_POLICY_NAME: &str = "awsaccess-assume-roles";
@@ -20,6 +29,37 @@ pub struct DesiredGroup {
     pub members: BTreeSet<String>,
     pub assume_policy: Option<Value>,
     pub managed_policy_arns: BTreeSet<String>,
+}
+
+/// The group as the spec wants it, before AWS says which members exist.
+pub struct DesiredAccess {
+    pub(super) name: String,
+    /// Profile name and role ARN of each access entry that resolves.
+    pub(super) profiles: Vec<(String, String)>,
+    pub(super) role_arns: Vec<String>,
+    pub(super) members: Vec<String>,
+    pub(super) require_mfa: bool,
+    pub(super) managed_policy_arns: Vec<String>,
+}
+
+/// The group, and which of the listed members exist as IAM users.
+pub struct ObservedGroup {
+    pub(super) group: Option<GroupState>,
+    pub(super) users: BTreeMap<String, String>,
+}
+
+impl DesiredAccess {
+    /// The group to make, and the listed members that are no IAM user.
+    fn group(&self, observed: &ObservedGroup) -> (DesiredGroup, Vec<String>) {
+        let (members, missing) = split_members(&self.members, &observed.users);
+        let desired = DesiredGroup {
+            name: self.name.clone(),
+            members,
+            assume_policy: assume_role_policy(&self.role_arns, self.require_mfa),
+            managed_policy_arns: self.managed_policy_arns.iter().cloned().collect(),
+        };
+        (desired, missing)
+    }
 }
 
 /// Checks what the schema cannot before anything is written.
@@ -58,8 +98,8 @@ pub enum Change {
     Detach(String),
 }
 
-impl Change {
-    pub fn describe(&self) -> String {
+impl Describe for Change {
+    fn describe(&self) -> String {
         match self {
             Change::Create => "create the group".into(),
             Change::AddMember(user) => format!("add {user}"),
@@ -69,6 +109,10 @@ impl Change {
             Change::Attach(arn) => format!("attach {arn}"),
             Change::Detach(arn) => format!("detach {arn}"),
         }
+    }
+
+    fn creates(&self) -> bool {
+        *self == Change::Create
     }
 }
 
@@ -99,6 +143,114 @@ pub fn plan(desired: &DesiredGroup, current: Option<&GroupState>) -> Vec<Change>
     changes.extend(delete.into_iter().map(Change::DeletePolicy));
     changes.extend(detach.into_iter().map(Change::Detach));
     changes
+}
+
+/// The writes that take the group to what `desired` grants the members
+/// that exist.
+pub(super) fn plan_access(desired: &DesiredAccess, observed: &ObservedGroup) -> Vec<Change> {
+    plan(&desired.group(observed).0, observed.group.as_ref())
+}
+
+/// IAM measures a group's inline policies together against 5 120
+/// characters; over it, PutGroupPolicy fails after the group exists.
+pub(super) fn check_assume_policy_size(role_arns: &[String], require_mfa: bool) -> Result<(), Outcome> {
+    let Some(policy) = assume_role_policy(role_arns, require_mfa) else {
+        return Ok(());
+    };
+    validate_inline_policies_size([&policy], GROUP_INLINE_POLICIES_MAX_CHARS).map_err(|err| {
+        Outcome::stalled(
+            Reason::InvalidSpec,
+            format!("spec.access: the policy letting the group assume these roles is too large: {err}; split the roles over several groups"),
+        )
+    })
+}
+
+/// The statements a new version of the assume-role policy adds or removes.
+pub(super) fn explain(change: &Change, observed: &ObservedGroup) -> Vec<String> {
+    let Change::PutPolicy(name, document) = change else {
+        return vec![];
+    };
+    let desired = serde_json::from_str(document).unwrap_or_default();
+    let current = observed
+        .group
+        .as_ref()
+        .and_then(|group| group.inline_policies.get(name))
+        .cloned()
+        .unwrap_or_else(|| serde_json::json!({}));
+    statement_changes(&desired, &current)
+        .into_iter()
+        .map(|line| format!("inline policy {name}: {line}"))
+        .collect()
+}
+
+/// Everyone out, and the policy that lets members assume roles gone;
+/// the group and its other policies stay.
+pub(super) fn lock(observed: &ObservedGroup) -> Vec<Change> {
+    let Some(group) = &observed.group else {
+        return vec![];
+    };
+    let members = group.members.iter().cloned().map(Change::RemoveMember);
+    let assume = group
+        .inline_policies
+        .contains_key(ASSUME_POLICY_NAME)
+        .then(|| Change::DeletePolicy(ASSUME_POLICY_NAME.to_string()));
+    members.chain(assume).collect()
+}
+
+/// What the status says of the group: its members, the roles they may
+/// assume, and the AWS config and console links to do it with.
+pub(super) fn record(
+    status: &mut DeveloperGroupStatus,
+    desired: &DesiredAccess,
+    observed: &ObservedGroup,
+    applied: bool,
+) {
+    let (group, missing) = desired.group(observed);
+    status.members = match (applied, &observed.group) {
+        (true, _) => group.members.into_iter().collect(),
+        (false, Some(current)) => current.members.iter().cloned().collect(),
+        (false, None) => vec![],
+    };
+    status.member_count = Some(status.members.len() as i32);
+    status.missing_users = missing;
+    status.assumable_role_arns = desired.role_arns.clone();
+    status.role_count = Some(desired.role_arns.len() as i32);
+    let account_id = status.account_id.clone().unwrap_or_default();
+    let mfa_serial = desired
+        .require_mfa
+        .then(|| format!("arn:aws:iam::{account_id}:mfa/YOUR-IAM-USER-NAME"));
+    status.aws_config =
+        (!desired.profiles.is_empty()).then(|| render_aws_config(&desired.profiles, mfa_serial.as_deref(), "default"));
+    status.profiles = desired
+        .profiles
+        .iter()
+        .map(|(profile, role_arn)| Profile {
+            profile: profile.clone(),
+            role_arn: role_arn.clone(),
+            console_url: switch_role_url(role_arn, profile),
+        })
+        .collect();
+}
+
+/// In sync but for listed members that are no IAM user: stalled until
+/// someone creates them or takes them off the list.
+pub(super) fn conclude(
+    group_in_account: &str,
+    desired: &DesiredAccess,
+    observed: &ObservedGroup,
+    outcome: Outcome,
+) -> Outcome {
+    let (_, missing) = desired.group(observed);
+    if missing.is_empty() {
+        return outcome;
+    }
+    Outcome::stalled(
+        Reason::MissingUsers,
+        format!(
+            "{group_in_account} is in sync except for users that do not exist there: {}; create them or remove them from spec.members",
+            missing.join(", ")
+        ),
+    )
 }
 
 /// Members listed in the spec, split into those that exist and those that do not.
