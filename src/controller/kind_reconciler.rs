@@ -37,3 +37,36 @@ macro_rules! owned_kind_reconciler {
     };
 }
 pub(crate) use owned_kind_reconciler;
+
+/// `Reconciler` for a cluster-scoped kind the `organization` driver runs.
+macro_rules! org_owned_kind_reconciler {
+    ($kind:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::controller::driver::Reconciler for $kind {
+            fn api(&self, client: kube::Client) -> kube::api::Api<Self> {
+                kube::api::Api::all(client)
+            }
+
+            async fn converge(
+                &self,
+                ctx: &$crate::controller::context::Context,
+                api: &kube::api::Api<Self>,
+                status: &mut <Self as kube::core::object::HasStatus>::Status,
+            ) -> $crate::controller::error::Result<
+                $crate::controller::status::Outcome,
+                $crate::controller::driver::Stop,
+            > {
+                $crate::controller::driver::organization::converge(self, ctx, api, status).await
+            }
+
+            async fn cleanup(
+                &self,
+                ctx: &$crate::controller::context::Context,
+                api: &kube::api::Api<Self>,
+            ) -> $crate::controller::error::Result<()> {
+                $crate::controller::driver::organization::cleanup(self, ctx, api).await
+            }
+        }
+    };
+}
+pub(crate) use org_owned_kind_reconciler;

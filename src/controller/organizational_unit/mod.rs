@@ -4,68 +4,25 @@
 //! once empty, since AWS deletes nothing else and accounts must not be
 //! dropped at the root by surprise.
 
+mod apply;
 mod observe;
-pub mod plan;
+mod plan;
+mod resolve;
 pub mod triggers;
 
 use async_trait::async_trait;
-use kube::api::Api;
-use kube::{Client, ResourceExt};
 
 use super::context::Context;
-use super::driver::organization::{self, Found, Identity, Made, OrgOwned};
+use super::driver::Stop;
+use super::driver::organization::{Found, Identity, Made, OrgOwned};
 use super::driver::owned::{Policies, Resolved};
-use super::driver::{Reconciler, Stop};
-use super::error::{Error, Result};
-use super::ownership::{OWNER_TAG, Owner};
-use super::refs;
-use super::status::Outcome;
-use crate::api::{
-    DeletionPolicy, OrganizationalUnit, OrganizationalUnitDeletionPolicy, OrganizationalUnitRef,
-    OrganizationalUnitStatus, Reason,
-};
-use crate::aws::{AwsResult, Organizations, gone_is_done};
-use plan::{Change, DesiredOu, OuState, child_path};
+use super::error::Result;
+use super::kind_reconciler::org_owned_kind_reconciler;
+use crate::api::{OrganizationalUnit, OrganizationalUnitStatus};
+use crate::aws::{AwsResult, Organizations};
+use plan::{Change, DesiredOu, OuState};
 
-#[async_trait]
-impl Reconciler for OrganizationalUnit {
-    fn api(&self, client: Client) -> Api<Self> {
-        Api::all(client)
-    }
-
-    async fn converge(
-        &self,
-        ctx: &Context,
-        api: &Api<Self>,
-        status: &mut OrganizationalUnitStatus,
-    ) -> Result<Outcome, Stop> {
-        organization::converge(self, ctx, api, status).await
-    }
-
-    async fn cleanup(&self, ctx: &Context, api: &Api<Self>) -> Result<()> {
-        organization::cleanup(self, ctx, api).await
-    }
-}
-
-/// The id and path of the OU's parent; the root's path is empty.
-async fn parent(ctx: &Context, reference: Option<&OrganizationalUnitRef>) -> Result<(String, String), Stop> {
-    let orgs = ctx.aws.organizations();
-    let Some(reference) = reference else {
-        return Ok((orgs.root_id().await?, String::new()));
-    };
-    let resolved = refs::organizational_unit(&ctx.stores, reference, "spec.parent")?;
-    let path = match resolved.path {
-        Some(path) => path,
-        None if resolved.id.starts_with("r-") => String::new(),
-        None => observe::path_of(orgs.as_ref(), &resolved.id).await?.ok_or_else(|| {
-            Outcome::stalled(
-                Reason::InvalidSpec,
-                format!("spec.parent: no OU has id {}", resolved.id),
-            )
-        })?,
-    };
-    Ok((resolved.id, path))
-}
+org_owned_kind_reconciler!(OrganizationalUnit);
 
 #[async_trait]
 impl OrgOwned for OrganizationalUnit {
@@ -75,14 +32,7 @@ impl OrgOwned for OrganizationalUnit {
     type Change = Change;
 
     fn policies(&self) -> Policies {
-        Policies {
-            management: self.spec.management_policy,
-            deletion: match self.spec.deletion_policy {
-                OrganizationalUnitDeletionPolicy::Retain => DeletionPolicy::Retain,
-                OrganizationalUnitDeletionPolicy::Delete => DeletionPolicy::Delete,
-            },
-            adopt_existing: self.spec.adopt_existing,
-        }
+        plan::policies(&self.spec)
     }
 
     fn identity(status: &mut OrganizationalUnitStatus) -> Identity<'_> {
@@ -94,19 +44,7 @@ impl OrgOwned for OrganizationalUnit {
     }
 
     async fn desired(&self, ctx: &Context) -> Result<Resolved<DesiredOu>, Stop> {
-        let name = self.spec.ou_name.clone().unwrap_or_else(|| self.name_any());
-        let (parent_id, parent_path) = parent(ctx, self.spec.parent.as_ref()).await?;
-        let mut tags = self.spec.tags.clone();
-        tags.insert(
-            OWNER_TAG.into(),
-            Owner::of(self, &ctx.config.installation_id).tag().into(),
-        );
-        Ok(Resolved::complete(DesiredOu {
-            path: child_path(&parent_path, &name),
-            name,
-            parent_id,
-            tags,
-        }))
+        resolve::desired(self, ctx).await
     }
 
     async fn observe(
@@ -130,40 +68,11 @@ impl OrgOwned for OrganizationalUnit {
     }
 
     async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
-        match change {
-            Change::Create { parent_id, name, tags } => {
-                let unit = orgs.create_organizational_unit(parent_id, name, tags).await?;
-                return Ok(Some(Made {
-                    id: unit.id,
-                    arn: unit.arn,
-                }));
-            }
-            Change::Rename(name) => orgs.rename_organizational_unit(id, name).await?,
-            Change::Tag(tags) => orgs.tag_resource(id, tags).await?,
-            Change::Untag(keys) => orgs.untag_resource(id, keys).await?,
-        }
-        Ok(None)
+        apply::perform(orgs, id, change).await
     }
 
-    async fn delete(orgs: &dyn Organizations, id: &str, what: &str) -> Result<()> {
-        let accounts = orgs.list_child_accounts(id).await?;
-        let units = orgs.list_organizational_units(id).await?;
-        if !accounts.is_empty() || !units.is_empty() {
-            let units: Vec<String> = units.iter().map(|u| format!("{} ({})", u.name, u.id)).collect();
-            let inside: Vec<String> = [("accounts", accounts), ("OUs", units)]
-                .into_iter()
-                .filter(|(_, members)| !members.is_empty())
-                .map(|(kind, members)| format!("{kind} {}", members.join(", ")))
-                .collect();
-            return Err(Error::Pending {
-                reason: Reason::NotEmpty,
-                message: format!(
-                    "{what} still holds {}; it is deleted once empty (move them out, or set spec.deletionPolicy: Retain to keep it)",
-                    inside.join(" and ")
-                ),
-            });
-        }
-        Ok(gone_is_done(orgs.delete_organizational_unit(id).await)?)
+    async fn delete(orgs: &dyn Organizations, id: &str, unit_label: &str) -> Result<()> {
+        apply::delete(orgs, id, unit_label).await
     }
 
     fn what(desired: &DesiredOu) -> String {

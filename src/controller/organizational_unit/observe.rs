@@ -5,7 +5,7 @@ use crate::aws::{AwsResult, OrganizationalUnit, Organizations};
 
 /// The OU with the recorded id, else the one of the desired name under the
 /// desired parent (one the operator made and did not record, or one to adopt).
-pub async fn ou(
+pub(super) async fn ou(
     orgs: &dyn Organizations,
     desired: &DesiredOu,
     recorded_id: Option<&str>,
@@ -31,7 +31,7 @@ pub async fn ou(
 
 /// The path of an OU given by id, read upwards to the root; None when no
 /// OU has that id.
-pub async fn path_of(orgs: &dyn Organizations, id: &str) -> AwsResult<Option<String>> {
+pub(super) async fn path_of(orgs: &dyn Organizations, id: &str) -> AwsResult<Option<String>> {
     let mut names = Vec::new();
     let mut current = id.to_owned();
     while !current.starts_with("r-") {

@@ -1,8 +1,8 @@
 //! Pure: the OU as the spec wants it, and the writes that take AWS there.
 
-use crate::api::Tags;
+use crate::api::{DeletionPolicy, OrganizationalUnitDeletionPolicy, OrganizationalUnitSpec, Tags};
 use crate::aws::OrganizationalUnit;
-use crate::controller::driver::owned::Describe;
+use crate::controller::driver::owned::{Describe, Policies};
 use crate::controller::tags;
 
 /// The OU as the spec wants it, its parent resolved.
@@ -48,6 +48,20 @@ impl Describe for Change {
 
     fn creates(&self) -> bool {
         matches!(self, Change::Create { .. })
+    }
+}
+
+/// The spec's say over the OU's life. Its deletion policy is an enum of its
+/// own because it defaults to Retain, the common one to Delete; the driver
+/// reads the common one.
+pub(super) fn policies(spec: &OrganizationalUnitSpec) -> Policies {
+    Policies {
+        management: spec.management_policy,
+        deletion: match spec.deletion_policy {
+            OrganizationalUnitDeletionPolicy::Retain => DeletionPolicy::Retain,
+            OrganizationalUnitDeletionPolicy::Delete => DeletionPolicy::Delete,
+        },
+        adopt_existing: spec.adopt_existing,
     }
 }
 
