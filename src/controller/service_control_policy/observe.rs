@@ -5,7 +5,7 @@ use crate::aws::{AwsResult, Organizations, SERVICE_CONTROL_POLICY};
 
 /// The policy with the recorded id, else the customer-managed one of the
 /// desired name (policy names are unique in an organization).
-pub async fn policy(
+pub(super) async fn policy(
     orgs: &dyn Organizations,
     desired: &DesiredPolicy,
     recorded_id: Option<&str>,

@@ -1,11 +1,12 @@
-//! Pure: the policy as the spec wants it, and the writes that take AWS
-//! there: content compared by meaning, attachments as a whole set.
+//! Pure: the policy as the spec wants it, the writes that take AWS there
+//! (content compared by meaning, attachments as a whole set), and what its
+//! status says after.
 
 use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::api::{ServiceControlPolicySpec, Tags};
+use crate::api::{ServiceControlPolicySpec, ServiceControlPolicyStatus, Tags};
 use crate::aws::{NewPolicy, PolicySummary};
 use crate::controller::driver::owned::Describe;
 use crate::controller::tags;
@@ -167,6 +168,23 @@ pub fn plan(desired: &DesiredPolicy, observed: &ObservedPolicy) -> Vec<Change> {
             .map(Change::Detach),
     );
     changes
+}
+
+/// What the status says the policy is attached to: the targets just
+/// written, else those AWS shows.
+pub(super) fn record(
+    status: &mut ServiceControlPolicyStatus,
+    desired: &DesiredPolicy,
+    observed: &ObservedPolicy,
+    applied: bool,
+) {
+    let attached = match (&observed.policy, applied) {
+        (_, true) => desired.targets.clone(),
+        (Some(policy), false) => policy.targets.clone(),
+        (None, false) => BTreeSet::new(),
+    };
+    status.target_count = Some(attached.len() as i32);
+    status.attached_to = attached.into_iter().collect();
 }
 
 #[cfg(test)]
