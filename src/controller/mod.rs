@@ -79,10 +79,19 @@ where
         }
     }
 
+    /// Its objects as they change in what `fingerprint` reads: what the
+    /// objects that depend on them see of them.
+    pub fn changes<F: PartialEq + Send + 'static>(
+        &self,
+        fingerprint: fn(&K) -> F,
+    ) -> impl futures::Stream<Item = Arc<K>> + Send + 'static {
+        changed_by(self.subscribe(), (*self.cache).clone(), fingerprint)
+    }
+
     /// A controller triggered by changes to the kind's own specs, reading its cache.
     pub fn controller(&self) -> Controller<K> {
         Controller::for_shared_stream(
-            spec_or_deletion_changes(self.subscribe(), (*self.cache).clone()),
+            changed_by(self.subscribe(), (*self.cache).clone(), spec_or_deletion),
             (*self.cache).clone(),
         )
     }
@@ -160,20 +169,33 @@ const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 /// does the finalizer it adds, since the driver goes on with the reconcile
 /// after adding it. (A plain generation predicate would miss deletions:
 /// kube-rs/kube#1768.)
-fn spec_or_deletion_changes<K>(stream: ReflectHandle<K>, store: Store<K>) -> impl futures::Stream<Item = Arc<K>> + Send
+fn spec_or_deletion<K: Resource>(object: &K) -> (Option<i64>, bool) {
+    (object.meta().generation, object.meta().deletion_timestamp.is_some())
+}
+
+/// The objects of `stream` whose `fingerprint` differs from the last one seen.
+fn changed_by<K, F>(
+    stream: ReflectHandle<K>,
+    store: Store<K>,
+    fingerprint: fn(&K) -> F,
+) -> impl futures::Stream<Item = Arc<K>> + Send
 where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
+    F: PartialEq + Send + 'static,
 {
-    type Fingerprint = (Option<i64>, bool);
-    let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, Fingerprint>> = Default::default();
+    let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, F>> = Default::default();
     stream.filter(move |object| {
-        let fingerprint = (object.meta().generation, object.meta().deletion_timestamp.is_some());
+        let now = fingerprint(object.as_ref());
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget objects that left the cache, so the map does not grow with every deleted object.
         if seen.len() > 2 * store.len() + 64 {
             seen.retain(|key, _| store.get(key).is_some());
         }
-        let changed = seen.insert(reflector::ObjectRef::from_obj(object.as_ref()), fingerprint) != Some(fingerprint);
+        let key = reflector::ObjectRef::from_obj(object.as_ref());
+        let changed = seen.get(&key) != Some(&now);
+        if changed {
+            seen.insert(key, now);
+        }
         futures::future::ready(changed)
     })
 }

@@ -4,7 +4,7 @@
 
 use kube::runtime::Controller;
 
-use crate::api::{AwsAccount, OrganizationalUnit};
+use crate::api::{AccountState, AwsAccount, OrganizationalUnit};
 use crate::controller::Watches;
 use crate::controller::index::{Indexed, keys};
 
@@ -32,6 +32,20 @@ fn placed_in_unit(unit: &OrganizationalUnit) -> Vec<String> {
     .flatten()
     .map(placed_in)
     .collect()
+}
+
+/// What the objects working in or trusting an account read of its
+/// AwsAccount: its spec (allowed namespaces, access role, guardrails), the
+/// start of its deletion, the account id and state AWS gave it. Its other
+/// status changes (conditions, its OU) re-reconcile none of them.
+pub fn seen_by_dependents(account: &AwsAccount) -> (Option<i64>, bool, Option<String>, Option<AccountState>) {
+    let status = account.status.as_ref();
+    (
+        account.metadata.generation,
+        account.metadata.deletion_timestamp.is_some(),
+        status.and_then(|s| s.account_id.clone()),
+        status.and_then(|s| s.state),
+    )
 }
 
 pub fn controller(watches: &Watches) -> Controller<AwsAccount> {

@@ -6,6 +6,7 @@ use kube::ResourceExt;
 use kube::runtime::Controller;
 
 use crate::api::CrossAccountRole;
+use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::index::{Indexed, keys};
 use crate::controller::{Watches, secret_changes};
 
@@ -40,7 +41,7 @@ pub fn controller(watches: &Watches) -> Controller<CrossAccountRole> {
         .watches_shared_stream(watches.groups.subscribe(), move |group| {
             trusting.refs([keys::object("group", group.as_ref()).as_str()])
         })
-        .watches_shared_stream(watches.accounts.subscribe(), move |account| {
+        .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |account| {
             in_account.refs(keys::account(&account).iter().map(String::as_str))
         })
         .watches_stream(secret_changes(&watches.client), move |secret| {

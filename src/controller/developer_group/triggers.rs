@@ -8,6 +8,7 @@ use kube::runtime::Controller;
 
 use crate::api::DeveloperGroup;
 use crate::controller::Watches;
+use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::index::{Indexed, keys};
 
 /// The key of a group in the identity account (one naming no account).
@@ -47,7 +48,7 @@ pub fn controller(watches: &Watches) -> Controller<DeveloperGroup> {
         .watches_shared_stream(watches.roles.subscribe(), move |role| {
             granting.refs([keys::object("role", role.as_ref()).as_str()])
         })
-        .watches_shared_stream(watches.accounts.subscribe(), move |account| {
+        .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |account| {
             let keys = keys::account(&account);
             in_account.refs(keys.iter().map(String::as_str).chain([IDENTITY_ACCOUNT]))
         })

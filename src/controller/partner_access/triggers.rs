@@ -17,7 +17,9 @@ impl Indexed for PartnerAccess {
 }
 
 /// The children are watched as metadata only: their owner reference is
-/// all that says which PartnerAccess to look at, which reads them fresh.
+/// all that says which PartnerAccess to look at, which reads them fresh. A
+/// watch of their own rather than the roles' shared one, which passes on no
+/// deletion: a child deleted must bring its PartnerAccess to make it again.
 pub fn controller(watches: &Watches) -> Controller<PartnerAccess> {
     let children = watcher(
         Api::<PartialObjectMeta<CrossAccountRole>>::all(watches.client.clone()),

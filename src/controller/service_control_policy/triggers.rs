@@ -6,6 +6,7 @@ use kube::runtime::Controller;
 
 use crate::api::ServiceControlPolicy;
 use crate::controller::Watches;
+use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::index::Indexed;
 
 fn targets_ou(name: &str) -> String {
@@ -41,7 +42,7 @@ pub fn controller(watches: &Watches) -> Controller<ServiceControlPolicy> {
         .watches_shared_stream(watches.ous.subscribe(), move |unit| {
             targeting_ou.refs([targets_ou(&unit.name_any()).as_str()])
         })
-        .watches_shared_stream(watches.accounts.subscribe(), move |account| {
+        .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |account| {
             targeting_account.refs([targets_account(&account.name_any()).as_str()])
         })
 }
