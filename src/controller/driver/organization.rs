@@ -16,7 +16,7 @@ use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason, Tags};
 use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 use crate::controller::context::Context;
 use crate::controller::error::{Error, Result};
-use crate::controller::ownership::{Claim, Owner, claim_tagged};
+use crate::controller::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
 use crate::controller::status::{self, Outcome, applied, finish, publish, write_status};
 
 /// What the status records of the resource.
@@ -279,12 +279,12 @@ pub async fn cleanup<K: OrgOwned>(object: &K, ctx: &Context, api: &Api<K>) -> Re
     let Policies {
         management, deletion, ..
     } = object.policies();
-    if deletion == DeletionPolicy::Retain || management == ManagementPolicy::Observe {
+    if management == ManagementPolicy::Observe {
         return Ok(());
     }
     let mut status = object.status().cloned().unwrap_or_default();
     let identity = K::identity(&mut status);
-    let (Some(id), Some(_)) = (identity.id.clone(), *identity.ownership) else {
+    let (Some(id), Some(ownership)) = (identity.id.clone(), *identity.ownership) else {
         return Ok(());
     };
     let orgs = ctx.aws.organizations();
@@ -296,6 +296,14 @@ pub async fn cleanup<K: OrgOwned>(object: &K, ctx: &Context, api: &Api<K>) -> Re
         return Ok(());
     }
     let what = format!("{} {id}", K::NOUN);
+    if deletion == DeletionPolicy::Retain || ownership == Ownership::Adopted {
+        // Kept in AWS, as an adopted or retained IAM resource is: without
+        // the owner mark, so that no later object takes it over as its own.
+        orgs.untag_resource(&id, &[OWNER_TAG.to_string()]).await?;
+        let note = format!("released {what}: kept in AWS without the operator's owner mark");
+        publish(ctx, object, false, Reason::Released, "Delete", note).await;
+        return Ok(());
+    }
     match K::delete(orgs.as_ref(), &id, &what).await {
         Err(Error::Pending { reason, message }) => {
             let outcome = Outcome::reconciling(reason, message.clone());

@@ -226,12 +226,14 @@ pub async fn converge<K: Owned>(
     let preview = preview_or_lock(object, ctx, status).await?;
     let manage = object.policies().management == ManagementPolicy::Manage;
     if manage {
-        // After the preview, which reads only the new target: the resource
-        // deleted here is elsewhere.
-        retire_moved(object, ctx, status, &preview.target).await?;
+        // Before anything is retired: a spec moved onto a resource it may
+        // not take keeps the one it has.
         if let Some(refusal) = preview.refusal(object) {
             return Err(refusal.into());
         }
+        // After the preview, which reads only the new target: the resource
+        // deleted here is elsewhere.
+        retire_moved(object, ctx, status, &preview.target).await?;
     }
     let what = what::<K>(&preview.target);
     record_found(object, status, &preview);
