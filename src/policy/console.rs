@@ -45,7 +45,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn seed_004_link_opens_update_prod_app_in_production() {
+    fn the_switch_role_link_names_the_role_account_and_display_name() {
         assert_eq!(
             switch_role_url(
                 "arn:aws:iam::123456789012:role/UpdateProdApp",

@@ -362,7 +362,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_trust_policy_matches_its_encoded_form_from_iam() {
+    fn a_trust_policy_equals_its_url_encoded_form_as_iam_returns_it() {
         let ours: Value = serde_json::from_str(SEED_TRUST).unwrap();
         let from_iam = decode_aws_document(SEED_TRUST_ENCODED).unwrap();
         assert!(equivalent(&ours, &from_iam));

@@ -145,7 +145,7 @@ mod tests {
     use crate::policy::document::equivalent;
     use crate::policy::validate::{TRUST_POLICY_DEFAULT_MAX_CHARS, validate_trust_policy};
 
-    fn seed_role_arns() -> Vec<String> {
+    fn alfie_role_arns() -> Vec<String> {
         vec![
             "arn:aws:iam::345678901234:role/AlfieFullAccess".into(),
             "arn:aws:iam::123456789012:role/AlfieReadOnly".into(),
@@ -154,7 +154,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_003_trust_relationship_for_the_master_account() {
+    fn a_trust_policy_for_an_account_trusts_its_root() {
         let spec = TrustSpec {
             accounts: vec!["012345678901".into()],
             ..TrustSpec::default()
@@ -273,7 +273,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_003_group_policy() {
+    fn a_group_policy_allows_assuming_exactly_its_roles() {
         let seed = json!({
             "Version": "2012-10-17",
             "Statement": [{
@@ -286,13 +286,13 @@ mod tests {
                 ]
             }]
         });
-        let built = assume_role_policy(&seed_role_arns(), false).unwrap();
+        let built = assume_role_policy(&alfie_role_arns(), false).unwrap();
         assert_eq!(built, seed);
     }
 
     #[test]
     fn group_policy_deduplicates_and_can_require_mfa() {
-        let mut arns = seed_role_arns();
+        let mut arns = alfie_role_arns();
         arns.push(arns[0].clone());
         let built = assume_role_policy(&arns, true).unwrap();
         assert_eq!(built["Statement"][0]["Resource"].as_array().unwrap().len(), 3);
@@ -308,7 +308,7 @@ mod tests {
     }
 
     #[test]
-    fn seed_003_aws_config() {
+    fn the_aws_config_has_one_profile_per_role() {
         let profiles = [
             ("alfie-development", "arn:aws:iam::345678901234:role/AlfieFullAccess"),
             ("alfie-qa", "arn:aws:iam::234567890123:role/AlfieDeployment"),
