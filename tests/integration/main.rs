@@ -4,6 +4,10 @@
 //! they start from. A module's tests are `<module>::<test>` to nextest, so
 //! `cargo nextest run -E 'test(/^iam::/)'` runs one part.
 
+// A test says what it expects by unwrapping it, in its helpers as in its
+// body (clippy.toml allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod accounts;
