@@ -16,7 +16,7 @@ use super::read_only::reads_only;
 use super::{
     AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus,
     DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy,
-    NewRole, OrganizationalUnit, Organizations, Policy, PolicySummary, RoleState, SERVICE_CONTROL_POLICY, policy_name,
+    NewRole, OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, policy_name,
 };
 
 /// What the log names as the account of Organizations' calls.
@@ -588,7 +588,7 @@ impl Iam for FakeIam {
 
 struct OrgPolicy {
     policy: Policy,
-    kind: String,
+    kind: PolicyType,
 }
 
 /// The organization: ids as AWS shapes them, the management account in the root.
@@ -596,7 +596,7 @@ struct OrgPolicy {
 struct Org {
     management: String,
     root: String,
-    enabled: BTreeSet<String>,
+    enabled: BTreeSet<PolicyType>,
     units: BTreeMap<String, OrganizationalUnit>,
     accounts: BTreeMap<String, AccountInfo>,
     /// Child (OU or account) → the root or OU it sits in.
@@ -630,7 +630,7 @@ impl Org {
             },
             content: json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
         };
-        let kind = SERVICE_CONTROL_POLICY.to_owned();
+        let kind = PolicyType::ServiceControlPolicy;
         org.policies.insert(
             FULL_ACCESS.to_owned(),
             OrgPolicy {
@@ -667,7 +667,7 @@ impl Org {
     fn placed(&mut self, child: &str, parent: &str) {
         self.parents.insert(child.to_owned(), parent.to_owned());
         self.tags.insert(child.to_owned(), BTreeMap::new());
-        if self.enabled.contains(SERVICE_CONTROL_POLICY) {
+        if self.enabled.contains(&PolicyType::ServiceControlPolicy) {
             self.attached.insert((FULL_ACCESS.to_owned(), child.to_owned()));
         }
     }
@@ -947,17 +947,17 @@ impl Organizations for FakeOrganizations {
         })
     }
 
-    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>> {
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<PolicyType>> {
         self.call("ListRoots", |org| Ok(org.enabled.clone()))
     }
 
     /// Enabling SCPs attaches FullAWSAccess everywhere, as AWS does.
-    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()> {
+    async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> AwsResult<()> {
         self.call("EnablePolicyType", |org| {
             if root_id != org.root {
                 return refuse(AwsErrorKind::NotFound, format!("RootNotFoundException: {root_id}"));
             }
-            if org.enabled.insert(policy_type.to_owned()) && policy_type == SERVICE_CONTROL_POLICY {
+            if org.enabled.insert(policy_type) && policy_type == PolicyType::ServiceControlPolicy {
                 let targets: Vec<String> = std::iter::once(&org.root).chain(org.parents.keys()).cloned().collect();
                 org.attached
                     .extend(targets.into_iter().map(|target| (FULL_ACCESS.to_owned(), target)));
@@ -966,7 +966,7 @@ impl Organizations for FakeOrganizations {
         })
     }
 
-    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>> {
+    async fn list_policies(&self, policy_type: PolicyType) -> AwsResult<Vec<PolicySummary>> {
         self.call("ListPolicies", |org| {
             let of_type = org.policies.values().filter(|p| p.kind == policy_type);
             Ok(of_type.map(|p| p.policy.summary.clone()).collect())
@@ -979,13 +979,13 @@ impl Organizations for FakeOrganizations {
         })
     }
 
-    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary> {
+    async fn create_policy(&self, policy_type: PolicyType, policy: &NewPolicy) -> AwsResult<PolicySummary> {
         self.call("CreatePolicy", |org| {
             org.unique_policy_name(&policy.name, "")?;
             let content = document(&policy.content)?;
             let id = format!("p-{:08}", org.next());
             let summary = PolicySummary {
-                arn: org.arn(&format!("policy/{}", policy_type.to_lowercase()), &id),
+                arn: org.arn(&format!("policy/{}", policy_type.as_str().to_lowercase()), &id),
                 id: id.clone(),
                 name: policy.name.clone(),
                 description: policy.description.clone(),
@@ -996,7 +996,7 @@ impl Organizations for FakeOrganizations {
                     summary: summary.clone(),
                     content,
                 },
-                kind: policy_type.to_owned(),
+                kind: policy_type,
             };
             org.policies.insert(id.clone(), created);
             org.tags.insert(id, policy.tags.clone());
@@ -1052,7 +1052,7 @@ impl Organizations for FakeOrganizations {
 
     async fn attach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
         self.call("AttachPolicy", |org| {
-            let kind = org.policy(id)?.kind.clone();
+            let kind = org.policy(id)?.kind;
             org.exists(target_id)?;
             if !org.enabled.contains(&kind) {
                 return refuse(AwsErrorKind::ConcurrentModification, "PolicyTypeNotEnabledException");
@@ -1067,7 +1067,7 @@ impl Organizations for FakeOrganizations {
     /// Never a target's last service control policy, which AWS refuses.
     async fn detach_policy(&self, id: &str, target_id: &str) -> AwsResult<()> {
         self.call("DetachPolicy", |org| {
-            let kind = org.policy(id)?.kind.clone();
+            let kind = org.policy(id)?.kind;
             let attachment = (id.to_owned(), target_id.to_owned());
             if !org.attached.contains(&attachment) {
                 return refuse(AwsErrorKind::NotFound, "PolicyNotAttachedException");
@@ -1077,7 +1077,7 @@ impl Organizations for FakeOrganizations {
                 .iter()
                 .filter(|(policy, target)| target == target_id && org.policies[policy].kind == kind)
                 .count();
-            if of_kind == 1 && kind == SERVICE_CONTROL_POLICY {
+            if of_kind == 1 && kind == PolicyType::ServiceControlPolicy {
                 return refuse(
                     AwsErrorKind::LimitExceeded,
                     "ConstraintViolationException: MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED",

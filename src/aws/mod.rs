@@ -209,8 +209,21 @@ pub struct OrganizationalUnit {
     pub name: String,
 }
 
-/// The policy type of service control policies, in Organizations' spelling.
-pub const SERVICE_CONTROL_POLICY: &str = "SERVICE_CONTROL_POLICY";
+/// The kinds of Organizations policy the operator manages (the SDK's own
+/// enum stops at `aws/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PolicyType {
+    ServiceControlPolicy,
+}
+
+impl PolicyType {
+    /// Organizations' spelling, in messages and the SDK.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PolicyType::ServiceControlPolicy => "SERVICE_CONTROL_POLICY",
+        }
+    }
+}
 
 /// A policy as Organizations lists it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -281,13 +294,14 @@ pub trait Organizations: Send + Sync {
 
     /// The policy types enabled on the root, read fresh: unlike the root's
     /// id, they change.
-    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>>;
-    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()>;
-    /// Policies of one type (`SERVICE_CONTROL_POLICY`); all pages.
-    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>>;
+    /// The policy types enabled in the root, of those the operator manages.
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<PolicyType>>;
+    async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> AwsResult<()>;
+    /// Policies of one type; all pages.
+    async fn list_policies(&self, policy_type: PolicyType) -> AwsResult<Vec<PolicySummary>>;
     /// None when no policy has this id.
     async fn describe_policy(&self, id: &str) -> AwsResult<Option<Policy>>;
-    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary>;
+    async fn create_policy(&self, policy_type: PolicyType, policy: &NewPolicy) -> AwsResult<PolicySummary>;
     /// Sets name, description and content; tags are left alone.
     async fn update_policy(&self, id: &str, policy: &NewPolicy) -> AwsResult<()>;
     /// AWS deletes only a policy attached nowhere.

@@ -1166,7 +1166,7 @@ impl Organizations for SdkOrganizations {
         Ok(children.filter_map(|child| child.id).collect())
     }
 
-    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>> {
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<super::PolicyType>> {
         let roots = self.client.list_roots().send().await.map_err(sdk_error("ListRoots"))?;
         let root = roots
             .roots
@@ -1184,16 +1184,19 @@ impl Organizations for SdkOrganizations {
                     .as_ref()
                     .is_some_and(|status| status.as_str() == "ENABLED")
             })
-            .filter_map(|policy_type| policy_type.r#type.map(|t| t.as_str().to_owned()))
+            .filter_map(|policy_type| match policy_type.r#type? {
+                PolicyType::ServiceControlPolicy => Some(super::PolicyType::ServiceControlPolicy),
+                _ => None,
+            })
             .collect())
     }
 
-    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()> {
+    async fn enable_policy_type(&self, root_id: &str, policy_type: super::PolicyType) -> AwsResult<()> {
         let enabled = self
             .client
             .enable_policy_type()
             .root_id(root_id)
-            .policy_type(PolicyType::from(policy_type))
+            .policy_type(sdk_policy_type(policy_type))
             .send()
             .await;
         match enabled {
@@ -1209,11 +1212,11 @@ impl Organizations for SdkOrganizations {
         }
     }
 
-    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>> {
+    async fn list_policies(&self, policy_type: super::PolicyType) -> AwsResult<Vec<PolicySummary>> {
         let pages: Vec<_> = self
             .client
             .list_policies()
-            .filter(PolicyType::from(policy_type))
+            .filter(sdk_policy_type(policy_type))
             .into_paginator()
             .send()
             .try_collect()
@@ -1241,7 +1244,7 @@ impl Organizations for SdkOrganizations {
         }))
     }
 
-    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary> {
+    async fn create_policy(&self, policy_type: super::PolicyType, policy: &NewPolicy) -> AwsResult<PolicySummary> {
         let tags = organizations_tags("CreatePolicy", &policy.tags)?;
         let output = self
             .client
@@ -1249,7 +1252,7 @@ impl Organizations for SdkOrganizations {
             .name(&policy.name)
             .description(&policy.description)
             .content(&policy.content)
-            .r#type(PolicyType::from(policy_type))
+            .r#type(sdk_policy_type(policy_type))
             .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
             .customize()
             .config_override(organizations_once())
@@ -1482,4 +1485,10 @@ fn missing(operation: &'static str, what: &str) -> AwsError {
         operation,
         format!("AWS answered without the {what}"),
     )
+}
+
+fn sdk_policy_type(policy_type: super::PolicyType) -> PolicyType {
+    match policy_type {
+        super::PolicyType::ServiceControlPolicy => PolicyType::ServiceControlPolicy,
+    }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_access_operator::aws::sdk::SdkAws;
-use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewPolicy, NewRole, SERVICE_CONTROL_POLICY};
+use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewPolicy, NewRole, PolicyType};
 use serde_json::{Value, json};
 
 use crate::support::fault::{Call, FaultyAws, ORGANIZATIONS};
@@ -450,17 +450,17 @@ async fn units_and_service_control_policies_are_created_attached_and_deleted() {
         BTreeSet::new()
     );
     organizations
-        .enable_policy_type(&root, SERVICE_CONTROL_POLICY)
+        .enable_policy_type(&root, PolicyType::ServiceControlPolicy)
         .await
         .expect("enable");
     // Enabled already: what was asked for holds.
     organizations
-        .enable_policy_type(&root, SERVICE_CONTROL_POLICY)
+        .enable_policy_type(&root, PolicyType::ServiceControlPolicy)
         .await
         .expect("enable again");
     assert_eq!(
         organizations.enabled_policy_types().await.expect("types"),
-        [SERVICE_CONTROL_POLICY.to_owned()].into()
+        [PolicyType::ServiceControlPolicy].into()
     );
 
     let policy = NewPolicy {
@@ -470,15 +470,18 @@ async fn units_and_service_control_policies_are_created_attached_and_deleted() {
         tags: tags(&[("team", "platform")]),
     };
     let created = organizations
-        .create_policy(SERVICE_CONTROL_POLICY, &policy)
+        .create_policy(PolicyType::ServiceControlPolicy, &policy)
         .await
         .expect("create policy");
     let duplicate = organizations
-        .create_policy(SERVICE_CONTROL_POLICY, &policy)
+        .create_policy(PolicyType::ServiceControlPolicy, &policy)
         .await
         .expect_err("a second policy of the name");
     assert_eq!(duplicate.kind, AwsErrorKind::AlreadyExists);
-    let listed = organizations.list_policies(SERVICE_CONTROL_POLICY).await.expect("list");
+    let listed = organizations
+        .list_policies(PolicyType::ServiceControlPolicy)
+        .await
+        .expect("list");
     assert!(listed.iter().any(|p| p.name == "FullAWSAccess" && p.aws_managed));
     assert!(listed.contains(&created), "{listed:?}");
     let read = organizations

@@ -1,7 +1,7 @@
 //! Carrying the planned changes out, and detaching and deleting the policy
 //! on cleanup.
 
-use crate::aws::{AwsError, AwsErrorKind, AwsResult, Organizations, SERVICE_CONTROL_POLICY, gone_is_done};
+use crate::aws::{AwsError, AwsErrorKind, AwsResult, Organizations, PolicyType, gone_is_done};
 use crate::controller::driver::organization::Made;
 use crate::controller::error::Result;
 
@@ -11,11 +11,11 @@ use super::plan::Change;
 pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
     match change {
         Change::EnablePolicyType { root_id } => orgs
-            .enable_policy_type(root_id, SERVICE_CONTROL_POLICY)
+            .enable_policy_type(root_id, PolicyType::ServiceControlPolicy)
             .await
             .map_err(|err| refused_policy_type(root_id, err))?,
         Change::Create(policy) => {
-            let created = orgs.create_policy(SERVICE_CONTROL_POLICY, policy).await?;
+            let created = orgs.create_policy(PolicyType::ServiceControlPolicy, policy).await?;
             return Ok(Some(Made {
                 id: created.id,
                 arn: created.arn,

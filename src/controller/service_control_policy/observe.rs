@@ -1,7 +1,7 @@
 //! Reading the policy, its tags and attachments, and the root's policy types.
 
 use super::plan::{DesiredPolicy, ObservedPolicy, PolicyState};
-use crate::aws::{AwsResult, Organizations, SERVICE_CONTROL_POLICY};
+use crate::aws::{AwsResult, Organizations, PolicyType};
 
 /// The policy with the recorded id, else the customer-managed one of the
 /// desired name (policy names are unique in an organization).
@@ -19,7 +19,7 @@ pub(super) async fn policy(
         Some(policy) => Some(policy),
         None => {
             let named = orgs
-                .list_policies(SERVICE_CONTROL_POLICY)
+                .list_policies(PolicyType::ServiceControlPolicy)
                 .await?
                 .into_iter()
                 .find(|policy| !policy.aws_managed && policy.name == desired.name);
@@ -42,7 +42,10 @@ pub(super) async fn policy(
     // anywhere shows it enabled without reading the root.
     let enabled = match &policy {
         Some(policy) if !policy.targets.is_empty() => true,
-        _ => orgs.enabled_policy_types().await?.contains(SERVICE_CONTROL_POLICY),
+        _ => orgs
+            .enabled_policy_types()
+            .await?
+            .contains(&PolicyType::ServiceControlPolicy),
     };
     Ok(ObservedPolicy {
         root_id,

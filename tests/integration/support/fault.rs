@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 use aws_access_operator::aws::{
     AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
     ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy, NewRole, OrganizationalUnit, Organizations, Policy,
-    PolicySummary, RoleState,
+    PolicySummary, PolicyType, RoleState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -570,20 +570,20 @@ impl Organizations for FaultyOrganizations {
         self.read("ListChildren", self.inner.list_child_accounts(parent_id))
             .await
     }
-    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<String>> {
+    async fn enabled_policy_types(&self) -> AwsResult<BTreeSet<PolicyType>> {
         self.read("ListRoots", self.inner.enabled_policy_types()).await
     }
-    async fn enable_policy_type(&self, root_id: &str, policy_type: &str) -> AwsResult<()> {
+    async fn enable_policy_type(&self, root_id: &str, policy_type: PolicyType) -> AwsResult<()> {
         self.write("EnablePolicyType", self.inner.enable_policy_type(root_id, policy_type))
             .await
     }
-    async fn list_policies(&self, policy_type: &str) -> AwsResult<Vec<PolicySummary>> {
+    async fn list_policies(&self, policy_type: PolicyType) -> AwsResult<Vec<PolicySummary>> {
         self.read("ListPolicies", self.inner.list_policies(policy_type)).await
     }
     async fn describe_policy(&self, id: &str) -> AwsResult<Option<Policy>> {
         self.read("DescribePolicy", self.inner.describe_policy(id)).await
     }
-    async fn create_policy(&self, policy_type: &str, policy: &NewPolicy) -> AwsResult<PolicySummary> {
+    async fn create_policy(&self, policy_type: PolicyType, policy: &NewPolicy) -> AwsResult<PolicySummary> {
         self.write("CreatePolicy", self.inner.create_policy(policy_type, policy))
             .await
     }
