@@ -3,9 +3,11 @@
 //! and what Organizations reports.
 
 use crate::api::{
-    AccountDeletionPolicy, AccountState, AwsAccountSpec, AwsAccountStatus, BillingAccess, ManagementPolicy, Tags,
+    AccountDeletionPolicy, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess, ManagementPolicy,
+    Reason, Tags,
 };
 use crate::aws::{AccountInfo, CreateAccountStatus, NewAccount, OrganizationalUnit};
+use crate::controller::status::Outcome;
 use crate::controller::tags;
 
 /// The state of a CreateAccount request that has not finished.
@@ -217,6 +219,243 @@ pub fn name_difference(spec: &AwsAccountSpec, account: &AccountInfo) -> Option<S
             account.name, spec.account_name, account.name
         )
     })
+}
+
+/// Where the account sits, and the writes that place and tag it as the
+/// spec says, or why the spec's OU is not found (yet).
+pub struct Placing {
+    pub current: Observed,
+    /// The parent the spec names, and the writes.
+    pub target: Result<(String, Vec<Change>), String>,
+}
+
+/// How the reconcile came by the account's id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Named by `spec.accountId`.
+    Adopted,
+    /// Recorded in the status by an earlier reconcile.
+    Recorded,
+    /// Made by a CreateAccount request: the one the status records, or
+    /// (`found_request`) one the search found running.
+    Created { found_request: Option<String> },
+    /// Found by its email: made by an earlier run that died before
+    /// recording it, or by hand.
+    Found,
+}
+
+impl Origin {
+    /// Whether the account was made for this object, and is reported
+    /// created: by its request, or by an earlier run's, not adopted by id.
+    pub fn created(&self) -> bool {
+        matches!(self, Origin::Created { .. } | Origin::Found)
+    }
+}
+
+/// The account as Organizations describes it. Only an active account that
+/// is the one the spec means is read further, for where it sits.
+pub enum Sight {
+    NotMember,
+    OtherEmail(AccountInfo),
+    /// Being activated, suspended, closing, or in a state this version does not know.
+    Inactive(AccountInfo),
+    Active(AccountInfo, Placing),
+}
+
+/// An account the reconcile found.
+pub struct Sighted {
+    pub id: String,
+    pub origin: Origin,
+    pub sight: Sight,
+}
+
+/// What converging would find, read without writing anything: the
+/// reconcile acts on it (`next`), `plan` prints it.
+pub enum AccountPreview {
+    /// A CreateAccount request that has not made the account yet; `found`:
+    /// by the search, not recorded in the status.
+    Creating {
+        request: String,
+        found: bool,
+    },
+    /// A CreateAccount request that failed, with AWS's reason.
+    Failed {
+        request: String,
+        found: bool,
+        reason: String,
+    },
+    /// The status as the API server has it records a creation the cache
+    /// did not show yet: it is resumed, never repeated.
+    Recorded(AwsAccountStatus),
+    /// No account and no request. None in Observe mode, which creates
+    /// nothing and so reads no further.
+    Absent(Option<Creation>),
+    Account(Sighted),
+}
+
+/// What CreateAccount needs, read before it.
+pub struct Creation {
+    /// The object as the API server has it: its resourceVersion fences the call.
+    pub fresh: Box<AwsAccount>,
+    /// The root or OU the spec places the account in, or why no OU answers to it yet.
+    pub parent: Result<String, String>,
+}
+
+/// The writes that follow a preview.
+pub enum Writes<'a> {
+    /// CreateAccount, the account to be made under `parent`.
+    Create {
+        fresh: &'a AwsAccount,
+        parent: &'a str,
+    },
+    Place(Place<'a>),
+}
+
+/// The moves and tags that put an active account where the spec says.
+pub struct Place<'a> {
+    pub sighted: &'a Sighted,
+    pub info: &'a AccountInfo,
+    pub parent: &'a str,
+    pub changes: &'a [Change],
+}
+
+impl Writes<'_> {
+    /// Each write, as Events and `plan` describe it.
+    pub fn describe(&self, spec: &AwsAccountSpec) -> Vec<String> {
+        match self {
+            Writes::Create { parent, .. } => vec![format!(
+                "create account {} ({}) in {parent}",
+                spec.account_name, spec.email
+            )],
+            Writes::Place(place) => place.describe(),
+        }
+    }
+}
+
+impl Place<'_> {
+    pub fn describe(&self) -> Vec<String> {
+        self.changes.iter().map(Change::describe).collect()
+    }
+}
+
+/// A running CreateAccount request, as the conditions report it.
+pub fn creating(request: &str) -> Outcome {
+    Outcome::reconciling(
+        Reason::Creating,
+        format!("AWS is creating the account (request {request})"),
+    )
+}
+
+impl AccountPreview {
+    /// The account as messages name it, once the spec's account is known.
+    pub fn what(&self, spec: &AwsAccountSpec) -> Option<String> {
+        match self {
+            AccountPreview::Absent(_) => Some(format!("account {} ({})", spec.account_name, spec.email)),
+            AccountPreview::Account(sighted) => sighted.what(),
+            _ => None,
+        }
+    }
+
+    /// What the reconcile does next: the writes, or where it stops before
+    /// any and what it reports then.
+    pub fn next(&self, spec: &AwsAccountSpec) -> Result<Writes<'_>, Outcome> {
+        match self {
+            AccountPreview::Creating { request, .. } => Err(creating(request)),
+            AccountPreview::Failed { request, reason, .. } => Err(Outcome::stalled(
+                Reason::CreateAccountFailed,
+                format!(
+                    "AWS failed to create the account (request {request}): {reason}. Change the spec to try again; spec.email is immutable, so for EMAIL_ALREADY_EXISTS create a new AwsAccount (with spec.accountId to adopt that account, or with another email)"
+                ),
+            )),
+            AccountPreview::Recorded(_) => Err(Outcome::reconciling(
+                Reason::Creating,
+                "resuming the account creation recorded in status",
+            )),
+            AccountPreview::Absent(None) => Err(Outcome::drifted(format!(
+                "no account with email {} is in the organization; Manage would create it",
+                spec.email
+            ))),
+            AccountPreview::Absent(Some(Creation { fresh, parent })) => match parent {
+                Ok(parent) => Ok(Writes::Create { fresh, parent }),
+                // An account is created where it belongs or not at all: a
+                // path that names no OU must not leave a new account at the
+                // root, outside the guardrails of its OU.
+                Err(message) => Err(Outcome::reconciling(
+                    Reason::OrganizationalUnitNotFound,
+                    format!("{message}; the account is created once it exists"),
+                )),
+            },
+            AccountPreview::Account(sighted) => sighted.next(spec),
+        }
+    }
+}
+
+impl Sighted {
+    /// "account ID (NAME)", once the account is confirmed as the spec's.
+    pub fn what(&self) -> Option<String> {
+        match &self.sight {
+            Sight::Inactive(info) | Sight::Active(info, _) => Some(format!("account {} ({})", self.id, info.name)),
+            Sight::NotMember | Sight::OtherEmail(_) => None,
+        }
+    }
+
+    fn next(&self, spec: &AwsAccountSpec) -> Result<Writes<'_>, Outcome> {
+        let id = &self.id;
+        let what = self.what().unwrap_or_default();
+        match &self.sight {
+            Sight::NotMember if self.origin == Origin::Adopted => Err(Outcome::stalled(
+                Reason::NotInOrganization,
+                format!("spec.accountId {id} is not a member of this organization; invite it, or correct the id"),
+            )),
+            Sight::NotMember => Err(Outcome::stalled(
+                Reason::NotInOrganization,
+                format!(
+                    "account {id} is no longer a member of this organization (it was removed outside the operator)"
+                ),
+            )),
+            Sight::OtherEmail(info) => Err(Outcome::stalled(
+                Reason::EmailDiffers,
+                format!(
+                    "account {id} has email {} in AWS, not spec.email {}; the operator changes nothing in an account it cannot confirm is the one meant",
+                    info.email, spec.email
+                ),
+            )),
+            Sight::Inactive(info) => Err(inactive(&what, info)),
+            Sight::Active(info, placing) => match &placing.target {
+                Ok((parent, changes)) => Ok(Writes::Place(Place {
+                    sighted: self,
+                    info,
+                    parent,
+                    changes,
+                })),
+                Err(message) => Err(Outcome::reconciling(
+                    Reason::OrganizationalUnitNotFound,
+                    format!("{message}; {what} stays in {} until it exists", placing.current.parent),
+                )),
+            },
+        }
+    }
+}
+
+/// Why nothing is written to an account that is not active.
+fn inactive(what: &str, info: &AccountInfo) -> Outcome {
+    match state(&info.status) {
+        Some(AccountState::Creating) => Outcome::reconciling(Reason::Creating, format!("AWS is activating {what}")),
+        Some(AccountState::Suspended | AccountState::PendingClosure) => Outcome::stalled(
+            Reason::Suspended,
+            format!(
+                "{what} is {} in AWS: closed or suspended outside the operator. Nothing in it is changed, and objects that reference it wait; delete this object, or have AWS reopen the account",
+                info.status
+            ),
+        ),
+        Some(AccountState::Active | AccountState::Failed) | None => Outcome::stalled(
+            Reason::AwsError,
+            format!(
+                "{what} is in state {:?}, which this operator does not know",
+                info.status
+            ),
+        ),
+    }
 }
 
 /// Whether deleting the object closes the account: only `deletionPolicy:
@@ -487,6 +726,132 @@ mod tests {
             message.contains("\"alfie-dev-old\"") && message.contains("spec.accountName"),
             "{message}"
         );
+    }
+
+    fn sighted(origin: Origin, sight: Sight) -> AccountPreview {
+        AccountPreview::Account(Sighted {
+            id: "210987654321".into(),
+            origin,
+            sight,
+        })
+    }
+
+    fn active(target: Result<(String, Vec<Change>), String>) -> Sight {
+        let current = Observed {
+            parent: "r-ab12".into(),
+            tags: spec().tags,
+        };
+        Sight::Active(
+            account("210987654321", "aws+alfie-dev@example.com"),
+            Placing { current, target },
+        )
+    }
+
+    fn stop(preview: &AccountPreview) -> Outcome {
+        match preview.next(&spec()) {
+            Err(outcome) => outcome,
+            Ok(writes) => panic!("expected a stop, got writes {:?}", writes.describe(&spec())),
+        }
+    }
+
+    #[test]
+    fn a_request_not_done_or_a_resumed_one_stops_before_any_write() {
+        let running = AccountPreview::Creating {
+            request: "car-1".into(),
+            found: true,
+        };
+        assert_eq!(stop(&running).reason, Reason::Creating);
+        assert!(stop(&running).message.contains("request car-1"));
+        let failed = AccountPreview::Failed {
+            request: "car-1".into(),
+            found: false,
+            reason: "EMAIL_ALREADY_EXISTS".into(),
+        };
+        assert_eq!(stop(&failed).reason, Reason::CreateAccountFailed);
+        assert!(stop(&failed).message.contains("EMAIL_ALREADY_EXISTS"));
+        let resumed = AccountPreview::Recorded(AwsAccountStatus::default());
+        assert_eq!(stop(&resumed).reason, Reason::Creating);
+    }
+
+    #[test]
+    fn an_absent_account_is_created_in_its_ou_only_once_that_exists_and_never_in_observe() {
+        let observing = AccountPreview::Absent(None);
+        assert_eq!(stop(&observing).reason, Reason::DriftDetected);
+        let creation = |parent| {
+            AccountPreview::Absent(Some(Creation {
+                fresh: Box::new(AwsAccount::new("alfie-dev", spec())),
+                parent,
+            }))
+        };
+        let waiting = creation(Err("spec.organizationalUnit: no OU named \"Dev\" under the root".into()));
+        assert_eq!(stop(&waiting).reason, Reason::OrganizationalUnitNotFound);
+        assert!(
+            stop(&waiting)
+                .message
+                .ends_with("; the account is created once it exists")
+        );
+        let ready = creation(Ok("ou-ab12-11111111".into()));
+        let writes = ready.next(&spec()).expect("a creation");
+        assert_eq!(
+            writes.describe(&spec()),
+            ["create account alfie-development (aws+alfie-dev@example.com) in ou-ab12-11111111"]
+        );
+        assert_eq!(
+            ready.what(&spec()).as_deref(),
+            Some("account alfie-development (aws+alfie-dev@example.com)")
+        );
+    }
+
+    #[test]
+    fn an_account_not_confirmed_as_the_specs_or_not_active_is_not_written() {
+        let adopted = sighted(Origin::Adopted, Sight::NotMember);
+        assert!(
+            stop(&adopted)
+                .message
+                .starts_with("spec.accountId 210987654321 is not a member")
+        );
+        let removed = sighted(Origin::Recorded, Sight::NotMember);
+        assert!(stop(&removed).message.contains("no longer a member"));
+        let other = sighted(
+            Origin::Found,
+            Sight::OtherEmail(account("210987654321", "x@example.com")),
+        );
+        assert_eq!(stop(&other).reason, Reason::EmailDiffers);
+        assert_eq!(other.what(&spec()), None);
+        let suspended = AccountInfo {
+            status: "SUSPENDED".into(),
+            ..account("210987654321", "aws+alfie-dev@example.com")
+        };
+        let closed = sighted(Origin::Recorded, Sight::Inactive(suspended));
+        assert_eq!(
+            (stop(&closed).state, stop(&closed).reason),
+            (crate::controller::status::State::Stalled, Reason::Suspended)
+        );
+        let waiting = sighted(
+            Origin::Recorded,
+            active(Err("spec.organizationalUnit: no OU has id x".into())),
+        );
+        assert!(
+            stop(&waiting)
+                .message
+                .ends_with("; account 210987654321 (alfie-development) stays in r-ab12 until it exists")
+        );
+    }
+
+    #[test]
+    fn an_active_account_of_the_spec_is_placed_and_tagged() {
+        let changes = vec![Change::Move {
+            from: "r-ab12".into(),
+            to: "ou-ab12-11111111".into(),
+        }];
+        let found = sighted(Origin::Found, active(Ok(("ou-ab12-11111111".into(), changes))));
+        let Ok(Writes::Place(place)) = found.next(&spec()) else {
+            panic!("expected the placing writes");
+        };
+        assert_eq!(place.parent, "ou-ab12-11111111");
+        assert_eq!(place.describe(), ["move from r-ab12 to ou-ab12-11111111"]);
+        assert!(place.sighted.origin.created(), "found by email: reported created");
+        assert!(!Origin::Adopted.created() && !Origin::Recorded.created());
     }
 
     #[test]

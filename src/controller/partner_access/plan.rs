@@ -1,16 +1,168 @@
 //! Pure: the phase of a partner's access, the CrossAccountRoles that carry
-//! it, and what their conditions add up to.
+//! it and the Secret of its generated external ID, what of them a preview
+//! finds to apply or remove, and what their conditions add up to.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::jiff::Timestamp;
-use kube::ResourceExt;
+use kube::{Resource, ResourceExt};
 
 use crate::api::{
     AccountRef, ConditionType, CrossAccountRole, CrossAccountRoleSpec, DeletionPolicy, DeveloperGroupTrust,
     PartnerAccess, PartnerPhase, PartnerRole, Reason, SecretKeyRef, Trust,
 };
+use crate::controller::secrets::EXTERNAL_ID_LABEL;
 use crate::controller::status::Outcome;
+
+/// Marks the CrossAccountRoles of one PartnerAccess, so they are listed without scanning the namespace.
+pub const PARTNER_LABEL: &str = "awsaccess.dev/partner-access";
+/// The key of the generated external ID in its Secret.
+const EXTERNAL_ID_KEY: &str = "externalId";
+
+/// What converging would find, read without writing anything: the
+/// reconcile writes the difference, `plan` prints the children it makes.
+pub struct PartnerPreview {
+    pub external_id: ExternalId,
+    pub phase: PartnerPhase,
+    /// The role objects the access consists of in `phase`, by name.
+    pub wanted: BTreeMap<String, CrossAccountRoleSpec>,
+    /// The CrossAccountRoles this PartnerAccess owns, as listed.
+    pub existing: Vec<CrossAccountRole>,
+}
+
+/// Where the roles' trust reads the external ID.
+pub struct ExternalId {
+    pub reference: SecretKeyRef,
+    /// The operator's own Secret, when the spec names none.
+    pub generated: Option<Generated>,
+}
+
+/// The Secret the operator generates the external ID into, as it stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Generated {
+    Missing,
+    /// This object's; `labelled` once opted in as an external ID's Secret.
+    Ours {
+        labelled: bool,
+    },
+}
+
+impl PartnerPreview {
+    /// The children the spec no longer wants: removed.
+    pub fn unwanted(&self) -> impl Iterator<Item = &CrossAccountRole> {
+        self.existing
+            .iter()
+            .filter(|child| !self.wanted.contains_key(&child.name_any()))
+    }
+
+    /// The wanted children missing or with another spec: applied.
+    pub fn stale(&self) -> impl Iterator<Item = (&String, &CrossAccountRoleSpec)> {
+        self.wanted.iter().filter(|(name, spec)| {
+            self.existing
+                .iter()
+                .find(|child| child.name_any() == **name)
+                .is_none_or(|child| child.spec != **spec)
+        })
+    }
+
+    /// The children already as wanted, whose conditions count.
+    fn current(&self) -> Vec<&CrossAccountRole> {
+        self.existing
+            .iter()
+            .filter(|child| self.wanted.get(&child.name_any()) == Some(&child.spec))
+            .collect()
+    }
+
+    /// The roles to hand to the partner: none while access is revoked.
+    pub fn roles(&self) -> Vec<PartnerRole> {
+        roles(&self.current())
+    }
+
+    /// What the reconcile reports once the children are applied: while
+    /// revoked, whether the roles are gone yet; else what the conditions
+    /// of the current children add up to.
+    pub fn outcome(&self, partner: &PartnerAccess) -> Outcome {
+        let (reason, what) = match self.phase {
+            PartnerPhase::Active => return aggregate(partner, self.wanted.len(), &self.current()),
+            PartnerPhase::Suspended => (Reason::Suspended, "suspended"),
+            PartnerPhase::Expired => (Reason::Expired, "expired"),
+        };
+        if self.existing.is_empty() {
+            Outcome::ready(
+                reason,
+                format!("access {what}: the partner's roles are removed from AWS"),
+            )
+        } else {
+            Outcome::reconciling(
+                reason,
+                format!("access {what}: removing {} role(s) from AWS", self.existing.len()),
+            )
+        }
+    }
+
+    /// The wanted children as the API server will hold them once applied:
+    /// the existing object with the new spec, in a new generation, or a new one.
+    pub fn applied_children(&self, partner: &PartnerAccess) -> Vec<CrossAccountRole> {
+        let applied = |(name, spec): (&String, &CrossAccountRoleSpec)| {
+            let Some(existing) = self.existing.iter().find(|child| child.name_any() == *name) else {
+                let mut new = child(partner, name, spec.clone());
+                new.metadata.generation = Some(1);
+                return new;
+            };
+            let mut applied = existing.clone();
+            if applied.spec != *spec {
+                applied.spec = spec.clone();
+                applied.metadata.generation = applied.metadata.generation.map(|g| g + 1);
+            }
+            applied
+        };
+        self.wanted.iter().map(applied).collect()
+    }
+}
+
+/// A child role object as the operator applies it: labelled with its
+/// partner and owned by it.
+pub fn child(partner: &PartnerAccess, name: &str, spec: CrossAccountRoleSpec) -> CrossAccountRole {
+    let mut child = CrossAccountRole::new(name, spec);
+    child.metadata.namespace = partner.namespace();
+    child.metadata.labels = Some(BTreeMap::from([(PARTNER_LABEL.to_string(), partner.name_any())]));
+    child.metadata.owner_references = partner.controller_owner_ref(&()).map(|owner| vec![owner]);
+    child
+}
+
+/// Where the external ID of a PartnerAccess that names none is generated.
+pub fn generated_secret_ref(partner: &PartnerAccess) -> SecretKeyRef {
+    SecretKeyRef {
+        name: format!("{}-external-id", partner.name_any()),
+        key: EXTERNAL_ID_KEY.into(),
+    }
+}
+
+/// The Secret the operator generates `external_id` into: owned by the
+/// partner, and labelled as an external ID's, which opts it in to be read.
+pub fn external_id_secret(partner: &PartnerAccess, external_id: String) -> Secret {
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(generated_secret_ref(partner).name),
+            namespace: partner.namespace(),
+            owner_references: partner.controller_owner_ref(&()).map(|owner| vec![owner]),
+            labels: Some(BTreeMap::from([
+                (PARTNER_LABEL.to_string(), partner.name_any()),
+                (EXTERNAL_ID_LABEL.to_string(), "true".to_string()),
+            ])),
+            ..ObjectMeta::default()
+        },
+        data: Some(BTreeMap::from([(
+            EXTERNAL_ID_KEY.to_string(),
+            ByteString(external_id.into_bytes()),
+        )])),
+        type_: Some("Opaque".into()),
+        ..Secret::default()
+    }
+}
 
 /// Where the access stands at `now`.
 pub fn phase(partner: &PartnerAccess, now: Timestamp) -> PartnerPhase {
@@ -263,6 +415,74 @@ spec:
             DeletionPolicy::Delete,
             "revocation always removes the roles"
         );
+    }
+
+    fn preview(phase: PartnerPhase, existing: Vec<CrossAccountRole>) -> PartnerPreview {
+        let reference = generated_secret_ref(&partner(SEMBIT));
+        PartnerPreview {
+            wanted: children(&partner(SEMBIT), phase, &reference),
+            external_id: ExternalId {
+                reference,
+                generated: None,
+            },
+            phase,
+            existing,
+        }
+    }
+
+    #[test]
+    fn the_preview_applies_what_differs_and_removes_what_the_spec_no_longer_has() {
+        let access = partner(SEMBIT);
+        let wanted = preview(PartnerPhase::Active, vec![]).wanted;
+        let (first, second) = ("sembit-555566667777", "sembit-companyx-staging");
+        let mut stale = CrossAccountRole::new(first, wanted[first].clone());
+        stale.spec.description = Some("edited by hand".into());
+        stale.metadata.generation = Some(3);
+        let gone = CrossAccountRole::new("sembit-old", wanted[first].clone());
+        let mut current = CrossAccountRole::new(second, wanted[second].clone());
+        current.metadata.generation = Some(1);
+        let active = preview(PartnerPhase::Active, vec![stale, gone.clone(), current]);
+        let names = |roles: Vec<&CrossAccountRole>| roles.iter().map(|r| r.name_any()).collect::<Vec<_>>();
+        assert_eq!(names(active.unwanted().collect()), ["sembit-old"]);
+        assert_eq!(
+            active.stale().map(|(name, _)| name.as_str()).collect::<Vec<_>>(),
+            [first]
+        );
+        let applied = active.applied_children(&access);
+        assert_eq!(
+            applied
+                .iter()
+                .map(|c| (c.name_any(), c.metadata.generation))
+                .collect::<Vec<_>>(),
+            [(first.to_string(), Some(4)), (second.to_string(), Some(1))]
+        );
+        assert_eq!(applied[0].spec, wanted[first], "the spec as applied");
+        // Only the child already as wanted counts, and it has not reported yet.
+        assert_eq!(active.outcome(&access).reason, Reason::ReferenceNotReady);
+
+        let suspended = preview(PartnerPhase::Suspended, vec![gone]);
+        assert_eq!(names(suspended.unwanted().collect()), ["sembit-old"]);
+        assert_eq!(
+            suspended.outcome(&access).message,
+            "access suspended: removing 1 role(s) from AWS"
+        );
+        assert!(suspended.roles().is_empty());
+        assert!(preview(PartnerPhase::Expired, vec![]).outcome(&access).is_ready());
+    }
+
+    #[test]
+    fn new_children_and_the_generated_secret_are_the_partners() {
+        let mut access = partner(SEMBIT);
+        access.metadata.uid = Some("uid-1".into());
+        let new = preview(PartnerPhase::Active, vec![]).applied_children(&access);
+        assert_eq!(new[0].metadata.generation, Some(1));
+        assert_eq!(new[0].labels()[PARTNER_LABEL], "sembit");
+        assert_eq!(new[0].owner_references()[0].uid, "uid-1");
+        let secret = external_id_secret(&access, "x".repeat(48));
+        assert_eq!(secret.metadata.name.as_deref(), Some("sembit-external-id"));
+        assert_eq!(secret.metadata.namespace.as_deref(), Some("partners"));
+        assert_eq!(secret.labels()[EXTERNAL_ID_LABEL], "true");
+        assert_eq!(secret.owner_references()[0].uid, "uid-1");
     }
 
     fn child(name: &str, generation: i64, observed: i64, conditions: &[(&str, &str, &str)]) -> CrossAccountRole {
