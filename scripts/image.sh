@@ -10,7 +10,7 @@
 #                               settings against moto and kube-testserver on loopback
 #                               until every object of examples/ is Ready
 #   scripts/image.sh --layout   print the image's layout (key=value), build nothing;
-#                               tests/image.rs compares it with the Dockerfile
+#                               tests/integration/image.rs compares it with the Dockerfile
 #
 # Installs podman and runc with apt-get when they are missing (root only). The
 # container runs under runc, on the host network, with ulimits within this

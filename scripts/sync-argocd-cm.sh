@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Writes deploy/argocd/argocd-cm.yaml: deploy/argocd/health.lua as the Argo CD
-# health check of each kind. tests/argocd_health.rs fails when the
+# health check of each kind. tests/integration/argocd_health.rs fails when the
 # ConfigMap and the script differ.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -258,7 +258,12 @@ impl AccountInventory {
     }
 
     /// `written` for a change to a resource that exists.
-    async fn changed<S: Listed, T>(&self, name: &str, result: AwsResult<T>, effect: impl FnOnce(&mut S)) -> AwsResult<T> {
+    async fn changed<S: Listed, T>(
+        &self,
+        name: &str,
+        result: AwsResult<T>,
+        effect: impl FnOnce(&mut S),
+    ) -> AwsResult<T> {
         let mut missing = false;
         let result = self
             .written(name, result, |kept: &mut HashMap<String, S>, key, _| {

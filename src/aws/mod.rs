@@ -1,6 +1,8 @@
 //! The AWS seam. Reconcilers speak in the small types below and never see an
 //! SDK type; `sdk` implements the traits with the AWS SDK for Rust (the
-//! tests wrap it to count calls and inject failures: tests/support/fault.rs).
+//! integration tests wrap it to count calls and inject failures:
+//! tests/integration/support/fault.rs); `fake` is an in-memory AWS behind
+//! the same traits, for the unit tests of every driver branch.
 
 pub mod credentials;
 pub mod error;

@@ -16,7 +16,6 @@ use crate::api::{
 
 pub use super::tenancy::Account;
 
-
 fn live<K: kube::Resource>(object: &K) -> bool {
     object.meta().deletion_timestamp.is_none()
 }

@@ -263,7 +263,7 @@ spec:
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_once_empty() {
+async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_released_never_deleted() {
     let env = Env::start().await;
     let root = env.moto.create_organization().await;
     let sandbox = create_ou_by_hand(&env, &root, "Sandbox").await;
@@ -327,38 +327,51 @@ async fn an_existing_ou_is_adopted_only_when_asked_renamed_in_place_and_deleted_
     let (trials, path) = ou_status(&env, "trials").await;
     assert_eq!(path, "Experiments/Trials");
 
-    // Deleted only once empty: an account and an OU inside hold it, named in the condition.
+    // Deleted only once empty: an account inside holds the OU the operator
+    // created, named in the condition.
     let member = env.moto.create_member_account("lab").await;
-    move_by_hand(&env, &member, &root, &sandbox).await;
-    ous(&env)
-        .delete("sandbox", &DeleteParams::default())
-        .await
-        .expect("delete");
-    let waiting = reports(&env, "OrganizationalUnit", "sandbox", "Reconciling", "NotEmpty").await;
-    assert!(
-        waiting
-            .message
-            .contains(&format!("still holds accounts {member} and OUs Trials ({trials})")),
-        "{}",
-        waiting.message
-    );
-    assert_eq!(env.aws.count("DeleteOrganizationalUnit"), 0);
-    assert!(ou_name_in_aws(&env, &sandbox).await.is_some());
-
+    move_by_hand(&env, &member, &root, &trials).await;
     ous(&env)
         .delete("trials", &DeleteParams::default())
         .await
         .expect("delete");
+    let waiting = reports(&env, "OrganizationalUnit", "trials", "Reconciling", "NotEmpty").await;
+    assert!(
+        waiting.message.contains(&format!("still holds accounts {member}")),
+        "{}",
+        waiting.message
+    );
+    assert_eq!(env.aws.count("DeleteOrganizationalUnit"), 0);
+    move_by_hand(&env, &member, &trials, &root).await;
     env.eventually("the child OU deleted", async || {
         ou_name_in_aws(&env, &trials).await.is_none().then_some(())
     })
     .await;
-    move_by_hand(&env, &member, &sandbox, &root).await;
+
+    // The adopted one is released, whatever deletionPolicy says: kept in
+    // AWS, without the owner mark that would let a later object take it.
+    ous(&env)
+        .delete("sandbox", &DeleteParams::default())
+        .await
+        .expect("delete");
     env.eventually("the object gone", async || {
         ous(&env).get_opt("sandbox").await.expect("get").is_none().then_some(())
     })
     .await;
-    assert_eq!(ou_name_in_aws(&env, &sandbox).await, None, "the OU is deleted in AWS");
+    assert_eq!(ou_name_in_aws(&env, &sandbox).await.as_deref(), Some("Experiments"));
+    let tags = organizations(&env)
+        .await
+        .list_tags_for_resource()
+        .resource_id(&sandbox)
+        .send()
+        .await
+        .expect("ListTagsForResource");
+    assert!(
+        tags.tags().iter().all(|tag| tag.key() != "awsaccess.dev/owner"),
+        "{:?}",
+        tags.tags()
+    );
+    assert_eq!(env.aws.count("DeleteOrganizationalUnit"), 1, "only the child OU");
 }
 
 const BASELINE: &str = r#"
