@@ -117,7 +117,7 @@ async fn owned<K: Owned>(object: &K, ctx: &Context, source: &str) -> ObjectPlan 
                 details: K::explain(c, &preview.observed),
             }))
             .collect();
-        let what = owned::what::<K>(&preview.target);
+        let what = owned::label::<K>(&preview.target);
         lay_out(
             &mut plan,
             what,
@@ -146,10 +146,10 @@ async fn org_owned<K: OrgOwned>(object: &K, ctx: &Context, source: &str) -> Obje
                 details: K::explain(c, &preview.observed),
             })
             .collect();
-        let refusal = preview.claim.refusal(&preview.what);
+        let refusal = preview.claim.refusal(&preview.label);
         lay_out(
             &mut plan,
-            preview.what.clone(),
+            preview.label.clone(),
             &preview.waiting,
             changes,
             observe_only,
@@ -206,7 +206,7 @@ impl Planned for AwsAccount {
 /// cannot change, as a note.
 fn lay_account(plan: &mut ObjectPlan, account: &AwsAccount, preview: &AccountPreview) -> Result<(), Stop> {
     let spec = &account.spec;
-    let what = preview.what(spec);
+    let what = preview.label(spec);
     plan.target = what.clone();
     let writes = preview.next(spec)?;
     if let Writes::Place(place) = &writes {

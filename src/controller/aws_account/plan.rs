@@ -348,10 +348,10 @@ pub fn creating(request: &str) -> Outcome {
 
 impl AccountPreview {
     /// The account as messages name it, once the spec's account is known.
-    pub fn what(&self, spec: &AwsAccountSpec) -> Option<String> {
+    pub fn label(&self, spec: &AwsAccountSpec) -> Option<String> {
         match self {
             AccountPreview::Absent(_) => Some(format!("account {} ({})", spec.account_name, spec.email)),
-            AccountPreview::Account(sighted) => sighted.what(),
+            AccountPreview::Account(sighted) => sighted.label(),
             _ => None,
         }
     }
@@ -392,7 +392,7 @@ impl AccountPreview {
 
 impl Sighted {
     /// "account ID (NAME)", once the account is confirmed as the spec's.
-    pub fn what(&self) -> Option<String> {
+    pub fn label(&self) -> Option<String> {
         match &self.sight {
             Sight::Inactive(info) | Sight::Active(info, _) => Some(format!("account {} ({})", self.id, info.name)),
             Sight::NotMember | Sight::OtherEmail(_) => None,
@@ -401,7 +401,7 @@ impl Sighted {
 
     fn next(&self, spec: &AwsAccountSpec) -> Result<Writes<'_>, Outcome> {
         let id = &self.id;
-        let what = self.what().unwrap_or_default();
+        let what = self.label().unwrap_or_default();
         match &self.sight {
             Sight::NotMember if self.origin == Origin::Adopted => Err(Outcome::stalled(
                 Reason::NotInOrganization,
@@ -797,7 +797,7 @@ mod tests {
             ["create account alfie-development (aws+alfie-dev@example.com) in ou-ab12-11111111"]
         );
         assert_eq!(
-            ready.what(&spec()).as_deref(),
+            ready.label(&spec()).as_deref(),
             Some("account alfie-development (aws+alfie-dev@example.com)")
         );
     }
@@ -817,7 +817,7 @@ mod tests {
             Sight::OtherEmail(account("210987654321", "x@example.com")),
         );
         assert_eq!(stop(&other).reason, Reason::EmailDiffers);
-        assert_eq!(other.what(&spec()), None);
+        assert_eq!(other.label(&spec()), None);
         let suspended = AccountInfo {
             status: "SUSPENDED".into(),
             ..account("210987654321", "aws+alfie-dev@example.com")

@@ -19,29 +19,29 @@ use crate::controller::status::Outcome;
 pub trait Creating: Sync {
     type Status: Send + Sync;
     /// What the creation hands back (an ARN, an id).
-    type Made: Send;
+    type NewResource: Send;
     /// The resource as read again after AWS said it exists.
-    type Found: Send;
+    type Existing: Send;
 
     /// The status field that records whose the resource is.
     fn ownership(status: &mut Self::Status) -> &mut Option<Ownership>;
     /// Writes the status, with the claim, before the call is sent.
     async fn write_claim(&self, status: &Self::Status) -> Result<()>;
-    async fn create(&self) -> AwsResult<Self::Made>;
+    async fn create(&self) -> AwsResult<Self::NewResource>;
     /// Reads the resource from AWS itself.
-    async fn look(&self) -> Result<Self::Found, Stop>;
+    async fn look(&self) -> Result<Self::Existing, Stop>;
     /// Whose the resource found is.
-    fn claim(&self, status: &Self::Status, found: &Self::Found) -> Claim;
+    fn claim(&self, status: &Self::Status, found: &Self::Existing) -> Claim;
     /// The resource as messages name it.
-    fn what(&self) -> String;
+    fn label(&self) -> String;
 }
 
 /// What the creation came to.
 pub enum Creation<C: Creating> {
     /// AWS made the resource now.
-    Made(C::Made),
+    NewResource(C::NewResource),
     /// It existed already, and is this object's now (or adopted).
-    Found(C::Found),
+    Found(C::Existing),
 }
 
 pub async fn create_then_reclaim<C: Creating>(creating: &C, status: &mut C::Status) -> Result<Creation<C>, Stop> {
@@ -50,19 +50,19 @@ pub async fn create_then_reclaim<C: Creating>(creating: &C, status: &mut C::Stat
     C::ownership(status).get_or_insert(Ownership::Created);
     creating.write_claim(status).await?;
     let exists = match creating.create().await {
-        Ok(made) => return Ok(Creation::Made(made)),
+        Ok(made) => return Ok(Creation::NewResource(made)),
         Err(err) if err.kind == AwsErrorKind::AlreadyExists => err,
         Err(err) => return Err(err.into()),
     };
     let found = creating.look().await?;
     match creating.claim(status, &found) {
         Claim::Ours => {}
-        // Made by someone else since the last read, and the spec adopts it.
+        // NewResource by someone else since the last read, and the spec adopts it.
         Claim::Adoptable => *C::ownership(status) = Some(Ownership::Adopted),
         claim => {
             *C::ownership(status) = None;
             return Err(claim
-                .refusal(&creating.what())
+                .refusal(&creating.label())
                 .unwrap_or_else(|| Outcome::stalled(exists.kind.reason(), exists.to_string()))
                 .into());
         }

@@ -27,14 +27,14 @@ pub struct Identity<'a> {
 }
 
 /// The resource as observed: what tells whose it is.
-pub struct Found<'a> {
+pub struct Existing<'a> {
     pub id: &'a str,
     pub arn: &'a str,
     pub tags: &'a Tags,
 }
 
 /// What a creation returns: the new resource's id and ARN.
-pub struct Made {
+pub struct NewResource {
     pub id: String,
     pub arn: String,
 }
@@ -61,7 +61,7 @@ pub trait OrgOwned: Reconciler {
         recorded_id: Option<&str>,
     ) -> AwsResult<Self::Observed>;
     /// The resource, when it exists.
-    fn found(observed: &Self::Observed) -> Option<Found<'_>>;
+    fn existing(observed: &Self::Observed) -> Option<Existing<'_>>;
     /// Pure: the writes that take what was observed to what is desired.
     fn plan(desired: &Self::Desired, observed: &Self::Observed) -> Vec<Self::Change>;
     /// What `change` does beyond its one-line description, for `plan`:
@@ -71,12 +71,12 @@ pub trait OrgOwned: Reconciler {
     }
     /// Performs one write on the resource `id` (empty before it exists);
     /// returns what it created, if it did.
-    async fn perform(orgs: &dyn Organizations, id: &str, change: &Self::Change) -> AwsResult<Option<Made>>;
+    async fn perform(orgs: &dyn Organizations, id: &str, change: &Self::Change) -> AwsResult<Option<NewResource>>;
     /// Deletes the resource on the object's deletion, or says why not yet
-    /// (`Error::Pending`); `what` names it as messages do.
-    async fn delete(orgs: &dyn Organizations, id: &str, what: &str) -> Result<()>;
+    /// (`Error::Pending`); `label` names it as messages do.
+    async fn delete(orgs: &dyn Organizations, id: &str, label: &str) -> Result<()>;
     /// Names the resource in messages.
-    fn what(desired: &Self::Desired) -> String;
+    fn label(desired: &Self::Desired) -> String;
     /// Records the kind's own status fields: from what was observed, or,
     /// once the writes are done (`applied`), from what was desired.
     fn record(_status: &mut Self::Status, _desired: &Self::Desired, _observed: &Self::Observed, _applied: bool) {}
@@ -84,7 +84,7 @@ pub trait OrgOwned: Reconciler {
 
 fn claim<K: OrgOwned>(object: &K, ctx: &Context, observed: &K::Observed) -> Claim {
     claim_tagged(
-        K::found(observed).map(|found| found.tags),
+        K::existing(observed).map(|found| found.tags),
         &Owner::of(object, &ctx.config.installation_id),
         object.policies().adopt_existing,
     )
@@ -92,8 +92,8 @@ fn claim<K: OrgOwned>(object: &K, ctx: &Context, observed: &K::Observed) -> Clai
 
 fn record_found<K: OrgOwned>(status: &mut K::Status, observed: &K::Observed) {
     let identity = K::identity(status);
-    *identity.id = K::found(observed).map(|found| found.id.to_owned());
-    *identity.arn = K::found(observed).map(|found| found.arn.to_owned());
+    *identity.id = K::existing(observed).map(|found| found.id.to_owned());
+    *identity.arn = K::existing(observed).map(|found| found.arn.to_owned());
 }
 
 /// What converging would find and write, read without writing anything:
@@ -106,7 +106,7 @@ pub struct Preview<K: OrgOwned> {
     pub claim: Claim,
     pub changes: Vec<K::Change>,
     /// The resource as messages name it.
-    pub what: String,
+    pub label: String,
 }
 
 /// Resolves and observes the resource, and plans the writes; `recorded_id`
@@ -117,14 +117,14 @@ pub async fn preview<K: OrgOwned>(object: &K, ctx: &Context, recorded_id: Option
     let observed = K::observe(orgs.as_ref(), &desired, recorded_id).await?;
     let claim = claim(object, ctx, &observed);
     let changes = K::plan(&desired, &observed);
-    let what = K::what(&desired);
+    let label = K::label(&desired);
     Ok(Preview {
         desired,
         waiting,
         observed,
         claim,
         changes,
-        what,
+        label,
     })
 }
 
@@ -140,14 +140,14 @@ pub async fn converge<K: OrgOwned>(
     let recorded = K::identity(status).id.clone();
     let preview = preview(object, ctx, recorded.as_deref()).await?;
     let manage = object.policies().management == ManagementPolicy::Manage;
-    if manage && let Some(refusal) = preview.claim.refusal(&preview.what) {
+    if manage && let Some(refusal) = preview.claim.refusal(&preview.label) {
         return Err(refusal.into());
     }
     record_found::<K>(status, &preview.observed);
     K::record(status, &preview.desired, &preview.observed, false);
     if !manage {
-        let exists = K::found(&preview.observed).is_some();
-        return Ok(status::observed(&preview.what, exists, &describe(&preview.changes)));
+        let exists = K::existing(&preview.observed).is_some();
+        return Ok(status::observed(&preview.label, exists, &describe(&preview.changes)));
     }
     if preview.claim == Claim::Adoptable {
         *K::identity(status).ownership = Some(Ownership::Adopted);
@@ -156,8 +156,8 @@ pub async fn converge<K: OrgOwned>(
     let observed = written.found.as_ref().unwrap_or(&preview.observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     K::record(status, &preview.desired, observed, true);
-    let outcome = applied(ctx, object, &preview.what, written.created, &written.changes).await;
-    Ok(left_out(&preview.what, &preview.waiting).unwrap_or(outcome))
+    let outcome = applied(ctx, object, &preview.label, written.created, &written.changes).await;
+    Ok(left_out(&preview.label, &preview.waiting).unwrap_or(outcome))
 }
 
 /// Writes the difference in order, the creation (once) among it; after a
@@ -192,11 +192,11 @@ async fn write<K: OrgOwned>(
             orgs,
             desired: &preview.desired,
             creation,
-            what: &preview.what,
+            label: &preview.label,
         };
         match create_then_reclaim(&creating, status).await? {
-            Creation::Made(made) => {
-                if let Some(Made { id, arn }) = made {
+            Creation::NewResource(made) => {
+                if let Some(NewResource { id, arn }) = made {
                     let identity = K::identity(status);
                     *identity.id = Some(id);
                     *identity.arn = Some(arn);
@@ -237,14 +237,14 @@ struct CreatingInOrganization<'a, K: OrgOwned> {
     orgs: &'a dyn Organizations,
     desired: &'a K::Desired,
     creation: &'a K::Change,
-    what: &'a str,
+    label: &'a str,
 }
 
 #[async_trait]
 impl<K: OrgOwned> Creating for CreatingInOrganization<'_, K> {
     type Status = K::Status;
-    type Made = Option<Made>;
-    type Found = K::Observed;
+    type NewResource = Option<NewResource>;
+    type Existing = K::Observed;
 
     fn ownership(status: &mut K::Status) -> &mut Option<Ownership> {
         K::identity(status).ownership
@@ -254,7 +254,7 @@ impl<K: OrgOwned> Creating for CreatingInOrganization<'_, K> {
         write_status(self.api, self.object, status).await
     }
 
-    async fn create(&self) -> AwsResult<Option<Made>> {
+    async fn create(&self) -> AwsResult<Option<NewResource>> {
         K::perform(self.orgs, "", self.creation).await
     }
 
@@ -267,8 +267,8 @@ impl<K: OrgOwned> Creating for CreatingInOrganization<'_, K> {
         claim(self.object, self.ctx, found)
     }
 
-    fn what(&self) -> String {
-        self.what.to_owned()
+    fn label(&self) -> String {
+        self.label.to_owned()
     }
 }
 
@@ -295,16 +295,16 @@ pub async fn cleanup<K: OrgOwned>(object: &K, ctx: &Context, api: &Api<K>) -> Re
     if claim_tagged(Some(&tags), &Owner::of(object, &ctx.config.installation_id), false) != Claim::Ours {
         return Ok(());
     }
-    let what = format!("{} {id}", K::NOUN);
+    let label = format!("{} {id}", K::NOUN);
     if deletion == DeletionPolicy::Retain || ownership == Ownership::Adopted {
         // Kept in AWS, as an adopted or retained IAM resource is: without
         // the owner mark, so that no later object takes it over as its own.
         orgs.untag_resource(&id, &[OWNER_TAG.to_string()]).await?;
-        let note = format!("released {what}: kept in AWS without the operator's owner mark");
+        let note = format!("released {label}: kept in AWS without the operator's owner mark");
         publish(ctx, object, false, Reason::Released, "Delete", note).await;
         return Ok(());
     }
-    match K::delete(orgs.as_ref(), &id, &what).await {
+    match K::delete(orgs.as_ref(), &id, &label).await {
         Err(Error::Pending { reason, message }) => {
             let outcome = Outcome::reconciling(reason, message.clone());
             finish(object, api, &mut status, &outcome).await?;
@@ -312,7 +312,15 @@ pub async fn cleanup<K: OrgOwned>(object: &K, ctx: &Context, api: &Api<K>) -> Re
         }
         Err(err) => Err(err),
         Ok(()) => {
-            publish(ctx, object, false, Reason::Deleted, "Delete", format!("deleted {what}")).await;
+            publish(
+                ctx,
+                object,
+                false,
+                Reason::Deleted,
+                "Delete",
+                format!("deleted {label}"),
+            )
+            .await;
             Ok(())
         }
     }

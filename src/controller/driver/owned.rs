@@ -149,7 +149,7 @@ pub(super) fn describe<C: Describe>(changes: &[C]) -> Vec<String> {
 }
 
 /// The resource as messages name it: "IAM role X in account Y".
-pub fn what<K: Owned>(target: &Target) -> String {
+pub fn label<K: Owned>(target: &Target) -> String {
     format!("{} {} in account {}", K::NOUN, target.name, target.account.id)
 }
 
@@ -170,7 +170,7 @@ impl<K: Owned> Preview<K> {
     /// Why the object may not manage what exists, if it may not.
     pub fn refusal(&self, object: &K) -> Option<Outcome> {
         self.claim
-            .refusal(&what::<K>(&self.target))
+            .refusal(&label::<K>(&self.target))
             .or_else(|| object.refuse_part(&self.observed))
     }
 }
@@ -235,7 +235,7 @@ pub async fn converge<K: Owned>(
         // deleted here is elsewhere.
         retire_moved(object, ctx, status, &preview.target).await?;
     }
-    let what = what::<K>(&preview.target);
+    let what = label::<K>(&preview.target);
     record_found(object, status, &preview);
     if !manage {
         let exists = K::arn(&preview.observed).is_some();
@@ -332,7 +332,7 @@ async fn write<K: Owned>(
             creation,
         };
         match create_then_reclaim(&creating, status).await? {
-            Creation::Made(arn) => {
+            Creation::NewResource(arn) => {
                 *K::identity(status).arn = arn;
                 written.created = true;
                 changes.remove(0);
@@ -365,8 +365,8 @@ struct CreatingOwned<'a, K: Owned> {
 #[async_trait]
 impl<K: Owned> Creating for CreatingOwned<'_, K> {
     type Status = K::Status;
-    type Made = Option<String>;
-    type Found = K::Observed;
+    type NewResource = Option<String>;
+    type Existing = K::Observed;
 
     fn ownership(status: &mut K::Status) -> &mut Option<Ownership> {
         K::identity(status).ownership
@@ -388,8 +388,8 @@ impl<K: Owned> Creating for CreatingOwned<'_, K> {
         self.object.claim(self.ctx, status, self.target, found)
     }
 
-    fn what(&self) -> String {
-        what::<K>(self.target)
+    fn label(&self) -> String {
+        label::<K>(self.target)
     }
 }
 
@@ -457,7 +457,7 @@ async fn observe_recorded<K: Owned>(
 async fn dispose<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, keep: bool, why: &str) -> Result<()> {
     if let Some((recorded, iam, observed)) = observe_recorded(object, ctx, status).await? {
         let iam = fresh(iam.as_ref());
-        let what = what::<K>(&recorded);
+        let what = label::<K>(&recorded);
         if keep {
             K::release(iam, &recorded.name, &observed).await?;
             let note = format!("released {what}{why}: kept in AWS without the operator's owner mark");
@@ -499,7 +499,7 @@ async fn lock_recorded<K: Owned>(object: &K, ctx: &Context, status: &mut K::Stat
     if !changes.is_empty() {
         let note = format!(
             "locked {}: {}; {}",
-            what::<K>(&recorded),
+            label::<K>(&recorded),
             describe(&changes).join(", "),
             why.message
         );

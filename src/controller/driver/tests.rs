@@ -309,7 +309,7 @@ async fn a_create_whose_answer_was_lost_is_found_and_not_repeated() {
 #[tokio::test]
 async fn a_create_retried_after_its_answer_was_lost_reclaims_the_role() {
     let h = Harness::start().await;
-    // Made, its answer lost, sent again: AWS says it exists.
+    // NewResource, its answer lost, sent again: AWS says it exists.
     h.aws
         .inject(MEMBER, "CreateRole", Fault::Lost(AwsErrorKind::AlreadyExists));
     h.apply(&h.roles(), role(json!({}))).await.expect("reconcile");

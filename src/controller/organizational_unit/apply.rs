@@ -3,17 +3,17 @@
 
 use crate::api::Reason;
 use crate::aws::{AwsResult, Organizations, gone_is_done};
-use crate::controller::driver::organization::Made;
+use crate::controller::driver::organization::NewResource;
 use crate::controller::error::{Error, Result};
 
 use super::plan::Change;
 
 /// Performs one change; returns the OU's id and ARN when it created it.
-pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
+pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<NewResource>> {
     match change {
         Change::Create { parent_id, name, tags } => {
             let unit = orgs.create_organizational_unit(parent_id, name, tags).await?;
-            return Ok(Some(Made {
+            return Ok(Some(NewResource {
                 id: unit.id,
                 arn: unit.arn,
             }));

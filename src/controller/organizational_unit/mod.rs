@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 use super::context::Context;
 use super::driver::Stop;
-use super::driver::organization::{Found, Identity, Made, OrgOwned};
+use super::driver::organization::{Existing, Identity, NewResource, OrgOwned};
 use super::driver::owned::{Policies, Resolved};
 use super::error::Result;
 use super::kind_reconciler::org_owned_kind_reconciler;
@@ -55,8 +55,8 @@ impl OrgOwned for OrganizationalUnit {
         observe::ou(orgs, desired, recorded_id).await
     }
 
-    fn found(observed: &Option<OuState>) -> Option<Found<'_>> {
-        observed.as_ref().map(|state| Found {
+    fn existing(observed: &Option<OuState>) -> Option<Existing<'_>> {
+        observed.as_ref().map(|state| Existing {
             id: &state.unit.id,
             arn: &state.unit.arn,
             tags: &state.tags,
@@ -67,7 +67,7 @@ impl OrgOwned for OrganizationalUnit {
         plan::plan(desired, observed.as_ref())
     }
 
-    async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
+    async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<NewResource>> {
         apply::perform(orgs, id, change).await
     }
 
@@ -75,7 +75,7 @@ impl OrgOwned for OrganizationalUnit {
         apply::delete(orgs, id, unit_label).await
     }
 
-    fn what(desired: &DesiredOu) -> String {
+    fn label(desired: &DesiredOu) -> String {
         format!("organizational unit {}", desired.path)
     }
 

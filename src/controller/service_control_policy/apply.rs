@@ -2,13 +2,13 @@
 //! on cleanup.
 
 use crate::aws::{AwsError, AwsErrorKind, AwsResult, Organizations, PolicyType, gone_is_done};
-use crate::controller::driver::organization::Made;
+use crate::controller::driver::organization::NewResource;
 use crate::controller::error::Result;
 
 use super::plan::Change;
 
 /// Performs one change; returns the policy's id and ARN when it created it.
-pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
+pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<NewResource>> {
     match change {
         Change::EnablePolicyType { root_id } => orgs
             .enable_policy_type(root_id, PolicyType::ServiceControlPolicy)
@@ -16,7 +16,7 @@ pub(super) async fn perform(orgs: &dyn Organizations, id: &str, change: &Change)
             .map_err(|err| refused_policy_type(root_id, err))?,
         Change::Create(policy) => {
             let created = orgs.create_policy(PolicyType::ServiceControlPolicy, policy).await?;
-            return Ok(Some(Made {
+            return Ok(Some(NewResource {
                 id: created.id,
                 arn: created.arn,
             }));

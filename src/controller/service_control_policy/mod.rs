@@ -14,7 +14,7 @@ use async_trait::async_trait;
 
 use super::context::Context;
 use super::driver::Stop;
-use super::driver::organization::{Found, Identity, Made, OrgOwned};
+use super::driver::organization::{Existing, Identity, NewResource, OrgOwned};
 use super::driver::owned::{Resolved, policies_from_spec};
 use super::error::Result;
 use super::kind_reconciler::org_owned_kind_reconciler;
@@ -53,8 +53,8 @@ impl OrgOwned for ServiceControlPolicy {
         observe::policy(orgs, desired, recorded_id).await
     }
 
-    fn found(observed: &ObservedPolicy) -> Option<Found<'_>> {
-        observed.policy.as_ref().map(|policy| Found {
+    fn existing(observed: &ObservedPolicy) -> Option<Existing<'_>> {
+        observed.policy.as_ref().map(|policy| Existing {
             id: &policy.summary.id,
             arn: &policy.summary.arn,
             tags: &policy.tags,
@@ -69,7 +69,7 @@ impl OrgOwned for ServiceControlPolicy {
         plan::explain(change, observed)
     }
 
-    async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<Made>> {
+    async fn perform(orgs: &dyn Organizations, id: &str, change: &Change) -> AwsResult<Option<NewResource>> {
         apply::perform(orgs, id, change).await
     }
 
@@ -77,7 +77,7 @@ impl OrgOwned for ServiceControlPolicy {
         apply::delete(orgs, id).await
     }
 
-    fn what(desired: &DesiredPolicy) -> String {
+    fn label(desired: &DesiredPolicy) -> String {
         format!("service control policy {}", desired.name)
     }
 
