@@ -247,7 +247,7 @@ where
 /// (the spec changed, or a reference left out resolved) or `DriftCorrected`
 /// (AWS changed behind the operator's back, a Warning). `changes` describes
 /// each write.
-pub async fn applied<K>(ctx: &Context, object: &K, what: &str, created: bool, changes: &[String]) -> Outcome
+pub async fn after_writes<K>(ctx: &Context, object: &K, what: &str, created: bool, changes: &[String]) -> Outcome
 where
     K: Resource<DynamicType = ()> + HasStatus,
     K::Status: KindStatus,
@@ -280,7 +280,7 @@ where
 }
 
 /// The outcome in `managementPolicy: Observe`: what `Manage` would write, reported and not done.
-pub fn observed(what: &str, exists: bool, changes: &[String]) -> Outcome {
+pub fn observe_only(what: &str, exists: bool, changes: &[String]) -> Outcome {
     if !exists {
         Outcome::drifted(format!("{what} does not exist"))
     } else if changes.is_empty() {

@@ -10,7 +10,7 @@ use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::error::{Error, Result, named};
-use crate::controller::status::{Outcome, applied, finish, observed, publish, write_status};
+use crate::controller::status::{Outcome, after_writes, finish, observe_only, publish, write_status};
 
 use super::observe::{self, preview};
 use super::plan::{self, AccountPreview, Change, Earlier, Locate, Origin, Place, Progress, Sight, Sighted, Writes};
@@ -195,7 +195,7 @@ async fn place_and_tag(
     let described = place.describe();
     if spec.management_policy == ManagementPolicy::Observe {
         let differences: Vec<String> = described.into_iter().chain(name_difference).collect();
-        return Ok(observed(&what, true, &differences));
+        return Ok(observe_only(&what, true, &differences));
     }
     let orgs = ctx.aws.organizations();
     for change in place.changes {
@@ -215,7 +215,7 @@ async fn place_and_tag(
         let note = format!("adopted {what}, a member of the organization");
         publish(ctx, account, false, Reason::Adopted, "Adopt", note).await;
     }
-    let outcome = applied(ctx, account, &what, sighted.origin.created(), &described).await;
+    let outcome = after_writes(ctx, account, &what, sighted.origin.created(), &described).await;
     Ok(match name_difference {
         Some(message) => Outcome::stalled(Reason::NameDiffers, message),
         None => outcome,

@@ -17,7 +17,7 @@ use crate::aws::{AwsErrorKind, AwsResult, Organizations};
 use crate::controller::context::Context;
 use crate::controller::error::{Error, Result};
 use crate::controller::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
-use crate::controller::status::{self, Outcome, applied, finish, publish, write_status};
+use crate::controller::status::{self, Outcome, after_writes, finish, publish, write_status};
 
 /// What the status records of the resource.
 pub struct Identity<'a> {
@@ -147,7 +147,11 @@ pub async fn converge<K: OrgOwned>(
     K::record(status, &preview.desired, &preview.observed, false);
     if !manage {
         let exists = K::existing(&preview.observed).is_some();
-        return Ok(status::observed(&preview.label, exists, &describe(&preview.changes)));
+        return Ok(status::observe_only(
+            &preview.label,
+            exists,
+            &describe(&preview.changes),
+        ));
     }
     if preview.claim == Claim::Adoptable {
         *K::identity(status).ownership = Some(Ownership::Adopted);
@@ -156,7 +160,7 @@ pub async fn converge<K: OrgOwned>(
     let observed = written.found.as_ref().unwrap_or(&preview.observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     K::record(status, &preview.desired, observed, true);
-    let outcome = applied(ctx, object, &preview.label, written.created, &written.changes).await;
+    let outcome = after_writes(ctx, object, &preview.label, written.created, &written.changes).await;
     Ok(left_out(&preview.label, &preview.waiting).unwrap_or(outcome))
 }
 

@@ -17,7 +17,7 @@ use crate::controller::context::Context;
 use crate::controller::error::Result;
 use crate::controller::ownership::{Claim, Owner, requester};
 use crate::controller::refs::{self, Account};
-use crate::controller::status::{self, Outcome, State, applied, publish, write_status};
+use crate::controller::status::{self, Outcome, State, after_writes, publish, write_status};
 
 /// Where the resource lives, what it is called, and the owner tag that
 /// marks it as this object's.
@@ -239,7 +239,7 @@ pub async fn converge<K: Owned>(
     record_found(object, status, &preview);
     if !manage {
         let exists = K::arn(&preview.observed).is_some();
-        return Ok(status::observed(&what, exists, &describe(&preview.changes)));
+        return Ok(status::observe_only(&what, exists, &describe(&preview.changes)));
     }
     let Preview {
         desired,
@@ -251,7 +251,7 @@ pub async fn converge<K: Owned>(
     let observed = written.found.as_ref().unwrap_or(observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     object.record(status, desired, observed, true);
-    let outcome = applied(ctx, object, &what, written.created, &written.changes).await;
+    let outcome = after_writes(ctx, object, &what, written.created, &written.changes).await;
     if let Some(left_out) = left_out(&what, waiting) {
         return Ok(left_out);
     }
