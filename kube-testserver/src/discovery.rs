@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::registry::ResourceDef;
+use crate::registry::{Builtin, ResourceDef};
 
 const VERBS: [&str; 8] = [
     "create",
@@ -118,7 +118,7 @@ fn resource_discovery(def: &ResourceDef) -> Value {
         "responseKind": kind,
         "scope": if def.namespaced { "Namespaced" } else { "Cluster" },
         "singularResource": def.singular,
-        "verbs": VERBS,
+        "verbs": verbs(def),
     });
     if !def.short_names.is_empty() {
         resource["shortNames"] = json!(def.short_names);
@@ -126,9 +126,14 @@ fn resource_discovery(def: &ResourceDef) -> Value {
     if !def.categories.is_empty() {
         resource["categories"] = json!(def.categories);
     }
-    if def.status_subresource {
-        resource["subresources"] =
-            json!([{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]);
+    let subresources: Vec<Value> = subresources(def)
+        .into_iter()
+        .map(|(name, (group, version, kind), verbs)| {
+            json!({"subresource": name, "responseKind": {"group": group, "version": version, "kind": kind}, "verbs": verbs})
+        })
+        .collect();
+    if !subresources.is_empty() {
+        resource["subresources"] = json!(subresources);
     }
     resource
 }
@@ -145,7 +150,7 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
     for def in served {
         let mut resource = json!({
             "name": def.plural, "singularName": def.singular, "namespaced": def.namespaced,
-            "kind": def.kind, "verbs": VERBS,
+            "kind": def.kind, "verbs": verbs(def),
         });
         if !def.short_names.is_empty() {
             resource["shortNames"] = json!(def.short_names);
@@ -154,11 +159,16 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
             resource["categories"] = json!(def.categories);
         }
         resources.push(resource);
-        if def.status_subresource {
-            resources.push(json!({
-                "name": format!("{}/status", def.plural), "singularName": "", "namespaced": def.namespaced,
-                "kind": def.kind, "verbs": ["get", "patch", "update"],
-            }));
+        for (name, (group, version, kind), verbs) in subresources(def) {
+            let mut subresource = json!({
+                "name": format!("{}/{name}", def.plural), "singularName": "", "namespaced": def.namespaced,
+                "kind": kind, "verbs": verbs,
+            });
+            if group != def.group || version != def.version {
+                subresource["group"] = json!(group);
+                subresource["version"] = json!(version);
+            }
+            resources.push(subresource);
         }
     }
     let group_version = if group.is_empty() {
@@ -167,4 +177,39 @@ pub fn resource_list(defs: &[ResourceDef], group: &str, version: &str) -> Option
         format!("{group}/{version}")
     };
     Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}))
+}
+
+/// The verbs of a resource: all of them, but for kinds that are only created (TokenReview) or
+/// only read (ComponentStatus).
+fn verbs(def: &ResourceDef) -> Value {
+    match def.builtin {
+        Some(builtin) if builtin.create_only() => json!(["create"]),
+        Some(builtin) if builtin.read_only() => json!(["get", "list"]),
+        _ => json!(VERBS),
+    }
+}
+
+type SubresourceKind<'a> = (&'a str, &'a str, &'a str);
+
+/// A resource's subresources: name, (group, version, kind) answered, verbs.
+fn subresources(def: &ResourceDef) -> Vec<(&'static str, SubresourceKind<'_>, Vec<&'static str>)> {
+    let own = (def.group.as_str(), def.version.as_str(), def.kind.as_str());
+    let get_patch_update = vec!["get", "patch", "update"];
+    let mut subresources = vec![];
+    if def.builtin == Some(Builtin::CertificateSigningRequest) {
+        subresources.push(("approval", own, get_patch_update.clone()));
+    }
+    if def.builtin == Some(Builtin::Pod) {
+        subresources.push(("ephemeralcontainers", own, get_patch_update.clone()));
+    }
+    if def.scale.is_some() {
+        subresources.push(("scale", ("autoscaling", "v1", "Scale"), get_patch_update.clone()));
+    }
+    if def.status_subresource {
+        subresources.push(("status", own, get_patch_update));
+    }
+    if def.builtin == Some(Builtin::ServiceAccount) {
+        subresources.push(("token", ("authentication.k8s.io", "v1", "TokenRequest"), vec!["create"]));
+    }
+    subresources
 }

@@ -1,5 +1,7 @@
 //! The JSON the server writes. Objects are written as the apiserver's encoder writes them:
-//! `apiVersion` and `kind` first, then `metadata`, then the rest, so a client that reads the
+//! their type first (`kind`, `apiVersion` for the built-in kinds, whose Go structs embed
+//! `TypeMeta` in that order; `apiVersion`, `kind` for custom resources, which are maps written
+//! with sorted keys), then `metadata`, then the rest, so a client that reads the
 //! type of an object before the object (a streaming decoder, a person reading a watch) finds
 //! it at the front. This holds for every map that names its type, at any depth: list items,
 //! watch objects, Table rows' objects, embedded resources.
@@ -9,6 +11,20 @@ use serde_json::Value;
 
 /// The fields an object leads with, in this order.
 const LEADING: [&str; 3] = ["apiVersion", "kind", "metadata"];
+/// The fields a built-in object leads with: kube-rs's tests read the position of `kind`.
+const LEADING_BUILTIN: [&str; 3] = ["kind", "apiVersion", "metadata"];
+
+/// Whether `apiVersion` names a built-in group: the core group, an unqualified group (`apps`,
+/// `batch`) or one of Kubernetes' own (`*.k8s.io`).
+fn builtin_api_version(api_version: &Value) -> bool {
+    let Some(api_version) = api_version.as_str() else {
+        return false;
+    };
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
 
 /// `value` as JSON text, objects with their type and metadata first.
 pub fn to_json(value: &Value) -> String {
@@ -24,15 +40,19 @@ impl Serialize for Ordered<'_> {
             Value::Object(map) => {
                 let typed = map.contains_key("apiVersion") && map.contains_key("kind");
                 let mut out = serializer.serialize_map(Some(map.len()))?;
+                let leading = match map.get("apiVersion") {
+                    Some(api_version) if builtin_api_version(api_version) => LEADING_BUILTIN,
+                    _ => LEADING,
+                };
                 if typed {
-                    for key in LEADING {
+                    for key in leading {
                         if let Some(value) = map.get(key) {
                             out.serialize_entry(key, &Ordered(value))?;
                         }
                     }
                 }
                 for (key, value) in map {
-                    if !(typed && LEADING.contains(&key.as_str())) {
+                    if !(typed && leading.contains(&key.as_str())) {
                         out.serialize_entry(key, &Ordered(value))?;
                     }
                 }
@@ -58,7 +78,12 @@ mod tests {
         });
         assert_eq!(
             to_json(&list),
-            r#"{"apiVersion":"v1","kind":"ConfigMapList","metadata":{"resourceVersion":"3"},"items":[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"},"data":{"a":"1"}}]}"#
+            r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"3"},"items":[{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"c"},"data":{"a":"1"}}]}"#
+        );
+        // Custom resources are maps, written with sorted keys by the real server.
+        assert_eq!(
+            to_json(&json!({"spec": {}, "kind": "Foo", "metadata": {"name": "f"}, "apiVersion": "clux.dev/v1"})),
+            r#"{"apiVersion":"clux.dev/v1","kind":"Foo","metadata":{"name":"f"},"spec":{}}"#
         );
         // Maps that do not name a type keep their order.
         assert_eq!(

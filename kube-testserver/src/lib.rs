@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 mod admission;
+mod bootstrap;
 mod cel_rules;
 mod discovery;
 mod error;
@@ -25,6 +26,7 @@ mod schema;
 mod selector;
 mod store;
 mod strategic;
+mod subresources;
 mod table;
 mod webhook_client;
 
@@ -38,6 +40,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use admission::Admission;
+pub use bootstrap::seed;
 pub use store::Store;
 
 /// How many watch events the server retains: a watch that resumes from an
@@ -106,6 +109,7 @@ impl Builder {
             .context("binding a loopback port")?;
         let address = listener.local_addr()?;
         let store = Arc::new(Store::new(self.watch_window));
+        bootstrap::seed(&store);
         let admission = Arc::new(Admission::default());
         for ((namespace, name, port), url) in &self.services {
             admission.set_service_endpoint(namespace, name, *port, url);

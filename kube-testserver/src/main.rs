@@ -61,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
     }
     println!("kube-testserver listening on {url}");
     let store = Arc::new(Store::new(args.watch_window));
+    kube_testserver::seed(&store);
     let admission = Arc::new(Admission::default());
     for endpoint in &args.service_endpoint {
         admission.set_service_endpoint(&endpoint.namespace, &endpoint.name, endpoint.port, &endpoint.url);

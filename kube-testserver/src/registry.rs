@@ -1,7 +1,7 @@
 //! The kinds the server serves: a fixed set of built-ins plus whatever the
 //! CustomResourceDefinitions stored in it declare.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// One served resource at one group/version.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +25,9 @@ pub struct ResourceDef {
     pub printer_columns: Vec<Value>,
     /// True when a CRD declared it.
     pub custom: bool,
+    /// The `/scale` subresource: `specReplicasPath`, `statusReplicasPath` and
+    /// `labelSelectorPath` as a CRD's `subresources.scale` declares them.
+    pub scale: Option<Value>,
     /// The strategy of the built-in kind: which patch types it accepts, how it is validated.
     pub builtin: Option<Builtin>,
 }
@@ -39,6 +42,20 @@ pub enum Builtin {
     Lease,
     CustomResourceDefinition,
     ValidatingWebhookConfiguration,
+    Pod,
+    Service,
+    ServiceAccount,
+    Node,
+    ComponentStatus,
+    Deployment,
+    Job,
+    Role,
+    RoleBinding,
+    ClusterRole,
+    ClusterRoleBinding,
+    CertificateSigningRequest,
+    ApiService,
+    TokenReview,
 }
 
 impl ResourceDef {
@@ -109,6 +126,7 @@ fn builtin(
         schema: None,
         printer_columns: vec![],
         custom: false,
+        scale: None,
         builtin: Some(which),
     }
 }
@@ -144,7 +162,130 @@ pub fn builtins() -> Vec<ResourceDef> {
                 false,
             )
         },
+        ResourceDef {
+            categories: vec!["all".into()],
+            ..builtin(Pod, "v1", "Pod", "pods", &["po"], true, true)
+        },
+        ResourceDef {
+            categories: vec!["all".into()],
+            ..builtin(Service, "v1", "Service", "services", &["svc"], true, true)
+        },
+        builtin(
+            ServiceAccount,
+            "v1",
+            "ServiceAccount",
+            "serviceaccounts",
+            &["sa"],
+            true,
+            false,
+        ),
+        builtin(Node, "v1", "Node", "nodes", &["no"], false, true),
+        builtin(
+            ComponentStatus,
+            "v1",
+            "ComponentStatus",
+            "componentstatuses",
+            &["cs"],
+            false,
+            false,
+        ),
+        ResourceDef {
+            categories: vec!["all".into()],
+            // The Deployment's scale maps to its replicas as a CRD's would.
+            scale: Some(json!({"specReplicasPath": ".spec.replicas", "statusReplicasPath": ".status.replicas"})),
+            ..builtin(
+                Deployment,
+                "apps/v1",
+                "Deployment",
+                "deployments",
+                &["deploy"],
+                true,
+                true,
+            )
+        },
+        ResourceDef {
+            categories: vec!["all".into()],
+            ..builtin(Job, "batch/v1", "Job", "jobs", &[], true, true)
+        },
+        builtin(Role, RBAC_V1, "Role", "roles", &[], true, false),
+        builtin(RoleBinding, RBAC_V1, "RoleBinding", "rolebindings", &[], true, false),
+        builtin(ClusterRole, RBAC_V1, "ClusterRole", "clusterroles", &[], false, false),
+        builtin(
+            ClusterRoleBinding,
+            RBAC_V1,
+            "ClusterRoleBinding",
+            "clusterrolebindings",
+            &[],
+            false,
+            false,
+        ),
+        builtin(
+            CertificateSigningRequest,
+            "certificates.k8s.io/v1",
+            "CertificateSigningRequest",
+            "certificatesigningrequests",
+            &["csr"],
+            false,
+            true,
+        ),
+        ResourceDef {
+            categories: vec!["api-extensions".into()],
+            ..builtin(
+                ApiService,
+                "apiregistration.k8s.io/v1",
+                "APIService",
+                "apiservices",
+                &[],
+                false,
+                true,
+            )
+        },
+        builtin(
+            TokenReview,
+            "authentication.k8s.io/v1",
+            "TokenReview",
+            "tokenreviews",
+            &[],
+            false,
+            false,
+        ),
     ]
+}
+
+const RBAC_V1: &str = "rbac.authorization.k8s.io/v1";
+
+impl Builtin {
+    /// Kinds the server answers but does not store: a TokenReview is created and answered at once.
+    pub fn create_only(self) -> bool {
+        self == Builtin::TokenReview
+    }
+
+    /// The fields a field selector may name besides `metadata.name` and `metadata.namespace`,
+    /// for the kinds registry.rs adds for kube-rs (the others' are listed where they are served).
+    pub fn field_labels(self) -> &'static [&'static str] {
+        match self {
+            Builtin::Pod => &[
+                "spec.nodeName",
+                "spec.restartPolicy",
+                "spec.schedulerName",
+                "spec.serviceAccountName",
+                "spec.hostNetwork",
+                "status.phase",
+                "status.podIP",
+                "status.nominatedNodeName",
+            ],
+            Builtin::Node => &["spec.unschedulable"],
+            Builtin::Service => &["spec.clusterIP", "spec.type"],
+            Builtin::Job => &["status.successful"],
+            Builtin::CertificateSigningRequest => &["spec.signerName"],
+            _ => &[],
+        }
+    }
+
+    /// Kinds the server computes and clients only read.
+    pub fn read_only(self) -> bool {
+        self == Builtin::ComponentStatus
+    }
 }
 
 /// The resources a stored CustomResourceDefinition serves: one per served version.
@@ -185,6 +326,7 @@ pub fn defs_from_crd(crd: &Value) -> Vec<ResourceDef> {
                 .cloned()
                 .unwrap_or_default(),
             custom: true,
+            scale: version.pointer("/subresources/scale").cloned(),
             builtin: None,
         })
         .collect()

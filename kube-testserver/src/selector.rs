@@ -92,6 +92,9 @@ impl LabelSelector {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct FieldSelector(Vec<(String, bool, String)>);
 
+/// Selectable fields that are booleans: unset, they select as `false`.
+const UNSET_BOOLEANS: [&str; 2] = ["spec.unschedulable", "spec.hostNetwork"];
+
 impl FieldSelector {
     /// `allowed` lists the field paths the resource supports besides
     /// `metadata.name` and `metadata.namespace`, as the real server refuses
@@ -136,6 +139,8 @@ impl FieldSelector {
             let pointer = format!("/{}", field.replace('.', "/"));
             let actual = match object.pointer(&pointer) {
                 Some(Value::String(s)) => s.clone(),
+                // The real server selects on Go's printing of the field, false for an unset bool.
+                Some(Value::Null) | None if UNSET_BOOLEANS.contains(&field.as_str()) => "false".to_string(),
                 Some(Value::Null) | None => String::new(),
                 Some(other) => other.to_string(),
             };

@@ -278,10 +278,10 @@ async fn unserved_resources_get_the_apiservers_404() {
 }
 
 #[tokio::test]
-async fn objects_lead_with_api_version_kind_and_metadata() {
+async fn objects_lead_with_kind_api_version_and_metadata() {
     let (_server, client) = server_with_config_map().await;
     let path = "/api/v1/namespaces/default/configmaps";
-    let object_start = r#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"#;
+    let object_start = r#"{"kind":"ConfigMap","apiVersion":"v1","metadata":{"#;
 
     let got = raw(
         &client,
@@ -295,7 +295,7 @@ async fn objects_lead_with_api_version_kind_and_metadata() {
 
     let listed = raw(&client, Method::GET, path, "application/json", None).await.body;
     assert!(
-        listed.starts_with(r#"{"apiVersion":"v1","kind":"ConfigMapList","metadata":{"#),
+        listed.starts_with(r#"{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"#),
         "{listed}"
     );
     assert!(listed.contains(&format!(r#""items":[{object_start}"#)), "{listed}");
@@ -336,7 +336,7 @@ async fn objects_lead_with_api_version_kind_and_metadata() {
     assert!(
         missing
             .body
-            .starts_with(r#"{"apiVersion":"v1","kind":"Status","metadata":{}"#),
+            .starts_with(r#"{"kind":"Status","apiVersion":"v1","metadata":{}"#),
         "{}",
         missing.body
     );

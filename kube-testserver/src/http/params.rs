@@ -95,6 +95,7 @@ pub(super) fn filter(target: &Target, query: &HashMap<String, String>) -> ApiRes
         Some(Builtin::Event) => &events_labels,
         Some(Builtin::Secret) => &["type"],
         Some(Builtin::Namespace) => &["status.phase"],
+        Some(other) => other.field_labels(),
         _ => &[],
     };
     let mut fields = FieldSelector::parse(

@@ -28,6 +28,7 @@ use crate::registry::{Builtin, ResourceDef, builtins};
 use models::{builtin_model, meta_schemas};
 use paths::add_resource_paths;
 
+mod cluster_models;
 mod extension_models;
 mod models;
 mod paths;
@@ -163,7 +164,23 @@ fn schema_name(def: &ResourceDef, kind: &str) -> String {
 
 fn builtin_package(builtin: Builtin) -> &'static str {
     match builtin {
-        Builtin::Namespace | Builtin::Secret | Builtin::ConfigMap | Builtin::CoreEvent => CORE_V1,
+        Builtin::Namespace
+        | Builtin::Secret
+        | Builtin::ConfigMap
+        | Builtin::CoreEvent
+        | Builtin::Pod
+        | Builtin::Service
+        | Builtin::ServiceAccount
+        | Builtin::Node
+        | Builtin::ComponentStatus => CORE_V1,
+        Builtin::Deployment => cluster_models::APPS_V1,
+        Builtin::Job => cluster_models::BATCH_V1,
+        Builtin::Role | Builtin::RoleBinding | Builtin::ClusterRole | Builtin::ClusterRoleBinding => {
+            cluster_models::RBAC_V1
+        }
+        Builtin::CertificateSigningRequest => cluster_models::CERTIFICATES_V1,
+        Builtin::ApiService => cluster_models::APIREGISTRATION_V1,
+        Builtin::TokenReview => cluster_models::AUTHENTICATION_V1,
         Builtin::Event => EVENTS_V1,
         Builtin::Lease => COORDINATION_V1,
         Builtin::CustomResourceDefinition => APIEXTENSIONS_V1,

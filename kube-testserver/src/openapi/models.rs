@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::registry::Builtin;
 
+use super::cluster_models::cluster_model;
 use super::extension_models::{custom_resource_definition_model, validating_webhook_configuration_model};
 use super::{
     API_VERSION_DOC, COORDINATION_V1, CORE_V1, DELETE_OPTIONS, DRY_RUN_DOC, EVENTS_V1, FIELDS_V1, GRACE_PERIOD_DOC,
@@ -257,7 +258,7 @@ pub(super) fn named(package: &str, name: &str) -> String {
     format!("{package}.{name}")
 }
 
-fn object_reference_schema() -> (String, Value) {
+pub(super) fn object_reference_schema() -> (String, Value) {
     let mut schema = object_schema(
         "ObjectReference contains enough information to let you inspect or modify the referred object.",
         json!({
@@ -483,5 +484,6 @@ pub(super) fn builtin_model(builtin: Builtin) -> BuiltinModel {
         }
         Builtin::CustomResourceDefinition => custom_resource_definition_model(),
         Builtin::ValidatingWebhookConfiguration => validating_webhook_configuration_model(),
+        other => cluster_model(other),
     }
 }

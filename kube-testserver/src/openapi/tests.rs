@@ -127,9 +127,15 @@ fn index_lists_every_served_group_version_with_its_hashed_url() {
             "api/v1",
             "apis/admissionregistration.k8s.io/v1",
             "apis/apiextensions.k8s.io/v1",
+            "apis/apiregistration.k8s.io/v1",
+            "apis/apps/v1",
+            "apis/authentication.k8s.io/v1",
             "apis/awsaccess.dev/v1alpha1",
+            "apis/batch/v1",
+            "apis/certificates.k8s.io/v1",
             "apis/coordination.k8s.io/v1",
-            "apis/events.k8s.io/v1"
+            "apis/events.k8s.io/v1",
+            "apis/rbac.authorization.k8s.io/v1"
         ]
     );
     let url = paths["apis/awsaccess.dev/v1alpha1"]["serverRelativeURL"]
@@ -163,7 +169,7 @@ fn hash_follows_the_document() {
 
 #[test]
 fn unserved_group_version_has_no_document() {
-    assert_eq!(v3_group_version(&sample_defs(), "apis/apps/v1"), None);
+    assert_eq!(v3_group_version(&sample_defs(), "apis/apps/v1beta1"), None);
     assert_eq!(v3_group_version(&sample_defs(), "apis/awsaccess.dev/v1"), None);
 }
 

@@ -120,6 +120,7 @@ pub(super) fn builtin_columns(builtin: Builtin) -> Vec<Value> {
             ),
             age_column(),
         ],
+        other => super::cluster::cluster_columns(other),
     }
 }
 
@@ -159,6 +160,7 @@ pub(super) fn builtin_cells(builtin: Builtin, name: Value, object: &Value, now: 
             let webhooks = object["webhooks"].as_array().map_or(0, Vec::len);
             vec![name, json!(webhooks), age()]
         }
+        other => super::cluster::cluster_cells(other, name, object, now),
     }
 }
 

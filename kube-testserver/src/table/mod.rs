@@ -18,6 +18,7 @@ use builtins::{builtin_cells, builtin_columns};
 use jsonpath::k8s_to_rfc9535;
 
 mod builtins;
+mod cluster;
 mod jsonpath;
 #[cfg(test)]
 mod tests;
