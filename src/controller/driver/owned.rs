@@ -223,7 +223,7 @@ pub async fn converge<K: Owned>(
     api: &Api<K>,
     status: &mut K::Status,
 ) -> Result<Outcome, Stop> {
-    let preview = preview_or_lock(object, ctx, status).await?;
+    let mut preview = preview_or_lock(object, ctx, status).await?;
     let manage = object.policies().management == ManagementPolicy::Manage;
     if manage {
         // Before anything is retired: a spec moved onto a resource it may
@@ -231,9 +231,11 @@ pub async fn converge<K: Owned>(
         if let Some(refusal) = preview.refusal(object) {
             return Err(refusal.into());
         }
-        // After the preview, which reads only the new target: the resource
-        // deleted here is elsewhere.
-        retire_moved(object, ctx, status, &preview.target).await?;
+        // What went with the old resource (a role's customer-managed
+        // policies) may be what the new one was planned to use: planned again.
+        if retire_moved(object, ctx, status, &preview.target).await? {
+            preview = preview_or_lock(object, ctx, status).await?;
+        }
     }
     let what = label::<K>(&preview.target);
     record_found(object, status, &preview);
@@ -522,11 +524,12 @@ pub fn moved<K: Owned>(status: &mut K::Status, target: &Target) -> Option<(Strin
 
 /// When the spec moves the resource (a new name or account), deletes the
 /// one created for the old spec, so nothing is left behind (an adopted one
-/// is released).
-async fn retire_moved<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, target: &Target) -> Result<()> {
+/// is released); says whether there was one.
+async fn retire_moved<K: Owned>(object: &K, ctx: &Context, status: &mut K::Status, target: &Target) -> Result<bool> {
     if moved::<K>(status, target).is_none() {
-        return Ok(());
+        return Ok(false);
     }
     let keep = adopted::<K>(status);
-    dispose(object, ctx, status, keep, ": the spec moved it").await
+    dispose(object, ctx, status, keep, ": the spec moved it").await?;
+    Ok(true)
 }

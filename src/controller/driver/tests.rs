@@ -372,7 +372,6 @@ async fn a_role_moved_to_another_name_deletes_the_old_one() {
 }
 
 #[tokio::test]
-#[ignore = "driver bug: retiring the old role deletes the customer-managed policies the renamed role is planned to attach, so AttachRolePolicy meets NotFound and the object stalls until the next resync"]
 async fn a_role_moved_to_another_name_keeps_its_customer_managed_policy() {
     let h = Harness::start().await;
     h.apply(&h.roles(), role(json!({}))).await.expect("reconcile");
