@@ -1192,3 +1192,46 @@ spec:
     .await;
     assert!(policy_in_aws().await.is_some(), "the hand-made policy stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kubectl_describe_and_get_events_show_what_the_operator_recorded() {
+    let env = Env::start().await;
+    env.moto.create_organization().await;
+    let prod = env.moto.create_member_account("prod").await;
+    env.open_accounts(&[("prod", &prod)]).await;
+    env.apply(&format!(
+        r#"
+{NAMESPACE}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: app, namespace: alfie}}
+spec:
+  account: {{id: "{prod}"}}
+  roleName: App
+  trust:
+    accounts: [{{id: "{prod}"}}]
+"#
+    ))
+    .await;
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    env.wait_for(&roles, "app", "Ready", |r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| ready_is(&s.reconcile.conditions, r.metadata.generation, "True", "Created"))
+    })
+    .await;
+    // The operator records through events.k8s.io/v1; kubectl reads core/v1.
+    let described = env
+        .kubectl(&["describe", "crossaccountrole", "-n", "alfie", "app"])
+        .await;
+    let events = described.split("Events:").nth(1).unwrap_or_default();
+    assert!(
+        events.contains("Created") && events.contains(&format!("created IAM role App in account {prod}")),
+        "{described}"
+    );
+    let listed = env.kubectl(&["get", "events", "-n", "alfie"]).await;
+    assert!(
+        listed.contains("crossaccountrole/app") && listed.contains("Created"),
+        "{listed}"
+    );
+}

@@ -30,5 +30,6 @@ mod organizations;
 mod partners;
 mod plan_report;
 mod revocation;
+mod secrets_on_the_wire;
 mod telemetry;
 mod tenancy;

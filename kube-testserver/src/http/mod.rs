@@ -78,12 +78,14 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
         .map(|axum::extract::Query(query)| query)
         .map_err(|e| ApiError::bad_request(format!("invalid query: {e}")))?;
     let ok = |body: Value| Ok(json_response(StatusCode::OK, &body, &[]));
-    let defs = app.store.defs();
+    // Discovery alone needs every kind: a copy of them all (schemas included) is made for it
+    // only, not for each read and write of an object.
+    let defs = || app.store.defs();
     match segments.as_slice() {
         ["version"] => ok(discovery::version()),
         ["healthz" | "readyz" | "livez"] => Ok((StatusCode::OK, "ok").into_response()),
         ["api" | "apis"] if let Some(version) = negotiate::aggregated_discovery(headers) => {
-            let body = discovery::aggregated(&defs, segments[0] == "api", version);
+            let body = discovery::aggregated(&defs(), segments[0] == "api", version);
             let content_type = format!("application/json;g=apidiscovery.k8s.io;v={version};as=APIGroupDiscoveryList");
             let mut response = json_response(StatusCode::OK, &body, &[]);
             if let Ok(value) = HeaderValue::from_str(&content_type) {
@@ -96,16 +98,16 @@ async fn route(app: &App, method: &Method, uri: &Uri, headers: &HeaderMap, body:
             Ok(response)
         }
         ["api"] => ok(discovery::core_versions(&app.address)),
-        ["apis"] => ok(discovery::group_list(&defs)),
-        ["openapi", "v2"] => Ok(openapi_v2(&defs, headers)),
-        ["openapi", "v3"] => ok(openapi::v3_index(&defs)),
+        ["apis"] => ok(discovery::group_list(&defs())),
+        ["openapi", "v2"] => Ok(openapi_v2(&defs(), headers)),
+        ["openapi", "v3"] => ok(openapi::v3_index(&defs())),
         ["openapi", "v3", rest @ ..] => {
-            openapi::v3_group_version(&defs, &rest.join("/")).map_or_else(|| Err(ApiError::no_route()), ok)
+            openapi::v3_group_version(&defs(), &rest.join("/")).map_or_else(|| Err(ApiError::no_route()), ok)
         }
-        ["api", "v1"] => discovery::resource_list(&defs, "", "v1").map_or_else(|| Err(ApiError::no_route()), ok),
-        ["apis", group] => discovery::group(&defs, group).map_or_else(|| Err(ApiError::no_route()), ok),
+        ["api", "v1"] => discovery::resource_list(&defs(), "", "v1").map_or_else(|| Err(ApiError::no_route()), ok),
+        ["apis", group] => discovery::group(&defs(), group).map_or_else(|| Err(ApiError::no_route()), ok),
         ["apis", group, version] => {
-            discovery::resource_list(&defs, group, version).map_or_else(|| Err(ApiError::no_route()), ok)
+            discovery::resource_list(&defs(), group, version).map_or_else(|| Err(ApiError::no_route()), ok)
         }
         ["api", "v1", rest @ ..] => {
             let target = parse_target(app, "", "v1", rest).ok_or_else(ApiError::no_route)?;
@@ -177,24 +179,9 @@ async fn serve_resource(
     let store = &app.store;
     let def = &target.def;
     let namespace = target.namespace.as_deref();
-    let request_content_type = content_type(headers);
-    let request = crate::subresources::Request {
-        method,
-        def,
-        namespace,
-        name: target.name.as_deref(),
-        subresource: target.subresource.as_deref(),
-        content_type: &request_content_type,
-        body: &body,
-    };
-    if let Some((code, answer)) = crate::subresources::serve(store, &request, || write_options(query, headers))? {
-        return Ok(json_response(code, &answer, &[]));
-    }
     let status = match target.subresource.as_deref() {
         None => false,
         Some("status") if def.status_subresource => true,
-        // A CertificateSigningRequest's approval is written as its status.
-        Some("approval") if def.builtin == Some(crate::registry::Builtin::CertificateSigningRequest) => true,
         Some(_) => return Err(ApiError::no_route()),
     };
     let shape = negotiate::shape(headers);

@@ -11,6 +11,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
 use crate::json::to_json;
+use crate::registry::{Builtin, ResourceDef};
 use crate::store::{EventType, Filter, StoredEvent, present};
 use crate::table;
 
@@ -42,6 +43,12 @@ fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
     }
 }
 
+/// Whether a stored object of `def` must be converted to be served at `def`'s version, beyond
+/// its apiVersion and kind: only Events are stored in another shape than one they are served in.
+fn converts(def: &ResourceDef) -> bool {
+    matches!(def.builtin, Some(Builtin::Event | Builtin::CoreEvent))
+}
+
 pub(super) fn watch(
     app: &App,
     target: &Target,
@@ -67,21 +74,25 @@ pub(super) fn watch(
         .unwrap_or(DEFAULT_WATCH_TIMEOUT);
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     let encode = move |kind: &str, object: &Value| -> Bytes {
-        let object = match shape {
-            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => {
-                table::table(&def, std::slice::from_ref(object), "", "Metadata", chrono::Utc::now())
-            }
+        let shaped = match shape {
+            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => Some(table::table(
+                &def,
+                std::slice::from_ref(object),
+                "",
+                "Metadata",
+                chrono::Utc::now(),
+            )),
             // A list kind fails to transform each event's object, which the apiserver then
             // sends as it is (`watchEmbeddedEncoder.doEncode`).
-            Shape::Metadata { list: false, version } => partial_object(object, version),
-            _ => object.clone(),
+            Shape::Metadata { list: false, version } => Some(partial_object(object, version)),
+            _ => None,
         };
         // "type" first, as the real server writes it: a client may read
         // the object as it streams only once it knows what the event is.
         Bytes::from(format!(
             "{{\"type\":{},\"object\":{}}}\n",
             json!(kind),
-            to_json(&object)
+            to_json(shaped.as_ref().unwrap_or(object))
         ))
     };
     let start = match app.store.watch(&target.def, filter, rv) {
@@ -93,8 +104,23 @@ pub(super) fn watch(
             return Ok(([("content-type", "application/json")], body).into_response());
         }
     };
-    let def = target.def.clone();
     let filter = filter.clone();
+    let form_of_shape = format!("{} {} {shape:?}", target.def.api_version(), target.def.kind);
+    let (def, encode_event) = (target.def.clone(), encode.clone());
+    // An event's line, encoded once for every watcher that sees it as this one does.
+    let line = move |kind: &'static str, event: &StoredEvent| -> Bytes {
+        if shape == Shape::Table {
+            // A Table row tells the age of the object now: not shared.
+            return encode_event(kind, &present(&def, &event.object));
+        }
+        event.encoded(&format!("{kind} {form_of_shape}"), |object| match shape {
+            // Only the metadata is kept: no copy of the whole object first, unless the kind's
+            // versions differ in more than apiVersion and kind.
+            Shape::Metadata { list: false, .. } if !converts(&def) => encode_event(kind, object),
+            _ => encode_event(kind, &present(&def, object)),
+        })
+    };
+    let def = target.def.clone();
     tokio::spawn(async move {
         let bookmark = |rv: u64, initial_end: bool| {
             let mut object = json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": {"resourceVersion": rv.to_string()}});
@@ -106,7 +132,7 @@ pub(super) fn watch(
         let mut last_rv = start.initial_rv;
         for event in &start.initial {
             if let Some(kind) = translate(event, &filter)
-                && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err()
+                && tx.send(Ok(line(kind, event))).await.is_err()
             {
                 return;
             }
@@ -136,7 +162,7 @@ pub(super) fn watch(
                         }
                         last_rv = event.rv;
                         if let Some(kind) = translate(&event, &filter)
-                            && tx.send(Ok(encode(kind, &present(&def, &event.object)))).await.is_err() {
+                            && tx.send(Ok(line(kind, &event))).await.is_err() {
                                 return;
                             }
                     }

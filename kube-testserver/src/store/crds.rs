@@ -87,10 +87,8 @@ impl State {
                 .unwrap_or_default()
                 .to_string();
             let instances: Vec<ObjectKey> = self
-                .objects
-                .keys()
-                .filter(|k| k.group == group && k.plural == plural)
-                .cloned()
+                .of_storage(&group, &plural, "", "")
+                .map(|(k, _)| k.clone())
                 .collect();
             for instance in instances {
                 self.delete_key(&instance, Propagation::Background);
@@ -109,7 +107,7 @@ impl State {
             .pointer("/spec/names/plural")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if self.objects.keys().any(|k| k.group == group && k.plural == plural) {
+        if self.of_storage(group, plural, "", "").next().is_some() {
             return;
         }
         self.remove_finalizer(key, CRD_CLEANUP_FINALIZER);
@@ -117,10 +115,8 @@ impl State {
 
     pub(super) fn refresh_defs(&mut self) {
         let mut defs = builtins();
-        for (key, crd) in &self.objects {
-            if key.group == "apiextensions.k8s.io" && key.plural == "customresourcedefinitions" {
-                defs.extend(defs_from_crd(crd));
-            }
+        for (_, crd) in self.of_storage("apiextensions.k8s.io", "customresourcedefinitions", "", "") {
+            defs.extend(defs_from_crd(crd));
         }
         self.defs = defs;
     }

@@ -27,10 +27,11 @@ impl Store {
             Some(token) if !token.is_empty() => Some(decode_continue(token)?),
             _ => None,
         };
+        let (group, plural) = def.storage();
+        let (from_namespace, from_name) = start_after.clone().unwrap_or_default();
+        // A range from the continue token's key on, not a walk over the pages already sent.
         let mut matching = state
-            .objects
-            .iter()
-            .filter(|(key, _)| def.stores(&key.group, &key.plural))
+            .of_storage(group, plural, &from_namespace, &from_name)
             .filter(|(key, _)| match &start_after {
                 Some((ns, name)) => (&key.namespace, &key.name) > (ns, name),
                 None => true,

@@ -458,10 +458,10 @@ impl Store {
 
     /// The names of the objects of `def` that `filter` selects, in storage order.
     pub fn names(&self, def: &ResourceDef, filter: &Filter) -> Vec<(Option<String>, String)> {
-        self.lock()
-            .objects
-            .iter()
-            .filter(|(key, object)| def.stores(&key.group, &key.plural) && filter.matches(object))
+        let state = self.lock();
+        state
+            .of_kind(def)
+            .filter(|(_, object)| filter.matches(object))
             .map(|(key, _)| {
                 (
                     (!key.namespace.is_empty()).then(|| key.namespace.clone()),
@@ -475,12 +475,7 @@ impl Store {
     pub fn builtin_objects(&self, which: Builtin) -> Vec<Value> {
         let state = self.lock();
         let def = state.def_of(which);
-        state
-            .objects
-            .iter()
-            .filter(|(key, _)| def.stores(&key.group, &key.plural))
-            .map(|(_, object)| object.clone())
-            .collect()
+        state.of_kind(&def).map(|(_, object)| object.clone()).collect()
     }
 
     /// The labels of a namespace, None when it does not exist.
@@ -529,6 +524,34 @@ impl State {
             Some(def) => def.clone(),
             None => unreachable!("built-in kinds are always registered"),
         }
+    }
+
+    /// The stored objects of `def`'s kind, in key order: a range of the map, not a scan of
+    /// every object, so that asking about one kind costs nothing per object of the others
+    /// (admission asks for webhook configurations on every write).
+    fn of_kind<'a>(&'a self, def: &ResourceDef) -> impl Iterator<Item = (&'a ObjectKey, &'a Value)> + 'a {
+        let (group, plural) = def.storage();
+        self.of_storage(group, plural, "", "")
+    }
+
+    /// The objects stored under `group`/`plural` from (`namespace`, `name`) on, in key order.
+    fn of_storage<'a>(
+        &'a self,
+        group: &str,
+        plural: &str,
+        namespace: &str,
+        name: &str,
+    ) -> impl Iterator<Item = (&'a ObjectKey, &'a Value)> + 'a {
+        let start = ObjectKey {
+            group: group.to_owned(),
+            plural: plural.to_owned(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        let (group, plural) = (start.group.clone(), start.plural.clone());
+        self.objects
+            .range(start..)
+            .take_while(move |(key, _)| key.group == group && key.plural == plural)
     }
 
     fn key(def: &ResourceDef, namespace: Option<&str>, name: &str) -> ObjectKey {

@@ -1,8 +1,9 @@
 //! The retained window of watch events and the start of a watch: what a client is sent
 //! first, and the live feed after it.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use axum::body::Bytes;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
@@ -23,6 +24,37 @@ pub struct StoredEvent {
     pub kind: EventType,
     pub object: Value,
     pub previous: Option<Value>,
+    /// The event's watch lines as encoded so far, by what tells them apart (event type, version,
+    /// shape): every watcher that sees the event the same way shares one encoding.
+    encoded: Mutex<Vec<(String, Bytes)>>,
+}
+
+impl StoredEvent {
+    fn new(rv: u64, key: &ObjectKey, kind: EventType, object: Value, previous: Option<Value>) -> Self {
+        StoredEvent {
+            rv,
+            group: key.group.clone(),
+            plural: key.plural.clone(),
+            namespace: key.namespace.clone(),
+            kind,
+            object,
+            previous,
+            encoded: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The line `encode` makes for watchers that see this event as `form`, made once: the
+    /// first watcher to need it encodes it while the others wait, then all share it.
+    pub fn encoded(&self, form: &str, encode: impl FnOnce(&Value) -> Bytes) -> Bytes {
+        // A panic in another watcher's encode leaves at worst a missing entry: carry on.
+        let mut cache = self.encoded.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((_, line)) = cache.iter().find(|(key, _)| key == form) {
+            return line.clone();
+        }
+        let line = encode(&self.object);
+        cache.push((form.to_owned(), line.clone()));
+        line
+    }
 }
 
 /// The start of a watch: what to send first, and the live feed after it.
@@ -44,20 +76,9 @@ impl Store {
         let of_kind = |e: &StoredEvent| def.stores(&e.group, &e.plural);
         let initial: Vec<Arc<StoredEvent>> = match rv {
             None => state
-                .objects
-                .iter()
-                .filter(|(key, object)| def.stores(&key.group, &key.plural) && filter.matches(object))
-                .map(|(key, object)| {
-                    Arc::new(StoredEvent {
-                        rv: state.rv,
-                        group: key.group.clone(),
-                        plural: key.plural.clone(),
-                        namespace: key.namespace.clone(),
-                        kind: EventType::Added,
-                        object: object.clone(),
-                        previous: None,
-                    })
-                })
+                .of_kind(def)
+                .filter(|(_, object)| filter.matches(object))
+                .map(|(key, object)| Arc::new(StoredEvent::new(state.rv, key, EventType::Added, object.clone(), None)))
                 .collect(),
             Some(rv) => {
                 if rv < state.compacted_through {
@@ -96,15 +117,7 @@ impl Store {
 
 impl State {
     pub(super) fn record(&mut self, key: &ObjectKey, kind: EventType, object: Value, previous: Option<Value>) {
-        let event = Arc::new(StoredEvent {
-            rv: self.rv,
-            group: key.group.clone(),
-            plural: key.plural.clone(),
-            namespace: key.namespace.clone(),
-            kind,
-            object,
-            previous,
-        });
+        let event = Arc::new(StoredEvent::new(self.rv, key, kind, object, previous));
         self.history.push_back(event.clone());
         while self.history.len() > self.window {
             if let Some(dropped) = self.history.pop_front() {

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod fault;
+pub mod kube_wire;
 pub mod moto;
 pub mod operator;
 pub mod process;

@@ -145,8 +145,18 @@ impl Env {
         self
     }
 
+    /// The same, the operator reaching the API server with `client` (a proxy's).
+    pub fn start_operator_with(mut self, client: kube::Client, config: Config) -> Env {
+        self.spawn_operator_with(client, config);
+        self
+    }
+
     fn spawn_operator(&mut self, config: Config) {
-        let (client, aws) = (self.client.clone(), self.aws.clone());
+        self.spawn_operator_with(self.client.clone(), config);
+    }
+
+    fn spawn_operator_with(&mut self, client: kube::Client, config: Config) {
+        let aws = self.aws.clone();
         self.operator = Some(tokio::spawn(controller::run(
             client,
             aws,
