@@ -164,7 +164,7 @@ fn status(i: usize, round: usize) -> Value {
 async fn install_crd(client: &mut Client) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(CRD_PATH).with_context(|| format!("reading {CRD_PATH}"))?;
     let crd = serde_yaml_ng::Deserializer::from_str(&text)
-        .map(|doc| <Value as serde::Deserialize>::deserialize(doc))
+        .map(<Value as serde::Deserialize>::deserialize)
         .filter_map(Result::ok)
         .find(|doc| doc.pointer("/metadata/name") == Some(&json!("crossaccountroles.awsaccess.dev")))
         .context("the CrossAccountRole CRD")?;
