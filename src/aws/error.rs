@@ -73,10 +73,15 @@ impl AwsErrorKind {
     /// Classifies an AWS error code (IAM, STS and Organizations spell theirs
     /// differently) and, where the code alone is ambiguous, its message.
     pub fn from_code(code: &str, message: &str) -> Self {
-        match code {
-            "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
-                Self::Throttled
-            }
+        Self::missing_or_existing(code)
+            .or_else(|| Self::refused(code, message))
+            .or_else(|| Self::passing(code))
+            .unwrap_or(Self::Other)
+    }
+
+    /// Codes for a resource that is not there, or already is.
+    fn missing_or_existing(code: &str) -> Option<Self> {
+        let kind = match code {
             "NoSuchEntity"
             | "AccountNotFoundException"
             | "CreateAccountStatusNotFoundException"
@@ -95,6 +100,15 @@ impl AwsErrorKind {
             | "DuplicateOrganizationalUnitException"
             | "DuplicatePolicyException"
             | "DuplicatePolicyAttachmentException" => Self::AlreadyExists,
+            _ => return None,
+        };
+        Some(kind)
+    }
+
+    /// Codes for a request AWS refuses as it stands: the spec, a quota or the
+    /// operator's credentials must change (but for a principal not yet replicated).
+    fn refused(code: &str, message: &str) -> Option<Self> {
+        let kind = match code {
             // IAM checks principals against a replica that may not have seen a
             // principal created a moment ago; the same text for a principal that
             // truly does not exist cannot be told apart here, so the caller bounds
@@ -116,6 +130,17 @@ impl AwsErrorKind {
             | "InvalidClientTokenId"
             | "UnrecognizedClientException"
             | "SignatureDoesNotMatch" => Self::AccessDenied,
+            _ => return None,
+        };
+        Some(kind)
+    }
+
+    /// Codes for a condition that passes: the same call succeeds later.
+    fn passing(code: &str) -> Option<Self> {
+        let kind = match code {
+            "Throttling" | "ThrottlingException" | "TooManyRequestsException" | "RequestLimitExceeded" => {
+                Self::Throttled
+            }
             // A DeleteConflict means something was attached while the operator was
             // removing it: a fresh read and another pass settle it.
             // So are an OU that gained an account, a policy attached again, or
@@ -132,8 +157,9 @@ impl AwsErrorKind {
             | "ServiceUnavailableException"
             | "InternalFailure"
             | "FinalizingOrganizationException" => Self::ServiceFailure,
-            _ => Self::Other,
-        }
+            _ => return None,
+        };
+        Some(kind)
     }
 }
 

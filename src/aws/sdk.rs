@@ -360,6 +360,46 @@ impl SdkIam {
     /// Roles, groups and users in GetAccountAuthorizationDetails pages;
     /// ListRoles adds what that leaves out (description, session duration).
     async fn read_account_details(&self) -> AwsResult<AccountDetails> {
+        let (pages, listed) = self.list_account_details().await?;
+        let mut settings = role_settings(listed);
+        let mut account = AccountDetails::default();
+        let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for page in pages {
+            for role in page.role_detail_list.unwrap_or_default() {
+                if let Some((name, state)) = detailed_role(role, &mut settings)? {
+                    account.roles.insert(name, state);
+                }
+            }
+            for group in page.group_detail_list.unwrap_or_default() {
+                if let Some((name, state)) = detailed_group(group)? {
+                    account.groups.insert(name, state);
+                }
+            }
+            for user in page.user_detail_list.unwrap_or_default() {
+                let (Some(name), Some(arn)) = (user.user_name, user.arn) else {
+                    continue;
+                };
+                for group in user.group_list.unwrap_or_default() {
+                    members.entry(group).or_default().insert(name.clone());
+                }
+                account.users.insert(name, arn);
+            }
+            for policy in page.policies.unwrap_or_default() {
+                if let Some((name, state)) = detailed_policy(policy)? {
+                    account.policies.insert(name, state);
+                }
+            }
+        }
+        for (group, users) in members {
+            if let Some(state) = account.groups.get_mut(&group) {
+                state.members = users;
+            }
+        }
+        Ok(account)
+    }
+
+    /// Both listings at once, every page of each.
+    async fn list_account_details(&self) -> AwsResult<(Vec<AuthorizationDetailsPage>, Vec<aws_sdk_iam::types::Role>)> {
         use aws_sdk_iam::types::EntityType;
         let details = self
             .client
@@ -378,97 +418,65 @@ impl SdkIam {
             .into_paginator()
             .items()
             .send();
-        let (pages, listed): (Vec<_>, Vec<_>) = futures::try_join!(
+        futures::try_join!(
             details
                 .try_collect()
                 .map_err(sdk_error("GetAccountAuthorizationDetails")),
             listed.try_collect().map_err(sdk_error("ListRoles")),
-        )?;
-        let mut settings: BTreeMap<String, (String, i32)> = listed
-            .into_iter()
-            .map(|role| {
-                let settings = (
-                    role.description.unwrap_or_default(),
-                    role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
-                );
-                (role.role_name, settings)
-            })
-            .collect();
-        let mut account = AccountDetails::default();
-        let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        )
+    }
+
+    /// Detaches a managed policy from every role, group and user it is attached to.
+    async fn detach_everywhere(&self, arn: &str) -> AwsResult<()> {
+        let pages: Vec<_> = self
+            .writer()
+            .await?
+            .list_entities_for_policy()
+            .policy_arn(arn)
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListEntitiesForPolicy"))?;
         for page in pages {
-            for role in page.role_detail_list.unwrap_or_default() {
-                let (Some(name), Some(arn)) = (role.role_name, role.arn) else {
-                    continue;
-                };
-                // A role made between the two listings is read again when needed.
-                let Some((description, max_session_duration)) = settings.remove(&name) else {
-                    continue;
-                };
-                let state = RoleState {
-                    arn,
-                    trust_policy: document_or_null(
-                        "GetAccountAuthorizationDetails",
-                        role.assume_role_policy_document.as_deref(),
-                    )?,
-                    description,
-                    max_session_duration,
-                    permissions_boundary_arn: boundary_arn(role.permissions_boundary),
-                    tags: tag_map(role.tags),
-                    managed_policy_arns: attached_arns(role.attached_managed_policies),
-                    inline_policies: detailed_documents(role.role_policy_list)?,
-                };
-                account.roles.insert(name, state);
+            for role in page
+                .policy_roles
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|r| r.role_name)
+            {
+                gone_is_done(self.detach_role_policy(&role, arn).await)?;
             }
-            for group in page.group_detail_list.unwrap_or_default() {
-                let (Some(name), Some(arn)) = (group.group_name, group.arn) else {
-                    continue;
-                };
-                let state = GroupState {
-                    arn,
-                    members: BTreeSet::new(),
-                    managed_policy_arns: attached_arns(group.attached_managed_policies),
-                    inline_policies: detailed_documents(group.group_policy_list)?,
-                };
-                account.groups.insert(name, state);
+            for group in page
+                .policy_groups
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|g| g.group_name)
+            {
+                gone_is_done(self.detach_group_policy(&group, arn).await)?;
             }
-            for user in page.user_detail_list.unwrap_or_default() {
-                let (Some(name), Some(arn)) = (user.user_name, user.arn) else {
-                    continue;
-                };
-                for group in user.group_list.unwrap_or_default() {
-                    members.entry(group).or_default().insert(name.clone());
-                }
-                account.users.insert(name, arn);
-            }
-            for policy in page.policies.unwrap_or_default() {
-                let (Some(arn), Some(default_version)) = (policy.arn, policy.default_version_id) else {
-                    continue;
-                };
-                // Some emulators leave the name out; the ARN ends in it.
-                let name = policy.policy_name.unwrap_or_else(|| policy_name(&arn).to_owned());
-                let versions = policy.policy_version_list.unwrap_or_default();
-                let default_document = versions
-                    .iter()
-                    .find(|version| version.version_id.as_deref() == Some(default_version.as_str()))
-                    .and_then(|version| version.document.as_deref());
-                let state = ManagedPolicyState {
-                    arn,
-                    description: policy.description.unwrap_or_default(),
-                    document: document_or_null("GetAccountAuthorizationDetails", default_document)?,
-                    default_version,
-                    versions: oldest_first(versions.into_iter().filter_map(|version| version.version_id)),
-                    tags: None,
-                };
-                account.policies.insert(name, state);
+            for user in page
+                .policy_users
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|u| u.user_name)
+            {
+                gone_is_done(self.detach_user_policy(&user, arn).await)?;
             }
         }
-        for (group, users) in members {
-            if let Some(state) = account.groups.get_mut(&group) {
-                state.members = users;
-            }
-        }
-        Ok(account)
+        Ok(())
+    }
+
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .detach_user_policy()
+            .user_name(user)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("DetachUserPolicy"))?;
+        Ok(())
     }
 }
 
@@ -821,51 +829,7 @@ impl Iam for SdkIam {
     }
 
     async fn delete_policy(&self, arn: &str) -> AwsResult<()> {
-        let pages: Vec<_> = self
-            .writer()
-            .await?
-            .list_entities_for_policy()
-            .policy_arn(arn)
-            .into_paginator()
-            .send()
-            .try_collect()
-            .await
-            .map_err(sdk_error("ListEntitiesForPolicy"))?;
-        for page in pages {
-            for role in page
-                .policy_roles
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| r.role_name)
-            {
-                gone_is_done(self.detach_role_policy(&role, arn).await)?;
-            }
-            for group in page
-                .policy_groups
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|g| g.group_name)
-            {
-                gone_is_done(self.detach_group_policy(&group, arn).await)?;
-            }
-            for user in page
-                .policy_users
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|u| u.user_name)
-            {
-                let detached = self
-                    .writer()
-                    .await?
-                    .detach_user_policy()
-                    .user_name(user)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map_err(sdk_error("DetachUserPolicy"));
-                gone_is_done(detached.map(|_| ()))?;
-            }
-        }
+        self.detach_everywhere(arn).await?;
         let Some(policy) = self.get_policy(arn).await? else {
             return Ok(());
         };
@@ -1380,6 +1344,92 @@ fn account_info(account: aws_sdk_organizations::types::Account) -> AccountInfo {
         email: account.email.unwrap_or_default(),
         status: status.unwrap_or_default(),
     }
+}
+
+/// A page of GetAccountAuthorizationDetails.
+type AuthorizationDetailsPage =
+    aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+
+/// Each listed role's description and maximum session duration, by name.
+type RoleSettings = BTreeMap<String, (String, i32)>;
+
+fn role_settings(listed: Vec<aws_sdk_iam::types::Role>) -> RoleSettings {
+    listed
+        .into_iter()
+        .map(|role| {
+            let settings = (
+                role.description.unwrap_or_default(),
+                role.max_session_duration.unwrap_or(DEFAULT_MAX_SESSION_DURATION),
+            );
+            (role.role_name, settings)
+        })
+        .collect()
+}
+
+/// A role of the details listing with its settings from ListRoles, by name;
+/// none when it lacks a name or ARN or is not in ListRoles.
+fn detailed_role(
+    role: aws_sdk_iam::types::RoleDetail,
+    settings: &mut RoleSettings,
+) -> AwsResult<Option<(String, RoleState)>> {
+    let (Some(name), Some(arn)) = (role.role_name, role.arn) else {
+        return Ok(None);
+    };
+    // A role made between the two listings is read again when needed.
+    let Some((description, max_session_duration)) = settings.remove(&name) else {
+        return Ok(None);
+    };
+    let state = RoleState {
+        arn,
+        trust_policy: document_or_null(
+            "GetAccountAuthorizationDetails",
+            role.assume_role_policy_document.as_deref(),
+        )?,
+        description,
+        max_session_duration,
+        permissions_boundary_arn: boundary_arn(role.permissions_boundary),
+        tags: tag_map(role.tags),
+        managed_policy_arns: attached_arns(role.attached_managed_policies),
+        inline_policies: detailed_documents(role.role_policy_list)?,
+    };
+    Ok(Some((name, state)))
+}
+
+/// A group of the details listing, by name, its members still to be filled in.
+fn detailed_group(group: aws_sdk_iam::types::GroupDetail) -> AwsResult<Option<(String, GroupState)>> {
+    let (Some(name), Some(arn)) = (group.group_name, group.arn) else {
+        return Ok(None);
+    };
+    let state = GroupState {
+        arn,
+        members: BTreeSet::new(),
+        managed_policy_arns: attached_arns(group.attached_managed_policies),
+        inline_policies: detailed_documents(group.group_policy_list)?,
+    };
+    Ok(Some((name, state)))
+}
+
+/// A customer-managed policy of the details listing, by name.
+fn detailed_policy(policy: aws_sdk_iam::types::ManagedPolicyDetail) -> AwsResult<Option<(String, ManagedPolicyState)>> {
+    let (Some(arn), Some(default_version)) = (policy.arn, policy.default_version_id) else {
+        return Ok(None);
+    };
+    // Some emulators leave the name out; the ARN ends in it.
+    let name = policy.policy_name.unwrap_or_else(|| policy_name(&arn).to_owned());
+    let versions = policy.policy_version_list.unwrap_or_default();
+    let default_document = versions
+        .iter()
+        .find(|version| version.version_id.as_deref() == Some(default_version.as_str()))
+        .and_then(|version| version.document.as_deref());
+    let state = ManagedPolicyState {
+        arn,
+        description: policy.description.unwrap_or_default(),
+        document: document_or_null("GetAccountAuthorizationDetails", default_document)?,
+        default_version,
+        versions: oldest_first(versions.into_iter().filter_map(|version| version.version_id)),
+        tags: None,
+    };
+    Ok(Some((name, state)))
 }
 
 /// Reads each named inline policy concurrently (a role or group has a handful:
