@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use aws_access_operator::api::AwsAccount;
+use aws_access_operator::aws::Aws;
 use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::read_only::{ReadOnly, ThroughReadRole};
@@ -280,94 +281,126 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Report(args) => exit_with(report(args).await.map(|()| 0)),
         Command::Plan(args) => exit_with(plan(args).await),
-        Command::Crd => {
-            let yaml = aws_access_operator::api::crds_yaml().context("rendering the CRDs")?;
-            std::io::stdout().write_all(yaml.as_bytes())?;
-        }
-        Command::Run(args) => {
-            let directives = std::env::var("RUST_LOG");
-            let json = matches!(args.log_format, LogFormat::Json);
-            telemetry::logs(directives.as_deref().unwrap_or("info"), json, std::io::stdout).init();
-            // Refused before anything starts: a bad combination could let two replicas lead at once.
-            let timing = args
-                .leader_election
-                .then(|| Timing::new(args.lease_duration, args.renew_deadline, args.retry_period))
-                .transpose()
-                .context("invalid --lease-duration, --renew-deadline or --retry-period")?;
-            let telemetry = Telemetry::default();
-            let (metrics, readiness) = (telemetry.metrics.clone(), telemetry.readiness.clone());
-            let address = args.metrics_address;
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .with_context(|| format!("listening on {address}"))?;
-            tokio::spawn(async move {
-                if let Err(err) = telemetry::serve(listener, metrics, readiness).await {
-                    tracing::error!(%err, %address, "the metrics and health endpoints stopped");
-                }
-            });
-            let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
-            let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
-            let limits = ServiceLimits {
-                iam: Limits {
-                    calls_per_second: args.iam_calls_per_second,
-                    in_flight: args.iam_calls_in_flight,
-                },
-                organizations: Limits {
-                    calls_per_second: args.organizations_calls_per_second,
-                    in_flight: args.organizations_calls_in_flight,
-                },
-            };
-            let aws = Arc::new(SdkAws::from_env(vec![counter], limits).await);
-            let config = Config {
-                resync_interval: args.resync_interval,
-                default_access_role: args.access.default_access_role,
-                concurrency: args.max_concurrent_reconciles,
-                installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
-                instance: args.pod_name.clone(),
-                ..Config::default()
-            };
-            if let Some(dir) = &args.webhook_cert_dir {
-                // Every replica answers admission, leader or not: it only reads.
-                let tls = webhook::tls_from(dir)?;
-                let address = args.webhook_address;
-                let listener = tokio::net::TcpListener::bind(address)
-                    .await
-                    .with_context(|| format!("listening on {address} for the webhook"))?;
-                tokio::spawn(webhook::serve(
-                    listener,
-                    tls,
-                    client.clone(),
-                    aws.clone(),
-                    config.clone(),
-                ));
-            }
-            let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
-            let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
-            let Some(timing) = timing else {
-                controllers.await;
-                return Ok(());
-            };
-            let lease = LeaseConfig {
-                namespace: args.pod_namespace,
-                name: args.lease_name,
-                holder: args
-                    .pod_name
-                    .unwrap_or_else(|| format!("aws-access-operator-{}", std::process::id())),
-                timing,
-                clock: WallClock::default(),
-            };
-            let mut elector = Elector::new(client, lease);
-            tokio::select! {
-                _ = elector.acquire() => {}
-                // A replica stopped while waiting for the lease has nothing to finish.
-                _ = shutdown.clone() => return Ok(()),
-            }
-            let leading = elector.lead(controllers).await;
-            anyhow::ensure!(
-                leading,
-                "lost the leader lease; exiting so that only one replica writes to AWS"
-            );
-        }
+        Command::Crd => crd(),
+        Command::Run(args) => run(args).await,
     }
+}
+
+fn crd() -> anyhow::Result<()> {
+    let yaml = aws_access_operator::api::crds_yaml().context("rendering the CRDs")?;
+    std::io::stdout().write_all(yaml.as_bytes())?;
+    Ok(())
+}
+
+async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let directives = std::env::var("RUST_LOG");
+    let json = matches!(args.log_format, LogFormat::Json);
+    telemetry::logs(directives.as_deref().unwrap_or("info"), json, std::io::stdout).init();
+    // Refused before anything starts: a bad combination could let two replicas lead at once.
+    let timing = args
+        .leader_election
+        .then(|| Timing::new(args.lease_duration, args.renew_deadline, args.retry_period))
+        .transpose()
+        .context("invalid --lease-duration, --renew-deadline or --retry-period")?;
+    let telemetry = Telemetry::default();
+    serve_telemetry(&telemetry, args.metrics_address).await?;
+    let client = kube::Client::try_default().await.context("connecting to Kubernetes")?;
+    let counter = SharedInterceptor::new(telemetry.metrics.aws_call_counter());
+    let aws: Arc<dyn Aws> = Arc::new(SdkAws::from_env(vec![counter], service_limits(&args)).await);
+    let config = Config {
+        resync_interval: args.resync_interval,
+        default_access_role: args.access.default_access_role,
+        concurrency: args.max_concurrent_reconciles,
+        installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
+        instance: args.pod_name.clone(),
+        ..Config::default()
+    };
+    if let Some(dir) = &args.webhook_cert_dir {
+        serve_webhook(dir, args.webhook_address, &client, &aws, &config).await?;
+    }
+    let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
+    let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
+    let Some(timing) = timing else {
+        controllers.await;
+        return Ok(());
+    };
+    let lease = LeaseConfig {
+        namespace: args.pod_namespace,
+        name: args.lease_name,
+        holder: args
+            .pod_name
+            .unwrap_or_else(|| format!("aws-access-operator-{}", std::process::id())),
+        timing,
+        clock: WallClock::default(),
+    };
+    lead(Elector::new(client, lease), controllers, shutdown).await
+}
+
+/// The /metrics, /healthz and /readyz endpoints, served until the process ends.
+async fn serve_telemetry(telemetry: &Telemetry, address: std::net::SocketAddr) -> anyhow::Result<()> {
+    let (metrics, readiness) = (telemetry.metrics.clone(), telemetry.readiness.clone());
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address}"))?;
+    tokio::spawn(async move {
+        if let Err(err) = telemetry::serve(listener, metrics, readiness).await {
+            tracing::error!(%err, %address, "the metrics and health endpoints stopped");
+        }
+    });
+    Ok(())
+}
+
+fn service_limits(args: &RunArgs) -> ServiceLimits {
+    ServiceLimits {
+        iam: Limits {
+            calls_per_second: args.iam_calls_per_second,
+            in_flight: args.iam_calls_in_flight,
+        },
+        organizations: Limits {
+            calls_per_second: args.organizations_calls_per_second,
+            in_flight: args.organizations_calls_in_flight,
+        },
+    }
+}
+
+/// The admission webhook, served with the certificate and key in `dir` until the process ends.
+async fn serve_webhook(
+    dir: &std::path::Path,
+    address: std::net::SocketAddr,
+    client: &kube::Client,
+    aws: &Arc<dyn Aws>,
+    config: &Config,
+) -> anyhow::Result<()> {
+    // Every replica answers admission, leader or not: it only reads.
+    let tls = webhook::tls_from(dir)?;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address} for the webhook"))?;
+    tokio::spawn(webhook::serve(
+        listener,
+        tls,
+        client.clone(),
+        aws.clone(),
+        config.clone(),
+    ));
+    Ok(())
+}
+
+/// Runs the controllers once this replica holds the Lease, for as long as it keeps it.
+async fn lead(
+    mut elector: Elector,
+    controllers: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        _ = elector.acquire() => {}
+        // A replica stopped while waiting for the lease has nothing to finish.
+        _ = shutdown => return Ok(()),
+    }
+    let leading = elector.lead(controllers).await;
+    anyhow::ensure!(
+        leading,
+        "lost the leader lease; exiting so that only one replica writes to AWS"
+    );
     Ok(())
 }
