@@ -109,6 +109,19 @@ const INSTANCES: &str = "arn:aws:ec2:*:*:instance/*";
 /// through in member accounts: the one principal `protectRoles` lets
 /// change the protected roles, or nobody could repair them.
 pub fn compile(guardrails: &Guardrails, document: Option<&Map<String, Value>>, access_role: &str) -> Value {
+    let mut statements = boundary_statements(guardrails, access_role);
+    statements.extend(workload_statements(guardrails, access_role));
+    match document.and_then(|document| document.get("Statement")) {
+        Some(Value::Array(raw)) => statements.extend(raw.iter().cloned()),
+        Some(single) => statements.push(single.clone()),
+        None => {}
+    }
+    json!({"Version": POLICY_VERSION, "Statement": statements})
+}
+
+/// The guardrails on the account as a whole: staying in the organization,
+/// its regions, its root user and the roles it is run through.
+fn boundary_statements(guardrails: &Guardrails, access_role: &str) -> Vec<Value> {
     let mut statements = Vec::new();
     if guardrails.deny_leaving_organization {
         statements.push(json!({
@@ -150,6 +163,12 @@ pub fn compile(guardrails: &Guardrails, document: Option<&Map<String, Value>>, a
             "Condition": {"ArnNotLike": {"aws:PrincipalArn": format!("arn:aws:iam::*:role/{access_role}")}},
         }));
     }
+    statements
+}
+
+/// The guardrails on what is made and run inside the account.
+fn workload_statements(guardrails: &Guardrails, access_role: &str) -> Vec<Value> {
+    let mut statements = Vec::new();
     // The organization's access role is exempt from what follows as from
     // protectRoles: the management account must be able to repair an account.
     let exempt = json!({"aws:PrincipalArn": format!("arn:aws:iam::*:role/{access_role}")});
@@ -198,12 +217,7 @@ pub fn compile(guardrails: &Guardrails, document: Option<&Map<String, Value>>, a
             "Condition": {"ArnNotLike": exempt},
         }));
     }
-    match document.and_then(|document| document.get("Statement")) {
-        Some(Value::Array(raw)) => statements.extend(raw.iter().cloned()),
-        Some(single) => statements.push(single.clone()),
-        None => {}
-    }
-    json!({"Version": POLICY_VERSION, "Statement": statements})
+    statements
 }
 
 /// The characters AWS counts: the document is sent as `canonical_json`,

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::PolicyError;
 use super::document::{DEFAULT_POLICY_VERSION, POLICY_VERSION, as_list, canonical_json};
@@ -242,6 +242,13 @@ fn validate_document(doc: &Value, kind: DocumentKind, max_chars: usize) -> Resul
             "must be a JSON object with Version and Statement",
         ));
     };
+    validate_top_level_fields(fields)?;
+    validate_statements(&statements(fields)?, kind)?;
+    validate_text(doc, max_chars)
+}
+
+/// The fields besides Statement: no unknown one, and a Version IAM knows.
+fn validate_top_level_fields(fields: &Map<String, Value>) -> Result<(), PolicyError> {
     if let Some(unknown) = fields
         .keys()
         .find(|key| !["Version", "Id", "Statement"].contains(&key.as_str()))
@@ -260,25 +267,31 @@ fn validate_document(doc: &Value, kind: DocumentKind, max_chars: usize) -> Resul
             ));
         }
     }
-    let statements: Vec<(String, &Value)> = match fields.get("Statement") {
-        None => {
-            return Err(document_error("Statement", "is missing: add at least one statement"));
-        }
+    Ok(())
+}
+
+/// The statements, each with the path that names it in an error; a single
+/// statement may stand without a list.
+fn statements(fields: &Map<String, Value>) -> Result<Vec<(String, &Value)>, PolicyError> {
+    match fields.get("Statement") {
+        None => Err(document_error("Statement", "is missing: add at least one statement")),
         Some(Value::Array(items)) if items.is_empty() => {
-            return Err(document_error("Statement", "is empty: add at least one statement"));
+            Err(document_error("Statement", "is empty: add at least one statement"))
         }
-        Some(Value::Array(items)) => items
+        Some(Value::Array(items)) => Ok(items
             .iter()
             .enumerate()
             .map(|(index, statement)| (format!("Statement[{index}]"), statement))
-            .collect(),
-        Some(statement @ Value::Object(_)) => vec![("Statement".to_string(), statement)],
-        Some(_) => {
-            return Err(document_error("Statement", "must be an object or a list of objects"));
-        }
-    };
+            .collect()),
+        Some(statement @ Value::Object(_)) => Ok(vec![("Statement".to_string(), statement)]),
+        Some(_) => Err(document_error("Statement", "must be an object or a list of objects")),
+    }
+}
+
+/// Each statement, and no Sid used twice.
+fn validate_statements(statements: &[(String, &Value)], kind: DocumentKind) -> Result<(), PolicyError> {
     let mut sids = BTreeSet::new();
-    for (path, statement) in &statements {
+    for (path, statement) in statements {
         let sid = validate_statement(path, statement, kind)?;
         if let Some(sid) = sid.filter(|sid| !sid.is_empty())
             && !sids.insert(sid)
@@ -289,6 +302,11 @@ fn validate_document(doc: &Value, kind: DocumentKind, max_chars: usize) -> Resul
             ));
         }
     }
+    Ok(())
+}
+
+/// The document as sent: characters IAM takes, and no more of them than `max_chars`.
+fn validate_text(doc: &Value, max_chars: usize) -> Result<(), PolicyError> {
     let text = canonical_json(doc);
     if let Some(character) = text.chars().find(|&c| !is_policy_char(c)) {
         return Err(PolicyError::UnsupportedCharacter { character });
