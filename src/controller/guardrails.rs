@@ -5,7 +5,7 @@
 //! is not granted, what was granted before a guardrail tightened goes at
 //! the next reconcile, and the rest converges.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -44,86 +44,24 @@ pub struct RoleGrant {
 /// `spec` as `account`'s guardrails allow it. `made_by_partner`: the role
 /// is a PartnerAccess's, which trusts the partner's account, not people.
 pub fn role(account: &Account, spec: &CrossAccountRoleSpec, made_by_partner: bool) -> Allowed<RoleGrant> {
-    let guardrails = &account.guardrails;
     let mut refusals = vec![];
     let mut permissions = spec.permissions.clone();
-    if let Some(boundary) = &guardrails.permissions_boundary_arn {
-        if let Some(asked) = spec
-            .permissions
-            .permissions_boundary_arn
-            .as_ref()
-            .filter(|asked| *asked != boundary)
-        {
-            refusals.push(refusal(format!(
-                "spec.permissions.permissionsBoundaryArn: {asked} is not {boundary}, the boundary {} puts on every role there",
-                whose(account, "permissionsBoundaryArn")
-            )));
-        }
-        permissions.permissions_boundary_arn = Some(boundary.clone());
-    }
+    permissions.permissions_boundary_arn = boundary(
+        account,
+        spec.permissions.permissions_boundary_arn.as_ref(),
+        &mut refusals,
+    );
     permissions.managed_policy_arns = allowed_managed(
         account,
         &spec.permissions.managed_policy_arns,
         "spec.permissions.managedPolicyArns",
         &mut refusals,
     );
-    if let Some(denied) = &guardrails.denied_actions {
-        let inline: Vec<Value> = spec
-            .permissions
-            .inline_policies
-            .iter()
-            .map(|p| Value::Object(p.document.clone()))
-            .collect();
-        let customer: Vec<Value> = spec
-            .permissions
-            .customer_managed_policies
-            .iter()
-            .map(|p| Value::Object(p.document.clone()))
-            .collect();
-        let fields = (0..inline.len())
-            .map(|i| format!("spec.permissions.inlinePolicies[{i}].document"))
-            .chain((0..customer.len()).map(|i| format!("spec.permissions.customerManagedPolicies[{i}].document")));
-        let documents: Vec<&Value> = inline.iter().chain(&customer).collect();
-        let fields: Vec<String> = fields.collect();
-        let mut refused = std::collections::BTreeSet::new();
-        for breach in breaches(&documents, denied) {
-            if refused.insert(breach.document) {
-                refusals.push(refusal(
-                    breach.message(&fields[breach.document], &whose(account, "deniedActions")),
-                ));
-            }
-        }
-        let keep = |index: usize| !refused.contains(&index);
-        permissions.inline_policies = spec
-            .permissions
-            .inline_policies
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| keep(*i))
-            .map(|(_, p)| p.clone())
-            .collect();
-        permissions.customer_managed_policies = spec
-            .permissions
-            .customer_managed_policies
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| keep(inline.len() + i))
-            .map(|(_, p)| p.clone())
-            .collect();
+    if let Some(denied) = &account.guardrails.denied_actions {
+        leave_out_denied_documents(account, denied, &mut permissions, &mut refusals);
     }
-    let mut max_session_duration = spec.max_session_duration;
-    if let Some(longest) = guardrails
-        .max_session_duration
-        .filter(|longest| spec.max_session_duration > *longest)
-    {
-        refusals.push(refusal(format!(
-            "spec.maxSessionDuration: {}s is longer than the {longest}s {} allows; the role allows {longest}s",
-            spec.max_session_duration,
-            whose(account, "maxSessionDuration")
-        )));
-        max_session_duration = longest;
-    }
-    let trust = !(guardrails.require_mfa && !made_by_partner && !spec.trust.require_mfa);
+    let max_session_duration = session_duration(account, spec.max_session_duration, &mut refusals);
+    let trust = !(account.guardrails.require_mfa && !made_by_partner && !spec.trust.require_mfa);
     if !trust {
         refusals.push(refusal(format!(
             "spec.trust.requireMfa: {} is true: every role there that people assume requires MFA, so this one trusts nobody until it does",
@@ -138,6 +76,82 @@ pub fn role(account: &Account, spec: &CrossAccountRoleSpec, made_by_partner: boo
         },
         refusals,
     }
+}
+
+/// The boundary a role gets: the guardrail's when there is one, whatever the spec asks.
+fn boundary(account: &Account, asked: Option<&String>, refusals: &mut Vec<Outcome>) -> Option<String> {
+    let Some(boundary) = &account.guardrails.permissions_boundary_arn else {
+        return asked.cloned();
+    };
+    if let Some(asked) = asked.filter(|asked| *asked != boundary) {
+        refusals.push(refusal(format!(
+            "spec.permissions.permissionsBoundaryArn: {asked} is not {boundary}, the boundary {} puts on every role there",
+            whose(account, "permissionsBoundaryArn")
+        )));
+    }
+    Some(boundary.clone())
+}
+
+/// Removes from `permissions` every inline and customer-managed policy
+/// whose document allows an action of `denied`, refusing each once.
+fn leave_out_denied_documents(
+    account: &Account,
+    denied: &[String],
+    permissions: &mut Permissions,
+    refusals: &mut Vec<Outcome>,
+) {
+    let inline: Vec<Value> = permissions
+        .inline_policies
+        .iter()
+        .map(|p| Value::Object(p.document.clone()))
+        .collect();
+    let customer: Vec<Value> = permissions
+        .customer_managed_policies
+        .iter()
+        .map(|p| Value::Object(p.document.clone()))
+        .collect();
+    let fields = (0..inline.len())
+        .map(|i| format!("spec.permissions.inlinePolicies[{i}].document"))
+        .chain((0..customer.len()).map(|i| format!("spec.permissions.customerManagedPolicies[{i}].document")));
+    let documents: Vec<&Value> = inline.iter().chain(&customer).collect();
+    let fields: Vec<String> = fields.collect();
+    let mut refused = BTreeSet::new();
+    for breach in breaches(&documents, denied) {
+        if refused.insert(breach.document) {
+            refusals.push(refusal(
+                breach.message(&fields[breach.document], &whose(account, "deniedActions")),
+            ));
+        }
+    }
+    // Documents are numbered inline policies first, as `documents` lists them.
+    permissions.inline_policies = not_refused(&permissions.inline_policies, 0, &refused);
+    permissions.customer_managed_policies = not_refused(&permissions.customer_managed_policies, inline.len(), &refused);
+}
+
+/// The `items` whose number, counted from `first`, is not in `refused`.
+fn not_refused<T: Clone>(items: &[T], first: usize, refused: &BTreeSet<usize>) -> Vec<T> {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !refused.contains(&(first + i)))
+        .map(|(_, item)| item.clone())
+        .collect()
+}
+
+/// The session length a role gets: the spec's, at most the guardrail's.
+fn session_duration(account: &Account, asked: i32, refusals: &mut Vec<Outcome>) -> i32 {
+    let Some(longest) = account
+        .guardrails
+        .max_session_duration
+        .filter(|longest| asked > *longest)
+    else {
+        return asked;
+    };
+    refusals.push(refusal(format!(
+        "spec.maxSessionDuration: {asked}s is longer than the {longest}s {} allows; the role allows {longest}s",
+        whose(account, "maxSessionDuration")
+    )));
+    longest
 }
 
 /// The managed policy ARNs `allowedManagedPolicyArns` lets through.

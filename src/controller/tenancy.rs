@@ -111,54 +111,7 @@ pub fn workplace(
     namespace: &str,
     field: &str,
 ) -> Result<Account, Refused> {
-    let (account, named) = match reference.map(|r| (&r.name, &r.id)) {
-        Some((Some(name), _)) => {
-            let account = stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref()));
-            match account {
-                Some(account) => (account, format!("AwsAccount {name}")),
-                // Gone, or not applied yet: nothing of this namespace may keep working there.
-                None => {
-                    return Err(Refused {
-                        lock: true,
-                        ..Refused::waiting(format!(
-                            "{field}: AwsAccount {name} does not exist, so namespace {namespace} may not work through it"
-                        ))
-                    });
-                }
-            }
-        }
-        Some((None, Some(id))) => match account_for(stores, id, namespace) {
-            Some(account) => {
-                let name = account.name_any();
-                (account, format!("account {id} (AwsAccount {name})"))
-            }
-            None => {
-                return Err(Refused::denied(format!(
-                    "{field}: no AwsAccount represents account {id}, so no namespace may work in it; ask the platform team for an AwsAccount with spec.accountId {id} that allows namespace {namespace}"
-                )));
-            }
-        },
-        Some((None, None)) => {
-            return Err(Refused {
-                outcome: Outcome::stalled(Reason::InvalidSpec, format!("{field}: set name or id")),
-                lock: false,
-            });
-        }
-        None => match account_for(stores, own_account_id, namespace) {
-            Some(account) => {
-                let name = account.name_any();
-                (
-                    account,
-                    format!("the identity account {own_account_id} (AwsAccount {name})"),
-                )
-            }
-            None => {
-                return Err(Refused::denied(format!(
-                    "{field}: absent, so the identity account (the operator's own, {own_account_id}) is meant, and no AwsAccount represents it; ask the platform team to adopt it with an AwsAccount (spec.accountId {own_account_id}) that allows namespace {namespace}"
-                )));
-            }
-        },
-    };
+    let (account, named) = referenced_account(stores, reference, own_account_id, namespace, field)?;
     if !allows(&account, namespace) {
         let allowed = account.spec.allowed_namespaces.clone().unwrap_or_default();
         let listed = if allowed.is_empty() {
@@ -170,6 +123,67 @@ pub fn workplace(
             "{field}: {named} does not allow namespace {namespace} (allowedNamespaces: {listed}); the platform team adds it there, or reference another account"
         )));
     }
+    active_account(config, &account, &named, field)
+}
+
+/// The AwsAccount `reference` resolves to for `namespace`, and how messages name it.
+fn referenced_account(
+    stores: &Stores,
+    reference: Option<&AccountRef>,
+    own_account_id: &str,
+    namespace: &str,
+    field: &str,
+) -> Result<(Arc<AwsAccount>, String), Refused> {
+    match reference.map(|r| (&r.name, &r.id)) {
+        Some((Some(name), _)) => account_named(stores, name, namespace, field),
+        Some((None, Some(id))) => match account_for(stores, id, namespace) {
+            Some(account) => {
+                let name = account.name_any();
+                Ok((account, format!("account {id} (AwsAccount {name})")))
+            }
+            None => Err(Refused::denied(format!(
+                "{field}: no AwsAccount represents account {id}, so no namespace may work in it; ask the platform team for an AwsAccount with spec.accountId {id} that allows namespace {namespace}"
+            ))),
+        },
+        Some((None, None)) => Err(Refused {
+            outcome: Outcome::stalled(Reason::InvalidSpec, format!("{field}: set name or id")),
+            lock: false,
+        }),
+        None => match account_for(stores, own_account_id, namespace) {
+            Some(account) => {
+                let name = account.name_any();
+                Ok((
+                    account,
+                    format!("the identity account {own_account_id} (AwsAccount {name})"),
+                ))
+            }
+            None => Err(Refused::denied(format!(
+                "{field}: absent, so the identity account (the operator's own, {own_account_id}) is meant, and no AwsAccount represents it; ask the platform team to adopt it with an AwsAccount (spec.accountId {own_account_id}) that allows namespace {namespace}"
+            ))),
+        },
+    }
+}
+
+fn account_named(
+    stores: &Stores,
+    name: &str,
+    namespace: &str,
+    field: &str,
+) -> Result<(Arc<AwsAccount>, String), Refused> {
+    match stores.accounts.get(&ObjectRef::new(name)).filter(|a| live(a.as_ref())) {
+        Some(account) => Ok((account, format!("AwsAccount {name}"))),
+        // Gone, or not applied yet: nothing of this namespace may keep working there.
+        None => Err(Refused {
+            lock: true,
+            ..Refused::waiting(format!(
+                "{field}: AwsAccount {name} does not exist, so namespace {namespace} may not work through it"
+            ))
+        }),
+    }
+}
+
+/// The account `account` represents, once it is Active.
+fn active_account(config: &Config, account: &AwsAccount, named: &str, field: &str) -> Result<Account, Refused> {
     let status = account.status.as_ref();
     match (status.and_then(|s| s.account_id.clone()), status.and_then(|s| s.state)) {
         (Some(id), Some(AccountState::Active)) => Ok(Account {
