@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::{Finding, Inventory, SERVICE_LINKED_PATH, Severity};
 use crate::api::{AwsAccount, CrossAccountRoleSpec, DeveloperGroupSpec};
-use crate::aws::{AccountDetails, RoleState, policy_name};
+use crate::aws::{AccountDetails, GroupState, RoleState, policy_name};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
 use crate::controller::guardrails;
 use crate::controller::tenancy::Account;
@@ -33,69 +33,96 @@ pub fn findings(inventory: &Inventory, accounts: &[AwsAccount], own: &str) -> Ve
             object: kube::ResourceExt::name_any(object),
             guardrails: object.spec.guardrails.clone(),
         };
-        for (name, role) in details
-            .roles
-            .iter()
-            .filter(|(_, r)| !r.arn.contains(SERVICE_LINKED_PATH))
-        {
-            let Some(spec) = role_as_spec(id, role, details) else {
-                continue;
-            };
-            let by_partner = requires(role, "sts:externalid");
-            for refusal in guardrails::role(&account, &spec, by_partner).refusals {
-                found.push(Finding {
-                    severity: Severity::Medium,
-                    arn: role.arn.clone(),
-                    message: format!(
-                        "role {name} breaks a guardrail, as its spec would be told: {}",
-                        refusal.message
-                    ),
-                });
-            }
-        }
-        let customer: BTreeMap<String, Value> = details
-            .policies
-            .values()
-            .map(|p| (p.arn.clone(), p.document.clone()))
-            .collect();
-        let denied = guardrails::denied_for_groups(&account, id == own);
-        for (name, group) in &details.groups {
-            let Ok(spec) =
-                serde_json::from_value::<DeveloperGroupSpec>(json!({"managedPolicyArns": group.managed_policy_arns}))
-            else {
-                continue;
-            };
-            let mut broken: Vec<String> = guardrails::group(&account, id == own, &spec, &customer)
-                .refusals
-                .into_iter()
-                .map(|refusal| refusal.message)
-                .collect();
-            // Its inline policies count too, but for the operator's own grant of sts:AssumeRole.
-            let inline: Vec<(&String, &Value)> = group
-                .inline_policies
-                .iter()
-                .filter(|(policy, _)| *policy != ASSUME_POLICY_NAME)
-                .collect();
-            let documents: Vec<&Value> = inline.iter().map(|(_, document)| *document).collect();
-            let whose = format!("AwsAccount {}'s guardrails", account.object);
-            broken.extend(
-                breaches(&documents, &denied)
-                    .iter()
-                    .map(|breach| breach.message(&format!("inline policy {}", inline[breach.document].0), &whose)),
-            );
-            let severity = if group.members.is_empty() {
-                Severity::Low
-            } else {
-                Severity::High
-            };
-            found.extend(broken.into_iter().map(|message| Finding {
-                severity,
-                arn: group.arn.clone(),
-                message: format!("group {name} breaks a guardrail: {message}"),
-            }));
+        found.extend(role_findings(&account, details));
+        found.extend(group_findings(&account, details, id == own));
+    }
+    found
+}
+
+/// A finding per refusal the roles' specs would get, but for service-linked roles.
+fn role_findings(account: &Account, details: &AccountDetails) -> Vec<Finding> {
+    let mut found = vec![];
+    for (name, role) in details
+        .roles
+        .iter()
+        .filter(|(_, r)| !r.arn.contains(SERVICE_LINKED_PATH))
+    {
+        let Some(spec) = role_as_spec(&account.id, role, details) else {
+            continue;
+        };
+        let by_partner = requires(role, "sts:externalid");
+        for refusal in guardrails::role(account, &spec, by_partner).refusals {
+            found.push(Finding {
+                severity: Severity::Medium,
+                arn: role.arn.clone(),
+                message: format!(
+                    "role {name} breaks a guardrail, as its spec would be told: {}",
+                    refusal.message
+                ),
+            });
         }
     }
     found
+}
+
+/// A finding per broken guardrail of each group; `identity`: the account is the identity account.
+fn group_findings(account: &Account, details: &AccountDetails, identity: bool) -> Vec<Finding> {
+    let customer: BTreeMap<String, Value> = details
+        .policies
+        .values()
+        .map(|p| (p.arn.clone(), p.document.clone()))
+        .collect();
+    let denied = guardrails::denied_for_groups(account, identity);
+    let mut found = vec![];
+    for (name, group) in &details.groups {
+        let severity = if group.members.is_empty() {
+            Severity::Low
+        } else {
+            Severity::High
+        };
+        let broken = group_breaches(account, identity, group, &customer, &denied);
+        found.extend(broken.into_iter().map(|message| Finding {
+            severity,
+            arn: group.arn.clone(),
+            message: format!("group {name} breaks a guardrail: {message}"),
+        }));
+    }
+    found
+}
+
+/// What a group's spec asking for its managed policies would be refused,
+/// then each of its inline policies that allows a `denied` action.
+fn group_breaches(
+    account: &Account,
+    identity: bool,
+    group: &GroupState,
+    customer: &BTreeMap<String, Value>,
+    denied: &[String],
+) -> Vec<String> {
+    let Ok(spec) =
+        serde_json::from_value::<DeveloperGroupSpec>(json!({"managedPolicyArns": group.managed_policy_arns}))
+    else {
+        return vec![];
+    };
+    let mut broken: Vec<String> = guardrails::group(account, identity, &spec, customer)
+        .refusals
+        .into_iter()
+        .map(|refusal| refusal.message)
+        .collect();
+    // Its inline policies count too, but for the operator's own grant of sts:AssumeRole.
+    let inline: Vec<(&String, &Value)> = group
+        .inline_policies
+        .iter()
+        .filter(|(policy, _)| *policy != ASSUME_POLICY_NAME)
+        .collect();
+    let documents: Vec<&Value> = inline.iter().map(|(_, document)| *document).collect();
+    let whose = format!("AwsAccount {}'s guardrails", account.object);
+    broken.extend(
+        breaches(&documents, denied)
+            .iter()
+            .map(|breach| breach.message(&format!("inline policy {}", inline[breach.document].0), &whose)),
+    );
+    broken
 }
 
 /// Whether every Allow of the trust policy requires the condition key.
@@ -153,7 +180,6 @@ mod tests {
 
     use super::*;
     use crate::api::AwsAccountStatus;
-    use crate::aws::GroupState;
 
     fn aws_account(name: &str, id: &str, guardrails: Value) -> AwsAccount {
         let mut account: AwsAccount = serde_json::from_value(json!({
@@ -170,9 +196,9 @@ mod tests {
         account
     }
 
-    #[test]
-    fn roles_and_groups_made_by_hand_that_break_a_guardrail_are_found() {
-        let prod = AccountDetails {
+    /// A role made by hand with a policy prod's guardrails do not allow, and one within them.
+    fn prod() -> AccountDetails {
+        AccountDetails {
             roles: BTreeMap::from([
                 (
                     "HandMade".to_string(),
@@ -197,8 +223,12 @@ mod tests {
                 ),
             ]),
             ..AccountDetails::default()
-        };
-        let identity = AccountDetails {
+        }
+    }
+
+    /// A group with a member, granted IAM escalation by a managed and an inline policy.
+    fn identity() -> AccountDetails {
+        AccountDetails {
             groups: BTreeMap::from([(
                 "admins".to_string(),
                 GroupState {
@@ -212,11 +242,14 @@ mod tests {
                 },
             )]),
             ..AccountDetails::default()
-        };
+        }
+    }
+
+    fn found() -> Vec<Finding> {
         let inventory = Inventory {
             accounts: BTreeMap::from([
-                ("111111111111".to_string(), identity),
-                ("222222222222".to_string(), prod),
+                ("111111111111".to_string(), identity()),
+                ("222222222222".to_string(), prod()),
             ]),
             ..Inventory::default()
         };
@@ -228,9 +261,19 @@ mod tests {
                 json!({"allowedManagedPolicyArns": ["arn:aws:iam::aws:policy/ReadOnlyAccess"]}),
             ),
         ];
-        let found = findings(&inventory, &accounts, "111111111111");
+        findings(&inventory, &accounts, "111111111111")
+    }
+
+    #[test]
+    fn only_what_breaks_a_guardrail_is_found() {
+        let found = found();
         let messages: Vec<&str> = found.iter().map(|f| f.message.as_str()).collect();
         assert_eq!(found.len(), 3, "{messages:#?}");
+    }
+
+    #[test]
+    fn a_role_made_by_hand_is_told_what_its_spec_would_be() {
+        let found = found();
         let role = found
             .iter()
             .find(|f| f.arn.ends_with(":role/HandMade"))
@@ -242,6 +285,11 @@ mod tests {
             "{}",
             role.message
         );
+    }
+
+    #[test]
+    fn a_group_with_members_breaks_guardrails_by_its_managed_and_inline_policies() {
+        let found = found();
         let group: Vec<&Finding> = found.iter().filter(|f| f.arn.ends_with(":group/admins")).collect();
         assert!(
             group.iter().all(|f| f.severity == Severity::High),

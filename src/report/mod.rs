@@ -298,60 +298,7 @@ pub fn analyze(inventory: &Inventory) -> Report {
                 continue;
             }
             let trust = Trust::of(role);
-            let owner = role.tags.get(OWNER_TAG).map(|tag| parse_owner(tag).0);
-            let (managed_by_kind, managed_by) = match owner.map(|o| o.split_once('/')) {
-                Some(Some((kind, name))) => (Some(kind.to_owned()), Some(name.to_owned())),
-                _ => (None, None),
-            };
-            let mut assumable_by = BTreeSet::new();
-            for (user_account, users) in &inventory.accounts {
-                for (group_name, group) in &users.groups {
-                    for policy in granting(&group_documents(group, users), &role.arn) {
-                        for member in &group.members {
-                            let user_arn = users
-                                .users
-                                .get(member)
-                                .cloned()
-                                .unwrap_or_else(|| format!("arn:aws:iam::{user_account}:user/{member}"));
-                            if trust.admits(user_account, &user_arn) {
-                                assumable_by.insert(Assumer {
-                                    user_arn,
-                                    user: member.clone(),
-                                    group: group_name.clone(),
-                                    policy: policy.clone(),
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-            let entry = RoleReport {
-                account_id: account_id.clone(),
-                account_name: inventory.organization.get(account_id).cloned().unwrap_or_default(),
-                role_name: role_name.clone(),
-                arn: role.arn.clone(),
-                managed_by,
-                managed_by_kind,
-                trusted_principals: trust.principals(),
-                requires_mfa: trust.all_require("aws:multifactorauthpresent", Some("true")),
-                requires_external_id: trust.all_require("sts:externalid", None),
-                valid_until: trust
-                    .allows
-                    .iter()
-                    .flat_map(|s| conditions(s, "aws:currenttime"))
-                    .next()
-                    .map(String::from),
-                outside_accounts: trust
-                    .principals()
-                    .iter()
-                    .filter_map(|p| account_of(p))
-                    .filter(|a| !inventory.organization.contains_key(*a))
-                    .map(String::from)
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-                assumable_by: assumable_by.into_iter().collect(),
-            };
+            let entry = role_report(inventory, account_id, role_name, role, &trust);
             report.findings.extend(findings(&entry, &trust, inventory));
             report.roles.push(entry);
         }
@@ -362,6 +309,75 @@ pub fn analyze(inventory: &Inventory) -> Report {
         .findings
         .sort_by(|a, b| (a.severity, &a.arn).cmp(&(b.severity, &b.arn)));
     report
+}
+
+fn role_report(
+    inventory: &Inventory,
+    account_id: &str,
+    role_name: &str,
+    role: &RoleState,
+    trust: &Trust,
+) -> RoleReport {
+    let owner = role.tags.get(OWNER_TAG).map(|tag| parse_owner(tag).0);
+    let (managed_by_kind, managed_by) = match owner.map(|o| o.split_once('/')) {
+        Some(Some((kind, name))) => (Some(kind.to_owned()), Some(name.to_owned())),
+        _ => (None, None),
+    };
+    RoleReport {
+        account_id: account_id.to_owned(),
+        account_name: inventory.organization.get(account_id).cloned().unwrap_or_default(),
+        role_name: role_name.to_owned(),
+        arn: role.arn.clone(),
+        managed_by,
+        managed_by_kind,
+        trusted_principals: trust.principals(),
+        requires_mfa: trust.all_require("aws:multifactorauthpresent", Some("true")),
+        requires_external_id: trust.all_require("sts:externalid", None),
+        valid_until: trust
+            .allows
+            .iter()
+            .flat_map(|s| conditions(s, "aws:currenttime"))
+            .next()
+            .map(String::from),
+        outside_accounts: trust
+            .principals()
+            .iter()
+            .filter_map(|p| account_of(p))
+            .filter(|a| !inventory.organization.contains_key(*a))
+            .map(String::from)
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        assumable_by: assumers(inventory, role, trust),
+    }
+}
+
+/// The users of every account whose group's policy lets them assume `role`
+/// and whom its trust admits, in order.
+fn assumers(inventory: &Inventory, role: &RoleState, trust: &Trust) -> Vec<Assumer> {
+    let mut assumable_by = BTreeSet::new();
+    for (user_account, users) in &inventory.accounts {
+        for (group_name, group) in &users.groups {
+            for policy in granting(&group_documents(group, users), &role.arn) {
+                for member in &group.members {
+                    let user_arn = users
+                        .users
+                        .get(member)
+                        .cloned()
+                        .unwrap_or_else(|| format!("arn:aws:iam::{user_account}:user/{member}"));
+                    if trust.admits(user_account, &user_arn) {
+                        assumable_by.insert(Assumer {
+                            user_arn,
+                            user: member.clone(),
+                            group: group_name.clone(),
+                            policy: policy.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    assumable_by.into_iter().collect()
 }
 
 /// Adds the guardrail view: what breaks the guardrails of the AwsAccounts
@@ -490,7 +506,16 @@ mod tests {
     }
 
     fn inventory() -> Inventory {
-        let identity = AccountDetails {
+        Inventory {
+            organization: ORG.iter().map(|id| (id.to_string(), format!("name-{id}"))).collect(),
+            accounts: BTreeMap::from([(ORG[0].to_string(), identity()), (ORG[1].to_string(), target())]),
+            unread: vec![],
+        }
+    }
+
+    /// Two groups of the identity account granting sts:AssumeRole: the operator's, and one made by hand.
+    fn identity() -> AccountDetails {
+        AccountDetails {
             groups: BTreeMap::from([
                 (
                     "devs".to_string(),
@@ -521,8 +546,12 @@ mod tests {
                 ("bob".to_string(), "arn:aws:iam::111111111111:user/bob".to_string()),
             ]),
             ..AccountDetails::default()
-        };
-        let target = AccountDetails {
+        }
+    }
+
+    /// Roles trusting the organization, a vendor, a partner and AWS itself.
+    fn target() -> AccountDetails {
+        AccountDetails {
             roles: [
                 role(
                     "222222222222",
@@ -553,11 +582,6 @@ mod tests {
             .map(|r| (r.arn.rsplit('/').next().unwrap_or_default().to_string(), r))
             .collect(),
             ..AccountDetails::default()
-        };
-        Inventory {
-            organization: ORG.iter().map(|id| (id.to_string(), format!("name-{id}"))).collect(),
-            accounts: BTreeMap::from([(ORG[0].to_string(), identity), (ORG[1].to_string(), target)]),
-            unread: vec![],
         }
     }
 

@@ -1,8 +1,9 @@
 //! The report as people read it: Markdown, CSV, and a graph of users →
 //! groups → roles → accounts laid out by layout-rs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use layout::adt::dag::NodeHandle;
 use layout::backends::svg::SVGWriter;
 use layout::core::base::Orientation;
 use layout::core::color::Color;
@@ -124,74 +125,94 @@ pub fn csv(report: &Report) -> anyhow::Result<String> {
 /// the operator manages, or that a finding is about. A role trusted from
 /// outside the organization shows that account too.
 pub fn svg(report: &Report) -> String {
-    let mut graph = VisualGraph::new(Orientation::LeftToRight);
-    let mut nodes = BTreeMap::new();
-    let mut node = |graph: &mut VisualGraph, key: String, label: &str, fill: &str| {
-        *nodes.entry(key).or_insert_with(|| {
+    let mut graph = Graph::new();
+    let flagged = |role: &RoleReport| report.findings.iter().any(|f| f.arn == role.arn);
+    for role in &report.roles {
+        if role.assumable_by.is_empty() && role.managed_by.is_none() && !flagged(role) {
+            continue;
+        }
+        graph.role(role, flagged(role));
+    }
+    graph.render()
+}
+
+/// The graph being drawn: each node once by its key, each edge once.
+struct Graph {
+    visual: VisualGraph,
+    nodes: BTreeMap<String, NodeHandle>,
+    edges: BTreeSet<(NodeHandle, NodeHandle)>,
+}
+
+impl Graph {
+    fn new() -> Self {
+        Graph {
+            visual: VisualGraph::new(Orientation::LeftToRight),
+            nodes: BTreeMap::new(),
+            edges: BTreeSet::new(),
+        }
+    }
+
+    fn node(&mut self, key: String, label: &str, fill: &str) -> NodeHandle {
+        *self.nodes.entry(key).or_insert_with(|| {
             let look = StyleAttr::new(Color::fast("black"), 1, Some(Color::fast(fill)), 4, 13);
             // Wide enough for the label at this font size; layout-rs does not measure text.
             let size = Point::new(label.len() as f64 * 7.0 + 24.0, 36.0);
-            graph.add_node(Element::create(
+            self.visual.add_node(Element::create(
                 ShapeKind::new_box(label),
                 look,
                 Orientation::LeftToRight,
                 size,
             ))
         })
-    };
-    let flagged = |role: &RoleReport| report.findings.iter().any(|f| f.arn == role.arn);
-    let mut edges = std::collections::BTreeSet::new();
-    for role in &report.roles {
-        if role.assumable_by.is_empty() && role.managed_by.is_none() && !flagged(role) {
-            continue;
-        }
+    }
+
+    /// The role, its account, the users and groups that may assume it, and
+    /// the accounts outside the organization it trusts.
+    fn role(&mut self, role: &RoleReport, flagged: bool) {
         let label = match &role.managed_by {
             Some(owner) => format!("role {} ({owner})", role.role_name),
             None => format!("role {} (unmanaged)", role.role_name),
         };
-        let fill = if flagged(role) { "mistyrose" } else { "lightyellow" };
-        let role_node = node(&mut graph, role.arn.clone(), &label, fill);
+        let fill = if flagged { "mistyrose" } else { "lightyellow" };
+        let role_node = self.node(role.arn.clone(), &label, fill);
         let account_label = format!("account {} {}", role.account_id, role.account_name);
-        let account = node(
-            &mut graph,
+        let account = self.node(
             format!("account {}", role.account_id),
             account_label.trim(),
             "lightgrey",
         );
-        edges.insert((role_node, account));
+        self.edges.insert((role_node, account));
         for assumer in &role.assumable_by {
-            let user = node(
-                &mut graph,
-                assumer.user_arn.clone(),
-                &format!("user {}", assumer.user),
-                "lightblue",
-            );
+            let user = self.node(assumer.user_arn.clone(), &format!("user {}", assumer.user), "lightblue");
             let group_key = format!(
                 "{}:{}",
                 assumer.user_arn.split(":user/").next().unwrap_or_default(),
                 assumer.group
             );
-            let group = node(&mut graph, group_key, &format!("group {}", assumer.group), "palegreen");
-            edges.insert((user, group));
-            edges.insert((group, role_node));
+            let group = self.node(group_key, &format!("group {}", assumer.group), "palegreen");
+            self.edges.insert((user, group));
+            self.edges.insert((group, role_node));
         }
         for account in &role.outside_accounts {
             let label = format!("account {account} (outside)");
             // Red only when a finding is about the trust: a partner's account behind an external ID is expected.
-            let fill = if flagged(role) { "salmon" } else { "wheat" };
-            let trusted = node(&mut graph, format!("account {account}"), &label, fill);
-            edges.insert((trusted, role_node));
+            let fill = if flagged { "salmon" } else { "wheat" };
+            let trusted = self.node(format!("account {account}"), &label, fill);
+            self.edges.insert((trusted, role_node));
         }
     }
-    for (from, to) in edges {
-        graph.add_edge(Arrow::simple(""), from, to);
+
+    fn render(mut self) -> String {
+        for (from, to) in self.edges {
+            self.visual.add_edge(Arrow::simple(""), from, to);
+        }
+        if self.visual.num_nodes() == 0 {
+            return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"></svg>\n".into();
+        }
+        let mut svg = SVGWriter::new();
+        self.visual.do_it(false, false, false, &mut svg);
+        svg.finalize()
     }
-    if graph.num_nodes() == 0 {
-        return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"0\" height=\"0\"></svg>\n".into();
-    }
-    let mut svg = SVGWriter::new();
-    graph.do_it(false, false, false, &mut svg);
-    svg.finalize()
 }
 
 #[cfg(test)]
