@@ -278,15 +278,26 @@ mod tests {
         format!("{}\"x\"{}", "[".repeat(levels), "]".repeat(levels))
     }
 
+    /// A role whose one condition holds `condition_value`, JSON text as given.
     fn role(name: &str, condition_value: &str) -> String {
-        format!(
-            r#"{{"apiVersion":"awsaccess.dev/v1alpha1","kind":"CrossAccountRole",
-            "metadata":{{"name":"{name}","namespace":"team","generation":3}},
-            "spec":{{"account":{{"name":"dev"}},"trust":{{"developerGroups":[]}},
-              "permissions":{{"inlinePolicies":[{{"name":"p","document":{{"Version":"2012-10-17","Statement":[
-                {{"Effect":"Allow","Action":"s3:GetObject","Resource":"*",
-                  "Condition":{{"StringEquals":{{"aws:SourceVpc":{condition_value}}}}}}}]}}}}]}}}}}}"#
-        )
+        const CONDITION: &str = "the condition value";
+        let role = json!({
+            "apiVersion": "awsaccess.dev/v1alpha1",
+            "kind": "CrossAccountRole",
+            "metadata": {"name": name, "namespace": "team", "generation": 3},
+            "spec": {
+                "account": {"name": "dev"},
+                "trust": {"developerGroups": []},
+                "permissions": {"inlinePolicies": [{"name": "p", "document": {"Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceVpc": CONDITION}},
+                }]}}]},
+            },
+        });
+        // Spliced in as text: a value nested deeper than serde_json parses cannot be a Value.
+        role.to_string().replace(&format!("\"{CONDITION}\""), condition_value)
     }
 
     #[test]

@@ -236,11 +236,35 @@ pub(crate) mod tests {
         }
     }
 
+    const READY: &str = r#"READY string .status.conditions[?(@.type=="Ready")].status"#;
+    const REASON: &str = r#"REASON string .status.conditions[?(@.type=="Ready")].reason"#;
+    const AGE: &str = "AGE date .metadata.creationTimestamp";
+
+    /// The kind's printer columns as `NAME type jsonPath`, ` (wide)` after those `-o wide` adds.
+    fn printer_columns(kind: &str) -> Vec<String> {
+        let crd = crd_by_kind(kind);
+        crd["spec"]["versions"][0]["additionalPrinterColumns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|column| {
+                let wide = match column["priority"].as_i64() {
+                    Some(1) => " (wide)",
+                    _ => "",
+                };
+                let (name, type_, path) = (&column["name"], &column["type"], &column["jsonPath"]);
+                format!(
+                    "{} {} {}{wide}",
+                    name.as_str().unwrap(),
+                    type_.as_str().unwrap(),
+                    path.as_str().unwrap()
+                )
+            })
+            .collect()
+    }
+
     #[test]
-    fn printer_columns_match_the_api_document() {
-        let ready = r#"READY string .status.conditions[?(@.type=="Ready")].status"#;
-        let reason = r#"REASON string .status.conditions[?(@.type=="Ready")].reason"#;
-        let age = "AGE date .metadata.creationTimestamp";
+    fn printer_columns_of_the_cluster_kinds_match_the_api_document() {
         let expected = [
             (
                 "AwsAccount",
@@ -249,18 +273,40 @@ pub(crate) mod tests {
                     "ACCOUNT-NAME string .spec.accountName",
                     "OU string .spec.organizationalUnit",
                     "STATE string .status.state",
-                    ready,
-                    age,
+                    READY,
+                    AGE,
                 ],
             ),
+            (
+                "OrganizationalUnit",
+                vec!["OU-ID string .status.id", "PATH string .status.path", READY, AGE],
+            ),
+            (
+                "ServiceControlPolicy",
+                vec![
+                    "POLICY-ID string .status.policyId",
+                    "TARGETS integer .status.targetCount",
+                    READY,
+                    AGE,
+                ],
+            ),
+        ];
+        for (kind, columns) in expected {
+            assert_eq!(printer_columns(kind), columns, "{kind}");
+        }
+    }
+
+    #[test]
+    fn printer_columns_of_the_namespaced_kinds_match_the_api_document() {
+        let expected = [
             (
                 "CrossAccountRole",
                 vec![
                     "ACCOUNT string .status.accountId",
                     "ROLE string .status.roleName",
-                    ready,
-                    reason,
-                    age,
+                    READY,
+                    REASON,
+                    AGE,
                     "ARN string .status.roleArn (wide)",
                 ],
             ),
@@ -270,8 +316,8 @@ pub(crate) mod tests {
                     "GROUP string .status.groupName",
                     "MEMBERS integer .status.memberCount",
                     "ROLES integer .status.roleCount",
-                    ready,
-                    age,
+                    READY,
+                    AGE,
                 ],
             ),
             (
@@ -281,50 +327,18 @@ pub(crate) mod tests {
                     "PARTNER-ACCOUNT string .spec.partner.accountId",
                     "PHASE string .status.phase",
                     "EXPIRES string .spec.expiresAt",
-                    ready,
-                    age,
-                ],
-            ),
-            (
-                "OrganizationalUnit",
-                vec!["OU-ID string .status.id", "PATH string .status.path", ready, age],
-            ),
-            (
-                "ServiceControlPolicy",
-                vec![
-                    "POLICY-ID string .status.policyId",
-                    "TARGETS integer .status.targetCount",
-                    ready,
-                    age,
+                    READY,
+                    AGE,
                 ],
             ),
         ];
         for (kind, columns) in expected {
-            let crd = crd_by_kind(kind);
-            let actual: Vec<String> = crd["spec"]["versions"][0]["additionalPrinterColumns"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|column| {
-                    let wide = match column["priority"].as_i64() {
-                        Some(1) => " (wide)",
-                        _ => "",
-                    };
-                    let (name, type_, path) = (&column["name"], &column["type"], &column["jsonPath"]);
-                    format!(
-                        "{} {} {}{wide}",
-                        name.as_str().unwrap(),
-                        type_.as_str().unwrap(),
-                        path.as_str().unwrap()
-                    )
-                })
-                .collect();
-            assert_eq!(actual, columns, "{kind}");
+            assert_eq!(printer_columns(kind), columns, "{kind}");
         }
     }
 
     #[test]
-    fn schemas_carry_the_validation_rules() {
+    fn the_account_schema_carries_its_validation_rules() {
         let account = crd_by_kind("AwsAccount");
         assert_eq!(
             rules_at(&account, "/properties/spec/properties/email"),
@@ -346,7 +360,10 @@ pub(crate) mod tests {
             pattern_at(&account, "/properties/spec/properties/accessRoleName"),
             r"^[\w+=,.@-]{1,64}$"
         );
+    }
 
+    #[test]
+    fn the_role_schema_carries_its_validation_rules() {
         let role = crd_by_kind("CrossAccountRole");
         let account_ref = "/properties/spec/properties/account";
         assert_eq!(rules_at(&role, account_ref), ["has(self.name) != has(self.id)"]);
@@ -367,6 +384,12 @@ pub(crate) mod tests {
             (duration["minimum"].as_f64(), duration["maximum"].as_f64()),
             (Some(3600.0), Some(43200.0))
         );
+        assert_eq!(rules_at(&role, "/properties/spec/properties/tags").len(), 1);
+    }
+
+    #[test]
+    fn the_role_schema_checks_policy_arns_and_keeps_documents_free_form() {
+        let role = crd_by_kind("CrossAccountRole");
         let permissions = "/properties/spec/properties/permissions/properties";
         assert_eq!(
             pattern_at(&role, &format!("{permissions}/managedPolicyArns/items")),
@@ -381,8 +404,10 @@ pub(crate) mod tests {
             ["properties"]["document"];
         assert_eq!(document["x-kubernetes-preserve-unknown-fields"], true);
         assert_eq!(document["type"], "object");
-        assert_eq!(rules_at(&role, "/properties/spec/properties/tags").len(), 1);
+    }
 
+    #[test]
+    fn the_group_and_partner_schemas_carry_their_validation_rules() {
         let group = crd_by_kind("DeveloperGroup");
         assert_eq!(
             pattern_at(&group, "/properties/spec/properties/groupName"),
