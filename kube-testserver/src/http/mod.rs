@@ -179,9 +179,24 @@ async fn serve_resource(
     let store = &app.store;
     let def = &target.def;
     let namespace = target.namespace.as_deref();
+    let request_content_type = content_type(headers);
+    let request = crate::subresources::Request {
+        method,
+        def,
+        namespace,
+        name: target.name.as_deref(),
+        subresource: target.subresource.as_deref(),
+        content_type: &request_content_type,
+        body: &body,
+    };
+    if let Some((code, answer)) = crate::subresources::serve(store, &request, || write_options(query, headers))? {
+        return Ok(json_response(code, &answer, &[]));
+    }
     let status = match target.subresource.as_deref() {
         None => false,
         Some("status") if def.status_subresource => true,
+        // A CertificateSigningRequest's approval is written as its status.
+        Some("approval") if def.builtin == Some(crate::registry::Builtin::CertificateSigningRequest) => true,
         Some(_) => return Err(ApiError::no_route()),
     };
     let shape = negotiate::shape(headers);
