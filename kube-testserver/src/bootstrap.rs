@@ -16,6 +16,10 @@ use crate::store::{Store, WriteOptions};
 const KUBERNETES_SERVICE_IP: &str = "10.96.0.1";
 
 /// Creates the bootstrap objects in a new store.
+#[allow(
+    clippy::panic,
+    reason = "bootstrap objects are constants: a failure is a bug every test meets at once"
+)]
 pub fn seed(store: &Store) {
     let defs = builtins();
     let options = WriteOptions {

@@ -3,6 +3,10 @@
 //! `/scale` subresource, through kube-rs and the real kubectl, as kube-rs's own cluster tests
 //! use them.
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use k8s_openapi::api::apps::v1::Deployment;

@@ -1,6 +1,10 @@
 //! Events: what a controller records through events.k8s.io/v1 (kube-rs's `Recorder`) is what
 //! `kubectl describe` and `kubectl get events` read through core/v1, and the other way round.
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

@@ -1,6 +1,10 @@
 //! The server as kube-rs sees it: the runtime's Controller, reflector and
 //! watcher, `Api::entry`, finalizers and garbage collection.
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,5 +1,9 @@
 //! The server as the real kubectl sees it.
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,10 @@
 //! with `kubectl get -o yaml` applied back, strict field validation of built-in kinds, the
 //! migration from client-side to server-side apply, and the commands that edit live objects.
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -248,6 +248,10 @@ fn set_finalizers(object: &mut Value, list: Vec<String>) {
 }
 
 impl Store {
+    #[allow(
+        clippy::panic,
+        reason = "the initial namespaces are constants: a failure is a bug every test meets at once"
+    )]
     pub fn new(window: usize) -> Self {
         let (events, _) = broadcast::channel(65_536);
         let (expiry, _) = tokio::sync::watch::channel(0);

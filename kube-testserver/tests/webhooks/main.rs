@@ -6,6 +6,10 @@
 //! denials, rules and selectors, failures and timeouts) and `trust` (CA bundles, service
 //! references, deletes, dry runs, the configuration kind).
 
+// Tests say what they expect by unwrapping it, helpers included (clippy.toml
+// allows it only in test functions): a panic is a failure.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 #[path = "../support/mod.rs"]
 mod support;
 
