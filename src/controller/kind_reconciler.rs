@@ -1,15 +1,22 @@
 //! The `Reconciler` of a kind whose whole reconcile a driver runs, written
-//! once per driver: such a kind has nothing of its own to say about its API
-//! scope, its converge or its cleanup, only (at most) when to look again.
+//! once: such a kind has nothing of its own to say about its converge or
+//! its cleanup, only its API scope and (at most) when to look again.
 
-/// `Reconciler` for a namespaced kind the `owned` driver runs. Anything
-/// after the kind (a `next`) goes into the impl as written.
-macro_rules! owned_kind_reconciler {
-    ($kind:ty $(, $($more:tt)+)?) => {
+/// `Reconciler` for a kind run by the driver module `$driver` (`owned` or
+/// `organization`), `namespaced` or `cluster` scoped. Anything after those
+/// (a `next`) goes into the impl as written.
+macro_rules! driver_kind_reconciler {
+    (@api namespaced, $object:expr, $client:expr) => {
+        kube::api::Api::namespaced($client, &kube::ResourceExt::namespace($object).unwrap_or_default())
+    };
+    (@api cluster, $object:expr, $client:expr) => {
+        kube::api::Api::all($client)
+    };
+    ($kind:ty, $driver:ident, $scope:ident $(, $($more:tt)+)?) => {
         #[async_trait::async_trait]
         impl $crate::controller::driver::Reconciler for $kind {
             fn api(&self, client: kube::Client) -> kube::api::Api<Self> {
-                kube::api::Api::namespaced(client, &kube::ResourceExt::namespace(self).unwrap_or_default())
+                $crate::controller::kind_reconciler::driver_kind_reconciler!(@api $scope, self, client)
             }
 
             async fn converge(
@@ -21,52 +28,19 @@ macro_rules! owned_kind_reconciler {
                 $crate::controller::status::Outcome,
                 $crate::controller::driver::Stop,
             > {
-                $crate::controller::driver::owned::converge(self, ctx, api, status).await
+                $crate::controller::driver::$driver::converge(self, ctx, api, status).await
             }
 
             async fn cleanup(
                 &self,
                 ctx: &$crate::controller::context::Context,
-                _api: &kube::api::Api<Self>,
+                api: &kube::api::Api<Self>,
             ) -> $crate::controller::error::Result<()> {
-                $crate::controller::driver::owned::cleanup(self, ctx).await
+                $crate::controller::driver::$driver::cleanup(self, ctx, api).await
             }
 
             $($($more)+)?
         }
     };
 }
-pub(crate) use owned_kind_reconciler;
-
-/// `Reconciler` for a cluster-scoped kind the `organization` driver runs.
-macro_rules! org_owned_kind_reconciler {
-    ($kind:ty) => {
-        #[async_trait::async_trait]
-        impl $crate::controller::driver::Reconciler for $kind {
-            fn api(&self, client: kube::Client) -> kube::api::Api<Self> {
-                kube::api::Api::all(client)
-            }
-
-            async fn converge(
-                &self,
-                ctx: &$crate::controller::context::Context,
-                api: &kube::api::Api<Self>,
-                status: &mut <Self as kube::core::object::HasStatus>::Status,
-            ) -> $crate::controller::error::Result<
-                $crate::controller::status::Outcome,
-                $crate::controller::driver::Stop,
-            > {
-                $crate::controller::driver::organization::converge(self, ctx, api, status).await
-            }
-
-            async fn cleanup(
-                &self,
-                ctx: &$crate::controller::context::Context,
-                api: &kube::api::Api<Self>,
-            ) -> $crate::controller::error::Result<()> {
-                $crate::controller::driver::organization::cleanup(self, ctx, api).await
-            }
-        }
-    };
-}
-pub(crate) use org_owned_kind_reconciler;
+pub(crate) use driver_kind_reconciler;

@@ -13,14 +13,14 @@ use async_trait::async_trait;
 use super::context::Context;
 use super::driver::Stop;
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
-use super::kind_reconciler::owned_kind_reconciler;
+use super::kind_reconciler::driver_kind_reconciler;
 use super::ownership::Claim;
 use super::status::Outcome;
 use crate::api::{CrossAccountRole, CrossAccountRoleStatus};
 use crate::aws::{AwsResult, Iam};
 use plan::{Change, DesiredRole, ObservedRole};
 
-owned_kind_reconciler!(CrossAccountRole);
+driver_kind_reconciler!(CrossAccountRole, owned, namespaced);
 
 #[async_trait]
 impl Owned for CrossAccountRole {

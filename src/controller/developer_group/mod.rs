@@ -17,7 +17,7 @@ use async_trait::async_trait;
 use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Next, Stop};
-use super::kind_reconciler::owned_kind_reconciler;
+use super::kind_reconciler::driver_kind_reconciler;
 use super::ownership::Claim;
 use super::status::Outcome;
 use crate::api::{DeveloperGroup, DeveloperGroupStatus, Reason};
@@ -27,8 +27,10 @@ use plan::{Change, DesiredAccess, ObservedGroup};
 /// How soon a group with missing users looks for them again.
 const MISSING_USERS_RECHECK: Duration = Duration::from_secs(60);
 
-owned_kind_reconciler!(
+driver_kind_reconciler!(
     DeveloperGroup,
+    owned,
+    namespaced,
     fn next(&self, outcome: &Outcome, _config: &Config) -> Next {
         match outcome.reason {
             Reason::MissingUsers => Next::After(MISSING_USERS_RECHECK),

@@ -410,7 +410,7 @@ pub(super) fn left_out(what: &str, waiting: &[Outcome]) -> Option<Outcome> {
 /// Deletes the resource on deletion of the object, unless the spec keeps it
 /// or it was adopted: then it is released, its owner mark removed, so that
 /// no later object takes it over as its own.
-pub async fn cleanup<K: Owned>(object: &K, ctx: &Context) -> Result<()> {
+pub async fn cleanup<K: Owned>(object: &K, ctx: &Context, _api: &Api<K>) -> Result<()> {
     let policies = object.policies();
     if policies.management == ManagementPolicy::Observe {
         return Ok(());

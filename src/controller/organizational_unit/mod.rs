@@ -17,12 +17,12 @@ use super::driver::Stop;
 use super::driver::organization::{Existing, Identity, NewResource, OrgOwned};
 use super::driver::owned::{Policies, Resolved};
 use super::error::Result;
-use super::kind_reconciler::org_owned_kind_reconciler;
+use super::kind_reconciler::driver_kind_reconciler;
 use crate::api::{OrganizationalUnit, OrganizationalUnitStatus};
 use crate::aws::{AwsResult, Organizations};
 use plan::{Change, DesiredOu, OuState};
 
-org_owned_kind_reconciler!(OrganizationalUnit);
+driver_kind_reconciler!(OrganizationalUnit, organization, cluster);
 
 #[async_trait]
 impl OrgOwned for OrganizationalUnit {

@@ -17,12 +17,12 @@ use super::driver::Stop;
 use super::driver::organization::{Existing, Identity, NewResource, OrgOwned};
 use super::driver::owned::{Resolved, policies_from_spec};
 use super::error::Result;
-use super::kind_reconciler::org_owned_kind_reconciler;
+use super::kind_reconciler::driver_kind_reconciler;
 use crate::api::{ServiceControlPolicy, ServiceControlPolicyStatus};
 use crate::aws::{AwsResult, Organizations};
 use plan::{Change, DesiredPolicy, ObservedPolicy};
 
-org_owned_kind_reconciler!(ServiceControlPolicy);
+driver_kind_reconciler!(ServiceControlPolicy, organization, cluster);
 
 #[async_trait]
 impl OrgOwned for ServiceControlPolicy {
