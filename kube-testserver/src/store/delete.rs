@@ -188,8 +188,6 @@ impl State {
         if list.is_empty() && object.pointer("/metadata/deletionTimestamp").is_some() {
             let mut last = object;
             set_finalizers(&mut last, list);
-            let rv = self.next_rv();
-            metadata_mut(&mut last).insert("resourceVersion".into(), json!(rv));
             self.objects.insert(key.clone(), last);
             self.remove(key);
         } else {
@@ -204,10 +202,10 @@ impl State {
         let Some(mut object) = self.objects.remove(key) else {
             return;
         };
-        if object.pointer("/metadata/resourceVersion").and_then(Value::as_str) != Some(&self.rv.to_string()) {
-            let rv = self.next_rv();
-            metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv));
-        }
+        // A deletion is a write of its own: a watch that has seen the
+        // object's last version must still see it go.
+        let rv = self.next_rv();
+        metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv));
         self.record(key, EventType::Deleted, object.clone(), None);
         let uid = meta_str(&object, "uid").unwrap_or_default().to_string();
         // Background collection: a dependent goes once none of its owners exist.

@@ -355,6 +355,33 @@ fn finalizer_blocks_then_releases_deletion() {
     assert_eq!(store.get(&def, Some("default"), "a").err().unwrap().code.as_u16(), 404);
 }
 
+/// A client that has seen an object's latest version (the watch resumes
+/// from its resourceVersion) must still be told it was deleted.
+#[test]
+fn a_deletion_has_a_resource_version_of_its_own() {
+    let (store, def) = setup();
+    let created = store
+        .create(&def, Some("default"), widget("a"), &WriteOptions::default())
+        .unwrap()
+        .object;
+    let seen: u64 = created["metadata"]["resourceVersion"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let options = DeleteOptions {
+        propagation: Propagation::Background,
+        precondition_uid: None,
+        precondition_rv: None,
+        dry_run: false,
+    };
+    store.delete(&def, Some("default"), "a", &options).unwrap();
+    let resumed = store.watch(&def, &Filter::default(), Some(seen)).unwrap();
+    let kinds: Vec<_> = resumed.initial.iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventType::Deleted]);
+    assert!(resumed.initial[0].rv > seen);
+}
+
 #[test]
 fn owner_deletion_collects_dependents() {
     let (store, def) = setup();
