@@ -39,6 +39,11 @@ macro_rules! driver_kind_reconciler {
                 $crate::controller::driver::$driver::cleanup(self, ctx, api).await
             }
 
+            /// An object that only observes changes nothing in AWS to undo.
+            fn cleans_up(&self) -> bool {
+                self.policies().management != $crate::api::ManagementPolicy::Observe
+            }
+
             $($($more)+)?
         }
     };

@@ -56,6 +56,11 @@ pub struct KindWatch<K: Indexed> {
     pub cache: Cache<K>,
     writer: reflector::store::Writer<K>,
     index: Arc<Index<K>>,
+    /// The objects the watch saw deleted, after they left the cache: a
+    /// shared stream passes on no deletion, and an object without a
+    /// finalizer (one that only observes) shows no deletion timestamp first.
+    deleted: async_broadcast::Sender<Arc<K>>,
+    deleted_subscription: async_broadcast::InactiveReceiver<Arc<K>>,
 }
 
 impl<K> KindWatch<K>
@@ -65,33 +70,50 @@ where
     fn new() -> Self {
         let (reader, writer) = reflector::store_shared(SUBSCRIBER_BUFFER);
         let index = Arc::new(Index::default());
+        let (mut deleted, deleted_subscription) = async_broadcast::broadcast(SUBSCRIBER_BUFFER);
+        // Sends with no subscriber yet; with one, waits for room rather than
+        // dropping a deletion (no overflow), as the shared stream does.
+        deleted.set_await_active(false);
         KindWatch {
             cache: Cache::new(reader, index.clone()),
             writer,
             index,
+            deleted,
+            deleted_subscription: deleted_subscription.deactivate(),
         }
     }
 
-    pub fn subscribe(&self) -> ReflectHandle<K> {
+    fn applied(&self) -> ReflectHandle<K> {
         match self.writer.subscribe() {
             Some(handle) => handle,
             None => unreachable!("store_shared always creates a dispatcher"),
         }
     }
 
-    /// Its objects as they change in what `fingerprint` reads: what the
-    /// objects that depend on them see of them.
+    /// Every change to its objects, their deletions included: what
+    /// re-reconciles the objects that depend on them.
+    pub fn subscribe(&self) -> impl futures::Stream<Item = Arc<K>> + Send + 'static {
+        futures::stream::select(self.applied(), self.deleted_subscription.activate_cloned())
+    }
+
+    /// Its objects as they change in what `fingerprint` reads, and as they
+    /// are deleted: what the objects that depend on them see of them.
     pub fn changes<F: PartialEq + Send + 'static>(
         &self,
         fingerprint: fn(&K) -> F,
     ) -> impl futures::Stream<Item = Arc<K>> + Send + 'static {
-        changed_by(self.subscribe(), (*self.cache).clone(), fingerprint)
+        futures::stream::select(
+            changed_by(self.applied(), (*self.cache).clone(), fingerprint),
+            self.deleted_subscription.activate_cloned(),
+        )
     }
 
-    /// A controller triggered by changes to the kind's own specs, reading its cache.
+    /// A controller triggered by changes to the kind's own specs, reading
+    /// its cache. An object gone needs no reconcile: one that cleans up
+    /// holds a finalizer until it has.
     pub fn controller(&self) -> Controller<K> {
         Controller::for_shared_stream(
-            changed_by(self.subscribe(), (*self.cache).clone(), spec_or_deletion),
+            changed_by(self.applied(), (*self.cache).clone(), spec_or_deletion),
             (*self.cache).clone(),
         )
     }
@@ -99,6 +121,7 @@ where
     /// The watch that fills the index, then the cache, and feeds the subscribers, as a task.
     fn run(self, client: Client) -> impl Future<Output = ()> + Send {
         let index = self.index;
+        let deleted = self.deleted;
         guarded_watch::<K>(client)
             .modify(drop_unread_fields)
             .inspect(move |event| {
@@ -107,9 +130,17 @@ where
                 }
             })
             .reflect_shared(self.writer)
-            .for_each(|event| async move {
-                if let Err(err) = event {
-                    tracing::warn!(%err, kind = %K::kind(&()), "watch failed; retrying with backoff");
+            .for_each(move |event| {
+                let deleted = deleted.clone();
+                async move {
+                    match event {
+                        Ok(watcher::Event::Delete(object)) => {
+                            // No active subscriber is no error: nothing depends on the kind.
+                            let _ = deleted.broadcast_direct(Arc::new(object)).await;
+                        }
+                        Ok(_) => {}
+                        Err(err) => tracing::warn!(%err, kind = %K::kind(&()), "watch failed; retrying with backoff"),
+                    }
                 }
             })
     }
@@ -397,3 +428,6 @@ pub async fn run(
         _ = watches.run() => {}
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -110,9 +110,13 @@ pub trait Reconciler:
     + Sync
     + 'static
 {
-    /// Whether deleting an object must wait for `cleanup`. Kinds whose AWS
-    /// side belongs to owned objects leave deletion to garbage collection.
-    const CLEANS_UP: bool = true;
+    /// Whether deleting the object must wait for `cleanup`: not when its
+    /// AWS side belongs to owned objects (garbage collection deletes them),
+    /// nor when it only observes. Without a finalizer, its deletion reaches
+    /// its dependents from the watch (`KindWatch::subscribe`).
+    fn cleans_up(&self) -> bool {
+        true
+    }
 
     /// The API the object is read and written through: its namespace's, or the cluster's.
     fn api(&self, client: Client) -> Api<Self>;
@@ -135,15 +139,12 @@ pub trait Reconciler:
 pub async fn reconcile<K: Reconciler>(object: Arc<K>, ctx: Arc<Context>) -> Result<Action> {
     let api = object.api(ctx.client.clone());
     let deleting = object.meta().deletion_timestamp.is_some();
-    if !K::CLEANS_UP {
-        return match deleting {
-            true => Ok(Action::await_change()),
-            false => converge_and_record(object.as_ref(), &ctx, &api).await,
-        };
-    }
+    // An object may hold the finalizer from a time it cleaned up (it
+    // managed before it observed): its deletion still removes it.
     let finalized = object.finalizers().iter().any(|f| f == FINALIZER);
     match (deleting, finalized) {
         (false, true) => converge_and_record(object.as_ref(), &ctx, &api).await,
+        (false, false) if !object.cleans_up() => converge_and_record(object.as_ref(), &ctx, &api).await,
         (false, false) => {
             let object = add_finalizer(&api, object.as_ref()).await?;
             converge_and_record(&object, &ctx, &api).await

@@ -251,6 +251,18 @@ async fn observe_mode_reports_the_difference_and_writes_nothing() {
     assert!(message.contains("create policy AppPolicy"), "{message}");
     assert_eq!(status.ownership, None);
     assert_eq!(h.role_in_aws("App").await.expect("role").description, "made by hand");
+    let object = h.roles().get("app").await.expect("object");
+    assert!(object.finalizers().is_empty(), "nothing to undo, so no finalizer");
+
+    // Managed from now on: the finalizer comes before the first write.
+    let managed = json!({"spec": {"managementPolicy": "Manage", "adoptExisting": true}});
+    h.roles()
+        .patch("app", &PatchParams::default(), &Patch::Merge(managed))
+        .await
+        .expect("patch");
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    let object = h.roles().get("app").await.expect("object");
+    assert_eq!(object.finalizers(), [FINALIZER.to_string()]);
 }
 
 #[tokio::test]

@@ -29,7 +29,9 @@ pub use plan::generated_secret_ref;
 impl Reconciler for PartnerAccess {
     /// The children are owned: garbage collection deletes them, and their
     /// own finalizers remove the roles from AWS.
-    const CLEANS_UP: bool = false;
+    fn cleans_up(&self) -> bool {
+        false
+    }
 
     fn api(&self, client: Client) -> Api<Self> {
         Api::namespaced(client, &self.namespace().unwrap_or_default())

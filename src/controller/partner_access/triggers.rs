@@ -2,11 +2,9 @@
 //! CrossAccountRoles (their conditions add up to its own) and its external
 //! ID's Secret. It looks nothing up by what it names.
 
-use kube::api::Api;
-use kube::core::PartialObjectMeta;
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::Controller;
 
-use crate::api::{CrossAccountRole, PartnerAccess};
+use crate::api::PartnerAccess;
 use crate::controller::index::Indexed;
 use crate::controller::{Watches, secret_changes};
 
@@ -16,20 +14,12 @@ impl Indexed for PartnerAccess {
     }
 }
 
-/// The children are watched as metadata only: their owner reference is
-/// all that says which PartnerAccess to look at, which reads them fresh. A
-/// watch of their own rather than the roles' shared one, which passes on no
-/// deletion: a child deleted must bring its PartnerAccess to make it again.
+/// The children come from the roles' shared watch, their deletions
+/// included: a child deleted brings its PartnerAccess to make it again.
 pub fn controller(watches: &Watches) -> Controller<PartnerAccess> {
-    let children = watcher(
-        Api::<PartialObjectMeta<CrossAccountRole>>::all(watches.client.clone()),
-        watcher::Config::default(),
-    )
-    .default_backoff()
-    .touched_objects();
     watches
         .partners
         .controller()
-        .owns_stream(children)
+        .owns_shared_stream(watches.roles.subscribe())
         .owns_stream(secret_changes(&watches.client))
 }
