@@ -80,6 +80,14 @@ pub fn decode<K: Resource + DeserializeOwned>(json: &str) -> Result<K, Box<Undec
             error: error.to_string(),
         })
     };
+    let survey = survey(json);
+    if survey.nesting <= MAX_DEPTH {
+        let text = match survey.managed_fields {
+            Some(value) => Cow::Owned(format!("{}null{}", &json[..value.start], &json[value.end..])),
+            None => Cow::Borrowed(json),
+        };
+        return serde_json::from_str(&text).map_err(undecodable);
+    }
     let Some((capped, paths)) = cap_depth(json, MAX_DEPTH) else {
         return serde_json::from_str(json).map_err(undecodable);
     };
@@ -90,6 +98,66 @@ pub fn decode<K: Resource + DeserializeOwned>(json: &str) -> Result<K, Box<Undec
         .get_or_insert_default()
         .insert(UNREADABLE.to_string(), too_deep(&paths[0]));
     Ok(object)
+}
+
+/// What one quick pass over an object's text finds, before anything is decoded.
+#[derive(Debug, PartialEq)]
+struct Survey {
+    /// The most containers open at once, the root's included.
+    nesting: usize,
+    /// Where the value of `metadata.managedFields` lies. Nothing the
+    /// operator decodes reads it, and it is often the larger part of the
+    /// object, as a tree of JSON values: it is decoded as `null`.
+    managed_fields: Option<std::ops::Range<usize>>,
+}
+
+/// Reads `json` once, allocating nothing but a stack of open containers.
+/// `json` must be valid JSON (serde_json's raw value checked it).
+fn survey(json: &str) -> Survey {
+    const METADATA: &str = r#""metadata""#;
+    const MANAGED_FIELDS: &str = r#""managedFields""#;
+    let bytes = json.as_bytes();
+    // Whether each open container is an object, and whether it is the root's metadata.
+    let mut open: Vec<(bool, bool)> = Vec::with_capacity(16);
+    let (mut nesting, mut managed_fields) = (0, None);
+    let (mut expecting_key, mut key) = (false, "");
+    let mut at = 0;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'{' | b'[' => {
+                let in_metadata = open.len() == 1 && key == METADATA;
+                if open.len() == 2 && open[1].1 && key == MANAGED_FIELDS {
+                    let end = skip_container(bytes, at);
+                    managed_fields = Some(at..end);
+                    at = end;
+                    continue;
+                }
+                open.push((bytes[at] == b'{', in_metadata));
+                nesting = nesting.max(open.len());
+                expecting_key = bytes[at] == b'{';
+            }
+            b'}' | b']' => {
+                open.pop();
+                expecting_key = false;
+            }
+            b',' => expecting_key = open.last().is_some_and(|(object, _)| *object),
+            b'"' => {
+                let end = string_end(bytes, at);
+                if expecting_key {
+                    key = &json[at..end];
+                    expecting_key = false;
+                }
+                at = end;
+                continue;
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    Survey {
+        nesting,
+        managed_fields,
+    }
 }
 
 /// What is wrong with a value nested too deep, and what to do.
@@ -339,6 +407,54 @@ mod tests {
         assert!(undecodable.error.contains("invalid type"), "{}", undecodable.error);
     }
 }
+#[cfg(test)]
+mod survey_tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::CrossAccountRole;
+
+    #[test]
+    fn managed_fields_are_decoded_as_null_and_nothing_else_is_lost() {
+        let role = json!({
+            "apiVersion": "awsaccess.dev/v1alpha1",
+            "kind": "CrossAccountRole",
+            "metadata": {
+                "name": "x", "namespace": "n",
+                "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {"f:roleName": {}}}}],
+                "labels": {"managedFields": "a label, not the field"},
+            },
+            "spec": {"account": {"name": "dev"}, "trust": {}, "roleName": "managedFields"},
+        })
+        .to_string();
+        let found = survey(&role).managed_fields.expect("found");
+        assert!(role[found].starts_with(r#"[{"#));
+
+        let decoded: CrossAccountRole = decode(&role).expect("decodes");
+        assert_eq!(decoded.metadata.managed_fields, None);
+        assert_eq!(
+            decoded.metadata.labels.expect("labels")["managedFields"],
+            "a label, not the field"
+        );
+        assert_eq!(decoded.spec.role_name.as_deref(), Some("managedFields"));
+    }
+
+    #[test]
+    fn only_the_roots_metadata_holds_the_managed_fields() {
+        let elsewhere = r#"{"spec":{"metadata":{"managedFields":[1]}},"metadata":{"name":"x"}}"#;
+        assert_eq!(survey(elsewhere).managed_fields, None);
+    }
+
+    #[test]
+    fn nesting_counts_as_the_cap_does() {
+        for levels in [MAX_DEPTH - 2, MAX_DEPTH - 1, MAX_DEPTH, MAX_DEPTH + 1] {
+            let text = format!("{{\"a\":{}1{}}}", "[".repeat(levels), "]".repeat(levels));
+            let capped = cap_depth(&text, MAX_DEPTH).is_some();
+            assert_eq!(survey(&text).nesting > MAX_DEPTH, capped, "{levels} levels");
+        }
+    }
+}
+
 #[cfg(test)]
 mod watch_event_tests {
     use kube::core::WatchEvent;
