@@ -15,6 +15,7 @@ use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::owned::{Resolved, Target};
 use crate::controller::guardrails;
+use crate::controller::iam_user;
 use crate::controller::ownership::{Claim, Owner, object_id, requester};
 use crate::controller::refs;
 use crate::controller::status::Outcome;
@@ -52,7 +53,14 @@ pub(super) async fn desired(
             name: target.name.clone(),
             profiles,
             role_arns,
-            members: group.spec.members.clone(),
+            // A leaver stays out, whatever the list says, until enabled again.
+            members: group
+                .spec
+                .members
+                .iter()
+                .filter(|member| !iam_user::triggers::disabled(&ctx.stores, &target.account.id, member))
+                .cloned()
+                .collect(),
             require_mfa: group.spec.require_mfa,
             managed_policy_arns: allowed.granted,
         },
