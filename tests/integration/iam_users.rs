@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::support::aws::{create_users, group_members, identity_iam};
 use crate::support::moto::MANAGEMENT_ACCOUNT;
 use crate::support::operator::{Env, condition, test_config};
-use crate::support::wire::Wire;
+use crate::support::wire::{Fault, Faults, Wire};
 
 const NAMESPACE: &str = include_str!("../fixtures/alfie-namespace.yaml");
 
@@ -52,12 +52,12 @@ async fn secret_value(env: &Env, name: &str, key: &str) -> Option<String> {
 /// The user's keys in AWS: id and whether Active.
 async fn keys_of(env: &Env, user: &str) -> Vec<(String, bool)> {
     let iam = identity_iam(env).await;
-    let listed = iam
-        .list_access_keys()
-        .user_name(user)
-        .send()
-        .await
-        .expect("ListAccessKeys");
+    let listed = match iam.list_access_keys().user_name(user).send().await {
+        Ok(listed) => listed,
+        // Not made yet: no keys.
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => return vec![],
+        Err(err) => panic!("ListAccessKeys: {err:?}"),
+    };
     listed
         .access_key_metadata()
         .iter()
@@ -415,4 +415,61 @@ spec:
         Some("someone-elses")
     );
     assert!(!user_exists(&env, "erin").await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creations_whose_answers_are_lost_are_looked_for_not_sent_again_blindly() {
+    let mut env = Env::without_operator().await;
+    let wire = Wire::start(env.moto.endpoint()).await;
+    env.reach_aws_through(&wire.endpoint()).await;
+    let env = env.start_operator(test_config());
+    env.moto.create_organization().await;
+    // Each creation is carried out by AWS the first time, its answer lost on the way back.
+    let creations = ["CreateUser", "CreateLoginProfile", "CreateAccessKey"];
+    wire.inject(Faults {
+        limit: Some(1),
+        ..Faults::always(&creations, Fault::LostAnswer)
+    });
+    env.apply(&format!(
+        r#"{NAMESPACE}---{}---
+apiVersion: awsaccess.dev/v1alpha1
+kind: IamUser
+metadata: {{name: frank, namespace: alfie}}
+spec:
+  console: {{enabled: true, passwordSecretName: frank-console}}
+  accessKeys: {{secretName: frank-aws}}
+"#,
+        identity_account()
+    ))
+    .await;
+    let users: Api<IamUser> = env.api(Some("alfie"));
+    let most = std::sync::atomic::AtomicUsize::new(0);
+    env.eventually("frank Ready after the lost answers", async || {
+        most.fetch_max(keys_of(&env, "frank").await.len(), std::sync::atomic::Ordering::Relaxed);
+        ready(&users.get("frank").await.ok()?).then_some(())
+    })
+    .await;
+    let tally = wire.tally();
+    for operation in creations {
+        assert_eq!(
+            tally.injected_into(operation),
+            1,
+            "{operation}'s answer lost once\n{tally}"
+        );
+    }
+    // The user found by its owner tag, the login profile found: neither sent again.
+    assert_eq!(tally.forwarded("CreateUser"), 1, "{tally}");
+    assert_eq!(tally.forwarded("CreateLoginProfile"), 1, "{tally}");
+    // The key whose secret was lost with its answer is deleted before another is made.
+    assert_eq!(tally.forwarded("CreateAccessKey"), 2, "{tally}");
+    assert_eq!(tally.forwarded("DeleteAccessKey"), 1, "{tally}");
+    let keys = keys_of(&env, "frank").await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(most.into_inner() <= 2, "never three keys");
+    assert_eq!(
+        secret_value(&env, "frank-aws", "AWS_ACCESS_KEY_ID").await,
+        Some(keys[0].0.clone())
+    );
+    assert!(has_login_profile(&env, "frank").await);
+    assert!(secret_value(&env, "frank-console", "password").await.is_some());
 }
