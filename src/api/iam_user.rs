@@ -148,6 +148,9 @@ pub struct IamUserStatus {
     /// Whether the user has an MFA device.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_active: Option<bool>,
+    /// When the user last signed in with the password (GetUser's `PasswordLastUsed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_last_used: Option<Time>,
     /// Whether the user has a console password now.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_access: Option<bool>,

@@ -128,6 +128,8 @@ pub struct UserState {
     pub tags: BTreeMap<String, String>,
     /// Whether it has a console password (a login profile).
     pub login_profile: bool,
+    /// When the password was last used to sign in, as GetUser reports it.
+    pub password_last_used: Option<Timestamp>,
     /// Oldest first.
     pub access_keys: Vec<AccessKeyState>,
     /// Serial numbers (a virtual device's ARN) of its MFA devices.

@@ -490,6 +490,7 @@ impl SdkIam {
             arn: user.arn,
             path: user.path,
             tags: tag_map(user.tags),
+            password_last_used: user.password_last_used.and_then(timestamp),
             login_profile,
             access_keys,
             mfa_devices,

@@ -404,12 +404,14 @@ pub fn record(status: &mut IamUserStatus, observed: &ObservedUser) {
     let Some(user) = &observed.user else {
         status.mfa_active = None;
         status.console_access = None;
+        status.password_last_used = None;
         status.access_keys = vec![];
         status.groups = vec![];
         return;
     };
     status.mfa_active = Some(!user.mfa_devices.is_empty());
     status.console_access = Some(user.login_profile);
+    status.password_last_used = user.password_last_used.map(Time);
     status.access_keys = user
         .access_keys
         .iter()
