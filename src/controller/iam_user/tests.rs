@@ -37,7 +37,42 @@ struct Harness {
     ctx: Arc<Context>,
 }
 
+/// The identity account's AwsAccount, allowing `namespaces`.
+fn identity(namespaces: &[&str]) -> AwsAccount {
+    serde_json::from_value(json!({
+        "apiVersion": "awsaccess.dev/v1alpha1",
+        "kind": "AwsAccount",
+        "metadata": {"name": "identity"},
+        "spec": {
+            "accountName": "master",
+            "email": "master@example.com",
+            "accountId": OWN,
+            "allowedNamespaces": namespaces,
+        },
+        "status": {"accountId": OWN, "state": "Active"},
+    }))
+    .expect("AwsAccount")
+}
+
 impl Harness {
+    /// The same Kubernetes and AWS, the identity account allowing `namespaces` now.
+    fn allowing(&mut self, namespaces: &[&str]) {
+        let config = Config::default();
+        let inventoried = Inventoried::new(Arc::new(self.aws.clone()), config.resync_interval);
+        let stores = Stores {
+            accounts: Cache::of([identity(namespaces)]),
+            ..Stores::empty()
+        };
+        let ctx = Context::new(
+            self.client.clone(),
+            Arc::new(inventoried),
+            config,
+            stores,
+            Arc::default(),
+        );
+        self.ctx = Arc::new(ctx);
+    }
+
     async fn start() -> Self {
         let kube = TestServer::start().await.expect("kube-testserver starts");
         let client = kube.client().expect("client");
@@ -52,19 +87,7 @@ impl Harness {
                 .await
                 .expect("namespace");
         }
-        let identity: AwsAccount = serde_json::from_value(json!({
-            "apiVersion": "awsaccess.dev/v1alpha1",
-            "kind": "AwsAccount",
-            "metadata": {"name": "identity"},
-            "spec": {
-                "accountName": "master",
-                "email": "master@example.com",
-                "accountId": OWN,
-                "allowedNamespaces": [NAMESPACE],
-            },
-            "status": {"accountId": OWN, "state": "Active"},
-        }))
-        .expect("AwsAccount");
+        let identity = identity(&[NAMESPACE]);
         let aws = FakeAws::new(OWN);
         let config = Config::default();
         let inventoried = Inventoried::new(Arc::new(aws.clone()), config.resync_interval);
@@ -430,4 +453,34 @@ async fn bad_input_is_refused_naming_the_field_and_nothing_is_read() {
     );
     let name = h.users(NAMESPACE).get("alice").await.expect("object").name_any();
     assert_eq!(name, "alice");
+}
+
+#[tokio::test]
+async fn a_namespace_taken_away_locks_its_users_and_given_back_restores_them() {
+    let mut h = Harness::start().await;
+    let mut spec = person();
+    spec["accessKeys"] = json!({"secretName": "alice-keys"});
+    h.apply(NAMESPACE, spec).await.expect("reconcile");
+    let password = h.secret_value("alice-console", PASSWORD).await;
+    h.aws.clear_calls();
+
+    h.allowing(&[]);
+    h.reconcile(NAMESPACE, "alice").await.expect("lock");
+    let mut written = h.written();
+    written.sort();
+    assert_eq!(written, ["DeleteLoginProfile", "UpdateAccessKey"]);
+    let user = h.user_in_aws("alice").await.expect("nothing deleted");
+    assert!(!user.login_profile);
+    assert!(user.access_keys.iter().all(|key| key.status == KeyStatus::Inactive));
+    assert_eq!(
+        reason(&h.status(NAMESPACE).await),
+        ("Stalled".into(), "NamespaceNotAllowed".into())
+    );
+
+    h.allowing(&[NAMESPACE]);
+    h.reconcile(NAMESPACE, "alice").await.expect("restore");
+    let user = h.user_in_aws("alice").await.expect("user");
+    assert!(user.login_profile);
+    assert!(user.access_keys.iter().all(|key| key.status == KeyStatus::Active));
+    assert_ne!(h.secret_value("alice-console", PASSWORD).await, password);
 }
