@@ -60,7 +60,7 @@ pub struct IamUserSpec {
     /// Programmatic access with an access key written to a Secret: for a service account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_keys: Option<AccessKeys>,
-    /// `Active` (default) or `Disabled`: a leaver. Disabled removes the console password, sets every access key Inactive and takes the user out of every group, keeping the user and its ARN for the audit trail. Back to Active restores the console (a new password in the Secret) and the keys.
+    /// `Active` (default) or `Disabled`: a leaver. Disabled removes the console password, sets every access key Inactive and takes the user out of every group, keeping the user and its ARN for the audit trail. Back to Active restores the console (a new password in the Secret) and programmatic access (a new key in the Secret: a key set Inactive is never made Active again).
     #[serde(default)]
     pub state: UserState,
     /// What happens to the user when this object is deleted: `Delete` (default: login profile, access keys, MFA devices, policies and group memberships removed first, as IAM requires) or `Retain` (kept, the operator's owner tag removed).

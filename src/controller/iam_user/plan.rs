@@ -214,12 +214,14 @@ pub fn validate(spec: &IamUserSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// The key the Secret holds, if it is one the user has.
+/// The key the Secret holds, if it is one the user has and it is Active. A
+/// key set Inactive (a leaver's, a lock's, or by hand, perhaps because it
+/// leaked) is never made Active again: it is replaced.
 fn current_key<'a>(keys: &'a [AccessKeyState], wanted: &KeysWanted) -> Option<&'a AccessKeyState> {
     let SecretState::Ours { key_id: Some(id) } = &wanted.secret else {
         return None;
     };
-    keys.iter().find(|key| &key.id == id)
+    keys.iter().find(|key| &key.id == id && key.status == KeyStatus::Active)
 }
 
 fn after(time: Timestamp, duration: Duration) -> Timestamp {
@@ -263,9 +265,6 @@ fn plan_keys(wanted: &KeysWanted, keys: &[AccessKeyState], now: Timestamp) -> Ve
     match current {
         None => changes.push(Change::CreateKey),
         Some(current) => {
-            if current.status == KeyStatus::Inactive {
-                changes.push(Change::SetKeyStatus(current.id.clone(), KeyStatus::Active));
-            }
             let due = wanted
                 .rotate_after
                 .is_some_and(|age| now >= after(current.created, age));
@@ -506,6 +505,16 @@ mod tests {
         ];
         let changes = plan_keys(&wanted, &keys, after(now, HOUR / 4));
         assert!(!changes.contains(&Change::CreateKey), "{changes:?}");
+    }
+
+    #[test]
+    fn an_inactive_key_is_replaced_never_made_active_again() {
+        let now = Timestamp::now();
+        let keys = [key("A", ago(now, 1), KeyStatus::Inactive)];
+        assert_eq!(
+            plan_keys(&wanted(Some("A")), &keys, now),
+            vec![Change::DeleteKey("A".into()), Change::CreateKey]
+        );
     }
 
     #[test]

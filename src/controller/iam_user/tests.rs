@@ -360,11 +360,16 @@ async fn a_leaver_loses_console_keys_and_groups_and_comes_back_with_a_new_passwo
     assert!(user.access_keys.iter().all(|key| key.status == KeyStatus::Inactive));
     assert_eq!(reason(&h.status(NAMESPACE).await).0, "Ready");
 
+    let inactive = h.secret_value("alice-keys", ACCESS_KEY_ID).await.expect("key id");
     h.patch_spec(json!({"state": "Active"})).await;
     h.reconcile(NAMESPACE, "alice").await.expect("enable");
     let user = h.user_in_aws("alice").await.expect("user");
     assert!(user.login_profile);
-    assert!(user.access_keys.iter().all(|key| key.status == KeyStatus::Active));
+    // The key set Inactive is not made Active again: a new one replaces it.
+    let keys: Vec<(&str, KeyStatus)> = user.access_keys.iter().map(|k| (k.id.as_str(), k.status)).collect();
+    let current = h.secret_value("alice-keys", ACCESS_KEY_ID).await.expect("key id");
+    assert_eq!(keys, [(current.as_str(), KeyStatus::Active)]);
+    assert_ne!(current, inactive);
     assert_ne!(h.secret_value("alice-console", PASSWORD).await, Some(password));
 }
 
