@@ -508,6 +508,38 @@ mod tests {
     }
 
     #[test]
+    fn the_next_look_is_when_the_next_rotation_step_is_due() {
+        let now = Timestamp::now();
+        let spec: IamUserSpec = serde_json::from_value(
+            json!({"accessKeys": {"secretName": "k", "rotateAfter": "24h", "gracePeriod": "1h"}}),
+        )
+        .unwrap();
+        let status = |created: &[Timestamp]| IamUserStatus {
+            access_keys: created
+                .iter()
+                .map(|at| AccessKeyStatus {
+                    id: "K".into(),
+                    status: "Active".into(),
+                    created_at: Some(Time(*at)),
+                    last_used_at: None,
+                })
+                .collect(),
+            ..IamUserStatus::default()
+        };
+        // One key, made an hour ago: rotated 23 hours from now.
+        let one = next_rotation_step(&spec, &status(&[ago(now, 1)]), now).unwrap();
+        assert!(one > 23 * HOUR && one <= 23 * HOUR + Duration::from_secs(2), "{one:?}");
+        // Just rotated: the old key goes Inactive in an hour.
+        let two = next_rotation_step(&spec, &status(&[ago(now, 25), now]), now).unwrap();
+        assert!(two > HOUR && two <= HOUR + Duration::from_secs(2), "{two:?}");
+        // No keys, or a leaver: nothing to time.
+        assert_eq!(next_rotation_step(&spec, &status(&[]), now), None);
+        let mut leaver = spec.clone();
+        leaver.state = UserState::Disabled;
+        assert_eq!(next_rotation_step(&leaver, &status(&[now]), now), None);
+    }
+
+    #[test]
     fn an_inactive_key_is_replaced_never_made_active_again() {
         let now = Timestamp::now();
         let keys = [key("A", ago(now, 1), KeyStatus::Inactive)];
