@@ -312,7 +312,16 @@ spec:
     .await;
     assert_eq!(group_members(&env, "alfie-developers").await, Some(BTreeSet::new()));
     let group = groups.get("alfie-developers").await.expect("group");
-    assert!(group.status.expect("status").members.is_empty());
+    let status = group.status.expect("status");
+    assert!(status.members.is_empty());
+    let ready = condition(&status.reconcile.conditions, "Ready").expect("Ready");
+    assert!(
+        ready.status == "True"
+            && ready
+                .message
+                .ends_with("left out as leavers (their IamUser is Disabled): bob"),
+        "{ready:?}"
+    );
 
     users.delete("bob", &DeleteParams::default()).await.expect("delete");
     env.eventually("bob deleted in AWS", async || {

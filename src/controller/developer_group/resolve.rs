@@ -48,19 +48,20 @@ pub(super) async fn desired(
     plan::check_assume_policy_size(&role_arns, group.spec.require_mfa)?;
     let allowed = allowed_policies(group, ctx, target).await?;
     waiting.extend(allowed.refusals);
+    // A leaver stays out, whatever the list says, until enabled again.
+    let (disabled, members): (Vec<String>, Vec<String>) = group
+        .spec
+        .members
+        .iter()
+        .cloned()
+        .partition(|member| iam_user::triggers::disabled(&ctx.stores, &target.account.id, member));
     Ok(Resolved {
         desired: DesiredAccess {
             name: target.name.clone(),
             profiles,
             role_arns,
-            // A leaver stays out, whatever the list says, until enabled again.
-            members: group
-                .spec
-                .members
-                .iter()
-                .filter(|member| !iam_user::triggers::disabled(&ctx.stores, &target.account.id, member))
-                .cloned()
-                .collect(),
+            members,
+            disabled,
             require_mfa: group.spec.require_mfa,
             managed_policy_arns: allowed.granted,
         },
