@@ -1,5 +1,5 @@
 //! The validating admission webhook: `kubectl apply` of a CrossAccountRole,
-//! DeveloperGroup or PartnerAccess that the operator would refuse (tenancy,
+//! DeveloperGroup, PartnerAccess or IamUser that the operator would refuse (tenancy,
 //! guardrails) is refused at once, with the message its `Stalled` condition
 //! would carry, rather than minutes later in a condition. It answers from
 //! the cluster as it is at that moment (the AwsAccounts, the objects the
@@ -187,7 +187,7 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
                 roles.extend(api.get_opt(&reference.name).await?.and_then(Guarded::readable));
             }
         }
-        "PartnerAccess" => {}
+        "PartnerAccess" | "IamUser" => {}
         _ => return Ok(vec![]),
     }
     let stores = Stores {
@@ -204,6 +204,7 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
     Ok(match kind {
         "CrossAccountRole" => review.role(&typed(object)?),
         "DeveloperGroup" => review.group(&typed(object)?),
+        "IamUser" => review.user(&typed(object)?),
         _ => review.partner(&typed(object)?),
     })
 }

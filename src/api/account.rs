@@ -91,7 +91,7 @@ pub struct AwsAccountSpec {
     #[schemars(regex(pattern = ACCOUNT_ID_PATTERN))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("accountId is immutable"))]
     pub account_id: Option<String>,
-    /// Namespaces whose CrossAccountRoles, DeveloperGroups and PartnerAccesses may work in this account; `["*"]`: every namespace. Absent or empty: none (the secure default: opening an account to a namespace is the platform team's explicit act). Taking a namespace away locks at once what its objects made here (roles trust nobody, groups lose their members) and deletes nothing.
+    /// Namespaces whose CrossAccountRoles, DeveloperGroups, PartnerAccesses and IamUsers may work in this account; `["*"]`: every namespace. Absent or empty: none (the secure default: opening an account to a namespace is the platform team's explicit act). Taking a namespace away locks at once what its objects made here (roles trust nobody, groups lose their members) and deletes nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(inner(length(max = 63), regex(pattern = ALLOWED_NAMESPACE_PATTERN)))]
     #[x_kube(merge_strategy = ListMerge::Set)]

@@ -277,7 +277,7 @@ pub enum Reason {
     InvalidSpec,
     /// A policy document was rejected by AWS or by a guardrail.
     PolicyRejected,
-    /// A role or group of that name exists and was not created by the operator; set `adoptExisting: true` to take it over.
+    /// A role, group or user of that name exists and was not created by the operator; set `adoptExisting: true` to take it over. Or a Secret an IamUser names exists and is not its own.
     AlreadyExists,
     /// Another object already manages the same role or group in the same account.
     AlreadyManaged,

@@ -6,6 +6,7 @@ pub mod common;
 pub mod cross_account_role;
 pub mod developer_group;
 pub mod guard;
+pub mod iam_user;
 pub mod organizational_unit;
 pub mod partner_access;
 pub mod service_control_policy;
@@ -25,6 +26,7 @@ pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,
 };
 pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, Profile, RoleAccess};
+pub use iam_user::{AccessKeyStatus, AccessKeys, ConsoleAccess, IamUser, IamUserSpec, IamUserStatus, UserState};
 pub use organizational_unit::{
     OrganizationalUnit, OrganizationalUnitDeletionPolicy, OrganizationalUnitRef, OrganizationalUnitSpec,
     OrganizationalUnitStatus,
@@ -43,6 +45,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         PartnerAccess::crd(),
         OrganizationalUnit::crd(),
         ServiceControlPolicy::crd(),
+        IamUser::crd(),
     ]
 }
 
@@ -216,6 +219,7 @@ pub(crate) mod tests {
             ("PartnerAccess", "partneraccesses", "partner", "Namespaced"),
             ("OrganizationalUnit", "organizationalunits", "ou", "Cluster"),
             ("ServiceControlPolicy", "servicecontrolpolicies", "scp", "Cluster"),
+            ("IamUser", "iamusers", "iamuser", "Namespaced"),
         ];
         let crds = crds();
         assert_eq!(crds.len(), expected.len());
@@ -327,6 +331,16 @@ pub(crate) mod tests {
                     "PARTNER-ACCOUNT string .spec.partner.accountId",
                     "PHASE string .status.phase",
                     "EXPIRES string .spec.expiresAt",
+                    READY,
+                    AGE,
+                ],
+            ),
+            (
+                "IamUser",
+                vec![
+                    "USER string .status.userName",
+                    "STATE string .spec.state",
+                    "MFA boolean .status.mfaActive",
                     READY,
                     AGE,
                 ],

@@ -10,13 +10,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
+use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::read_only::reads_only;
 use super::{
-    AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus,
-    DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy,
-    NewRole, OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, policy_name,
+    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus,
+    DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount,
+    NewManagedPolicy, NewPolicy, NewRole, NewUser, OrganizationalUnit, Organizations, Policy, PolicySummary,
+    PolicyType, RoleState, UserState, policy_name,
 };
 
 /// What the log names as the account of Organizations' calls.
@@ -172,6 +174,29 @@ impl FakeAws {
         self.world().calls.clear();
     }
 
+    /// Makes every access key of `user` in `account` older by `by`, as time
+    /// passing would, and says it was last used then.
+    pub fn age_access_keys(&self, account: &str, user: &str, by: std::time::Duration) {
+        let mut world = self.world();
+        let Some(state) = world.iam.get_mut(account).and_then(|iam| iam.user_states.get_mut(user)) else {
+            return;
+        };
+        for key in &mut state.access_keys {
+            key.created -= by;
+        }
+    }
+
+    /// Gives `user` in `account` an MFA device, as the person enabling one does.
+    pub fn enable_mfa(&self, account: &str, user: &str) {
+        let mut world = self.world();
+        if let Some(iam) = world.iam.get_mut(account) {
+            let serial = format!("arn:aws:iam::{account}:mfa/{user}");
+            if let Some(state) = iam.user_states.get_mut(user) {
+                state.mfa_devices.push(serial);
+            }
+        }
+    }
+
     /// Queues `fault` for the next call of `operation` in `account` (or
     /// `ORGANIZATIONS`) that has none queued before it.
     pub fn inject(&self, account: &str, operation: &'static str, fault: Fault) {
@@ -232,12 +257,18 @@ struct IamAccount {
     roles: BTreeMap<String, RoleState>,
     groups: BTreeMap<String, GroupState>,
     users: BTreeMap<String, String>,
+    /// What hangs on each user, by name as created; `groups` is read from the groups.
+    user_states: BTreeMap<String, UserState>,
+    /// Access keys ever made here: IAM never gives an id twice.
+    keys_made: u32,
     /// By ARN.
     policies: BTreeMap<String, ManagedPolicy>,
 }
 
 /// IAM keeps at most this many versions of a managed policy.
 const MAX_POLICY_VERSIONS: usize = 5;
+/// IAM gives a user at most this many access keys.
+const MAX_ACCESS_KEYS: usize = 2;
 
 impl IamAccount {
     fn role(&mut self, name: &str) -> Answer<&mut RoleState> {
@@ -246,6 +277,10 @@ impl IamAccount {
 
     fn group(&mut self, name: &str) -> Answer<&mut GroupState> {
         named(&mut self.groups, name, "group")
+    }
+
+    fn user(&mut self, name: &str) -> Answer<&mut UserState> {
+        named(&mut self.user_states, name, "user")
     }
 
     fn policy(&mut self, arn: &str) -> Answer<&mut ManagedPolicy> {
@@ -493,6 +528,201 @@ impl Iam for FakeIam {
                 .iter()
                 .filter_map(|user| Some((user.clone(), iam.users.get(user)?.clone())));
             Ok(found.collect())
+        })
+    }
+
+    async fn get_user(&self, name: &str) -> AwsResult<Option<UserState>> {
+        self.call("GetUser", |iam| {
+            let groups = iam
+                .groups
+                .iter()
+                .filter(|(_, group)| group.members.iter().any(|m| m.eq_ignore_ascii_case(name)))
+                .map(|(group, _)| group.clone())
+                .collect();
+            Ok(iam.user(name).ok().map(|user| UserState { groups, ..user.clone() }))
+        })
+    }
+
+    async fn create_user(&self, user: &NewUser) -> AwsResult<String> {
+        self.call("CreateUser", |iam| {
+            vacant(iam.user_states.keys().map(String::as_str), &user.name, "User")?;
+            let path = if user.path.is_empty() { "/" } else { user.path.as_str() };
+            let arn = format!("arn:aws:iam::{}:user{path}{}", iam.id, user.name);
+            let state = UserState {
+                arn: arn.clone(),
+                path: path.to_owned(),
+                tags: user.tags.clone(),
+                ..UserState::default()
+            };
+            iam.user_states.insert(user.name.clone(), state);
+            iam.users.insert(user.name.clone(), arn.clone());
+            Ok(arn)
+        })
+    }
+
+    async fn update_user_path(&self, user: &str, path: &str) -> AwsResult<()> {
+        self.call("UpdateUser", |iam| {
+            let id = iam.id.clone();
+            let state = iam.user(user)?;
+            state.path = path.to_owned();
+            state.arn = format!("arn:aws:iam::{id}:user{path}{user}");
+            let arn = state.arn.clone();
+            iam.users.insert(user.to_owned(), arn);
+            Ok(())
+        })
+    }
+
+    async fn tag_user(&self, user: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        self.call("TagUser", |iam| {
+            iam.user(user)?.tags.extend(tags.clone());
+            Ok(())
+        })
+    }
+
+    async fn untag_user(&self, user: &str, keys: &[String]) -> AwsResult<()> {
+        self.call("UntagUser", |iam| {
+            iam.user(user)?.tags.retain(|key, _| !keys.contains(key));
+            Ok(())
+        })
+    }
+
+    /// Refused, as AWS refuses it, while anything still hangs on the user.
+    async fn delete_user(&self, user: &str) -> AwsResult<()> {
+        self.call("DeleteUser", |iam| {
+            let in_group = iam
+                .groups
+                .values()
+                .any(|group| group.members.iter().any(|m| m.eq_ignore_ascii_case(user)));
+            let state = iam.user(user)?;
+            if state.login_profile
+                || !state.access_keys.is_empty()
+                || !state.mfa_devices.is_empty()
+                || !state.inline_policies.is_empty()
+                || !state.managed_policy_arns.is_empty()
+                || in_group
+            {
+                return refuse(
+                    AwsErrorKind::ConcurrentModification,
+                    "DeleteConflict: Cannot delete entity, must remove login profile, keys, MFA devices, policies and groups first",
+                );
+            }
+            iam.user_states.retain(|name, _| !name.eq_ignore_ascii_case(user));
+            iam.users.retain(|name, _| !name.eq_ignore_ascii_case(user));
+            Ok(())
+        })
+    }
+
+    async fn create_login_profile(&self, user: &str, _password: &str, _reset_required: bool) -> AwsResult<()> {
+        self.call("CreateLoginProfile", |iam| {
+            let state = iam.user(user)?;
+            if state.login_profile {
+                return refuse(
+                    AwsErrorKind::AlreadyExists,
+                    format!("EntityAlreadyExists: Login Profile for user {user} already exists"),
+                );
+            }
+            state.login_profile = true;
+            Ok(())
+        })
+    }
+
+    async fn delete_login_profile(&self, user: &str) -> AwsResult<()> {
+        self.call("DeleteLoginProfile", |iam| {
+            let state = iam.user(user)?;
+            match std::mem::replace(&mut state.login_profile, false) {
+                true => Ok(()),
+                false => missing(format!("Login Profile for User {user}")),
+            }
+        })
+    }
+
+    async fn create_access_key(&self, user: &str) -> AwsResult<NewAccessKey> {
+        self.call("CreateAccessKey", |iam| {
+            iam.keys_made += 1;
+            let id = format!("AKIAFAKE{:012}", iam.keys_made);
+            let state = iam.user(user)?;
+            if state.access_keys.len() >= MAX_ACCESS_KEYS {
+                return refuse(
+                    AwsErrorKind::LimitExceeded,
+                    format!("LimitExceeded: Cannot exceed quota for AccessKeysPerUser: {MAX_ACCESS_KEYS}"),
+                );
+            }
+            state.access_keys.push(AccessKeyState {
+                id: id.clone(),
+                status: KeyStatus::Active,
+                created: Timestamp::now(),
+                last_used: None,
+            });
+            Ok(NewAccessKey {
+                secret: format!("fake-secret-of-{id}"),
+                id,
+            })
+        })
+    }
+
+    async fn update_access_key(&self, user: &str, key_id: &str, status: KeyStatus) -> AwsResult<()> {
+        self.call("UpdateAccessKey", |iam| {
+            match iam.user(user)?.access_keys.iter_mut().find(|key| key.id == key_id) {
+                Some(key) => {
+                    key.status = status;
+                    Ok(())
+                }
+                None => missing(format!("access key {key_id}")),
+            }
+        })
+    }
+
+    async fn delete_access_key(&self, user: &str, key_id: &str) -> AwsResult<()> {
+        self.call("DeleteAccessKey", |iam| {
+            let keys = &mut iam.user(user)?.access_keys;
+            let before = keys.len();
+            keys.retain(|key| key.id != key_id);
+            match keys.len() < before {
+                true => Ok(()),
+                false => missing(format!("access key {key_id}")),
+            }
+        })
+    }
+
+    async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> AwsResult<()> {
+        self.call("DeactivateMFADevice", |iam| {
+            let devices = &mut iam.user(user)?.mfa_devices;
+            let before = devices.len();
+            devices.retain(|device| device != serial);
+            match devices.len() < before {
+                true => Ok(()),
+                false => missing(format!("MFA device {serial}")),
+            }
+        })
+    }
+
+    async fn delete_virtual_mfa_device(&self, _serial: &str) -> AwsResult<()> {
+        self.call("DeleteVirtualMFADevice", |_| Ok(()))
+    }
+
+    async fn put_user_policy(&self, user: &str, policy_name: &str, raw: &str) -> AwsResult<()> {
+        self.call("PutUserPolicy", |iam| {
+            let document = document(raw)?;
+            iam.user(user)?.inline_policies.insert(policy_name.to_owned(), document);
+            Ok(())
+        })
+    }
+
+    async fn delete_user_policy(&self, user: &str, policy_name: &str) -> AwsResult<()> {
+        self.call("DeleteUserPolicy", |iam| {
+            match iam.user(user)?.inline_policies.remove(policy_name) {
+                Some(_) => Ok(()),
+                None => missing(format!("policy {policy_name} of user {user}")),
+            }
+        })
+    }
+
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
+        self.call("DetachUserPolicy", |iam| {
+            match iam.user(user)?.managed_policy_arns.remove(policy_arn) {
+                true => Ok(()),
+                false => missing(format!("policy {policy_arn} attached to user {user}")),
+            }
         })
     }
 

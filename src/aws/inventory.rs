@@ -21,8 +21,9 @@ use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::{
-    AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, ManagedPolicyState,
-    NewManagedPolicy, NewRole, Organizations, RoleState, policy_name,
+    AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus,
+    ManagedPolicyState, NewAccessKey, NewManagedPolicy, NewRole, NewUser, Organizations, RoleState, UserState,
+    policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -576,6 +577,98 @@ impl Iam for InventoriedIam {
             found.extend(looked_up);
         }
         Ok(found)
+    }
+
+    /// Read from AWS every time: the account listing holds no login
+    /// profiles, keys or MFA devices.
+    async fn get_user(&self, name: &str) -> AwsResult<Option<UserState>> {
+        self.aws.get_user(name).await
+    }
+
+    async fn create_user(&self, user: &NewUser) -> AwsResult<String> {
+        let result = self.aws.create_user(user).await;
+        if let Ok(arn) = &result {
+            self.inventory
+                .update(|snapshot| {
+                    snapshot.users.insert(key(&user.name), arn.clone());
+                })
+                .await;
+        }
+        result
+    }
+
+    async fn update_user_path(&self, user: &str, path: &str) -> AwsResult<()> {
+        let result = self.aws.update_user_path(user, path).await;
+        // The ARN holds the path: the user is looked up again.
+        self.inventory
+            .update(|snapshot| {
+                snapshot.users.remove(&key(user));
+            })
+            .await;
+        result
+    }
+
+    async fn tag_user(&self, user: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        self.aws.tag_user(user, tags).await
+    }
+
+    async fn untag_user(&self, user: &str, keys: &[String]) -> AwsResult<()> {
+        self.aws.untag_user(user, keys).await
+    }
+
+    async fn delete_user(&self, user: &str) -> AwsResult<()> {
+        let result = self.aws.delete_user(user).await;
+        if result.is_ok() {
+            self.inventory
+                .update(|snapshot| {
+                    snapshot.users.remove(&key(user));
+                    for group in snapshot.groups.values_mut() {
+                        group.members.retain(|member| !member.eq_ignore_ascii_case(user));
+                    }
+                })
+                .await;
+        }
+        result
+    }
+
+    async fn create_login_profile(&self, user: &str, password: &str, reset_required: bool) -> AwsResult<()> {
+        self.aws.create_login_profile(user, password, reset_required).await
+    }
+
+    async fn delete_login_profile(&self, user: &str) -> AwsResult<()> {
+        self.aws.delete_login_profile(user).await
+    }
+
+    async fn create_access_key(&self, user: &str) -> AwsResult<NewAccessKey> {
+        self.aws.create_access_key(user).await
+    }
+
+    async fn update_access_key(&self, user: &str, key_id: &str, status: KeyStatus) -> AwsResult<()> {
+        self.aws.update_access_key(user, key_id, status).await
+    }
+
+    async fn delete_access_key(&self, user: &str, key_id: &str) -> AwsResult<()> {
+        self.aws.delete_access_key(user, key_id).await
+    }
+
+    async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> AwsResult<()> {
+        self.aws.deactivate_mfa_device(user, serial).await
+    }
+
+    async fn delete_virtual_mfa_device(&self, serial: &str) -> AwsResult<()> {
+        self.aws.delete_virtual_mfa_device(serial).await
+    }
+
+    async fn put_user_policy(&self, user: &str, policy_name: &str, document: &str) -> AwsResult<()> {
+        self.aws.put_user_policy(user, policy_name, document).await
+    }
+
+    async fn delete_user_policy(&self, user: &str, policy_name: &str) -> AwsResult<()> {
+        self.aws.delete_user_policy(user, policy_name).await
+    }
+
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
+        self.aws.detach_user_policy(user, policy_arn).await
     }
 
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {

@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
 pub use error::{AwsError, AwsErrorKind};
@@ -92,6 +93,76 @@ pub struct NewManagedPolicy {
     pub tags: BTreeMap<String, String>,
 }
 
+/// An access key's status, as IAM has it (the SDK's `StatusType` stops at `aws/`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum KeyStatus {
+    Active,
+    Inactive,
+}
+
+impl KeyStatus {
+    /// IAM's spelling, in status and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyStatus::Active => "Active",
+            KeyStatus::Inactive => "Inactive",
+        }
+    }
+}
+
+/// An access key as IAM lists it: never its secret.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AccessKeyState {
+    pub id: String,
+    pub status: KeyStatus,
+    pub created: Timestamp,
+    /// From GetAccessKeyLastUsed; None when never used.
+    pub last_used: Option<Timestamp>,
+}
+
+/// An IAM user with what IAM requires gone before it can be deleted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserState {
+    pub arn: String,
+    pub path: String,
+    pub tags: BTreeMap<String, String>,
+    /// Whether it has a console password (a login profile).
+    pub login_profile: bool,
+    /// When the password was last used to sign in, as GetUser reports it.
+    pub password_last_used: Option<Timestamp>,
+    /// Oldest first.
+    pub access_keys: Vec<AccessKeyState>,
+    /// Serial numbers (a virtual device's ARN) of its MFA devices.
+    pub mfa_devices: Vec<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+    pub managed_policy_arns: BTreeSet<String>,
+    pub groups: BTreeSet<String>,
+}
+
+/// What `CreateUser` takes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NewUser {
+    pub name: String,
+    pub path: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A key `CreateAccessKey` made: the only time AWS hands out its secret.
+/// Its Debug never shows the secret.
+#[derive(Clone, PartialEq)]
+pub struct NewAccessKey {
+    pub id: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for NewAccessKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAccessKey")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The policy name an IAM policy ARN ends in (`arn:aws:iam::1:policy/path/name`).
 pub fn policy_name(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
@@ -143,6 +214,30 @@ pub trait Iam: Send + Sync {
     async fn detach_group_policy(&self, group: &str, policy_arn: &str) -> AwsResult<()>;
     /// The ARN of each named user that exists; absent names do not exist.
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>>;
+
+    /// The user with its login profile, keys (and their last use), MFA
+    /// devices, policies and groups; None when it does not exist.
+    async fn get_user(&self, name: &str) -> AwsResult<Option<UserState>>;
+    /// Returns the new user's ARN.
+    async fn create_user(&self, user: &NewUser) -> AwsResult<String>;
+    async fn update_user_path(&self, user: &str, path: &str) -> AwsResult<()>;
+    async fn tag_user(&self, user: &str, tags: &BTreeMap<String, String>) -> AwsResult<()>;
+    async fn untag_user(&self, user: &str, keys: &[String]) -> AwsResult<()>;
+    /// Deletes the user itself; what hangs on it must be gone first.
+    async fn delete_user(&self, user: &str) -> AwsResult<()>;
+    /// Not safe to repeat blindly: a second one is refused as existing.
+    async fn create_login_profile(&self, user: &str, password: &str, reset_required: bool) -> AwsResult<()>;
+    async fn delete_login_profile(&self, user: &str) -> AwsResult<()>;
+    /// Not safe to repeat blindly: each call makes another key (two at most).
+    async fn create_access_key(&self, user: &str) -> AwsResult<NewAccessKey>;
+    async fn update_access_key(&self, user: &str, key_id: &str, status: KeyStatus) -> AwsResult<()>;
+    async fn delete_access_key(&self, user: &str, key_id: &str) -> AwsResult<()>;
+    async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> AwsResult<()>;
+    /// Deletes a virtual MFA device (its serial is its ARN) once deactivated.
+    async fn delete_virtual_mfa_device(&self, serial: &str) -> AwsResult<()>;
+    async fn put_user_policy(&self, user: &str, policy_name: &str, document: &str) -> AwsResult<()>;
+    async fn delete_user_policy(&self, user: &str, policy_name: &str) -> AwsResult<()>;
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()>;
 
     /// None when no customer-managed policy has that ARN.
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>>;

@@ -9,6 +9,7 @@ use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::config::SharedInterceptor;
 use aws_sdk_iam::error::BuildError;
+use aws_sdk_iam::types::StatusType;
 use aws_sdk_organizations::types::{ChildType, CreateAccountState, IamUserAccessToBilling, PolicyType};
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use serde_json::Value;
@@ -18,9 +19,9 @@ use super::error::{AwsError, AwsErrorKind, sdk_error};
 use super::gone_is_done;
 use super::pacing::{ServiceLimits, base_http_client, paced, retry_partition};
 use super::{
-    AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
-    ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy, NewRole, OrganizationalUnit, Organizations, Policy,
-    PolicySummary, RoleState, policy_name,
+    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION,
+    GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole,
+    NewUser, OrganizationalUnit, Organizations, Policy, PolicySummary, RoleState, UserState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -467,16 +468,153 @@ impl SdkIam {
         Ok(())
     }
 
-    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
-        self.writer()
-            .await?
-            .detach_user_policy()
-            .user_name(user)
-            .policy_arn(policy_arn)
+    /// The user and everything that hangs on it, in one go after GetUser.
+    async fn read_user(&self, name: &str) -> AwsResult<UserState> {
+        let output = self
+            .client
+            .get_user()
+            .user_name(name)
             .send()
             .await
-            .map_err(sdk_error("DetachUserPolicy"))?;
-        Ok(())
+            .map_err(sdk_error("GetUser"))?;
+        let user = output.user.ok_or_else(|| missing("GetUser", "user"))?;
+        let (login_profile, access_keys, mfa_devices, inline_policies, managed_policy_arns, groups) = futures::try_join!(
+            self.login_profile(name),
+            self.access_keys(name),
+            self.mfa_devices(name),
+            self.user_inline_policies(name),
+            self.attached_user_policies(name),
+            self.groups_for_user(name),
+        )?;
+        Ok(UserState {
+            arn: user.arn,
+            path: user.path,
+            tags: tag_map(user.tags),
+            password_last_used: user.password_last_used.and_then(timestamp),
+            login_profile,
+            access_keys,
+            mfa_devices,
+            inline_policies,
+            managed_policy_arns,
+            groups,
+        })
+    }
+
+    async fn login_profile(&self, user: &str) -> AwsResult<bool> {
+        let found = self
+            .client
+            .get_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("GetLoginProfile"));
+        Ok(absent_if_not_found(found)?.is_some())
+    }
+
+    /// The user's keys, oldest first, each with when it was last used.
+    async fn access_keys(&self, user: &str) -> AwsResult<Vec<AccessKeyState>> {
+        let listed: Vec<aws_sdk_iam::types::AccessKeyMetadata> = self
+            .client
+            .list_access_keys()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListAccessKeys"))?;
+        let mut keys = vec![];
+        for key in listed {
+            let Some(id) = key.access_key_id else { continue };
+            let last_used = self
+                .client
+                .get_access_key_last_used()
+                .access_key_id(&id)
+                .send()
+                .await
+                .map_err(sdk_error("GetAccessKeyLastUsed"))?
+                .access_key_last_used
+                .and_then(|used| used.last_used_date)
+                .and_then(timestamp);
+            keys.push(AccessKeyState {
+                status: match key.status {
+                    Some(StatusType::Active) => KeyStatus::Active,
+                    _ => KeyStatus::Inactive,
+                },
+                created: key.create_date.and_then(timestamp).unwrap_or_default(),
+                last_used,
+                id,
+            });
+        }
+        keys.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+        Ok(keys)
+    }
+
+    async fn mfa_devices(&self, user: &str) -> AwsResult<Vec<String>> {
+        let devices: Vec<aws_sdk_iam::types::MfaDevice> = self
+            .client
+            .list_mfa_devices()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListMFADevices"))?;
+        Ok(devices.into_iter().map(|device| device.serial_number).collect())
+    }
+
+    async fn user_inline_policies(&self, user: &str) -> AwsResult<BTreeMap<String, Value>> {
+        let names = self
+            .client
+            .list_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListUserPolicies"))?;
+        inline_documents("GetUserPolicy", names, |policy| async move {
+            let output = self
+                .client
+                .get_user_policy()
+                .user_name(user)
+                .policy_name(policy)
+                .send()
+                .await
+                .map_err(sdk_error("GetUserPolicy"))?;
+            Ok(output.policy_document)
+        })
+        .await
+    }
+
+    async fn attached_user_policies(&self, user: &str) -> AwsResult<BTreeSet<String>> {
+        let attached = self
+            .client
+            .list_attached_user_policies()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListAttachedUserPolicies"))?;
+        Ok(attached_arns(Some(attached)))
+    }
+
+    async fn groups_for_user(&self, user: &str) -> AwsResult<BTreeSet<String>> {
+        let groups: Vec<aws_sdk_iam::types::Group> = self
+            .client
+            .list_groups_for_user()
+            .user_name(user)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(sdk_error("ListGroupsForUser"))?;
+        Ok(groups.into_iter().map(|group| group.group_name).collect())
     }
 }
 
@@ -766,6 +904,218 @@ impl Iam for SdkIam {
             .try_collect()
             .await?;
         Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn get_user(&self, name: &str) -> AwsResult<Option<UserState>> {
+        // A user deleted halfway through the reads is as absent as one never made.
+        absent_if_not_found(self.read_user(name).await)
+    }
+
+    async fn create_user(&self, user: &NewUser) -> AwsResult<String> {
+        let tags = to_sdk_tags("CreateUser", &user.tags, |key, value| {
+            aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
+        })?;
+        let output = self
+            .writer()
+            .await?
+            .create_user()
+            .user_name(&user.name)
+            .set_path(Some(user.path.clone()).filter(|path| !path.is_empty()))
+            .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
+            .customize()
+            .config_override(iam_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreateUser"))?;
+        Ok(output.user.ok_or_else(|| missing("CreateUser", "user"))?.arn)
+    }
+
+    async fn update_user_path(&self, user: &str, path: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .update_user()
+            .user_name(user)
+            .new_path(path)
+            .send()
+            .await
+            .map_err(sdk_error("UpdateUser"))?;
+        Ok(())
+    }
+
+    async fn tag_user(&self, user: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        let tags = to_sdk_tags("TagUser", tags, |key, value| {
+            aws_sdk_iam::types::Tag::builder().key(key).value(value).build()
+        })?;
+        self.writer()
+            .await?
+            .tag_user()
+            .user_name(user)
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .map_err(sdk_error("TagUser"))?;
+        Ok(())
+    }
+
+    async fn untag_user(&self, user: &str, keys: &[String]) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .untag_user()
+            .user_name(user)
+            .set_tag_keys(Some(keys.to_vec()))
+            .send()
+            .await
+            .map_err(sdk_error("UntagUser"))?;
+        Ok(())
+    }
+
+    async fn delete_user(&self, user: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .delete_user()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteUser"))?;
+        Ok(())
+    }
+
+    async fn create_login_profile(&self, user: &str, password: &str, reset_required: bool) -> AwsResult<()> {
+        // Not repeated: after a lost answer the next reconcile reads the
+        // login profile first.
+        self.writer()
+            .await?
+            .create_login_profile()
+            .user_name(user)
+            .password(password)
+            .password_reset_required(reset_required)
+            .customize()
+            .config_override(iam_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreateLoginProfile"))?;
+        Ok(())
+    }
+
+    async fn delete_login_profile(&self, user: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .delete_login_profile()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteLoginProfile"))?;
+        Ok(())
+    }
+
+    async fn create_access_key(&self, user: &str) -> AwsResult<NewAccessKey> {
+        // Not repeated: a second key would be one whose secret nobody holds.
+        let output = self
+            .writer()
+            .await?
+            .create_access_key()
+            .user_name(user)
+            .customize()
+            .config_override(iam_once())
+            .send()
+            .await
+            .map_err(sdk_error("CreateAccessKey"))?;
+        let key = output
+            .access_key
+            .ok_or_else(|| missing("CreateAccessKey", "access key"))?;
+        Ok(NewAccessKey {
+            id: key.access_key_id,
+            secret: key.secret_access_key,
+        })
+    }
+
+    async fn update_access_key(&self, user: &str, key_id: &str, status: KeyStatus) -> AwsResult<()> {
+        let status = match status {
+            KeyStatus::Active => StatusType::Active,
+            KeyStatus::Inactive => StatusType::Inactive,
+        };
+        self.writer()
+            .await?
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .status(status)
+            .send()
+            .await
+            .map_err(sdk_error("UpdateAccessKey"))?;
+        Ok(())
+    }
+
+    async fn delete_access_key(&self, user: &str, key_id: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .delete_access_key()
+            .user_name(user)
+            .access_key_id(key_id)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteAccessKey"))?;
+        Ok(())
+    }
+
+    async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .deactivate_mfa_device()
+            .user_name(user)
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(sdk_error("DeactivateMFADevice"))?;
+        Ok(())
+    }
+
+    async fn delete_virtual_mfa_device(&self, serial: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .delete_virtual_mfa_device()
+            .serial_number(serial)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteVirtualMFADevice"))?;
+        Ok(())
+    }
+
+    async fn put_user_policy(&self, user: &str, policy_name: &str, document: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .put_user_policy()
+            .user_name(user)
+            .policy_name(policy_name)
+            .policy_document(document)
+            .send()
+            .await
+            .map_err(sdk_error("PutUserPolicy"))?;
+        Ok(())
+    }
+
+    async fn delete_user_policy(&self, user: &str, policy_name: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .delete_user_policy()
+            .user_name(user)
+            .policy_name(policy_name)
+            .send()
+            .await
+            .map_err(sdk_error("DeleteUserPolicy"))?;
+        Ok(())
+    }
+
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
+        self.writer()
+            .await?
+            .detach_user_policy()
+            .user_name(user)
+            .policy_arn(policy_arn)
+            .send()
+            .await
+            .map_err(sdk_error("DetachUserPolicy"))?;
+        Ok(())
     }
 
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
@@ -1508,6 +1858,11 @@ fn decode_document(operation: &'static str, raw: &str) -> AwsResult<Value> {
             format!("AWS returned a policy document that cannot be read: {error}"),
         )
     })
+}
+
+/// An SDK time as the seam's timestamp.
+fn timestamp(time: aws_sdk_iam::primitives::DateTime) -> Option<k8s_openapi::jiff::Timestamp> {
+    k8s_openapi::jiff::Timestamp::new(time.secs(), i32::try_from(time.subsec_nanos()).unwrap_or(0)).ok()
 }
 
 fn absent_if_not_found<T>(result: AwsResult<T>) -> AwsResult<Option<T>> {

@@ -8,10 +8,11 @@ use kube::ResourceExt;
 
 use super::context::{Config, Stores};
 use super::guardrails;
+use super::iam_user;
 use super::partner_access::{generated_secret_ref, plan as partner_plan};
 use super::status::{Outcome, State};
 use super::tenancy::{self, Account};
-use crate::api::{CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::api::{CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
 
 /// What the stores must hold for a review: every AwsAccount, and the
 /// objects the reviewed one names (a group's roles, a role's PartnerAccess).
@@ -121,6 +122,26 @@ impl Review<'_> {
         let identity = account.id == self.own_account_id;
         found.extend(guardrails::group(&account, identity, &group.spec, &Default::default()).refusals);
         found.into_iter().map(|o| o.message).collect()
+    }
+
+    /// Why the operator would refuse `user`: a spec it cannot act on, the
+    /// account (the identity account unless it names one) not allowing the
+    /// namespace, an adoption the account does not allow.
+    pub fn user(&self, user: &IamUser) -> Vec<String> {
+        if let Err(message) = iam_user::plan::validate(&user.spec) {
+            return vec![message];
+        }
+        let namespace = user.namespace().unwrap_or_default();
+        let account = match self.workplace(user.spec.account.as_ref(), &namespace, "spec.account") {
+            Ok(Some(account)) => account,
+            Ok(None) => return vec![],
+            Err(outcome) => return vec![outcome.message],
+        };
+        tenancy::adoption(&account, user.spec.adopt_existing)
+            .err()
+            .into_iter()
+            .map(|o| o.message)
+            .collect()
     }
 
     /// Why the operator would refuse `partner`: its accounts, and each of

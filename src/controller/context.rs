@@ -17,7 +17,7 @@ use super::index::{Cache, Indexed};
 use super::status::KindStatus;
 
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
 };
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
@@ -68,6 +68,7 @@ pub struct Stores {
     pub ous: Cache<OrganizationalUnit>,
     pub policies: Cache<ServiceControlPolicy>,
     pub partners: Cache<PartnerAccess>,
+    pub users: Cache<IamUser>,
 }
 
 impl Stores {
@@ -80,6 +81,7 @@ impl Stores {
             ous: Cache::of([]),
             policies: Cache::of([]),
             partners: Cache::of([]),
+            users: Cache::of([]),
         }
     }
 
@@ -91,6 +93,7 @@ impl Stores {
             && self.ous.wait_until_ready().await.is_ok()
             && self.policies.wait_until_ready().await.is_ok()
             && self.partners.wait_until_ready().await.is_ok()
+            && self.users.wait_until_ready().await.is_ok()
     }
 
     /// Sets each kind's not-Ready gauge from its cache.
@@ -101,6 +104,7 @@ impl Stores {
         count_not_ready(metrics, &self.ous);
         count_not_ready(metrics, &self.policies);
         count_not_ready(metrics, &self.partners);
+        count_not_ready(metrics, &self.users);
     }
 }
 

@@ -11,6 +11,7 @@ pub mod developer_group;
 pub mod driver;
 pub mod error;
 pub mod guardrails;
+pub mod iam_user;
 pub mod index;
 mod kind_reconciler;
 pub mod organizational_unit;
@@ -39,7 +40,7 @@ use serde::de::DeserializeOwned;
 
 use crate::api::guard::Guarded;
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
 };
 use crate::aws::Aws;
 use crate::aws::inventory::Inventoried;
@@ -331,6 +332,7 @@ pub struct Watches {
     pub ous: KindWatch<OrganizationalUnit>,
     pub policies: KindWatch<ServiceControlPolicy>,
     pub partners: KindWatch<PartnerAccess>,
+    pub users: KindWatch<IamUser>,
 }
 
 impl Watches {
@@ -343,6 +345,7 @@ impl Watches {
             ous: KindWatch::new(),
             policies: KindWatch::new(),
             partners: KindWatch::new(),
+            users: KindWatch::new(),
         }
     }
 
@@ -354,6 +357,7 @@ impl Watches {
             ous: self.ous.cache.clone(),
             policies: self.policies.cache.clone(),
             partners: self.partners.cache.clone(),
+            users: self.users.cache.clone(),
         }
     }
 
@@ -366,7 +370,8 @@ impl Watches {
             self.groups.run(client.clone()).boxed(),
             self.ous.run(client.clone()).boxed(),
             self.policies.run(client.clone()).boxed(),
-            self.partners.run(client).boxed(),
+            self.partners.run(client.clone()).boxed(),
+            self.users.run(client).boxed(),
         ])
         .map(drop)
     }
@@ -409,6 +414,7 @@ pub async fn run(
         start(organizational_unit::triggers::controller(&watches), &ctx, &shutdown),
         start(service_control_policy::triggers::controller(&watches), &ctx, &shutdown),
         start(partner_access::triggers::controller(&watches), &ctx, &shutdown),
+        start(iam_user::triggers::controller(&watches), &ctx, &shutdown),
     ]);
     let gauges = async move {
         if !stores.wait_until_ready().await {

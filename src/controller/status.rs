@@ -17,8 +17,8 @@ use super::context::Context;
 use super::driver::Stop;
 use super::error::{Error, KubeContext, Result, named};
 use crate::api::{
-    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, OrganizationalUnitStatus,
-    PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
+    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, IamUserStatus,
+    OrganizationalUnitStatus, PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
 };
 
 /// The field manager of everything the operator writes.
@@ -162,7 +162,8 @@ kind_status!(
     DeveloperGroupStatus,
     PartnerAccessStatus,
     OrganizationalUnitStatus,
-    ServiceControlPolicyStatus
+    ServiceControlPolicyStatus,
+    IamUserStatus
 );
 
 /// Whether the spec changed since the status last described it: what tells

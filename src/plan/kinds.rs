@@ -7,7 +7,7 @@ use kube::{Client, ResourceExt};
 
 use super::{ObjectPlan, PlannedChange};
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, ManagementPolicy, OrganizationalUnit, PartnerAccess,
+    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, ManagementPolicy, OrganizationalUnit, PartnerAccess,
     ServiceControlPolicy,
 };
 use crate::controller::aws_account::{
@@ -183,6 +183,13 @@ impl Planned for CrossAccountRole {
 
 #[async_trait]
 impl Planned for DeveloperGroup {
+    async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
+        vec![owned(self, ctx, source).await]
+    }
+}
+
+#[async_trait]
+impl Planned for IamUser {
     async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
         vec![owned(self, ctx, source).await]
     }

@@ -22,7 +22,7 @@ use tower::BoxError;
 use tower::filter::FilterLayer;
 
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
 };
 use crate::aws::Aws;
 use crate::controller::context::{Config, Context, Stores};
@@ -269,6 +269,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
     let partners = overlay::<PartnerAccess>(&client, &mut files).await?;
     let ous = overlay::<OrganizationalUnit>(&client, &mut files).await?;
     let policies = overlay::<ServiceControlPolicy>(&client, &mut files).await?;
+    let users = overlay::<IamUser>(&client, &mut files).await?;
     for (document, taken) in files.documents.iter().zip(&files.taken) {
         if !taken && document.api_version().starts_with("awsaccess.dev/") {
             bail!(
@@ -286,6 +287,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
         ous: ous.store,
         policies: policies.store,
         partners: partners.store.clone(),
+        users: users.store,
     };
     let ctx = Context::new(client, aws, config, stores, Arc::new(Metrics::default())).with_secrets(secrets);
     let mut planned = each(&ctx, &ous.named, &files).await;
@@ -294,6 +296,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
     planned.extend(each(&ctx, &roles.named, &files).await);
     planned.extend(each(&ctx, &groups.named, &files).await);
     planned.extend(each(&ctx, &partners.named, &files).await);
+    planned.extend(each(&ctx, &users.named, &files).await);
     planned.sort_by_key(|(i, _)| *i);
     Ok(Plan {
         objects: planned.into_iter().flat_map(|(_, plans)| plans).collect(),

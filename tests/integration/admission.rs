@@ -181,6 +181,31 @@ spec:
     let (accepted, said) = kubectl_apply(&env, &role("reader", READ_ONLY)).await;
     assert!(accepted, "{said}");
 
+    // An IamUser: bad input named by its field, and the identity account,
+    // which no AwsAccount represents here, refused as the reconcile would.
+    let user = |spec: Value| {
+        json!({
+            "apiVersion": "awsaccess.dev/v1alpha1",
+            "kind": "IamUser",
+            "metadata": {"name": "alice", "namespace": "alfie"},
+            "spec": spec,
+        })
+    };
+    let (accepted, said) = kubectl_apply(&env, &user(json!({"console": {"enabled": true}}))).await;
+    assert!(!accepted, "{said}");
+    assert!(
+        said.contains(
+            "denied the request: spec.console.passwordSecretName: required when spec.console.enabled is true"
+        ),
+        "{said}"
+    );
+    let (accepted, said) = kubectl_apply(&env, &user(json!({"accessKeys": {"secretName": "alice-aws"}}))).await;
+    assert!(!accepted, "{said}");
+    assert!(
+        said.contains("denied the request: spec.account: absent, so the identity account"),
+        "{said}"
+    );
+
     // A document nested beyond what any field needs is refused by name, not
     // with a decoding error of the whole review.
     let mut deep = role("deep", READ_ONLY);

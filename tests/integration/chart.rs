@@ -220,7 +220,7 @@ fn the_webhook_is_registered_with_a_certificate_its_service_serves() {
     let rule = &webhook["rules"][0];
     assert_eq!(
         strings(&rule["resources"]),
-        ["crossaccountroles", "developergroups", "partneraccesses"]
+        ["crossaccountroles", "developergroups", "partneraccesses", "iamusers"]
     );
     assert_eq!(strings(&rule["operations"]), ["CREATE", "UPDATE"]);
     // The CA registered is the one in the Secret the pods mount.
@@ -286,6 +286,7 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         "partneraccesses",
         "organizationalunits",
         "servicecontrolpolicies",
+        "iamusers",
     ];
     let statuses = kinds.map(|kind| format!("{kind}/status"));
     let finalizers = kinds.map(|kind| format!("{kind}/finalizers"));
@@ -296,7 +297,8 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         ("awsaccess.dev", &statuses, &["patch", "update"]),
         ("awsaccess.dev", &finalizers, &["update"]),
         ("awsaccess.dev", &["crossaccountroles"], &["create", "delete"]),
-        ("", &["secrets"], &["get", "list", "watch", "create", "patch"]),
+        // update: an IamUser's password or key replaced in the Secret it owns.
+        ("", &["secrets"], &["get", "list", "watch", "create", "patch", "update"]),
         ("events.k8s.io", &["events"], &["create", "patch"]),
         ("", &["events"], &["create", "patch"]),
     ])
@@ -324,7 +326,7 @@ const TENANT_ROLES: [&str; 3] = [
 #[test]
 fn tenant_cluster_roles_aggregate_the_namespaced_kinds_into_edit_admin_and_view() {
     let docs = render(&[]);
-    let namespaced = ["crossaccountroles", "developergroups", "partneraccesses"];
+    let namespaced = ["crossaccountroles", "developergroups", "partneraccesses", "iamusers"];
     let aggregate = |role: &Value, to: &str| {
         role["metadata"]["labels"][format!("rbac.authorization.k8s.io/aggregate-to-{to}").as_str()].as_str()
             == Some("true")

@@ -105,7 +105,7 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
     );
     // plan finds nothing left to do, and report names each role's owner and who may assume it.
     assert!(
-        stdout.contains("0 change(s) to AWS in 0 of 18 object(s); 0 refused."),
+        stdout.contains("0 change(s) to AWS in 0 of 20 object(s); 0 refused."),
         "{stdout}"
     );
     assert!(

@@ -23,6 +23,7 @@ mod examples;
 mod faults;
 mod guardrails;
 mod iam;
+mod iam_users;
 mod image;
 mod leader;
 mod least_privilege;

@@ -36,7 +36,7 @@ impl Reconciler for AwsAccount {
         apply::cleanup(self, ctx, api).await
     }
 
-    fn next(&self, outcome: &Outcome, config: &Config) -> Next {
+    fn next(&self, outcome: &Outcome, _status: &Self::Status, config: &Config) -> Next {
         match outcome.reason {
             // Someone may create the OU at any moment: look again soon, then
             // less and less often, without treating a wait as a failure.

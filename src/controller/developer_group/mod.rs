@@ -31,7 +31,7 @@ driver_kind_reconciler!(
     DeveloperGroup,
     owned,
     namespaced,
-    fn next(&self, outcome: &Outcome, _config: &Config) -> Next {
+    fn next(&self, outcome: &Outcome, _status: &Self::Status, _config: &Config) -> Next {
         match outcome.reason {
             Reason::MissingUsers => Next::After(MISSING_USERS_RECHECK),
             _ => Next::Resync,

@@ -38,6 +38,8 @@ pub struct DesiredAccess {
     pub(super) profiles: Vec<(String, String)>,
     pub(super) role_arns: Vec<String>,
     pub(super) members: Vec<String>,
+    /// Listed members left out: leavers, Disabled by the IamUser that holds them.
+    pub(super) disabled: Vec<String>,
     pub(super) require_mfa: bool,
     pub(super) managed_policy_arns: Vec<String>,
 }
@@ -242,7 +244,17 @@ pub(super) fn conclude(
 ) -> Outcome {
     let (_, missing) = desired.group(observed);
     if missing.is_empty() {
-        return outcome;
+        return match desired.disabled.is_empty() {
+            true => outcome,
+            false => Outcome {
+                message: format!(
+                    "{}; left out as leavers (their IamUser is Disabled): {}",
+                    outcome.message,
+                    desired.disabled.join(", ")
+                ),
+                ..outcome
+            },
+        };
     }
     Outcome::stalled(
         Reason::MissingUsers,

@@ -15,6 +15,7 @@ use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::owned::{Resolved, Target};
 use crate::controller::guardrails;
+use crate::controller::iam_user;
 use crate::controller::ownership::{Claim, Owner, object_id, requester};
 use crate::controller::refs;
 use crate::controller::status::Outcome;
@@ -47,12 +48,20 @@ pub(super) async fn desired(
     plan::check_assume_policy_size(&role_arns, group.spec.require_mfa)?;
     let allowed = allowed_policies(group, ctx, target).await?;
     waiting.extend(allowed.refusals);
+    // A leaver stays out, whatever the list says, until enabled again.
+    let (disabled, members): (Vec<String>, Vec<String>) = group
+        .spec
+        .members
+        .iter()
+        .cloned()
+        .partition(|member| iam_user::triggers::disabled(&ctx.stores, &target.account.id, member));
     Ok(Resolved {
         desired: DesiredAccess {
             name: target.name.clone(),
             profiles,
             role_arns,
-            members: group.spec.members.clone(),
+            members,
+            disabled,
             require_mfa: group.spec.require_mfa,
             managed_policy_arns: allowed.granted,
         },

@@ -9,10 +9,17 @@ use kube::runtime::Controller;
 use crate::api::DeveloperGroup;
 use crate::controller::Watches;
 use crate::controller::aws_account::triggers::seen_by_dependents;
+use crate::controller::iam_user::resolve::user_name;
+use crate::controller::iam_user::triggers::seen_by_groups;
 use crate::controller::index::{Indexed, keys};
 
 /// The key of a group in the identity account (one naming no account).
 const IDENTITY_ACCOUNT: &str = "account:";
+
+/// The key of a group naming `user` among its members.
+pub fn member_key(user: &str) -> String {
+    format!("member:{}", user.to_lowercase())
+}
 
 /// The key of the IAM group a DeveloperGroup's status claims.
 pub fn claim_key(account_id: &str, group_name: &str) -> String {
@@ -36,12 +43,14 @@ impl Indexed for DeveloperGroup {
             status.ownership?;
             Some(claim_key(status.account_id.as_deref()?, status.group_name.as_deref()?))
         });
-        roles.chain(account).chain(claim).collect()
+        let members = self.spec.members.iter().map(|member| member_key(member));
+        roles.chain(account).chain(claim).chain(members).collect()
     }
 }
 
 pub fn controller(watches: &Watches) -> Controller<DeveloperGroup> {
     let (granting, in_account) = (watches.groups.cache.clone(), watches.groups.cache.clone());
+    let naming = watches.groups.cache.clone();
     watches
         .groups
         .controller()
@@ -51,5 +60,10 @@ pub fn controller(watches: &Watches) -> Controller<DeveloperGroup> {
         .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |account| {
             let keys = keys::account(&account);
             in_account.refs(keys.iter().map(String::as_str).chain([IDENTITY_ACCOUNT]))
+        })
+        // A member made, disabled (a leaver no group takes back) or enabled again.
+        .watches_shared_stream(watches.users.changes(seen_by_groups), move |user| {
+            let name = user.status.as_ref().and_then(|s| s.user_name.clone());
+            naming.refs([member_key(&name.unwrap_or_else(|| user_name(&user))).as_str()])
         })
 }

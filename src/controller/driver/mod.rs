@@ -128,8 +128,8 @@ pub trait Reconciler:
     /// Undoes in AWS what the object made, as its deletion policy says.
     async fn cleanup(&self, ctx: &Context, api: &Api<Self>) -> Result<()>;
 
-    /// When to look again after `outcome`.
-    fn next(&self, _outcome: &Outcome, _config: &Config) -> Next {
+    /// When to look again after `outcome`, which left `status`.
+    fn next(&self, _outcome: &Outcome, _status: &Self::Status, _config: &Config) -> Next {
         Next::Resync
     }
 }
@@ -167,7 +167,7 @@ async fn converge_and_record<K: Reconciler>(object: &K, ctx: &Context, api: &Api
         None => object.converge(ctx, api, &mut status).await,
     };
     let outcome = settle(object, api, &mut status, result).await?;
-    Ok(match object.next(&outcome, &ctx.config) {
+    Ok(match object.next(&outcome, &status, &ctx.config) {
         Next::Backoff => Action::requeue(ctx.next_retry(object)),
         Next::Resync => {
             ctx.succeeded(object);

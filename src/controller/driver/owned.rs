@@ -122,6 +122,22 @@ pub trait Owned: Reconciler {
     }
     /// Performs one write; returns the ARN when it created the resource.
     async fn perform(iam: &dyn Iam, name: &str, change: &Self::Change) -> AwsResult<Option<String>>;
+    /// Performs one write of the reconcile for this object: `perform`,
+    /// unless the kind's writes reach beyond IAM (an IamUser writes the
+    /// password and the key AWS hands out into its Secrets).
+    async fn perform_for(
+        &self,
+        _ctx: &Context,
+        iam: &dyn Iam,
+        target: &Target,
+        change: &Self::Change,
+    ) -> Result<Option<String>, Stop> {
+        Ok(Self::perform(iam, &target.name, change).await?)
+    }
+    /// Whether the resource is read again after writes, before the status
+    /// records it: for a kind whose writes make what only AWS names (an
+    /// access key's id). Costs reads only when something was written.
+    const READ_BACK: bool = false;
     /// Deletes the resource and whatever IAM requires gone first, and what
     /// the object owns with it.
     async fn delete(iam: &dyn Iam, name: &str, observed: &Self::Observed) -> AwsResult<()>;
@@ -250,7 +266,11 @@ pub async fn converge<K: Owned>(
         ..
     } = &preview;
     let written = write(object, ctx, api, status, &preview).await?;
-    let observed = written.found.as_ref().unwrap_or(observed);
+    let read_back = match K::READ_BACK && (written.created || !written.changes.is_empty()) {
+        true => Some(object.observe(fresh(preview.iam.as_ref()), &preview.target).await?),
+        false => None,
+    };
+    let observed = read_back.as_ref().or(written.found.as_ref()).unwrap_or(observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     object.record(status, desired, observed, true);
     let outcome = after_writes(ctx, object, &what, written.created, &written.changes).await;
@@ -309,7 +329,6 @@ async fn write<K: Owned>(
     preview: &Preview<K>,
 ) -> Result<Written<K::Observed>, Stop> {
     let iam = preview.iam.as_ref();
-    let name = &preview.target.name;
     if preview.claim == Claim::Adoptable {
         // Recorded before the owner tag is written: once the tag is there
         // the resource reads as this object's, and only this record says it
@@ -348,7 +367,7 @@ async fn write<K: Owned>(
         }
     }
     for change in changes {
-        K::perform(iam, name, change).await?;
+        object.perform_for(ctx, iam, &preview.target, change).await?;
         written.changes.push(change.describe());
     }
     Ok(written)

@@ -52,7 +52,7 @@ impl Reconciler for PartnerAccess {
 
     /// At the resync interval, or at the moment of expiry when that comes
     /// first: access ends exactly on time, not at the next resync.
-    fn next(&self, _outcome: &Outcome, config: &Config) -> Next {
+    fn next(&self, _outcome: &Outcome, _status: &Self::Status, config: &Config) -> Next {
         let Some(at) = self.spec.expires_at.as_ref().filter(|_| !self.spec.suspended) else {
             return Next::Resync;
         };

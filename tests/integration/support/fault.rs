@@ -15,8 +15,8 @@ use tokio::sync::oneshot;
 
 use aws_access_operator::aws::{
     AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
-    ManagedPolicyState, NewAccount, NewManagedPolicy, NewPolicy, NewRole, OrganizationalUnit, Organizations, Policy,
-    PolicySummary, PolicyType, RoleState,
+    KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser,
+    OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, UserState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -406,6 +406,66 @@ impl Iam for FaultyIam {
     }
     async fn user_arns(&self, users: &[String]) -> AwsResult<BTreeMap<String, String>> {
         self.read("GetUser", self.inner.user_arns(users)).await
+    }
+    async fn get_user(&self, name: &str) -> AwsResult<Option<UserState>> {
+        self.read("GetUser", self.inner.get_user(name)).await
+    }
+    async fn create_user(&self, user: &NewUser) -> AwsResult<String> {
+        self.write("CreateUser", self.inner.create_user(user)).await
+    }
+    async fn update_user_path(&self, user: &str, path: &str) -> AwsResult<()> {
+        self.write("UpdateUser", self.inner.update_user_path(user, path)).await
+    }
+    async fn tag_user(&self, user: &str, tags: &BTreeMap<String, String>) -> AwsResult<()> {
+        self.write("TagUser", self.inner.tag_user(user, tags)).await
+    }
+    async fn untag_user(&self, user: &str, keys: &[String]) -> AwsResult<()> {
+        self.write("UntagUser", self.inner.untag_user(user, keys)).await
+    }
+    async fn delete_user(&self, user: &str) -> AwsResult<()> {
+        self.write("DeleteUser", self.inner.delete_user(user)).await
+    }
+    async fn create_login_profile(&self, user: &str, password: &str, reset_required: bool) -> AwsResult<()> {
+        self.write(
+            "CreateLoginProfile",
+            self.inner.create_login_profile(user, password, reset_required),
+        )
+        .await
+    }
+    async fn delete_login_profile(&self, user: &str) -> AwsResult<()> {
+        self.write("DeleteLoginProfile", self.inner.delete_login_profile(user))
+            .await
+    }
+    async fn create_access_key(&self, user: &str) -> AwsResult<NewAccessKey> {
+        self.write("CreateAccessKey", self.inner.create_access_key(user)).await
+    }
+    async fn update_access_key(&self, user: &str, key_id: &str, status: KeyStatus) -> AwsResult<()> {
+        self.write("UpdateAccessKey", self.inner.update_access_key(user, key_id, status))
+            .await
+    }
+    async fn delete_access_key(&self, user: &str, key_id: &str) -> AwsResult<()> {
+        self.write("DeleteAccessKey", self.inner.delete_access_key(user, key_id))
+            .await
+    }
+    async fn deactivate_mfa_device(&self, user: &str, serial: &str) -> AwsResult<()> {
+        self.write("DeactivateMFADevice", self.inner.deactivate_mfa_device(user, serial))
+            .await
+    }
+    async fn delete_virtual_mfa_device(&self, serial: &str) -> AwsResult<()> {
+        self.write("DeleteVirtualMFADevice", self.inner.delete_virtual_mfa_device(serial))
+            .await
+    }
+    async fn put_user_policy(&self, user: &str, policy_name: &str, document: &str) -> AwsResult<()> {
+        self.write("PutUserPolicy", self.inner.put_user_policy(user, policy_name, document))
+            .await
+    }
+    async fn delete_user_policy(&self, user: &str, policy_name: &str) -> AwsResult<()> {
+        self.write("DeleteUserPolicy", self.inner.delete_user_policy(user, policy_name))
+            .await
+    }
+    async fn detach_user_policy(&self, user: &str, policy_arn: &str) -> AwsResult<()> {
+        self.write("DetachUserPolicy", self.inner.detach_user_policy(user, policy_arn))
+            .await
     }
     async fn account_details(&self) -> AwsResult<AccountDetails> {
         self.read("GetAccountAuthorizationDetails", self.inner.account_details())

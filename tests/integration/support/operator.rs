@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use super::fault::FaultyAws;
 use aws_access_operator::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, PartnerAccess, ServiceControlPolicy, crds,
+    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    crds,
 };
 use aws_access_operator::aws::pacing::ServiceLimits;
 use aws_access_operator::aws::sdk::SdkAws;
@@ -85,6 +86,7 @@ pub fn resource_of(kind: &str) -> (ApiResource, bool) {
         "PartnerAccess" => (ApiResource::erase::<PartnerAccess>(&()), true),
         "OrganizationalUnit" => (ApiResource::erase::<OrganizationalUnit>(&()), false),
         "ServiceControlPolicy" => (ApiResource::erase::<ServiceControlPolicy>(&()), false),
+        "IamUser" => (ApiResource::erase::<IamUser>(&()), true),
         "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
         "Secret" => (ApiResource::erase::<Secret>(&()), true),
         other => panic!("the test harness does not know kind {other}"),

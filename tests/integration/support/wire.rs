@@ -200,6 +200,9 @@ struct State {
     sessions: Mutex<BTreeMap<String, String>>,
     /// The `RoleArn` of every AssumeRole, in order of arrival.
     assumed: Mutex<Vec<String>>,
+    /// The parameters of every forwarded query-protocol call (IAM, STS), a
+    /// password left out, in order of arrival.
+    sent: Mutex<Vec<(String, BTreeMap<String, String>)>>,
 }
 
 /// A call counted in flight until it is answered, or its caller goes.
@@ -261,6 +264,7 @@ impl Wire {
             signed: Mutex::default(),
             sessions: Mutex::default(),
             assumed: Mutex::default(),
+            sent: Mutex::default(),
         });
         let accepting = state.clone();
         let task = serve_each(listener, move |stream| serve(stream, accepting.clone()));
@@ -331,6 +335,16 @@ impl Wire {
             .iter()
             .filter(|(op, _)| op == operation)
             .map(|(_, key)| sessions.get(key).cloned().unwrap_or_else(|| "(own)".into()))
+            .collect()
+    }
+
+    /// The parameters the forwarded calls of `operation` carried, in order
+    /// (a `Password` left out): what the operator sent, where moto keeps less.
+    pub fn sent(&self, operation: &str) -> Vec<BTreeMap<String, String>> {
+        lock(&self.state.sent)
+            .iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, params)| params.clone())
             .collect()
     }
 
@@ -478,6 +492,20 @@ impl State {
         let Some(operation) = param("Action") else {
             return;
         };
+        let params = form
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .filter(|(name, _)| *name != "Password")
+            .map(|(name, value)| {
+                let decode = |text: &str| {
+                    percent_encoding::percent_decode_str(&text.replace('+', " "))
+                        .decode_utf8_lossy()
+                        .into_owned()
+                };
+                (decode(name), decode(value))
+            })
+            .collect();
+        lock(&self.sent).push((operation.clone(), params));
         if let Some(key) = signer {
             lock(&self.signed).push((operation.clone(), key));
         }
