@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::read_only::reads_only;
 use super::{
-    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus,
-    DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount,
-    NewManagedPolicy, NewPolicy, NewRole, NewUser, OrganizationalUnit, Organizations, Policy, PolicySummary,
-    PolicyType, RoleState, UserState, policy_name,
+    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountState,
+    CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey,
+    NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser, OrgAccountState, OrganizationalUnit, Organizations,
+    Policy, PolicySummary, PolicyType, RoleState, UserState, policy_name,
 };
 
 /// What the log names as the account of Organizations' calls.
@@ -887,7 +887,7 @@ impl Org {
             arn: self.arn("account", id),
             name: name.to_owned(),
             email: email.to_owned(),
-            status: "ACTIVE".to_owned(),
+            state: OrgAccountState::Active,
         };
         self.accounts.insert(id.to_owned(), account);
         self.placed(id, &self.root.clone());
@@ -980,7 +980,10 @@ impl Organizations for FakeOrganizations {
             }
             let status = CreateAccountStatus {
                 request_id: format!("car-{serial}"),
-                state: if taken { "FAILED" } else { "SUCCEEDED" }.to_owned(),
+                state: match taken {
+                    true => CreateAccountState::Failed,
+                    false => CreateAccountState::Succeeded,
+                },
                 account_id: (!taken).then_some(id),
                 account_name: account.name.clone(),
                 failure_reason: taken.then(|| "EMAIL_ALREADY_EXISTS".to_owned()),
@@ -999,9 +1002,9 @@ impl Organizations for FakeOrganizations {
         })
     }
 
-    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>> {
+    async fn list_create_account_status(&self, states: &[CreateAccountState]) -> AwsResult<Vec<CreateAccountStatus>> {
         self.call("ListCreateAccountStatus", |org| {
-            let requests = org.requests.iter().filter(|r| states.contains(&r.state.as_str()));
+            let requests = org.requests.iter().filter(|r| states.contains(&r.state));
             Ok(requests.cloned().collect())
         })
     }
@@ -1088,7 +1091,7 @@ impl Organizations for FakeOrganizations {
     async fn close_account(&self, account_id: &str) -> AwsResult<()> {
         self.call("CloseAccount", |org| match org.accounts.get_mut(account_id) {
             Some(account) => {
-                account.status = "PENDING_CLOSURE".to_owned();
+                account.state = OrgAccountState::PendingClosure;
                 Ok(())
             }
             None => refuse(

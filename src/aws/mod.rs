@@ -20,6 +20,8 @@ use async_trait::async_trait;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
+pub use crate::api::BillingAccess;
+
 pub use error::{AwsError, AwsErrorKind};
 
 pub type AwsResult<T> = Result<T, AwsError>;
@@ -273,16 +275,53 @@ pub struct AccountInfo {
     pub arn: String,
     pub name: String,
     pub email: String,
-    /// `ACTIVE`, `SUSPENDED`, `PENDING_CLOSURE`.
-    pub status: String,
+    pub state: OrgAccountState,
+}
+
+/// An account's state as Organizations reports it (`State`, or the older
+/// `Status` where only that is sent).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum OrgAccountState {
+    #[default]
+    Active,
+    PendingActivation,
+    Suspended,
+    PendingClosure,
+    Closed,
+    /// A state this version does not know, as AWS spells it.
+    Unknown(String),
+}
+
+impl OrgAccountState {
+    /// Organizations' spelling, for messages.
+    pub fn as_str(&self) -> &str {
+        match self {
+            OrgAccountState::Active => "ACTIVE",
+            OrgAccountState::PendingActivation => "PENDING_ACTIVATION",
+            OrgAccountState::Suspended => "SUSPENDED",
+            OrgAccountState::PendingClosure => "PENDING_CLOSURE",
+            OrgAccountState::Closed => "CLOSED",
+            OrgAccountState::Unknown(state) => state,
+        }
+    }
+}
+
+/// How a `CreateAccount` request stands.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CreateAccountState {
+    #[default]
+    InProgress,
+    Succeeded,
+    Failed,
+    /// A state this version does not know, as AWS spells it.
+    Unknown(String),
 }
 
 /// The progress of a `CreateAccount` request.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreateAccountStatus {
     pub request_id: String,
-    /// `IN_PROGRESS`, `SUCCEEDED`, `FAILED`.
-    pub state: String,
+    pub state: CreateAccountState,
     pub account_id: Option<String>,
     pub account_name: String,
     /// AWS's reason when `FAILED`, such as `EMAIL_ALREADY_EXISTS`.
@@ -294,8 +333,7 @@ pub struct NewAccount {
     pub name: String,
     pub email: String,
     pub access_role_name: String,
-    /// `ALLOW` or `DENY`.
-    pub iam_user_access_to_billing: String,
+    pub iam_user_access_to_billing: BillingAccess,
     pub tags: BTreeMap<String, String>,
 }
 
@@ -357,8 +395,8 @@ pub trait Organizations: Send + Sync {
     /// Starts account creation; returns the request id to poll.
     async fn create_account(&self, account: &NewAccount) -> AwsResult<String>;
     async fn describe_create_account_status(&self, request_id: &str) -> AwsResult<CreateAccountStatus>;
-    /// Requests in the given states (`IN_PROGRESS`, `SUCCEEDED`, `FAILED`); all pages.
-    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>>;
+    /// Requests in the given states; all pages.
+    async fn list_create_account_status(&self, states: &[CreateAccountState]) -> AwsResult<Vec<CreateAccountStatus>>;
     /// Every account of the organization; all pages.
     async fn list_accounts(&self) -> AwsResult<Vec<AccountInfo>>;
     /// None when the account is not a member of this organization.

@@ -10,7 +10,7 @@ use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::config::SharedInterceptor;
 use aws_sdk_iam::error::BuildError;
 use aws_sdk_iam::types::StatusType;
-use aws_sdk_organizations::types::{ChildType, CreateAccountState, IamUserAccessToBilling, PolicyType};
+use aws_sdk_organizations::types::{self as organizations, ChildType, IamUserAccessToBilling, PolicyType};
 use futures::{StreamExt, TryFutureExt, TryStreamExt};
 use serde_json::Value;
 
@@ -19,9 +19,10 @@ use super::error::{AwsError, AwsErrorKind, sdk_error};
 use super::gone_is_done;
 use super::pacing::{ServiceLimits, base_http_client, paced, retry_partition};
 use super::{
-    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsResult, CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION,
-    GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole,
-    NewUser, OrganizationalUnit, Organizations, Policy, PolicySummary, RoleState, UserState, policy_name,
+    AccessKeyState, AccountDetails, AccountInfo, Aws, AwsResult, BillingAccess, CreateAccountState,
+    CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey,
+    NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser, OrgAccountState, OrganizationalUnit, Organizations,
+    Policy, PolicySummary, RoleState, UserState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -1223,9 +1224,10 @@ impl Organizations for SdkOrganizations {
             .account_name(&account.name)
             .email(&account.email)
             .role_name(&account.access_role_name)
-            .iam_user_access_to_billing(IamUserAccessToBilling::from(
-                account.iam_user_access_to_billing.as_str(),
-            ))
+            .iam_user_access_to_billing(match account.iam_user_access_to_billing {
+                BillingAccess::Allow => IamUserAccessToBilling::Allow,
+                BillingAccess::Deny => IamUserAccessToBilling::Deny,
+            })
             .set_tags(Some(tags).filter(|tags| !tags.is_empty()))
             .customize()
             .config_override(organizations_once())
@@ -1252,11 +1254,17 @@ impl Organizations for SdkOrganizations {
             .ok_or_else(|| missing("DescribeCreateAccountStatus", "status"))
     }
 
-    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>> {
+    async fn list_create_account_status(&self, states: &[CreateAccountState]) -> AwsResult<Vec<CreateAccountStatus>> {
+        let states = states.iter().map(|state| match state {
+            CreateAccountState::InProgress => organizations::CreateAccountState::InProgress,
+            CreateAccountState::Succeeded => organizations::CreateAccountState::Succeeded,
+            CreateAccountState::Failed => organizations::CreateAccountState::Failed,
+            CreateAccountState::Unknown(state) => organizations::CreateAccountState::from(state.as_str()),
+        });
         let pages: Vec<_> = self
             .client
             .list_create_account_status()
-            .set_states(Some(states.iter().copied().map(CreateAccountState::from).collect()))
+            .set_states(Some(states.collect()))
             .into_paginator()
             .send()
             .try_collect()
@@ -1670,29 +1678,43 @@ fn organizations_tags(
     })
 }
 
-fn create_account_status(status: aws_sdk_organizations::types::CreateAccountStatus) -> CreateAccountStatus {
+fn create_account_status(status: organizations::CreateAccountStatus) -> CreateAccountStatus {
+    let state = match status.state {
+        Some(organizations::CreateAccountState::InProgress) => CreateAccountState::InProgress,
+        Some(organizations::CreateAccountState::Succeeded) => CreateAccountState::Succeeded,
+        Some(organizations::CreateAccountState::Failed) => CreateAccountState::Failed,
+        Some(other) => CreateAccountState::Unknown(other.as_str().to_owned()),
+        None => CreateAccountState::Unknown(String::new()),
+    };
     CreateAccountStatus {
         request_id: status.id.unwrap_or_default(),
-        state: status.state.map(|state| state.as_str().to_owned()).unwrap_or_default(),
+        state,
         account_id: status.account_id,
         account_name: status.account_name.unwrap_or_default(),
         failure_reason: status.failure_reason.map(|reason| reason.as_str().to_owned()),
     }
 }
 
-fn account_info(account: aws_sdk_organizations::types::Account) -> AccountInfo {
+fn account_info(account: organizations::Account) -> AccountInfo {
+    use organizations::{AccountState as State, AccountStatus as Status};
     // `State` replaces the older `Status`; emulators and older partitions may
     // still send only `Status`.
-    let status = account
-        .state
-        .map(|state| state.as_str().to_owned())
-        .or_else(|| account.status.map(|status| status.as_str().to_owned()));
+    let state = match (account.state, account.status) {
+        (Some(State::Active), _) | (None, Some(Status::Active)) => OrgAccountState::Active,
+        (Some(State::PendingActivation), _) => OrgAccountState::PendingActivation,
+        (Some(State::Suspended), _) | (None, Some(Status::Suspended)) => OrgAccountState::Suspended,
+        (Some(State::PendingClosure), _) | (None, Some(Status::PendingClosure)) => OrgAccountState::PendingClosure,
+        (Some(State::Closed), _) => OrgAccountState::Closed,
+        (Some(other), _) => OrgAccountState::Unknown(other.as_str().to_owned()),
+        (None, Some(other)) => OrgAccountState::Unknown(other.as_str().to_owned()),
+        (None, None) => OrgAccountState::Unknown(String::new()),
+    };
     AccountInfo {
         id: account.id.unwrap_or_default(),
         arn: account.arn.unwrap_or_default(),
         name: account.name.unwrap_or_default(),
         email: account.email.unwrap_or_default(),
-        status: status.unwrap_or_default(),
+        state,
     }
 }
 

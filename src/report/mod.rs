@@ -18,7 +18,7 @@ use serde_json::Value;
 use guardrails::findings as guardrail_findings;
 pub use render::{csv, markdown, svg};
 
-use crate::aws::{AccountDetails, Aws, GroupState, RoleState};
+use crate::aws::{AccountDetails, Aws, GroupState, OrgAccountState, RoleState};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
 use crate::controller::ownership::{OWNER_TAG, parse_owner};
 use crate::policy::document::normalize;
@@ -42,7 +42,7 @@ pub async fn gather(aws: &dyn Aws, access_role: &str) -> anyhow::Result<Inventor
         Ok(accounts) => accounts
             .into_iter()
             // A closed account keeps its roles, but no one can use them.
-            .filter(|account| account.status == "ACTIVE")
+            .filter(|account| account.state == OrgAccountState::Active)
             .map(|account| (account.id, account.name))
             .collect(),
         // An account in no organization, or credentials that may not list it:

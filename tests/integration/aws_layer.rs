@@ -6,7 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_access_operator::aws::sdk::SdkAws;
-use aws_access_operator::aws::{Aws, AwsErrorKind, Iam, NewAccount, NewPolicy, NewRole, PolicyType};
+use aws_access_operator::aws::{
+    Aws, AwsErrorKind, BillingAccess, CreateAccountState, Iam, NewAccount, NewPolicy, NewRole, OrgAccountState,
+    PolicyType,
+};
 use serde_json::{Value, json};
 
 use crate::support::fault::{Call, FaultyAws, ORGANIZATIONS};
@@ -302,7 +305,7 @@ async fn an_account_is_created_tagged_moved_between_units_and_closed() {
             name: "alfie-development".to_owned(),
             email: "aws+alfie-dev@example.com".to_owned(),
             access_role_name: ACCESS_ROLE.to_owned(),
-            iam_user_access_to_billing: "ALLOW".to_owned(),
+            iam_user_access_to_billing: BillingAccess::Allow,
             tags: tags(&[("team", "alfie")]),
         })
         .await
@@ -312,14 +315,14 @@ async fn an_account_is_created_tagged_moved_between_units_and_closed() {
         .await
         .expect("status");
     assert_eq!(
-        (status.request_id.as_str(), status.state.as_str()),
-        (request_id.as_str(), "SUCCEEDED")
+        (status.request_id.as_str(), &status.state),
+        (request_id.as_str(), &CreateAccountState::Succeeded)
     );
     assert_eq!(status.account_name, "alfie-development");
     assert_eq!(status.failure_reason, None);
     let account_id = status.account_id.expect("account id");
     let succeeded = organizations
-        .list_create_account_status(&["SUCCEEDED"])
+        .list_create_account_status(&[CreateAccountState::Succeeded])
         .await
         .expect("list statuses");
     assert!(
@@ -336,7 +339,7 @@ async fn an_account_is_created_tagged_moved_between_units_and_closed() {
         (account.name.as_str(), account.email.as_str()),
         ("alfie-development", "aws+alfie-dev@example.com")
     );
-    assert_eq!(account.status, "ACTIVE");
+    assert_eq!(account.state, OrgAccountState::Active);
     assert!(organizations.list_accounts().await.expect("list").contains(&account));
     assert_eq!(
         organizations.describe_account("000000000000").await.expect("describe"),
@@ -397,7 +400,7 @@ async fn an_account_is_created_tagged_moved_between_units_and_closed() {
         .await
         .expect("describe")
         .expect("still listed");
-    assert_eq!(closed.status, "SUSPENDED");
+    assert_eq!(closed.state, OrgAccountState::Suspended);
 }
 
 #[tokio::test]
@@ -603,7 +606,7 @@ async fn pause_after_stops_the_caller_once_the_call_is_done() {
             name: "crash-test".to_owned(),
             email: "crash-test@example.com".to_owned(),
             access_role_name: ACCESS_ROLE.to_owned(),
-            iam_user_access_to_billing: "DENY".to_owned(),
+            iam_user_access_to_billing: BillingAccess::Deny,
             tags: BTreeMap::new(),
         };
         organizations.create_account(&account).await

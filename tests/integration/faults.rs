@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use aws_access_operator::api::{AccountState, AwsAccount, CrossAccountRole, OrganizationalUnit};
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::sdk::SdkAws;
-use aws_access_operator::aws::{Aws, NewAccount};
+use aws_access_operator::aws::{Aws, BillingAccess, NewAccount};
 use aws_access_operator::policy::document::{decode_aws_document, normalize};
 use aws_config::retry::RetryConfig;
 use futures::StreamExt;
@@ -78,7 +78,7 @@ async fn the_sdk_retries_each_fault_and_a_call_sent_once_reports_it_as_retryable
                 name: name.to_owned(),
                 email: format!("{name}@example.com"),
                 access_role_name: ACCESS_ROLE.into(),
-                iam_user_access_to_billing: "ALLOW".into(),
+                iam_user_access_to_billing: BillingAccess::Allow,
                 tags: Default::default(),
             };
             orgs.create_account(&account).await.map(|_| ())

@@ -114,7 +114,7 @@ async fn record_account(
     let previous_state = status.state;
     status.account_id = Some(sighted.id.clone());
     status.arn = Some(info.arn.clone());
-    status.state = plan::state(&info.status);
+    status.state = plan::state(&info.state);
     if let Sight::Active(_, placing) = &sighted.sight {
         status.organizational_unit_id = Some(placing.current.parent.clone());
     }
@@ -280,7 +280,7 @@ async fn close(ctx: &Context, account: &AwsAccount) -> Result<()> {
         publish(ctx, account, true, Reason::EmailDiffers, "Close", note).await;
         return Ok(());
     }
-    match plan::state(&info.status) {
+    match plan::state(&info.state) {
         Some(AccountState::Active) => {}
         Some(AccountState::Creating) => return Err(still_creating(account)),
         _ => return Ok(()),

@@ -7,7 +7,7 @@ use kube::ResourceExt;
 use kube::api::Api;
 
 use crate::api::{AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, ManagementPolicy};
-use crate::aws::{AwsErrorKind, AwsResult, Organizations};
+use crate::aws::{AwsErrorKind, AwsResult, CreateAccountState, Organizations};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::error::{KubeContext, Result, named};
@@ -113,7 +113,7 @@ async fn sight(
     if !plan::same_email(spec, &info) {
         return Ok(Sight::OtherEmail(info));
     }
-    if plan::state(&info.status) != Some(AccountState::Active) {
+    if plan::state(&info.state) != Some(AccountState::Active) {
         return Ok(Sight::Inactive(info));
     }
     let placing = placing(orgs, spec, id, known_ou).await?;
@@ -125,7 +125,9 @@ async fn sight(
 pub async fn earlier(orgs: &dyn Organizations, spec: &AwsAccountSpec) -> AwsResult<Earlier> {
     // Running requests first: one that finishes between the two reads is
     // then in the account list. The other order could miss it, and create twice.
-    let running = orgs.list_create_account_status(&[plan::IN_PROGRESS]).await?;
+    let running = orgs
+        .list_create_account_status(&[CreateAccountState::InProgress])
+        .await?;
     let accounts = orgs.list_accounts().await?;
     Ok(plan::earlier(spec, &running, &accounts))
 }

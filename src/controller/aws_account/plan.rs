@@ -3,15 +3,13 @@
 //! and what Organizations reports.
 
 use crate::api::{
-    AccountDeletionPolicy, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess, ManagementPolicy,
-    Reason, Tags,
+    AccountDeletionPolicy, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, ManagementPolicy, Reason, Tags,
 };
-use crate::aws::{AccountInfo, CreateAccountStatus, NewAccount, OrganizationalUnit};
+use crate::aws::{
+    AccountInfo, CreateAccountState, CreateAccountStatus, NewAccount, OrgAccountState, OrganizationalUnit,
+};
 use crate::controller::status::Outcome;
 use crate::controller::tags;
-
-/// The state of a CreateAccount request that has not finished.
-pub const IN_PROGRESS: &str = "IN_PROGRESS";
 
 /// Where the reconcile finds the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -59,9 +57,9 @@ pub enum Progress {
 }
 
 pub fn progress(request: &CreateAccountStatus) -> Progress {
-    match (request.state.as_str(), &request.account_id) {
-        ("SUCCEEDED", Some(id)) => Progress::Succeeded(id.clone()),
-        ("FAILED", _) => Progress::Failed(
+    match (&request.state, &request.account_id) {
+        (CreateAccountState::Succeeded, Some(id)) => Progress::Succeeded(id.clone()),
+        (CreateAccountState::Failed, _) => Progress::Failed(
             request
                 .failure_reason
                 .clone()
@@ -91,7 +89,7 @@ pub fn earlier(spec: &AwsAccountSpec, running: &[CreateAccountStatus], accounts:
     }
     match running
         .iter()
-        .find(|r| r.state == IN_PROGRESS && r.account_name == spec.account_name)
+        .find(|r| r.state == CreateAccountState::InProgress && r.account_name == spec.account_name)
     {
         Some(request) => Earlier::Request(request.request_id.clone()),
         None => Earlier::Nothing,
@@ -109,11 +107,7 @@ pub fn new_account(spec: &AwsAccountSpec) -> NewAccount {
         name: spec.account_name.clone(),
         email: spec.email.clone(),
         access_role_name: spec.access_role_name.clone(),
-        iam_user_access_to_billing: match spec.iam_user_access_to_billing {
-            BillingAccess::Allow => "ALLOW",
-            BillingAccess::Deny => "DENY",
-        }
-        .into(),
+        iam_user_access_to_billing: spec.iam_user_access_to_billing,
         tags: spec.tags.clone(),
     }
 }
@@ -154,15 +148,15 @@ pub fn child_named<'a>(children: &'a [OrganizationalUnit], name: &str) -> Option
         .map(|unit| unit.id.as_str())
 }
 
-/// The account's state from Organizations' `State` (or older `Status`);
-/// None for a state this version does not know.
-pub fn state(aws_state: &str) -> Option<AccountState> {
+/// The account's state as the object reports it; None for a state this
+/// version does not know.
+pub fn state(aws_state: &OrgAccountState) -> Option<AccountState> {
     match aws_state {
-        "ACTIVE" => Some(AccountState::Active),
-        "PENDING_ACTIVATION" => Some(AccountState::Creating),
-        "SUSPENDED" | "CLOSED" => Some(AccountState::Suspended),
-        "PENDING_CLOSURE" => Some(AccountState::PendingClosure),
-        _ => None,
+        OrgAccountState::Active => Some(AccountState::Active),
+        OrgAccountState::PendingActivation => Some(AccountState::Creating),
+        OrgAccountState::Suspended | OrgAccountState::Closed => Some(AccountState::Suspended),
+        OrgAccountState::PendingClosure => Some(AccountState::PendingClosure),
+        OrgAccountState::Unknown(_) => None,
     }
 }
 
@@ -439,20 +433,20 @@ impl Sighted {
 
 /// Why nothing is written to an account that is not active.
 fn inactive(what: &str, info: &AccountInfo) -> Outcome {
-    match state(&info.status) {
+    match state(&info.state) {
         Some(AccountState::Creating) => Outcome::reconciling(Reason::Creating, format!("AWS is activating {what}")),
         Some(AccountState::Suspended | AccountState::PendingClosure) => Outcome::stalled(
             Reason::Suspended,
             format!(
                 "{what} is {} in AWS: closed or suspended outside the operator. Nothing in it is changed, and objects that reference it wait; delete this object, or have AWS reopen the account",
-                info.status
+                info.state.as_str()
             ),
         ),
         Some(AccountState::Active | AccountState::Failed) | None => Outcome::stalled(
             Reason::AwsError,
             format!(
                 "{what} is in state {:?}, which this operator does not know",
-                info.status
+                info.state.as_str()
             ),
         ),
     }
@@ -469,6 +463,7 @@ pub fn closes(spec: &AwsAccountSpec) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::BillingAccess;
     use crate::api::ReconcileStatus;
 
     fn spec() -> AwsAccountSpec {
@@ -485,10 +480,16 @@ mod tests {
         }
     }
 
-    fn request(id: &str, state: &str, name: &str, account: Option<&str>, reason: Option<&str>) -> CreateAccountStatus {
+    fn request(
+        id: &str,
+        state: CreateAccountState,
+        name: &str,
+        account: Option<&str>,
+        reason: Option<&str>,
+    ) -> CreateAccountStatus {
         CreateAccountStatus {
             request_id: id.into(),
-            state: state.into(),
+            state,
             account_id: account.map(String::from),
             account_name: name.into(),
             failure_reason: reason.map(String::from),
@@ -501,7 +502,7 @@ mod tests {
             arn: format!("arn:aws:organizations::123456789012:account/o-x/{id}"),
             name: "alfie-development".into(),
             email: email.into(),
-            status: "ACTIVE".into(),
+            state: OrgAccountState::Active,
         }
     }
 
@@ -565,24 +566,36 @@ mod tests {
     #[test]
     fn request_progress_follows_aws() {
         assert_eq!(
-            progress(&request("car-1", "IN_PROGRESS", "a", None, None)),
+            progress(&request("car-1", CreateAccountState::InProgress, "a", None, None)),
             Progress::Running
         );
         assert_eq!(
-            progress(&request("car-1", "SUCCEEDED", "a", Some("210987654321"), None)),
+            progress(&request(
+                "car-1",
+                CreateAccountState::Succeeded,
+                "a",
+                Some("210987654321"),
+                None
+            )),
             Progress::Succeeded("210987654321".into())
         );
         // Succeeded without an id yet is not done.
         assert_eq!(
-            progress(&request("car-1", "SUCCEEDED", "a", None, None)),
+            progress(&request("car-1", CreateAccountState::Succeeded, "a", None, None)),
             Progress::Running
         );
         assert_eq!(
-            progress(&request("car-1", "FAILED", "a", None, Some("EMAIL_ALREADY_EXISTS"))),
+            progress(&request(
+                "car-1",
+                CreateAccountState::Failed,
+                "a",
+                None,
+                Some("EMAIL_ALREADY_EXISTS")
+            )),
             Progress::Failed("EMAIL_ALREADY_EXISTS".into())
         );
         assert_eq!(
-            progress(&request("car-1", "FAILED", "a", None, None)),
+            progress(&request("car-1", CreateAccountState::Failed, "a", None, None)),
             Progress::Failed("no reason given".into())
         );
     }
@@ -592,7 +605,7 @@ mod tests {
         let spec = spec();
         let mine = account("210987654321", "AWS+Alfie-Dev@example.com");
         let other = account("111122223333", "someone@example.com");
-        let running = request("car-7", IN_PROGRESS, "alfie-development", None, None);
+        let running = request("car-7", CreateAccountState::InProgress, "alfie-development", None, None);
         assert_eq!(
             earlier(&spec, std::slice::from_ref(&running), &[other.clone(), mine]),
             Earlier::Account("210987654321".into())
@@ -601,8 +614,14 @@ mod tests {
             earlier(&spec, std::slice::from_ref(&running), std::slice::from_ref(&other)),
             Earlier::Request("car-7".into())
         );
-        let elsewhere = request("car-8", IN_PROGRESS, "alfie-qa", None, None);
-        let finished = request("car-9", "SUCCEEDED", "alfie-development", Some("444455556666"), None);
+        let elsewhere = request("car-8", CreateAccountState::InProgress, "alfie-qa", None, None);
+        let finished = request(
+            "car-9",
+            CreateAccountState::Succeeded,
+            "alfie-development",
+            Some("444455556666"),
+            None,
+        );
         assert_eq!(earlier(&spec, &[elsewhere, finished], &[other]), Earlier::Nothing);
     }
 
@@ -621,10 +640,10 @@ mod tests {
             ("alfie-development", "aws+alfie-dev@example.com")
         );
         assert_eq!(created.access_role_name, "OrganizationAccountAccessRole");
-        assert_eq!(created.iam_user_access_to_billing, "ALLOW");
+        assert_eq!(created.iam_user_access_to_billing, BillingAccess::Allow);
         assert_eq!(created.tags["team"], "alfie");
         spec.iam_user_access_to_billing = BillingAccess::Deny;
-        assert_eq!(new_account(&spec).iam_user_access_to_billing, "DENY");
+        assert_eq!(new_account(&spec).iam_user_access_to_billing, BillingAccess::Deny);
     }
 
     #[test]
@@ -670,11 +689,15 @@ mod tests {
 
     #[test]
     fn state_follows_aws() {
-        assert_eq!(state("ACTIVE"), Some(AccountState::Active));
-        assert_eq!(state("SUSPENDED"), Some(AccountState::Suspended));
-        assert_eq!(state("PENDING_CLOSURE"), Some(AccountState::PendingClosure));
-        assert_eq!(state("PENDING_ACTIVATION"), Some(AccountState::Creating));
-        assert_eq!(state("SOMETHING_NEW"), None);
+        assert_eq!(state(&OrgAccountState::Active), Some(AccountState::Active));
+        assert_eq!(state(&OrgAccountState::Suspended), Some(AccountState::Suspended));
+        assert_eq!(state(&OrgAccountState::Closed), Some(AccountState::Suspended));
+        assert_eq!(
+            state(&OrgAccountState::PendingClosure),
+            Some(AccountState::PendingClosure)
+        );
+        assert_eq!(state(&OrgAccountState::PendingActivation), Some(AccountState::Creating));
+        assert_eq!(state(&OrgAccountState::Unknown("SOMETHING_NEW".into())), None);
     }
 
     #[test]
@@ -819,7 +842,7 @@ mod tests {
         assert_eq!(stop(&other).reason, Reason::EmailDiffers);
         assert_eq!(other.label(&spec()), None);
         let suspended = AccountInfo {
-            status: "SUSPENDED".into(),
+            state: OrgAccountState::Suspended,
             ..account("210987654321", "aws+alfie-dev@example.com")
         };
         let closed = sighted(Origin::Recorded, Sight::Inactive(suspended));

@@ -14,9 +14,9 @@ use futures::future::BoxFuture;
 use tokio::sync::oneshot;
 
 use aws_access_operator::aws::{
-    AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountStatus, GroupState, Iam,
-    KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser,
-    OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, UserState,
+    AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountState, CreateAccountStatus,
+    GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole,
+    NewUser, OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, UserState,
 };
 
 /// Where Organizations calls are logged, in place of an account id.
@@ -221,7 +221,7 @@ impl FaultyAws {
             None => creations.requests.clear(),
             Some(reason) => {
                 for request in creations.requests.values_mut() {
-                    request.state = "FAILED".into();
+                    request.state = CreateAccountState::Failed;
                     request.failure_reason = Some(reason.into());
                 }
             }
@@ -513,7 +513,7 @@ impl Organizations for FaultyOrganizations {
             if lock(&self.faults.creations).holding {
                 let created = self.inner.describe_create_account_status(&request_id).await?;
                 let held = CreateAccountStatus {
-                    state: "IN_PROGRESS".into(),
+                    state: CreateAccountState::InProgress,
                     ..created
                 };
                 lock(&self.faults.creations).requests.insert(request_id.clone(), held);
@@ -532,13 +532,13 @@ impl Organizations for FaultyOrganizations {
         };
         self.read("DescribeCreateAccountStatus", describe).await
     }
-    async fn list_create_account_status(&self, states: &[&str]) -> AwsResult<Vec<CreateAccountStatus>> {
+    async fn list_create_account_status(&self, states: &[CreateAccountState]) -> AwsResult<Vec<CreateAccountStatus>> {
         let list = async {
             let mut listed = self.inner.list_create_account_status(states).await?;
             let creations = lock(&self.faults.creations);
             listed.retain(|request| !creations.requests.contains_key(&request.request_id));
             let shown = creations.requests.keys().filter_map(|id| creations.shown(id));
-            listed.extend(shown.filter(|request| states.contains(&request.state.as_str())));
+            listed.extend(shown.filter(|request| states.contains(&request.state)));
             Ok(listed)
         };
         self.read("ListCreateAccountStatus", list).await
