@@ -194,7 +194,7 @@ pub struct Admitted {
 #[cfg(test)]
 pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Admitted, Vec<FieldError>> {
     let unknown_fields = normalize(schema, obj);
-    let errors = validate(schema, obj, old);
+    let errors = validate(schema, &cel_rules::Programs::default(), obj, old);
     if errors.is_empty() {
         Ok(Admitted { unknown_fields })
     } else {
@@ -237,8 +237,9 @@ pub fn prune_unknown(schema: &Value, obj: &mut Value) -> Vec<String> {
     unknown
 }
 
-/// The validation half of [`admit`], on an already normalized object.
-pub fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+/// The validation half of [`admit`], on an already normalized object. `programs` holds what the
+/// schema's CEL rules compile to.
+pub fn validate(schema: &Value, programs: &cel_rules::Programs, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let Some(root) = Schema::new(schema) else {
         return Vec::new();
     };
@@ -256,7 +257,7 @@ pub fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<FieldEr
             "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
         ));
     } else {
-        errors.extend(cel_rules::validate(root, obj, old));
+        errors.extend(cel_rules::validate(root, programs, obj, old));
     }
     errors
 }

@@ -270,7 +270,7 @@ impl State {
             errors.push(("FieldValueInvalid".into(), "metadata.name".into(), message));
         }
         if let Some(schema) = &def.schema {
-            for error in schema::validate(schema, object, old) {
+            for error in schema::validate(schema, &def.programs, object, old) {
                 let message = error.message();
                 errors.push((error.cause_reason().to_string(), error.field.clone(), message));
             }
