@@ -1,6 +1,8 @@
 //! Deletion: preconditions, finalizers, `deletionTimestamp`, and garbage collection of
 //! dependents by `ownerReferences` (background, foreground, orphan).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +19,7 @@ const ORPHAN_FINALIZER: &str = "orphan";
 impl State {
     pub(super) fn delete(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,

@@ -109,7 +109,7 @@ impl Operation {
 /// A write the store has decoded, defaulted and validated (schema, CEL rules) but not yet
 /// stored: what validating admission webhooks are shown before [`Store::commit`] stores it.
 pub struct Pending {
-    pub def: ResourceDef,
+    pub def: Arc<ResourceDef>,
     pub operation: Operation,
     /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
     pub object: Option<Value>,
@@ -199,7 +199,8 @@ pub struct Store {
 
 struct State {
     rv: u64,
-    defs: Vec<ResourceDef>,
+    /// Shared with the requests that resolve them, so that a request copies no kind.
+    defs: Vec<Arc<ResourceDef>>,
     objects: BTreeMap<ObjectKey, Value>,
     history: VecDeque<Arc<StoredEvent>>,
     window: usize,
@@ -257,7 +258,7 @@ impl Store {
         let (expiry, _) = tokio::sync::watch::channel(0);
         let mut state = State {
             rv: 0,
-            defs: builtins(),
+            defs: builtins().into_iter().map(Arc::new).collect(),
             objects: BTreeMap::new(),
             history: VecDeque::new(),
             window: window.max(1),
@@ -310,10 +311,10 @@ impl Store {
     }
 
     pub fn defs(&self) -> Vec<ResourceDef> {
-        self.lock().defs.clone()
+        self.lock().defs.iter().map(|def| ResourceDef::clone(def)).collect()
     }
 
-    pub fn resolve(&self, group: &str, version: &str, plural: &str) -> Option<ResourceDef> {
+    pub fn resolve(&self, group: &str, version: &str, plural: &str) -> Option<Arc<ResourceDef>> {
         self.lock()
             .defs
             .iter()
@@ -332,7 +333,7 @@ impl Store {
 
     pub fn create(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         body: Value,
         options: &WriteOptions,
@@ -346,7 +347,7 @@ impl Store {
 
     pub fn update(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         body: Value,
@@ -363,7 +364,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,
@@ -380,7 +381,7 @@ impl Store {
 
     pub fn delete(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
@@ -395,7 +396,7 @@ impl Store {
     /// A create as far as admission webhooks: decoded, defaulted and validated, not stored.
     pub fn prepare_create(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         body: Value,
         options: &WriteOptions,
@@ -406,7 +407,7 @@ impl Store {
     /// An update as far as admission webhooks.
     pub fn prepare_update(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         body: Value,
@@ -420,7 +421,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn prepare_patch(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,
@@ -434,7 +435,7 @@ impl Store {
     /// A delete as far as admission webhooks: preconditions checked, nothing removed.
     pub fn prepare_delete(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
@@ -523,7 +524,7 @@ fn in_version(def: &ResourceDef, object: &Value) -> Value {
 }
 
 impl State {
-    fn def_of(&self, which: Builtin) -> ResourceDef {
+    fn def_of(&self, which: Builtin) -> Arc<ResourceDef> {
         match self.defs.iter().find(|d| d.builtin == Some(which)) {
             Some(def) => def.clone(),
             None => unreachable!("built-in kinds are always registered"),

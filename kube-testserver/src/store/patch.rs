@@ -1,6 +1,8 @@
 //! Patches: JSON merge, JSON (RFC 6902), strategic merge and server-side apply, each
 //! computed against the stored object before the shared update path.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -15,7 +17,7 @@ impl State {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn patch(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,

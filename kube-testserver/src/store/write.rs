@@ -2,6 +2,8 @@
 //! decoding and validation, generation, field ownership, no-op detection, and storing the
 //! result.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::admission;
@@ -22,7 +24,7 @@ use super::{
 impl State {
     pub(super) fn create(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         mut body: Value,
         options: &WriteOptions,
@@ -290,7 +292,7 @@ impl State {
 
     pub(super) fn update(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         mut body: Value,
@@ -334,7 +336,7 @@ impl State {
     /// admission, generation, field ownership, finalizers, no-op detection.
     pub(super) fn update_from(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         old: Value,
         mut new: Value,
         status: bool,
