@@ -55,8 +55,6 @@ impl State {
         Ok(Pending {
             def: def.clone(),
             operation: Operation::Delete,
-            object: None,
-            old: Some(object.clone()),
             name: name.to_string(),
             name_generated: false,
             namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),

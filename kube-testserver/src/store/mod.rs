@@ -111,10 +111,6 @@ impl Operation {
 pub struct Pending {
     pub def: Arc<ResourceDef>,
     pub operation: Operation,
-    /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
-    pub object: Option<Value>,
-    /// The stored object the write replaces or deletes.
-    pub old: Option<Value>,
     pub name: String,
     /// Whether the server made the name up from `generateName`.
     pub name_generated: bool,
@@ -127,6 +123,26 @@ pub struct Pending {
     /// The resourceVersion of the stored object the write was computed from (None: absent).
     expected_rv: Option<String>,
     step: Step,
+}
+
+impl Pending {
+    /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
+    pub fn object(&self) -> Option<&Value> {
+        match &self.step {
+            Step::Create { object } => Some(object),
+            Step::Update { new, .. } => Some(new),
+            Step::Delete { .. } => None,
+        }
+    }
+
+    /// The stored object the write replaces or deletes.
+    pub fn old(&self) -> Option<&Value> {
+        match &self.step {
+            Step::Create { .. } => None,
+            Step::Update { old, .. } => Some(old),
+            Step::Delete { object, .. } => Some(object),
+        }
+    }
 }
 
 enum Step {
@@ -158,8 +174,9 @@ pub struct Written {
 enum Source<'a> {
     /// A create or update body.
     Body,
-    /// What a JSON or merge patch made of the stored object, as the patch handler decodes it.
-    Patched(&'a Value),
+    /// What a JSON or merge patch made of the stored object, as the patch handler decodes it;
+    /// kept only for a request with strict field validation, whose refusal shows it.
+    Patched(Option<&'a Value>),
     /// A strategic merge patch as sent: the patch handler names the patch, not its result.
     StrategicPatch(&'a Value),
     /// A server-side apply, with the ownership it computed. Its configuration was checked for
@@ -328,7 +345,7 @@ impl Store {
 
     pub fn get(&self, def: &ResourceDef, namespace: Option<&str>, name: &str) -> ApiResult<Value> {
         let state = self.lock();
-        state.get(def, namespace, name).map(|o| present(def, &o))
+        state.get(def, namespace, name).map(|o| typed(def, o))
     }
 
     pub fn create(
@@ -390,7 +407,7 @@ impl Store {
             let pending = state.delete(def, namespace, name, options)?;
             state.commit(pending)
         })
-        .map(|w| present(def, &w.object))
+        .map(|w| present_owned(def, w.object))
     }
 
     /// A create as far as admission webhooks: decoded, defaulted and validated, not stored.
@@ -500,7 +517,7 @@ impl Store {
 
 impl Written {
     fn presented(mut self, def: &ResourceDef) -> Self {
-        self.object = present(def, &self.object);
+        self.object = present_owned(def, self.object);
         self
     }
 }
@@ -509,10 +526,22 @@ impl Written {
 /// and served at every version with the same content (conversion `None`); Events are
 /// converted between core/v1 and events.k8s.io/v1.
 pub fn present(def: &ResourceDef, object: &Value) -> Value {
-    let mut copy = in_version(def, object);
-    copy["apiVersion"] = json!(def.api_version());
-    copy["kind"] = json!(def.kind);
-    copy
+    typed(def, in_version(def, object))
+}
+
+/// [`present`] for an object the caller gives up, which is then not copied.
+fn present_owned(def: &ResourceDef, object: Value) -> Value {
+    match def.builtin {
+        Some(Builtin::Event | Builtin::CoreEvent) => present(def, &object),
+        _ => typed(def, object),
+    }
+}
+
+/// An object in `def`'s version, with the apiVersion and kind it is served with.
+fn typed(def: &ResourceDef, mut object: Value) -> Value {
+    object["apiVersion"] = json!(def.api_version());
+    object["kind"] = json!(def.kind);
+    object
 }
 
 /// A stored object in the shape of `def`'s version: only Events have two.
