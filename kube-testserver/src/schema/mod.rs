@@ -23,6 +23,8 @@ pub(crate) use ratchet::{correlate_field, correlate_item, unchanged};
 #[cfg(test)]
 mod tests;
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::cel_rules;
@@ -381,11 +383,18 @@ impl<'a> Schema<'a> {
     }
 }
 
-/// Where a value sits in the object.
+/// Where a value sits in the object: its last segment and the path of its parent, shared. The
+/// walks extend a path at every node, where copying all of it was a good part of a write's cost.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Path(Vec<Segment>);
+pub(crate) struct Path(Option<Rc<Link>>);
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
+struct Link {
+    parent: Path,
+    segment: Segment,
+}
+
+#[derive(Debug)]
 enum Segment {
     Field(String),
     Key(String),
@@ -394,9 +403,22 @@ enum Segment {
 
 impl Path {
     fn with(&self, segment: Segment) -> Path {
-        let mut segments = self.0.clone();
-        segments.push(segment);
-        Path(segments)
+        Path(Some(Rc::new(Link {
+            parent: self.clone(),
+            segment,
+        })))
+    }
+
+    /// The segments from the root down.
+    fn segments(&self) -> Vec<&Segment> {
+        let mut segments = Vec::new();
+        let mut at = self;
+        while let Some(link) = &at.0 {
+            segments.push(&link.segment);
+            at = &link.parent;
+        }
+        segments.reverse();
+        segments
     }
 
     pub(crate) fn child(&self, name: &str) -> Path {
@@ -412,7 +434,7 @@ impl Path {
     }
 
     pub(crate) fn is_root(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// As `field.Path.String()`: `spec.tags[team]`, and `<nil>` for the root.
@@ -421,7 +443,7 @@ impl Path {
             return "<nil>".to_owned();
         }
         let mut out = String::new();
-        for segment in &self.0 {
+        for segment in self.segments() {
             match segment {
                 Segment::Field(name) => {
                     if !out.is_empty() {
@@ -440,7 +462,7 @@ impl Path {
     /// `spec.tags.team`, `spec.items[0]`, and `` for the root.
     fn dotted(&self) -> String {
         let mut out = String::new();
-        for segment in &self.0 {
+        for segment in self.segments() {
             match segment {
                 Segment::Field(name) | Segment::Key(name) => {
                     if !out.is_empty() {
