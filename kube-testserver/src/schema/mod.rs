@@ -248,9 +248,11 @@ pub fn validate(schema: &Value, programs: &cel_rules::Programs, obj: &Value, old
     let mut errors = Vec::new();
     validate_value(root, obj, &Path::default(), old, &mut errors);
     validate_embedded_resources(obj, Some(root), &Path::default(), &mut errors);
-    // A list that was already malformed may stay so: only new breakage is refused.
-    if old.is_none_or(|old| list_type_errors(root, old).is_empty()) {
-        errors.extend(list_type_errors(root, obj));
+    // A list that was already malformed may stay so: only new breakage is refused. The old
+    // object is looked at only when the new one breaks a list.
+    let list_errors = list_type_errors(root, obj);
+    if !list_errors.is_empty() && old.is_none_or(|old| list_type_errors(root, old).is_empty()) {
+        errors.extend(list_errors);
     }
     if errors.iter().any(|e| e.kind.blocks_rules()) {
         errors.push(FieldError::invalid(
