@@ -15,7 +15,7 @@ use crate::registry::{Builtin, ResourceDef};
 use crate::store::{EventType, Filter, StoredEvent, present};
 use crate::table;
 
-use super::negotiate::{Shape, partial_object};
+use super::negotiate::{Shape, partial_object_json};
 use super::{App, Target};
 
 /// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
@@ -80,8 +80,8 @@ pub(super) fn watch(
         .unwrap_or(DEFAULT_WATCH_TIMEOUT);
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     let encode = move |kind: &str, object: &Value| -> Bytes {
-        let shaped = match shape {
-            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => Some(table::table(
+        let json = match shape {
+            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => to_json(&table::table(
                 &def,
                 std::slice::from_ref(object),
                 "",
@@ -90,10 +90,10 @@ pub(super) fn watch(
             )),
             // A list kind fails to transform each event's object, which the apiserver then
             // sends as it is (`watchEmbeddedEncoder.doEncode`).
-            Shape::Metadata { list: false, version } => Some(partial_object(object, version)),
-            _ => None,
+            Shape::Metadata { list: false, version } => partial_object_json(object, version),
+            _ => to_json(object),
         };
-        event_line(kind, &to_json(shaped.as_ref().unwrap_or(object)))
+        event_line(kind, &json)
     };
     let start = match app.store.watch(&target.def, filter, rv) {
         Ok(start) => start,
