@@ -518,7 +518,7 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     } else {
         (DNS1123_SUBDOMAIN, 253, "RFC 1123 subdomain", "'example.com'")
     };
-    let full = regex::Regex::new(&format!("^{pattern}$")).ok()?;
+    let full = schema::cached_regex(&format!("^{pattern}$")).ok()?;
     if name.len() > max {
         return Some(format!(
             "metadata.name: Invalid value: {}: must be no more than {max} characters",
