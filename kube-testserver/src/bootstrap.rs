@@ -6,6 +6,7 @@
 //! those, and envtest has neither.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -21,7 +22,7 @@ const KUBERNETES_SERVICE_IP: &str = "10.96.0.1";
     reason = "bootstrap objects are constants: a failure is a bug every test meets at once"
 )]
 pub fn seed(store: &Store) {
-    let defs = builtins();
+    let defs: Vec<Arc<ResourceDef>> = builtins().into_iter().map(Arc::new).collect();
     let options = WriteOptions {
         field_manager: "kube-apiserver".into(),
         ..Default::default()
@@ -37,7 +38,7 @@ pub fn seed(store: &Store) {
     }
 }
 
-fn objects(defs: &[ResourceDef]) -> Vec<(Builtin, Option<&'static str>, Value)> {
+fn objects(defs: &[Arc<ResourceDef>]) -> Vec<(Builtin, Option<&'static str>, Value)> {
     let bootstrapping = json!({ "kubernetes.io/bootstrapping": "rbac-defaults" });
     let autoupdate = json!({ "rbac.authorization.kubernetes.io/autoupdate": "true" });
     let mut objects = vec![

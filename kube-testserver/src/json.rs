@@ -7,7 +7,7 @@
 //! watch objects, Table rows' objects, embedded resources.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The fields an object leads with, in this order.
 const LEADING: [&str; 3] = ["apiVersion", "kind", "metadata"];
@@ -32,32 +32,71 @@ pub fn to_json(value: &Value) -> String {
     serde_json::to_string(&Ordered(value)).unwrap_or_default()
 }
 
+/// `object` as JSON text, written as [`to_json`] writes it once its `apiVersion` and `kind` are
+/// set to these: a watch sends every change so, and copying a whole object only to retype it
+/// cost more than writing it.
+pub fn to_json_as(object: &Value, api_version: &str, kind: &str) -> String {
+    let Value::Object(map) = object else {
+        return to_json(object);
+    };
+    let (api_version, kind) = (Value::from(api_version), Value::from(kind));
+    let retyped = Retyped {
+        map,
+        type_meta: Some((&api_version, &kind)),
+    };
+    serde_json::to_string(&retyped).unwrap_or_default()
+}
+
 struct Ordered<'a>(&'a Value);
+
+/// A map, with `type_meta` (`apiVersion`, `kind`) in place of its own when given.
+struct Retyped<'a> {
+    map: &'a Map<String, Value>,
+    type_meta: Option<(&'a Value, &'a Value)>,
+}
+
+impl Retyped<'_> {
+    fn field(&self, key: &str) -> Option<&Value> {
+        match (key, self.type_meta) {
+            ("apiVersion", Some((api_version, _))) => Some(api_version),
+            ("kind", Some((_, kind))) => Some(kind),
+            _ => self.map.get(key),
+        }
+    }
+}
+
+impl Serialize for Retyped<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let typed = self.field("apiVersion").is_some() && self.field("kind").is_some();
+        let added = ["apiVersion", "kind"]
+            .iter()
+            .filter(|key| self.type_meta.is_some() && !self.map.contains_key(**key))
+            .count();
+        let mut out = serializer.serialize_map(Some(self.map.len() + added))?;
+        let leading = match self.field("apiVersion") {
+            Some(api_version) if builtin_api_version(api_version) => LEADING_BUILTIN,
+            _ => LEADING,
+        };
+        if typed {
+            for key in leading {
+                if let Some(value) = self.field(key) {
+                    out.serialize_entry(key, &Ordered(value))?;
+                }
+            }
+        }
+        for (key, value) in self.map {
+            if !(typed && leading.contains(&key.as_str())) {
+                out.serialize_entry(key, &Ordered(value))?;
+            }
+        }
+        out.end()
+    }
+}
 
 impl Serialize for Ordered<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.0 {
-            Value::Object(map) => {
-                let typed = map.contains_key("apiVersion") && map.contains_key("kind");
-                let mut out = serializer.serialize_map(Some(map.len()))?;
-                let leading = match map.get("apiVersion") {
-                    Some(api_version) if builtin_api_version(api_version) => LEADING_BUILTIN,
-                    _ => LEADING,
-                };
-                if typed {
-                    for key in leading {
-                        if let Some(value) = map.get(key) {
-                            out.serialize_entry(key, &Ordered(value))?;
-                        }
-                    }
-                }
-                for (key, value) in map {
-                    if !(typed && leading.contains(&key.as_str())) {
-                        out.serialize_entry(key, &Ordered(value))?;
-                    }
-                }
-                out.end()
-            }
+            Value::Object(map) => Retyped { map, type_meta: None }.serialize(serializer),
             Value::Array(items) => serializer.collect_seq(items.iter().map(Ordered)),
             other => other.serialize(serializer),
         }
@@ -90,5 +129,22 @@ mod tests {
             to_json(&json!({"kind": "x", "b": [1, 2.5, null]})),
             r#"{"b":[1,2.5,null],"kind":"x"}"#
         );
+    }
+
+    #[test]
+    fn retyped_objects_are_written_as_their_retyped_copies() {
+        let objects = [
+            json!({"spec": {"a": 1}, "kind": "Foo", "metadata": {"name": "f"}, "apiVersion": "clux.dev/v1"}),
+            json!({"spec": {"a": 1}, "metadata": {"name": "f"}}),
+            json!({"data": {}, "kind": "ConfigMap", "apiVersion": "v1", "zz": null}),
+        ];
+        for (api_version, kind) in [("clux.dev/v2", "Foo"), ("v1", "ConfigMap")] {
+            for object in &objects {
+                let mut copy = object.clone();
+                copy["apiVersion"] = json!(api_version);
+                copy["kind"] = json!(kind);
+                assert_eq!(to_json_as(object, api_version, kind), to_json(&copy));
+            }
+        }
     }
 }

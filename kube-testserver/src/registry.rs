@@ -3,8 +3,10 @@
 
 use serde_json::{Value, json};
 
+use crate::cel_rules::Programs;
+
 /// One served resource at one group/version.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ResourceDef {
     /// API group; empty for the core group (`/api/v1`).
     pub group: String,
@@ -21,6 +23,8 @@ pub struct ResourceDef {
     pub status_subresource: bool,
     /// The version's `openAPIV3Schema`, for custom resources.
     pub schema: Option<Value>,
+    /// What the CEL rules of `schema` compile to.
+    pub programs: Programs,
     /// The version's `additionalPrinterColumns`, as written in the CRD.
     pub printer_columns: Vec<Value>,
     /// True when a CRD declared it.
@@ -124,6 +128,7 @@ fn builtin(
         namespaced,
         status_subresource,
         schema: None,
+        programs: Programs::default(),
         printer_columns: vec![],
         custom: false,
         scale: None,
@@ -321,6 +326,7 @@ pub fn defs_from_crd(crd: &Value) -> Vec<ResourceDef> {
             namespaced: spec["scope"].as_str() != Some("Cluster"),
             status_subresource: version.pointer("/subresources/status").is_some(),
             schema: version.pointer("/schema/openAPIV3Schema").cloned(),
+            programs: Programs::default(),
             printer_columns: version["additionalPrinterColumns"]
                 .as_array()
                 .cloned()

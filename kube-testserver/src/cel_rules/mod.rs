@@ -9,6 +9,7 @@
 //!
 //! The CEL environment is built in `library`, JSON made CEL values in `values`.
 
+use std::cell::OnceCell;
 use std::sync::Arc;
 
 use cel::objects::OptionalValue;
@@ -19,14 +20,17 @@ use crate::go_format::go_float;
 use crate::schema::{FieldError, Path, Schema, correlate_field, correlate_item, unchanged};
 
 use library::{ENV, new_context};
+use programs::CompiledRule;
 use values::{has_cel_type, to_cel};
 
 mod library;
+mod programs;
 #[cfg(test)]
 mod tests;
 mod values;
 
 pub(crate) use library::evaluate_match_condition;
+pub use programs::Programs;
 
 /// Longest message a `messageExpression` may produce.
 const MAX_MESSAGE_EXPRESSION_BYTES: usize = 5 * 1024;
@@ -56,11 +60,13 @@ const RESERVED: &[&str] = &[
     "while",
 ];
 
-/// Errors of every rule in the object, each node's rules before its children's.
-pub(crate) fn validate(root: Schema, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+/// Errors of every rule in the object, each node's rules before its children's. `programs`
+/// holds what the schema's expressions compile to.
+pub(crate) fn validate(root: Schema, programs: &Programs, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let ratchet = old.is_some_and(|old| unchanged(Some(root), obj, old));
     let node = Node {
+        programs,
         schema: root,
         value: obj,
         old,
@@ -73,6 +79,7 @@ pub(crate) fn validate(root: Schema, obj: &Value, old: Option<&Value>) -> Vec<Fi
 
 /// A value with its schema, and what the update did to it.
 struct Node<'a> {
+    programs: &'a Programs,
     schema: Schema<'a>,
     value: &'a Value,
     /// The stored value this one replaces, when the schema can tell.
@@ -92,6 +99,7 @@ impl<'a> Node<'a> {
             None => self.ratchet,
         };
         Node {
+            programs: self.programs,
             schema,
             value,
             old,
@@ -148,73 +156,93 @@ impl<'a> Node<'a> {
         if rules.is_empty() {
             return;
         }
-        // The bad value of every rule error is the type of the node.
-        let node_type = || Value::from(self.schema.type_name());
         let env = match ENV.as_ref() {
             Ok(env) => env,
             Err(e) => {
                 let detail = format!("rule compiler initialization error: {e}");
-                errors.push(FieldError::invalid(path.field_path(), node_type(), detail));
+                errors.push(FieldError::invalid(path.field_path(), self.node_type(), detail));
                 return;
             }
         };
         if !has_cel_type(self.schema) {
             let detail = "rule compiler initialization error: failed to convert to declType for CEL validation rules";
-            errors.push(FieldError::invalid(path.field_path(), node_type(), detail));
+            errors.push(FieldError::invalid(path.field_path(), self.node_type(), detail));
             return;
         }
         let this = to_cel(self.schema, self.value, self.resource_root);
-        let old = self
-            .old
-            .filter(|old| !old.is_null())
-            .map(|old| to_cel(self.schema, old, self.resource_root));
+        // Only rules that may read `oldSelf` need the old value converted.
+        let old = OnceCell::new();
+        let old = || {
+            old.get_or_init(|| {
+                self.old
+                    .filter(|old| !old.is_null())
+                    .map(|old| to_cel(self.schema, old, self.resource_root))
+            })
+        };
         for rule in rules {
             let rule = Rule::new(rule);
             if rule.expression.trim().is_empty() {
                 continue;
             }
-            let program = match env.compile(rule.expression) {
-                Ok(program) => program,
+            let compiled = self.programs.compiled(env, rule.expression);
+            let compiled = match compiled.as_ref() {
+                Ok(compiled) => compiled,
                 Err(e) => {
                     let detail = format!("rule compile error: compilation failed: {e}");
-                    errors.push(FieldError::invalid(path.field_path(), node_type(), detail));
+                    errors.push(FieldError::invalid(path.field_path(), self.node_type(), detail));
                     continue;
                 }
             };
-            let uses_old_self = program.references().has_variable("oldSelf");
+            // A rule's message expression may read `oldSelf` even when the rule does not.
+            let reads_old = compiled.uses_old_self || rule.optional_old_self || !rule.message_expression.is_empty();
+            let old = if reads_old { old().as_ref() } else { None };
             // Transition rules need something to compare with.
-            if uses_old_self && old.is_none() && !rule.optional_old_self {
+            if compiled.uses_old_self && old.is_none() && !rule.optional_old_self {
                 continue;
             }
-            let mut context = new_context(env);
-            context.add_variable_from_value("self", this.clone());
-            if rule.optional_old_self {
-                let optional = old.clone().map_or_else(OptionalValue::none, OptionalValue::of);
-                context.add_variable_from_value("oldSelf", CelValue::Opaque(Arc::new(optional)));
-            } else if let Some(old) = &old {
-                context.add_variable_from_value("oldSelf", old.clone());
-            }
-            match program.execute(&context) {
-                Ok(CelValue::Bool(true)) => {}
-                Ok(CelValue::Bool(false)) => {
-                    let error = rule.failure(env, &context, self.schema, path, node_type());
-                    if uses_old_self || !self.ratchet {
-                        errors.push(error);
-                    }
-                }
-                Ok(_) => {
-                    let detail = "rule compile error: cel expression must evaluate to a bool";
-                    errors.push(FieldError::invalid(path.field_path(), node_type(), detail));
-                }
-                Err(e) => {
-                    errors.push(FieldError::invalid(
-                        path.field_path(),
-                        node_type(),
-                        rule.evaluation_error(&e),
-                    ));
-                }
-            }
+            errors.extend(self.run(env, &rule, compiled, &this, old, path));
         }
+    }
+
+    /// The error of one compiled rule on this node, if it has one that counts.
+    fn run(
+        &self,
+        env: &Arc<Env>,
+        rule: &Rule,
+        compiled: &CompiledRule,
+        this: &CelValue,
+        old: Option<&CelValue>,
+        path: &Path,
+    ) -> Option<FieldError> {
+        let mut context = new_context(env);
+        context.add_variable_from_value("self", this.clone());
+        if rule.optional_old_self {
+            let optional = old.cloned().map_or_else(OptionalValue::none, OptionalValue::of);
+            context.add_variable_from_value("oldSelf", CelValue::Opaque(Arc::new(optional)));
+        } else if let Some(old) = old {
+            context.add_variable_from_value("oldSelf", old.clone());
+        }
+        match compiled.program.execute(&context) {
+            Ok(CelValue::Bool(true)) => None,
+            Ok(CelValue::Bool(false)) => {
+                let error = rule.failure(env, self.programs, &context, self.schema, path, self.node_type());
+                (compiled.uses_old_self || !self.ratchet).then_some(error)
+            }
+            Ok(_) => {
+                let detail = "rule compile error: cel expression must evaluate to a bool";
+                Some(FieldError::invalid(path.field_path(), self.node_type(), detail))
+            }
+            Err(e) => Some(FieldError::invalid(
+                path.field_path(),
+                self.node_type(),
+                rule.evaluation_error(&e),
+            )),
+        }
+    }
+
+    /// The bad value of every rule error: the type of the node.
+    fn node_type(&self) -> Value {
+        Value::from(self.schema.type_name())
     }
 }
 
@@ -260,12 +288,12 @@ impl<'a> Rule<'a> {
 
     /// The `messageExpression`'s message, if it yields a usable one; the server
     /// falls back to `message` otherwise.
-    fn evaluated_message(&self, env: &Env, context: &Context) -> Option<String> {
+    fn evaluated_message(&self, env: &Env, programs: &Programs, context: &Context) -> Option<String> {
         if self.message_expression.is_empty() {
             return None;
         }
-        let program = env.compile(self.message_expression).ok()?;
-        let CelValue::String(message) = program.execute(context).ok()? else {
+        let compiled = programs.compiled(env, self.message_expression);
+        let CelValue::String(message) = compiled.as_ref().as_ref().ok()?.program.execute(context).ok()? else {
             return None;
         };
         let message = message.trim();
@@ -275,9 +303,17 @@ impl<'a> Rule<'a> {
 
     /// The error of a rule that evaluated to false, at its `fieldPath` if that
     /// names a field of the node, with its `reason`.
-    fn failure(&self, env: &Env, context: &Context, schema: Schema, path: &Path, node_type: Value) -> FieldError {
+    fn failure(
+        &self,
+        env: &Env,
+        programs: &Programs,
+        context: &Context,
+        schema: Schema,
+        path: &Path,
+        node_type: Value,
+    ) -> FieldError {
         let detail = self
-            .evaluated_message(env, context)
+            .evaluated_message(env, programs, context)
             .unwrap_or_else(|| self.message_or_default());
         let path = if self.field_path.is_empty() {
             path.clone()

@@ -32,6 +32,10 @@ fn escape(name: &str) -> Option<String> {
     {
         return None;
     }
+    // Most names need no escaping: the rewrites below would copy each of them four times.
+    if !name.contains("__") && !name.contains(['.', '-', '/']) {
+        return Some(name.to_owned());
+    }
     Some(
         name.replace("__", "__underscores__")
             .replace('.', "__dot__")

@@ -65,7 +65,7 @@ async fn handle(State(app): State<App>, method: Method, uri: Uri, headers: Heade
 
 /// A request against one resource, parsed from the URL.
 struct Target {
-    def: ResourceDef,
+    def: Arc<ResourceDef>,
     namespace: Option<String>,
     name: Option<String>,
     subresource: Option<String>,

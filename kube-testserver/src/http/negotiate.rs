@@ -4,9 +4,10 @@
 //! written: media ranges of other types (protobuf, CBOR) are passed over for the next one.
 
 use axum::http::HeaderMap;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, ApiResult};
+use crate::json::to_json;
 use crate::registry::{Builtin, ResourceDef};
 
 /// One media range of an `Accept` header: `application/json;as=Table;g=meta.k8s.io;v=v1`.
@@ -108,6 +109,20 @@ pub(super) fn partial_object(object: &Value, version: &str) -> Value {
     })
 }
 
+/// [`partial_object`] as JSON text, written without copying the metadata out first: a
+/// metadata watch sends every change so.
+pub(super) fn partial_object_json(object: &Value, version: &str) -> String {
+    if object["kind"] == "Status" {
+        return to_json(object);
+    }
+    let empty = Value::Object(Map::new());
+    let metadata = object.get("metadata").unwrap_or(&empty);
+    format!(
+        r#"{{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/{version}","metadata":{}}}"#,
+        to_json(metadata)
+    )
+}
+
 /// `asPartialObjectMetadataList`: the list's metadata and each item's.
 pub(super) fn partial_list(metadata: Value, items: &[Value], version: &str) -> Value {
     let items: Vec<Value> = items.iter().map(|item| partial_object(item, version)).collect();
@@ -169,6 +184,22 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("accept", HeaderValue::from_str(accept).unwrap());
         headers
+    }
+
+    #[test]
+    fn partial_objects_are_written_as_their_copies_are() {
+        for object in [
+            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "labels": {"x": "y"}}, "data": {}}),
+            json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+            json!({"apiVersion": "v1", "kind": "Status", "status": "Failure", "code": 410}),
+        ] {
+            for version in ["v1", "v1beta1"] {
+                assert_eq!(
+                    partial_object_json(&object, version),
+                    to_json(&partial_object(&object, version))
+                );
+            }
+        }
     }
 
     #[test]

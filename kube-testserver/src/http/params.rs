@@ -51,11 +51,31 @@ pub(super) fn parse_body(body: &Bytes, content_type: &str) -> ApiResult<Value> {
         ));
     }
     let parsed = if content_type.contains("yaml") {
-        serde_yaml_ng::from_slice::<Value>(body).map_err(|e| e.to_string())
+        json_as_yaml(body).map_or_else(
+            || serde_yaml_ng::from_slice::<Value>(body).map_err(|e| e.to_string()),
+            Ok,
+        )
     } else {
         serde_json::from_slice::<Value>(body).map_err(|e| e.to_string())
     };
     parsed.map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+}
+
+/// A YAML body that is JSON (as clients send applies) read by the JSON parser, many times
+/// faster, to what the YAML parser reads from it. None when it is not JSON, or holds a number
+/// that is no integer, which the JSON parser might round otherwise: the YAML parser reads those.
+fn json_as_yaml(body: &[u8]) -> Option<Value> {
+    let value: Value = serde_json::from_slice(body).ok()?;
+    (!has_fraction(&value)).then_some(value)
+}
+
+fn has_fraction(value: &Value) -> bool {
+    match value {
+        Value::Number(number) => number.is_f64(),
+        Value::Array(items) => items.iter().any(has_fraction),
+        Value::Object(fields) => fields.values().any(has_fraction),
+        Value::Null | Value::Bool(_) | Value::String(_) => false,
+    }
 }
 
 pub(super) fn write_options(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<WriteOptions> {
@@ -149,4 +169,24 @@ pub(super) fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> A
             .map(String::from),
         dry_run,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_apply_bodies_read_as_yaml_reads_them() {
+        let bodies = [
+            r#"{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a", "name": "b"}, "data": {"n": "1"}}"#,
+            r#"{"a": [1, -2, 18446744073709551615, true, null, "yes", "\u00e9\n"], "b": {}}"#,
+            r#"{"f": 0.1, "g": 1e3, "h": -0}"#,
+        ];
+        for body in bodies {
+            let yaml: Value = serde_yaml_ng::from_slice(body.as_bytes()).unwrap();
+            let parsed = parse_body(&Bytes::from(body), "application/apply-patch+yaml").unwrap();
+            assert_eq!(parsed, yaml, "{body}");
+        }
+        assert!(json_as_yaml(bodies[2].as_bytes()).is_none());
+    }
 }

@@ -10,12 +10,12 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::error::{ApiError, ApiResult};
-use crate::json::to_json;
+use crate::json::{to_json, to_json_as};
 use crate::registry::{Builtin, ResourceDef};
 use crate::store::{EventType, Filter, StoredEvent, present};
 use crate::table;
 
-use super::negotiate::{Shape, partial_object};
+use super::negotiate::{Shape, partial_object_json};
 use super::{App, Target};
 
 /// Real servers end a watch after 30 to 60 minutes when the client names no timeout.
@@ -41,6 +41,12 @@ fn translate(event: &StoredEvent, filter: &Filter) -> Option<&'static str> {
             }
         }
     }
+}
+
+/// One line of a watch stream. "type" comes first, as the real server writes it: a client may
+/// read the object as it streams only once it knows what the event is.
+fn event_line(kind: &str, object_json: &str) -> Bytes {
+    Bytes::from(format!("{{\"type\":{},\"object\":{object_json}}}\n", json!(kind)))
 }
 
 /// Whether a stored object of `def` must be converted to be served at `def`'s version, beyond
@@ -74,8 +80,8 @@ pub(super) fn watch(
         .unwrap_or(DEFAULT_WATCH_TIMEOUT);
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     let encode = move |kind: &str, object: &Value| -> Bytes {
-        let shaped = match shape {
-            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => Some(table::table(
+        let json = match shape {
+            Shape::Table if kind != "BOOKMARK" && kind != "ERROR" => to_json(&table::table(
                 &def,
                 std::slice::from_ref(object),
                 "",
@@ -84,16 +90,10 @@ pub(super) fn watch(
             )),
             // A list kind fails to transform each event's object, which the apiserver then
             // sends as it is (`watchEmbeddedEncoder.doEncode`).
-            Shape::Metadata { list: false, version } => Some(partial_object(object, version)),
-            _ => None,
+            Shape::Metadata { list: false, version } => partial_object_json(object, version),
+            _ => to_json(object),
         };
-        // "type" first, as the real server writes it: a client may read
-        // the object as it streams only once it knows what the event is.
-        Bytes::from(format!(
-            "{{\"type\":{},\"object\":{}}}\n",
-            json!(kind),
-            to_json(shaped.as_ref().unwrap_or(object))
-        ))
+        event_line(kind, &json)
     };
     let start = match app.store.watch(&target.def, filter, rv) {
         Ok(start) => start,
@@ -107,6 +107,7 @@ pub(super) fn watch(
     let filter = filter.clone();
     let form_of_shape = format!("{} {} {shape:?}", target.def.api_version(), target.def.kind);
     let (def, encode_event) = (target.def.clone(), encode.clone());
+    let api_version = def.api_version();
     // An event's line, encoded once for every watcher that sees it as this one does.
     let line = move |kind: &'static str, event: &StoredEvent| -> Bytes {
         if shape == Shape::Table {
@@ -114,9 +115,11 @@ pub(super) fn watch(
             return encode_event(kind, &present(&def, &event.object));
         }
         event.encoded(&format!("{kind} {form_of_shape}"), |object| match shape {
-            // Only the metadata is kept: no copy of the whole object first, unless the kind's
-            // versions differ in more than apiVersion and kind.
+            // No copy of the whole object first, unless the kind's versions differ in more than
+            // apiVersion and kind: metadata watchers keep only the metadata, the others' lines
+            // are written retyped.
             Shape::Metadata { list: false, .. } if !converts(&def) => encode_event(kind, object),
+            Shape::Object if !converts(&def) => event_line(kind, &to_json_as(object, &api_version, &def.kind)),
             _ => encode_event(kind, &present(&def, object)),
         })
     };

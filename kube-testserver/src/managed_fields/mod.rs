@@ -279,6 +279,10 @@ impl<'s> Request<'s> {
             },
         );
         let merged = match last_applied {
+            // Configuring the same fields as last time drops none: every field pruning would
+            // remove is the applier's again, and added back. Skipping it saves most of a
+            // repeated apply's cost (a controller applying its status).
+            Some(last_applied) if managers.get(applier).is_some_and(|entry| entry.set == last_applied) => merged,
             Some(last_applied) => prune(merged, managers, &last_applied, self.shape),
             None => merged,
         };

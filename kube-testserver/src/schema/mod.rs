@@ -23,6 +23,8 @@ pub(crate) use ratchet::{correlate_field, correlate_item, unchanged};
 #[cfg(test)]
 mod tests;
 
+use std::rc::Rc;
+
 use serde_json::{Map, Value};
 
 use crate::cel_rules;
@@ -194,7 +196,7 @@ pub struct Admitted {
 #[cfg(test)]
 pub fn admit(schema: &Value, obj: &mut Value, old: Option<&Value>) -> Result<Admitted, Vec<FieldError>> {
     let unknown_fields = normalize(schema, obj);
-    let errors = validate(schema, obj, old);
+    let errors = validate(schema, &cel_rules::Programs::default(), obj, old);
     if errors.is_empty() {
         Ok(Admitted { unknown_fields })
     } else {
@@ -237,17 +239,20 @@ pub fn prune_unknown(schema: &Value, obj: &mut Value) -> Vec<String> {
     unknown
 }
 
-/// The validation half of [`admit`], on an already normalized object.
-pub fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
+/// The validation half of [`admit`], on an already normalized object. `programs` holds what the
+/// schema's CEL rules compile to.
+pub fn validate(schema: &Value, programs: &cel_rules::Programs, obj: &Value, old: Option<&Value>) -> Vec<FieldError> {
     let Some(root) = Schema::new(schema) else {
         return Vec::new();
     };
     let mut errors = Vec::new();
     validate_value(root, obj, &Path::default(), old, &mut errors);
     validate_embedded_resources(obj, Some(root), &Path::default(), &mut errors);
-    // A list that was already malformed may stay so: only new breakage is refused.
-    if old.is_none_or(|old| list_type_errors(root, old).is_empty()) {
-        errors.extend(list_type_errors(root, obj));
+    // A list that was already malformed may stay so: only new breakage is refused. The old
+    // object is looked at only when the new one breaks a list.
+    let list_errors = list_type_errors(root, obj);
+    if !list_errors.is_empty() && old.is_none_or(|old| list_type_errors(root, old).is_empty()) {
+        errors.extend(list_errors);
     }
     if errors.iter().any(|e| e.kind.blocks_rules()) {
         errors.push(FieldError::invalid(
@@ -256,7 +261,7 @@ pub fn validate(schema: &Value, obj: &Value, old: Option<&Value>) -> Vec<FieldEr
             "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
         ));
     } else {
-        errors.extend(cel_rules::validate(root, obj, old));
+        errors.extend(cel_rules::validate(root, programs, obj, old));
     }
     errors
 }
@@ -380,11 +385,18 @@ impl<'a> Schema<'a> {
     }
 }
 
-/// Where a value sits in the object.
+/// Where a value sits in the object: its last segment and the path of its parent, shared. The
+/// walks extend a path at every node, where copying all of it was a good part of a write's cost.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Path(Vec<Segment>);
+pub(crate) struct Path(Option<Rc<Link>>);
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
+struct Link {
+    parent: Path,
+    segment: Segment,
+}
+
+#[derive(Debug)]
 enum Segment {
     Field(String),
     Key(String),
@@ -393,9 +405,22 @@ enum Segment {
 
 impl Path {
     fn with(&self, segment: Segment) -> Path {
-        let mut segments = self.0.clone();
-        segments.push(segment);
-        Path(segments)
+        Path(Some(Rc::new(Link {
+            parent: self.clone(),
+            segment,
+        })))
+    }
+
+    /// The segments from the root down.
+    fn segments(&self) -> Vec<&Segment> {
+        let mut segments = Vec::new();
+        let mut at = self;
+        while let Some(link) = &at.0 {
+            segments.push(&link.segment);
+            at = &link.parent;
+        }
+        segments.reverse();
+        segments
     }
 
     pub(crate) fn child(&self, name: &str) -> Path {
@@ -411,7 +436,7 @@ impl Path {
     }
 
     pub(crate) fn is_root(&self) -> bool {
-        self.0.is_empty()
+        self.0.is_none()
     }
 
     /// As `field.Path.String()`: `spec.tags[team]`, and `<nil>` for the root.
@@ -420,7 +445,7 @@ impl Path {
             return "<nil>".to_owned();
         }
         let mut out = String::new();
-        for segment in &self.0 {
+        for segment in self.segments() {
             match segment {
                 Segment::Field(name) => {
                     if !out.is_empty() {
@@ -439,7 +464,7 @@ impl Path {
     /// `spec.tags.team`, `spec.items[0]`, and `` for the root.
     fn dotted(&self) -> String {
         let mut out = String::new();
-        for segment in &self.0 {
+        for segment in self.segments() {
             match segment {
                 Segment::Field(name) | Segment::Key(name) => {
                     if !out.is_empty() {

@@ -1,5 +1,6 @@
 use super::formats::valid_format;
 use super::*;
+use crate::cel_rules::Programs;
 use serde_json::json;
 
 /// What follows errors that keep CEL rules from running.
@@ -201,7 +202,7 @@ fn formats_are_checked() {
     assert!(valid_format("byte", "aGVsbG8=") && !valid_format("byte", "!!"));
     // int32 and int64 are not formats the server checks.
     let schema = json!({"type": "object", "properties": {"n": {"type": "integer", "format": "int32"}}});
-    assert!(validate(&schema, &json!({"n": 9_000_000_000_i64}), None).is_empty());
+    assert!(validate(&schema, &Programs::default(), &json!({"n": 9_000_000_000_i64}), None).is_empty());
 }
 
 #[test]
@@ -219,7 +220,7 @@ fn nulls_are_dropped_defaulted_or_kept_as_the_schema_says() {
     normalize(&schema, &mut obj);
     assert_eq!(obj, json!({"spec": {"a": "x"}}));
     let schema = json!({"type": "object", "properties": {"a": {"type": "string", "enum": ["x"], "nullable": true}}});
-    let found: Vec<String> = validate(&schema, &json!({"a": null}), None)
+    let found: Vec<String> = validate(&schema, &Programs::default(), &json!({"a": null}), None)
         .iter()
         .map(FieldError::message)
         .collect();
@@ -387,18 +388,23 @@ fn combinators() {
         "properties": {"a": {"type": "string"}, "b": {"type": "string"}},
         "oneOf": [{"required": ["a"]}, {"required": ["b"]}],
         "not": {"required": ["c"]}}}});
-    assert!(validate(&schema, &json!({"spec": {"a": "1"}}), None).is_empty());
-    let found: Vec<String> = validate(&schema, &json!({"spec": {"a": "1", "b": "2"}}), None)
-        .iter()
-        .map(FieldError::message)
-        .collect();
+    assert!(validate(&schema, &Programs::default(), &json!({"spec": {"a": "1"}}), None).is_empty());
+    let found: Vec<String> = validate(
+        &schema,
+        &Programs::default(),
+        &json!({"spec": {"a": "1", "b": "2"}}),
+        None,
+    )
+    .iter()
+    .map(FieldError::message)
+    .collect();
     assert_eq!(
         found,
         vec![
             r#"<nil>: Invalid value: "": "spec" must validate one and only one schema (oneOf). Found 2 valid alternatives"#
         ]
     );
-    let found: Vec<String> = validate(&schema, &json!({"spec": {}}), None)
+    let found: Vec<String> = validate(&schema, &Programs::default(), &json!({"spec": {}}), None)
         .iter()
         .map(FieldError::message)
         .collect();
@@ -412,7 +418,7 @@ fn combinators() {
     );
     let any =
         json!({"type": "object", "properties": {"n": {"type": "integer", "anyOf": [{"minimum": 10}, {"maximum": 1}]}}});
-    let found: Vec<String> = validate(&any, &json!({"n": 5}), None)
+    let found: Vec<String> = validate(&any, &Programs::default(), &json!({"n": 5}), None)
         .iter()
         .map(FieldError::message)
         .collect();

@@ -1,10 +1,12 @@
 //! The lifecycle of CustomResourceDefinitions, as apiextensions-apiserver's controllers
 //! run it: validation, status conditions, the kinds served, instance cleanup.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::go_format::go_quote;
-use crate::registry::{builtins, defs_from_crd};
+use crate::registry::{ResourceDef, defs_from_crd};
 
 use super::{
     EventType, ObjectKey, Propagation, State, finalizers, meta_str, metadata_mut, now_rfc3339, set_finalizers,
@@ -114,9 +116,9 @@ impl State {
     }
 
     pub(super) fn refresh_defs(&mut self) {
-        let mut defs = builtins();
+        let mut defs: Vec<Arc<ResourceDef>> = self.defs.iter().filter(|def| !def.custom).cloned().collect();
         for (_, crd) in self.of_storage("apiextensions.k8s.io", "customresourcedefinitions", "", "") {
-            defs.extend(defs_from_crd(crd));
+            defs.extend(defs_from_crd(crd).into_iter().map(Arc::new));
         }
         self.defs = defs;
     }

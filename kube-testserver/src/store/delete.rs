@@ -1,6 +1,8 @@
 //! Deletion: preconditions, finalizers, `deletionTimestamp`, and garbage collection of
 //! dependents by `ownerReferences` (background, foreground, orphan).
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -17,7 +19,7 @@ const ORPHAN_FINALIZER: &str = "orphan";
 impl State {
     pub(super) fn delete(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
@@ -53,8 +55,6 @@ impl State {
         Ok(Pending {
             def: def.clone(),
             operation: Operation::Delete,
-            object: None,
-            old: Some(object.clone()),
             name: name.to_string(),
             name_generated: false,
             namespace: (!key.namespace.is_empty()).then(|| key.namespace.clone()),

@@ -109,12 +109,8 @@ impl Operation {
 /// A write the store has decoded, defaulted and validated (schema, CEL rules) but not yet
 /// stored: what validating admission webhooks are shown before [`Store::commit`] stores it.
 pub struct Pending {
-    pub def: ResourceDef,
+    pub def: Arc<ResourceDef>,
     pub operation: Operation,
-    /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
-    pub object: Option<Value>,
-    /// The stored object the write replaces or deletes.
-    pub old: Option<Value>,
     pub name: String,
     /// Whether the server made the name up from `generateName`.
     pub name_generated: bool,
@@ -127,6 +123,26 @@ pub struct Pending {
     /// The resourceVersion of the stored object the write was computed from (None: absent).
     expected_rv: Option<String>,
     step: Step,
+}
+
+impl Pending {
+    /// The object as it will be stored (uid, generated name, defaults), or None for a delete.
+    pub fn object(&self) -> Option<&Value> {
+        match &self.step {
+            Step::Create { object } => Some(object),
+            Step::Update { new, .. } => Some(new),
+            Step::Delete { .. } => None,
+        }
+    }
+
+    /// The stored object the write replaces or deletes.
+    pub fn old(&self) -> Option<&Value> {
+        match &self.step {
+            Step::Create { .. } => None,
+            Step::Update { old, .. } => Some(old),
+            Step::Delete { object, .. } => Some(object),
+        }
+    }
 }
 
 enum Step {
@@ -158,8 +174,9 @@ pub struct Written {
 enum Source<'a> {
     /// A create or update body.
     Body,
-    /// What a JSON or merge patch made of the stored object, as the patch handler decodes it.
-    Patched(&'a Value),
+    /// What a JSON or merge patch made of the stored object, as the patch handler decodes it;
+    /// kept only for a request with strict field validation, whose refusal shows it.
+    Patched(Option<&'a Value>),
     /// A strategic merge patch as sent: the patch handler names the patch, not its result.
     StrategicPatch(&'a Value),
     /// A server-side apply, with the ownership it computed. Its configuration was checked for
@@ -199,7 +216,8 @@ pub struct Store {
 
 struct State {
     rv: u64,
-    defs: Vec<ResourceDef>,
+    /// Shared with the requests that resolve them, so that a request copies no kind.
+    defs: Vec<Arc<ResourceDef>>,
     objects: BTreeMap<ObjectKey, Value>,
     history: VecDeque<Arc<StoredEvent>>,
     window: usize,
@@ -257,7 +275,7 @@ impl Store {
         let (expiry, _) = tokio::sync::watch::channel(0);
         let mut state = State {
             rv: 0,
-            defs: builtins(),
+            defs: builtins().into_iter().map(Arc::new).collect(),
             objects: BTreeMap::new(),
             history: VecDeque::new(),
             window: window.max(1),
@@ -310,10 +328,10 @@ impl Store {
     }
 
     pub fn defs(&self) -> Vec<ResourceDef> {
-        self.lock().defs.clone()
+        self.lock().defs.iter().map(|def| ResourceDef::clone(def)).collect()
     }
 
-    pub fn resolve(&self, group: &str, version: &str, plural: &str) -> Option<ResourceDef> {
+    pub fn resolve(&self, group: &str, version: &str, plural: &str) -> Option<Arc<ResourceDef>> {
         self.lock()
             .defs
             .iter()
@@ -327,12 +345,12 @@ impl Store {
 
     pub fn get(&self, def: &ResourceDef, namespace: Option<&str>, name: &str) -> ApiResult<Value> {
         let state = self.lock();
-        state.get(def, namespace, name).map(|o| present(def, &o))
+        state.get(def, namespace, name).map(|o| typed(def, o))
     }
 
     pub fn create(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         body: Value,
         options: &WriteOptions,
@@ -346,7 +364,7 @@ impl Store {
 
     pub fn update(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         body: Value,
@@ -363,7 +381,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,
@@ -380,7 +398,7 @@ impl Store {
 
     pub fn delete(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
@@ -389,13 +407,13 @@ impl Store {
             let pending = state.delete(def, namespace, name, options)?;
             state.commit(pending)
         })
-        .map(|w| present(def, &w.object))
+        .map(|w| present_owned(def, w.object))
     }
 
     /// A create as far as admission webhooks: decoded, defaulted and validated, not stored.
     pub fn prepare_create(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         body: Value,
         options: &WriteOptions,
@@ -406,7 +424,7 @@ impl Store {
     /// An update as far as admission webhooks.
     pub fn prepare_update(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         body: Value,
@@ -420,7 +438,7 @@ impl Store {
     #[allow(clippy::too_many_arguments)]
     pub fn prepare_patch(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,
@@ -434,7 +452,7 @@ impl Store {
     /// A delete as far as admission webhooks: preconditions checked, nothing removed.
     pub fn prepare_delete(
         &self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         options: &DeleteOptions,
@@ -499,7 +517,7 @@ impl Store {
 
 impl Written {
     fn presented(mut self, def: &ResourceDef) -> Self {
-        self.object = present(def, &self.object);
+        self.object = present_owned(def, self.object);
         self
     }
 }
@@ -508,10 +526,22 @@ impl Written {
 /// and served at every version with the same content (conversion `None`); Events are
 /// converted between core/v1 and events.k8s.io/v1.
 pub fn present(def: &ResourceDef, object: &Value) -> Value {
-    let mut copy = in_version(def, object);
-    copy["apiVersion"] = json!(def.api_version());
-    copy["kind"] = json!(def.kind);
-    copy
+    typed(def, in_version(def, object))
+}
+
+/// [`present`] for an object the caller gives up, which is then not copied.
+fn present_owned(def: &ResourceDef, object: Value) -> Value {
+    match def.builtin {
+        Some(Builtin::Event | Builtin::CoreEvent) => present(def, &object),
+        _ => typed(def, object),
+    }
+}
+
+/// An object in `def`'s version, with the apiVersion and kind it is served with.
+fn typed(def: &ResourceDef, mut object: Value) -> Value {
+    object["apiVersion"] = json!(def.api_version());
+    object["kind"] = json!(def.kind);
+    object
 }
 
 /// A stored object in the shape of `def`'s version: only Events have two.
@@ -523,7 +553,7 @@ fn in_version(def: &ResourceDef, object: &Value) -> Value {
 }
 
 impl State {
-    fn def_of(&self, which: Builtin) -> ResourceDef {
+    fn def_of(&self, which: Builtin) -> Arc<ResourceDef> {
         match self.defs.iter().find(|d| d.builtin == Some(which)) {
             Some(def) => def.clone(),
             None => unreachable!("built-in kinds are always registered"),

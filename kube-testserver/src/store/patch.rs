@@ -1,6 +1,8 @@
 //! Patches: JSON merge, JSON (RFC 6902), strategic merge and server-side apply, each
 //! computed against the stored object before the shared update path.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
@@ -9,13 +11,13 @@ use crate::openapi;
 use crate::registry::ResourceDef;
 use crate::strategic;
 
-use super::{PatchKind, Pending, Source, State, WriteOptions, meta_str, now_rfc3339};
+use super::{FieldValidation, PatchKind, Pending, Source, State, WriteOptions, meta_str, now_rfc3339};
 
 impl State {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn patch(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         kind: PatchKind,
@@ -101,10 +103,11 @@ impl State {
                 if let Some(false) = precondition {
                     return Err(ApiError::modified(&def.group, &def.plural, name));
                 }
-                let as_patched = patched.clone();
+                // Only a strict request's refusal shows the patched object as it was.
+                let as_patched = (options.field_validation == FieldValidation::Strict).then(|| patched.clone());
                 let source = match other {
                     PatchKind::Strategic => Source::StrategicPatch(&patch),
-                    _ => Source::Patched(&as_patched),
+                    _ => Source::Patched(as_patched.as_ref()),
                 };
                 self.update_from(def, old, patched, status, options, source)
             }

@@ -13,7 +13,7 @@ fn crd() -> Value {
     })
 }
 
-fn setup() -> (Store, ResourceDef) {
+fn setup() -> (Store, Arc<ResourceDef>) {
     let store = Store::new(1000);
     let crd_def = store
         .resolve("apiextensions.k8s.io", "v1", "customresourcedefinitions")
@@ -144,7 +144,7 @@ fn a_write_of_ownership_alone_is_stored() {
     assert_eq!(same, migrated, "a newer timestamp alone changes nothing");
 }
 
-fn configmaps(store: &Store) -> ResourceDef {
+fn configmaps(store: &Store) -> Arc<ResourceDef> {
     store.resolve("", "v1", "configmaps").unwrap()
 }
 

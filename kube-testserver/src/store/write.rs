@@ -2,7 +2,9 @@
 //! decoding and validation, generation, field ownership, no-op detection, and storing the
 //! result.
 
-use serde_json::{Value, json};
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
 
 use crate::admission;
 use crate::error::{ApiError, ApiResult};
@@ -22,7 +24,7 @@ use super::{
 impl State {
     pub(super) fn create(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         mut body: Value,
         options: &WriteOptions,
@@ -124,8 +126,6 @@ impl State {
         Ok(Pending {
             def: def.clone(),
             operation: Operation::Create,
-            object: Some(body.clone()),
-            old: None,
             name,
             name_generated,
             namespace,
@@ -160,8 +160,7 @@ impl State {
                 metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv));
                 self.objects.insert(key.clone(), object.clone());
                 self.record(&key, EventType::Added, object.clone(), None);
-                self.after_write(&def, &key)?;
-                let object = self.objects.get(&key).cloned().unwrap_or(object);
+                let object = self.after_write(&def, &key, object);
                 Ok(Written {
                     object,
                     created: true,
@@ -201,8 +200,7 @@ impl State {
                 }
                 self.objects.insert(key.clone(), new.clone());
                 self.record(&key, EventType::Modified, new.clone(), Some(old));
-                self.after_write(&def, &key)?;
-                let object = self.objects.get(&key).cloned().unwrap_or(new);
+                let object = self.after_write(&def, &key, new);
                 Ok(Written {
                     object,
                     created: false,
@@ -270,7 +268,7 @@ impl State {
             errors.push(("FieldValueInvalid".into(), "metadata.name".into(), message));
         }
         if let Some(schema) = &def.schema {
-            for error in schema::validate(schema, object, old) {
+            for error in schema::validate(schema, &def.programs, object, old) {
                 let message = error.message();
                 errors.push((error.cause_reason().to_string(), error.field.clone(), message));
             }
@@ -290,7 +288,7 @@ impl State {
 
     pub(super) fn update(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         namespace: Option<&str>,
         name: &str,
         mut body: Value,
@@ -334,7 +332,7 @@ impl State {
     /// admission, generation, field ownership, finalizers, no-op detection.
     pub(super) fn update_from(
         &mut self,
-        def: &ResourceDef,
+        def: &Arc<ResourceDef>,
         old: Value,
         mut new: Value,
         status: bool,
@@ -345,8 +343,8 @@ impl State {
         if def.status_subresource {
             if status {
                 let mut merged = old.clone();
-                match new.get("status") {
-                    Some(s) => merged["status"] = s.clone(),
+                match new.as_object_mut().and_then(|fields| fields.remove("status")) {
+                    Some(s) => merged["status"] = s,
                     None => {
                         if let Some(map) = merged.as_object_mut() {
                             map.remove("status");
@@ -366,7 +364,7 @@ impl State {
             }
         }
         // Identity and server-owned metadata always come from the stored object.
-        let old_meta = old.get("metadata").cloned().unwrap_or_else(|| json!({}));
+        let old_meta = old.get("metadata");
         let metadata = metadata_mut(&mut new);
         // managedFields stay as sent: clients (kubectl's migration from client-side apply) may rewrite them.
         for field in [
@@ -379,7 +377,7 @@ impl State {
             "generation",
             "resourceVersion",
         ] {
-            match old_meta.get(field) {
+            match old_meta.and_then(|meta| meta.get(field)) {
                 Some(v) => metadata.insert(field.into(), v.clone()),
                 None => metadata.remove(field),
             };
@@ -405,7 +403,7 @@ impl State {
             }
         }
         let warnings = self.admit(def, &mut new, Some(&old), options, &source)?;
-        if tracks_generation(def) && spec_part(&new) != spec_part(&old) {
+        if tracks_generation(def) && !same_spec(&new, &old) {
             let generation = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0) + 1;
             metadata_mut(&mut new).insert("generation".into(), json!(generation));
         }
@@ -426,12 +424,10 @@ impl State {
         let namespace = meta_str(&old, "namespace").map(String::from);
         let key = Self::key(def, namespace.as_deref(), &name);
         let finalized = old.pointer("/metadata/deletionTimestamp").is_some() && finalizers(&new).is_empty();
-        let unchanged = !finalized && without_volatile(&new) == without_volatile(&old);
+        let unchanged = !finalized && same_apart_from_volatile(&new, &old);
         Ok(Pending {
             def: def.clone(),
             operation: Operation::Update,
-            object: Some(new.clone()),
-            old: Some(old.clone()),
             name,
             name_generated: false,
             namespace,
@@ -449,40 +445,68 @@ impl State {
     }
 
     /// Side effects of a stored write on other objects: CRDs register their
-    /// kinds; a Namespace or CRD being deleted cleans up its contents.
-    fn after_write(&mut self, def: &ResourceDef, key: &ObjectKey) -> ApiResult<()> {
-        if def.builtin == Some(Builtin::CustomResourceDefinition) {
-            self.settle_crd(key);
+    /// kinds; a Namespace or CRD being deleted cleans up its contents. Returns the object as
+    /// stored in the end, `written` unless the side effects changed it.
+    fn after_write(&mut self, def: &ResourceDef, key: &ObjectKey, written: Value) -> Value {
+        if def.builtin != Some(Builtin::CustomResourceDefinition) {
+            return written;
         }
-        Ok(())
+        self.settle_crd(key);
+        self.objects.get(key).cloned().unwrap_or(written)
     }
 }
 
-/// The part of an object whose change moves `metadata.generation`.
-fn spec_part(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Some(map) = copy.as_object_mut() {
-        map.remove("metadata");
-        map.remove("status");
+/// Whether two objects agree on the part whose change moves `metadata.generation`: all but
+/// `metadata` and `status`.
+fn same_spec(a: &Value, b: &Value) -> bool {
+    match (a.as_object(), b.as_object()) {
+        (Some(a), Some(b)) => same_except(a, b, &["metadata", "status"]),
+        _ => a == b,
     }
-    copy
 }
 
-/// The object as compared for "did this write change anything". A change of field ownership
-/// alone is a change (kubectl's migration from client-side apply writes nothing else), but not
-/// a manager's newer timestamp: the apiserver's `IgnoreManagedFieldsTimestampsTransformer`
-/// keeps the old ones then, so the write stores nothing.
-fn without_volatile(object: &Value) -> Value {
-    let mut copy = object.clone();
-    if let Some(metadata) = copy.get_mut("metadata").and_then(Value::as_object_mut) {
-        metadata.remove("resourceVersion");
-        if let Some(Value::Array(entries)) = metadata.get_mut("managedFields") {
-            for entry in entries.iter_mut().filter_map(Value::as_object_mut) {
-                entry.remove("time");
-            }
-        }
+/// Whether a write changes nothing. A change of field ownership alone is a change (kubectl's
+/// migration from client-side apply writes nothing else), but not a manager's newer timestamp:
+/// the apiserver's `IgnoreManagedFieldsTimestampsTransformer` keeps the old ones then, so the
+/// write stores nothing. Compared in place: the objects are large, and copies of them were a
+/// good part of a write's cost.
+fn same_apart_from_volatile(new: &Value, old: &Value) -> bool {
+    let (Some(new), Some(old)) = (new.as_object(), old.as_object()) else {
+        return new == old;
+    };
+    if !same_except(new, old, &["metadata"]) {
+        return false;
     }
-    copy
+    match (new.get("metadata"), old.get("metadata")) {
+        (Some(Value::Object(new)), Some(Value::Object(old))) => {
+            same_except(new, old, &["resourceVersion", "managedFields"])
+                && same_managed_fields(new.get("managedFields"), old.get("managedFields"))
+        }
+        (new, old) => new == old,
+    }
+}
+
+/// Whether two `managedFields` agree but for the times of their entries.
+fn same_managed_fields(new: Option<&Value>, old: Option<&Value>) -> bool {
+    match (new, old) {
+        (Some(Value::Array(new)), Some(Value::Array(old))) => {
+            new.len() == old.len()
+                && new.iter().zip(old).all(|pair| match pair {
+                    (Value::Object(new), Value::Object(old)) => same_except(new, old, &["time"]),
+                    (new, old) => new == old,
+                })
+        }
+        (new, old) => new == old,
+    }
+}
+
+/// Whether two maps are equal once the keys `skip` are left out of both.
+fn same_except(a: &Map<String, Value>, b: &Map<String, Value>, skip: &[&str]) -> bool {
+    let kept = |map: &Map<String, Value>| map.keys().filter(|key| !skip.contains(&key.as_str())).count();
+    kept(a) == kept(b)
+        && a.iter()
+            .filter(|(key, _)| !skip.contains(&key.as_str()))
+            .all(|(key, value)| b.get(key) == Some(value))
 }
 
 const DNS1123_SUBDOMAIN: &str = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*";
@@ -494,7 +518,7 @@ fn name_errors(name: &str, label_only: bool) -> Option<String> {
     } else {
         (DNS1123_SUBDOMAIN, 253, "RFC 1123 subdomain", "'example.com'")
     };
-    let full = regex::Regex::new(&format!("^{pattern}$")).ok()?;
+    let full = schema::cached_regex(&format!("^{pattern}$")).ok()?;
     if name.len() > max {
         return Some(format!(
             "metadata.name: Invalid value: {}: must be no more than {max} characters",
@@ -533,7 +557,7 @@ fn strict_decoding_error(def: &ResourceDef, source: &Source, unknown: &[String])
         )
     };
     match source {
-        Source::Patched(patched) => invalid_patch(go_json(patched)),
+        Source::Patched(patched) => invalid_patch(patched.map(go_json).unwrap_or_default()),
         Source::StrategicPatch(patch) => invalid_patch(go_print(patch)),
         Source::Body | Source::Applied(_) => ApiError::bad_request(format!(
             "{kind} in version \"{version}\" cannot be handled as a {kind}: {detail}",

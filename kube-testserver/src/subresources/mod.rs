@@ -7,6 +7,8 @@
 //! These write through the store directly, not through validating admission webhooks: the
 //! webhooks the operator registers match its own kinds, never these subresources.
 
+use std::sync::Arc;
+
 use axum::body::Bytes;
 use axum::http::{Method, StatusCode};
 use serde_json::{Map, Value, json};
@@ -20,7 +22,7 @@ mod tokens;
 /// One request against a resource, as the HTTP layer parsed it.
 pub struct Request<'a> {
     pub method: &'a Method,
-    pub def: &'a ResourceDef,
+    pub def: &'a Arc<ResourceDef>,
     pub namespace: Option<&'a str>,
     pub name: Option<&'a str>,
     pub subresource: Option<&'a str>,
