@@ -9,6 +9,8 @@ mod resolve;
 mod sessions;
 pub mod triggers;
 
+pub use sessions::REVOKE_POLICY_NAME;
+
 use std::time::Duration;
 
 use async_trait::async_trait;

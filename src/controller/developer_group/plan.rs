@@ -376,6 +376,32 @@ mod tests {
     }
 
     #[test]
+    fn whoever_the_status_listed_and_no_longer_does_is_recorded_as_left_the_latest_moment_kept() {
+        let seen: Timestamp = "2026-12-06T09:00:00.5Z".parse().unwrap();
+        let mut status = DeveloperGroupStatus {
+            members: vec!["alice".into()],
+            ..DeveloperGroupStatus::default()
+        };
+        record_leavers(&mut status, &["alice".into(), "bob".into(), "carol".into()], seen);
+        let removal = status.last_removal.clone().expect("recorded");
+        assert_eq!(removal.users, ["bob", "carol"]);
+        assert_eq!(removal.at.0.to_string(), "2026-12-06T09:00:01Z");
+        // Nobody left: the record stays as it was.
+        record_leavers(&mut status, &["alice".into()], seen.checked_add(HOUR).unwrap());
+        assert_eq!(status.last_removal, Some(removal));
+        // A later removal moves the moment forward.
+        status.members = vec![];
+        record_leavers(&mut status, &["alice".into()], seen.checked_add(HOUR).unwrap());
+        let later = status.last_removal.expect("recorded");
+        assert_eq!(
+            (later.users, later.at.0.to_string()),
+            (vec!["alice".to_string()], "2026-12-06T10:00:01Z".to_string())
+        );
+    }
+
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+    #[test]
     fn missing_users_are_reported_not_added() {
         let existing = BTreeMap::from([("alice".to_string(), "arn:aws:iam::1:user/alice".to_string())]);
         let (present, missing) = split_members(&["alice".into(), "ghost".into()], &existing);
