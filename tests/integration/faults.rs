@@ -438,7 +438,8 @@ impl ExternalIds {
 
 /// Asserts that AWS holds exactly what examples/ asks for, read from moto
 /// directly: each account once, each role once, in its account, with its
-/// trust and permissions, the group with alice and bob, and nothing else.
+/// trust and permissions, the group with alice, bob and the joiner dana
+/// (not the leaver erin), and nothing else.
 async fn assert_aws_holds_the_examples(env: &Env) -> ExternalIds {
     let listed = accounts(&env.moto).await;
     let statuses: Api<AwsAccount> = Api::all(env.client.clone());
@@ -560,7 +561,11 @@ async fn assert_aws_holds_the_examples(env: &Env) -> ExternalIds {
     assert_eq!(names, ["alfie-developers"]);
     assert_eq!(
         group_members(env, "alfie-developers").await,
-        Some(BTreeSet::from(["alice".to_owned(), "bob".to_owned()]))
+        Some(BTreeSet::from([
+            "alice".to_owned(),
+            "bob".to_owned(),
+            "dana".to_owned()
+        ]))
     );
     assert_eq!(
         group_attached_policies(env, "alfie-developers").await,
