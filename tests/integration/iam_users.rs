@@ -371,6 +371,11 @@ spec:
             .then_some(())
     })
     .await;
+    // Put once and lifted once, through the resyncs (every 2 s) between: no churn.
+    assert_eq!(
+        (env.aws.count("PutRolePolicy"), env.aws.count("DeleteRolePolicy")),
+        (1, 1)
+    );
     // The group, which still names bob, does not take the leaver back.
     env.aws.clear();
     env.eventually("a resync of the group", async || {
