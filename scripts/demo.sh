@@ -190,7 +190,7 @@ for name in ("dana", "erin"):
     policies = iam.list_user_policies(UserName=name)["PolicyNames"]
     print(f"IAM user {name}: {console}, keys {keys or 'none'}, groups {', '.join(groups) or 'none'}, inline policies {', '.join(policies) or 'none'}")
 EOF
-echo "leaver erin: $(kubectl get developergroup alfie-developers -n alfie -o jsonpath='{.status.conditions[?(@.type=="Ready")].message}')"
+echo "leaver erin: state $(kubectl get iamuser erin -n alfie -o jsonpath='{.spec.state}'), console access $(kubectl get iamuser erin -n alfie -o jsonpath='{.status.consoleAccess}'), user kept as $(kubectl get iamuser erin -n alfie -o jsonpath='{.status.userArn}')"
 echo
 echo "== ~/.aws/config for alfie-developers =="
 kubectl get developergroup alfie-developers -n alfie -o jsonpath='{.status.awsConfig}'

@@ -96,7 +96,10 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         "{stdout}"
     );
     assert!(
-        line_with(&["leaver erin: ", "left out as leavers (their IamUser is Disabled): erin"]),
+        line_with(&[
+            "leaver erin: state Disabled, console access false, user kept as arn:aws:iam::",
+            ":user/people/erin"
+        ]),
         "{stdout}"
     );
     // The organization's tree: the accounts in their OUs, the policies attached.
