@@ -73,11 +73,11 @@ kubectl apply -f examples/
 if [ "$cluster" = local ]; then
   echo "demo: waiting for every object to be Ready (operator log: $work/operator.log)" >&2
 fi
-kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies --all -A --timeout=180s >/dev/null
+kubectl wait --for=condition=Ready awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies,iamusers --all -A --timeout=180s >/dev/null
 
 echo
 echo "== Kubernetes =="
-kubectl get awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies -A
+kubectl get awsaccounts,crossaccountroles,developergroups,partneraccess,organizationalunits,servicecontrolpolicies,iamusers -A
 echo
 echo "== AWS: the organization's tree, with the service control policies attached =="
 "$python" - <<'EOF'
@@ -168,10 +168,29 @@ if os.environ.get("DEMO_CHECK") == "true":
     }
     wrong = {key: seen.get(key) for key, principals in expected.items() if seen.get(key) != principals}
     members = sorted(u["UserName"] for u in iam.get_group(GroupName="alfie-developers")["Users"])
-    if wrong or members != ["alice", "bob"]:
+    if wrong or members != ["alice", "bob", "dana"]:
         sys.exit(f"e2e: AWS does not match the examples: roles {wrong}, group members {members}")
     print("e2e: AWS matches the examples")
 EOF
+echo
+echo "== people: a joiner and a leaver (IamUser) =="
+echo "joiner dana signs in at $(kubectl get iamuser dana -n alfie -o jsonpath='{.status.signInUrl}')" \
+  "as dana, with the first password in Secret alfie/dana-console (key password), changed at first sign-in, then MFA"
+"$python" - <<'EOF'
+import boto3
+iam = boto3.client("iam")
+for name in ("dana", "erin"):
+    try:
+        iam.get_login_profile(UserName=name)
+        console = "console password"
+    except iam.exceptions.NoSuchEntityException:
+        console = "no console password"
+    keys = [k["Status"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]]
+    groups = [g["GroupName"] for g in iam.list_groups_for_user(UserName=name)["Groups"]]
+    policies = iam.list_user_policies(UserName=name)["PolicyNames"]
+    print(f"IAM user {name}: {console}, keys {keys or 'none'}, groups {', '.join(groups) or 'none'}, inline policies {', '.join(policies) or 'none'}")
+EOF
+echo "leaver erin: state $(kubectl get iamuser erin -n alfie -o jsonpath='{.spec.state}'), console access $(kubectl get iamuser erin -n alfie -o jsonpath='{.status.consoleAccess}'), user kept as $(kubectl get iamuser erin -n alfie -o jsonpath='{.status.userArn}')"
 echo
 echo "== ~/.aws/config for alfie-developers =="
 kubectl get developergroup alfie-developers -n alfie -o jsonpath='{.status.awsConfig}'

@@ -112,6 +112,18 @@ pub enum DeveloperGroupTrust {
     Members,
 }
 
+/// A Deny on the role's sessions issued before someone left a group that could assume it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsDenied {
+    /// Sessions issued before this moment are denied everything (condition `aws:TokenIssueTime`).
+    pub issued_before: Time,
+    /// When the Deny is lifted: `issuedBefore` plus the longest session the role allows, when every session it denies has expired.
+    pub until: Time,
+    /// Who left which group, such as `alice left developers`.
+    pub reason: String,
+}
+
 /// What the operator last saw of the role in AWS.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -134,6 +146,9 @@ pub struct CrossAccountRoleStatus {
     /// Opens the AWS console as this role (Switch role), for those the trust policy allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_url: Option<String>,
+    /// Sessions of this role issued before a member left a DeveloperGroup that could assume it are denied (inline policy `awsaccess-revoke-older-sessions`) until they would have expired. Absent when no such Deny is in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sessions_denied: Option<SessionsDenied>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

@@ -1,6 +1,7 @@
 //! `DeveloperGroup`: an IAM group in the identity account whose members may assume the listed
 //! roles.
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -100,6 +101,16 @@ pub struct Profile {
     pub console_url: Option<String>,
 }
 
+/// Members who left the group, and when.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberRemoval {
+    /// When the operator saw them leave, rounded up to the second: sessions issued before it are denied.
+    pub at: Time,
+    /// The IAM users who left then.
+    pub users: Vec<String>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeveloperGroupStatus {
@@ -136,6 +147,9 @@ pub struct DeveloperGroupStatus {
     /// Each profile of `awsConfig` with its role and the link that opens the console as that role.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub profiles: Vec<Profile>,
+    /// When members last left the group (taken off `spec.members`, their IamUser Disabled or deleted), and who. Every role the group could assume denies sessions issued before then, until they would have expired; kept here so that a restart of the operator keeps the Deny and lifts it on time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_removal: Option<MemberRemoval>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

@@ -23,9 +23,11 @@ pub use common::{
     ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
 };
 pub use cross_account_role::{
-    CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, Trust,
+    CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, SessionsDenied, Trust,
 };
-pub use developer_group::{DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, Profile, RoleAccess};
+pub use developer_group::{
+    DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, MemberRemoval, Profile, RoleAccess,
+};
 pub use iam_user::{AccessKeyStatus, AccessKeys, ConsoleAccess, IamUser, IamUserSpec, IamUserStatus, UserState};
 pub use organizational_unit::{
     OrganizationalUnit, OrganizationalUnitDeletionPolicy, OrganizationalUnitRef, OrganizationalUnitSpec,

@@ -42,6 +42,11 @@ pub struct Config {
     pub installation_id: String,
     /// This replica's name (its pod's), which the Events it records carry.
     pub instance: Option<String>,
+    /// How long a role session lives, for how long a Deny on sessions issued
+    /// before a member left stays: None (always, outside tests) takes each
+    /// role's maxSessionDuration, which AWS enforces (an hour at least);
+    /// tests set seconds to see the Deny lifted.
+    pub session_lifetime: Option<Duration>,
 }
 
 impl Default for Config {
@@ -55,6 +60,7 @@ impl Default for Config {
             concurrency: 16,
             installation_id: "default".into(),
             instance: None,
+            session_lifetime: None,
         }
     }
 }

@@ -247,14 +247,22 @@ where
 /// with an Event when anything was written: `Created`, `InSync`, `Updated`
 /// (the spec changed, or a reference left out resolved) or `DriftCorrected`
 /// (AWS changed behind the operator's back, a Warning). `changes` describes
-/// each write.
-pub async fn after_writes<K>(ctx: &Context, object: &K, what: &str, created: bool, changes: &[String]) -> Outcome
+/// each write; `scheduled`, that the operator made them all on its own
+/// schedule (a Deny on older sessions), which is an update, never drift.
+pub async fn after_writes<K>(
+    ctx: &Context,
+    object: &K,
+    what: &str,
+    created: bool,
+    changes: &[String],
+    scheduled: bool,
+) -> Outcome
 where
     K: Resource<DynamicType = ()> + HasStatus,
     K::Status: KindStatus,
 {
     let described = changes.join("; ");
-    let (reason, message) = match (created, changes.is_empty(), asked_for(object)) {
+    let (reason, message) = match (created, changes.is_empty(), scheduled || asked_for(object)) {
         (true, _, _) => (Reason::Created, format!("created {what}")),
         (false, true, _) => (Reason::InSync, format!("{what} matches the spec")),
         (false, false, true) => (Reason::Updated, format!("updated {what}: {described}")),

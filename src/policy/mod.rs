@@ -7,6 +7,7 @@ pub mod document;
 pub mod glob;
 pub mod guardrails;
 pub mod scp;
+pub mod sessions;
 pub mod trust;
 pub mod validate;
 

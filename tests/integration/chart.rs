@@ -297,8 +297,12 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         ("awsaccess.dev", &statuses, &["patch", "update"]),
         ("awsaccess.dev", &finalizers, &["update"]),
         ("awsaccess.dev", &["crossaccountroles"], &["create", "delete"]),
-        // update: an IamUser's password or key replaced in the Secret it owns.
-        ("", &["secrets"], &["get", "list", "watch", "create", "patch", "update"]),
+        // update: an IamUser's password or key replaced in the Secret it owns; delete: one its spec no longer names.
+        (
+            "",
+            &["secrets"],
+            &["get", "list", "watch", "create", "patch", "update", "delete"],
+        ),
         ("events.k8s.io", &["events"], &["create", "patch"]),
         ("", &["events"], &["create", "patch"]),
     ])

@@ -75,7 +75,33 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
         line_with(&["policy read-write-prod-app-from-dev owned by CrossAccountRole/alfie/update-prod-app"]),
         "seed 004's policy was not made by the operator\n{stdout}"
     );
-    assert!(line_with(&["group alfie-developers members alice, bob"]), "{stdout}");
+    assert!(
+        line_with(&["group alfie-developers members alice, bob, dana"]),
+        "{stdout}"
+    );
+    // A joiner with her sign-in URL and console, and a leaver with neither
+    // console nor group, kept in IAM.
+    assert!(
+        line_with(&["joiner dana signs in at https://", ".signin.aws.amazon.com/console"]),
+        "{stdout}"
+    );
+    assert!(
+        line_with(&[
+            "IAM user dana: console password, keys none, groups alfie-developers, inline policies awsaccess-require-mfa"
+        ]),
+        "{stdout}"
+    );
+    assert!(
+        line_with(&["IAM user erin: no console password, keys none, groups none"]),
+        "{stdout}"
+    );
+    assert!(
+        line_with(&[
+            "leaver erin: state Disabled, console access false, user kept as arn:aws:iam::",
+            ":user/people/erin"
+        ]),
+        "{stdout}"
+    );
     // The organization's tree: the accounts in their OUs, the policies attached.
     assert!(line_with(&["OU Workloads (ou-", "SCP WorkloadsBaseline"]), "{stdout}");
     assert!(
@@ -105,7 +131,7 @@ fn the_readmes_first_command_runs_to_the_end_on_its_own() {
     );
     // plan finds nothing left to do, and report names each role's owner and who may assume it.
     assert!(
-        stdout.contains("0 change(s) to AWS in 0 of 20 object(s); 0 refused."),
+        stdout.contains("0 change(s) to AWS in 0 of 21 object(s); 0 refused."),
         "{stdout}"
     );
     assert!(

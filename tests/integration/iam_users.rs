@@ -5,14 +5,17 @@
 //! `PasswordResetRequired`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use aws_access_operator::api::{DeveloperGroup, IamUser};
+use aws_access_operator::controller::Config;
 use aws_sdk_iam::types::StatusType;
 use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, Patch, PatchParams};
 use serde_json::json;
 
-use crate::support::aws::{create_users, group_members, identity_iam};
+use crate::support::aws::{create_users, group_members, identity_iam, sessions_denied_before};
 use crate::support::moto::MANAGEMENT_ACCOUNT;
 use crate::support::operator::{Env, condition, test_config};
 use crate::support::wire::{Fault, Faults, Wire};
@@ -196,6 +199,21 @@ spec:
         .collect();
     assert!(writes.is_empty(), "an in-sync pass wrote {writes:?}");
     assert_eq!(wire.sent("CreateLoginProfile").len(), 1, "never sent twice");
+
+    // Console turned off: the login profile goes, and the password's Secret with it.
+    users
+        .patch(
+            "alice",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"console": {"enabled": false}}})),
+        )
+        .await
+        .expect("console off");
+    env.eventually("no login profile, no password Secret", async || {
+        (!has_login_profile(&env, "alice").await && secret_value(&env, "alice-console", "password").await.is_none())
+            .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -257,11 +275,31 @@ spec:
                     .expect("secret")
             )
     );
+
+    // No more programmatic access: the keys go, and their Secret with them.
+    users
+        .patch(
+            "ci-bot",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"spec": {"accessKeys": null}})),
+        )
+        .await
+        .expect("keys taken away");
+    env.eventually("no key, no key Secret", async || {
+        (keys_of(&env, "ci-bot").await.is_empty()
+            && secret_value(&env, "ci-bot-aws", "AWS_ACCESS_KEY_ID").await.is_none())
+        .then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leaver_set_disabled_has_no_console_no_active_key_no_group_and_deleting_removes_the_user() {
-    let env = Env::start().await;
+    // Sessions live seconds here (an hour at least in AWS), to see their Deny lifted.
+    let env = Env::without_operator().await.start_operator(Config {
+        session_lifetime: Some(Duration::from_secs(5)),
+        ..test_config()
+    });
     env.moto.create_organization().await;
     env.apply(&format!(
         r#"{NAMESPACE}---{}---
@@ -278,6 +316,13 @@ kind: DeveloperGroup
 metadata: {{name: alfie-developers, namespace: alfie}}
 spec:
   members: [bob]
+---
+apiVersion: awsaccess.dev/v1alpha1
+kind: CrossAccountRole
+metadata: {{name: deploy, namespace: alfie}}
+spec:
+  account: {{name: identity}}
+  trust: {{developerGroups: [{{name: alfie-developers}}]}}
 "#,
         identity_account()
     ))
@@ -289,6 +334,7 @@ spec:
     })
     .await;
 
+    let asked = Timestamp::now();
     users
         .patch(
             "bob",
@@ -303,8 +349,34 @@ spec:
     assert!(!keys.is_empty() && keys.iter().all(|(_, active)| !active), "{keys:?}");
     assert_eq!(group_members(&env, "alfie-developers").await, Some(BTreeSet::new()));
     assert!(user_exists(&env, "bob").await, "the user and its ARN are kept");
-    // The group, which still names bob, does not take the leaver back.
+    // The role the group could assume denies sessions issued before bob left, then lets them be.
     let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    let left = env
+        .wait_for(&groups, "alfie-developers", "bob's leaving recorded", |g| {
+            g.status.as_ref().is_some_and(|s| s.last_removal.is_some())
+        })
+        .await
+        .status
+        .and_then(|s| s.last_removal)
+        .expect("removal");
+    assert!(left.users == ["bob"] && left.at.0 >= asked, "{left:?}");
+    env.eventually("the role denies sessions issued before bob left", async || {
+        (sessions_denied_before(&env, MANAGEMENT_ACCOUNT, "deploy").await? == left.at.0.to_string()).then_some(())
+    })
+    .await;
+    env.eventually("the Deny lifted once those sessions expired", async || {
+        sessions_denied_before(&env, MANAGEMENT_ACCOUNT, "deploy")
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+    // Put once and lifted once, through the resyncs (every 2 s) between: no churn.
+    assert_eq!(
+        (env.aws.count("PutRolePolicy"), env.aws.count("DeleteRolePolicy")),
+        (1, 1)
+    );
+    // The group, which still names bob, does not take the leaver back.
     env.aws.clear();
     env.eventually("a resync of the group", async || {
         (env.aws.count("GetGroup") + env.aws.count("GetAccountAuthorizationDetails") >= 2).then_some(())

@@ -1,5 +1,6 @@
 //! Revocation never waits: a missing or deleted reference shrinks what is
-//! granted and never holds a removal back. The operator runs with a
+//! granted and never holds a removal back, and a member who leaves a group
+//! has their open sessions of its roles denied. The operator runs with a
 //! five-minute resync, as in production, so everything measured here
 //! happens on the events themselves.
 
@@ -8,15 +9,19 @@ use std::time::{Duration, Instant};
 
 use aws_access_operator::api::{CrossAccountRole, DeveloperGroup, PartnerAccess};
 use aws_access_operator::controller::Config;
-use kube::api::{Api, DeleteParams};
+use k8s_openapi::api::events::v1::Event;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Api, DeleteParams, ListParams};
 
 use crate::support::aws::{
-    assumable_roles, create_users, denies_everyone, group_members, trust_of, trusted_principals,
+    assumable_roles, create_users, denies_everyone, group_members, sessions_denied_before, trust_of, trusted_principals,
 };
 use crate::support::moto::MANAGEMENT_ACCOUNT;
 use crate::support::operator::{Env, condition, test_config};
 
 const RESYNC: Duration = Duration::from_secs(300);
+/// How long role sessions live in the tests of their Deny.
+const SESSIONS_LIVE: Duration = Duration::from_secs(5);
 const ASSUME_POLICY: &str = "awsaccess-assume-roles";
 const NAMESPACE: &str = r#"
 apiVersion: v1
@@ -261,4 +266,110 @@ spec:
             .is_some_and(|s| condition(&s.reconcile.conditions, "Ready").is_some_and(|c| c.status == "True"))
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_taken_off_the_list_has_older_sessions_denied_on_every_role_the_group_could_assume_until_they_expire()
+{
+    // Sessions live 5 s here (an hour at least in AWS): the Deny is lifted
+    // on time, long before the five-minute resync.
+    let env = Env::without_operator().await.start_operator(Config {
+        resync_interval: RESYNC,
+        session_lifetime: Some(SESSIONS_LIVE),
+        ..test_config()
+    });
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    env.open_accounts(&[("dev", &dev)]).await;
+    create_users(&env, &["alice", "bob"]).await;
+    // One role trusts the group, the other only its account and is granted by the group.
+    let account_trust = format!("{{accounts: [{{id: \"{MANAGEMENT_ACCOUNT}\"}}]}}");
+    env.apply(&format!(
+        "{NAMESPACE}{}{}{}",
+        role("deploy", &dev, "{developerGroups: [{name: developers}]}"),
+        role("reader", &dev, &account_trust),
+        group(&["alice", "bob"], &["reader"])
+    ))
+    .await;
+    let granted = env
+        .eventually("both members in the group, which may assume reader", async || {
+            let assumable = assumable_roles(&env, "developers", ASSUME_POLICY).await;
+            (group_members(&env, "developers").await? == BTreeSet::from(["alice".into(), "bob".into()])
+                && assumable == BTreeSet::from([arn(&dev, "reader")]))
+            .then_some(assumable)
+        })
+        .await;
+    assert_eq!(sessions_denied_before(&env, &dev, "deploy").await, None);
+
+    let asked = Timestamp::now();
+    env.apply(&group(&["alice"], &["reader"])).await;
+    let groups: Api<DeveloperGroup> = env.api(Some("alfie"));
+    let removal = env
+        .wait_for(&groups, "developers", "bob's removal recorded", |g| {
+            g.status.as_ref().is_some_and(|s| s.last_removal.is_some())
+        })
+        .await
+        .status
+        .and_then(|s| s.last_removal)
+        .expect("removal");
+    assert_eq!(removal.users, ["bob"]);
+    assert!(
+        removal.at.0 >= asked,
+        "dated at the removal: {} before {asked}",
+        removal.at.0
+    );
+    let dated = removal.at.0.to_string();
+    let both = env
+        .eventually("both roles deny sessions issued before the removal", async || {
+            let deploy = sessions_denied_before(&env, &dev, "deploy").await?;
+            let reader = sessions_denied_before(&env, &dev, "reader").await?;
+            (deploy == dated && reader == dated).then_some(Instant::now())
+        })
+        .await;
+    println!(
+        "the Deny on both roles {:?} after the removal was asked",
+        asked.duration_until(Timestamp::now())
+    );
+    // Those who stay keep their grant: one re-assume, nothing more.
+    assert_eq!(
+        group_members(&env, "developers").await,
+        Some(BTreeSet::from(["alice".into()]))
+    );
+    assert_eq!(assumable_roles(&env, "developers", ASSUME_POLICY).await, granted);
+    let roles: Api<CrossAccountRole> = env.api(Some("alfie"));
+    let deploy = env
+        .wait_for(&roles, "deploy", "the Deny reported", |r| {
+            r.status.as_ref().is_some_and(|s| s.sessions_denied.is_some())
+        })
+        .await;
+    let denied = deploy.status.and_then(|s| s.sessions_denied).expect("reported");
+    assert_eq!(
+        (denied.issued_before.0, denied.reason.as_str()),
+        (removal.at.0, "bob left developers")
+    );
+    let note = format!(
+        "sessions issued before {dated} denied until {}: bob left developers",
+        denied.until.0
+    );
+    let events: Api<Event> = Api::namespaced(env.client.clone(), "alfie");
+    let notes: Vec<String> = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("deploy"))
+        .filter_map(|e| e.note)
+        .collect();
+    assert!(notes.iter().any(|n| n.ends_with(&note)), "{notes:?}");
+
+    env.eventually("the Deny lifted once those sessions expired", async || {
+        (sessions_denied_before(&env, &dev, "deploy").await.is_none()
+            && sessions_denied_before(&env, &dev, "reader").await.is_none())
+        .then_some(())
+    })
+    .await;
+    let held = both.elapsed();
+    println!("the Deny held {held:?} for sessions living {SESSIONS_LIVE:?} (resync {RESYNC:?})");
+    assert!(held < RESYNC / 10, "lifted at a resync, not on time: {held:?}");
 }

@@ -215,7 +215,7 @@ async fn place_and_tag(
         let note = format!("adopted {what}, a member of the organization");
         publish(ctx, account, false, Reason::Adopted, "Adopt", note).await;
     }
-    let outcome = after_writes(ctx, account, &what, sighted.origin.created(), &described).await;
+    let outcome = after_writes(ctx, account, &what, sighted.origin.created(), &described, false).await;
     Ok(match name_difference {
         Some(message) => Outcome::stalled(Reason::NameDiffers, message),
         None => outcome,

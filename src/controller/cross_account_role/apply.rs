@@ -5,6 +5,7 @@ use crate::aws::{AwsErrorKind, AwsResult, Iam, NewManagedPolicy, fresh, gone_is_
 use crate::controller::ownership::OWNER_TAG;
 
 use super::plan::{Change, ObservedRole};
+use super::sessions::REVOKE_POLICY_NAME;
 
 /// Performs one change; returns the ARN when it created the role. A
 /// revocation that finds its target already gone is done: that is what a
@@ -37,6 +38,8 @@ pub(super) async fn perform(iam: &dyn Iam, role: &str, change: &Change) -> AwsRe
             iam.create_policy_version(arn, document).await?;
         }
         Change::DeletePolicy(arn) => gone_is_done(iam.delete_policy(arn).await)?,
+        Change::DenyOlderSessions { document, .. } => iam.put_role_policy(role, REVOKE_POLICY_NAME, document).await?,
+        Change::LiftSessionDeny => gone_is_done(iam.delete_role_policy(role, REVOKE_POLICY_NAME).await)?,
     }
     Ok(None)
 }

@@ -6,13 +6,19 @@ mod apply;
 mod observe;
 mod plan;
 mod resolve;
+mod sessions;
 pub mod triggers;
 
-use async_trait::async_trait;
+pub use sessions::REVOKE_POLICY_NAME;
 
-use super::context::Context;
-use super::driver::Stop;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use k8s_openapi::jiff::Timestamp;
+
+use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
+use super::driver::{Next, Stop};
 use super::kind_reconciler::driver_kind_reconciler;
 use super::ownership::Claim;
 use super::status::Outcome;
@@ -20,7 +26,18 @@ use crate::api::{CrossAccountRole, CrossAccountRoleStatus};
 use crate::aws::{AwsResult, Iam};
 use plan::{Change, DesiredRole, ObservedRole};
 
-driver_kind_reconciler!(CrossAccountRole, owned, namespaced);
+driver_kind_reconciler!(
+    CrossAccountRole,
+    owned,
+    namespaced,
+    fn next(&self, _outcome: &Outcome, status: &CrossAccountRoleStatus, config: &Config) -> Next {
+        // A Deny on older sessions is lifted when they have expired, not at the next resync.
+        match sessions::until_lifted(status.sessions_denied.as_ref(), Timestamp::now()) {
+            Some(wait) if wait < config.resync_interval => Next::After(wait + Duration::from_secs(1)),
+            _ => Next::Resync,
+        }
+    }
+);
 
 #[async_trait]
 impl Owned for CrossAccountRole {
@@ -106,5 +123,9 @@ impl Owned for CrossAccountRole {
         applied: bool,
     ) {
         plan::record(status, desired, observed, applied);
+    }
+
+    fn conclude(&self, _what: &str, desired: &DesiredRole, observed: &ObservedRole, outcome: Outcome) -> Outcome {
+        plan::conclude(desired, observed, outcome)
     }
 }

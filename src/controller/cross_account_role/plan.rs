@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
-use crate::api::{CrossAccountRoleSpec, CrossAccountRoleStatus, Reason};
+use super::sessions::{self, REVOKE_POLICY_NAME, Revocation};
+use crate::api::{CrossAccountRoleSpec, CrossAccountRoleStatus, Reason, SessionsDenied};
 use crate::aws::{ManagedPolicyState, NewManagedPolicy, NewRole, RoleState, policy_name};
 use crate::controller::driver::owned::Describe;
 use crate::controller::ownership::{Claim, OWNER_TAG, Owner, claim_tagged};
@@ -13,6 +15,7 @@ use crate::controller::status::Outcome;
 use crate::controller::{attachments, tags};
 use crate::policy::console::switch_role_url;
 use crate::policy::document::{canonical_json, equivalent, statement_changes};
+use crate::policy::sessions::deny_sessions_issued_before;
 use crate::policy::trust::trust_nobody;
 use crate::policy::validate::{
     MANAGED_POLICY_MAX_CHARS, ROLE_INLINE_POLICIES_MAX_CHARS, TRUST_POLICY_DEFAULT_MAX_CHARS,
@@ -37,6 +40,34 @@ pub struct DesiredRole {
     /// False while the role may trust nobody: an existing role is locked
     /// until its references resolve, a missing one is not created for nothing.
     pub create_if_missing: bool,
+    /// The latest removal from a group that could assume the role: its
+    /// older sessions are denied while they may live.
+    pub revocation: Option<Revocation>,
+}
+
+impl DesiredRole {
+    /// The Deny on older sessions, while it holds for the role as it is now.
+    pub fn sessions_denied(&self, current: Option<&RoleState>) -> Option<SessionsDenied> {
+        self.revocation.as_ref()?.in_force(self.max_session_duration, current)
+    }
+
+    /// The inline policies the role carries: the spec's, and the Deny on
+    /// older sessions while it holds.
+    fn inline_policies(&self, current: Option<&RoleState>) -> BTreeMap<String, Value> {
+        let mut inline = self.inline_policies.clone();
+        if let Some(denied) = self.sessions_denied(current) {
+            inline.insert(REVOKE_POLICY_NAME.to_string(), sessions::document(&denied));
+        }
+        inline
+    }
+
+    /// The write of an inline policy: the Deny on older sessions says what it is.
+    fn put_inline(&self, current: Option<&RoleState>, name: String, document: String) -> Change {
+        match self.sessions_denied(current) {
+            Some(denied) if name == REVOKE_POLICY_NAME => Change::DenyOlderSessions { document, denied },
+            _ => Change::PutInline(name, document),
+        }
+    }
 }
 
 /// A customer-managed policy as the spec wants it.
@@ -86,25 +117,7 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
     if let Some(arn) = &spec.permissions.permissions_boundary_arn {
         validate_managed_policy_arn(arn).map_err(|e| format!("spec.permissions.permissionsBoundaryArn: {e}"))?;
     }
-    let mut names = BTreeSet::new();
-    let documents: Vec<Value> = spec
-        .permissions
-        .inline_policies
-        .iter()
-        .map(|p| Value::Object(p.document.clone()))
-        .collect();
-    for (i, (policy, document)) in spec.permissions.inline_policies.iter().zip(&documents).enumerate() {
-        if !names.insert(policy.name.as_str()) {
-            return Err(format!(
-                "spec.permissions.inlinePolicies[{i}].name: {} is listed twice; inline policy names must be unique",
-                policy.name
-            ));
-        }
-        validate_policy_document(document, ROLE_INLINE_POLICIES_MAX_CHARS)
-            .map_err(|e| format!("spec.permissions.inlinePolicies[{i}].document: {e}"))?;
-    }
-    validate_inline_policies_size(documents.iter(), ROLE_INLINE_POLICIES_MAX_CHARS)
-        .map_err(|e| format!("spec.permissions.inlinePolicies: {e}"))?;
+    validate_inline(spec)?;
     let mut names = BTreeSet::new();
     for (i, policy) in spec.permissions.customer_managed_policies.iter().enumerate() {
         let field = format!("spec.permissions.customerManagedPolicies[{i}]");
@@ -124,6 +137,40 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The spec's inline policies: unique names, none the operator's own, and
+/// room left beside them for the Deny on older sessions, which must fit
+/// whenever a member leaves.
+fn validate_inline(spec: &CrossAccountRoleSpec) -> Result<(), String> {
+    let mut names = BTreeSet::new();
+    let documents: Vec<Value> = spec
+        .permissions
+        .inline_policies
+        .iter()
+        .map(|p| Value::Object(p.document.clone()))
+        .collect();
+    for (i, (policy, document)) in spec.permissions.inline_policies.iter().zip(&documents).enumerate() {
+        if !names.insert(policy.name.as_str()) {
+            return Err(format!(
+                "spec.permissions.inlinePolicies[{i}].name: {} is listed twice; inline policy names must be unique",
+                policy.name
+            ));
+        }
+        if policy.name == REVOKE_POLICY_NAME {
+            return Err(format!(
+                "spec.permissions.inlinePolicies[{i}].name: {REVOKE_POLICY_NAME} is the operator's own (its Deny on sessions issued before a member left); name the policy otherwise"
+            ));
+        }
+        validate_policy_document(document, ROLE_INLINE_POLICIES_MAX_CHARS)
+            .map_err(|e| format!("spec.permissions.inlinePolicies[{i}].document: {e}"))?;
+    }
+    let deny = deny_sessions_issued_before(Timestamp::UNIX_EPOCH);
+    validate_inline_policies_size(documents.iter().chain([&deny]), ROLE_INLINE_POLICIES_MAX_CHARS).map_err(|e| {
+        format!(
+            "spec.permissions.inlinePolicies: {e}, counting the room kept for the operator's Deny on older sessions"
+        )
+    })
 }
 
 /// IAM's highest quota of managed policies attached to one role.
@@ -169,6 +216,7 @@ pub fn desired(
             })
             .collect(),
         create_if_missing: true,
+        revocation: None,
     })
 }
 
@@ -201,6 +249,13 @@ pub enum Change {
         making_room: Option<String>,
     },
     DeletePolicy(String),
+    /// The Deny on sessions issued before a member left, put or moved forward.
+    DenyOlderSessions {
+        document: String,
+        denied: SessionsDenied,
+    },
+    /// The sessions the Deny refused have all expired: it goes.
+    LiftSessionDeny,
 }
 
 impl Describe for Change {
@@ -230,11 +285,23 @@ impl Describe for Change {
                 None => format!("set a new default version of {arn}"),
             },
             Change::DeletePolicy(arn) => format!("delete policy {arn}"),
+            Change::DenyOlderSessions { denied, .. } => format!(
+                "sessions issued before {} denied until {}: {}",
+                denied.issued_before.0, denied.until.0, denied.reason
+            ),
+            Change::LiftSessionDeny => {
+                format!("inline policy {REVOKE_POLICY_NAME} lifted: the sessions it denied have expired")
+            }
         }
     }
 
     fn creates(&self) -> bool {
         matches!(self, Change::Create(_))
+    }
+
+    /// The Deny on older sessions follows removals and the clock, not the spec.
+    fn scheduled(&self) -> bool {
+        matches!(self, Change::DenyOlderSessions { .. } | Change::LiftSessionDeny)
     }
 }
 
@@ -270,9 +337,9 @@ fn create(desired: &DesiredRole, observed: &ObservedRole) -> Vec<Change> {
     );
     changes.extend(
         desired
-            .inline_policies
-            .iter()
-            .map(|(name, doc)| Change::PutInline(name.clone(), canonical_json(doc))),
+            .inline_policies(None)
+            .into_iter()
+            .map(|(name, doc)| desired.put_inline(None, name, canonical_json(&doc))),
     );
     changes
 }
@@ -286,12 +353,15 @@ fn update(desired: &DesiredRole, current: &RoleState, observed: &ObservedRole) -
     let (attach, detach) = attachments::managed(&wanted, &current.managed_policy_arns);
     changes.extend(attach.into_iter().map(Change::Attach));
     changes.extend(detach.into_iter().map(Change::Detach));
-    let (put, delete) = attachments::inline(&desired.inline_policies, &current.inline_policies);
+    let (put, delete) = attachments::inline(&desired.inline_policies(Some(current)), &current.inline_policies);
     changes.extend(
         put.into_iter()
-            .map(|(name, document)| Change::PutInline(name, document)),
+            .map(|(name, document)| desired.put_inline(Some(current), name, document)),
     );
-    changes.extend(delete.into_iter().map(Change::DeleteInline));
+    changes.extend(delete.into_iter().map(|name| match name == REVOKE_POLICY_NAME {
+        true => Change::LiftSessionDeny,
+        false => Change::DeleteInline(name),
+    }));
     let (changed_tags, removed) = tags::diff(&desired.tags, &current.tags);
     if !changed_tags.is_empty() {
         changes.push(Change::Tag(changed_tags));
@@ -410,6 +480,21 @@ pub fn explain(change: &Change, observed: &ObservedRole) -> Vec<String> {
         .collect()
 }
 
+/// In sync, and saying so with the Deny on older sessions while it holds:
+/// the people who stay see why their session stopped working.
+pub(super) fn conclude(desired: &DesiredRole, observed: &ObservedRole, outcome: Outcome) -> Outcome {
+    match desired.sessions_denied(observed.role.as_ref()) {
+        Some(denied) => Outcome {
+            message: format!(
+                "{}; sessions issued before {} denied until {} ({}): assume the role again",
+                outcome.message, denied.issued_before.0, denied.until.0, denied.reason
+            ),
+            ..outcome
+        },
+        None => outcome,
+    }
+}
+
 /// Whether this object may manage the role that exists under its name. A
 /// service-linked role is AWS's, whatever its tags say.
 pub fn claim(current: Option<&RoleState>, owner: &Owner, adopt_existing: bool) -> Claim {
@@ -457,14 +542,15 @@ pub(super) fn policy_arn_prefix(
     format!("arn:{partition}:iam::{account_id}:policy/")
 }
 
-/// What the status says of the role's policies, once written, and where to
-/// switch to it in the console.
+/// What the status says of the role's policies, once written, the Deny on
+/// older sessions in force, and where to switch to it in the console.
 pub(super) fn record(
     status: &mut CrossAccountRoleStatus,
     desired: &DesiredRole,
     observed: &ObservedRole,
     applied: bool,
 ) {
+    status.sessions_denied = desired.sessions_denied(observed.role.as_ref());
     if applied {
         // The observed ARN where the policy exists: it may sit under a path.
         status.customer_managed_policy_arns = desired

@@ -2,17 +2,25 @@
 //! name it may take there (tenancy), what the account's guardrails grant
 //! it, and whom it trusts: accounts, developer groups (their account, or
 //! their members as confirmed in AWS), principals, and the external ID from
-//! its Secret.
+//! its Secret; and the latest removal from a group that could assume it,
+//! whose older sessions it denies.
 
+use std::sync::Arc;
+
+use k8s_openapi::jiff::Timestamp;
 use kube::ResourceExt;
 use serde_json::Value;
 
 use super::plan::{self, DesiredRole, policy_arn_prefix};
-use crate::api::{CrossAccountRole, CrossAccountRoleSpec, DeveloperGroupTrust, Reason};
+use super::sessions::Revocation;
+use crate::api::{
+    CrossAccountRole, CrossAccountRoleSpec, DeveloperGroup, DeveloperGroupTrust, ManagementPolicy, Reason,
+};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::owned::{Resolved, Target};
 use crate::controller::guardrails;
+use crate::controller::index::keys;
 use crate::controller::ownership::Owner;
 use crate::controller::refs;
 use crate::controller::secrets::{EXTERNAL_ID_LABEL, is_external_id_secret};
@@ -69,10 +77,64 @@ pub(super) async fn desired(
     )
     .map_err(|message| Outcome::stalled(Reason::InvalidSpec, message))?;
     desired.create_if_missing = !locked;
+    desired.revocation = revocation(ctx, role);
     Ok(Resolved {
         desired,
         waiting: trust.waiting,
     })
+}
+
+/// The latest removal from a group that could assume the role, or the
+/// one its own status still records: a group gone since, or one that does
+/// not resolve, never lifts a Deny early. None for a role that only
+/// observes, which is never written.
+fn revocation(ctx: &Context, role: &CrossAccountRole) -> Option<Revocation> {
+    if role.spec.management_policy == ManagementPolicy::Observe {
+        return None;
+    }
+    let recorded = role
+        .status
+        .as_ref()
+        .and_then(|status| status.sessions_denied.as_ref())
+        .map(|denied| (denied.issued_before.0, denied.reason.clone()));
+    let namespace = role.namespace().unwrap_or_default();
+    let removals = groups_assuming(ctx, role).into_iter().filter_map(|group| {
+        let removal = group.status.as_ref()?.last_removal.as_ref()?;
+        let group_namespace = group.namespace().unwrap_or_default();
+        let name = match group_namespace == namespace {
+            true => group.name_any(),
+            false => format!("{group_namespace}/{}", group.name_any()),
+        };
+        Some((removal.at.0, format!("{} left {name}", removal.users.join(", "))))
+    });
+    let (issued_before, reason) = recorded.into_iter().chain(removals).max_by_key(|(at, _)| *at)?;
+    Some(Revocation {
+        issued_before,
+        reason,
+        now: Timestamp::now(),
+        session_lifetime: ctx.config.session_lifetime,
+    })
+}
+
+/// The groups whose members could assume the role: those its trust names,
+/// and those granting it in `access` that may (rule 4: a group of another
+/// namespace only with the role's consent), so that no namespace denies
+/// sessions of a role it has no say over.
+fn groups_assuming(ctx: &Context, role: &CrossAccountRole) -> Vec<Arc<DeveloperGroup>> {
+    let namespace = role.namespace().unwrap_or_default();
+    let trusted = role
+        .spec
+        .trust
+        .developer_groups
+        .iter()
+        .filter_map(|reference| refs::group(&ctx.stores, reference, &namespace));
+    let granting = ctx
+        .stores
+        .groups
+        .find([keys::object("role", role).as_str()])
+        .into_iter()
+        .filter(|group| tenancy::consents(role, &group.name_any(), &group.namespace().unwrap_or_default()));
+    trusted.chain(granting).collect()
 }
 
 /// Who the role may trust, as far as its references resolve. A reference

@@ -13,6 +13,7 @@ pub use plan::ASSUME_POLICY_NAME;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use k8s_openapi::jiff::Timestamp;
 
 use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
@@ -108,7 +109,7 @@ impl Owned for DeveloperGroup {
         observed: &ObservedGroup,
         applied: bool,
     ) {
-        plan::record(status, desired, observed, applied);
+        plan::record(status, desired, observed, applied, Timestamp::now());
     }
 
     fn conclude(

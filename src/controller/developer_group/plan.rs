@@ -3,15 +3,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
 use serde_json::Value;
 
-use crate::api::{DeveloperGroupSpec, DeveloperGroupStatus, Profile, Reason};
+use crate::api::{DeveloperGroupSpec, DeveloperGroupStatus, MemberRemoval, Profile, Reason};
 use crate::aws::GroupState;
 use crate::controller::attachments;
 use crate::controller::driver::owned::Describe;
 use crate::controller::status::Outcome;
 use crate::policy::console::switch_role_url;
 use crate::policy::document::statement_changes;
+use crate::policy::sessions::issued_before;
 use crate::policy::trust::{assume_role_policy, render_aws_config};
 use crate::policy::validate::{
     GROUP_INLINE_POLICIES_MAX_CHARS, validate_inline_policies_size, validate_managed_policy_arn, validate_profile_name,
@@ -199,20 +202,26 @@ pub(super) fn lock(observed: &ObservedGroup) -> Vec<Change> {
     members.chain(assume).collect()
 }
 
-/// What the status says of the group: its members, the roles they may
-/// assume, and the AWS config and console links to do it with.
+/// What the status says of the group: its members (and who left since it
+/// last listed them, `now`), the roles they may assume, and the AWS config
+/// and console links to do it with.
 pub(super) fn record(
     status: &mut DeveloperGroupStatus,
     desired: &DesiredAccess,
     observed: &ObservedGroup,
     applied: bool,
+    now: Timestamp,
 ) {
     let (group, missing) = desired.group(observed);
-    status.members = match (applied, &observed.group) {
-        (true, _) => group.members.into_iter().collect(),
-        (false, Some(current)) => current.members.iter().cloned().collect(),
-        (false, None) => vec![],
-    };
+    let previous = std::mem::replace(
+        &mut status.members,
+        match (applied, &observed.group) {
+            (true, _) => group.members.into_iter().collect(),
+            (false, Some(current)) => current.members.iter().cloned().collect(),
+            (false, None) => vec![],
+        },
+    );
+    record_leavers(status, &previous, now);
     status.member_count = Some(status.members.len() as i32);
     status.missing_users = missing;
     status.assumable_role_arns = desired.role_arns.clone();
@@ -232,6 +241,24 @@ pub(super) fn record(
             console_url: switch_role_url(role_arn, profile),
         })
         .collect();
+}
+
+/// Records who the status listed as members and no longer does, whoever
+/// took them out (this group, their IamUser as a leaver, someone by hand),
+/// and when: the roles the group could assume deny sessions issued before
+/// then. A later removal moves the moment forward, which covers the earlier.
+fn record_leavers(status: &mut DeveloperGroupStatus, previous: &[String], now: Timestamp) {
+    let left: Vec<String> = previous
+        .iter()
+        .filter(|user| !status.members.contains(user))
+        .cloned()
+        .collect();
+    if !left.is_empty() {
+        status.last_removal = Some(MemberRemoval {
+            at: Time(issued_before(now)),
+            users: left,
+        });
+    }
 }
 
 /// In sync but for listed members that are no IAM user: stalled until
@@ -347,6 +374,32 @@ mod tests {
             vec![Change::DeletePolicy(ASSUME_POLICY_NAME.into())]
         );
     }
+
+    #[test]
+    fn whoever_the_status_listed_and_no_longer_does_is_recorded_as_left_the_latest_moment_kept() {
+        let seen: Timestamp = "2026-12-06T09:00:00.5Z".parse().unwrap();
+        let mut status = DeveloperGroupStatus {
+            members: vec!["alice".into()],
+            ..DeveloperGroupStatus::default()
+        };
+        record_leavers(&mut status, &["alice".into(), "bob".into(), "carol".into()], seen);
+        let removal = status.last_removal.clone().expect("recorded");
+        assert_eq!(removal.users, ["bob", "carol"]);
+        assert_eq!(removal.at.0.to_string(), "2026-12-06T09:00:01Z");
+        // Nobody left: the record stays as it was.
+        record_leavers(&mut status, &["alice".into()], seen.checked_add(HOUR).unwrap());
+        assert_eq!(status.last_removal, Some(removal));
+        // A later removal moves the moment forward.
+        status.members = vec![];
+        record_leavers(&mut status, &["alice".into()], seen.checked_add(HOUR).unwrap());
+        let later = status.last_removal.expect("recorded");
+        assert_eq!(
+            (later.users, later.at.0.to_string()),
+            (vec!["alice".to_string()], "2026-12-06T10:00:01Z".to_string())
+        );
+    }
+
+    const HOUR: std::time::Duration = std::time::Duration::from_secs(3600);
 
     #[test]
     fn missing_users_are_reported_not_added() {

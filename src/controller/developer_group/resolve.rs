@@ -48,13 +48,14 @@ pub(super) async fn desired(
     plan::check_assume_policy_size(&role_arns, group.spec.require_mfa)?;
     let allowed = allowed_policies(group, ctx, target).await?;
     waiting.extend(allowed.refusals);
-    // A leaver stays out, whatever the list says, until enabled again.
+    // A leaver stays out, whatever the list says, until enabled again (or,
+    // deleted, for good).
     let (disabled, members): (Vec<String>, Vec<String>) = group
         .spec
         .members
         .iter()
         .cloned()
-        .partition(|member| iam_user::triggers::disabled(&ctx.stores, &target.account.id, member));
+        .partition(|member| iam_user::triggers::leaving(&ctx.stores, &target.account.id, member));
     Ok(Resolved {
         desired: DesiredAccess {
             name: target.name.clone(),

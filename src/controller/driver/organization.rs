@@ -160,7 +160,15 @@ pub async fn converge<K: OrgOwned>(
     let observed = written.found.as_ref().unwrap_or(&preview.observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     K::record(status, &preview.desired, observed, true);
-    let outcome = after_writes(ctx, object, &preview.label, written.created, &written.changes).await;
+    let outcome = after_writes(
+        ctx,
+        object,
+        &preview.label,
+        written.created,
+        &written.changes,
+        written.scheduled,
+    )
+    .await;
     Ok(left_out(&preview.label, &preview.waiting).unwrap_or(outcome))
 }
 
@@ -179,6 +187,8 @@ async fn write<K: OrgOwned>(
     let mut written = Written {
         created: false,
         changes: vec![],
+        // Organizations is written as the spec says, on no schedule of its own.
+        scheduled: false,
         found: None,
     };
     let creation = preview.changes.iter().position(Describe::creates);

@@ -81,6 +81,12 @@ pub trait Describe {
     fn describe(&self) -> String;
     /// Whether this write creates the resource.
     fn creates(&self) -> bool;
+    /// Whether the operator makes this write on its own schedule (a role's
+    /// Deny on older sessions, put when a member leaves and lifted when
+    /// they expire): an update, never reported as drift.
+    fn scheduled(&self) -> bool {
+        false
+    }
 }
 
 /// A kind that owns one named resource in one AWS account (IAM); kinds
@@ -273,7 +279,7 @@ pub async fn converge<K: Owned>(
     let observed = read_back.as_ref().or(written.found.as_ref()).unwrap_or(observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     object.record(status, desired, observed, true);
-    let outcome = after_writes(ctx, object, &what, written.created, &written.changes).await;
+    let outcome = after_writes(ctx, object, &what, written.created, &written.changes, written.scheduled).await;
     if let Some(left_out) = left_out(&what, waiting) {
         return Ok(left_out);
     }
@@ -316,6 +322,8 @@ pub(super) struct Written<O> {
     pub created: bool,
     /// The writes besides the creation, described.
     pub changes: Vec<String>,
+    /// Whether every one of them was made on the operator's own schedule.
+    pub scheduled: bool,
     /// The resource as read again after AWS said it existed already.
     pub found: Option<O>,
 }
@@ -339,6 +347,7 @@ async fn write<K: Owned>(
     let mut written = Written {
         created: false,
         changes: vec![],
+        scheduled: true,
         found: None,
     };
     let mut changes = preview.changes.iter().collect::<Vec<_>>();
@@ -369,6 +378,7 @@ async fn write<K: Owned>(
     for change in changes {
         object.perform_for(ctx, iam, &preview.target, change).await?;
         written.changes.push(change.describe());
+        written.scheduled &= change.scheduled();
     }
     Ok(written)
 }

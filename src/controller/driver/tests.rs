@@ -6,9 +6,11 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use kube_testserver::TestServer;
@@ -16,16 +18,18 @@ use serde_json::{Value, json};
 
 use super::{FINALIZER, Reconciler, reconcile};
 use crate::api::{
-    AwsAccount, CrossAccountRole, OrganizationalUnit, Ownership, ReconcileStatus, ServiceControlPolicy,
+    AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, Ownership, ReconcileStatus, ServiceControlPolicy,
     ServiceControlPolicyStatus, crds,
 };
 use crate::aws::fake::{Call, FakeAws, FakeIam, Fault, ORGANIZATIONS};
 use crate::aws::inventory::Inventoried;
 use crate::aws::{Aws, AwsErrorKind, Iam, NewRole, RoleState};
 use crate::controller::context::{Config, Context, Stores};
+use crate::controller::cross_account_role::REVOKE_POLICY_NAME;
 use crate::controller::error::Result;
 use crate::controller::index::Cache;
 use crate::controller::ownership::OWNER_TAG;
+use crate::policy::sessions::{deny_sessions_issued_before, issued_before};
 
 /// The operator's own account, the organization's management account.
 const OWN: &str = "111111111111";
@@ -55,34 +59,20 @@ impl Harness {
             .create(&PostParams::default(), &namespace)
             .await
             .expect("namespace");
-        let account: AwsAccount = serde_json::from_value(json!({
-            "apiVersion": "awsaccess.dev/v1alpha1",
-            "kind": "AwsAccount",
-            "metadata": {"name": "member"},
-            "spec": {
-                "accountName": "member",
-                "email": "member@example.com",
-                "accountId": MEMBER,
-                "allowedNamespaces": ["*"],
-                "guardrails": {"allowAdoption": true},
-            },
-            "status": {"accountId": MEMBER, "state": "Active"},
-        }))
-        .expect("AwsAccount");
         let aws = FakeAws::new(OWN);
-        let config = Config::default();
-        let inventoried = Inventoried::new(Arc::new(aws.clone()), config.resync_interval);
-        let stores = Stores {
-            accounts: Cache::of([account]),
-            ..Stores::empty()
-        };
-        let ctx = Context::new(client.clone(), Arc::new(inventoried), config, stores, Arc::default());
+        let ctx = context(&client, &aws, Config::default(), []);
         Harness {
             _kube: kube,
             client,
             aws,
-            ctx: Arc::new(ctx),
+            ctx,
         }
+    }
+
+    /// The same Kubernetes and AWS, the operator now seeing `groups` and
+    /// running with `config`.
+    fn seeing(&mut self, groups: impl IntoIterator<Item = DeveloperGroup>, config: Config) {
+        self.ctx = context(&self.client, &self.aws, config, groups);
     }
 
     fn roles(&self) -> Api<CrossAccountRole> {
@@ -149,6 +139,43 @@ impl Harness {
     async fn role_in_aws(&self, name: &str) -> Option<RoleState> {
         self.member().get_role(name).await.expect("GetRole")
     }
+}
+
+/// What the reconciles read: the member account open to every namespace,
+/// adoption allowed, and `groups`.
+fn context(
+    client: &Client,
+    aws: &FakeAws,
+    config: Config,
+    groups: impl IntoIterator<Item = DeveloperGroup>,
+) -> Arc<Context> {
+    let account: AwsAccount = serde_json::from_value(json!({
+        "apiVersion": "awsaccess.dev/v1alpha1",
+        "kind": "AwsAccount",
+        "metadata": {"name": "member"},
+        "spec": {
+            "accountName": "member",
+            "email": "member@example.com",
+            "accountId": MEMBER,
+            "allowedNamespaces": ["*"],
+            "guardrails": {"allowAdoption": true},
+        },
+        "status": {"accountId": MEMBER, "state": "Active"},
+    }))
+    .expect("AwsAccount");
+    let inventoried = Inventoried::new(Arc::new(aws.clone()), config.resync_interval);
+    let stores = Stores {
+        accounts: Cache::of([account]),
+        groups: Cache::of(groups),
+        ..Stores::empty()
+    };
+    Arc::new(Context::new(
+        client.clone(),
+        Arc::new(inventoried),
+        config,
+        stores,
+        Arc::default(),
+    ))
 }
 
 /// The conditions that hold, and the reason they all carry.
@@ -629,4 +656,108 @@ async fn the_fake_refuses_to_delete_a_role_that_still_has_policies() {
     assert_eq!(iam.get_role("App").await.expect("GetRole"), None);
     let gone = iam.delete_role("App").await.expect_err("NoSuchEntity");
     assert_eq!(gone.kind, AwsErrorKind::NotFound);
+}
+
+/// DeveloperGroup `devs` of `namespace`, granting role `app` of the test
+/// namespace, whose status says `users` left at `left`. The reconciles see
+/// it through their cache only.
+fn group_with_leavers(namespace: &str, users: &[&str], left: Timestamp) -> DeveloperGroup {
+    serde_json::from_value(json!({
+        "apiVersion": "awsaccess.dev/v1alpha1",
+        "kind": "DeveloperGroup",
+        "metadata": {"name": "devs", "namespace": namespace},
+        "spec": {"access": [{"role": {"name": "app", "namespace": NAMESPACE}}]},
+        "status": {"lastRemoval": {"at": left.to_string(), "users": users}},
+    }))
+    .expect("DeveloperGroup")
+}
+
+fn seconds_ago(now: Timestamp, seconds: u64) -> Timestamp {
+    issued_before(now.checked_sub(Duration::from_secs(seconds)).expect("time"))
+}
+
+#[tokio::test]
+async fn a_member_leaving_denies_older_sessions_while_they_may_live_then_the_deny_is_lifted() {
+    let mut h = Harness::start().await;
+    let now = Timestamp::now();
+    let (first, later) = (seconds_ago(now, 20), seconds_ago(now, 10));
+    h.seeing([group_with_leavers(NAMESPACE, &["alice"], first)], Config::default());
+    h.apply(&h.roles(), role(json!({}))).await.expect("reconcile");
+    let deny = |role: &RoleState| role.inline_policies.get(REVOKE_POLICY_NAME).cloned();
+    let role_in_aws = h.role_in_aws("App").await.expect("role");
+    assert_eq!(deny(&role_in_aws), Some(deny_sessions_issued_before(first)));
+    let denied = h.status(&h.roles(), "app").await.sessions_denied.expect("reported");
+    assert_eq!(
+        (denied.issued_before.0, denied.reason.as_str()),
+        (first, "alice left devs")
+    );
+    assert_eq!(
+        denied.until.0,
+        first.checked_add(Duration::from_secs(3600)).expect("time")
+    );
+
+    // In sync while it holds: reads, no write; nor once the group is gone,
+    // which never lifts the Deny early (the role's status keeps it).
+    h.written();
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    h.seeing([], Config::default());
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    assert_eq!(h.written(), Vec::<&str>::new());
+    let status = h.status(&h.roles(), "app").await;
+    assert_eq!(report(&status.reconcile), (vec!["Ready"], "InSync"));
+    let message = &status.reconcile.conditions[0].message;
+    assert!(
+        message.contains(&format!("sessions issued before {first} denied until")),
+        "{message}"
+    );
+
+    // A later removal moves the date forward: an update, not drift.
+    h.seeing([group_with_leavers(NAMESPACE, &["bob"], later)], Config::default());
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    assert_eq!(h.written(), ["PutRolePolicy"]);
+    let status = h.status(&h.roles(), "app").await;
+    assert_eq!(report(&status.reconcile), (vec!["Ready"], "Updated"));
+    assert!(status.reconcile.conditions[0].message.contains(": bob left devs"));
+    assert_eq!(
+        deny(&h.role_in_aws("App").await.expect("role")),
+        Some(deny_sessions_issued_before(later))
+    );
+
+    // Once every session it denies has expired (here they live 5 s), it goes, once.
+    let short_sessions = Config {
+        session_lifetime: Some(Duration::from_secs(5)),
+        ..Config::default()
+    };
+    h.seeing([group_with_leavers(NAMESPACE, &["bob"], later)], short_sessions.clone());
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    assert_eq!(h.written(), ["DeleteRolePolicy"]);
+    assert_eq!(h.status(&h.roles(), "app").await.sessions_denied, None);
+    assert_eq!(deny(&h.role_in_aws("App").await.expect("role")), None);
+}
+
+#[tokio::test]
+async fn a_group_without_a_say_over_the_role_denies_none_of_its_sessions_nor_does_an_observed_role() {
+    let mut h = Harness::start().await;
+    let left = seconds_ago(Timestamp::now(), 10);
+    // Another namespace's group grants the role, which does not trust it.
+    h.seeing([group_with_leavers("other", &["alice"], left)], Config::default());
+    h.apply(&h.roles(), role(json!({}))).await.expect("reconcile");
+    let role_in_aws = h.role_in_aws("App").await.expect("role");
+    assert!(!role_in_aws.inline_policies.contains_key(REVOKE_POLICY_NAME));
+    assert_eq!(h.status(&h.roles(), "app").await.sessions_denied, None);
+
+    // A role of its own namespace that only observes is never written, nor
+    // told to: its difference is the spec's alone.
+    h.seeing([group_with_leavers(NAMESPACE, &["alice"], left)], Config::default());
+    let observe = json!({"spec": {"managementPolicy": "Observe"}});
+    h.roles()
+        .patch("app", &PatchParams::default(), &Patch::Merge(observe))
+        .await
+        .expect("patch");
+    h.written();
+    h.reconcile(&h.roles(), "app").await.expect("reconcile");
+    assert_eq!(h.written(), Vec::<&str>::new());
+    let status = h.status(&h.roles(), "app").await;
+    assert_eq!(report(&status.reconcile), (vec!["Ready"], "InSync"));
 }

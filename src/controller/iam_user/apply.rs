@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, PostParams};
+use kube::api::{Api, DeleteParams, PostParams, Preconditions};
 use kube::{Resource, ResourceExt};
 use rand::TryRngCore;
 use rand::seq::{IndexedRandom, SliceRandom};
 
 use super::plan::{ACCESS_KEY_ID, Change, ObservedUser, PASSWORD, SECRET_ACCESS_KEY, sign_in_url};
+use super::resolve::owned_by;
 use crate::api::{IamUser, Reason};
 use crate::aws::{AwsResult, Iam, gone_is_done};
 use crate::controller::context::Context;
@@ -45,7 +46,7 @@ pub(super) async fn perform(iam: &dyn Iam, user: &str, change: &Change) -> AwsRe
         Change::DeleteLoginProfile => gone_is_done(iam.delete_login_profile(user).await)?,
         Change::LeaveGroup(group) => gone_is_done(iam.remove_user_from_group(group, user).await)?,
         // Only with the object's Secrets at hand (`perform_for`); a lock never plans them.
-        Change::CreateKey | Change::CreateLoginProfile => {}
+        Change::CreateKey | Change::CreateLoginProfile | Change::DeleteSecret(_) => {}
     }
     Ok(None)
 }
@@ -95,7 +96,44 @@ pub(super) async fn perform_for(
             write_secret(object, ctx, &keys.secret_name, "spec.accessKeys.secretName", data).await?;
             Ok(None)
         }
+        Change::DeleteSecret(name) => {
+            delete_secret(object, ctx, name).await?;
+            Ok(None)
+        }
         change => Ok(perform(iam, user, change).await?),
+    }
+}
+
+/// Deletes a Secret made for the object, only while it is still the
+/// object's (its uid the precondition), so that one made by someone else
+/// since under that name is never touched.
+async fn delete_secret(object: &IamUser, ctx: &Context, name: &str) -> Result<(), Stop> {
+    let namespace = object.namespace().unwrap_or_default();
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let Some(existing) = secrets
+        .get_metadata_opt(name)
+        .await
+        .doing(|| format!("reading Secret {namespace}/{name} of {}", named(object)))?
+    else {
+        return Ok(());
+    };
+    if !owned_by(&existing, object) {
+        return Ok(());
+    }
+    let params = DeleteParams {
+        preconditions: Some(Preconditions {
+            uid: existing.uid(),
+            resource_version: None,
+        }),
+        ..DeleteParams::default()
+    };
+    match secrets.delete(name, &params).await {
+        // Gone already, or replaced meanwhile by a Secret that is not this one.
+        Err(kube::Error::Api(status)) if status.code == 404 || status.code == 409 => Ok(()),
+        result => result
+            .map(drop)
+            .doing(|| format!("deleting Secret {namespace}/{name} of {}", named(object)))
+            .map_err(Stop::from),
     }
 }
 

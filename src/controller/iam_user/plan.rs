@@ -115,6 +115,9 @@ pub struct DesiredUser {
     pub console: Option<SecretState>,
     pub require_mfa: bool,
     pub keys: Option<KeysWanted>,
+    /// Secrets the operator made for this object that the spec no longer
+    /// names (its keys or its console taken away): deleted with what they held.
+    pub retired_secrets: Vec<String>,
 }
 
 /// The user in AWS, and when it was read: rotation is a matter of age.
@@ -142,6 +145,8 @@ pub enum Change {
     CreateLoginProfile,
     DeleteLoginProfile,
     LeaveGroup(String),
+    /// A Secret this object made that the spec no longer names.
+    DeleteSecret(String),
 }
 
 impl Describe for Change {
@@ -160,6 +165,7 @@ impl Describe for Change {
             Change::CreateLoginProfile => "give console access (a new password into its Secret, reset required)".into(),
             Change::DeleteLoginProfile => "remove console access".into(),
             Change::LeaveGroup(group) => format!("remove from group {group}"),
+            Change::DeleteSecret(name) => format!("delete Secret {name}, which the spec no longer names"),
         }
     }
 
@@ -316,8 +322,7 @@ pub fn plan(desired: &DesiredUser, observed: &ObservedUser) -> Vec<Change> {
         put.into_iter()
             .map(|(name, document)| Change::PutPolicy(name, document)),
     );
-    let active = desired.state == UserState::Active;
-    if active {
+    if desired.state == UserState::Active {
         if let Some(keys) = &desired.keys {
             changes.extend(plan_keys(keys, &user.access_keys, observed.at));
         }
@@ -330,13 +335,28 @@ pub fn plan(desired: &DesiredUser, observed: &ObservedUser) -> Vec<Change> {
     }
     changes.extend(delete.into_iter().map(Change::DeletePolicy));
     changes.extend(user.managed_policy_arns.iter().cloned().map(Change::Detach));
+    changes.extend(revocations(desired, user));
+    changes
+}
+
+/// What the user may no longer have: a console and keys the spec stopped
+/// asking for (with the Secrets made for them), and a leaver's console,
+/// active keys and groups.
+fn revocations(desired: &DesiredUser, user: &AwsUser) -> Vec<Change> {
+    let active = desired.state == UserState::Active;
+    let mut changes = vec![];
     if user.login_profile && (!active || desired.console.is_none()) {
         changes.push(Change::DeleteLoginProfile);
     }
+    match &desired.keys {
+        None => changes.extend(user.access_keys.iter().map(|key| Change::DeleteKey(key.id.clone()))),
+        Some(_) if !active => changes.extend(deactivate_keys(user)),
+        Some(_) => {}
+    }
     if !active {
-        changes.extend(deactivate_keys(user));
         changes.extend(user.groups.iter().cloned().map(Change::LeaveGroup));
     }
+    changes.extend(desired.retired_secrets.iter().cloned().map(Change::DeleteSecret));
     changes
 }
 
@@ -585,6 +605,7 @@ mod tests {
             console: Some(SecretState::Missing),
             require_mfa: true,
             keys: None,
+            retired_secrets: vec![],
         }
     }
 
@@ -620,10 +641,11 @@ mod tests {
         };
         let leaver = DesiredUser {
             state: UserState::Disabled,
+            keys: Some(wanted(Some("A"))),
             ..desired()
         };
         let observed = ObservedUser {
-            user: Some(user),
+            user: Some(user.clone()),
             at: now,
         };
         assert_eq!(
@@ -637,7 +659,49 @@ mod tests {
         // In sync as a person: nothing to write.
         let mut person = desired();
         person.console = Some(SecretState::Ours { key_id: None });
-        assert_eq!(plan(&person, &observed), vec![]);
+        let without_keys = ObservedUser {
+            user: Some(AwsUser {
+                access_keys: vec![],
+                groups: BTreeSet::new(),
+                ..user
+            }),
+            at: now,
+        };
+        assert_eq!(plan(&person, &without_keys), vec![]);
+    }
+
+    #[test]
+    fn what_the_spec_stops_asking_for_goes_with_the_secrets_made_for_it() {
+        let now = Timestamp::now();
+        let user = AwsUser {
+            path: "/people/".into(),
+            tags: desired().tags,
+            login_profile: true,
+            access_keys: vec![key("A", now, KeyStatus::Active), key("B", now, KeyStatus::Inactive)],
+            inline_policies: BTreeMap::from([(MFA_POLICY_NAME.to_string(), require_mfa_policy())]),
+            ..AwsUser::default()
+        };
+        // Neither console nor keys asked for any more.
+        let bare = DesiredUser {
+            console: None,
+            keys: None,
+            retired_secrets: vec!["alice-console".into(), "alice-aws".into()],
+            ..desired()
+        };
+        let observed = ObservedUser {
+            user: Some(user),
+            at: now,
+        };
+        assert_eq!(
+            plan(&bare, &observed),
+            vec![
+                Change::DeleteLoginProfile,
+                Change::DeleteKey("A".into()),
+                Change::DeleteKey("B".into()),
+                Change::DeleteSecret("alice-console".into()),
+                Change::DeleteSecret("alice-aws".into()),
+            ]
+        );
     }
 
     #[test]

@@ -1,18 +1,22 @@
 //! What the user's references resolve to: the account it lives in (the
 //! identity account unless it names one, allowed for the namespace as a
-//! DeveloperGroup's is), and the Secrets it writes, which must be missing
-//! or this object's own. Nothing here reads AWS.
+//! DeveloperGroup's is), the Secrets it writes, which must be missing or
+//! this object's own, and those it made that the spec no longer names.
+//! Nothing here reads AWS.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::ResourceExt;
+use kube::api::{Api, ListParams};
+use kube::{Resource, ResourceExt};
 
+use super::apply::IAM_USER_LABEL;
 use super::plan::{
     ACCESS_KEY_ID, DEFAULT_GRACE_PERIOD, DesiredUser, KeysWanted, SecretState, duration as parse_duration,
 };
-use crate::api::{IamUser, Reason};
+use crate::api::{IamUser, IamUserSpec, Reason};
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::owned::{Resolved, Target};
+use crate::controller::error::KubeContext;
 use crate::controller::ownership::{OWNER_TAG, Owner};
 use crate::controller::refs;
 use crate::controller::status::Outcome;
@@ -76,11 +80,44 @@ pub(super) async fn desired(user: &IamUser, ctx: &Context, target: &Target) -> R
         console,
         require_mfa: spec.require_mfa,
         keys,
+        retired_secrets: retired_secrets(user, ctx).await?,
     }))
 }
 
+/// The Secrets the spec names now: the password's while the console is
+/// enabled, the keys'.
+fn named_secrets(spec: &IamUserSpec) -> Vec<&String> {
+    let console = spec
+        .console
+        .as_ref()
+        .filter(|console| console.enabled)
+        .and_then(|console| console.password_secret_name.as_ref());
+    let keys = spec.access_keys.as_ref().map(|keys| &keys.secret_name);
+    console.into_iter().chain(keys).collect()
+}
+
+/// The Secrets made for this object (its label, and its owner reference:
+/// never one someone else labelled so) that its spec no longer names, to
+/// delete with the console or keys they held. Read as metadata only.
+async fn retired_secrets(user: &IamUser, ctx: &Context) -> Result<Vec<String>, Stop> {
+    let namespace = user.namespace().unwrap_or_default();
+    let selector = format!("{IAM_USER_LABEL}={}", user.name_any());
+    let listed = Api::<Secret>::namespaced(ctx.client.clone(), &namespace)
+        .list_metadata(&ListParams::default().labels(&selector))
+        .await
+        .doing(|| format!("listing the Secrets of {namespace} labelled {selector}"))?;
+    let named = named_secrets(&user.spec);
+    Ok(listed
+        .items
+        .iter()
+        .filter(|secret| owned_by(*secret, user))
+        .map(|secret| secret.name_any())
+        .filter(|name| !named.contains(&name))
+        .collect())
+}
+
 /// Whether a Secret is this object's: made for it, owned through its ownerReferences.
-pub fn owned_by(secret: &Secret, user: &IamUser) -> bool {
+pub fn owned_by<S: Resource>(secret: &S, user: &IamUser) -> bool {
     let uid = user.uid().unwrap_or_default();
     !uid.is_empty() && secret.owner_references().iter().any(|owner| owner.uid == uid)
 }

@@ -13,6 +13,7 @@ use kube::{Client, ResourceExt};
 use kube_testserver::TestServer;
 use serde_json::{Value, json};
 
+use super::apply::IAM_USER_LABEL;
 use super::plan::{ACCESS_KEY_ID, MFA_POLICY_NAME, PASSWORD, SECRET_ACCESS_KEY};
 use crate::api::{AwsAccount, IamUser, IamUserStatus, crds};
 use crate::aws::fake::{Call, FakeAws, Fault};
@@ -371,6 +372,46 @@ async fn a_leaver_loses_console_keys_and_groups_and_comes_back_with_a_new_passwo
     assert_eq!(keys, [(current.as_str(), KeyStatus::Active)]);
     assert_ne!(current, inactive);
     assert_ne!(h.secret_value("alice-console", PASSWORD).await, Some(password));
+}
+
+#[tokio::test]
+async fn keys_and_console_taken_out_of_the_spec_go_with_the_secrets_made_for_them_and_no_other() {
+    let h = Harness::start().await;
+    let mut spec = person();
+    spec["accessKeys"] = json!({"secretName": "alice-keys"});
+    h.apply(NAMESPACE, spec).await.expect("reconcile");
+    // Labelled as hers by someone, not made for her: never touched.
+    let lookalike: Secret = serde_json::from_value(json!({
+        "metadata": {"name": "alice-notes", "namespace": NAMESPACE, "labels": {IAM_USER_LABEL: "alice"}},
+        "stringData": {"note": "mine"},
+    }))
+    .expect("secret");
+    h.secrets()
+        .create(&PostParams::default(), &lookalike)
+        .await
+        .expect("secret");
+    h.written();
+
+    h.patch_spec(json!({"accessKeys": null})).await;
+    h.reconcile(NAMESPACE, "alice").await.expect("keys taken away");
+    assert_eq!(h.written(), ["DeleteAccessKey"]);
+    let user = h.user_in_aws("alice").await.expect("user");
+    assert!(user.access_keys.is_empty() && user.login_profile);
+    assert_eq!(h.secret_value("alice-keys", ACCESS_KEY_ID).await, None);
+    assert!(h.secret_value("alice-console", PASSWORD).await.is_some());
+
+    // Console off, its Secret still named: the login profile and the password go.
+    h.patch_spec(json!({"console": {"enabled": false}})).await;
+    h.reconcile(NAMESPACE, "alice").await.expect("console off");
+    assert_eq!(h.written(), ["DeleteLoginProfile"]);
+    assert!(!h.user_in_aws("alice").await.expect("user").login_profile);
+    assert_eq!(h.secret_value("alice-console", PASSWORD).await, None);
+    assert_eq!(h.status(NAMESPACE).await.console_access, Some(false));
+
+    h.reconcile(NAMESPACE, "alice").await.expect("resync");
+    assert_eq!(h.written(), Vec::<&str>::new());
+    assert_eq!(reason(&h.status(NAMESPACE).await).1, "InSync");
+    assert_eq!(h.secret_value("alice-notes", "note").await.as_deref(), Some("mine"));
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 
 use kube::runtime::Controller;
 
-use crate::api::{IamUser, UserState};
+use crate::api::{DeletionPolicy, IamUser, UserState};
 use crate::controller::Watches;
 use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::context::Stores;
@@ -33,15 +33,20 @@ impl Indexed for IamUser {
     }
 }
 
-/// Whether the IAM user `name` in `account_id` is held by an IamUser that
-/// says it is `Disabled`: a leaver, whom no group takes back.
-pub fn disabled(stores: &Stores, account_id: &str, name: &str) -> bool {
+/// Whether the IAM user `name` in `account_id` is held by an IamUser of a
+/// leaver: one that says it is `Disabled`, or one being deleted with its
+/// user (its cleanup takes the user out of its groups, which must not put
+/// it back meanwhile). No group takes a leaver back.
+pub fn leaving(stores: &Stores, account_id: &str, name: &str) -> bool {
     stores
         .users
-        .find([held_key(account_id, name).as_str()])
+        .refs([held_key(account_id, name).as_str()])
         .iter()
+        .filter_map(|reference| stores.users.get(reference))
         .any(|user| {
-            user.spec.state == UserState::Disabled
+            let deleted_with_user =
+                user.metadata.deletion_timestamp.is_some() && user.spec.deletion_policy == DeletionPolicy::Delete;
+            (user.spec.state == UserState::Disabled || deleted_with_user)
                 && user.status.as_ref().is_some_and(|status| {
                     status.account_id.as_deref() == Some(account_id)
                         && status

@@ -102,3 +102,29 @@ pub async fn assumable_roles(env: &Env, group: &str, policy: &str) -> BTreeSet<S
         })
         .collect()
 }
+
+/// The moment before which role `name` in `account` denies its sessions
+/// (its inline policy `awsaccess-revoke-older-sessions`), or None without one.
+pub async fn sessions_denied_before(env: &Env, account: &str, name: &str) -> Option<String> {
+    let iam = env.moto.member_iam(account).await;
+    let found = match iam
+        .get_role_policy()
+        .role_name(name)
+        .policy_name("awsaccess-revoke-older-sessions")
+        .send()
+        .await
+    {
+        Ok(found) => found,
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_no_such_entity_exception()) => return None,
+        Err(err) => panic!("GetRolePolicy: {err:?}"),
+    };
+    let document = decode_aws_document(found.policy_document()).expect("policy json");
+    let statement = &document["Statement"][0];
+    assert_eq!(
+        (&statement["Effect"], &statement["Action"]),
+        (&"Deny".into(), &serde_json::json!(["*"]))
+    );
+    statement["Condition"]["DateLessThan"]["aws:TokenIssueTime"]
+        .as_str()
+        .map(String::from)
+}
