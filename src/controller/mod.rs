@@ -436,4 +436,6 @@ pub async fn run(
 }
 
 #[cfg(test)]
+mod testing;
+#[cfg(test)]
 mod tests;

@@ -1,15 +1,13 @@
 //! The shared watches against an in-process API server (kube-testserver).
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, PostParams};
-use kube_testserver::TestServer;
 use serde_json::json;
 
 use super::KindWatch;
-use crate::api::{CrossAccountRole, crds};
+use super::testing::cluster;
+use crate::api::CrossAccountRole;
 
 const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -17,19 +15,7 @@ const PATIENCE: std::time::Duration = std::time::Duration::from_secs(10);
 /// shown first: its dependents still hear of it, after it left the cache.
 #[tokio::test]
 async fn a_deletion_reaches_the_subscribers_after_the_cache() {
-    let kube = TestServer::start().await.expect("kube-testserver starts");
-    let client = kube.client().expect("client");
-    for crd in crds() {
-        Api::<CustomResourceDefinition>::all(client.clone())
-            .create(&PostParams::default(), &crd)
-            .await
-            .expect("CRD");
-    }
-    let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": "team"}})).expect("namespace");
-    Api::<Namespace>::all(client.clone())
-        .create(&PostParams::default(), &namespace)
-        .await
-        .expect("namespace");
+    let (_kube, client) = cluster(&["team"]).await;
     let watch = KindWatch::<CrossAccountRole>::new();
     let cache = watch.cache.clone();
     let mut changes = Box::pin(watch.subscribe());

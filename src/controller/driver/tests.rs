@@ -8,8 +8,6 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
@@ -19,7 +17,7 @@ use serde_json::{Value, json};
 use super::{FINALIZER, Reconciler, reconcile};
 use crate::api::{
     AwsAccount, CrossAccountRole, DeveloperGroup, OrganizationalUnit, Ownership, ReconcileStatus, ServiceControlPolicy,
-    ServiceControlPolicyStatus, crds,
+    ServiceControlPolicyStatus,
 };
 use crate::aws::fake::{Call, FakeAws, FakeIam, Fault, ORGANIZATIONS};
 use crate::aws::inventory::Inventoried;
@@ -29,6 +27,7 @@ use crate::controller::cross_account_role::REVOKE_POLICY_NAME;
 use crate::controller::error::Result;
 use crate::controller::index::Cache;
 use crate::controller::ownership::OWNER_TAG;
+use crate::controller::testing::cluster;
 use crate::policy::sessions::{deny_sessions_issued_before, issued_before};
 
 /// The operator's own account, the organization's management account.
@@ -48,17 +47,7 @@ struct Harness {
 
 impl Harness {
     async fn start() -> Self {
-        let kube = TestServer::start().await.expect("kube-testserver starts");
-        let client = kube.client().expect("client");
-        let definitions: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for crd in crds() {
-            definitions.create(&PostParams::default(), &crd).await.expect("CRD");
-        }
-        let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": NAMESPACE}})).expect("namespace");
-        Api::<Namespace>::all(client.clone())
-            .create(&PostParams::default(), &namespace)
-            .await
-            .expect("namespace");
+        let (kube, client) = cluster(&[NAMESPACE]).await;
         let aws = FakeAws::new(OWN);
         let ctx = context(&client, &aws, Config::default(), []);
         Harness {

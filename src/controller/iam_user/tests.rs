@@ -6,8 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{Namespace, Secret};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::{Client, ResourceExt};
 use kube_testserver::TestServer;
@@ -15,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::apply::IAM_USER_LABEL;
 use super::plan::{ACCESS_KEY_ID, MFA_POLICY_NAME, PASSWORD, SECRET_ACCESS_KEY};
-use crate::api::{AwsAccount, IamUser, IamUserStatus, crds};
+use crate::api::{AwsAccount, IamUser, IamUserStatus};
 use crate::aws::fake::{Call, FakeAws, Fault};
 use crate::aws::inventory::Inventoried;
 use crate::aws::{AwsErrorKind, Iam, KeyStatus, NewUser, UserState};
@@ -24,6 +23,7 @@ use crate::controller::driver::reconcile;
 use crate::controller::error::Result;
 use crate::controller::index::Cache;
 use crate::controller::ownership::OWNER_TAG;
+use crate::controller::testing::cluster;
 
 /// The operator's own account: the identity account.
 const OWN: &str = "111111111111";
@@ -75,19 +75,7 @@ impl Harness {
     }
 
     async fn start() -> Self {
-        let kube = TestServer::start().await.expect("kube-testserver starts");
-        let client = kube.client().expect("client");
-        let definitions: Api<CustomResourceDefinition> = Api::all(client.clone());
-        for crd in crds() {
-            definitions.create(&PostParams::default(), &crd).await.expect("CRD");
-        }
-        for name in [NAMESPACE, OUTSIDER] {
-            let namespace: Namespace = serde_json::from_value(json!({"metadata": {"name": name}})).expect("namespace");
-            Api::<Namespace>::all(client.clone())
-                .create(&PostParams::default(), &namespace)
-                .await
-                .expect("namespace");
-        }
+        let (kube, client) = cluster(&[NAMESPACE, OUTSIDER]).await;
         let identity = identity(&[NAMESPACE]);
         let aws = FakeAws::new(OWN);
         let config = Config::default();
