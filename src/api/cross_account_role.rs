@@ -6,6 +6,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::access_request::Elevation;
 use super::common::{
     AccountRef, DeletionPolicy, IAM_ROLE_NAME_PATTERN, MAX_SESSION_DURATION_SECONDS, MIN_SESSION_DURATION_SECONDS,
     ManagementPolicy, NamespacedRef, Ownership, PRINCIPAL_ARN_PATTERN, Permissions, ReconcileStatus, SecretKeyRef,
@@ -68,6 +69,9 @@ pub struct CrossAccountRoleSpec {
     /// Take over a role of this name that already exists and was not created by the operator. Default: false, and such a role makes this object Stalled with reason AlreadyExists.
     #[serde(default)]
     pub adopt_existing: bool,
+    /// Access on request: no DeveloperGroup gets standing `sts:AssumeRole` on this role; a person asks with an AccessRequest, others approve with AccessApprovals, and the grant ends on time. The trust policy is unchanged and must still admit the person. Default: none, standing access as `trust` and groups say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elevation: Option<Elevation>,
 }
 
 /// The principals a role trusts, and the conditions on assuming it.
@@ -120,7 +124,7 @@ pub struct SessionsDenied {
     pub issued_before: Time,
     /// When the Deny is lifted: `issuedBefore` plus the longest session the role allows, when every session it denies has expired.
     pub until: Time,
-    /// Who left which group, such as `alice left developers`.
+    /// Who left which group, such as `alice left developers`, or whose elevation ended, such as `alice's AccessRequest alice-rds-restart expired`.
     pub reason: String,
 }
 
@@ -146,7 +150,7 @@ pub struct CrossAccountRoleStatus {
     /// Opens the AWS console as this role (Switch role), for those the trust policy allows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub console_url: Option<String>,
-    /// Sessions of this role issued before a member left a DeveloperGroup that could assume it are denied (inline policy `awsaccess-revoke-older-sessions`) until they would have expired. Absent when no such Deny is in force.
+    /// Sessions of this role issued before a member left a DeveloperGroup that could assume it, or before an AccessRequest for it ended, are denied (inline policy `awsaccess-revoke-older-sessions`) until they would have expired. Absent when no such Deny is in force.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sessions_denied: Option<SessionsDenied>,
     #[serde(flatten)]

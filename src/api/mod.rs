@@ -1,6 +1,7 @@
 //! The operator's API, `awsaccess.dev/v1alpha1`: the kinds users write and the status
 //! they read back (contract: API.md of the project's shared docs). Types only; no client code.
 
+pub mod access_request;
 pub mod account;
 pub mod common;
 pub mod cross_account_role;
@@ -14,6 +15,11 @@ pub mod service_control_policy;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
+pub use access_request::{
+    APPROVED_BY_ANNOTATION, APPROVER_GROUPS_ANNOTATION, AccessApproval, AccessApprovalSpec, AccessApprovalStatus,
+    AccessPhase, AccessRequest, AccessRequestSpec, AccessRequestStatus, Approvers, Decision, Elevation, LocalRef,
+    REQUESTED_BY_ANNOTATION,
+};
 pub use account::{
     AccountGuardrails, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess,
     TrustOutsideOrganization,
@@ -48,6 +54,8 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         OrganizationalUnit::crd(),
         ServiceControlPolicy::crd(),
         IamUser::crd(),
+        AccessRequest::crd(),
+        AccessApproval::crd(),
     ]
 }
 
@@ -222,9 +230,12 @@ pub(crate) mod tests {
             ("OrganizationalUnit", "organizationalunits", "ou", "Cluster"),
             ("ServiceControlPolicy", "servicecontrolpolicies", "scp", "Cluster"),
             ("IamUser", "iamusers", "iamuser", "Namespaced"),
+            ("AccessRequest", "accessrequests", "accessreq", "Namespaced"),
         ];
         let crds = crds();
-        assert_eq!(crds.len(), expected.len());
+        // AccessApproval has no short name of its own: `accessreq` would be too close.
+        assert_eq!(crds.len(), expected.len() + 1);
+        assert_eq!(crds[expected.len()].spec.names.plural, "accessapprovals");
         for (crd, (kind, plural, short_name, scope)) in crds.iter().zip(expected) {
             assert_eq!(crd.spec.group, "awsaccess.dev");
             assert_eq!(crd.spec.names.kind, kind);
@@ -344,6 +355,16 @@ pub(crate) mod tests {
                     "STATE string .spec.state",
                     "MFA boolean .status.mfaActive",
                     READY,
+                    AGE,
+                ],
+            ),
+            (
+                "AccessRequest",
+                vec![
+                    "USER string .spec.user",
+                    "ROLE string .spec.role.name",
+                    "PHASE string .status.phase",
+                    "UNTIL string .status.expiresAt",
                     AGE,
                 ],
             ),

@@ -17,8 +17,9 @@ use super::context::Context;
 use super::driver::Stop;
 use super::error::{Error, KubeContext, Result, named};
 use crate::api::{
-    AwsAccountStatus, ConditionType, CrossAccountRoleStatus, DeveloperGroupStatus, IamUserStatus,
-    OrganizationalUnitStatus, PartnerAccessStatus, Reason, ReconcileStatus, ServiceControlPolicyStatus,
+    AccessApprovalStatus, AccessRequestStatus, AwsAccountStatus, ConditionType, CrossAccountRoleStatus,
+    DeveloperGroupStatus, IamUserStatus, OrganizationalUnitStatus, PartnerAccessStatus, Reason, ReconcileStatus,
+    ServiceControlPolicyStatus,
 };
 
 /// The field manager of everything the operator writes.
@@ -163,7 +164,9 @@ kind_status!(
     PartnerAccessStatus,
     OrganizationalUnitStatus,
     ServiceControlPolicyStatus,
-    IamUserStatus
+    IamUserStatus,
+    AccessRequestStatus,
+    AccessApprovalStatus
 );
 
 /// Whether the spec changed since the status last described it: what tells

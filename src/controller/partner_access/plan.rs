@@ -252,6 +252,7 @@ pub fn child_spec(
         },
         management_policy: spec.management_policy,
         adopt_existing: spec.adopt_existing,
+        elevation: None,
     }
 }
 
