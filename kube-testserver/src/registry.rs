@@ -46,6 +46,7 @@ pub enum Builtin {
     Lease,
     CustomResourceDefinition,
     ValidatingWebhookConfiguration,
+    MutatingWebhookConfiguration,
     Pod,
     Service,
     ServiceAccount,
@@ -162,6 +163,18 @@ pub fn builtins() -> Vec<ResourceDef> {
                 "admissionregistration.k8s.io/v1",
                 "ValidatingWebhookConfiguration",
                 "validatingwebhookconfigurations",
+                &[],
+                false,
+                false,
+            )
+        },
+        ResourceDef {
+            categories: vec!["api-extensions".into()],
+            ..builtin(
+                MutatingWebhookConfiguration,
+                "admissionregistration.k8s.io/v1",
+                "MutatingWebhookConfiguration",
+                "mutatingwebhookconfigurations",
                 &[],
                 false,
                 false,

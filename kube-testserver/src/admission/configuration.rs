@@ -9,12 +9,15 @@ use super::DEFAULT_TIMEOUT_SECONDS;
 
 /// What the real server defaults in a ValidatingWebhookConfiguration (`SetDefaults_ValidatingWebhook`,
 /// `SetDefaults_Rule`, `SetDefaults_ServiceReference`).
-pub fn default_configuration(configuration: &mut Value) {
+pub fn default_configuration(configuration: &mut Value, mutating: bool) {
     let Some(webhooks) = configuration.get_mut("webhooks").and_then(Value::as_array_mut) else {
         return;
     };
     for webhook in webhooks.iter_mut().filter_map(Value::as_object_mut) {
         webhook.entry("failurePolicy").or_insert_with(|| json!("Fail"));
+        if mutating {
+            webhook.entry("reinvocationPolicy").or_insert_with(|| json!("Never"));
+        }
         webhook.entry("matchPolicy").or_insert_with(|| json!("Equivalent"));
         webhook.entry("namespaceSelector").or_insert_with(|| json!({}));
         webhook.entry("objectSelector").or_insert_with(|| json!({}));
@@ -104,7 +107,7 @@ fn go_string_slice(items: &[&str]) -> String {
 
 /// `ValidateValidatingWebhookConfiguration`, for the mistakes a hand-written or chart-rendered
 /// manifest makes: names, client configs, rules, side effects, review versions, timeouts, selectors.
-pub fn configuration_errors(configuration: &Value) -> Vec<FieldError> {
+pub fn configuration_errors(configuration: &Value, mutating: bool) -> Vec<FieldError> {
     let mut errors = vec![];
     let mut names: Vec<&str> = vec![];
     for (index, webhook) in configuration["webhooks"].as_array().into_iter().flatten().enumerate() {
@@ -122,6 +125,16 @@ pub fn configuration_errors(configuration: &Value) -> Vec<FieldError> {
                 &format!("{path}.failurePolicy"),
                 policy,
                 &["Fail", "Ignore"],
+            ));
+        }
+        if mutating
+            && let Some(policy) = text("reinvocationPolicy")
+            && !matches!(policy, "Never" | "IfNeeded")
+        {
+            errors.push(not_supported(
+                &format!("{path}.reinvocationPolicy"),
+                policy,
+                &["IfNeeded", "Never"],
             ));
         }
         if let Some(policy) = text("matchPolicy")
@@ -419,7 +432,7 @@ mod tests {
             "clientConfig": {"service": {"namespace": "system", "name": "webhook"}},
             "rules": [{"operations": ["CREATE"], "apiGroups": ["*"], "apiVersions": ["*"], "resources": ["*"]}],
         }]});
-        default_configuration(&mut configuration);
+        default_configuration(&mut configuration, false);
         let webhook = &configuration["webhooks"][0];
         assert_eq!(webhook["failurePolicy"], "Fail");
         assert_eq!(webhook["matchPolicy"], "Equivalent");
@@ -447,7 +460,7 @@ mod tests {
                 "admissionReviewVersions": ["v1"],
             },
         ]});
-        let messages: Vec<String> = configuration_errors(&configuration)
+        let messages: Vec<String> = configuration_errors(&configuration, false)
             .into_iter()
             .map(|(_, _, message)| message)
             .collect();

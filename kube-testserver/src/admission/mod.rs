@@ -1,10 +1,13 @@
-//! Validating admission webhooks, run as kube-apiserver's `ValidatingAdmissionWebhook` plugin runs
-//! them (k8s.io/apiserver/pkg/admission/plugin/webhook): after defaulting, schema validation and
-//! CEL rules, before the object is stored, every webhook of every ValidatingWebhookConfiguration
-//! whose rules, `namespaceSelector` and `objectSelector` match the request is sent an
-//! AdmissionReview, all of them at once. One refusal refuses the request with the webhook's
-//! status; a webhook that cannot be called refuses it too (`failurePolicy: Fail`) or is passed
-//! over (`Ignore`). Their warnings become `Warning` headers.
+//! Admission webhooks, run as kube-apiserver's `MutatingAdmissionWebhook` and
+//! `ValidatingAdmissionWebhook` plugins run them (k8s.io/apiserver/pkg/admission/plugin/webhook).
+//! Mutating webhooks first, one at a time in the order of their configurations' names, each sent
+//! the object as those before patched it (a `JSONPatch` in the response); the patched object is
+//! then validated again (schema, CEL rules). Then every validating webhook whose rules,
+//! `namespaceSelector` and `objectSelector` match the request is sent an AdmissionReview, all of
+//! them at once. One refusal refuses the request with the webhook's status; a webhook that cannot
+//! be called refuses it too (`failurePolicy: Fail`) or is passed over (`Ignore`). Their warnings
+//! become `Warning` headers. `userInfo` is the impersonated user of `Impersonate-User` and
+//! `Impersonate-Group` (`kubectl --as`, `--as-group`) on every verb.
 //!
 //! There is no cluster network: a `clientConfig.service` reaches whatever address the test maps
 //! the service to ([`Admission::set_service_endpoint`]), while the certificate is still checked
@@ -155,6 +158,8 @@ struct Invocation<'a> {
 struct Outcome {
     warnings: Vec<String>,
     refusal: Option<ApiError>,
+    /// A mutating webhook's JSON patch.
+    patch: Option<json_patch::Patch>,
 }
 
 impl Admission {
@@ -189,8 +194,12 @@ impl Admission {
         if invocations.is_empty() {
             return Ok(vec![]);
         }
-        let outcomes =
-            futures::future::join_all(invocations.iter().map(|invocation| self.call(invocation, &attributes))).await;
+        let outcomes = futures::future::join_all(
+            invocations
+                .iter()
+                .map(|invocation| self.call(invocation, &attributes, false)),
+        )
+        .await;
         let mut warnings = vec![];
         let mut refusal = None;
         for outcome in outcomes {
@@ -208,7 +217,52 @@ impl Admission {
         }
     }
 
-    async fn call(&self, invocation: &Invocation<'_>, attributes: &Attributes<'_>) -> Outcome {
+    /// Runs the mutating webhooks that match `pending` (`MutatingAdmissionWebhook`), one after
+    /// another in the order of their configurations' names, each shown the object as those before
+    /// left it. Returns that object (None: unchanged) with their warnings, or the error that
+    /// refuses the request. Deletes are not mutated.
+    pub async fn mutate(
+        &self,
+        store: &Store,
+        pending: &Pending,
+        request: &RequestInfo,
+    ) -> ApiResult<(Option<Value>, Vec<String>)> {
+        let Some(original) = pending.object().filter(|_| pending.def.group != ADMISSION_GROUP) else {
+            return Ok((None, vec![]));
+        };
+        let mut configurations = store.builtin_objects(Builtin::MutatingWebhookConfiguration);
+        configurations.sort_by(|a, b| a["metadata"]["name"].as_str().cmp(&b["metadata"]["name"].as_str()));
+        let defs = store.defs();
+        let mut object = original.clone();
+        let mut warnings = vec![];
+        for webhook in configurations
+            .iter()
+            .flat_map(|c| c["webhooks"].as_array().into_iter().flatten())
+        {
+            let mut attributes = Attributes::of(pending, request);
+            attributes.object = Some(&object);
+            let Some(invocation) = should_call(webhook, &attributes, &defs, store)? else {
+                continue;
+            };
+            let outcome = self.call(&invocation, &attributes, true).await;
+            warnings.extend(outcome.warnings);
+            if let Some(mut error) = outcome.refusal {
+                error.warnings = warnings;
+                return Err(error);
+            }
+            if let Some(patch) = outcome.patch {
+                json_patch::patch(&mut object, &patch).map_err(|err| {
+                    ApiError::internal_error(&format!(
+                        "Internal error occurred: JSON patch of webhook {} failed: {err}",
+                        go_quote(webhook["name"].as_str().unwrap_or_default())
+                    ))
+                })?;
+            }
+        }
+        Ok(((object != *original).then_some(object), warnings))
+    }
+
+    async fn call(&self, invocation: &Invocation<'_>, attributes: &Attributes<'_>, mutating: bool) -> Outcome {
         let webhook = invocation.webhook;
         let name = webhook["name"].as_str().unwrap_or_default();
         let fail_open = webhook["failurePolicy"].as_str() == Some("Ignore");
@@ -220,8 +274,8 @@ impl Admission {
             } else {
                 tracing::warn!(webhook = name, %error, "failed calling webhook, failing closed");
                 Outcome {
-                    warnings: vec![],
                     refusal: Some(ApiError::internal_error(&error)),
+                    ..Outcome::default()
                 }
             }
         };
@@ -231,11 +285,11 @@ impl Admission {
                 None => return calling_failure("Webhook SideEffects is nil".into()),
                 Some(_) => {
                     return Outcome {
-                        warnings: vec![],
                         refusal: Some(ApiError::bad_request(format!(
                             "admission webhook {} does not support dry run",
                             go_quote(name)
                         ))),
+                        ..Outcome::default()
                     };
                 }
             }
@@ -268,8 +322,8 @@ impl Admission {
             Ok(reply) => reply,
             Err(error) => return calling_failure(error.reason(&endpoint.url)),
         };
-        let response = match read_response(&reply, &uid, review_version) {
-            Ok(response) => response,
+        let (response, patch) = match read_response(&reply, &uid, review_version, mutating) {
+            Ok(read) => read,
             Err(reason) => return calling_failure(reason),
         };
         let warnings = response["warnings"]
@@ -281,7 +335,11 @@ impl Admission {
             .collect();
         let refusal = (response["allowed"].as_bool() != Some(true))
             .then(|| ApiError::from_status(refusal_status(name, response.get("status"))));
-        Outcome { warnings, refusal }
+        Outcome {
+            warnings,
+            refusal,
+            patch,
+        }
     }
 
     /// How to reach a webhook, as client-go's `hookClientConfig` builds its client. An error is

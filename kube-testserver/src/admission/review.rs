@@ -45,9 +45,15 @@ pub(super) fn review(uid: &str, review_version: &str, invocation: &Invocation, a
     json!({"kind": "AdmissionReview", "apiVersion": format!("admission.k8s.io/{review_version}"), "request": request})
 }
 
-/// The webhook's `response`, read as client-go's REST client and `VerifyAdmissionResponse` read
-/// it. An error is the reason the call failed.
-pub(super) fn read_response(reply: &Reply, uid: &str, review_version: &str) -> Result<Value, String> {
+/// The webhook's `response` and, from a mutating webhook that allows the request, its JSON
+/// patch, read as client-go's REST client and `VerifyAdmissionResponse` read them. An error is
+/// the reason the call failed.
+pub(super) fn read_response(
+    reply: &Reply,
+    uid: &str,
+    review_version: &str,
+    mutating: bool,
+) -> Result<(Value, Option<json_patch::Patch>), String> {
     let content_type = reply.content_type.as_deref().unwrap_or("application/json");
     let media_type = content_type
         .split(';')
@@ -121,14 +127,55 @@ pub(super) fn read_response(reply: &Reply, uid: &str, review_version: &str) -> R
                 "expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got {group}/{version}, Kind={kind}"
             )));
         }
-        if response["patch"].as_str().is_some_and(|p| !p.is_empty()) {
+        if !mutating && patch_bytes(&response["patch"]).is_ok_and(|bytes| bytes.is_some_and(|b| !b.is_empty())) {
             return Err(invalid("validating webhook may not return response.patch".into()));
         }
-        if !response["patchType"].is_null() {
+        if !mutating && !response["patchType"].is_null() {
             return Err(invalid("validating webhook may not return response.patchType".into()));
         }
     }
-    Ok(response)
+    let patch = match patch_bytes(&response["patch"]).map_err(invalid)? {
+        Some(bytes) if mutating && !bytes.is_empty() => {
+            Some(json_patch_of(&bytes, &response["patchType"]).map_err(invalid)?)
+        }
+        _ => None,
+    };
+    Ok((response, patch))
+}
+
+/// The bytes of a `[]byte` field as Go's JSON decoder reads them: base64 text, or (as kube-rs
+/// writes `patch`) an array of byte values.
+fn patch_bytes(field: &Value) -> Result<Option<Vec<u8>>, String> {
+    use base64::Engine;
+    match field {
+        Value::Null => Ok(None),
+        Value::String(encoded) => base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map(Some)
+            .map_err(|err| format!("response.patch is not base64: {err}")),
+        Value::Array(values) => values
+            .iter()
+            .map(|value| value.as_u64().and_then(|byte| u8::try_from(byte).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .map(Some)
+            .ok_or_else(|| "response.patch is an array of something other than bytes".to_string()),
+        _ => Err("response.patch is neither base64 text nor an array of bytes".into()),
+    }
+}
+
+/// A mutating webhook's `patch`: a JSON patch, `patchType: JSONPatch` the only type.
+fn json_patch_of(bytes: &[u8], patch_type: &Value) -> Result<json_patch::Patch, String> {
+    match patch_type.as_str() {
+        Some("JSONPatch") => {}
+        None => return Err("webhook returned response.patch but not response.patchType".into()),
+        Some(other) => {
+            return Err(format!(
+                "webhook returned invalid response.patchType of {}",
+                go_quote(other)
+            ));
+        }
+    }
+    serde_json::from_slice(bytes).map_err(|err| format!("response.patch is not a JSON patch: {err}"))
 }
 
 /// apimachinery's `NewGenericServerResponse`, for a non-2xx answer without a `Status`.
@@ -237,38 +284,81 @@ mod tests {
     fn responses_are_checked_as_the_apiserver_checks_them() {
         let ok =
             r#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":"u1","allowed":true}}"#;
-        assert!(read_response(&reply(200, Some("application/json"), ok), "u1", "v1").is_ok());
+        assert!(read_response(&reply(200, Some("application/json"), ok), "u1", "v1", false).is_ok());
         assert_eq!(
-            read_response(&reply(200, None, ok), "u2", "v1").err().as_deref(),
+            read_response(&reply(200, None, ok), "u2", "v1", false).err().as_deref(),
             Some("received invalid webhook response: expected response.uid=\"u2\", got \"u1\"")
         );
         let no_kind = r#"{"response":{"uid":"u1","allowed":true}}"#;
         assert_eq!(
-            read_response(&reply(200, None, no_kind), "u1", "v1").err().as_deref(),
+            read_response(&reply(200, None, no_kind), "u1", "v1", false)
+                .err()
+                .as_deref(),
             Some(
                 "received invalid webhook response: expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got /, Kind="
             )
         );
         assert_eq!(
-            read_response(&reply(404, Some("text/plain"), "404 page not found\n"), "u1", "v1")
-                .err()
-                .as_deref(),
+            read_response(
+                &reply(404, Some("text/plain"), "404 page not found\n"),
+                "u1",
+                "v1",
+                false
+            )
+            .err()
+            .as_deref(),
             Some("failed to call webhook: the server could not find the requested resource")
         );
         assert_eq!(
-            read_response(&reply(500, Some("text/plain"), "boom"), "u1", "v1")
+            read_response(&reply(500, Some("text/plain"), "boom"), "u1", "v1", false)
                 .err()
                 .as_deref(),
             Some("failed to call webhook: an error on the server (\"boom\") has prevented the request from succeeding")
         );
         assert!(
-            read_response(&reply(200, None, "not json"), "u1", "v1")
+            read_response(&reply(200, None, "not json"), "u1", "v1", false)
                 .err()
                 .is_some_and(|e| e.starts_with("failed to call webhook: couldn't get version/kind; json parse error: "))
         );
         assert_eq!(
-            read_response(&reply(200, None, ""), "u1", "v1").err().as_deref(),
+            read_response(&reply(200, None, ""), "u1", "v1", false).err().as_deref(),
             Some("failed to call webhook: 0-length response with status code: 200 and content type: application/json")
+        );
+    }
+
+    #[test]
+    fn a_mutating_webhook_s_patch_is_read_and_a_validating_one_s_refused() {
+        use base64::Engine;
+        let patch = base64::engine::general_purpose::STANDARD
+            .encode(r#"[{"op":"add","path":"/metadata/annotations","value":{"by":"carol"}}]"#);
+        let body = format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{{"uid":"u1","allowed":true,"patchType":"JSONPatch","patch":"{patch}"}}}}"#
+        );
+        let (_, read) = read_response(&reply(200, None, &body), "u1", "v1", true).unwrap();
+        let mut object = json!({"metadata": {"name": "x"}});
+        json_patch::patch(&mut object, &read.unwrap()).unwrap();
+        assert_eq!(object["metadata"]["annotations"]["by"], "carol");
+        assert_eq!(
+            read_response(&reply(200, None, &body), "u1", "v1", false)
+                .err()
+                .as_deref(),
+            Some("received invalid webhook response: validating webhook may not return response.patch")
+        );
+        // kube-rs writes the patch as an array of bytes, which Go's decoder reads as well.
+        let bytes: Vec<u8> = br#"[{"op":"add","path":"/metadata/labels","value":{"a":"b"}}]"#.to_vec();
+        let array = format!(
+            r#"{{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{{"uid":"u1","allowed":true,"patchType":"JSONPatch","patch":{}}}}}"#,
+            serde_json::to_string(&bytes).unwrap()
+        );
+        let (_, read) = read_response(&reply(200, None, &array), "u1", "v1", true).unwrap();
+        json_patch::patch(&mut object, &read.unwrap()).unwrap();
+        assert_eq!(object["metadata"]["labels"]["a"], "b");
+        let untyped = body.replace(r#""patchType":"JSONPatch","#, "");
+        assert_eq!(
+            read_response(&reply(200, None, &untyped), "u1", "v1", true)
+                .err()
+                .as_deref(),
+            Some("received invalid webhook response: webhook returned response.patch but not response.patchType")
         );
     }
 }

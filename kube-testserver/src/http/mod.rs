@@ -379,21 +379,32 @@ async fn serve_resource(
     }
 }
 
-/// A write through validating admission: prepared by the store, judged by the webhooks that
-/// match it, then stored, unless the object changed meanwhile, when it is prepared and judged
+/// A write through admission: prepared by the store, changed by the mutating webhooks and
+/// judged by the validating webhooks that match it, then stored, unless the object changed meanwhile, when it is prepared and judged
 /// again (the real server's optimistic update loop).
 async fn admitted(app: &App, request: &RequestInfo, prepare: impl Fn() -> ApiResult<Pending>) -> ApiResult<Written> {
     let mut conflict = None;
     for _ in 0..WRITE_ATTEMPTS {
-        let pending = prepare()?;
+        let mut pending = prepare()?;
         let decoding_warnings = pending.warnings.clone();
         conflict = Some(ApiError::modified(
             &pending.def.group,
             &pending.def.plural,
             &pending.name,
         ));
+        let mutating_warnings = match app.admission.mutate(&app.store, &pending, request).await {
+            Ok((Some(object), warnings)) => {
+                app.store.mutated(&mut pending, object)?;
+                warnings
+            }
+            Ok((None, warnings)) => warnings,
+            Err(mut refusal) => {
+                refusal.warnings.splice(0..0, decoding_warnings);
+                return Err(refusal);
+            }
+        };
         let webhook_warnings = match app.admission.validate(&app.store, &pending, request).await {
-            Ok(warnings) => warnings,
+            Ok(warnings) => mutating_warnings.into_iter().chain(warnings).collect::<Vec<_>>(),
             Err(mut refusal) => {
                 refusal.warnings.splice(0..0, decoding_warnings);
                 return Err(refusal);

@@ -168,7 +168,9 @@ fn go_type(def: &ResourceDef, list: bool) -> String {
         None => return format!("*unstructured.Unstructured{}", if list { "List" } else { "" }),
         Some(Builtin::Lease) => "coordination",
         Some(Builtin::CustomResourceDefinition) => "apiextensions",
-        Some(Builtin::ValidatingWebhookConfiguration) => "admissionregistration",
+        Some(Builtin::ValidatingWebhookConfiguration | Builtin::MutatingWebhookConfiguration) => {
+            "admissionregistration"
+        }
         Some(_) => "core",
     };
     format!("*{package}.{}{}", def.kind, if list { "List" } else { "" })

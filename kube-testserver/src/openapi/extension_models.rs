@@ -1,4 +1,4 @@
-//! The schemas of admissionregistration.k8s.io/v1's ValidatingWebhookConfiguration and
+//! The schemas of admissionregistration.k8s.io/v1's Validating- and MutatingWebhookConfiguration and
 //! apiextensions.k8s.io/v1's CustomResourceDefinition.
 
 use serde_json::{Value, json};
@@ -17,8 +17,22 @@ fn atomic_string_list_prop(description: &str) -> Value {
     list
 }
 
-pub(super) fn validating_webhook_configuration_model() -> BuiltinModel {
-    let webhook = named(ADMISSIONREGISTRATION_V1, "ValidatingWebhook");
+/// ValidatingWebhookConfiguration's, or (`mutating`) MutatingWebhookConfiguration's, whose
+/// webhooks add `reinvocationPolicy`.
+pub(super) fn webhook_configuration_model(mutating: bool) -> BuiltinModel {
+    let (kind, description, webhook_description) = match mutating {
+        true => (
+            "MutatingWebhook",
+            "MutatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and may change the object.",
+            "MutatingWebhook describes an admission webhook and the resources and operations it applies to.",
+        ),
+        false => (
+            "ValidatingWebhook",
+            "ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.",
+            "ValidatingWebhook describes an admission webhook and the resources and operations it applies to.",
+        ),
+    };
+    let webhook = named(ADMISSIONREGISTRATION_V1, kind);
     let client_config = named(ADMISSIONREGISTRATION_V1, "WebhookClientConfig");
     let service = named(ADMISSIONREGISTRATION_V1, "ServiceReference");
     let rule = named(ADMISSIONREGISTRATION_V1, "RuleWithOperations");
@@ -40,8 +54,39 @@ pub(super) fn validating_webhook_configuration_model() -> BuiltinModel {
         }),
     );
     label_selector["x-kubernetes-map-type"] = json!("atomic");
+    let mut webhook_properties = json!({
+            "admissionReviewVersions": atomic_string_list_prop("AdmissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy."),
+            "clientConfig": described_ref(&client_config, "ClientConfig defines how to communicate with the hook. Required"),
+            "failurePolicy": string_prop("FailurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail."),
+            "matchConditions": {
+                "type": "array",
+                "items": schema_ref(&match_condition),
+                "description": "MatchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.",
+                "x-kubernetes-list-map-keys": ["name"],
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-patch-merge-key": "name",
+                "x-kubernetes-patch-strategy": "merge",
+            },
+            "matchPolicy": string_prop("matchPolicy defines how the \"rules\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\". Defaults to \"Equivalent\""),
+            "name": string_prop("The name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where \"imagepolicy\" is the name of the webhook, and kubernetes.io is the name of the organization. Required."),
+            "namespaceSelector": described_ref(LABEL_SELECTOR, "NamespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.\n\nDefault to the empty LabelSelector, which matches everything."),
+            "objectSelector": described_ref(LABEL_SELECTOR, "ObjectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."),
+            "rules": {
+                "type": "array",
+                "items": schema_ref(&rule),
+                "description": "Rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.",
+                "x-kubernetes-list-type": "atomic",
+            },
+            "sideEffects": string_prop("SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some."),
+            "timeoutSeconds": int_prop("int32", "TimeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds."),
+    });
+    if mutating {
+        webhook_properties["reinvocationPolicy"] = string_prop(
+            "reinvocationPolicy indicates whether this webhook should be called multiple times as part of a single admission evaluation. Allowed values are \"Never\" and \"IfNeeded\". Defaults to \"Never\".",
+        );
+    }
     model(
-        "ValidatingWebhookConfiguration describes the configuration of and admission webhook that accept or reject and object without changing it.",
+        description,
         json!({
             "webhooks": {
                 "type": "array",
@@ -58,35 +103,7 @@ pub(super) fn validating_webhook_configuration_model() -> BuiltinModel {
             (
                 webhook,
                 with_required(
-                    object_schema(
-                        "ValidatingWebhook describes an admission webhook and the resources and operations it applies to.",
-                        json!({
-                            "admissionReviewVersions": atomic_string_list_prop("AdmissionReviewVersions is an ordered list of preferred `AdmissionReview` versions the Webhook expects. API server will try to use first version in the list which it supports. If none of the versions specified in this list supported by API server, validation will fail for this object. If a persisted webhook configuration specifies allowed versions and does not include any versions known to the API Server, calls to the webhook will fail and be subject to the failure policy."),
-                            "clientConfig": described_ref(&client_config, "ClientConfig defines how to communicate with the hook. Required"),
-                            "failurePolicy": string_prop("FailurePolicy defines how unrecognized errors from the admission endpoint are handled - allowed values are Ignore or Fail. Defaults to Fail."),
-                            "matchConditions": {
-                                "type": "array",
-                                "items": schema_ref(&match_condition),
-                                "description": "MatchConditions is a list of conditions that must be met for a request to be sent to this webhook. Match conditions filter requests that have already been matched by the rules, namespaceSelector, and objectSelector. An empty list of matchConditions matches all requests. There are a maximum of 64 match conditions allowed.",
-                                "x-kubernetes-list-map-keys": ["name"],
-                                "x-kubernetes-list-type": "map",
-                                "x-kubernetes-patch-merge-key": "name",
-                                "x-kubernetes-patch-strategy": "merge",
-                            },
-                            "matchPolicy": string_prop("matchPolicy defines how the \"rules\" list is used to match incoming requests. Allowed values are \"Exact\" or \"Equivalent\". Defaults to \"Equivalent\""),
-                            "name": string_prop("The name of the admission webhook. Name should be fully qualified, e.g., imagepolicy.kubernetes.io, where \"imagepolicy\" is the name of the webhook, and kubernetes.io is the name of the organization. Required."),
-                            "namespaceSelector": described_ref(LABEL_SELECTOR, "NamespaceSelector decides whether to run the webhook on an object based on whether the namespace for that object matches the selector. If the object itself is a namespace, the matching is performed on object.metadata.labels. If the object is another cluster scoped resource, it never skips the webhook.\n\nDefault to the empty LabelSelector, which matches everything."),
-                            "objectSelector": described_ref(LABEL_SELECTOR, "ObjectSelector decides whether to run the webhook based on if the object has matching labels. objectSelector is evaluated against both the oldObject and newObject that would be sent to the webhook, and is considered to match if either object matches the selector. A null object (oldObject in the case of create, or newObject in the case of delete) or an object that cannot have labels (like a DeploymentRollback or a PodProxyOptions object) is not considered to match. Use the object selector only if the webhook is opt-in, because end users may skip the admission webhook by setting the labels. Default to the empty LabelSelector, which matches everything."),
-                            "rules": {
-                                "type": "array",
-                                "items": schema_ref(&rule),
-                                "description": "Rules describes what operations on what resources/subresources the webhook cares about. The webhook cares about an operation if it matches _any_ Rule. However, in order to prevent ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks from putting the cluster in a state which cannot be recovered from without completely disabling the plugin, ValidatingAdmissionWebhooks and MutatingAdmissionWebhooks are never called on admission requests for ValidatingWebhookConfiguration and MutatingWebhookConfiguration objects.",
-                                "x-kubernetes-list-type": "atomic",
-                            },
-                            "sideEffects": string_prop("SideEffects states whether this webhook has side effects. Acceptable values are: None, NoneOnDryRun (webhooks created via v1beta1 may also specify Some or Unknown). Webhooks with side effects MUST implement a reconciliation system, since a request may be rejected by a future step in the admission chain and the side effects therefore need to be undone. Requests with the dryRun attribute will be auto-rejected if they match a webhook with sideEffects == Unknown or Some."),
-                            "timeoutSeconds": int_prop("int32", "TimeoutSeconds specifies the timeout for this webhook. After the timeout passes, the webhook call will be ignored or the API call will fail based on the failure policy. The timeout value must be between 1 and 30 seconds. Default to 10 seconds."),
-                        }),
-                    ),
+                    object_schema(webhook_description, webhook_properties),
                     &["name", "clientConfig", "sideEffects", "admissionReviewVersions"],
                 ),
             ),

@@ -184,7 +184,7 @@ fn builtin_package(builtin: Builtin) -> &'static str {
         Builtin::Event => EVENTS_V1,
         Builtin::Lease => COORDINATION_V1,
         Builtin::CustomResourceDefinition => APIEXTENSIONS_V1,
-        Builtin::ValidatingWebhookConfiguration => ADMISSIONREGISTRATION_V1,
+        Builtin::ValidatingWebhookConfiguration | Builtin::MutatingWebhookConfiguration => ADMISSIONREGISTRATION_V1,
     }
 }
 

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use crate::registry::Builtin;
 
 use super::cluster_models::cluster_model;
-use super::extension_models::{custom_resource_definition_model, validating_webhook_configuration_model};
+use super::extension_models::{custom_resource_definition_model, webhook_configuration_model};
 use super::{
     API_VERSION_DOC, COORDINATION_V1, CORE_V1, DELETE_OPTIONS, DRY_RUN_DOC, EVENTS_V1, FIELDS_V1, GRACE_PERIOD_DOC,
     KIND_DOC, LIST_META, MANAGED_FIELDS_ENTRY, MICRO_TIME, OBJECT_META, ORPHAN_DOC, OWNER_REFERENCE, PATCH,
@@ -483,7 +483,8 @@ pub(super) fn builtin_model(builtin: Builtin) -> BuiltinModel {
             )
         }
         Builtin::CustomResourceDefinition => custom_resource_definition_model(),
-        Builtin::ValidatingWebhookConfiguration => validating_webhook_configuration_model(),
+        Builtin::ValidatingWebhookConfiguration => webhook_configuration_model(false),
+        Builtin::MutatingWebhookConfiguration => webhook_configuration_model(true),
         other => cluster_model(other),
     }
 }

@@ -31,8 +31,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::events;
 use crate::registry::{Builtin, ResourceDef, builtins};
 use crate::selector::{FieldSelector, LabelSelector};
+use crate::{openapi, schema};
 
 pub use watch::StoredEvent;
+
+/// The metadata only the server writes, which no mutating webhook's patch changes.
+const SERVER_SET_METADATA: [&str; 8] = [
+    "name",
+    "namespace",
+    "uid",
+    "resourceVersion",
+    "creationTimestamp",
+    "generation",
+    "managedFields",
+    "deletionTimestamp",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ObjectKey {
@@ -458,6 +471,50 @@ impl Store {
         options: &DeleteOptions,
     ) -> ApiResult<Pending> {
         self.lock().delete(def, namespace, name, options)
+    }
+
+    /// A prepared write's object as mutating admission left it, decoded and validated again, as
+    /// the apiserver validates only after mutation. What the server set (identity, versions,
+    /// field ownership) stays its own.
+    pub fn mutated(&self, pending: &mut Pending, mut object: Value) -> ApiResult<()> {
+        let def = pending.def.clone();
+        let Some(before) = pending.object() else {
+            return Ok(());
+        };
+        for field in SERVER_SET_METADATA {
+            match before.pointer(&format!("/metadata/{field}")) {
+                Some(value) => metadata_mut(&mut object).insert(field.into(), value.clone()),
+                None => metadata_mut(&mut object).remove(field),
+            };
+        }
+        match (&def.schema, def.builtin) {
+            (Some(schema), _) => drop(schema::normalize(schema, &mut object)),
+            (None, Some(builtin)) => drop(schema::prune_unknown(openapi::builtin_schema(builtin), &mut object)),
+            (None, None) => {}
+        }
+        if let Some(schema) = &def.schema {
+            let errors: Vec<(String, String, String)> = schema::validate(schema, &def.programs, &object, pending.old())
+                .iter()
+                .map(|error| (error.cause_reason().to_string(), error.field.clone(), error.message()))
+                .collect();
+            if !errors.is_empty() {
+                return Err(ApiError::invalid(
+                    &def.group,
+                    &def.qualified_kind(),
+                    &pending.name,
+                    errors,
+                ));
+            }
+        }
+        match &mut pending.step {
+            Step::Create { object: stored } => *stored = object,
+            Step::Update { new, unchanged, .. } => {
+                *unchanged = *unchanged && *new == object;
+                *new = object;
+            }
+            Step::Delete { .. } => {}
+        }
+        Ok(())
     }
 
     /// Stores a prepared write, as the object was when it was prepared. None when the object

@@ -55,7 +55,8 @@ pub(super) fn prepare_builtin(def: &ResourceDef, object: &mut Value) {
                 spec.entry("conversion").or_insert_with(|| json!({"strategy": "None"}));
             }
         }
-        Some(Builtin::ValidatingWebhookConfiguration) => admission::default_configuration(object),
+        Some(Builtin::ValidatingWebhookConfiguration) => admission::default_configuration(object, false),
+        Some(Builtin::MutatingWebhookConfiguration) => admission::default_configuration(object, true),
         _ => {}
     }
 }

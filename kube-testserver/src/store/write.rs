@@ -234,9 +234,11 @@ impl State {
         options: &WriteOptions,
         source: &Source,
     ) -> ApiResult<Vec<String>> {
-        if def.builtin == Some(Builtin::ValidatingWebhookConfiguration)
-            && let Some(error) = admission::configuration_decoding_error(object)
-        {
+        let webhooks = matches!(
+            def.builtin,
+            Some(Builtin::ValidatingWebhookConfiguration | Builtin::MutatingWebhookConfiguration)
+        );
+        if webhooks && let Some(error) = admission::configuration_decoding_error(object) {
             return Err(ApiError::bad_request(format!(
                 "{kind} in version {version} cannot be handled as a {kind}: {error}",
                 kind = def.kind,
@@ -276,8 +278,11 @@ impl State {
         if def.builtin == Some(Builtin::CustomResourceDefinition) {
             errors.extend(crd_errors(object));
         }
-        if def.builtin == Some(Builtin::ValidatingWebhookConfiguration) {
-            errors.extend(admission::configuration_errors(object));
+        if webhooks {
+            errors.extend(admission::configuration_errors(
+                object,
+                def.builtin == Some(Builtin::MutatingWebhookConfiguration),
+            ));
         }
         if !errors.is_empty() {
             return Err(ApiError::invalid(&def.group, &def.qualified_kind(), &name, errors));

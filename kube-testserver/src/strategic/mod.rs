@@ -6,7 +6,7 @@
 //! `$deleteFromPrimitiveList/<field>` and `$setElementOrder/<field>`, and lists merge where the
 //! Go types say `patchStrategy:"merge"`: `metadata.finalizers` as a set,
 //! `metadata.ownerReferences` by `uid`, a Namespace's `status.conditions` by `type`, a
-//! ValidatingWebhookConfiguration's `webhooks` and their `matchConditions` by `name`. Every other
+//! Validating- or MutatingWebhookConfiguration's `webhooks` and their `matchConditions` by `name`. Every other
 //! list is replaced (a CRD's `spec.versions` and `status.conditions` carry no patch strategy).
 //!
 //! Maps and directives are merged here, lists in `lists`.
@@ -45,7 +45,10 @@ pub fn strategic_merge(original: &Value, patch: &Value) -> Result<Value, String>
     let kind = original.get("kind").and_then(Value::as_str);
     let fields = Fields::Root {
         namespace: kind == Some("Namespace"),
-        webhooks: kind == Some("ValidatingWebhookConfiguration"),
+        webhooks: matches!(
+            kind,
+            Some("ValidatingWebhookConfiguration" | "MutatingWebhookConfiguration")
+        ),
     };
     merge_map(original_fields.clone(), patch.clone(), fields).map(Value::Object)
 }

@@ -109,7 +109,7 @@ pub(super) fn builtin_columns(builtin: Builtin) -> Vec<Value> {
             name_column(1),
         ],
         Builtin::CustomResourceDefinition => vec![name_column(0), column("Created At", "date", "", CREATION_DOC, 0)],
-        Builtin::ValidatingWebhookConfiguration => vec![
+        Builtin::ValidatingWebhookConfiguration | Builtin::MutatingWebhookConfiguration => vec![
             name_column(0),
             column(
                 "Webhooks",
@@ -156,7 +156,7 @@ pub(super) fn builtin_cells(builtin: Builtin, name: Value, object: &Value, now: 
             );
             vec![name, json!(created)]
         }
-        Builtin::ValidatingWebhookConfiguration => {
+        Builtin::ValidatingWebhookConfiguration | Builtin::MutatingWebhookConfiguration => {
             let webhooks = object["webhooks"].as_array().map_or(0, Vec::len);
             vec![name, json!(webhooks), age()]
         }

@@ -3,8 +3,9 @@
 //! kube-rs.
 //!
 //! The webhook, its certificates and the helpers are here; the tests are in `calls` (reviews,
-//! denials, rules and selectors, failures and timeouts) and `trust` (CA bundles, service
-//! references, deletes, dry runs, the configuration kind).
+//! denials, rules and selectors, failures and timeouts), `trust` (CA bundles, service
+//! references, deletes, dry runs, the configuration kind) and `mutating` (patches, and the
+//! impersonated user every verb carries).
 
 // Tests say what they expect by unwrapping it, helpers included (clippy.toml
 // allows it only in test functions): a panic is a failure.
@@ -14,6 +15,7 @@
 mod support;
 
 mod calls;
+mod mutating;
 mod trust;
 
 use std::convert::Infallible;
@@ -85,6 +87,8 @@ enum Answer {
     Deny(Value, Vec<&'static str>),
     /// Never answers: the caller's timeout decides.
     Hang,
+    /// Allows the request with this JSON patch (a mutating webhook).
+    Patch(Value),
     /// Reads the `limits` ConfigMap from the API server first, as a webhook checking a policy
     /// stored in the cluster does, and allows sizes up to its `max`.
     CheckLimits(Box<Api<ConfigMap>>),
@@ -172,6 +176,10 @@ async fn answer(
         Answer::Allow(warnings) => json!({"uid": uid, "allowed": true, "warnings": warnings}),
         Answer::Deny(status, warnings) => json!({"uid": uid, "allowed": false, "status": status, "warnings": warnings}),
         Answer::Hang => futures::future::pending().await,
+        Answer::Patch(patch) => {
+            let patch = base64::engine::general_purpose::STANDARD.encode(patch.to_string());
+            json!({"uid": uid, "allowed": true, "patchType": "JSONPatch", "patch": patch})
+        }
         Answer::CheckLimits(config_maps) => {
             let limits = config_maps
                 .get("limits")
