@@ -6,6 +6,9 @@
 //! request names) through the same checks as the reconcile
 //! (`controller::admission`), and never writes. Every replica serves it,
 //! leader or not. Deletions are always allowed: a removal is never blocked.
+//! Its mutating path records who creates an AccessRequest or AccessApproval
+//! (`controller::access_request::stamp`), which the validating path then
+//! holds to: stamped by the API server's word, never changed after.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -28,8 +31,9 @@ use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::api::guard::{self, Guarded};
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::api::{AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
 use crate::aws::Aws;
+use crate::controller::access_request::stamp;
 use crate::controller::admission::Review;
 use crate::controller::index::Cache;
 use crate::controller::{Config, Stores, list_guarded};
@@ -39,6 +43,10 @@ const REVIEW_LIMIT: usize = 8 << 20;
 
 /// The path the webhook answers on, which the ValidatingWebhookConfiguration names.
 pub const PATH: &str = "/validate";
+
+/// The path the mutating webhook answers on, which the MutatingWebhookConfiguration names:
+/// it records who creates an AccessRequest or an AccessApproval.
+pub const MUTATE_PATH: &str = "/mutate";
 
 struct Shared {
     client: Client,
@@ -79,6 +87,7 @@ pub async fn serve(listener: TcpListener, tls: TlsAcceptor, client: Client, aws:
     // server's 3 MiB request limit: more than axum's default 2 MiB.
     let app = Router::new()
         .route(PATH, post(validate))
+        .route(MUTATE_PATH, post(mutate))
         .layer(DefaultBodyLimit::max(REVIEW_LIMIT))
         .with_state(shared);
     loop {
@@ -148,6 +157,42 @@ async fn validate(State(shared): State<Arc<Shared>>, body: String) -> Json<Admis
     Json(denied.into_review())
 }
 
+/// Stamps who creates an AccessRequest or AccessApproval, from the request's user, over
+/// whatever the client wrote; anything else passes unchanged.
+async fn mutate(body: String) -> Json<AdmissionReview<DynamicObject>> {
+    let request: AdmissionRequest<DynamicObject> = match serde_json::from_str::<AdmissionReview<DynamicObject>>(&body)
+        .map_err(|err| format!("not an AdmissionReview: {err}"))
+        .and_then(|review| {
+            review
+                .try_into()
+                .map_err(|err: kube::core::admission::ConvertAdmissionReviewError| err.to_string())
+        }) {
+        Ok(request) => request,
+        Err(why) => return Json(AdmissionResponse::invalid(why).into_review()),
+    };
+    let response = AdmissionResponse::from(&request);
+    let (Operation::Create, Some(object)) = (&request.operation, &request.object) else {
+        return Json(response.into_review());
+    };
+    let stamps = stamp::stamps(&request.kind.kind, &request.user_info);
+    if stamps.is_empty() {
+        return Json(response.into_review());
+    }
+    let stamped = serde_json::to_value(object)
+        .map_err(|err| err.to_string())
+        .and_then(|object| {
+            response
+                .with_patch(stamp::patch(&object, &stamps))
+                .map_err(|err| err.to_string())
+        });
+    match stamped {
+        Ok(response) => Json(response.into_review()),
+        Err(why) => {
+            Json(AdmissionResponse::invalid(format!("the operator could not record who asked: {why}")).into_review())
+        }
+    }
+}
+
 /// The containers around an object in an AdmissionReview: the review and its request.
 const REVIEW_LEVELS: usize = 2;
 
@@ -160,12 +205,15 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
     let Some(object) = &request.object else {
         return Ok(vec![]);
     };
+    let kind = request.kind.kind.as_str();
+    if matches!(kind, "AccessRequest" | "AccessApproval") {
+        return access_refusals(shared, request, object).await;
+    }
     let client = &shared.client;
     let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
     let own = shared.aws.own_account_id().await?;
     let mut roles = vec![];
     let mut partners = vec![];
-    let kind = request.kind.kind.as_str();
     match kind {
         "CrossAccountRole" => {
             let role: CrossAccountRole = typed(object)?;
@@ -206,5 +254,89 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
         "DeveloperGroup" => review.group(&typed(object)?),
         "IamUser" => review.user(&typed(object)?),
         _ => review.partner(&typed(object)?),
+    })
+}
+
+/// Why an AccessRequest or AccessApproval is refused. A create: stamps that are not its
+/// user's, or what the reconcile would refuse (the role, the duration, the user; for an
+/// approval, separation of duties). An update: only a change to what admission recorded,
+/// so that the operator's own finalizer writes are never blocked.
+async fn access_refusals(
+    shared: &Shared,
+    request: &AdmissionRequest<DynamicObject>,
+    object: &DynamicObject,
+) -> anyhow::Result<Vec<String>> {
+    let kind = request.kind.kind.as_str();
+    let new = serde_json::to_value(object)?;
+    if request.operation == Operation::Update {
+        let old = serde_json::to_value(&request.old_object)?;
+        return Ok(stamp::unchanged(kind, &old, &new));
+    }
+    let stamped = stamp::stamped_by(kind, &new, &request.user_info);
+    if !stamped.is_empty() {
+        return Ok(stamped);
+    }
+    let client = &shared.client;
+    // The request's namespace: a create may leave it out of the object.
+    let namespace = request
+        .namespace
+        .clone()
+        .or_else(|| object.namespace())
+        .unwrap_or_default();
+    let (access_request, approval) = match kind {
+        "AccessRequest" => (typed::<AccessRequest>(object)?, None),
+        _ => {
+            let approval: AccessApproval = typed(object)?;
+            let api = Api::<Guarded<AccessRequest>>::namespaced(client.clone(), &namespace);
+            match api.get_opt(&approval.spec.request).await?.and_then(Guarded::readable) {
+                Some(access_request) => (access_request, Some(approval)),
+                None => {
+                    return Ok(vec![format!(
+                        "spec.request: AccessRequest {} does not exist in namespace {namespace}",
+                        approval.spec.request
+                    )]);
+                }
+            }
+        }
+    };
+    access_review(shared, &namespace, access_request, approval).await
+}
+
+/// What the reconcile would refuse of `access_request` (or of `approval` of it), judged from
+/// the AwsAccounts, its role and the IamUsers of `namespace`.
+async fn access_review(
+    shared: &Shared,
+    namespace: &str,
+    mut access_request: AccessRequest,
+    approval: Option<AccessApproval>,
+) -> anyhow::Result<Vec<String>> {
+    let client = &shared.client;
+    access_request.metadata.namespace = Some(namespace.to_string());
+    let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
+    let roles = Api::<Guarded<CrossAccountRole>>::namespaced(client.clone(), namespace);
+    let role = roles
+        .get_opt(&access_request.spec.role.name)
+        .await?
+        .and_then(Guarded::readable);
+    let users = list_guarded(
+        &Api::<IamUser>::namespaced(client.clone(), namespace),
+        &Default::default(),
+    )
+    .await?;
+    let stores = Stores {
+        accounts: Cache::of(accounts),
+        roles: Cache::of(role),
+        users: Cache::of(users),
+        ..Stores::empty()
+    };
+    let own = shared.aws.own_account_id().await?;
+    let review = Review {
+        stores: &stores,
+        config: &shared.config,
+        own_account_id: &own,
+    };
+    Ok(match approval {
+        None => review.access_request(&access_request),
+        Some(approval) => review.access_approval(&approval, &access_request),
     })
 }

@@ -6,13 +6,14 @@
 
 use kube::ResourceExt;
 
+use super::access_request::checks;
 use super::context::{Config, Stores};
 use super::guardrails;
 use super::iam_user;
 use super::partner_access::{generated_secret_ref, plan as partner_plan};
 use super::status::{Outcome, State};
 use super::tenancy::{self, Account};
-use crate::api::{CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
+use crate::api::{AccessApproval, AccessRequest, CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
 
 /// What the stores must hold for a review: every AwsAccount, and the
 /// objects the reviewed one names (a group's roles, a role's PartnerAccess).
@@ -173,5 +174,25 @@ impl Review<'_> {
             );
         }
         found
+    }
+
+    /// Why the operator would refuse `request`: a role that is not this namespace's with
+    /// `elevation`, a duration outside it, a user the namespace may not name, an account
+    /// that does not allow the namespace.
+    pub fn access_request(&self, request: &AccessRequest) -> Vec<String> {
+        match checks::request(self.stores, self.config, self.own_account_id, request) {
+            Err(refusal) if refused(&refusal.outcome) => vec![refusal.outcome.message],
+            _ => vec![],
+        }
+    }
+
+    /// Why `approval` of `request` would count for nothing: the requester's own, or by
+    /// someone the role's elevation does not name (or a role without one).
+    pub fn access_approval(&self, approval: &AccessApproval, request: &AccessRequest) -> Vec<String> {
+        checks::elevation_of(self.stores, request)
+            .and_then(|elevation| checks::approver(approval, request, &request.spec.role.name, &elevation))
+            .err()
+            .into_iter()
+            .collect()
     }
 }

@@ -17,7 +17,8 @@ use super::index::{Cache, Indexed};
 use super::status::KindStatus;
 
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit,
+    PartnerAccess, ServiceControlPolicy,
 };
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
@@ -47,6 +48,10 @@ pub struct Config {
     /// role's maxSessionDuration, which AWS enforces (an hour at least);
     /// tests set seconds to see the Deny lifted.
     pub session_lifetime: Option<Duration>,
+    /// The shortest window an AccessRequest may ask for: None (always,
+    /// outside tests) is 15 minutes, the shortest role session AWS issues;
+    /// tests set seconds to see an elevation expire.
+    pub shortest_elevation: Option<Duration>,
 }
 
 impl Default for Config {
@@ -61,6 +66,7 @@ impl Default for Config {
             installation_id: "default".into(),
             instance: None,
             session_lifetime: None,
+            shortest_elevation: None,
         }
     }
 }
@@ -75,6 +81,8 @@ pub struct Stores {
     pub policies: Cache<ServiceControlPolicy>,
     pub partners: Cache<PartnerAccess>,
     pub users: Cache<IamUser>,
+    pub requests: Cache<AccessRequest>,
+    pub approvals: Cache<AccessApproval>,
 }
 
 impl Stores {
@@ -88,6 +96,8 @@ impl Stores {
             policies: Cache::of([]),
             partners: Cache::of([]),
             users: Cache::of([]),
+            requests: Cache::of([]),
+            approvals: Cache::of([]),
         }
     }
 
@@ -100,10 +110,16 @@ impl Stores {
             && self.policies.wait_until_ready().await.is_ok()
             && self.partners.wait_until_ready().await.is_ok()
             && self.users.wait_until_ready().await.is_ok()
+            && self.requests.wait_until_ready().await.is_ok()
+            && self.approvals.wait_until_ready().await.is_ok()
     }
 
-    /// Sets each kind's not-Ready gauge from its cache.
+    /// Sets each kind's not-Ready gauge, and the active elevations', from the caches.
     pub fn count_not_ready(&self, metrics: &Metrics) {
+        let active = self.requests.state().into_iter().filter(|request| {
+            request.status.as_ref().and_then(|status| status.phase) == Some(crate::api::AccessPhase::Active)
+        });
+        metrics.set_elevations_active(active.count());
         count_not_ready(metrics, &self.accounts);
         count_not_ready(metrics, &self.roles);
         count_not_ready(metrics, &self.groups);
@@ -111,6 +127,8 @@ impl Stores {
         count_not_ready(metrics, &self.policies);
         count_not_ready(metrics, &self.partners);
         count_not_ready(metrics, &self.users);
+        count_not_ready(metrics, &self.requests);
+        count_not_ready(metrics, &self.approvals);
     }
 }
 

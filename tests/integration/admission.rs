@@ -6,68 +6,15 @@
 //! the webhook down the apply is refused too (failurePolicy Fail); and the
 //! reconcile refuses it anyway when the webhook is not registered.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use aws_access_operator::webhook;
-use base64::Engine;
 use kube::api::{Api, DynamicObject, Patch, PatchParams};
 use serde_json::{Value, json};
 
 use crate::support::operator::{Env, test_config};
-
-const NAMESPACE: &str = "ops";
-const SERVICE: &str = "ops-aws-access-operator-webhook";
+use crate::support::webhook::{kubectl_apply, one, serve};
 const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
 const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// The chart as `helm template` renders it for release `ops` in namespace `ops`.
-fn chart() -> Vec<Value> {
-    let helm = std::env::var_os("HELM_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join(".tools/bin/helm"));
-    let out = Command::new(&helm)
-        .args([
-            "template",
-            "ops",
-            "charts/aws-access-operator",
-            "--namespace",
-            NAMESPACE,
-        ])
-        .current_dir(root())
-        .output()
-        .unwrap_or_else(|err| panic!("running {} ({err}): run scripts/setup.sh", helm.display()));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = String::from_utf8(out.stdout).expect("UTF-8");
-    serde_yaml_ng::Deserializer::from_str(&text)
-        .map(|doc| serde::Deserialize::deserialize(doc).expect("YAML"))
-        .filter(|doc: &Value| !doc.is_null())
-        .collect()
-}
-
-fn one<'a>(docs: &'a [Value], kind: &str) -> &'a Value {
-    let found: Vec<&Value> = docs.iter().filter(|d| d["kind"] == kind).collect();
-    assert_eq!(found.len(), 1, "one {kind} in the chart");
-    found[0]
-}
-
-/// The chart's serving certificate and key, written where the operator reads them.
-fn certificate_dir(secret: &Value) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for file in ["tls.crt", "tls.key"] {
-        let encoded = secret["data"][file].as_str().expect("base64 PEM");
-        let pem = base64::engine::general_purpose::STANDARD
-            .decode(encoded)
-            .expect("base64");
-        std::fs::write(dir.path().join(file), pem).expect("write");
-    }
-    dir
-}
 
 fn role(name: &str, policy: &str) -> Value {
     json!({
@@ -80,27 +27,6 @@ fn role(name: &str, policy: &str) -> Value {
             "permissions": {"managedPolicyArns": [policy]},
         },
     })
-}
-
-/// `kubectl apply -f` of `object`; its exit status and what it printed.
-async fn kubectl_apply(env: &Env, object: &Value) -> (bool, String) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("object.json");
-    std::fs::write(&file, object.to_string()).expect("write");
-    let kubeconfig = env.kube.kubeconfig_path().to_owned();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("kubectl")
-            .args(["apply", "-f", file.to_str().expect("path")])
-            .env("KUBECONFIG", kubeconfig)
-            .env("KUBECACHEDIR", dir.path())
-            .env("HOME", dir.path())
-            .output()
-            .expect("kubectl on PATH")
-    })
-    .await
-    .expect("kubectl");
-    let said = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    (output.status.success(), said)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -149,20 +75,7 @@ spec:
     .await;
 
     // The operator's webhook, with the chart's certificate, where the chart's Service would route.
-    let docs = chart();
-    let certificates = certificate_dir(one(&docs, "Secret"));
-    let tls = webhook::tls_from(certificates.path()).expect("the chart's certificate and key");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a port");
-    let port = listener.local_addr().expect("address").port();
-    let server = tokio::spawn(webhook::serve(
-        listener,
-        tls,
-        env.client.clone(),
-        env.aws.clone(),
-        test_config(),
-    ));
-    env.kube
-        .service_endpoint(NAMESPACE, SERVICE, 443, &format!("https://127.0.0.1:{port}"));
+    let (server, docs) = serve(&env, test_config()).await;
     let registration = one(&docs, "ValidatingWebhookConfiguration");
     let (registered, said) = kubectl_apply(&env, registration).await;
     assert!(registered, "{said}");

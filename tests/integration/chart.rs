@@ -220,9 +220,29 @@ fn the_webhook_is_registered_with_a_certificate_its_service_serves() {
     let rule = &webhook["rules"][0];
     assert_eq!(
         strings(&rule["resources"]),
-        ["crossaccountroles", "developergroups", "partneraccesses", "iamusers"]
+        [
+            "crossaccountroles",
+            "developergroups",
+            "partneraccesses",
+            "iamusers",
+            "accessrequests",
+            "accessapprovals"
+        ]
     );
     assert_eq!(strings(&rule["operations"]), ["CREATE", "UPDATE"]);
+    // Who asks and who approves is stamped on create, by the same server and certificate.
+    let mutating = &one(&docs, "MutatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(mutating["failurePolicy"].as_str(), Some("Fail"));
+    assert_eq!(mutating["clientConfig"]["service"]["path"].as_str(), Some("/mutate"));
+    assert_eq!(
+        mutating["clientConfig"]["caBundle"],
+        webhook["clientConfig"]["caBundle"]
+    );
+    assert_eq!(
+        strings(&mutating["rules"][0]["resources"]),
+        ["accessrequests", "accessapprovals"]
+    );
+    assert_eq!(strings(&mutating["rules"][0]["operations"]), ["CREATE"]);
     // The CA registered is the one in the Secret the pods mount.
     let secret = named(&docs, "Secret", "ops-aws-access-operator-webhook-tls");
     assert_eq!(webhook["clientConfig"]["caBundle"], secret["data"]["ca.crt"]);
@@ -253,6 +273,7 @@ fn the_webhook_is_registered_with_a_certificate_its_service_serves() {
 
     let without = render(&["--set", "webhook.enabled=false"]);
     assert!(find(&without, "ValidatingWebhookConfiguration").is_empty());
+    assert!(find(&without, "MutatingWebhookConfiguration").is_empty());
     assert!(env_var(&without, "WEBHOOK_CERT_DIR").is_none());
 }
 
@@ -287,9 +308,15 @@ fn cluster_role_grants_exactly_what_the_operator_uses() {
         "organizationalunits",
         "servicecontrolpolicies",
         "iamusers",
+        "accessrequests",
+        "accessapprovals",
     ];
     let statuses = kinds.map(|kind| format!("{kind}/status"));
-    let finalizers = kinds.map(|kind| format!("{kind}/finalizers"));
+    // An AccessApproval holds no finalizer: deleting one undoes nothing in AWS.
+    let finalizers = kinds[..kinds.len() - 1]
+        .iter()
+        .map(|kind| format!("{kind}/finalizers"))
+        .collect::<Vec<_>>();
     let statuses: Vec<&str> = statuses.iter().map(String::as_str).collect();
     let finalizers: Vec<&str> = finalizers.iter().map(String::as_str).collect();
     let want = expected(&[
@@ -330,7 +357,14 @@ const TENANT_ROLES: [&str; 3] = [
 #[test]
 fn tenant_cluster_roles_aggregate_the_namespaced_kinds_into_edit_admin_and_view() {
     let docs = render(&[]);
-    let namespaced = ["crossaccountroles", "developergroups", "partneraccesses", "iamusers"];
+    let namespaced = [
+        "crossaccountroles",
+        "developergroups",
+        "partneraccesses",
+        "iamusers",
+        "accessrequests",
+        "accessapprovals",
+    ];
     let aggregate = |role: &Value, to: &str| {
         role["metadata"]["labels"][format!("rbac.authorization.k8s.io/aggregate-to-{to}").as_str()].as_str()
             == Some("true")

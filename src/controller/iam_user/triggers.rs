@@ -3,12 +3,15 @@
 //! of them may be). Its index also answers which IamUser holds an IAM user,
 //! for the DeveloperGroups that must not take a leaver back.
 
+use kube::ResourceExt;
 use kube::runtime::Controller;
 
 use crate::api::{DeletionPolicy, IamUser, UserState};
 use crate::controller::Watches;
+use crate::controller::access_request;
 use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::context::Stores;
+use crate::controller::iam_user::resolve::user_name;
 use crate::controller::index::{Indexed, keys};
 
 /// The key of a user in the identity account (one naming no account).
@@ -29,7 +32,8 @@ impl Indexed for IamUser {
             status.ownership?;
             Some(held_key(status.account_id.as_deref()?, status.user_name.as_deref()?))
         });
-        account.into_iter().chain(held).collect()
+        let named = access_request::checks::user_key(&self.namespace().unwrap_or_default(), &user_name(self));
+        account.into_iter().chain(held).chain([named]).collect()
     }
 }
 

@@ -8,4 +8,5 @@ pub mod moto;
 pub mod operator;
 pub mod process;
 pub mod proxy;
+pub mod webhook;
 pub mod wire;
