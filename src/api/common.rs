@@ -297,7 +297,7 @@ pub enum Reason {
     PrincipalNotReady,
     /// The Kubernetes API failed a read or write; retried.
     KubernetesError,
-    /// A PartnerAccess passed its `expiresAt`.
+    /// A PartnerAccess passed its `expiresAt`, or an AccessRequest its window.
     Expired,
     /// A PartnerAccess is suspended, or an AwsAccount is suspended in AWS.
     Suspended,
@@ -331,6 +331,22 @@ pub enum Reason {
     Locked,
     /// Event: an adopted resource, or one kept by `deletionPolicy: Retain`, lost the operator's owner mark when its object went.
     Released,
+    /// Event: someone asked for access with an AccessRequest.
+    Requested,
+    /// An AccessRequest waits for approvals from the approvers its role names.
+    AwaitingApproval,
+    /// Event: an AccessRequest has the approvals its role needs; the grant is written next.
+    Approved,
+    /// An AccessRequest's grant is on the IAM user until `status.expiresAt`.
+    Granted,
+    /// An approver denied an AccessRequest before it was granted.
+    Denied,
+    /// An AccessRequest was ended early (denied while active, deleted, or its namespace lost an account): the grant is gone and older sessions of the role denied.
+    Revoked,
+    /// An AccessApproval counts towards its AccessRequest.
+    Counted,
+    /// An AccessApproval counts for nothing: its approver is the requester or is not named by the role's `elevation.approvers`.
+    ApprovalIgnored,
 }
 
 impl Reason {

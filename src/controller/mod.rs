@@ -2,6 +2,7 @@
 //! and the triggers that re-reconcile dependents, so a reconcile triggered
 //! by a change always sees that change in the cache.
 
+pub mod access_request;
 pub mod admission;
 pub mod attachments;
 pub mod aws_account;
@@ -40,7 +41,8 @@ use serde::de::DeserializeOwned;
 
 use crate::api::guard::Guarded;
 use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
+    AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit,
+    PartnerAccess, ServiceControlPolicy,
 };
 use crate::aws::Aws;
 use crate::aws::inventory::Inventoried;
@@ -333,6 +335,8 @@ pub struct Watches {
     pub policies: KindWatch<ServiceControlPolicy>,
     pub partners: KindWatch<PartnerAccess>,
     pub users: KindWatch<IamUser>,
+    pub requests: KindWatch<AccessRequest>,
+    pub approvals: KindWatch<AccessApproval>,
 }
 
 impl Watches {
@@ -346,6 +350,8 @@ impl Watches {
             policies: KindWatch::new(),
             partners: KindWatch::new(),
             users: KindWatch::new(),
+            requests: KindWatch::new(),
+            approvals: KindWatch::new(),
         }
     }
 
@@ -358,6 +364,8 @@ impl Watches {
             policies: self.policies.cache.clone(),
             partners: self.partners.cache.clone(),
             users: self.users.cache.clone(),
+            requests: self.requests.cache.clone(),
+            approvals: self.approvals.cache.clone(),
         }
     }
 
@@ -371,7 +379,9 @@ impl Watches {
             self.ous.run(client.clone()).boxed(),
             self.policies.run(client.clone()).boxed(),
             self.partners.run(client.clone()).boxed(),
-            self.users.run(client).boxed(),
+            self.users.run(client.clone()).boxed(),
+            self.requests.run(client.clone()).boxed(),
+            self.approvals.run(client).boxed(),
         ])
         .map(drop)
     }
@@ -415,6 +425,12 @@ pub async fn run(
         start(service_control_policy::triggers::controller(&watches), &ctx, &shutdown),
         start(partner_access::triggers::controller(&watches), &ctx, &shutdown),
         start(iam_user::triggers::controller(&watches), &ctx, &shutdown),
+        start(access_request::triggers::controller(&watches), &ctx, &shutdown),
+        start(
+            access_request::triggers::approvals_controller(&watches),
+            &ctx,
+            &shutdown,
+        ),
     ]);
     let gauges = async move {
         if !stores.wait_until_ready().await {

@@ -288,6 +288,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
         policies: policies.store,
         partners: partners.store.clone(),
         users: users.store,
+        ..Stores::empty()
     };
     let ctx = Context::new(client, aws, config, stores, Arc::new(Metrics::default())).with_secrets(secrets);
     let mut planned = each(&ctx, &ous.named, &files).await;

@@ -2,8 +2,8 @@
 //! name it may take there (tenancy), what the account's guardrails grant
 //! it, and whom it trusts: accounts, developer groups (their account, or
 //! their members as confirmed in AWS), principals, and the external ID from
-//! its Secret; and the latest removal from a group that could assume it,
-//! whose older sessions it denies.
+//! its Secret; and the latest removal from a group that could assume it, or
+//! end of an AccessRequest for it, whose older sessions it denies.
 
 use std::sync::Arc;
 
@@ -16,6 +16,7 @@ use super::sessions::Revocation;
 use crate::api::{
     CrossAccountRole, CrossAccountRoleSpec, DeveloperGroup, DeveloperGroupTrust, ManagementPolicy, Reason,
 };
+use crate::controller::access_request;
 use crate::controller::context::Context;
 use crate::controller::driver::Stop;
 use crate::controller::driver::owned::{Resolved, Target};
@@ -107,13 +108,38 @@ fn revocation(ctx: &Context, role: &CrossAccountRole) -> Option<Revocation> {
         };
         Some((removal.at.0, format!("{} left {name}", removal.users.join(", "))))
     });
-    let (issued_before, reason) = recorded.into_iter().chain(removals).max_by_key(|(at, _)| *at)?;
+    let (issued_before, reason) = recorded
+        .into_iter()
+        .chain(removals)
+        .chain(elevations_ended(ctx, role))
+        .max_by_key(|(at, _)| *at)?;
     Some(Revocation {
         issued_before,
         reason,
         now: Timestamp::now(),
         session_lifetime: ctx.config.session_lifetime,
     })
+}
+
+/// When each AccessRequest for the role ended (expired or revoked), and whose: the sessions
+/// issued during the window are cut the way a leaver's are.
+fn elevations_ended(ctx: &Context, role: &CrossAccountRole) -> Vec<(Timestamp, String)> {
+    // Requests being deleted count most of all: a deletion is a revocation.
+    let requests = &ctx.stores.requests;
+    requests
+        .refs([access_request::triggers::role_key(role).as_str()])
+        .iter()
+        .filter_map(|reference| requests.get(reference))
+        .filter_map(|request| {
+            let status = request.status.as_ref()?;
+            let phase = status
+                .phase
+                .map(|phase| format!("{phase:?}").to_lowercase())
+                .unwrap_or_default();
+            let reason = format!("{}'s AccessRequest {} {phase}", request.spec.user, request.name_any());
+            Some((status.ended_at.as_ref()?.0, reason))
+        })
+        .collect()
 }
 
 /// The groups whose members could assume the role: those its trust names,

@@ -1,5 +1,6 @@
 //! What re-reconciles a CrossAccountRole besides its own spec: the groups
-//! it trusts, a removal from a group that grants it, the accounts it lives
+//! it trusts, a removal from a group that grants it, the end of an
+//! AccessRequest for it, the accounts it lives
 //! in or trusts, the Secret holding its external ID.
 
 use kube::ResourceExt;
@@ -7,6 +8,7 @@ use kube::runtime::Controller;
 use kube::runtime::reflector::ObjectRef;
 
 use crate::api::{CrossAccountRole, DeveloperGroup, MemberRemoval};
+use crate::controller::access_request;
 use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::index::{Indexed, keys};
 use crate::controller::{Watches, secret_changes};
@@ -61,6 +63,10 @@ pub fn controller(watches: &Watches) -> Controller<CrossAccountRole> {
         })
         // A member left: the roles the group grants deny their older sessions at once.
         .watches_shared_stream(watches.groups.changes(last_removal), |group| granted_roles(&group))
+        // An elevation ended: the role denies the sessions issued during it at once.
+        .watches_shared_stream(watches.requests.changes(access_request::triggers::ended), |request| {
+            Some(access_request::triggers::asked_for(&request))
+        })
         .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |account| {
             in_account.refs(keys::account(&account).iter().map(String::as_str))
         })

@@ -9,6 +9,7 @@ mod resolve;
 pub mod triggers;
 
 pub use plan::ASSUME_POLICY_NAME;
+pub use resolve::held_role_arn;
 
 use std::time::Duration;
 

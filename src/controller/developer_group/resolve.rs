@@ -108,7 +108,8 @@ fn access_profiles(group: &DeveloperGroup, ctx: &Context, target: &Target) -> (V
 
 /// The ARN a CrossAccountRole reference stands for (rule 4): a role of the
 /// group's namespace, or of another whose trust names the group, that the
-/// operator manages for that object as its spec is now. Never the ARN its
+/// operator manages for that object as its spec is now, and that is not
+/// granted only on request (`elevation`). Never the ARN its
 /// spec alone would give: a role the operator refused (a protected name, a
 /// namespace not allowed) must not become assumable through a group.
 fn role_arn(
@@ -134,6 +135,15 @@ fn role_arn(
             ),
         ));
     }
+    if role.spec.elevation.is_some() {
+        return Err(Outcome::stalled(
+            Reason::InvalidSpec,
+            format!(
+                "CrossAccountRole {role_namespace}/{} sets spec.elevation: nobody holds standing access to it, so no group grants it; its people ask for it with an AccessRequest",
+                reference.name
+            ),
+        ));
+    }
     held_role_arn(role).ok_or_else(|| {
         Outcome::reconciling(
             Reason::ReferenceNotReady,
@@ -148,7 +158,7 @@ fn role_arn(
 /// The role the operator holds for that object under its current name:
 /// an edit of its permissions keeps it granted, a refused or locked one
 /// (a protected name, a namespace taken away) is not.
-fn held_role_arn(role: &CrossAccountRole) -> Option<String> {
+pub fn held_role_arn(role: &CrossAccountRole) -> Option<String> {
     let name = role.spec.role_name.clone().unwrap_or_else(|| role.name_any());
     role.status.as_ref().and_then(|status| {
         let locked = status
