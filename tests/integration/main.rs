@@ -19,6 +19,7 @@ mod chart;
 mod crds;
 mod demo;
 mod deploy;
+mod elevation;
 mod examples;
 mod faults;
 mod guardrails;

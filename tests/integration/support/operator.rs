@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use super::fault::FaultyAws;
 use aws_access_operator::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
-    crds,
+    AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit,
+    PartnerAccess, ServiceControlPolicy, crds,
 };
 use aws_access_operator::aws::pacing::ServiceLimits;
 use aws_access_operator::aws::sdk::SdkAws;
@@ -87,6 +87,8 @@ pub fn resource_of(kind: &str) -> (ApiResource, bool) {
         "OrganizationalUnit" => (ApiResource::erase::<OrganizationalUnit>(&()), false),
         "ServiceControlPolicy" => (ApiResource::erase::<ServiceControlPolicy>(&()), false),
         "IamUser" => (ApiResource::erase::<IamUser>(&()), true),
+        "AccessRequest" => (ApiResource::erase::<AccessRequest>(&()), true),
+        "AccessApproval" => (ApiResource::erase::<AccessApproval>(&()), true),
         "Namespace" => (ApiResource::erase::<Namespace>(&()), false),
         "Secret" => (ApiResource::erase::<Secret>(&()), true),
         other => panic!("the test harness does not know kind {other}"),
