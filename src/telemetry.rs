@@ -60,6 +60,7 @@ pub struct Metrics {
     drift_corrections: Family<ControllerLabels, Counter>,
     not_ready: Family<ControllerLabels, Gauge>,
     aws_calls: Family<AwsCallLabels, Counter>,
+    elevations_active: Gauge,
 }
 
 impl Default for Metrics {
@@ -72,6 +73,12 @@ impl Default for Metrics {
         let drift_corrections = Family::<ControllerLabels, Counter>::default();
         let not_ready = Family::<ControllerLabels, Gauge>::default();
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        let elevations_active = Gauge::default();
+        registry.register(
+            "awsaccess_elevations_active",
+            "AccessRequests whose grant is in force (phase Active)",
+            elevations_active.clone(),
+        );
         registry.register(
             "controller_runtime_reconcile",
             "Total number of reconciliations per controller",
@@ -110,6 +117,7 @@ impl Default for Metrics {
             drift_corrections,
             not_ready,
             aws_calls,
+            elevations_active,
         }
     }
 }
@@ -151,6 +159,10 @@ impl Metrics {
                 controller: controller.into(),
             })
             .set(count as i64);
+    }
+
+    pub fn set_elevations_active(&self, count: usize) {
+        self.elevations_active.set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// An SDK interceptor that counts every AWS call into these metrics.
@@ -333,6 +345,15 @@ mod tests {
             text.contains(r#"awsaccess_objects_not_ready{controller="DeveloperGroup"} 2"#),
             "{text}"
         );
+    }
+
+    #[test]
+    fn active_elevations_are_a_gauge() {
+        let metrics = Metrics::default();
+        metrics.set_elevations_active(3);
+        metrics.set_elevations_active(1);
+        let text = metrics.encode();
+        assert!(text.contains("\nawsaccess_elevations_active 1\n"), "{text}");
     }
 
     #[derive(Clone, Default)]
