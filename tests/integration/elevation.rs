@@ -245,7 +245,7 @@ async fn an_approved_request_grants_exactly_its_role_until_aws_ends_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_an_active_request_revokes_it_within_seconds() {
+async fn deleting_an_active_request_revokes_it_within_seconds_and_a_deny_ends_one() {
     let (env, prod, _server) = setup().await;
     let requests: Api<AccessRequest> = env.api(Some("alfie"));
     let (accepted, said) = kubectl_apply_as(
@@ -281,6 +281,51 @@ async fn deleting_an_active_request_revokes_it_within_seconds() {
     })
     .await;
     assert!(event_reasons(&env, "long").await.iter().any(|r| r == "Revoked"));
+
+    // A Deny from an approver: before the grant the request is Denied, after it Revoked.
+    for (name, approve_first, phase) in [
+        ("denied", false, AccessPhase::Denied),
+        ("cut", true, AccessPhase::Revoked),
+    ] {
+        let object = request(name, "1h", json!({"name": "prod-operator"}), "alice");
+        let (accepted, said) = kubectl_apply_as(&env, &object, Some(ALICE), &[]).await;
+        assert!(accepted, "{said}");
+        if approve_first {
+            let (accepted, said) = kubectl_apply_as(
+                &env,
+                &approval(&format!("{name}-ok"), name, "Approve"),
+                Some("carol"),
+                &[],
+            )
+            .await;
+            assert!(accepted, "{said}");
+            env.wait_for(&requests, name, "Active", |r| {
+                r.status.as_ref().is_some_and(|s| s.phase == Some(AccessPhase::Active))
+            })
+            .await;
+        }
+        let (accepted, said) = kubectl_apply_as(
+            &env,
+            &approval(&format!("{name}-no"), name, "Deny"),
+            Some("dave"),
+            &["alfie-leads"],
+        )
+        .await;
+        assert!(accepted, "{said}");
+        let ended = env
+            .wait_for(&requests, name, "ended by the Deny", |r| {
+                r.status.as_ref().is_some_and(|s| s.phase == Some(phase))
+            })
+            .await;
+        let status = ended.status.unwrap();
+        assert_eq!(status.denied_by.as_deref(), Some("dave"));
+        assert_eq!(
+            status.ended_at.is_some(),
+            approve_first,
+            "only what was granted has sessions to deny"
+        );
+        assert_eq!(grant(&env, name).await, None);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use kube::ResourceExt;
 
 use super::checks::{self, Authorised, Person};
 use super::plan::Decisions;
-use crate::api::{AccessApproval, AccessRequest, Decision, Reason};
+use crate::api::{AccessApproval, AccessRequest, Decision, Elevation, Reason};
 use crate::controller::context::Context;
 use crate::controller::developer_group::held_role_arn;
 use crate::controller::driver::Stop;
@@ -49,7 +49,7 @@ pub(super) async fn resolve(request: &AccessRequest, ctx: &Context) -> Result<Re
         )
         .into());
     }
-    let decisions = decisions(&approvals(ctx, request), request, &authorised);
+    let decisions = decisions(&approvals(ctx, request), request, &authorised.elevation);
     Ok(Resolved {
         authorised,
         requester,
@@ -72,12 +72,12 @@ pub fn approvals(ctx: &Context, request: &AccessRequest) -> Vec<std::sync::Arc<A
 fn decisions(
     approvals: &[std::sync::Arc<AccessApproval>],
     request: &AccessRequest,
-    authorised: &Authorised,
+    elevation: &Elevation,
 ) -> Decisions {
     let role_name = &request.spec.role.name;
     let mut decisions = Decisions::default();
     for approval in approvals {
-        let Ok(Person { name, .. }) = checks::approver(approval, request, role_name, &authorised.elevation) else {
+        let Ok(Person { name, .. }) = checks::approver(approval, request, role_name, elevation) else {
             continue;
         };
         match approval.spec.decision {
@@ -89,4 +89,53 @@ fn decisions(
         }
     }
     decisions
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn approval(name: &str, by: &str, decision: &str) -> Arc<AccessApproval> {
+        Arc::new(
+            serde_json::from_value(json!({
+                "apiVersion": "awsaccess.dev/v1alpha1", "kind": "AccessApproval",
+                "metadata": {"name": name, "namespace": "alfie", "annotations": {
+                    "awsaccess.dev/approved-by": by, "awsaccess.dev/approver-groups": "[\"system:authenticated\"]"}},
+                "spec": {"request": "alice-rds", "decision": decision},
+            }))
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn only_approvals_that_count_decide_and_an_approver_counts_once() {
+        let request: AccessRequest = serde_json::from_value(json!({
+            "apiVersion": "awsaccess.dev/v1alpha1", "kind": "AccessRequest",
+            "metadata": {"name": "alice-rds", "namespace": "alfie", "annotations": {"awsaccess.dev/requested-by": "alice"}},
+            "spec": {"user": "alice", "role": {"name": "prod-operator"}, "duration": "1h", "reason": "INC-1"},
+        }))
+        .unwrap();
+        let elevation: Elevation =
+            serde_json::from_value(json!({"maxDuration": "4h", "approvers": {"users": ["carol", "dave", "alice"]}}))
+                .unwrap();
+        let approvals = [
+            approval("own", "alice", "Approve"),
+            approval("stranger", "mallory", "Deny"),
+            approval("carol", "carol", "Approve"),
+            approval("carol-again", "carol", "Approve"),
+        ];
+        let decided = decisions(&approvals, &request, &elevation);
+        assert_eq!(
+            decided.approved_by,
+            ["carol"],
+            "the requester never counts, even when named"
+        );
+        assert_eq!(decided.denied_by, None, "a stranger's Deny counts for nothing");
+        let denied = decisions(&[approval("dave", "dave", "Deny")], &request, &elevation);
+        assert_eq!(denied.denied_by.as_deref(), Some("dave"));
+    }
 }
