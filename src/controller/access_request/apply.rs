@@ -39,21 +39,8 @@ pub(super) async fn converge(
     let resolved = match resolve::resolve(request, ctx).await {
         Ok(resolved) => resolved,
         Err(Stop::Fail(error)) => return Err(Stop::Fail(error)),
-        // Fail closed: what may have been granted goes, whatever stopped the request resolving.
         Err(Stop::Report(outcome) | Stop::Lock(outcome)) => {
-            let step = plan::next(
-                status,
-                &Decisions::default(),
-                u32::MAX,
-                Duration::ZERO,
-                true,
-                Timestamp::now(),
-            );
-            if step.ended_at.is_some() && step.ended_at != before.ended_at.as_ref().map(|t| t.0) {
-                end(request, ctx, status, &step).await?;
-                let why = format!("its request no longer holds: {}", outcome.message);
-                announce(ctx, request, &before, status, Some(&why)).await;
-            }
+            revoke_if_granted(request, ctx, status, &outcome).await?;
             return Err(Stop::Report(outcome));
         }
     };
@@ -91,6 +78,30 @@ pub(super) async fn converge(
     status.aws_config = (status.phase == Some(AccessPhase::Active)).then(|| profile(request, &resolved.role_arn));
     announce(ctx, request, &before, status, None).await;
     Ok(outcome(status, &resolved))
+}
+
+/// Fail closed: what may have been granted goes, whatever stopped the request resolving.
+async fn revoke_if_granted(
+    request: &AccessRequest,
+    ctx: &Context,
+    status: &mut AccessRequestStatus,
+    outcome: &Outcome,
+) -> Result<()> {
+    let before = status.clone();
+    let step = plan::next(
+        status,
+        &Decisions::default(),
+        u32::MAX,
+        Duration::ZERO,
+        true,
+        Timestamp::now(),
+    );
+    if step.ended_at.is_some() && step.ended_at != before.ended_at.as_ref().map(|t| t.0) {
+        end(request, ctx, status, &step).await?;
+        let why = format!("its request no longer holds: {}", outcome.message);
+        announce(ctx, request, &before, status, Some(&why)).await;
+    }
+    Ok(())
 }
 
 /// Who asked, who decided, what is granted where: the trail the status keeps.

@@ -58,57 +58,12 @@ pub fn request(
 ) -> Result<Authorised, Refused> {
     let namespace = request.namespace().unwrap_or_default();
     let spec = &request.spec;
-    let role_name = &spec.role.name;
-    let role = stores
-        .roles
-        .get(&ObjectRef::new(role_name).within(&namespace))
-        .filter(|role| role.metadata.deletion_timestamp.is_none())
-        .ok_or_else(|| Refused {
-            outcome: Outcome::reconciling(
-                Reason::ReferenceNotReady,
-                format!("spec.role: CrossAccountRole {role_name} does not exist in namespace {namespace}"),
-            ),
-            lock: false,
-        })?;
-    let Some(elevation) = role.spec.elevation.clone() else {
-        return Err(stalled(
-            Reason::InvalidSpec,
-            format!(
-                "spec.role: CrossAccountRole {role_name} has no spec.elevation, so it is not granted on request; ask for a role that sets it"
-            ),
-        ));
-    };
-    let duration = duration_within(spec.duration.as_str(), role_name, &elevation, config)?;
-    let role_account = tenancy::workplace(
-        stores,
-        config,
-        Some(&role.spec.account),
-        own_account_id,
-        &namespace,
-        "spec.role",
-    )?;
-    let user = stores
-        .users
-        .find([user_key(&namespace, &spec.user).as_str()])
-        .into_iter()
-        .find(|user| user_name(user).eq_ignore_ascii_case(&spec.user))
-        .ok_or_else(|| {
-            stalled(
-                Reason::NamespaceNotAllowed,
-                format!(
-                    "spec.user: no IamUser of namespace {namespace} makes IAM user {}; a request names a user this namespace manages",
-                    spec.user
-                ),
-            )
-        })?;
-    let identity = tenancy::workplace(
-        stores,
-        config,
-        user.spec.account.as_ref(),
-        own_account_id,
-        &namespace,
-        "spec.user",
-    )?;
+    let (role, elevation) = role_on_request(stores, &namespace, &spec.role.name)?;
+    let duration = duration_within(spec.duration.as_str(), &spec.role.name, &elevation, config)?;
+    let workplace = |reference, field| tenancy::workplace(stores, config, reference, own_account_id, &namespace, field);
+    let role_account = workplace(Some(&role.spec.account), "spec.role")?;
+    let user = user_of_namespace(stores, &namespace, &spec.user)?;
+    let identity = workplace(user.spec.account.as_ref(), "spec.user")?;
     Ok(Authorised {
         role,
         elevation,
@@ -117,6 +72,52 @@ pub fn request(
         identity,
         user,
     })
+}
+
+/// The CrossAccountRole `name` of `namespace`, which must have `elevation`.
+fn role_on_request(
+    stores: &Stores,
+    namespace: &str,
+    name: &str,
+) -> Result<(Arc<CrossAccountRole>, Elevation), Refused> {
+    let role = stores
+        .roles
+        .get(&ObjectRef::new(name).within(namespace))
+        .filter(|role| role.metadata.deletion_timestamp.is_none())
+        .ok_or_else(|| Refused {
+            outcome: Outcome::reconciling(
+                Reason::ReferenceNotReady,
+                format!("spec.role: CrossAccountRole {name} does not exist in namespace {namespace}"),
+            ),
+            lock: false,
+        })?;
+    match role.spec.elevation.clone() {
+        Some(elevation) => Ok((role, elevation)),
+        None => Err(stalled(
+            Reason::InvalidSpec,
+            format!(
+                "spec.role: CrossAccountRole {name} has no spec.elevation, so it is not granted on request; ask for a role that sets it"
+            ),
+        )),
+    }
+}
+
+/// The IamUser of `namespace` that makes IAM user `name`: a request names only a user its
+/// namespace manages.
+fn user_of_namespace(stores: &Stores, namespace: &str, name: &str) -> Result<Arc<IamUser>, Refused> {
+    stores
+        .users
+        .find([user_key(namespace, name).as_str()])
+        .into_iter()
+        .find(|user| user_name(user).eq_ignore_ascii_case(name))
+        .ok_or_else(|| {
+            stalled(
+                Reason::NamespaceNotAllowed,
+                format!(
+                    "spec.user: no IamUser of namespace {namespace} makes IAM user {name}; a request names a user this namespace manages"
+                ),
+            )
+        })
 }
 
 /// The requested window, which must lie between the shortest session and the role's maximum.
