@@ -16,10 +16,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use kube::Client;
 use kube::api::Api;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
-use kube::{Client, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -27,10 +27,10 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::api::guard::{self, Guarded};
-use crate::api::{AwsAccount, CrossAccountRole, DeveloperGroup, PartnerAccess};
+use crate::api::AwsAccount;
+use crate::api::guard;
 use crate::aws::Aws;
-use crate::controller::admission::Review;
+use crate::controller::admission::{Admitted, Review};
 use crate::controller::index::Cache;
 use crate::controller::{Config, Stores, list_guarded};
 
@@ -160,51 +160,31 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
     let Some(object) = &request.object else {
         return Ok(vec![]);
     };
+    macro_rules! review_by_kind {
+        ($($field:ident: $kind:ident => $module:ident,)*) => {
+            match request.kind.kind.as_str() {
+                $(stringify!($kind) => review::<crate::api::$kind>(shared, typed(object)?).await,)*
+                _ => Ok(vec![]),
+            }
+        };
+    }
+    crate::kinds::for_each_kind!(review_by_kind)
+}
+
+/// The review of one object against every AwsAccount and what it names.
+async fn review<K: Admitted>(shared: &Shared, object: K) -> anyhow::Result<Vec<String>> {
     let client = &shared.client;
     let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
-    let own = shared.aws.own_account_id().await?;
-    let mut roles = vec![];
-    let mut partners = vec![];
-    let kind = request.kind.kind.as_str();
-    match kind {
-        "CrossAccountRole" => {
-            let role: CrossAccountRole = typed(object)?;
-            let namespace = role.namespace().unwrap_or_default();
-            for owner in role.owner_references().iter().filter(|o| o.kind == "PartnerAccess") {
-                let api = Api::<Guarded<PartnerAccess>>::namespaced(client.clone(), &namespace);
-                partners.extend(api.get_opt(&owner.name).await?.and_then(Guarded::readable));
-            }
-            roles.push(role);
-        }
-        "DeveloperGroup" => {
-            let group: DeveloperGroup = typed(object)?;
-            let namespace = group.namespace().unwrap_or_default();
-            for reference in group.spec.access.iter().filter_map(|a| a.role.as_ref()) {
-                let api = Api::<Guarded<CrossAccountRole>>::namespaced(
-                    client.clone(),
-                    reference.namespace.as_deref().unwrap_or(&namespace),
-                );
-                roles.extend(api.get_opt(&reference.name).await?.and_then(Guarded::readable));
-            }
-        }
-        "PartnerAccess" | "IamUser" => {}
-        _ => return Ok(vec![]),
-    }
-    let stores = Stores {
+    let mut stores = Stores {
         accounts: Cache::of(accounts),
-        roles: Cache::of(roles.clone()),
-        partners: Cache::of(partners),
         ..Stores::empty()
     };
+    object.fetch_referenced(client, &mut stores).await?;
+    let own = shared.aws.own_account_id().await?;
     let review = Review {
         stores: &stores,
         config: &shared.config,
         own_account_id: &own,
     };
-    Ok(match kind {
-        "CrossAccountRole" => review.role(&typed(object)?),
-        "DeveloperGroup" => review.group(&typed(object)?),
-        "IamUser" => review.user(&typed(object)?),
-        _ => review.partner(&typed(object)?),
-    })
+    Ok(object.refusals(&review))
 }

@@ -4,7 +4,10 @@
 //! not undo is one here: a reference not ready yet (an AwsAccount applied
 //! later in the same GitOps sync) is the reconcile's to wait for.
 
-use kube::ResourceExt;
+use async_trait::async_trait;
+use kube::api::Api;
+use kube::{Client, ResourceExt};
+use serde::de::DeserializeOwned;
 
 use super::context::{Config, Stores};
 use super::guardrails;
@@ -12,7 +15,36 @@ use super::iam_user;
 use super::partner_access::{generated_secret_ref, plan as partner_plan};
 use super::status::{Outcome, State};
 use super::tenancy::{self, Account};
+use crate::api::guard::Guarded;
 use crate::api::{CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
+
+/// A kind the admission webhook reviews: what the review reads besides
+/// every AwsAccount, and why the operator would refuse the object. A kind
+/// with nothing to refuse at admission takes the defaults.
+#[async_trait]
+pub trait Admitted: DeserializeOwned + Send + Sync {
+    /// Adds to `stores` the objects this one names that its review reads.
+    async fn fetch_referenced(&self, _client: &Client, _stores: &mut Stores) -> kube::Result<()> {
+        Ok(())
+    }
+
+    /// Why the operator would refuse it, each naming the field.
+    fn refusals(&self, _review: &Review) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The objects `api` has of `names`, those that exist and can be read.
+pub async fn fetch_named<K>(api: Api<Guarded<K>>, names: &[&str]) -> kube::Result<Vec<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut found = vec![];
+    for name in names {
+        found.extend(api.get_opt(name).await?.and_then(Guarded::readable));
+    }
+    Ok(found)
+}
 
 /// What the stores must hold for a review: every AwsAccount, and the
 /// objects the reviewed one names (a group's roles, a role's PartnerAccess).

@@ -16,9 +16,6 @@ use super::error::{KubeContext, Result};
 use super::index::{Cache, Indexed};
 use super::status::KindStatus;
 
-use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
-};
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
 
@@ -65,54 +62,35 @@ impl Default for Config {
     }
 }
 
-/// The caches every reconciler reads referenced objects from, with their indexes.
-#[derive(Clone)]
-pub struct Stores {
-    pub accounts: Cache<AwsAccount>,
-    pub roles: Cache<CrossAccountRole>,
-    pub groups: Cache<DeveloperGroup>,
-    pub ous: Cache<OrganizationalUnit>,
-    pub policies: Cache<ServiceControlPolicy>,
-    pub partners: Cache<PartnerAccess>,
-    pub users: Cache<IamUser>,
-}
-
-impl Stores {
-    /// Caches that hold nothing, to fill some of.
-    pub fn empty() -> Self {
-        Stores {
-            accounts: Cache::of([]),
-            roles: Cache::of([]),
-            groups: Cache::of([]),
-            ous: Cache::of([]),
-            policies: Cache::of([]),
-            partners: Cache::of([]),
-            users: Cache::of([]),
+macro_rules! stores {
+    ($($field:ident: $kind:ident => $module:ident,)*) => {
+        /// The caches every reconciler reads referenced objects from, with their indexes.
+        #[derive(Clone)]
+        pub struct Stores {
+            $(pub $field: Cache<crate::api::$kind>,)*
         }
-    }
 
-    /// Waits until every cache holds its first list; false if one never will.
-    pub async fn wait_until_ready(&self) -> bool {
-        self.accounts.wait_until_ready().await.is_ok()
-            && self.roles.wait_until_ready().await.is_ok()
-            && self.groups.wait_until_ready().await.is_ok()
-            && self.ous.wait_until_ready().await.is_ok()
-            && self.policies.wait_until_ready().await.is_ok()
-            && self.partners.wait_until_ready().await.is_ok()
-            && self.users.wait_until_ready().await.is_ok()
-    }
+        impl Stores {
+            /// Caches that hold nothing, to fill some of.
+            pub fn empty() -> Self {
+                Stores {
+                    $($field: Cache::of([]),)*
+                }
+            }
 
-    /// Sets each kind's not-Ready gauge from its cache.
-    pub fn count_not_ready(&self, metrics: &Metrics) {
-        count_not_ready(metrics, &self.accounts);
-        count_not_ready(metrics, &self.roles);
-        count_not_ready(metrics, &self.groups);
-        count_not_ready(metrics, &self.ous);
-        count_not_ready(metrics, &self.policies);
-        count_not_ready(metrics, &self.partners);
-        count_not_ready(metrics, &self.users);
-    }
+            /// Waits until every cache holds its first list; false if one never will.
+            pub async fn wait_until_ready(&self) -> bool {
+                $(self.$field.wait_until_ready().await.is_ok())&&*
+            }
+
+            /// Sets each kind's not-Ready gauge from its cache.
+            pub fn count_not_ready(&self, metrics: &Metrics) {
+                $(count_not_ready(metrics, &self.$field);)*
+            }
+        }
+    };
 }
+crate::kinds::for_each_kind!(stores);
 
 fn count_not_ready<K>(metrics: &Metrics, cache: &Cache<K>)
 where
