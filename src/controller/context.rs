@@ -44,6 +44,21 @@ pub struct Config {
     /// role's maxSessionDuration, which AWS enforces (an hour at least);
     /// tests set seconds to see the Deny lifted.
     pub session_lifetime: Option<Duration>,
+    /// What the role sessions of the writes in member accounts are named
+    /// for, which CloudTrail shows as the caller.
+    pub write_sessions: WriteSessions,
+}
+
+/// Whom the role session of a write in a member account names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WriteSessions {
+    /// `namespace.name` of the object that asked: CloudTrail shows the
+    /// object behind every write; one AssumeRole per object written.
+    #[default]
+    Object,
+    /// The namespace of the object that asked: CloudTrail shows the tenant
+    /// behind every write; one AssumeRole per namespace and account an hour.
+    Namespace,
 }
 
 impl Default for Config {
@@ -58,6 +73,7 @@ impl Default for Config {
             installation_id: "default".into(),
             instance: None,
             session_lifetime: None,
+            write_sessions: WriteSessions::default(),
         }
     }
 }

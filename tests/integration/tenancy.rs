@@ -1499,3 +1499,43 @@ async fn every_write_in_a_member_account_names_the_object_that_asked() {
         "a pass in sync opens no session"
     );
 }
+
+/// With `--write-sessions namespace` the writes name the namespace that
+/// asked rather than each object, and one session serves all of them: a
+/// namespace's many objects in one account cost one AssumeRole, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_write_sessions_name_the_tenant_and_are_opened_once() {
+    let mut env = Env::without_operator().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let wire = crate::support::wire::Wire::start(env.moto.endpoint()).await;
+    env.reach_aws_through(&wire.endpoint()).await;
+    let env = env.start_operator(Config {
+        write_sessions: controller::context::WriteSessions::Namespace,
+        ..test_config()
+    });
+    let names = ["deployer", "reader", "auditor"];
+    let roles: String = (names.iter())
+        .map(|name| role("alfie", name, &by_name("dev"), &trusting_management(name)))
+        .collect();
+    env.apply(&format!(
+        "{}{}{roles}",
+        namespaces(&["alfie"]),
+        aws_account("dev", "dev", &dev, "  allowedNamespaces: [alfie]\n"),
+    ))
+    .await;
+    for name in names {
+        ready(&env, "CrossAccountRole", "alfie", name)
+            .await
+            .expect("the role is Ready");
+    }
+    assert_eq!(wire.sessions_of("CreateRole"), ["alfie", "alfie", "alfie"]);
+    let mut opened = wire.sent("AssumeRole");
+    opened.sort_by(|a, b| a.get("RoleSessionName").cmp(&b.get("RoleSessionName")));
+    let sessions: Vec<_> = opened.iter().filter_map(|call| call.get("RoleSessionName")).collect();
+    assert_eq!(
+        sessions,
+        ["alfie", "aws-access-operator"],
+        "one session for the reads, one for the namespace's writes"
+    );
+}
