@@ -4,6 +4,7 @@
 pub mod api;
 pub mod aws;
 pub mod controller;
+mod kinds;
 pub mod leader;
 pub mod plan;
 pub mod policy;

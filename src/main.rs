@@ -10,6 +10,7 @@ use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
 use aws_access_operator::aws::read_only::{ReadOnly, ThroughReadRole};
 use aws_access_operator::aws::sdk::SdkAws;
+use aws_access_operator::controller::context::WriteSessions;
 use aws_access_operator::controller::{self, Config, Telemetry};
 use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
@@ -167,6 +168,11 @@ struct RunArgs {
     /// Reconciles run at once, per kind; the rest wait their turn.
     #[arg(long, env = "MAX_CONCURRENT_RECONCILES", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..))]
     max_concurrent_reconciles: u16,
+    /// What the role session of each write in a member account is named for, which the account's CloudTrail shows
+    /// as the caller: `object` (namespace.name; one AssumeRole per object written) or `namespace` (one per
+    /// namespace and account an hour, for many objects at once).
+    #[arg(long, env = "WRITE_SESSIONS", value_enum, default_value = "object")]
+    write_sessions: WriteSessions,
     /// IAM calls started per second into each account (IAM throttles per account).
     #[arg(long, env = "IAM_CALLS_PER_SECOND", default_value_t = Limits::IAM.calls_per_second)]
     iam_calls_per_second: NonZeroU32,
@@ -313,6 +319,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         concurrency: args.max_concurrent_reconciles,
         installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
         instance: args.pod_name.clone(),
+        write_sessions: args.write_sessions,
         ..Config::default()
     };
     if let Some(dir) = &args.webhook_cert_dir {

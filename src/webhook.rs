@@ -19,10 +19,10 @@ use axum::routing::post;
 use axum::{Json, Router};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
+use kube::Client;
 use kube::api::Api;
 use kube::core::DynamicObject;
 use kube::core::admission::{AdmissionRequest, AdmissionResponse, AdmissionReview, Operation};
-use kube::{Client, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
@@ -30,11 +30,11 @@ use tokio_rustls::rustls::ServerConfig;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::api::guard::{self, Guarded};
-use crate::api::{AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
+use crate::api::AwsAccount;
+use crate::api::guard;
 use crate::aws::Aws;
 use crate::controller::access_request::stamp;
-use crate::controller::admission::Review;
+use crate::controller::admission::{Admitted, Review};
 use crate::controller::index::Cache;
 use crate::controller::{Config, Stores, list_guarded};
 
@@ -205,138 +205,44 @@ async fn refusals(shared: &Shared, request: &AdmissionRequest<DynamicObject>) ->
     let Some(object) = &request.object else {
         return Ok(vec![]);
     };
+    // What admission recorded (who asked, who approved) is held to first; an update is judged
+    // on that alone, so that the operator's own finalizer writes are never blocked.
     let kind = request.kind.kind.as_str();
-    if matches!(kind, "AccessRequest" | "AccessApproval") {
-        return access_refusals(shared, request, object).await;
-    }
-    let client = &shared.client;
-    let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
-    let own = shared.aws.own_account_id().await?;
-    let mut roles = vec![];
-    let mut partners = vec![];
-    match kind {
-        "CrossAccountRole" => {
-            let role: CrossAccountRole = typed(object)?;
-            let namespace = role.namespace().unwrap_or_default();
-            for owner in role.owner_references().iter().filter(|o| o.kind == "PartnerAccess") {
-                let api = Api::<Guarded<PartnerAccess>>::namespaced(client.clone(), &namespace);
-                partners.extend(api.get_opt(&owner.name).await?.and_then(Guarded::readable));
-            }
-            roles.push(role);
+    if stamp::is_stamped(kind) {
+        let new = serde_json::to_value(object)?;
+        let refusals = match request.operation {
+            Operation::Update => stamp::unchanged(kind, &serde_json::to_value(&request.old_object)?, &new),
+            _ => stamp::stamped_by(kind, &new, &request.user_info),
+        };
+        if request.operation == Operation::Update || !refusals.is_empty() {
+            return Ok(refusals);
         }
-        "DeveloperGroup" => {
-            let group: DeveloperGroup = typed(object)?;
-            let namespace = group.namespace().unwrap_or_default();
-            for reference in group.spec.access.iter().filter_map(|a| a.role.as_ref()) {
-                let api = Api::<Guarded<CrossAccountRole>>::namespaced(
-                    client.clone(),
-                    reference.namespace.as_deref().unwrap_or(&namespace),
-                );
-                roles.extend(api.get_opt(&reference.name).await?.and_then(Guarded::readable));
-            }
-        }
-        "PartnerAccess" | "IamUser" => {}
-        _ => return Ok(vec![]),
     }
-    let stores = Stores {
-        accounts: Cache::of(accounts),
-        roles: Cache::of(roles.clone()),
-        partners: Cache::of(partners),
-        ..Stores::empty()
-    };
-    let review = Review {
-        stores: &stores,
-        config: &shared.config,
-        own_account_id: &own,
-    };
-    Ok(match kind {
-        "CrossAccountRole" => review.role(&typed(object)?),
-        "DeveloperGroup" => review.group(&typed(object)?),
-        "IamUser" => review.user(&typed(object)?),
-        _ => review.partner(&typed(object)?),
-    })
+    macro_rules! review_by_kind {
+        ($($field:ident: $kind:ident => $module:ident,)*) => {
+            match request.kind.kind.as_str() {
+                $(stringify!($kind) => review::<crate::api::$kind>(shared, typed(object)?).await,)*
+                _ => Ok(vec![]),
+            }
+        };
+    }
+    crate::kinds::for_each_kind!(review_by_kind)
 }
 
-/// Why an AccessRequest or AccessApproval is refused. A create: stamps that are not its
-/// user's, or what the reconcile would refuse (the role, the duration, the user; for an
-/// approval, separation of duties). An update: only a change to what admission recorded,
-/// so that the operator's own finalizer writes are never blocked.
-async fn access_refusals(
-    shared: &Shared,
-    request: &AdmissionRequest<DynamicObject>,
-    object: &DynamicObject,
-) -> anyhow::Result<Vec<String>> {
-    let kind = request.kind.kind.as_str();
-    let new = serde_json::to_value(object)?;
-    if request.operation == Operation::Update {
-        let old = serde_json::to_value(&request.old_object)?;
-        return Ok(stamp::unchanged(kind, &old, &new));
-    }
-    let stamped = stamp::stamped_by(kind, &new, &request.user_info);
-    if !stamped.is_empty() {
-        return Ok(stamped);
-    }
+/// The review of one object against every AwsAccount and what it names.
+async fn review<K: Admitted>(shared: &Shared, object: K) -> anyhow::Result<Vec<String>> {
     let client = &shared.client;
-    // The request's namespace: a create may leave it out of the object.
-    let namespace = request
-        .namespace
-        .clone()
-        .or_else(|| object.namespace())
-        .unwrap_or_default();
-    let (access_request, approval) = match kind {
-        "AccessRequest" => (typed::<AccessRequest>(object)?, None),
-        _ => {
-            let approval: AccessApproval = typed(object)?;
-            let api = Api::<Guarded<AccessRequest>>::namespaced(client.clone(), &namespace);
-            match api.get_opt(&approval.spec.request).await?.and_then(Guarded::readable) {
-                Some(access_request) => (access_request, Some(approval)),
-                None => {
-                    return Ok(vec![format!(
-                        "spec.request: AccessRequest {} does not exist in namespace {namespace}",
-                        approval.spec.request
-                    )]);
-                }
-            }
-        }
-    };
-    access_review(shared, &namespace, access_request, approval).await
-}
-
-/// What the reconcile would refuse of `access_request` (or of `approval` of it), judged from
-/// the AwsAccounts, its role and the IamUsers of `namespace`.
-async fn access_review(
-    shared: &Shared,
-    namespace: &str,
-    mut access_request: AccessRequest,
-    approval: Option<AccessApproval>,
-) -> anyhow::Result<Vec<String>> {
-    let client = &shared.client;
-    access_request.metadata.namespace = Some(namespace.to_string());
     let accounts = list_guarded(&Api::<AwsAccount>::all(client.clone()), &Default::default()).await?;
-    let roles = Api::<Guarded<CrossAccountRole>>::namespaced(client.clone(), namespace);
-    let role = roles
-        .get_opt(&access_request.spec.role.name)
-        .await?
-        .and_then(Guarded::readable);
-    let users = list_guarded(
-        &Api::<IamUser>::namespaced(client.clone(), namespace),
-        &Default::default(),
-    )
-    .await?;
-    let stores = Stores {
+    let mut stores = Stores {
         accounts: Cache::of(accounts),
-        roles: Cache::of(role),
-        users: Cache::of(users),
         ..Stores::empty()
     };
+    object.fetch_referenced(client, &mut stores).await?;
     let own = shared.aws.own_account_id().await?;
     let review = Review {
         stores: &stores,
         config: &shared.config,
         own_account_id: &own,
     };
-    Ok(match approval {
-        None => review.access_request(&access_request),
-        Some(approval) => review.access_approval(&approval, &access_request),
-    })
+    Ok(object.refusals(&review))
 }

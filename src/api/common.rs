@@ -199,6 +199,27 @@ pub(crate) fn tags_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A kind's status: its own fields plus the conditions every kind shares.
+pub trait KindStatus: PartialEq + Serialize + Default + Clone + Send + Sync {
+    fn reconcile(&self) -> &ReconcileStatus;
+    fn reconcile_mut(&mut self) -> &mut ReconcileStatus;
+}
+
+/// `KindStatus` for a status with the shared conditions in its `reconcile` field.
+macro_rules! kind_status {
+    ($status:ty) => {
+        impl $crate::api::common::KindStatus for $status {
+            fn reconcile(&self) -> &$crate::api::common::ReconcileStatus {
+                &self.reconcile
+            }
+            fn reconcile_mut(&mut self) -> &mut $crate::api::common::ReconcileStatus {
+                &mut self.reconcile
+            }
+        }
+    };
+}
+pub(crate) use kind_status;
+
 /// Status fields every kind shares, flattened into each kind's status.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, KubeSchema)]
 #[serde(rename_all = "camelCase")]

@@ -156,6 +156,7 @@ pub struct CrossAccountRoleStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(CrossAccountRoleStatus);
 
 #[cfg(test)]
 mod tests {

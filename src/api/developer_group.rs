@@ -153,6 +153,7 @@ pub struct DeveloperGroupStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(DeveloperGroupStatus);
 
 #[cfg(test)]
 mod tests {

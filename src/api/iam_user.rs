@@ -163,6 +163,7 @@ pub struct IamUserStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(IamUserStatus);
 
 #[cfg(test)]
 mod tests {

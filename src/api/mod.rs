@@ -1,8 +1,9 @@
 //! The operator's API, `awsaccess.dev/v1alpha1`: the kinds users write and the status
 //! they read back (contract: API.md of the project's shared docs). Types only; no client code.
 
+pub mod access_approval;
 pub mod access_request;
-pub mod account;
+pub mod aws_account;
 pub mod common;
 pub mod cross_account_role;
 pub mod developer_group;
@@ -15,48 +16,27 @@ pub mod service_control_policy;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-pub use access_request::{
-    APPROVED_BY_ANNOTATION, APPROVER_GROUPS_ANNOTATION, AccessApproval, AccessApprovalSpec, AccessApprovalStatus,
-    AccessPhase, AccessRequest, AccessRequestSpec, AccessRequestStatus, Approvers, Decision, Elevation, LocalRef,
-    REQUESTED_BY_ANNOTATION,
-};
-pub use account::{
-    AccountGuardrails, AccountState, AwsAccount, AwsAccountSpec, AwsAccountStatus, BillingAccess,
-    TrustOutsideOrganization,
-};
 pub use common::{
     AccountDeletionPolicy, AccountRef, ConditionType, CustomerManagedPolicy, DeletionPolicy, InlinePolicy,
     ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
 };
-pub use cross_account_role::{
-    CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, SessionsDenied, Trust,
-};
-pub use developer_group::{
-    DeveloperGroup, DeveloperGroupSpec, DeveloperGroupStatus, MemberRemoval, Profile, RoleAccess,
-};
-pub use iam_user::{AccessKeyStatus, AccessKeys, ConsoleAccess, IamUser, IamUserSpec, IamUserStatus, UserState};
-pub use organizational_unit::{
-    OrganizationalUnit, OrganizationalUnitDeletionPolicy, OrganizationalUnitRef, OrganizationalUnitSpec,
-    OrganizationalUnitStatus,
-};
-pub use partner_access::{Partner, PartnerAccess, PartnerAccessSpec, PartnerAccessStatus, PartnerPhase, PartnerRole};
-pub use service_control_policy::{
-    Guardrails, ServiceControlPolicy, ServiceControlPolicySpec, ServiceControlPolicyStatus, Targets,
-};
+
+/// Each kind's public types, at the top of `api` too.
+macro_rules! kind_exports {
+    ($($field:ident: $kind:ident => $module:ident,)*) => {
+        $(pub use $module::*;)*
+    };
+}
+crate::kinds::for_each_kind!(kind_exports);
 
 /// The CustomResourceDefinitions of every kind, in the order they depend on each other.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![
-        AwsAccount::crd(),
-        CrossAccountRole::crd(),
-        DeveloperGroup::crd(),
-        PartnerAccess::crd(),
-        OrganizationalUnit::crd(),
-        ServiceControlPolicy::crd(),
-        IamUser::crd(),
-        AccessRequest::crd(),
-        AccessApproval::crd(),
-    ]
+    macro_rules! crds_of {
+        ($($field:ident: $kind:ident => $module:ident,)*) => {
+            vec![$($kind::crd()),*]
+        };
+    }
+    crate::kinds::for_each_kind!(crds_of)
 }
 
 /// The CRDs as one YAML stream: what `aws-access-operator crd` prints and `crds/` holds.

@@ -107,6 +107,7 @@ pub struct OrganizationalUnitStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(OrganizationalUnitStatus);
 
 #[cfg(test)]
 mod tests {

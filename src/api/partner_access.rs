@@ -110,6 +110,7 @@ pub struct PartnerAccessStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(PartnerAccessStatus);
 
 /// Whether the partner has access now: `Active` (the roles exist and trust the partner), `Suspended` (`spec.suspended` is true; the roles are removed), `Expired` (`spec.expiresAt` has passed; the roles are removed).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

@@ -154,3 +154,4 @@ pub struct ServiceControlPolicyStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(ServiceControlPolicyStatus);

@@ -1,10 +1,11 @@
 //! IAM clients for every account the operator works in: its own credentials in
 //! its own account, an assumed access role anywhere else.
 //!
-//! AssumeRole is called once per (account, role) and its credentials reused until
-//! shortly before they expire, so a resync of many objects in one account costs
-//! one STS call an hour rather than one per reconcile. Credentials stay inside the
-//! SDK clients and are never logged.
+//! AssumeRole is called once per (account, role, session name) and its
+//! credentials reused until shortly before they expire, so a resync of many
+//! objects in one account costs one STS call an hour rather than one per
+//! reconcile, and so do the writes of one namespace when write sessions are
+//! named for namespaces. Credentials stay inside the SDK clients and are never logged.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,7 +41,13 @@ struct AssumedClient {
     replace_after: SystemTime,
 }
 
-type CacheKey = (String, String);
+/// (account, access role, role session name).
+type CacheKey = (String, String, String);
+
+/// Sessions kept for reuse, at most about this many: the shared read
+/// session and each namespace's write session in every account, or the
+/// objects written most recently, without growing with the number of objects.
+const KEPT_SESSIONS: usize = 256;
 
 pub struct AccountClients {
     base_config: SdkConfig,
@@ -54,9 +61,9 @@ pub struct AccountClients {
     sts: aws_sdk_sts::Client,
     own_iam: aws_sdk_iam::Client,
     own_identity: OnceCell<CallerIdentity>,
-    /// One slot per (account, access role); its async lock makes concurrent
-    /// callers for the same account wait for one AssumeRole instead of each
-    /// making their own.
+    /// One slot per (account, access role, session); its async lock makes
+    /// concurrent callers for the same session wait for one AssumeRole
+    /// instead of each making their own.
     assumed: Mutex<HashMap<CacheKey, Arc<AsyncMutex<Option<AssumedClient>>>>>,
     assume_role_calls: AtomicU64,
 }
@@ -99,11 +106,23 @@ impl AccountClients {
 
     /// An IAM client acting inside `account_id`.
     pub async fn iam_client(&self, account_id: &str, access_role: &str) -> AwsResult<aws_sdk_iam::Client> {
-        let identity = self.own_identity().await?;
-        if identity.account_id == account_id {
+        if self.own_identity().await?.account_id == account_id {
             return Ok(self.own_iam.clone());
         }
-        let slot = self.slot(account_id, access_role);
+        self.session_client(account_id, access_role, ROLE_SESSION_NAME).await
+    }
+
+    /// An IAM client inside `account_id` under a role session named
+    /// `session`: every call it makes shows `session` in the account's
+    /// CloudTrail. Kept and reused until shortly before it expires.
+    pub async fn session_client(
+        &self,
+        account_id: &str,
+        access_role: &str,
+        session: &str,
+    ) -> AwsResult<aws_sdk_iam::Client> {
+        let identity = self.own_identity().await?;
+        let slot = self.slot(account_id, access_role, session);
         let mut cached = slot.lock().await;
         if let Some(assumed) = cached
             .as_ref()
@@ -112,24 +131,10 @@ impl AccountClients {
             return Ok(assumed.client.clone());
         }
         let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
-        let assumed = self.assume_role(account_id, &role_arn, ROLE_SESSION_NAME).await?;
+        let assumed = self.assume_role(account_id, &role_arn, session).await?;
         let client = assumed.client.clone();
         *cached = Some(assumed);
         Ok(client)
-    }
-
-    /// An IAM client inside `account_id` under a role session of its own
-    /// named `session`, assumed now and not kept: every call it makes
-    /// shows `session` in the account's CloudTrail.
-    pub async fn session_client(
-        &self,
-        account_id: &str,
-        access_role: &str,
-        session: &str,
-    ) -> AwsResult<aws_sdk_iam::Client> {
-        let identity = self.own_identity().await?;
-        let role_arn = format!("arn:{}:iam::{account_id}:role/{access_role}", identity.partition);
-        Ok(self.assume_role(account_id, &role_arn, session).await?.client)
     }
 
     async fn own_identity(&self) -> AwsResult<&CallerIdentity> {
@@ -159,14 +164,22 @@ impl AccountClients {
             .await
     }
 
-    fn slot(&self, account_id: &str, access_role: &str) -> Arc<AsyncMutex<Option<AssumedClient>>> {
+    fn slot(&self, account_id: &str, access_role: &str, session: &str) -> Arc<AsyncMutex<Option<AssumedClient>>> {
         // Held only to look up or insert, never across an await; a poisoned map
         // is still a valid map.
         let mut slots = self.assumed.lock().unwrap_or_else(PoisonError::into_inner);
-        slots
-            .entry((account_id.to_owned(), access_role.to_owned()))
-            .or_default()
-            .clone()
+        let key = (account_id.to_owned(), access_role.to_owned(), session.to_owned());
+        if slots.len() >= KEPT_SESSIONS && !slots.contains_key(&key) {
+            // Forgets the sessions no call is using (an arbitrary half of them
+            // at worst); a forgotten one costs one AssumeRole when next needed.
+            let mut idle = slots.len() / 2;
+            slots.retain(|_, slot| {
+                let forget = idle > 0 && Arc::strong_count(slot) == 1;
+                idle -= usize::from(forget);
+                !forget
+            });
+        }
+        slots.entry(key).or_default().clone()
     }
 
     fn http_client(&self, account_id: &str) -> SharedHttpClient {

@@ -4,16 +4,47 @@
 //! not undo is one here: a reference not ready yet (an AwsAccount applied
 //! later in the same GitOps sync) is the reconcile's to wait for.
 
-use kube::ResourceExt;
+use async_trait::async_trait;
+use kube::api::Api;
+use kube::{Client, ResourceExt};
+use serde::de::DeserializeOwned;
 
-use super::access_request::checks;
 use super::context::{Config, Stores};
 use super::guardrails;
 use super::iam_user;
 use super::partner_access::{generated_secret_ref, plan as partner_plan};
 use super::status::{Outcome, State};
 use super::tenancy::{self, Account};
-use crate::api::{AccessApproval, AccessRequest, CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
+use crate::api::guard::Guarded;
+use crate::api::{CrossAccountRole, DeveloperGroup, IamUser, PartnerAccess};
+
+/// A kind the admission webhook reviews: what the review reads besides
+/// every AwsAccount, and why the operator would refuse the object. A kind
+/// with nothing to refuse at admission takes the defaults.
+#[async_trait]
+pub trait Admitted: DeserializeOwned + Send + Sync {
+    /// Adds to `stores` the objects this one names that its review reads.
+    async fn fetch_referenced(&self, _client: &Client, _stores: &mut Stores) -> kube::Result<()> {
+        Ok(())
+    }
+
+    /// Why the operator would refuse it, each naming the field.
+    fn refusals(&self, _review: &Review) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// The objects `api` has of `names`, those that exist and can be read.
+pub async fn fetch_named<K>(api: Api<Guarded<K>>, names: &[&str]) -> kube::Result<Vec<K>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut found = vec![];
+    for name in names {
+        found.extend(api.get_opt(name).await?.and_then(Guarded::readable));
+    }
+    Ok(found)
+}
 
 /// What the stores must hold for a review: every AwsAccount, and the
 /// objects the reviewed one names (a group's roles, a role's PartnerAccess).
@@ -174,25 +205,5 @@ impl Review<'_> {
             );
         }
         found
-    }
-
-    /// Why the operator would refuse `request`: a role that is not this namespace's with
-    /// `elevation`, a duration outside it, a user the namespace may not name, an account
-    /// that does not allow the namespace.
-    pub fn access_request(&self, request: &AccessRequest) -> Vec<String> {
-        match checks::request(self.stores, self.config, self.own_account_id, request) {
-            Err(refusal) if refused(&refusal.outcome) => vec![refusal.outcome.message],
-            _ => vec![],
-        }
-    }
-
-    /// Why `approval` of `request` would count for nothing: the requester's own, or by
-    /// someone the role's elevation does not name (or a role without one).
-    pub fn access_approval(&self, approval: &AccessApproval, request: &AccessRequest) -> Vec<String> {
-        checks::elevation_of(self.stores, request)
-            .and_then(|elevation| checks::approver(approval, request, &request.spec.role.name, &elevation))
-            .err()
-            .into_iter()
-            .collect()
     }
 }

@@ -16,10 +16,6 @@ use super::error::{KubeContext, Result};
 use super::index::{Cache, Indexed};
 use super::status::KindStatus;
 
-use crate::api::{
-    AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit,
-    PartnerAccess, ServiceControlPolicy,
-};
 use crate::aws::Aws;
 use crate::telemetry::Metrics;
 
@@ -52,6 +48,21 @@ pub struct Config {
     /// outside tests) is 15 minutes, the shortest role session AWS issues;
     /// tests set seconds to see an elevation expire.
     pub shortest_elevation: Option<Duration>,
+    /// What the role sessions of the writes in member accounts are named
+    /// for, which CloudTrail shows as the caller.
+    pub write_sessions: WriteSessions,
+}
+
+/// Whom the role session of a write in a member account names.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum WriteSessions {
+    /// `namespace.name` of the object that asked: CloudTrail shows the
+    /// object behind every write; one AssumeRole per object written.
+    #[default]
+    Object,
+    /// The namespace of the object that asked: CloudTrail shows the tenant
+    /// behind every write; one AssumeRole per namespace and account an hour.
+    Namespace,
 }
 
 impl Default for Config {
@@ -67,68 +78,49 @@ impl Default for Config {
             instance: None,
             session_lifetime: None,
             shortest_elevation: None,
+            write_sessions: WriteSessions::default(),
         }
     }
 }
 
-/// The caches every reconciler reads referenced objects from, with their indexes.
-#[derive(Clone)]
-pub struct Stores {
-    pub accounts: Cache<AwsAccount>,
-    pub roles: Cache<CrossAccountRole>,
-    pub groups: Cache<DeveloperGroup>,
-    pub ous: Cache<OrganizationalUnit>,
-    pub policies: Cache<ServiceControlPolicy>,
-    pub partners: Cache<PartnerAccess>,
-    pub users: Cache<IamUser>,
-    pub requests: Cache<AccessRequest>,
-    pub approvals: Cache<AccessApproval>,
+macro_rules! stores {
+    ($($field:ident: $kind:ident => $module:ident,)*) => {
+        /// The caches every reconciler reads referenced objects from, with their indexes.
+        #[derive(Clone)]
+        pub struct Stores {
+            $(pub $field: Cache<crate::api::$kind>,)*
+        }
+
+        impl Stores {
+            /// Caches that hold nothing, to fill some of.
+            pub fn empty() -> Self {
+                Stores {
+                    $($field: Cache::of([]),)*
+                }
+            }
+
+            /// Waits until every cache holds its first list; false if one never will.
+            pub async fn wait_until_ready(&self) -> bool {
+                $(self.$field.wait_until_ready().await.is_ok())&&*
+            }
+
+            /// Sets each kind's not-Ready gauge from its cache, and the active elevations'.
+            pub fn count_not_ready(&self, metrics: &Metrics) {
+                $(count_not_ready(metrics, &self.$field);)*
+                metrics.set_elevations_active(self.active_elevations());
+            }
+        }
+    };
 }
+crate::kinds::for_each_kind!(stores);
 
 impl Stores {
-    /// Caches that hold nothing, to fill some of.
-    pub fn empty() -> Self {
-        Stores {
-            accounts: Cache::of([]),
-            roles: Cache::of([]),
-            groups: Cache::of([]),
-            ous: Cache::of([]),
-            policies: Cache::of([]),
-            partners: Cache::of([]),
-            users: Cache::of([]),
-            requests: Cache::of([]),
-            approvals: Cache::of([]),
-        }
-    }
-
-    /// Waits until every cache holds its first list; false if one never will.
-    pub async fn wait_until_ready(&self) -> bool {
-        self.accounts.wait_until_ready().await.is_ok()
-            && self.roles.wait_until_ready().await.is_ok()
-            && self.groups.wait_until_ready().await.is_ok()
-            && self.ous.wait_until_ready().await.is_ok()
-            && self.policies.wait_until_ready().await.is_ok()
-            && self.partners.wait_until_ready().await.is_ok()
-            && self.users.wait_until_ready().await.is_ok()
-            && self.requests.wait_until_ready().await.is_ok()
-            && self.approvals.wait_until_ready().await.is_ok()
-    }
-
-    /// Sets each kind's not-Ready gauge, and the active elevations', from the caches.
-    pub fn count_not_ready(&self, metrics: &Metrics) {
-        let active = self.requests.state().into_iter().filter(|request| {
+    /// AccessRequests whose grant is in force.
+    fn active_elevations(&self) -> usize {
+        let active = |request: &Arc<crate::api::AccessRequest>| {
             request.status.as_ref().and_then(|status| status.phase) == Some(crate::api::AccessPhase::Active)
-        });
-        metrics.set_elevations_active(active.count());
-        count_not_ready(metrics, &self.accounts);
-        count_not_ready(metrics, &self.roles);
-        count_not_ready(metrics, &self.groups);
-        count_not_ready(metrics, &self.ous);
-        count_not_ready(metrics, &self.policies);
-        count_not_ready(metrics, &self.partners);
-        count_not_ready(metrics, &self.users);
-        count_not_ready(metrics, &self.requests);
-        count_not_ready(metrics, &self.approvals);
+        };
+        self.requests.state().iter().filter(|request| active(request)).count()
     }
 }
 

@@ -1,8 +1,9 @@
-//! The `Reconciler` of a kind whose whole reconcile a driver runs, written
-//! once: such a kind has nothing of its own to say about its converge or
-//! its cleanup, only its API scope and (at most) when to look again.
+//! The `Reconciler` and `plan`'s `Planned` of a kind whose whole reconcile a
+//! driver runs, written once: such a kind has nothing of its own to say
+//! about its converge, its cleanup or its plan, only its API scope and (at
+//! most) when to look again.
 
-/// `Reconciler` for a kind run by the driver module `$driver` (`owned` or
+/// `Reconciler` and `Planned` for a kind run by the driver module `$driver` (`owned` or
 /// `organization`), `namespaced` or `cluster` scoped. Anything after those
 /// (a `next`) goes into the impl as written.
 macro_rules! driver_kind_reconciler {
@@ -45,6 +46,17 @@ macro_rules! driver_kind_reconciler {
             }
 
             $($($more)+)?
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::plan::kinds::Planned for $kind {
+            async fn planned(
+                &self,
+                ctx: &$crate::controller::context::Context,
+                source: &str,
+            ) -> Vec<$crate::plan::ObjectPlan> {
+                vec![$crate::plan::kinds::$driver(self, ctx, source).await]
+            }
         }
     };
 }

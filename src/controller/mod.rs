@@ -2,6 +2,7 @@
 //! and the triggers that re-reconcile dependents, so a reconcile triggered
 //! by a change always sees that change in the cache.
 
+pub mod access_approval;
 pub mod access_request;
 pub mod admission;
 pub mod attachments;
@@ -40,10 +41,6 @@ use kube::{Client, Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 
 use crate::api::guard::Guarded;
-use crate::api::{
-    AccessApproval, AccessRequest, AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit,
-    PartnerAccess, ServiceControlPolicy,
-};
 use crate::aws::Aws;
 use crate::aws::inventory::Inventoried;
 use crate::telemetry::{Metrics, Readiness};
@@ -325,76 +322,50 @@ pub struct Telemetry {
     pub readiness: Readiness,
 }
 
-/// Every kind's watch; the controllers' triggers subscribe to them.
-pub struct Watches {
-    pub client: Client,
-    pub accounts: KindWatch<AwsAccount>,
-    pub roles: KindWatch<CrossAccountRole>,
-    pub groups: KindWatch<DeveloperGroup>,
-    pub ous: KindWatch<OrganizationalUnit>,
-    pub policies: KindWatch<ServiceControlPolicy>,
-    pub partners: KindWatch<PartnerAccess>,
-    pub users: KindWatch<IamUser>,
-    pub requests: KindWatch<AccessRequest>,
-    pub approvals: KindWatch<AccessApproval>,
-}
-
-impl Watches {
-    fn new(client: Client) -> Self {
-        Watches {
-            client,
-            accounts: KindWatch::new(),
-            roles: KindWatch::new(),
-            groups: KindWatch::new(),
-            ous: KindWatch::new(),
-            policies: KindWatch::new(),
-            partners: KindWatch::new(),
-            users: KindWatch::new(),
-            requests: KindWatch::new(),
-            approvals: KindWatch::new(),
+macro_rules! watches {
+    ($($field:ident: $kind:ident => $module:ident,)*) => {
+        /// Every kind's watch; the controllers' triggers subscribe to them.
+        pub struct Watches {
+            pub client: Client,
+            $(pub $field: KindWatch<crate::api::$kind>,)*
         }
-    }
 
-    fn stores(&self) -> Stores {
-        Stores {
-            accounts: self.accounts.cache.clone(),
-            roles: self.roles.cache.clone(),
-            groups: self.groups.cache.clone(),
-            ous: self.ous.cache.clone(),
-            policies: self.policies.cache.clone(),
-            partners: self.partners.cache.clone(),
-            users: self.users.cache.clone(),
-            requests: self.requests.cache.clone(),
-            approvals: self.approvals.cache.clone(),
+        impl Watches {
+            fn new(client: Client) -> Self {
+                Watches {
+                    client,
+                    $($field: KindWatch::new(),)*
+                }
+            }
+
+            fn stores(&self) -> Stores {
+                Stores {
+                    $($field: self.$field.cache.clone(),)*
+                }
+            }
+
+            /// The watches, as one task that runs until the process ends.
+            fn run(self) -> impl Future<Output = ()> + Send {
+                let client = self.client;
+                futures::future::join_all([$(self.$field.run(client.clone()).boxed()),*]).map(drop)
+            }
+
+            /// Every kind's controller, from its `triggers`, as one task that
+            /// runs until `shutdown` resolves; the reconciles in flight finish first.
+            fn controllers(
+                &self,
+                ctx: &Arc<Context>,
+                shutdown: futures::future::Shared<futures::future::BoxFuture<'static, ()>>,
+            ) -> impl Future<Output = ()> + Send + use<> {
+                futures::future::join_all([
+                    $(run_controller($module::triggers::controller(self), ctx.clone(), shutdown.clone()).boxed(),)*
+                ])
+                .map(drop)
+            }
         }
-    }
-
-    /// The watches, as one task that runs until the process ends.
-    fn run(self) -> impl Future<Output = ()> + Send {
-        let client = self.client;
-        futures::future::join_all([
-            self.accounts.run(client.clone()).boxed(),
-            self.roles.run(client.clone()).boxed(),
-            self.groups.run(client.clone()).boxed(),
-            self.ous.run(client.clone()).boxed(),
-            self.policies.run(client.clone()).boxed(),
-            self.partners.run(client.clone()).boxed(),
-            self.users.run(client.clone()).boxed(),
-            self.requests.run(client.clone()).boxed(),
-            self.approvals.run(client).boxed(),
-        ])
-        .map(drop)
-    }
+    };
 }
-
-/// Runs one kind's controller (from its `triggers`) until `shutdown`.
-fn start<K: driver::Reconciler>(
-    controller: Controller<K>,
-    ctx: &Arc<Context>,
-    shutdown: &futures::future::Shared<futures::future::BoxFuture<'static, ()>>,
-) -> futures::future::BoxFuture<'static, ()> {
-    run_controller(controller, ctx.clone(), shutdown.clone()).boxed()
-}
+crate::kinds::for_each_kind!(watches);
 
 /// Runs every controller until `shutdown` resolves; the reconciles in
 /// flight finish first.
@@ -416,22 +387,7 @@ pub async fn run(
         telemetry.metrics.clone(),
     ));
     let shutdown = futures::future::FutureExt::shared(shutdown.boxed());
-    // The kinds: one line each.
-    let controllers = futures::future::join_all([
-        start(aws_account::triggers::controller(&watches), &ctx, &shutdown),
-        start(cross_account_role::triggers::controller(&watches), &ctx, &shutdown),
-        start(developer_group::triggers::controller(&watches), &ctx, &shutdown),
-        start(organizational_unit::triggers::controller(&watches), &ctx, &shutdown),
-        start(service_control_policy::triggers::controller(&watches), &ctx, &shutdown),
-        start(partner_access::triggers::controller(&watches), &ctx, &shutdown),
-        start(iam_user::triggers::controller(&watches), &ctx, &shutdown),
-        start(access_request::triggers::controller(&watches), &ctx, &shutdown),
-        start(
-            access_request::triggers::approvals_controller(&watches),
-            &ctx,
-            &shutdown,
-        ),
-    ]);
+    let controllers = watches.controllers(&ctx, shutdown);
     let gauges = async move {
         if !stores.wait_until_ready().await {
             // A cache that never fills means the process is shutting down.

@@ -4,6 +4,7 @@
 
 use kube::{Resource, ResourceExt};
 
+use super::context::WriteSessions;
 use super::status::Outcome;
 use crate::api::{Reason, Tags};
 
@@ -22,13 +23,15 @@ pub fn object_id<K: Resource<DynamicType = ()>>(object: &K) -> String {
 }
 
 /// The role session name of the writes made for an object in a member
-/// account: `namespace.name` (a cluster-scoped object: its name), as STS
-/// takes it (64 characters of `[\w+=,.@-]`). A longer one keeps its start
-/// and ends in a hash of the whole, so that sessions stay distinct.
-pub fn requester<K: Resource<DynamicType = ()>>(object: &K) -> String {
-    let whole = match object.namespace() {
-        Some(namespace) => format!("{namespace}.{}", object.name_any()),
-        None => object.name_any(),
+/// account, as `sessions` says: `namespace.name` or the namespace (a
+/// cluster-scoped object: its name), as STS takes it (64 characters of
+/// `[\w+=,.@-]`). A longer one keeps its start and ends in a hash of the
+/// whole, so that sessions stay distinct.
+pub fn requester<K: Resource<DynamicType = ()>>(object: &K, sessions: WriteSessions) -> String {
+    let whole = match (object.namespace(), sessions) {
+        (Some(namespace), WriteSessions::Object) => format!("{namespace}.{}", object.name_any()),
+        (Some(namespace), WriteSessions::Namespace) => namespace,
+        (None, _) => object.name_any(),
     };
     session_name(&whole)
 }
@@ -36,6 +39,11 @@ pub fn requester<K: Resource<DynamicType = ()>>(object: &K) -> String {
 const SESSION_NAME_MAX: usize = 64;
 
 fn session_name(whole: &str) -> String {
+    // STS takes two characters at least; a name of one (a namespace `a`)
+    // ends in `-`, which no Kubernetes name ends in, so it stays distinct.
+    if whole.len() < 2 {
+        return format!("{whole}-");
+    }
     if whole.len() <= SESSION_NAME_MAX {
         return whole.to_owned();
     }
@@ -149,5 +157,28 @@ mod tests {
         assert_ne!(session_name(&long), session_name(&other));
         let valid = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
         assert!(session_name(&long).chars().all(valid));
+        assert_eq!(session_name("a"), "a-");
+    }
+
+    #[test]
+    fn write_sessions_name_the_object_or_its_namespace() {
+        use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
+        use kube::api::ObjectMeta;
+        let named = |namespace: Option<&str>, name: &str| ObjectMeta {
+            namespace: namespace.map(String::from),
+            name: Some(name.into()),
+            ..ObjectMeta::default()
+        };
+        let namespaced = ConfigMap {
+            metadata: named(Some("alfie"), "deployer"),
+            ..ConfigMap::default()
+        };
+        assert_eq!(requester(&namespaced, WriteSessions::Object), "alfie.deployer");
+        assert_eq!(requester(&namespaced, WriteSessions::Namespace), "alfie");
+        let cluster_scoped = Namespace {
+            metadata: named(None, "dev"),
+            ..Namespace::default()
+        };
+        assert_eq!(requester(&cluster_scoped, WriteSessions::Namespace), "dev");
     }
 }

@@ -16,11 +16,8 @@ use serde_json::json;
 use super::context::Context;
 use super::driver::Stop;
 use super::error::{Error, KubeContext, Result, named};
-use crate::api::{
-    AccessApprovalStatus, AccessRequestStatus, AwsAccountStatus, ConditionType, CrossAccountRoleStatus,
-    DeveloperGroupStatus, IamUserStatus, OrganizationalUnitStatus, PartnerAccessStatus, Reason, ReconcileStatus,
-    ServiceControlPolicyStatus,
-};
+pub use crate::api::common::KindStatus;
+use crate::api::{ConditionType, Reason};
 
 /// The field manager of everything the operator writes.
 pub const MANAGER: &str = "aws-access-operator";
@@ -138,36 +135,6 @@ where
         .map(drop)
         .doing(|| format!("writing the status of {}", named(object)))
 }
-
-/// A kind's status: its own fields plus the conditions every kind shares.
-pub trait KindStatus: PartialEq + Serialize + Default + Clone + Send + Sync {
-    fn reconcile(&self) -> &ReconcileStatus;
-    fn reconcile_mut(&mut self) -> &mut ReconcileStatus;
-}
-
-macro_rules! kind_status {
-    ($($status:ty),*) => {$(
-        impl KindStatus for $status {
-            fn reconcile(&self) -> &ReconcileStatus {
-                &self.reconcile
-            }
-            fn reconcile_mut(&mut self) -> &mut ReconcileStatus {
-                &mut self.reconcile
-            }
-        }
-    )*};
-}
-kind_status!(
-    AwsAccountStatus,
-    CrossAccountRoleStatus,
-    DeveloperGroupStatus,
-    PartnerAccessStatus,
-    OrganizationalUnitStatus,
-    ServiceControlPolicyStatus,
-    IamUserStatus,
-    AccessRequestStatus,
-    AccessApprovalStatus
-);
 
 /// Whether the spec changed since the status last described it: what tells
 /// a change the user asked for from one made behind the operator's back.

@@ -5,7 +5,7 @@
 //! `aws::read_only`), not to Kubernetes (no finalizer, no status, no Event;
 //! its client sends GETs only, see `read_only_client`).
 
-mod kinds;
+pub(crate) mod kinds;
 pub mod manifests;
 
 use std::collections::BTreeMap;
@@ -21,9 +21,6 @@ use serde::de::DeserializeOwned;
 use tower::BoxError;
 use tower::filter::FilterLayer;
 
-use crate::api::{
-    AwsAccount, CrossAccountRole, DeveloperGroup, IamUser, OrganizationalUnit, PartnerAccess, ServiceControlPolicy,
-};
 use crate::aws::Aws;
 use crate::controller::context::{Config, Context, Stores};
 use crate::controller::index::{Cache, Indexed};
@@ -66,7 +63,7 @@ pub struct PlannedChange {
 }
 
 impl ObjectPlan {
-    fn of<K: Resource<DynamicType = ()>>(object: &K, source: &str) -> Self {
+    pub(crate) fn of<K: Resource<DynamicType = ()>>(object: &K, source: &str) -> Self {
         ObjectPlan {
             kind: K::kind(&()).into_owned(),
             namespace: object.namespace(),
@@ -228,6 +225,37 @@ where
     Ok(Overlay { store, named })
 }
 
+macro_rules! overlays {
+    ($($field:ident: $kind:ident => $module:ident,)*) => {
+        /// Every kind's objects of the files, laid over the cluster's.
+        struct Overlays {
+            $($field: Overlay<crate::api::$kind>,)*
+        }
+
+        impl Overlays {
+            async fn read(client: &Client, files: &mut Files) -> anyhow::Result<Self> {
+                Ok(Overlays {
+                    $($field: overlay(client, files).await?,)*
+                })
+            }
+
+            fn stores(&self) -> Stores {
+                Stores {
+                    $($field: self.$field.store.clone(),)*
+                }
+            }
+
+            /// Each object's plans, with where in the files it was written.
+            async fn planned(&self, ctx: &Context, files: &Files) -> Vec<(usize, Vec<ObjectPlan>)> {
+                let mut planned = vec![];
+                $(planned.extend(each(ctx, &self.$field.named, files).await);)*
+                planned
+            }
+        }
+    };
+}
+crate::kinds::for_each_kind!(overlays);
+
 /// The Secrets of the files, `stringData` folded into `data` as the API server does.
 fn secrets(client: &Client, files: &mut Files) -> anyhow::Result<Vec<Secret>> {
     let mut secrets = vec![];
@@ -262,14 +290,7 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
         documents,
     };
     let mut secrets = secrets(&client, &mut files)?;
-    // The kinds planned: one line each, here and in the chain below.
-    let accounts = overlay::<AwsAccount>(&client, &mut files).await?;
-    let roles = overlay::<CrossAccountRole>(&client, &mut files).await?;
-    let groups = overlay::<DeveloperGroup>(&client, &mut files).await?;
-    let partners = overlay::<PartnerAccess>(&client, &mut files).await?;
-    let ous = overlay::<OrganizationalUnit>(&client, &mut files).await?;
-    let policies = overlay::<ServiceControlPolicy>(&client, &mut files).await?;
-    let users = overlay::<IamUser>(&client, &mut files).await?;
+    let overlays = Overlays::read(&client, &mut files).await?;
     for (document, taken) in files.documents.iter().zip(&files.taken) {
         if !taken && document.api_version().starts_with("awsaccess.dev/") {
             bail!(
@@ -279,25 +300,12 @@ pub async fn plan(client: Client, aws: Arc<dyn Aws>, config: Config, documents: 
             );
         }
     }
-    secrets.extend(kinds::external_ids_to_generate(&client, &partners.named, &secrets).await?);
-    let stores = Stores {
-        accounts: accounts.store,
-        roles: roles.store,
-        groups: groups.store,
-        ous: ous.store,
-        policies: policies.store,
-        partners: partners.store.clone(),
-        users: users.store,
-        ..Stores::empty()
-    };
-    let ctx = Context::new(client, aws, config, stores, Arc::new(Metrics::default())).with_secrets(secrets);
-    let mut planned = each(&ctx, &ous.named, &files).await;
-    planned.extend(each(&ctx, &policies.named, &files).await);
-    planned.extend(each(&ctx, &accounts.named, &files).await);
-    planned.extend(each(&ctx, &roles.named, &files).await);
-    planned.extend(each(&ctx, &groups.named, &files).await);
-    planned.extend(each(&ctx, &partners.named, &files).await);
-    planned.extend(each(&ctx, &users.named, &files).await);
+    secrets.extend(
+        crate::controller::partner_access::external_ids_to_generate(&client, &overlays.partners.named, &secrets)
+            .await?,
+    );
+    let ctx = Context::new(client, aws, config, overlays.stores(), Arc::new(Metrics::default())).with_secrets(secrets);
+    let mut planned = overlays.planned(&ctx, &files).await;
     planned.sort_by_key(|(i, _)| *i);
     Ok(Plan {
         objects: planned.into_iter().flat_map(|(_, plans)| plans).collect(),

@@ -1431,6 +1431,17 @@ async fn taking_a_namespace_away_locks_what_it_made_and_giving_it_back_restores_
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// An operator with `config` reaching moto through a wire that records who
+/// signed each call, and the member account `dev` it works in.
+async fn operator_on_the_wire(config: Config) -> (Env, String, crate::support::wire::Wire) {
+    let mut env = Env::without_operator().await;
+    env.moto.create_organization().await;
+    let dev = env.moto.create_member_account("dev").await;
+    let wire = crate::support::wire::Wire::start(env.moto.endpoint()).await;
+    env.reach_aws_through(&wire.endpoint()).await;
+    (env.start_operator(config), dev, wire)
+}
+
 /// Rule 9: every write in a member account carries the object that asked,
 /// as the role session's name (what CloudTrail records as the caller); the
 /// shared reads keep the operator's own session, and a pass in sync opens no
@@ -1438,12 +1449,7 @@ async fn taking_a_namespace_away_locks_what_it_made_and_giving_it_back_restores_
 /// access key signed each call, and which session AssumeRole handed it to.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_write_in_a_member_account_names_the_object_that_asked() {
-    let mut env = Env::without_operator().await;
-    env.moto.create_organization().await;
-    let dev = env.moto.create_member_account("dev").await;
-    let wire = crate::support::wire::Wire::start(env.moto.endpoint()).await;
-    env.reach_aws_through(&wire.endpoint()).await;
-    let env = env.start_operator(test_config());
+    let (env, dev, wire) = operator_on_the_wire(test_config()).await;
     env.apply(&format!(
         "{}{}{}",
         namespaces(&["alfie"]),
@@ -1497,5 +1503,41 @@ async fn every_write_in_a_member_account_names_the_object_that_asked() {
         wire.sessions_of("AssumeRole").len(),
         assumed,
         "a pass in sync opens no session"
+    );
+}
+
+/// With `--write-sessions namespace` the writes name the namespace that
+/// asked rather than each object, and one session serves all of them: a
+/// namespace's many objects in one account cost one AssumeRole, not one each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn namespace_write_sessions_name_the_tenant_and_are_opened_once() {
+    let (env, dev, wire) = operator_on_the_wire(Config {
+        write_sessions: controller::context::WriteSessions::Namespace,
+        ..test_config()
+    })
+    .await;
+    let names = ["deployer", "reader", "auditor"];
+    let roles: String = (names.iter())
+        .map(|name| role("alfie", name, &by_name("dev"), &trusting_management(name)))
+        .collect();
+    env.apply(&format!(
+        "{}{}{roles}",
+        namespaces(&["alfie"]),
+        aws_account("dev", "dev", &dev, "  allowedNamespaces: [alfie]\n"),
+    ))
+    .await;
+    for name in names {
+        ready(&env, "CrossAccountRole", "alfie", name)
+            .await
+            .expect("the role is Ready");
+    }
+    assert_eq!(wire.sessions_of("CreateRole"), ["alfie", "alfie", "alfie"]);
+    let mut opened = wire.sent("AssumeRole");
+    opened.sort_by(|a, b| a.get("RoleSessionName").cmp(&b.get("RoleSessionName")));
+    let sessions: Vec<_> = opened.iter().filter_map(|call| call.get("RoleSessionName")).collect();
+    assert_eq!(
+        sessions,
+        ["alfie", "aws-access-operator"],
+        "one session for the reads, one for the namespace's writes"
     );
 }

@@ -55,7 +55,11 @@ pub(super) async fn converge(
     let identity = &resolved.authorised.identity;
     let iam = ctx
         .aws
-        .iam_for(&identity.id, &identity.access_role, &requester(request))
+        .iam_for(
+            &identity.id,
+            &identity.access_role,
+            &requester(request, ctx.config.write_sessions),
+        )
         .await?;
     let policy = plan::policy_name(&request.name_any());
     let observed = observe::user(iam.as_ref(), &resolved.user_name, &policy).await?;
@@ -161,7 +165,7 @@ fn outcome(status: &AccessRequestStatus, resolved: &Resolved) -> Outcome {
 /// records the end: revoking never waits on what stopped the request resolving.
 async fn end(request: &AccessRequest, ctx: &Context, status: &mut AccessRequestStatus, step: &Step) -> Result<()> {
     if let Some((account, user)) = status.user_arn.as_deref().and_then(account_and_user) {
-        let iam = refs::iam_in_recorded_account(ctx, account, &requester(request)).await?;
+        let iam = refs::iam_in_recorded_account(ctx, account, &requester(request, ctx.config.write_sessions)).await?;
         let policy = plan::policy_name(&request.name_any());
         perform(iam.as_ref(), user, &Change::Delete { policy }).await?;
     }

@@ -57,6 +57,11 @@ fn annotation<'a>(object: &'a Value, key: &str) -> Option<&'a str> {
     object.pointer("/metadata/annotations")?.get(key)?.as_str()
 }
 
+/// Whether admission stamps objects of `kind`.
+pub fn is_stamped(kind: &str) -> bool {
+    !recorded(kind).is_empty()
+}
+
 /// Why a create of `kind` by `user` is refused: its stamps are not the user's.
 pub fn stamped_by(kind: &str, object: &Value, user: &UserInfo) -> Vec<String> {
     stamps(kind, user)

@@ -1,15 +1,13 @@
 //! What re-reconciles an AccessRequest besides its own spec: its approvals, its role (its
-//! elevation, its ARN), its IAM user, and any account (tenancy can take a namespace away). And
-//! an AccessApproval: its request. Their indexes answer which approvals a request has and
-//! which requests ask for a role, for the role's Deny on older sessions.
+//! elevation, its ARN), its IAM user, and any account (tenancy can take a namespace away). Its
+//! index answers which requests ask for a role, for the role's Deny on older sessions.
 
 use kube::ResourceExt;
 use kube::runtime::Controller;
 use kube::runtime::reflector::ObjectRef;
 
 use super::checks::user_key;
-use super::resolve::request_key;
-use crate::api::{AccessApproval, AccessRequest, CrossAccountRole};
+use crate::api::{AccessRequest, CrossAccountRole};
 use crate::controller::Watches;
 use crate::controller::aws_account::triggers::seen_by_dependents;
 use crate::controller::iam_user::resolve::user_name;
@@ -28,12 +26,6 @@ impl Indexed for AccessRequest {
             user_key(&namespace, &self.spec.user),
             "requests".into(),
         ]
-    }
-}
-
-impl Indexed for AccessApproval {
-    fn index_keys(&self) -> Vec<String> {
-        vec![request_key(&self.namespace().unwrap_or_default(), &self.spec.request)]
     }
 }
 
@@ -69,16 +61,5 @@ pub fn controller(watches: &Watches) -> Controller<AccessRequest> {
         // Tenancy: an account that stops allowing a namespace revokes its requests at once.
         .watches_shared_stream(watches.accounts.changes(seen_by_dependents), move |_| {
             all.refs(["requests"])
-        })
-}
-
-pub fn approvals_controller(watches: &Watches) -> Controller<AccessApproval> {
-    let deciding = watches.approvals.cache.clone();
-    watches
-        .approvals
-        .controller()
-        .watches_shared_stream(watches.requests.subscribe(), move |request| {
-            let key = request_key(&request.namespace().unwrap_or_default(), &request.name_any());
-            deciding.refs([key.as_str()])
         })
 }

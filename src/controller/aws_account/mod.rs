@@ -15,11 +15,14 @@ use async_trait::async_trait;
 use kube::Client;
 use kube::api::Api;
 
+use super::admission::Admitted;
 use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
 use super::status::Outcome;
 use crate::api::{AwsAccount, AwsAccountStatus, Reason};
+use crate::plan::ObjectPlan;
+use crate::plan::kinds::{Planned, settled};
 pub use observe::preview;
 
 #[async_trait]
@@ -46,3 +49,20 @@ impl Reconciler for AwsAccount {
         }
     }
 }
+
+#[async_trait]
+impl Planned for AwsAccount {
+    async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
+        let mut plan = ObjectPlan::of(self, source);
+        let status = self.status.clone().unwrap_or_default();
+        let laid = async {
+            let preview = preview(self, ctx, &status).await?;
+            plan::lay_account(&mut plan, self, &preview)
+        }
+        .await;
+        vec![settled(plan, laid)]
+    }
+}
+
+/// Accounts are the platform team's: nothing a namespace could ask for.
+impl Admitted for AwsAccount {}

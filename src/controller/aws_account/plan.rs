@@ -8,8 +8,11 @@ use crate::api::{
 use crate::aws::{
     AccountInfo, CreateAccountState, CreateAccountStatus, NewAccount, OrgAccountState, OrganizationalUnit,
 };
+use crate::controller::driver::Stop;
 use crate::controller::status::Outcome;
 use crate::controller::tags;
+use crate::plan::ObjectPlan;
+use crate::plan::kinds::{change, lay_out};
 
 /// Where the reconcile finds the account.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -458,6 +461,21 @@ fn inactive(what: &str, info: &AccountInfo) -> Outcome {
 /// closed only when its manifest says so.
 pub fn closes(spec: &AwsAccountSpec) -> bool {
     spec.deletion_policy == AccountDeletionPolicy::Close && spec.management_policy == ManagementPolicy::Manage
+}
+
+/// The account's writes, or where its reconcile would stop; a name AWS
+/// cannot change, as a note.
+pub(crate) fn lay_account(plan: &mut ObjectPlan, account: &AwsAccount, preview: &AccountPreview) -> Result<(), Stop> {
+    let spec = &account.spec;
+    let what = preview.label(spec);
+    plan.target = what.clone();
+    let writes = preview.next(spec)?;
+    if let Writes::Place(place) = &writes {
+        plan.notes.extend(name_difference(spec, place.info));
+    }
+    let changes = writes.describe(spec).into_iter().map(change).collect();
+    let observe_only = spec.management_policy == ManagementPolicy::Observe;
+    lay_out(plan, what.unwrap_or_default(), &[], changes, observe_only, None)
 }
 
 #[cfg(test)]

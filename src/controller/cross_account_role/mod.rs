@@ -15,10 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::{Client, ResourceExt};
 
+use super::admission::{Admitted, Review, fetch_named};
+use super::context::Stores;
 use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Next, Stop};
+use super::index::Cache;
 use super::kind_reconciler::driver_kind_reconciler;
 use super::ownership::Claim;
 use super::status::Outcome;
@@ -127,5 +132,26 @@ impl Owned for CrossAccountRole {
 
     fn conclude(&self, _what: &str, desired: &DesiredRole, observed: &ObservedRole, outcome: Outcome) -> Outcome {
         plan::conclude(desired, observed, outcome)
+    }
+}
+
+#[async_trait]
+impl Admitted for CrossAccountRole {
+    /// The role itself, and the PartnerAccess that made it, if one did: a
+    /// partner's role is judged as the partner's.
+    async fn fetch_referenced(&self, client: &Client, stores: &mut Stores) -> kube::Result<()> {
+        let api = Api::namespaced(client.clone(), &self.namespace().unwrap_or_default());
+        let makers: Vec<&str> = (self.owner_references().iter())
+            .filter(|owner| owner.kind == "PartnerAccess")
+            .map(|owner| owner.name.as_str())
+            .collect();
+        let partners = fetch_named(api, &makers).await?;
+        stores.partners = Cache::of(partners);
+        stores.roles = Cache::of([self.clone()]);
+        Ok(())
+    }
+
+    fn refusals(&self, review: &Review) -> Vec<String> {
+        review.role(self)
     }
 }

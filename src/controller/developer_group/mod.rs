@@ -15,10 +15,15 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use k8s_openapi::jiff::Timestamp;
+use kube::api::Api;
+use kube::{Client, ResourceExt};
 
+use super::admission::{Admitted, Review, fetch_named};
+use super::context::Stores;
 use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Resolved, Target, policies_from_spec};
 use super::driver::{Next, Stop};
+use super::index::Cache;
 use super::kind_reconciler::driver_kind_reconciler;
 use super::ownership::Claim;
 use super::status::Outcome;
@@ -121,5 +126,26 @@ impl Owned for DeveloperGroup {
         outcome: Outcome,
     ) -> Outcome {
         plan::conclude(group_in_account, desired, observed, outcome)
+    }
+}
+
+#[async_trait]
+impl Admitted for DeveloperGroup {
+    /// The roles it names, wherever they live: a role of another namespace
+    /// must consent to the group.
+    async fn fetch_referenced(&self, client: &Client, stores: &mut Stores) -> kube::Result<()> {
+        let namespace = self.namespace().unwrap_or_default();
+        let mut roles = vec![];
+        for reference in self.spec.access.iter().filter_map(|a| a.role.as_ref()) {
+            let role_namespace = reference.namespace.as_deref().unwrap_or(&namespace);
+            let api = Api::namespaced(client.clone(), role_namespace);
+            roles.extend(fetch_named(api, &[reference.name.as_str()]).await?);
+        }
+        stores.roles = Cache::of(roles);
+        Ok(())
+    }
+
+    fn refusals(&self, review: &Review) -> Vec<String> {
+        review.group(self)
     }
 }

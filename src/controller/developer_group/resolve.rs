@@ -189,7 +189,11 @@ async fn allowed_policies(
         false => {
             let iam = ctx
                 .aws
-                .iam_for(&account.id, &account.access_role, &requester(group))
+                .iam_for(
+                    &account.id,
+                    &account.access_role,
+                    &requester(group, ctx.config.write_sessions),
+                )
                 .await?;
             observe::policy_documents(iam.as_ref(), &customer_managed).await?
         }

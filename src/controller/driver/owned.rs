@@ -209,7 +209,11 @@ pub async fn preview<K: Owned>(object: &K, ctx: &Context, status: &K::Status) ->
     let account = &target.account;
     let iam = ctx
         .aws
-        .iam_for(&account.id, &account.access_role, &requester(object))
+        .iam_for(
+            &account.id,
+            &account.access_role,
+            &requester(object, ctx.config.write_sessions),
+        )
         .await?;
     let mut observed = object.observe(iam.as_ref(), &target).await?;
     if let Some(fresh) = iam.fresh()
@@ -466,7 +470,7 @@ async fn observe_recorded<K: Owned>(
     else {
         return Ok(None);
     };
-    let iam = refs::iam_in_recorded_account(ctx, &account_id, &requester(object)).await?;
+    let iam = refs::iam_in_recorded_account(ctx, &account_id, &requester(object, ctx.config.write_sessions)).await?;
     let recorded = Target {
         account: Account {
             id: account_id,

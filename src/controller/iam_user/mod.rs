@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use k8s_openapi::jiff::Timestamp;
 
+use super::admission::{Admitted, Review};
 use super::context::{Config, Context};
 use super::driver::owned::{Identity, Owned, Policies, Resolved, Target};
 use super::driver::{Next, Stop};
@@ -123,6 +124,12 @@ impl Owned for IamUser {
 
     fn record(&self, status: &mut IamUserStatus, _desired: &DesiredUser, observed: &ObservedUser, _applied: bool) {
         plan::record(status, observed);
+    }
+}
+
+impl Admitted for IamUser {
+    fn refusals(&self, review: &Review) -> Vec<String> {
+        review.user(self)
     }
 }
 

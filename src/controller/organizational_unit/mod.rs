@@ -12,6 +12,7 @@ pub mod triggers;
 
 use async_trait::async_trait;
 
+use super::admission::Admitted;
 use super::context::Context;
 use super::driver::Stop;
 use super::driver::organization::{Existing, Identity, NewResource, OrgOwned};
@@ -83,3 +84,6 @@ impl OrgOwned for OrganizationalUnit {
         status.path = (applied || observed.is_some()).then(|| desired.path.clone());
     }
 }
+
+/// Cluster-scoped and the platform team's: nothing a namespace could ask for.
+impl Admitted for OrganizationalUnit {}

@@ -16,14 +16,18 @@ use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use kube::{Client, ResourceExt};
 
+use super::admission::{Admitted, Review};
 use super::context::{Config, Context};
 use super::driver::{Next, Reconciler, Stop};
 use super::error::Result;
 use super::status::Outcome;
 use crate::api::{PartnerAccess, PartnerAccessStatus};
+use crate::plan::ObjectPlan;
+use crate::plan::kinds::{Planned, owned as planned_owned, stopped};
 pub use apply::new_external_id;
 pub use observe::preview;
 pub use plan::generated_secret_ref;
+pub use resolve::external_ids_to_generate;
 
 #[async_trait]
 impl Reconciler for PartnerAccess {
@@ -63,5 +67,47 @@ impl Reconciler for PartnerAccess {
             }
             _ => Next::Resync,
         }
+    }
+}
+
+#[async_trait]
+impl Planned for PartnerAccess {
+    /// The partner's own plan, then its roles as its reconcile would leave
+    /// them: each planned as the CrossAccountRole it is, those it would
+    /// remove deleted.
+    async fn planned(&self, ctx: &Context, source: &str) -> Vec<ObjectPlan> {
+        let mut own = ObjectPlan::of(self, source);
+        let preview = match preview(self, ctx).await {
+            Ok(preview) => preview,
+            Err(stop) => {
+                stopped(&mut own, stop);
+                return vec![own];
+            }
+        };
+        if preview.external_id.generated == Some(plan::Generated::Missing) {
+            own.notes.push(format!(
+                "the operator generates the external ID into Secret {}",
+                preview.external_id.reference.name
+            ));
+        }
+        let mut children: Vec<ObjectPlan> = preview.unwanted().map(|child| plan::removed(child, source)).collect();
+        for child in preview.applied_children(self) {
+            children.push(planned_owned(&child, ctx, source).await);
+        }
+        let via = format!(
+            "PartnerAccess {}/{}",
+            self.namespace().unwrap_or_default(),
+            self.name_any()
+        );
+        for child in &mut children {
+            child.via = Some(via.clone());
+        }
+        std::iter::once(own).chain(children).collect()
+    }
+}
+
+impl Admitted for PartnerAccess {
+    fn refusals(&self, review: &Review) -> Vec<String> {
+        review.partner(self)
     }
 }

@@ -14,8 +14,11 @@ use crate::api::{
     AccountRef, ConditionType, CrossAccountRole, CrossAccountRoleSpec, DeletionPolicy, DeveloperGroupTrust,
     PartnerAccess, PartnerPhase, PartnerRole, Reason, SecretKeyRef, Trust,
 };
+use crate::controller::driver::owned::Owned;
 use crate::controller::secrets::EXTERNAL_ID_LABEL;
 use crate::controller::status::Outcome;
+use crate::plan::ObjectPlan;
+use crate::plan::kinds::change;
 
 /// Marks the CrossAccountRoles of one PartnerAccess, so they are listed without scanning the namespace.
 pub const PARTNER_LABEL: &str = "awsaccess.dev/partner-access";
@@ -346,6 +349,21 @@ pub fn roles(children: &[&CrossAccountRole]) -> Vec<PartnerRole> {
         .collect();
     roles.sort_by(|a, b| a.account.cmp(&b.account));
     roles
+}
+
+/// A role the partner no longer has: its object goes, and with it the
+/// role it made, if it made one.
+pub(crate) fn removed(child: &CrossAccountRole, source: &str) -> ObjectPlan {
+    let mut plan = ObjectPlan::of(child, source);
+    let recorded = child.status.as_ref().filter(|s| s.ownership.is_some());
+    if let Some((Some(account), Some(role))) = recorded.map(|s| (&s.account_id, &s.role_name)) {
+        plan.target = Some(format!(
+            "{} {role} in account {account}",
+            <CrossAccountRole as Owned>::NOUN
+        ));
+        plan.changes.push(change(format!("delete role {role}")));
+    }
+    plan
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 //! and the external ID's Secret.
 
 use k8s_openapi::api::core::v1::Secret;
-use kube::ResourceExt;
 use kube::api::Api;
+use kube::{Client, ResourceExt};
 
 use crate::api::{PartnerAccess, Reason};
 use crate::controller::context::Context;
@@ -14,7 +14,8 @@ use crate::controller::refs;
 use crate::controller::secrets::is_external_id_secret;
 use crate::controller::status::{Outcome, State};
 
-use super::plan::{ExternalId, Generated, generated_secret_ref};
+use super::new_external_id;
+use super::plan::{ExternalId, Generated, external_id_secret, generated_secret_ref};
 
 /// Refuses a spec whose accounts this namespace may not use; waiting on an
 /// account is the children's business.
@@ -70,4 +71,32 @@ pub async fn external_id(partner: &PartnerAccess, ctx: &Context) -> Result<Exter
         reference,
         generated: Some(generated),
     })
+}
+
+/// A stand-in for each external ID the operator would generate, so that
+/// the partner's roles are planned with the condition they will carry. Its
+/// value is never shown.
+pub async fn external_ids_to_generate(
+    client: &Client,
+    partners: &[(usize, PartnerAccess)],
+    given: &[Secret],
+) -> anyhow::Result<Vec<Secret>> {
+    let mut generated = vec![];
+    for (_, partner) in partners.iter().filter(|(_, p)| p.spec.external_id_secret_ref.is_none()) {
+        let namespace = partner.namespace().unwrap_or_default();
+        let reference = generated_secret_ref(partner);
+        let in_files = given.iter().any(|s| {
+            s.metadata.name.as_ref() == Some(&reference.name) && s.metadata.namespace.as_ref() == Some(&namespace)
+        });
+        if in_files
+            || Api::<Secret>::namespaced(client.clone(), &namespace)
+                .get_opt(&reference.name)
+                .await?
+                .is_some()
+        {
+            continue;
+        }
+        generated.push(external_id_secret(partner, new_external_id()));
+    }
+    Ok(generated)
 }

@@ -202,6 +202,7 @@ pub struct AwsAccountStatus {
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }
+crate::api::common::kind_status!(AwsAccountStatus);
 
 /// Lifecycle state of the account: `Creating` (CreateAccount running), `Active`, `Suspended` (by AWS), `PendingClosure` (being closed after `deletionPolicy: Close`; AWS keeps it for 90 days), `Failed` (CreateAccount failed; the Stalled condition says why).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
