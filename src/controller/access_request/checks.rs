@@ -35,8 +35,6 @@ pub struct Authorised {
     pub role: Arc<CrossAccountRole>,
     pub elevation: Elevation,
     pub duration: Duration,
-    /// The account the role lives in.
-    pub role_account: Account,
     /// The account the IAM user lives in.
     pub identity: Account,
     pub user: Arc<IamUser>,
@@ -61,14 +59,14 @@ pub fn request(
     let (role, elevation) = role_on_request(stores, &namespace, &spec.role.name)?;
     let duration = duration_within(spec.duration.as_str(), &spec.role.name, &elevation, config)?;
     let workplace = |reference, field| tenancy::workplace(stores, config, reference, own_account_id, &namespace, field);
-    let role_account = workplace(Some(&role.spec.account), "spec.role")?;
+    // The role's account must allow the namespace too: what it grants there is the namespace's doing.
+    workplace(Some(&role.spec.account), "spec.role")?;
     let user = user_of_namespace(stores, &namespace, &spec.user)?;
     let identity = workplace(user.spec.account.as_ref(), "spec.user")?;
     Ok(Authorised {
         role,
         elevation,
         duration,
-        role_account,
         identity,
         user,
     })
@@ -357,7 +355,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(authorised.duration, Duration::from_secs(3600));
-        assert_eq!(authorised.role_account.id, "222222222222");
         assert_eq!(authorised.identity.id, OWN);
     }
 

@@ -60,7 +60,7 @@ pub(super) async fn resolve(request: &AccessRequest, ctx: &Context) -> Result<Re
 }
 
 /// The request's approvals, oldest first.
-pub fn approvals(ctx: &Context, request: &AccessRequest) -> Vec<std::sync::Arc<AccessApproval>> {
+fn approvals(ctx: &Context, request: &AccessRequest) -> Vec<std::sync::Arc<AccessApproval>> {
     let key = request_key(&request.namespace().unwrap_or_default(), &request.name_any());
     let mut approvals = ctx.stores.approvals.find([key.as_str()]);
     approvals.sort_by_key(|approval| (approval.metadata.creation_timestamp.clone(), approval.name_any()));
