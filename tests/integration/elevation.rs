@@ -149,8 +149,14 @@ async fn an_approved_request_grants_exactly_its_role_until_aws_ends_it() {
     let (env, prod, _server) = setup().await;
     let requests: Api<AccessRequest> = env.api(Some("alfie"));
     let role = json!({"name": "prod-operator"});
-    let (accepted, said) =
-        kubectl_apply_as(&env, &request("restart", "6s", role.clone(), "alice"), Some(ALICE), &[]).await;
+    // Long enough for what is checked while it is active, even on a loaded machine.
+    let (accepted, said) = kubectl_apply_as(
+        &env,
+        &request("restart", "15s", role.clone(), "alice"),
+        Some(ALICE),
+        &[],
+    )
+    .await;
     assert!(accepted, "{said}");
     let pending = env
         .wait_for(&requests, "restart", "Pending", |r| {
@@ -217,6 +223,21 @@ async fn an_approved_request_grants_exactly_its_role_until_aws_ends_it() {
         "exactly that role, until the end of the window"
     );
     assert!(status.aws_config.unwrap().contains(&format!("role_arn = {role_arn}")));
+    // What `kubectl get` and `kubectl explain` show of it.
+    let listed = env.kubectl(&["get", "accessreq", "-n", "alfie"]).await;
+    let lines: Vec<Vec<&str>> = listed.lines().map(|line| line.split_whitespace().collect()).collect();
+    assert_eq!(lines[0], ["NAME", "USER", "ROLE", "PHASE", "UNTIL", "AGE"], "{listed}");
+    assert_eq!(
+        lines[1][..5],
+        ["restart", "alice", "prod-operator", "Active", expires_at.as_str()],
+        "{listed}"
+    );
+    let explained = env.kubectl(&["explain", "accessrequest.spec.duration"]).await;
+    let words = explained.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains("at most the role's `elevation.maxDuration`"),
+        "{explained}"
+    );
 
     // At the end of the window: the grant gone, the role's sessions issued before then denied.
     let expired = env
