@@ -263,6 +263,17 @@ async fn an_approved_request_grants_exactly_its_role_until_aws_ends_it() {
         event_reasons(&env, "stranger").await.is_empty(),
         "a refused approval is never stored"
     );
+
+    // The trail can be cleaned up: an ended request goes at once, and the Deny stays on time.
+    requests
+        .delete("restart", &DeleteParams::default())
+        .await
+        .expect("delete");
+    env.eventually("the ended request gone", async || {
+        requests.get_opt("restart").await.expect("get").is_none().then_some(())
+    })
+    .await;
+    assert_eq!(sessions_denied_before(&env, &prod, ROLE).await, Some(expires_at));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

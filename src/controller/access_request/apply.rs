@@ -291,14 +291,23 @@ pub(super) async fn cleanup(request: &AccessRequest, ctx: &Context, api: &Api<Ac
     }
 }
 
-/// Whether the role records a Deny on sessions issued before `ended` (or later), or is gone.
+/// Whether the role records a Deny on sessions issued before `ended` (or later), has lifted it
+/// already because every such session has expired (a request deleted long after it ended), or
+/// is gone.
 fn role_denies_sessions_before(ctx: &Context, request: &AccessRequest, ended: Timestamp) -> bool {
     let reference = ObjectRef::new(&request.spec.role.name).within(&request.namespace().unwrap_or_default());
     let Some(role) = ctx.stores.roles.get(&reference) else {
         return true;
     };
-    role.status
-        .as_ref()
-        .and_then(|status| status.sessions_denied.as_ref())
-        .is_some_and(|denied| denied.issued_before.0 >= ended)
+    let longest = ctx
+        .config
+        .session_lifetime
+        .unwrap_or_else(|| Duration::from_secs(u64::try_from(role.spec.max_session_duration).unwrap_or_default()));
+    let expired = ended.checked_add(longest).is_ok_and(|until| until <= Timestamp::now());
+    expired
+        || role
+            .status
+            .as_ref()
+            .and_then(|status| status.sessions_denied.as_ref())
+            .is_some_and(|denied| denied.issued_before.0 >= ended)
 }
