@@ -233,3 +233,40 @@ pub(super) fn claim(
         (None, true) => Claim::Foreign,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_role_granted_only_on_request_is_left_out_of_the_group() {
+        let group: DeveloperGroup = serde_json::from_value(json!({
+            "apiVersion": "awsaccess.dev/v1alpha1", "kind": "DeveloperGroup",
+            "metadata": {"name": "developers", "namespace": "alfie"},
+            "spec": {"access": [{"role": {"name": "prod-operator"}}]},
+        }))
+        .unwrap();
+        let mut role: CrossAccountRole = serde_json::from_value(json!({
+            "apiVersion": "awsaccess.dev/v1alpha1", "kind": "CrossAccountRole",
+            "metadata": {"name": "prod-operator", "namespace": "alfie"},
+            "spec": {"account": {"id": "222222222222"}, "trust": {"developerGroups": [{"name": "developers"}]}},
+            "status": {"roleName": "prod-operator", "roleArn": "arn:aws:iam::222222222222:role/prod-operator", "ownership": "Created"},
+        }))
+        .unwrap();
+        let reference = NamespacedRef {
+            name: "prod-operator".into(),
+            namespace: None,
+        };
+        assert_eq!(
+            role_arn(&group, Some(&role), &reference).unwrap(),
+            "arn:aws:iam::222222222222:role/prod-operator"
+        );
+        role.spec.elevation =
+            Some(serde_json::from_value(json!({"maxDuration": "1h", "approvers": {"users": ["carol"]}})).unwrap());
+        let refused = role_arn(&group, Some(&role), &reference).unwrap_err();
+        assert_eq!(refused.reason, Reason::InvalidSpec);
+        assert!(refused.message.contains("sets spec.elevation"), "{}", refused.message);
+    }
+}
