@@ -38,6 +38,11 @@ struct ReconcileLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeverityLabels {
+    severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AwsCallLabels {
     service: String,
     operation: String,
@@ -60,6 +65,7 @@ pub struct Metrics {
     drift_corrections: Family<ControllerLabels, Counter>,
     not_ready: Family<ControllerLabels, Gauge>,
     aws_calls: Family<AwsCallLabels, Counter>,
+    review_findings: Family<SeverityLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -72,6 +78,7 @@ impl Default for Metrics {
         let drift_corrections = Family::<ControllerLabels, Counter>::default();
         let not_ready = Family::<ControllerLabels, Gauge>::default();
         let aws_calls = Family::<AwsCallLabels, Counter>::default();
+        let review_findings = Family::<SeverityLabels, Gauge>::default();
         registry.register(
             "controller_runtime_reconcile",
             "Total number of reconciliations per controller",
@@ -102,6 +109,11 @@ impl Default for Metrics {
             "AWS API calls by service, operation and outcome",
             aws_calls.clone(),
         );
+        registry.register(
+            "awsaccess_review_findings",
+            "Findings of the last security review (what `report` finds), by severity",
+            review_findings.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -110,6 +122,7 @@ impl Default for Metrics {
             drift_corrections,
             not_ready,
             aws_calls,
+            review_findings,
         }
     }
 }
@@ -149,6 +162,15 @@ impl Metrics {
         self.not_ready
             .get_or_create(&ControllerLabels {
                 controller: controller.into(),
+            })
+            .set(count as i64);
+    }
+
+    /// The last security review's findings of one severity.
+    pub fn set_review_findings(&self, severity: &str, count: usize) {
+        self.review_findings
+            .get_or_create(&SeverityLabels {
+                severity: severity.into(),
             })
             .set(count as i64);
     }
