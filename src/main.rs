@@ -314,9 +314,7 @@ async fn report(args: ReportArgs) -> anyhow::Result<i32> {
         ReportFormat::Html => report::html(&report),
     };
     std::io::stdout().write_all(out.as_bytes())?;
-    let failing = args
-        .fail_on
-        .is_some_and(|level| report.findings.iter().any(|f| f.severity <= level.severity()));
+    let failing = args.fail_on.is_some_and(|level| report.fails_on(level.severity()));
     Ok(if failing { 2 } else { 0 })
 }
 

@@ -202,6 +202,7 @@ fn principals(details: &AccountDetails) -> Vec<Principal<'_>> {
 }
 
 /// One way to administrator: the actions in order, on what, allowed by which policies.
+#[derive(Clone)]
 struct Method {
     chain: Vec<(&'static str, String)>,
     target: String,
@@ -218,12 +219,53 @@ impl Method {
     }
 }
 
+/// What every principal of one account may aim at, worked out once:
+/// methods toward its administrators (by their ARN), the roles with their
+/// trust, and the administrators' groups.
+struct Targets<'a> {
+    account: &'a str,
+    details: &'a AccountDetails,
+    toward_administrators: Vec<(&'a str, Method)>,
+    trusts: Vec<(&'a str, &'a str, Trust)>,
+    administrator_groups: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Targets<'a> {
+    fn of(account: &'a str, details: &'a AccountDetails, everyone: &[Principal<'a>]) -> Targets<'a> {
+        let toward_administrators = everyone
+            .iter()
+            .filter(|p| administrator(&p.grants))
+            .flat_map(|p| toward_administrator(p).into_iter().map(move |m| (p.arn, m)))
+            .collect();
+        let trusts = details
+            .roles
+            .iter()
+            .filter(|(_, role)| !role.arn.contains(SERVICE_LINKED_PATH))
+            .map(|(name, role)| (name.as_str(), role.arn.as_str(), Trust::of(role)))
+            .collect();
+        let administrator_groups = details
+            .groups
+            .iter()
+            .filter(|(_, group)| administrator(&group_grants(details, group)))
+            .map(|(name, group)| (name.as_str(), group.arn.as_str()))
+            .collect();
+        Targets {
+            account,
+            details,
+            toward_administrators,
+            trusts,
+            administrator_groups,
+        }
+    }
+}
+
 pub fn findings(inventory: &Inventory) -> Vec<Finding> {
     let mut found = vec![];
     for (account, details) in &inventory.accounts {
         let everyone = principals(details);
+        let targets = Targets::of(account, details, &everyone);
         for principal in everyone.iter().filter(|p| !administrator(&p.grants)) {
-            for method in methods(account, details, &everyone, principal) {
+            for method in methods(&targets, principal) {
                 if let Some(finding) = finding(principal, &method) {
                     found.push(finding);
                 }
@@ -254,49 +296,52 @@ fn finding(principal: &Principal, method: &Method) -> Option<Finding> {
     Some(Finding::new(severity, principal.arn, message).managed_by(principal.owner.clone()))
 }
 
-/// Every method open to `principal` in its account, before its policies are checked.
-fn methods(account: &str, details: &AccountDetails, everyone: &[Principal], principal: &Principal) -> Vec<Method> {
-    let mut found = vec![];
-    for other in everyone
-        .iter()
-        .filter(|o| o.arn != principal.arn && administrator(&o.grants))
-    {
-        let target = format!("{} {} is an administrator", other.kind, other.name);
-        match other.kind {
-            "user" => {
-                for action in [
-                    "iam:CreateAccessKey",
-                    "iam:CreateLoginProfile",
-                    "iam:UpdateLoginProfile",
-                ] {
-                    found.push(Method::one(action, other.arn, target.clone()));
-                }
-            }
-            _ => {
-                found.push(Method {
-                    chain: vec![
-                        ("iam:UpdateAssumeRolePolicy", other.arn.to_owned()),
-                        ("sts:AssumeRole", other.arn.to_owned()),
-                    ],
-                    target: target.clone(),
-                    possible: false,
-                });
-                found.push(Method {
-                    chain: vec![("iam:PassRole", other.arn.to_owned())],
-                    target: format!("{target}; a service it is passed to would act as it (services not read)"),
-                    possible: true,
-                });
-            }
-        }
+/// The ways to act as an administrator user or role.
+fn toward_administrator(administrator: &Principal) -> Vec<Method> {
+    let target = format!("{} {} is an administrator", administrator.kind, administrator.name);
+    let arn = administrator.arn;
+    match administrator.kind {
+        "user" => [
+            "iam:CreateAccessKey",
+            "iam:CreateLoginProfile",
+            "iam:UpdateLoginProfile",
+        ]
+        .into_iter()
+        .map(|action| Method::one(action, arn, target.clone()))
+        .collect(),
+        _ => vec![
+            Method {
+                chain: vec![
+                    ("iam:UpdateAssumeRolePolicy", arn.to_owned()),
+                    ("sts:AssumeRole", arn.to_owned()),
+                ],
+                target: target.clone(),
+                possible: false,
+            },
+            Method {
+                chain: vec![("iam:PassRole", arn.to_owned())],
+                target: format!("{target}; a service it is passed to would act as it (services not read)"),
+                possible: true,
+            },
+        ],
     }
-    found.extend(own_policies(account, details, principal));
-    for (name, group) in &details.groups {
-        if principal.kind == "user"
-            && !principal.groups.contains(name.as_str())
-            && administrator(&group_grants(details, group))
-        {
-            let target = format!("group {name} is an administrators' group");
-            found.push(Method::one("iam:AddUserToGroup", &group.arn, target));
+}
+
+/// Every method open to `principal` in its account, before its policies are checked.
+fn methods(targets: &Targets, principal: &Principal) -> Vec<Method> {
+    let mut found: Vec<Method> = targets
+        .toward_administrators
+        .iter()
+        .filter(|(arn, _)| *arn != principal.arn)
+        .map(|(_, method)| method.clone())
+        .collect();
+    found.extend(own_policies(targets, principal));
+    if principal.kind == "user" {
+        for (name, arn) in &targets.administrator_groups {
+            if !principal.groups.contains(name) {
+                let target = format!("group {name} is an administrators' group");
+                found.push(Method::one("iam:AddUserToGroup", arn, target));
+            }
         }
     }
     found
@@ -304,7 +349,8 @@ fn methods(account: &str, details: &AccountDetails, everyone: &[Principal], prin
 
 /// Policies written onto the principal itself, its groups, the roles it may
 /// assume, or the customer-managed policies it holds.
-fn own_policies(account: &str, details: &AccountDetails, principal: &Principal) -> Vec<Method> {
+fn own_policies(targets: &Targets, principal: &Principal) -> Vec<Method> {
+    let details = targets.details;
     let mut found = vec![];
     let itself = "any policy on itself makes it one".to_string();
     let (put, attach) = match principal.kind {
@@ -322,16 +368,13 @@ fn own_policies(account: &str, details: &AccountDetails, principal: &Principal) 
         found.push(Method::one("iam:PutGroupPolicy", &group.1.arn, target.clone()));
         found.push(Method::one("iam:AttachGroupPolicy", &group.1.arn, target));
     }
-    for (name, role) in &details.roles {
-        let assumable = role.arn != principal.arn
-            && !role.arn.contains(SERVICE_LINKED_PATH)
-            && Trust::of(role).admits(account, principal.arn);
-        if !assumable {
+    for (name, arn, trust) in &targets.trusts {
+        if *arn == principal.arn || !trust.admits(targets.account, principal.arn) {
             continue;
         }
         for action in ["iam:PutRolePolicy", "iam:AttachRolePolicy"] {
             found.push(Method {
-                chain: vec![(action, role.arn.clone()), ("sts:AssumeRole", role.arn.clone())],
+                chain: vec![(action, arn.to_string()), ("sts:AssumeRole", arn.to_string())],
                 target: format!("role {name} trusts it and would hold any policy"),
                 possible: false,
             });

@@ -335,6 +335,13 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+impl Report {
+    /// Whether a finding of `severity` or a worse one exists (`--fail-on`).
+    pub fn fails_on(&self, severity: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity <= severity)
+    }
+}
+
 const SERVICE_LINKED_PATH: &str = ":role/aws-service-role/";
 
 /// The trust policy's Allow statements that let someone assume the role,
@@ -896,6 +903,17 @@ mod tests {
         let report = analyze(&inventory);
         let dev = role_named(&report, "DevAccess");
         assert!(dev.trusted_principals.is_empty() && dev.assumable_by.is_empty());
+    }
+
+    #[test]
+    fn fail_on_counts_findings_at_or_above_the_severity() {
+        let medium = Report {
+            findings: vec![Finding::new(Severity::Medium, "arn:x", "m".into())],
+            ..Report::default()
+        };
+        assert!(!medium.fails_on(Severity::High));
+        assert!(medium.fails_on(Severity::Medium) && medium.fails_on(Severity::Low));
+        assert!(!Report::default().fails_on(Severity::Low));
     }
 
     #[test]

@@ -100,12 +100,15 @@ pub fn findings(tree: &OrgTree, account_names: &BTreeMap<String, String>) -> Vec
         ));
     }
     for id in tree.accounts.keys().filter(|id| !covered(id)) {
-        let name = account_names.get(id).map(String::as_str).unwrap_or_default();
+        let name = account_names
+            .get(id)
+            .filter(|name| !name.is_empty())
+            .map(|name| format!(" {name}"))
+            .unwrap_or_default();
         found.push(Finding::new(
             Severity::Medium,
             &format!("arn:aws:iam::{id}:root"),
-            format!("account {id} {name} has no service control policy beyond FullAWSAccess, directly or inherited")
-                .replace("  ", " "),
+            format!("account {id}{name} has no service control policy beyond FullAWSAccess, directly or inherited"),
         ));
     }
     for policy in tree.policies.iter().filter(|p| p.owner_tag.is_none()) {
