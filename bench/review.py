@@ -43,8 +43,10 @@ def free_port():
 
 def start_moto(tools):
     port = free_port()
+    # moto's recorder writes its file into the working directory: a scratch one.
     server = subprocess.Popen(
-        [os.path.join(tools, "moto", "bin", "moto_server"), "-p", str(port)],
+        [os.path.join(os.path.abspath(tools), "moto", "bin", "moto_server"), "-p", str(port)],
+        cwd=tempfile.mkdtemp(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
