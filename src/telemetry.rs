@@ -38,6 +38,11 @@ struct ReconcileLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SeverityLabels {
+    severity: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct AwsCallLabels {
     service: String,
     operation: String,
@@ -61,6 +66,7 @@ pub struct Metrics {
     not_ready: Family<ControllerLabels, Gauge>,
     aws_calls: Family<AwsCallLabels, Counter>,
     elevations_active: Gauge,
+    review_findings: Family<SeverityLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -79,6 +85,7 @@ impl Default for Metrics {
             "AccessRequests whose grant is in force (phase Active)",
             elevations_active.clone(),
         );
+        let review_findings = Family::<SeverityLabels, Gauge>::default();
         registry.register(
             "controller_runtime_reconcile",
             "Total number of reconciliations per controller",
@@ -109,6 +116,11 @@ impl Default for Metrics {
             "AWS API calls by service, operation and outcome",
             aws_calls.clone(),
         );
+        registry.register(
+            "awsaccess_review_findings",
+            "Findings of the last security review (what `report` finds), by severity",
+            review_findings.clone(),
+        );
         Metrics {
             registry,
             reconciles,
@@ -118,6 +130,7 @@ impl Default for Metrics {
             not_ready,
             aws_calls,
             elevations_active,
+            review_findings,
         }
     }
 }
@@ -163,6 +176,15 @@ impl Metrics {
 
     pub fn set_elevations_active(&self, count: usize) {
         self.elevations_active.set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    /// The last security review's findings of one severity.
+    pub fn set_review_findings(&self, severity: &str, count: usize) {
+        self.review_findings
+            .get_or_create(&SeverityLabels {
+                severity: severity.into(),
+            })
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     /// An SDK interceptor that counts every AWS call into these metrics.

@@ -16,9 +16,10 @@ use serde_json::{Value, json};
 use super::read_only::reads_only;
 use super::{
     AccessKeyState, AccountDetails, AccountInfo, Aws, AwsError, AwsErrorKind, AwsResult, CreateAccountState,
-    CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey,
-    NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser, OrgAccountState, OrganizationalUnit, Organizations,
-    Policy, PolicySummary, PolicyType, RoleState, UserState, policy_name,
+    CreateAccountStatus, CredentialReport, CredentialReportRead, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
+    KeyStatus, ManagedPolicyState, NewAccessKey, NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser,
+    OrgAccountState, OrganizationalUnit, Organizations, Policy, PolicySummary, PolicyType, RoleState, UserCredentials,
+    UserState, policy_name,
 };
 
 /// What the log names as the account of Organizations' calls.
@@ -263,6 +264,8 @@ struct IamAccount {
     keys_made: u32,
     /// By ARN.
     policies: BTreeMap<String, ManagedPolicy>,
+    /// When the last credential report was made.
+    credential_report: Option<Timestamp>,
 }
 
 /// IAM keeps at most this many versions of a managed policy.
@@ -811,7 +814,35 @@ impl Iam for FakeIam {
                     .iter()
                     .map(|(arn, policy)| (policy_name(arn).to_owned(), policy.state(arn, false)))
                     .collect(),
+                ..AccountDetails::default()
             })
+        })
+    }
+
+    async fn get_credential_report(&self) -> AwsResult<CredentialReportRead> {
+        self.call("GetCredentialReport", |iam| {
+            Ok(match iam.credential_report {
+                None => CredentialReportRead::Absent,
+                Some(generated) => CredentialReportRead::Ready(CredentialReport {
+                    generated: Some(generated),
+                    users: iam
+                        .users
+                        .iter()
+                        .map(|(user, arn)| UserCredentials {
+                            user: user.clone(),
+                            arn: arn.clone(),
+                            ..UserCredentials::default()
+                        })
+                        .collect(),
+                }),
+            })
+        })
+    }
+
+    async fn generate_credential_report(&self) -> AwsResult<()> {
+        self.call("GenerateCredentialReport", |iam| {
+            iam.credential_report = Some(Timestamp::now());
+            Ok(())
         })
     }
 }

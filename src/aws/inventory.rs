@@ -21,9 +21,9 @@ use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
 
 use super::{
-    AccountDetails, Aws, AwsErrorKind, AwsResult, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus,
-    ManagedPolicyState, NewAccessKey, NewManagedPolicy, NewRole, NewUser, Organizations, RoleState, UserState,
-    policy_name,
+    AccountDetails, Aws, AwsErrorKind, AwsResult, CredentialReportRead, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam,
+    KeyStatus, ManagedPolicyState, NewAccessKey, NewManagedPolicy, NewRole, NewUser, Organizations, RoleState,
+    UserState, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -754,6 +754,14 @@ impl Iam for InventoriedIam {
 
     async fn account_details(&self) -> AwsResult<AccountDetails> {
         self.aws.account_details().await
+    }
+
+    async fn get_credential_report(&self) -> AwsResult<CredentialReportRead> {
+        self.aws.get_credential_report().await
+    }
+
+    async fn generate_credential_report(&self) -> AwsResult<()> {
+        self.aws.generate_credential_report().await
     }
 
     fn fresh(&self) -> Option<&dyn Iam> {

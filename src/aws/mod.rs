@@ -4,6 +4,7 @@
 //! tests/integration/support/fault.rs); `fake` is an in-memory AWS behind
 //! the same traits, for the unit tests of every driver branch.
 
+pub mod credential_report;
 pub mod credentials;
 pub mod error;
 #[cfg(test)]
@@ -179,7 +180,29 @@ pub struct AccountDetails {
     /// User name → ARN.
     pub users: BTreeMap<String, String>,
     pub policies: BTreeMap<String, ManagedPolicyState>,
+    /// What hangs on each user, by name: the listing carries it, the review reads it.
+    pub user_permissions: BTreeMap<String, UserPermissions>,
+    /// When each role was made and last used, by name.
+    pub role_activity: BTreeMap<String, RoleActivity>,
 }
+
+/// A user's tags, groups and policies as the account listing gives them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UserPermissions {
+    pub tags: BTreeMap<String, String>,
+    pub groups: BTreeSet<String>,
+    pub managed_policy_arns: BTreeSet<String>,
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+/// A role's `CreateDate` and `RoleLastUsed` (None: not used in IAM's tracking period).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RoleActivity {
+    pub created: Option<Timestamp>,
+    pub last_used: Option<Timestamp>,
+}
+
+pub use credential_report::{CredentialReport, CredentialReportRead, KeyCredentials, UserCredentials};
 
 /// IAM inside one account. Names are IAM names (role, group, user, policy),
 /// documents compact JSON.
@@ -255,6 +278,11 @@ pub trait Iam: Send + Sync {
 
     /// The whole account in a few paginated calls.
     async fn account_details(&self) -> AwsResult<AccountDetails>;
+    /// The account's last credential report, if IAM has one ready.
+    async fn get_credential_report(&self) -> AwsResult<CredentialReportRead>;
+    /// Asks IAM for a new credential report (IAM makes one at most every
+    /// four hours); GetCredentialReport answers in progress until it is made.
+    async fn generate_credential_report(&self) -> AwsResult<()>;
     /// The same account with reads that skip any cache, for a difference
     /// about to be corrected or a resource about to be deleted; None when
     /// this one's reads already go to AWS.

@@ -17,12 +17,15 @@ use super::{Aws, AwsResult, Iam, Organizations};
 pub struct ReadOnly;
 
 /// Whether an operation of IAM, Organizations or STS only reads. AssumeRole
-/// changes nothing in AWS: it hands out credentials to read with.
+/// changes nothing in AWS: it hands out credentials to read with; nor does
+/// GenerateCredentialReport, which makes the report GetCredentialReport reads
+/// (IAMReadOnlyAccess allows it).
 pub fn reads_only(operation: &str) -> bool {
     ["Get", "List", "Describe"]
         .iter()
         .any(|prefix| operation.starts_with(prefix))
         || operation == "AssumeRole"
+        || operation == "GenerateCredentialReport"
 }
 
 impl Intercept for ReadOnly {
@@ -85,6 +88,7 @@ mod tests {
             "DescribeAccount",
             "AssumeRole",
             "GetCallerIdentity",
+            "GenerateCredentialReport",
         ] {
             assert!(reads_only(read), "{read}");
         }

@@ -22,7 +22,7 @@ use super::{
     AccessKeyState, AccountDetails, AccountInfo, Aws, AwsResult, BillingAccess, CreateAccountState,
     CreateAccountStatus, DEFAULT_MAX_SESSION_DURATION, GroupState, Iam, KeyStatus, ManagedPolicyState, NewAccessKey,
     NewAccount, NewManagedPolicy, NewPolicy, NewRole, NewUser, OrgAccountState, OrganizationalUnit, Organizations,
-    Policy, PolicySummary, RoleState, UserState, policy_name,
+    Policy, PolicySummary, RoleActivity, RoleState, UserPermissions, UserState, credential_report, policy_name,
 };
 use crate::policy::document::decode_aws_document;
 
@@ -368,7 +368,16 @@ impl SdkIam {
         let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for page in pages {
             for role in page.role_detail_list.unwrap_or_default() {
+                let activity = RoleActivity {
+                    created: role.create_date.and_then(timestamp),
+                    last_used: role
+                        .role_last_used
+                        .as_ref()
+                        .and_then(|used| used.last_used_date)
+                        .and_then(timestamp),
+                };
                 if let Some((name, state)) = detailed_role(role, &mut settings)? {
+                    account.role_activity.insert(name.clone(), activity);
                     account.roles.insert(name, state);
                 }
             }
@@ -381,9 +390,17 @@ impl SdkIam {
                 let (Some(name), Some(arn)) = (user.user_name, user.arn) else {
                     continue;
                 };
-                for group in user.group_list.unwrap_or_default() {
-                    members.entry(group).or_default().insert(name.clone());
+                let groups: BTreeSet<String> = user.group_list.unwrap_or_default().into_iter().collect();
+                for group in &groups {
+                    members.entry(group.clone()).or_default().insert(name.clone());
                 }
+                let permissions = UserPermissions {
+                    tags: tag_map(user.tags),
+                    groups,
+                    managed_policy_arns: attached_arns(user.attached_managed_policies),
+                    inline_policies: detailed_documents(user.user_policy_list)?,
+                };
+                account.user_permissions.insert(name.clone(), permissions);
                 account.users.insert(name, arn);
             }
             for policy in page.policies.unwrap_or_default() {
@@ -623,6 +640,36 @@ impl SdkIam {
 impl Iam for SdkIam {
     async fn account_details(&self) -> AwsResult<AccountDetails> {
         self.read_account_details().await
+    }
+
+    async fn get_credential_report(&self) -> AwsResult<credential_report::CredentialReportRead> {
+        use aws_sdk_iam::operation::get_credential_report::GetCredentialReportError as Refused;
+        use credential_report::CredentialReportRead as Read;
+        let answer = match self.client.get_credential_report().send().await {
+            Ok(answer) => answer,
+            Err(err) => {
+                return match err.as_service_error() {
+                    Some(
+                        Refused::CredentialReportNotPresentException(_) | Refused::CredentialReportExpiredException(_),
+                    ) => Ok(Read::Absent),
+                    Some(Refused::CredentialReportNotReadyException(_)) => Ok(Read::InProgress),
+                    _ => Err(sdk_error("GetCredentialReport")(err)),
+                };
+            }
+        };
+        let content = answer.content.map(|blob| blob.into_inner()).unwrap_or_default();
+        let text = String::from_utf8_lossy(&content);
+        let generated = answer.generated_time.and_then(timestamp);
+        Ok(Read::Ready(credential_report::parse(&text, generated)?))
+    }
+
+    async fn generate_credential_report(&self) -> AwsResult<()> {
+        self.client
+            .generate_credential_report()
+            .send()
+            .await
+            .map_err(sdk_error("GenerateCredentialReport"))?;
+        Ok(())
     }
 
     async fn get_role(&self, name: &str) -> AwsResult<Option<RoleState>> {

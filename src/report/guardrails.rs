@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{Finding, Inventory, SERVICE_LINKED_PATH, Severity};
+use super::{Finding, Inventory, SERVICE_LINKED_PATH, Severity, owner_of};
 use crate::api::{AwsAccount, CrossAccountRoleSpec, DeveloperGroupSpec};
 use crate::aws::{AccountDetails, GroupState, RoleState, policy_name};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
@@ -52,14 +52,11 @@ fn role_findings(account: &Account, details: &AccountDetails) -> Vec<Finding> {
         };
         let by_partner = requires(role, "sts:externalid");
         for refusal in guardrails::role(account, &spec, by_partner).refusals {
-            found.push(Finding {
-                severity: Severity::Medium,
-                arn: role.arn.clone(),
-                message: format!(
-                    "role {name} breaks a guardrail, as its spec would be told: {}",
-                    refusal.message
-                ),
-            });
+            let message = format!(
+                "role {name} breaks a guardrail, as its spec would be told: {}",
+                refusal.message
+            );
+            found.push(Finding::new(Severity::Medium, &role.arn, message).managed_by(owner_of(&role.tags)));
         }
     }
     found
@@ -81,10 +78,12 @@ fn group_findings(account: &Account, details: &AccountDetails, identity: bool) -
             Severity::High
         };
         let broken = group_breaches(account, identity, group, &customer, &denied);
-        found.extend(broken.into_iter().map(|message| Finding {
-            severity,
-            arn: group.arn.clone(),
-            message: format!("group {name} breaks a guardrail: {message}"),
+        found.extend(broken.into_iter().map(|message| {
+            Finding::new(
+                severity,
+                &group.arn,
+                format!("group {name} breaks a guardrail: {message}"),
+            )
         }));
     }
     found

@@ -6,19 +6,35 @@
 //!
 //! Service-linked roles (path `/aws-service-role/`) are left out: AWS
 //! makes and trusts them, and no user can assume them.
+//!
+//! `review` adds the security review: the identities (`identities`, from the
+//! credential report and the same listing), escalation paths (`escalation`),
+//! and the organization's SCPs (`organization`); every finding names the
+//! object that manages what it is about, or says none does.
 
+mod escalation;
 mod guardrails;
+mod html;
+mod identities;
+pub mod metrics;
+mod organization;
 mod render;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
+use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
 use guardrails::findings as guardrail_findings;
+pub use html::html;
+pub use identities::{ManagedGroups, Thresholds};
+pub use organization::OrgTree;
 pub use render::{csv, markdown, svg};
 
-use crate::aws::{AccountDetails, Aws, GroupState, OrgAccountState, RoleState};
+use crate::api::{AwsAccount, DeveloperGroup};
+use crate::aws::{AccountDetails, Aws, CredentialReport, GroupState, OrgAccountState, RoleState, credential_report};
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
 use crate::controller::ownership::{OWNER_TAG, parse_owner};
 use crate::policy::document::normalize;
@@ -29,16 +45,37 @@ pub struct Inventory {
     /// Every account of the organization, id → name, those read and those not.
     pub organization: BTreeMap<String, String>,
     pub accounts: BTreeMap<String, AccountDetails>,
+    /// Each account's credential report, where it was read.
+    pub credentials: BTreeMap<String, CredentialReport>,
+    /// The OUs and SCPs; None when the organization could not be read.
+    pub tree: Option<OrgTree>,
     /// What could not be read (the organization, an account), as findings.
     pub unread: Vec<Finding>,
 }
 
+/// How `gather` reads, and what `review` counts as old.
+#[derive(Clone, Debug)]
+pub struct ReviewOptions {
+    /// The role to enter member accounts through.
+    pub access_role: String,
+    /// A credential report younger than this is read rather than made again.
+    pub credential_report_max_age: Duration,
+    pub thresholds: Thresholds,
+}
+
+/// Accounts read at once.
+const ACCOUNTS_IN_FLIGHT: usize = 8;
+
 /// Reads every active account of the organization (and the operator's
-/// own, should it not be a member) through `access_role`, as the operator does.
-pub async fn gather(aws: &dyn Aws, access_role: &str) -> anyhow::Result<Inventory> {
+/// own, should it not be a member) through `access_role`, as the operator
+/// does: its listing and its credential report; then the organization's
+/// OUs and SCPs.
+pub async fn gather(aws: &dyn Aws, options: &ReviewOptions) -> anyhow::Result<Inventory> {
     let own = aws.own_account_id().await?;
     let mut inventory = Inventory::default();
-    let mut organization: BTreeMap<String, String> = match aws.organizations().list_accounts().await {
+    let listed = aws.organizations().list_accounts().await;
+    let in_organization = listed.is_ok();
+    let mut organization: BTreeMap<String, String> = match listed {
         Ok(accounts) => accounts
             .into_iter()
             // A closed account keeps its roles, but no one can use them.
@@ -48,34 +85,150 @@ pub async fn gather(aws: &dyn Aws, access_role: &str) -> anyhow::Result<Inventor
         // An account in no organization, or credentials that may not list it:
         // the own account is still worth reporting, with the reason.
         Err(err) if !err.kind.retryable() => {
-            inventory.unread.push(Finding {
-                severity: Severity::Medium,
-                arn: format!("arn:aws:iam::{own}:root"),
-                message: format!("the organization could not be listed, so only account {own} is reported: {err}"),
-            });
+            inventory.unread.push(Finding::new(
+                Severity::Medium,
+                &format!("arn:aws:iam::{own}:root"),
+                format!("the organization could not be listed, so only account {own} is reported: {err}"),
+            ));
             BTreeMap::new()
         }
         Err(err) => return Err(err.into()),
     };
-    organization.entry(own).or_default();
-    inventory.organization = organization.clone();
-    for id in organization.keys() {
-        let details = match aws.iam(id, access_role).await {
-            Ok(iam) => iam.account_details().await,
-            Err(err) => Err(err),
+    organization.entry(own.clone()).or_default();
+    inventory.organization = organization;
+    read_accounts(aws, options, &mut inventory).await;
+    if in_organization {
+        match organization::read(aws.organizations().as_ref(), &own).await {
+            Ok(tree) => inventory.tree = Some(tree),
+            Err(err) => inventory.unread.push(Finding::new(
+                Severity::Low,
+                &format!("arn:aws:iam::{own}:root"),
+                format!("the organization's OUs and service control policies could not be read: {err}"),
+            )),
+        }
+    }
+    Ok(inventory)
+}
+
+/// Each account's listing and credential report, a few accounts at a time;
+/// an account that cannot be read becomes a finding that says so.
+async fn read_accounts(aws: &dyn Aws, options: &ReviewOptions, inventory: &mut Inventory) {
+    let now = options.thresholds.now;
+    let ids: Vec<String> = inventory.organization.keys().cloned().collect();
+    let mut reads = futures::stream::iter(ids)
+        .map(|id| async move {
+            let read = async {
+                let iam = aws.iam(&id, &options.access_role).await?;
+                let credentials = credential_report::read(iam.as_ref(), now, options.credential_report_max_age);
+                Ok::<_, crate::aws::AwsError>(futures::join!(iam.account_details(), credentials))
+            };
+            let read = read.await;
+            (id, read)
+        })
+        .buffer_unordered(ACCOUNTS_IN_FLIGHT);
+    while let Some((id, read)) = reads.next().await {
+        let unread = |what: &str, err: crate::aws::AwsError| {
+            Finding::new(
+                Severity::Medium,
+                &format!("arn:aws:iam::{id}:root"),
+                format!("account {id} could not be read, so {what} missing here: {err}"),
+            )
+        };
+        let (details, credentials) = match read {
+            Ok(both) => both,
+            Err(err) => {
+                inventory.unread.push(unread("its roles and users are", err));
+                continue;
+            }
         };
         match details {
             Ok(details) => {
                 inventory.accounts.insert(id.clone(), details);
             }
-            Err(err) => inventory.unread.push(Finding {
-                severity: Severity::Medium,
-                arn: format!("arn:aws:iam::{id}:root"),
-                message: format!("account {id} could not be read, so its roles are missing here: {err}"),
-            }),
+            Err(err) => inventory.unread.push(unread("its roles and users are", err)),
+        }
+        match credentials {
+            Ok(credentials) => {
+                inventory.credentials.insert(id.clone(), credentials);
+            }
+            Err(err) => inventory
+                .unread
+                .push(unread("its credential report (passwords, MFA, keys) is", err)),
         }
     }
-    Ok(inventory)
+}
+
+/// What the report reads from the cluster: the AwsAccounts (their
+/// guardrails) and which IAM groups DeveloperGroups manage.
+#[derive(Clone, Debug)]
+pub struct ClusterView {
+    pub accounts: Result<Vec<AwsAccount>, String>,
+    pub managed_groups: ManagedGroups,
+}
+
+impl ClusterView {
+    /// Reads both; what cannot be read is said in the report, not fatal.
+    pub async fn read(client: anyhow::Result<kube::Client>) -> ClusterView {
+        let client = match client {
+            Ok(client) => client,
+            Err(err) => {
+                return ClusterView {
+                    accounts: Err(format!("{err:#}")),
+                    managed_groups: None,
+                };
+            }
+        };
+        let accounts =
+            crate::controller::list_guarded(&kube::Api::<AwsAccount>::all(client.clone()), &Default::default())
+                .await
+                .map_err(|err| format!("{err:#}"));
+        let groups = kube::Api::<DeveloperGroup>::all(client).list(&Default::default()).await;
+        let managed_groups = groups.ok().map(|groups| {
+            groups
+                .items
+                .iter()
+                .filter_map(|group| {
+                    let status = group.status.as_ref()?;
+                    status.ownership.as_ref()?;
+                    let owner = crate::controller::ownership::object_id(group);
+                    Some((status.group_arn.clone()?, owner))
+                })
+                .collect()
+        });
+        ClusterView {
+            accounts,
+            managed_groups,
+        }
+    }
+}
+
+/// The whole review, as `report` prints it and the operator counts it.
+pub async fn review(aws: &dyn Aws, cluster: &ClusterView, options: &ReviewOptions) -> anyhow::Result<Report> {
+    let inventory = gather(aws, options).await?;
+    let own = aws.own_account_id().await?;
+    Ok(assess(&inventory, cluster, &own, &options.thresholds))
+}
+
+/// Every finding about `inventory`: who can assume what, the identities,
+/// escalation, the organization and the AwsAccounts' guardrails.
+pub fn assess(inventory: &Inventory, cluster: &ClusterView, own: &str, thresholds: &Thresholds) -> Report {
+    let mut report = analyze(inventory);
+    report
+        .findings
+        .extend(identities::findings(inventory, thresholds, &cluster.managed_groups));
+    report.findings.extend(escalation::findings(inventory));
+    if let Some(tree) = &inventory.tree {
+        report
+            .findings
+            .extend(organization::findings(tree, &inventory.organization));
+    }
+    add_guardrail_findings(&mut report, inventory, cluster.accounts.clone(), own);
+    report
+}
+
+/// `Kind/namespace/name` of the object an owner tag names.
+fn owner_of(tags: &BTreeMap<String, String>) -> Option<String> {
+    tags.get(OWNER_TAG).map(|tag| parse_owner(tag).0.to_owned())
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -86,11 +239,61 @@ pub enum Severity {
     Low,
 }
 
+impl Severity {
+    pub const ALL: [Severity; 3] = [Severity::High, Severity::Medium, Severity::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Finding {
     pub severity: Severity,
+    /// What it is about: an ARN (an account as its root).
     pub arn: String,
     pub message: String,
+    /// `Kind/namespace/name` of the object that manages it; None: no object does.
+    pub managed_by: Option<String>,
+}
+
+impl Finding {
+    pub fn new(severity: Severity, arn: &str, message: String) -> Finding {
+        Finding {
+            severity,
+            arn: arn.to_owned(),
+            message,
+            managed_by: None,
+        }
+    }
+
+    pub fn managed_by(self, owner: Option<String>) -> Finding {
+        Finding {
+            managed_by: owner,
+            ..self
+        }
+    }
+
+    /// Where to make the change: the object, or AWS itself.
+    pub fn what_to_change(&self) -> String {
+        match &self.managed_by {
+            Some(object) => {
+                let mut parts = object.splitn(3, '/');
+                let (kind, namespace, name) = (parts.next(), parts.next(), parts.next());
+                match (kind, namespace, name) {
+                    (Some(kind), Some(""), Some(name)) => format!("change {kind} {name}"),
+                    (Some(kind), Some(namespace), Some(name)) => format!("change {kind} {namespace}/{name}"),
+                    _ => format!("change {object}"),
+                }
+            }
+            None => format!("not managed by the operator: change {} in AWS", self.arn),
+        }
+    }
 }
 
 /// An IAM user who may assume a role, and through what.
@@ -132,6 +335,13 @@ pub struct Report {
     pub findings: Vec<Finding>,
 }
 
+impl Report {
+    /// Whether a finding of `severity` or a worse one exists (`--fail-on`).
+    pub fn fails_on(&self, severity: Severity) -> bool {
+        self.findings.iter().any(|f| f.severity <= severity)
+    }
+}
+
 const SERVICE_LINKED_PATH: &str = ":role/aws-service-role/";
 
 /// The trust policy's Allow statements that let someone assume the role,
@@ -140,7 +350,7 @@ struct Trust {
     allows: Vec<Value>,
 }
 
-fn strings(value: &Value) -> Vec<&str> {
+pub(crate) fn strings(value: &Value) -> Vec<&str> {
     match value {
         Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
         Value::String(item) => vec![item.as_str()],
@@ -391,11 +601,11 @@ pub fn add_guardrail_findings(
 ) {
     match accounts {
         Ok(accounts) => report.findings.extend(guardrail_findings(inventory, &accounts, own)),
-        Err(err) => report.findings.push(Finding {
-            severity: Severity::Low,
-            arn: format!("arn:aws:iam::{own}:root"),
-            message: format!("the guardrails were not checked: the cluster's AwsAccounts could not be read ({err})"),
-        }),
+        Err(err) => report.findings.push(Finding::new(
+            Severity::Low,
+            &format!("arn:aws:iam::{own}:root"),
+            format!("the guardrails were not checked: the cluster's AwsAccounts could not be read ({err})"),
+        )),
     }
     report
         .findings
@@ -418,25 +628,26 @@ fn unread_managed_policies(inventory: &Inventory) -> Vec<Finding> {
             if unread.is_empty() || group.members.is_empty() {
                 continue;
             }
-            found.push(Finding {
-                severity: Severity::Low,
-                arn: group.arn.clone(),
-                message: format!(
+            found.push(Finding::new(
+                Severity::Low,
+                &group.arn,
+                format!(
                     "group {name} has AWS-managed policies ({}) whose documents the report does not read: its members may assume roles not listed here",
                     unread.join(", ")
                 ),
-            });
+            ));
         }
     }
     found
 }
 
 fn findings(role: &RoleReport, trust: &Trust, inventory: &Inventory) -> Vec<Finding> {
-    let finding = |severity, message: String| Finding {
-        severity,
-        arn: role.arn.clone(),
-        message,
-    };
+    let owner = role
+        .managed_by_kind
+        .as_ref()
+        .zip(role.managed_by.as_ref())
+        .map(|(kind, name)| format!("{kind}/{name}"));
+    let finding = |severity, message: String| Finding::new(severity, &role.arn, message).managed_by(owner.clone());
     let mut found = vec![];
     for statement in &trust.allows {
         let has_external_id = !conditions(statement, "sts:externalid").is_empty();
@@ -509,7 +720,7 @@ mod tests {
         Inventory {
             organization: ORG.iter().map(|id| (id.to_string(), format!("name-{id}"))).collect(),
             accounts: BTreeMap::from([(ORG[0].to_string(), identity()), (ORG[1].to_string(), target())]),
-            unread: vec![],
+            ..Inventory::default()
         }
     }
 
@@ -692,6 +903,17 @@ mod tests {
         let report = analyze(&inventory);
         let dev = role_named(&report, "DevAccess");
         assert!(dev.trusted_principals.is_empty() && dev.assumable_by.is_empty());
+    }
+
+    #[test]
+    fn fail_on_counts_findings_at_or_above_the_severity() {
+        let medium = Report {
+            findings: vec![Finding::new(Severity::Medium, "arn:x", "m".into())],
+            ..Report::default()
+        };
+        assert!(!medium.fails_on(Severity::High));
+        assert!(medium.fails_on(Severity::Medium) && medium.fails_on(Severity::Low));
+        assert!(!Report::default().fails_on(Severity::Low));
     }
 
     #[test]

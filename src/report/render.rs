@@ -36,13 +36,14 @@ pub fn markdown(report: &Report) -> String {
     if report.findings.is_empty() {
         out.push_str("None.\n");
     } else {
-        out.push_str("| Severity | Role | Finding |\n| --- | --- | --- |\n");
+        out.push_str("| Severity | Resource | Finding | What to change |\n| --- | --- | --- | --- |\n");
         for finding in &report.findings {
             out.push_str(&format!(
-                "| {:?} | `{}` | {} |\n",
+                "| {:?} | `{}` | {} | {} |\n",
                 finding.severity,
                 finding.arn,
-                cell(&finding.message)
+                cell(&finding.message),
+                cell(&finding.what_to_change())
             ));
         }
     }

@@ -64,9 +64,15 @@ fn operator_policy_allows_exactly_the_aws_calls_the_operator_makes() {
     let actions = allowed_actions(&policy);
     for (action, statement) in &actions {
         assert!(!action.contains('*'), "wildcard action {action}");
-        // Organizations has no resources to scope to; neither has listing a whole account.
+        // Organizations has no resources to scope to; neither has listing a whole account, nor its credential report.
         let account_wide = action.starts_with("organizations:")
-            || ["iam:GetAccountAuthorizationDetails", "iam:ListRoles"].contains(&action.as_str());
+            || [
+                "iam:GetAccountAuthorizationDetails",
+                "iam:ListRoles",
+                "iam:GenerateCredentialReport",
+                "iam:GetCredentialReport",
+            ]
+            .contains(&action.as_str());
         assert!(
             statement["Resource"] != "*" || account_wide,
             "{action} on every resource"

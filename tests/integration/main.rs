@@ -31,6 +31,7 @@ mod least_privilege;
 mod organizations;
 mod partners;
 mod plan_report;
+mod review;
 mod revocation;
 mod secrets_on_the_wire;
 mod telemetry;

@@ -24,20 +24,20 @@ const READ_ROLE: &str = "AwsAccessOperatorReadOnly";
 const OUTSIDE: &str = "999988887777";
 
 /// The binary, as a user runs it, against the test's cluster and AWS.
-struct Cli {
-    kubeconfig: PathBuf,
-    aws_endpoint: String,
-    home: tempfile::TempDir,
+pub struct Cli {
+    pub kubeconfig: PathBuf,
+    pub aws_endpoint: String,
+    pub home: tempfile::TempDir,
 }
 
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Cli {
-    async fn run(&self, args: &[&str]) -> Ran {
+    pub async fn run(&self, args: &[&str]) -> Ran {
         let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_aws-access-operator"))
             .args(args)
             // Only what is set here: no credentials, profile or endpoint of the machine.

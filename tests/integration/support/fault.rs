@@ -471,6 +471,14 @@ impl Iam for FaultyIam {
         self.read("GetAccountAuthorizationDetails", self.inner.account_details())
             .await
     }
+    async fn get_credential_report(&self) -> AwsResult<aws_access_operator::aws::CredentialReportRead> {
+        self.read("GetCredentialReport", self.inner.get_credential_report())
+            .await
+    }
+    async fn generate_credential_report(&self) -> AwsResult<()> {
+        self.read("GenerateCredentialReport", self.inner.generate_credential_report())
+            .await
+    }
     async fn get_policy(&self, arn: &str) -> AwsResult<Option<ManagedPolicyState>> {
         self.read("GetPolicy", self.inner.get_policy(arn)).await
     }
