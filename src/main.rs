@@ -379,6 +379,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         installation_id: controller::installation_id(&client, args.installation.installation_id).await?,
         instance: args.pod_name.clone(),
         write_sessions: args.write_sessions,
+        admission_webhooks: args.webhook_cert_dir.is_some(),
         ..Config::default()
     };
     if let Some(dir) = &args.webhook_cert_dir {

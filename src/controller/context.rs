@@ -51,6 +51,10 @@ pub struct Config {
     /// What the role sessions of the writes in member accounts are named
     /// for, which CloudTrail shows as the caller.
     pub write_sessions: WriteSessions,
+    /// Whether this operator serves the admission webhooks (`--webhook-cert-dir`),
+    /// the only record of who asked for and who approved an AccessRequest
+    /// that a tenant cannot write: without them nothing is granted.
+    pub admission_webhooks: bool,
 }
 
 /// Whom the role session of a write in a member account names.
@@ -79,6 +83,7 @@ impl Default for Config {
             session_lifetime: None,
             shortest_elevation: None,
             write_sessions: WriteSessions::default(),
+            admission_webhooks: false,
         }
     }
 }

@@ -8,7 +8,9 @@
 
 use std::time::{Duration, Instant};
 
-use aws_access_operator::api::{AccessPhase, AccessRequest, CrossAccountRole, REQUESTED_BY_ANNOTATION};
+use aws_access_operator::api::{
+    APPROVED_BY_ANNOTATION, AccessPhase, AccessRequest, CrossAccountRole, REQUESTED_BY_ANNOTATION,
+};
 use aws_access_operator::controller::Config;
 use aws_access_operator::policy::document::decode_aws_document;
 use k8s_openapi::api::events::v1::Event;
@@ -18,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::support::aws::{identity_iam, sessions_denied_before};
 use crate::support::moto::MANAGEMENT_ACCOUNT;
-use crate::support::operator::{Env, test_config};
+use crate::support::operator::{Env, condition, test_config};
 use crate::support::webhook::{kubectl_apply, kubectl_apply_as, one, serve};
 
 const ROLE: &str = "ProdOperator";
@@ -31,6 +33,7 @@ fn config() -> Config {
         shortest_elevation: Some(Duration::from_secs(1)),
         session_lifetime: Some(SESSIONS_LIVE),
         resync_interval: Duration::from_secs(300),
+        admission_webhooks: true,
         ..test_config()
     }
 }
@@ -89,14 +92,26 @@ async fn event_reasons(env: &Env, name: &str) -> Vec<String> {
 /// request only (its trust admits the identity account); the webhooks registered.
 async fn setup() -> (Env, String, tokio::task::JoinHandle<()>) {
     let env = Env::without_operator().await.start_operator(config());
-    env.moto.create_organization().await;
-    let prod = env.moto.create_member_account("prod").await;
-    env.open_accounts(&[("prod", &prod)]).await;
+    let prod = organization(&env).await;
     let (server, docs) = serve(&env, config()).await;
     for kind in ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"] {
         let (registered, said) = kubectl_apply(&env, one(&docs, kind)).await;
         assert!(registered, "{said}");
     }
+    objects(&env, &prod).await;
+    (env, prod, server)
+}
+
+/// The organization with its member account prod, opened to the operator; prod's id.
+async fn organization(env: &Env) -> String {
+    env.moto.create_organization().await;
+    let prod = env.moto.create_member_account("prod").await;
+    env.open_accounts(&[("prod", &prod)]).await;
+    prod
+}
+
+/// alice's IamUser and the two roles in prod, made.
+async fn objects(env: &Env, prod: &str) {
     env.apply(&format!(
         r#"
 apiVersion: v1
@@ -141,7 +156,47 @@ spec:
         user.status.as_ref().is_some_and(|s| s.user_arn.is_some())
     })
     .await;
-    (env, prod, server)
+}
+
+/// Without the admission webhooks who asked and who approved are whatever the client
+/// wrote: a request with a forged approval is refused, saying why, and grants nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_admission_webhooks_nothing_is_granted() {
+    let config = Config {
+        admission_webhooks: false,
+        ..config()
+    };
+    let env = Env::without_operator().await.start_operator(config);
+    let prod = organization(&env).await;
+    objects(&env, &prod).await;
+    let mut forged = approval("forged", "restart", "Approve");
+    forged["metadata"]["annotations"] = json!({APPROVED_BY_ANNOTATION: "carol"});
+    for object in [
+        request("restart", "1h", json!({"name": "prod-operator"}), "alice"),
+        forged,
+    ] {
+        let (accepted, said) = kubectl_apply(&env, &object).await;
+        assert!(accepted, "{said}");
+    }
+    let requests: Api<AccessRequest> = env.api(Some("alfie"));
+    let refused = env
+        .wait_for(&requests, "restart", "refused", |r| {
+            r.status
+                .as_ref()
+                .is_some_and(|s| condition(&s.reconcile.conditions, "Stalled").is_some_and(|c| c.status == "True"))
+        })
+        .await;
+    let stalled = condition(&refused.status.as_ref().unwrap().reconcile.conditions, "Stalled").cloned();
+    assert!(
+        stalled.unwrap().message.contains("serves no admission webhooks"),
+        "the condition says why"
+    );
+    assert_ne!(phase_of(&requests, "restart").await, Some(AccessPhase::Active));
+    assert_eq!(
+        grant(&env, "restart").await,
+        None,
+        "nothing granted on the client's word"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

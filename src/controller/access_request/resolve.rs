@@ -30,6 +30,13 @@ pub struct Resolved {
 pub(super) async fn resolve(request: &AccessRequest, ctx: &Context) -> Result<Resolved, Stop> {
     let own = ctx.aws.own_account_id().await?;
     let authorised = checks::request(&ctx.stores, &ctx.config, &own, request)?;
+    if !ctx.config.admission_webhooks {
+        return Err(Outcome::stalled(
+            Reason::InvalidSpec,
+            "the operator serves no admission webhooks (--webhook-cert-dir; the chart's webhook.enabled), so who asked and who approved are only what the client wrote: nothing is granted until they are served".to_owned(),
+        )
+        .into());
+    }
     let requester = checks::requester(request)?;
     let role_name = &request.spec.role.name;
     let role_arn = held_role_arn(&authorised.role).ok_or_else(|| {
