@@ -1,8 +1,8 @@
 //! The security review (`report`) as a user runs it against moto: a clean
 //! organization gives no finding; seeding one of each problem gives exactly
 //! those findings, each naming what to change; `--fail-on` exits 2; the
-//! html page renders in headless Chromium; and the operator's metric counts
-//! the same findings and follows a fix.
+//! html page renders in headless Chromium; the operator's metric counts
+//! the same findings and follows a fix; and elevations are listed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -351,6 +351,12 @@ async fn elevations_are_listed(env: &Env, cli: &Cli) {
         "a grant is the operator's: {}",
         ran.stdout
     );
+    // The page's screenshot, the README's, is this one: with its elevations.
+    let html = cli.run(&["report", "-o", "html"]).await;
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    let text = rendered_text(&html.stdout);
+    let row = format!("Elevations In force User Role Until AccessRequest alice {reader} {until} alice-rds");
+    assert!(text.contains(&row), "{row} on the page:\n{text}");
 }
 
 /// The operator's metric: the same findings by severity, refreshed on its
