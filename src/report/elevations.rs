@@ -216,21 +216,27 @@ impl Elevations {
     /// The grants in force, those ended but still attached, and the roles
     /// denying older sessions: the tables with rows.
     pub fn tables(&self) -> Vec<Table> {
-        let date = |at: Option<Timestamp>| at.map_or_else(|| "no end".to_string(), |at| at.to_string());
+        // A grant without a date has no end; a Deny without one, none the report can read.
+        let date = |at: Option<Timestamp>, none: &str| at.map_or_else(|| none.to_string(), |at| at.to_string());
         let grants = |in_force: bool| -> Vec<Vec<String>> {
             self.grants
                 .iter()
                 .filter(|grant| grant.in_force == in_force)
                 .map(|grant| {
                     let roles = grant.role_arns.join(", ");
-                    vec![grant.user.clone(), roles, date(grant.until), grant.request.clone()]
+                    vec![
+                        grant.user.clone(),
+                        roles,
+                        date(grant.until, "no end"),
+                        grant.request.clone(),
+                    ]
                 })
                 .collect()
         };
         let denying = self
             .sessions_denied
             .iter()
-            .map(|role| vec![role.role_arn.clone(), date(role.issued_before)])
+            .map(|role| vec![role.role_arn.clone(), date(role.issued_before, "unreadable")])
             .collect();
         [
             Table {
