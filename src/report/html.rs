@@ -43,8 +43,8 @@ fn title(severity: Severity) -> &'static str {
     }
 }
 
-/// Findings by severity, worst first; then each account's roles and who
-/// may assume them; then the graph.
+/// Findings by severity, worst first; then the elevations; then each
+/// account's roles and who may assume them; then the graph.
 pub fn html(report: &Report) -> String {
     let mut page = String::new();
     let _ = write!(
@@ -52,6 +52,7 @@ pub fn html(report: &Report) -> String {
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>AWS access review</title><style>{STYLE}</style></head><body>\n<h1>AWS access review</h1>\n"
     );
     findings(&mut page, report);
+    elevations(&mut page, report);
     accounts(&mut page, report);
     let graph = svg(report);
     // The SVG alone, without an XML declaration before it.
@@ -103,6 +104,31 @@ fn findings(page: &mut String, report: &Report) {
     }
 }
 
+/// The grants in force, those past their end, and the roles denying
+/// sessions issued before an end.
+fn elevations(page: &mut String, report: &Report) {
+    page.push_str("<h2>Elevations</h2>\n");
+    let tables = report.elevations.tables();
+    if tables.is_empty() {
+        page.push_str("<p>None.</p>\n");
+    }
+    for table in tables {
+        let _ = write!(page, "<h3>{}</h3>\n<table><tr>", escape(table.title));
+        for name in table.header {
+            let _ = write!(page, "<th>{}</th>", escape(name));
+        }
+        page.push_str("</tr>\n");
+        for row in &table.rows {
+            page.push_str("<tr>");
+            for text in row {
+                let _ = write!(page, "<td>{}</td>", escape(text));
+            }
+            page.push_str("</tr>\n");
+        }
+        page.push_str("</table>\n");
+    }
+}
+
 fn accounts(page: &mut String, report: &Report) {
     page.push_str("<h2>Accounts and their roles</h2>\n");
     let mut by_account: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
@@ -150,7 +176,7 @@ fn accounts(page: &mut String, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{Finding, RoleReport};
+    use crate::report::{Elevation, Elevations, Finding, RoleReport};
 
     #[test]
     fn names_from_aws_cannot_inject_markup() {
@@ -175,12 +201,33 @@ mod tests {
                 "arn:x",
                 format!("user \"{hostile}\" & co"),
             )],
+            elevations: Elevations {
+                grants: vec![Elevation {
+                    account_id: "111111111111".into(),
+                    user: hostile.into(),
+                    user_arn: "arn:aws:iam::111111111111:user/x".into(),
+                    request: format!("{hostile}-rds"),
+                    policy: "awsaccess-elevation-x".into(),
+                    role_arns: vec!["arn:aws:iam::111111111111:role/r".into()],
+                    until: None,
+                    in_force: true,
+                    beyond_the_grant: vec![],
+                }],
+                sessions_denied: vec![],
+            },
         };
         let page = html(&report);
         assert!(!page.contains("<script"), "{page}");
         assert!(page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
         assert!(page.contains("user &quot;&lt;script&gt;"));
         assert!(page.contains("<h3>High (1)</h3>"));
+        assert!(page.contains(concat!(
+            "<h2>Elevations</h2>\n<h3>In force</h3>\n",
+            "<table><tr><th>User</th><th>Role</th><th>Until</th><th>AccessRequest</th></tr>\n",
+            "<tr><td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;</td><td>arn:aws:iam::111111111111:role/r</td>",
+            "<td>no end</td><td>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;-rds</td></tr>\n</table>\n",
+            "<h2>Accounts and their roles</h2>"
+        )));
         for external in ["src=", "href=", "@import", "url("] {
             assert!(!page.contains(external), "nothing fetched: {external}");
         }

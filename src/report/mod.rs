@@ -12,6 +12,7 @@
 //! and the organization's SCPs (`organization`); every finding names the
 //! object that manages what it is about, or says none does.
 
+mod elevations;
 mod escalation;
 mod guardrails;
 mod html;
@@ -27,6 +28,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use elevations::{Elevation, Elevations, SessionsDenied};
 use guardrails::findings as guardrail_findings;
 pub use html::html;
 pub use identities::{ManagedGroups, Thresholds};
@@ -210,13 +212,15 @@ pub async fn review(aws: &dyn Aws, cluster: &ClusterView, options: &ReviewOption
 }
 
 /// Every finding about `inventory`: who can assume what, the identities,
-/// escalation, the organization and the AwsAccounts' guardrails.
+/// escalation, the elevations, the organization and the AwsAccounts' guardrails.
 pub fn assess(inventory: &Inventory, cluster: &ClusterView, own: &str, thresholds: &Thresholds) -> Report {
     let mut report = analyze(inventory);
     report
         .findings
         .extend(identities::findings(inventory, thresholds, &cluster.managed_groups));
     report.findings.extend(escalation::findings(inventory));
+    report.elevations = elevations::read(inventory, thresholds.now);
+    report.findings.extend(elevations::findings(&report.elevations));
     if let Some(tree) = &inventory.tree {
         report
             .findings
@@ -260,6 +264,10 @@ pub struct Finding {
     pub message: String,
     /// `Kind/namespace/name` of the object that manages it; None: no object does.
     pub managed_by: Option<String>,
+    /// What to change, when neither an object's path nor AWS alone says it: an elevation's
+    /// grant names its AccessRequest, but not the request's namespace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<String>,
 }
 
 impl Finding {
@@ -269,6 +277,14 @@ impl Finding {
             arn: arn.to_owned(),
             message,
             managed_by: None,
+            change: None,
+        }
+    }
+
+    pub fn change(self, change: String) -> Finding {
+        Finding {
+            change: Some(change),
+            ..self
         }
     }
 
@@ -281,6 +297,9 @@ impl Finding {
 
     /// Where to make the change: the object, or AWS itself.
     pub fn what_to_change(&self) -> String {
+        if let Some(change) = &self.change {
+            return change.clone();
+        }
         match &self.managed_by {
             Some(object) => {
                 let mut parts = object.splitn(3, '/');
@@ -333,6 +352,7 @@ pub struct RoleReport {
 pub struct Report {
     pub roles: Vec<RoleReport>,
     pub findings: Vec<Finding>,
+    pub elevations: Elevations,
 }
 
 impl Report {

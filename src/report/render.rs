@@ -30,7 +30,7 @@ fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
 
-/// Findings first, worst first; then a table of roles per account.
+/// Findings first, worst first; then the elevations; then a table of roles per account.
 pub fn markdown(report: &Report) -> String {
     let mut out = String::from("# Who can assume what\n\n## Findings\n\n");
     if report.findings.is_empty() {
@@ -47,6 +47,7 @@ pub fn markdown(report: &Report) -> String {
             ));
         }
     }
+    elevations(&mut out, report);
     let mut accounts: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
     for role in &report.roles {
         accounts
@@ -72,6 +73,28 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     out
+}
+
+/// What access on request holds in AWS: the grants in force, those past
+/// their end, and the roles denying sessions issued before an end.
+fn elevations(out: &mut String, report: &Report) {
+    out.push_str("\n## Elevations\n");
+    let tables = report.elevations.tables();
+    if tables.is_empty() {
+        out.push_str("\nNone.\n");
+    }
+    for table in tables {
+        out.push_str(&format!(
+            "\n### {}\n\n| {} |\n|{}\n",
+            table.title,
+            table.header.join(" | "),
+            " --- |".repeat(table.header.len())
+        ));
+        for row in &table.rows {
+            let cells: Vec<String> = row.iter().map(|text| cell(text)).collect();
+            out.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
 }
 
 /// Spreadsheets run a cell that starts with one of these as a formula; a
@@ -219,7 +242,73 @@ impl Graph {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::Assumer;
+    use crate::report::{Assumer, Elevation, Elevations, SessionsDenied};
+
+    fn elevation(user: &str, until: &str, in_force: bool) -> Elevation {
+        Elevation {
+            account_id: "111111111111".into(),
+            user: user.into(),
+            user_arn: format!("arn:aws:iam::111111111111:user/{user}"),
+            request: format!("{user}-rds"),
+            policy: format!("awsaccess-elevation-{user}-rds"),
+            role_arns: vec!["arn:aws:iam::222222222222:role/Ops".into()],
+            until: Some(until.parse().unwrap()),
+            in_force,
+            beyond_the_grant: vec![],
+        }
+    }
+
+    #[test]
+    fn markdown_lists_elevations_in_force_ended_and_the_roles_denying_older_sessions() {
+        let role = RoleReport {
+            account_id: "222222222222".into(),
+            account_name: "prod".into(),
+            role_name: "Ops".into(),
+            arn: "arn:aws:iam::222222222222:role/Ops".into(),
+            managed_by: None,
+            managed_by_kind: None,
+            trusted_principals: vec![],
+            requires_mfa: false,
+            requires_external_id: false,
+            valid_until: None,
+            outside_accounts: vec![],
+            assumable_by: vec![],
+        };
+        let report = Report {
+            roles: vec![role],
+            elevations: Elevations {
+                grants: vec![
+                    elevation("alice", "2026-12-06T10:00:00Z", true),
+                    elevation("bob|x", "2026-12-06T09:00:00Z", false),
+                ],
+                sessions_denied: vec![SessionsDenied {
+                    account_id: "222222222222".into(),
+                    role: "Ops".into(),
+                    role_arn: "arn:aws:iam::222222222222:role/Ops".into(),
+                    issued_before: Some("2026-12-06T09:00:01Z".parse().unwrap()),
+                }],
+            },
+            ..Report::default()
+        };
+        let text = markdown(&report);
+        let section = concat!(
+            "\n## Elevations\n",
+            "\n### In force\n\n| User | Role | Until | AccessRequest |\n| --- | --- | --- | --- |\n",
+            "| alice | arn:aws:iam::222222222222:role/Ops | 2026-12-06T10:00:00Z | alice-rds |\n",
+            "\n### Ended, still attached\n\n| User | Role | Ended at | AccessRequest |\n| --- | --- | --- | --- |\n",
+            "| bob\\|x | arn:aws:iam::222222222222:role/Ops | 2026-12-06T09:00:00Z | bob\\|x-rds |\n",
+            "\n### Roles denying sessions issued before an end\n\n| Role | Sessions issued before |\n| --- | --- |\n",
+            "| arn:aws:iam::222222222222:role/Ops | 2026-12-06T09:00:01Z |\n",
+        );
+        assert!(text.contains(section), "{text}");
+        let (findings, elevations, accounts) = (
+            text.find("## Findings"),
+            text.find("## Elevations"),
+            text.find("## Account 222222222222"),
+        );
+        assert!(findings < elevations && elevations < accounts, "{text}");
+        assert!(markdown(&Report::default()).contains("\n## Elevations\n\nNone.\n"));
+    }
 
     #[test]
     fn csv_cells_a_spreadsheet_would_run_are_text_and_quoted_as_rfc_4180() {
@@ -243,7 +332,7 @@ mod tests {
                     policy: "p".into(),
                 }],
             }],
-            findings: vec![],
+            ..Report::default()
         };
         assert_eq!(
             csv(&report).unwrap(),

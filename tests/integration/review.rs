@@ -1,8 +1,8 @@
 //! The security review (`report`) as a user runs it against moto: a clean
 //! organization gives no finding; seeding one of each problem gives exactly
 //! those findings, each naming what to change; `--fail-on` exits 2; the
-//! html page renders in headless Chromium; and the operator's metric counts
-//! the same findings and follows a fix.
+//! html page renders in headless Chromium; the operator's metric counts
+//! the same findings and follows a fix; and elevations are listed.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -11,8 +11,11 @@ use std::time::Duration;
 use aws_access_operator::api::DeveloperGroup;
 use aws_access_operator::aws::Aws;
 use aws_access_operator::aws::sdk::SdkAws;
+use aws_access_operator::controller::access_request::plan::{grant_document, policy_name};
+use aws_access_operator::policy::sessions::{deny_sessions_issued_before, issued_before};
 use aws_access_operator::report::{self, ReviewOptions, Thresholds};
 use aws_access_operator::telemetry::Metrics;
+use k8s_openapi::jiff::Timestamp;
 use kube::api::Api;
 use serde_json::{Value, json};
 
@@ -296,6 +299,64 @@ async fn the_review_finds_one_of_each_problem_and_nothing_in_a_clean_organizatio
     }
 
     review_metric_follows_a_fix(&env).await;
+    elevations_are_listed(&env, &cli).await;
+}
+
+/// Access on request as `report` reads it from AWS alone: alice's grant in
+/// force, bob's past its end and still attached (the operator was down), and
+/// the role's Deny on sessions issued before an end; each as the operator
+/// writes it.
+async fn elevations_are_listed(env: &Env, cli: &Cli) {
+    let iam = identity_iam(env).await;
+    let reader = role_arn("Reader");
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{MANAGEMENT_ACCOUNT}:root")}, "Action": "sts:AssumeRole"}]});
+    iam.create_role()
+        .role_name("Reader")
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .expect("CreateRole");
+    let until = issued_before(Timestamp::now() + Duration::from_secs(3600));
+    let ended: Timestamp = "2026-01-01T00:00:00Z".parse().expect("a time");
+    for (user, end) in [("alice", until), ("bob", ended)] {
+        iam.put_user_policy()
+            .user_name(user)
+            .policy_name(policy_name(&format!("{user}-rds")))
+            .policy_document(grant_document(&reader, end).to_string())
+            .send()
+            .await
+            .expect("PutUserPolicy");
+    }
+    iam.put_role_policy()
+        .role_name("Reader")
+        .policy_name("awsaccess-revoke-older-sessions")
+        .policy_document(deny_sessions_issued_before(ended).to_string())
+        .send()
+        .await
+        .expect("PutRolePolicy");
+    let ran = cli.run(&["report"]).await;
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    for expected in [
+        "\n## Elevations\n\n### In force\n".to_string(),
+        format!("| alice | {reader} | {until} | alice-rds |"),
+        format!("| bob | {reader} | 2026-01-01T00:00:00Z | bob-rds |"),
+        format!("| {reader} | 2026-01-01T00:00:00Z |"),
+        "user bob still holds the grant of the AccessRequest bob-rds (inline policy awsaccess-elevation-bob-rds), which ended at 2026-01-01T00:00:00Z".to_string(),
+        "the AccessRequest bob-rds: the operator removes the grant when it next reconciles it".to_string(),
+    ] {
+        assert!(ran.stdout.contains(&expected), "{expected} in:\n{}", ran.stdout);
+    }
+    assert!(
+        !ran.stdout.contains("user alice has policies attached directly"),
+        "a grant is the operator's: {}",
+        ran.stdout
+    );
+    // The page's screenshot, the README's, is this one: with its elevations.
+    let html = cli.run(&["report", "-o", "html"]).await;
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    let text = rendered_text(&html.stdout);
+    let row = format!("Elevations In force User Role Until AccessRequest alice {reader} {until} alice-rds");
+    assert!(text.contains(&row), "{row} on the page:\n{text}");
 }
 
 /// The operator's metric: the same findings by severity, refreshed on its
@@ -307,7 +368,7 @@ async fn review_metric_follows_a_fix(env: &Env) {
         access_role: "OrganizationAccountAccessRole".into(),
         credential_report_max_age: Duration::from_millis(500),
         thresholds: Thresholds {
-            now: k8s_openapi::jiff::Timestamp::now(),
+            now: Timestamp::now(),
             key_max_age: Duration::ZERO,
             credentials_unused_after: Duration::from_secs(90 * 86_400),
             role_unused_after: Duration::from_secs(90 * 86_400),

@@ -12,9 +12,12 @@ use crate::api::{AccessPhase, AccessRequestStatus};
 use crate::policy::document::equivalent;
 use crate::policy::sessions::issued_before;
 
+/// How the grants' inline policies are named, before the request's name: `report` finds them by it.
+pub const POLICY_PREFIX: &str = "awsaccess-elevation-";
+
 /// The inline policy on the requester's IAM user that grants the request `name`.
 pub fn policy_name(name: &str) -> String {
-    format!("awsaccess-elevation-{name}")
+    format!("{POLICY_PREFIX}{name}")
 }
 
 /// Allows assuming exactly `role_arn` until `until`, which AWS enforces itself: the access
