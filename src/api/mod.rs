@@ -20,7 +20,8 @@ pub use account::{
 };
 pub use common::{
     AccountDeletionPolicy, AccountRef, ConditionType, CustomerManagedPolicy, DeletionPolicy, InlinePolicy,
-    ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
+    ManagementPolicy, NamespacedRef, Ownership, Permissions, PolicyDocument, Reason, ReconcileStatus, SecretKeyRef,
+    Tags,
 };
 pub use cross_account_role::{
     CrossAccountRole, CrossAccountRoleSpec, CrossAccountRoleStatus, DeveloperGroupTrust, SessionsDenied, Trust,
