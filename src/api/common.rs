@@ -156,7 +156,7 @@ pub struct InlinePolicy {
     pub name: String,
     /// The IAM policy document as an object (`Version`, `Statement`), written in YAML or JSON. Compared with AWS semantically, so key order and single-element arrays never cause drift.
     #[schemars(schema_with = "free_form_object")]
-    pub document: serde_json::Map<String, serde_json::Value>,
+    pub document: PolicyDocument,
 }
 
 /// A managed policy that lives and dies with the role that needs it.
@@ -172,7 +172,63 @@ pub struct CustomerManagedPolicy {
     pub description: Option<String>,
     /// The IAM policy document as an object (`Version`, `Statement`), at most 6 144 characters without whitespace. Compared with the policy's default version semantically, so key order and single-element arrays never cause a new version.
     #[schemars(schema_with = "free_form_object")]
-    pub document: serde_json::Map<String, serde_json::Value>,
+    pub document: PolicyDocument,
+}
+
+/// An IAM policy document, a JSON object (`Version`, `Statement`), held as
+/// its compact JSON text with keys sorted, as serde_json writes a map. Every
+/// role in the cache carries its documents, and as a tree of JSON values a
+/// one-statement document takes over a kilobyte (a B-tree node per object);
+/// as text, a tenth of that. A reconcile reads the tree back with
+/// [`PolicyDocument::to_value`]. It (de)serialises as the object it is, so
+/// manifests, the API server's objects and the CRD are unchanged; equal
+/// documents have equal text, so comparing the text compares the documents.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PolicyDocument(Box<str>);
+
+impl PolicyDocument {
+    /// The document of `object`; an error only when its text would nest
+    /// too deep to be read back (serde_json stops at 128 levels).
+    pub fn new(object: serde_json::Map<String, serde_json::Value>) -> Result<Self, serde_json::Error> {
+        let text = serde_json::to_string(&object)?;
+        serde_json::from_str::<serde::de::IgnoredAny>(&text)?;
+        Ok(PolicyDocument(text.into_boxed_str()))
+    }
+
+    fn object(&self) -> Result<serde_json::Map<String, serde_json::Value>, serde_json::Error> {
+        serde_json::from_str(&self.0)
+    }
+
+    /// The document as JSON values, to validate and compare with AWS.
+    pub fn to_value(&self) -> serde_json::Value {
+        // `new` read the text back once, so it parses: never null.
+        self.object().map(serde_json::Value::Object).unwrap_or_default()
+    }
+}
+
+impl Default for PolicyDocument {
+    fn default() -> Self {
+        PolicyDocument("{}".into())
+    }
+}
+
+impl std::fmt::Debug for PolicyDocument {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Serialize for PolicyDocument {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.object().map_err(serde::ser::Error::custom)?.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PolicyDocument {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object = serde_json::Map::deserialize(deserializer)?;
+        PolicyDocument::new(object).map_err(serde::de::Error::custom)
+    }
 }
 
 /// Schema of a JSON object whose content the API server keeps as given (IAM documents).
@@ -436,5 +492,42 @@ mod reason_tests {
             assert_eq!(reason.as_str().parse::<Reason>(), Ok(reason));
         }
         assert!("NoSuchReason".parse::<Reason>().is_err());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_policy_document_reads_and_writes_as_the_object_it_holds() {
+        let from_yaml: PolicyDocument = serde_yaml_ng::from_str(
+            "{Version: '2012-10-17', Statement: [{Effect: Deny, Action: 'organizations:*', Resource: '*'}]}",
+        )
+        .unwrap();
+        let reordered: PolicyDocument = serde_json::from_str(
+            r#"{"Statement": [{"Resource": "*", "Action": "organizations:*", "Effect": "Deny"}], "Version": "2012-10-17"}"#,
+        )
+        .unwrap();
+        assert_eq!(from_yaml, reordered);
+        let expected = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "organizations:*", "Resource": "*"}]});
+        assert_eq!(from_yaml.to_value(), expected);
+        assert_eq!(serde_json::to_value(&from_yaml).unwrap(), expected);
+        let as_yaml = serde_yaml_ng::to_string(&from_yaml).unwrap();
+        assert_eq!(
+            serde_yaml_ng::from_str::<serde_json::Value>(&as_yaml).unwrap(),
+            expected
+        );
+        let other: PolicyDocument = serde_json::from_value(json!({"Version": "2012-10-17", "Statement": []})).unwrap();
+        assert_ne!(from_yaml, other);
+        assert_eq!(PolicyDocument::default().to_value(), json!({}));
+    }
+
+    #[test]
+    fn a_policy_document_must_be_an_object() {
+        let error = serde_json::from_str::<PolicyDocument>(r#""Allow everything""#).unwrap_err();
+        assert!(error.to_string().contains("expected a map"), "{error}");
     }
 }

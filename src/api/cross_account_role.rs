@@ -214,7 +214,7 @@ status:
             role.spec.trust.external_id_secret_ref.as_ref().unwrap().key,
             "externalId"
         );
-        let document = &role.spec.permissions.inline_policies[0].document;
+        let document = role.spec.permissions.inline_policies[0].document.to_value();
         assert_eq!(document["Statement"][0]["Action"], "organizations:*");
 
         let mut expected: serde_json::Value = serde_yaml_ng::from_str(EXAMPLE).unwrap();

@@ -18,7 +18,8 @@ use kube::CustomResourceExt;
 
 pub use common::{
     AccountDeletionPolicy, AccountRef, ConditionType, CustomerManagedPolicy, DeletionPolicy, InlinePolicy,
-    ManagementPolicy, NamespacedRef, Ownership, Permissions, Reason, ReconcileStatus, SecretKeyRef, Tags,
+    ManagementPolicy, NamespacedRef, Ownership, Permissions, PolicyDocument, Reason, ReconcileStatus, SecretKeyRef,
+    Tags,
 };
 
 /// Each kind's public types, at the top of `api` too.

@@ -103,12 +103,12 @@ fn leave_out_denied_documents(
     let inline: Vec<Value> = permissions
         .inline_policies
         .iter()
-        .map(|p| Value::Object(p.document.clone()))
+        .map(|p| p.document.to_value())
         .collect();
     let customer: Vec<Value> = permissions
         .customer_managed_policies
         .iter()
-        .map(|p| Value::Object(p.document.clone()))
+        .map(|p| p.document.to_value())
         .collect();
     let fields = (0..inline.len())
         .map(|i| format!("spec.permissions.inlinePolicies[{i}].document"))

@@ -127,7 +127,7 @@ pub fn validate(spec: &CrossAccountRoleSpec) -> Result<(), String> {
                 policy.name
             ));
         }
-        validate_policy_document(&Value::Object(policy.document.clone()), MANAGED_POLICY_MAX_CHARS)
+        validate_policy_document(&policy.document.to_value(), MANAGED_POLICY_MAX_CHARS)
             .map_err(|e| format!("{field}.document: {e}"))?;
     }
     let attached = spec.permissions.managed_policy_arns.len() + spec.permissions.customer_managed_policies.len();
@@ -148,7 +148,7 @@ fn validate_inline(spec: &CrossAccountRoleSpec) -> Result<(), String> {
         .permissions
         .inline_policies
         .iter()
-        .map(|p| Value::Object(p.document.clone()))
+        .map(|p| p.document.to_value())
         .collect();
     for (i, (policy, document)) in spec.permissions.inline_policies.iter().zip(&documents).enumerate() {
         if !names.insert(policy.name.as_str()) {
@@ -200,7 +200,7 @@ pub fn desired(
             .permissions
             .inline_policies
             .iter()
-            .map(|p| (p.name.clone(), Value::Object(p.document.clone())))
+            .map(|p| (p.name.clone(), p.document.to_value()))
             .collect(),
         customer_policies: spec
             .permissions
@@ -210,7 +210,7 @@ pub fn desired(
                 let policy = DesiredPolicy {
                     arn: format!("{policy_arn_prefix}{}", p.name),
                     description: p.description.clone().unwrap_or_default(),
-                    document: Value::Object(p.document.clone()),
+                    document: p.document.to_value(),
                 };
                 (p.name.clone(), policy)
             })
@@ -705,11 +705,7 @@ tags: {team: alfie}
                 .unwrap_err()
                 .starts_with("spec.permissions.managedPolicyArns[0]: ")
         );
-        let mut bad = spec();
-        bad.permissions.inline_policies[0].document.insert(
-            "Statement".into(),
-            json!([{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]),
-        );
+        let bad = with_inline_statement(json!([{"Effect": "Maybe", "Action": "s3:*", "Resource": "*"}]));
         assert!(
             validate(&bad)
                 .unwrap_err()
@@ -718,10 +714,8 @@ tags: {team: alfie}
         let mut bad = spec();
         bad.trust.principals = vec!["not-an-arn".into()];
         assert!(validate(&bad).unwrap_err().starts_with("spec.trust.principals[0]: "));
-        let mut bad = spec();
         let big = "x".repeat(11_000);
-        bad.permissions.inline_policies[0].document.insert(
-            "Statement".into(),
+        let bad = with_inline_statement(
             json!([{"Sid": "Big", "Effect": "Deny", "Action": "s3:*", "Resource": format!("arn:aws:s3:::{big}")}]),
         );
         assert!(
@@ -737,8 +731,17 @@ tags: {team: alfie}
         spec.permissions.customer_managed_policies = vec![crate::api::CustomerManagedPolicy {
             name: "read-write-prod-app-from-dev".into(),
             description: Some("Update the app".into()),
-            document: document.as_object().cloned().unwrap(),
+            document: serde_json::from_value(document).unwrap(),
         }];
+        spec
+    }
+
+    /// The example's spec with its inline policy's Statement replaced.
+    fn with_inline_statement(statement: Value) -> CrossAccountRoleSpec {
+        let mut spec = spec();
+        let mut document = spec.permissions.inline_policies[0].document.to_value();
+        document["Statement"] = statement;
+        spec.permissions.inline_policies[0].document = serde_json::from_value(document).unwrap();
         spec
     }
 
