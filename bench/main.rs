@@ -259,8 +259,8 @@ pub struct FirstPass {
     /// CPU seconds each process used from the first create until all were Ready.
     #[serde(default)]
     pub cpu: BTreeMap<String, f64>,
-    /// From the first create request (the AwsAccounts are applied first) until
-    /// every AwsAccount was Ready at its generation: roles in an account wait for it.
+    /// From applying the AwsAccounts until every one was Ready at its
+    /// generation, before the roles' pass starts.
     #[serde(default)]
     pub accounts_ready_seconds: Option<f64>,
     pub pass: Pass,
@@ -478,6 +478,17 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
     let endpoint = operator.endpoint();
     wait_ready(&endpoint, operator).await?;
     ensure_namespace(&client, &operator.namespace).await?;
+    // The accounts are the platform team's, Ready before a team applies its
+    // roles, as the plain program is handed accounts it can work in: timed
+    // on their own, not in the roles' pass.
+    let accounts_started = Instant::now();
+    open_accounts(&client, accounts).await?;
+    let accounts_ready_seconds = tokio::time::timeout(
+        operator.timeout(),
+        accounts_ready(client.clone(), accounts.members.len() + 1, accounts_started),
+    )
+    .await
+    .with_context(|| format!("not every AwsAccount was Ready within {:?}", operator.timeout()))??;
     let before = endpoint.snapshot().await?;
     let offset = aws::recording_offset(&operator.recording)?;
     let mut processes = operator.cpu_of.clone();
@@ -486,7 +497,6 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
     // Watching from before the first create, so no Ready is missed.
     let started = Instant::now();
     let ready = tokio::spawn(all_ready(client.clone(), operator.namespace.clone(), count, started));
-    let accounts_ready = tokio::spawn(accounts_ready(client.clone(), accounts.members.len() + 1, started));
     create(&client, accounts, count, &operator.namespace, false).await?;
     let create_seconds = started.elapsed().as_secs_f64();
     let ready_curve = tokio::time::timeout(operator.timeout(), ready)
@@ -494,13 +504,6 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
         .with_context(|| format!("not every role was Ready within {:?}", operator.timeout()))???;
     let ready_seconds = started.elapsed().as_secs_f64();
     let cpu = cpu_since(&cpu_before, &cpu_times(&processes, operator.clock_ticks));
-    let accounts_ready_seconds = match accounts_ready.is_finished() {
-        true => accounts_ready.await?.ok(),
-        false => {
-            accounts_ready.abort();
-            None
-        }
-    };
     // The counters move just after the last status write; wait for them to stop.
     let after = endpoint
         .settled(count as u64, Duration::from_secs(2), operator.timeout())
@@ -512,7 +515,7 @@ async fn first_pass(accounts: &Accounts, count: usize, operator: &Operator) -> a
         ready_seconds,
         ready_curve,
         cpu,
-        accounts_ready_seconds,
+        accounts_ready_seconds: Some(accounts_ready_seconds),
         pass: Pass {
             calls: after.calls_since(&before),
             reconciles: after.role_reconciles() - before.role_reconciles(),

@@ -335,7 +335,7 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     }
     row(
         &mut out,
-        "AwsAccounts (applied just before the roles) all Ready",
+        "AwsAccounts, applied and Ready before the roles (not in the time above)",
         &|p, _| p.accounts_ready_seconds.map_or("–".into(), |t| format!("{t:.1} s")),
     )?;
     row(
