@@ -170,11 +170,12 @@ impl AccountClients {
         let mut slots = self.assumed.lock().unwrap_or_else(PoisonError::into_inner);
         let key = (account_id.to_owned(), access_role.to_owned(), session.to_owned());
         if slots.len() >= KEPT_SESSIONS && !slots.contains_key(&key) {
-            // Forgets the sessions no call is using (an arbitrary half of them
-            // at worst); a forgotten one costs one AssumeRole when next needed.
+            // Forgets write sessions no call is using (an arbitrary half of
+            // them at worst), never an account's read session, which every
+            // reconcile there uses; a forgotten one costs one AssumeRole when next needed.
             let mut idle = slots.len() / 2;
-            slots.retain(|_, slot| {
-                let forget = idle > 0 && Arc::strong_count(slot) == 1;
+            slots.retain(|(_, _, name), slot| {
+                let forget = idle > 0 && name != ROLE_SESSION_NAME && Arc::strong_count(slot) == 1;
                 idle -= usize::from(forget);
                 !forget
             });
