@@ -3,10 +3,9 @@
 //! image is fetched. Every name comes from AWS (account names, tags) and is
 //! escaped: whoever administers an account writes them, not the reader.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::{Report, RoleReport, Severity, svg};
+use super::{Report, Severity, svg};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:2rem;color:#1b1b1f;background:#fff}
@@ -131,14 +130,7 @@ fn elevations(page: &mut String, report: &Report) {
 
 fn accounts(page: &mut String, report: &Report) {
     page.push_str("<h2>Accounts and their roles</h2>\n");
-    let mut by_account: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
-    for role in &report.roles {
-        by_account
-            .entry((role.account_id.as_str(), role.account_name.as_str()))
-            .or_default()
-            .push(role);
-    }
-    for ((id, name), roles) in by_account {
+    for ((id, name), roles) in report.roles_by_account() {
         let _ = write!(
             page,
             "<h3>Account {} {}</h3>\n<table><tr><th>Role</th><th>Managed by</th><th>Trusts</th><th>MFA</th><th>External ID</th><th>Assumable by</th></tr>\n",

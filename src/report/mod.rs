@@ -356,6 +356,18 @@ pub struct Report {
 }
 
 impl Report {
+    /// The roles of each account, by (id, name), as the pages list them.
+    pub fn roles_by_account(&self) -> BTreeMap<(&str, &str), Vec<&RoleReport>> {
+        let mut by_account: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
+        for role in &self.roles {
+            by_account
+                .entry((role.account_id.as_str(), role.account_name.as_str()))
+                .or_default()
+                .push(role);
+        }
+        by_account
+    }
+
     /// Whether a finding of `severity` or a worse one exists (`--fail-on`).
     pub fn fails_on(&self, severity: Severity) -> bool {
         self.findings.iter().any(|f| f.severity <= severity)

@@ -48,14 +48,7 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     elevations(&mut out, report);
-    let mut accounts: BTreeMap<(&str, &str), Vec<&RoleReport>> = BTreeMap::new();
-    for role in &report.roles {
-        accounts
-            .entry((role.account_id.as_str(), role.account_name.as_str()))
-            .or_default()
-            .push(role);
-    }
-    for ((id, name), roles) in accounts {
+    for ((id, name), roles) in report.roles_by_account() {
         out.push_str(&format!("\n## Account {id} {name}\n\n"));
         out.push_str("| Role | Managed by | Trusts | MFA | External ID | Until | Assumable by |\n");
         out.push_str("| --- | --- | --- | --- | --- | --- | --- |\n");
