@@ -72,67 +72,73 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::default();
-        let reconciles = Family::<ReconcileLabels, Counter>::default();
-        let reconcile_errors = Family::<ControllerLabels, Counter>::default();
-        let reconcile_time =
+        let reconcile_histograms =
             Family::<ControllerLabels, Histogram, fn() -> Histogram>::new_with_constructor(reconcile_time_histogram);
-        let drift_corrections = Family::<ControllerLabels, Counter>::default();
-        let not_ready = Family::<ControllerLabels, Gauge>::default();
-        let aws_calls = Family::<AwsCallLabels, Counter>::default();
-        let elevations_active = Gauge::default();
-        registry.register(
-            "awsaccess_elevations_active",
-            "AccessRequests whose grant is in force (phase Active)",
-            elevations_active.clone(),
-        );
-        let review_findings = Family::<SeverityLabels, Gauge>::default();
-        registry.register(
-            "controller_runtime_reconcile",
-            "Total number of reconciliations per controller",
-            reconciles.clone(),
-        );
-        registry.register(
-            "controller_runtime_reconcile_errors",
-            "Total number of reconciliation errors per controller",
-            reconcile_errors.clone(),
-        );
-        registry.register(
-            "controller_runtime_reconcile_time_seconds",
-            "Length of time per reconciliation per controller",
-            reconcile_time.clone(),
-        );
-        registry.register(
-            "awsaccess_drift_corrections",
-            "Out-of-band AWS changes reverted, per controller",
-            drift_corrections.clone(),
-        );
-        registry.register(
-            "awsaccess_objects_not_ready",
-            "Objects whose Ready condition is not True, per controller",
-            not_ready.clone(),
-        );
-        registry.register(
-            "awsaccess_aws_calls",
-            "AWS API calls by service, operation and outcome",
-            aws_calls.clone(),
-        );
-        registry.register(
-            "awsaccess_review_findings",
-            "Findings of the last security review (what `report` finds), by severity",
-            review_findings.clone(),
-        );
         Metrics {
+            reconciles: registered(
+                &mut registry,
+                "controller_runtime_reconcile",
+                "Total number of reconciliations per controller",
+            ),
+            reconcile_errors: registered(
+                &mut registry,
+                "controller_runtime_reconcile_errors",
+                "Total number of reconciliation errors per controller",
+            ),
+            reconcile_time: register(
+                &mut registry,
+                "controller_runtime_reconcile_time_seconds",
+                "Length of time per reconciliation per controller",
+                reconcile_histograms,
+            ),
+            drift_corrections: registered(
+                &mut registry,
+                "awsaccess_drift_corrections",
+                "Out-of-band AWS changes reverted, per controller",
+            ),
+            not_ready: registered(
+                &mut registry,
+                "awsaccess_objects_not_ready",
+                "Objects whose Ready condition is not True, per controller",
+            ),
+            aws_calls: registered(
+                &mut registry,
+                "awsaccess_aws_calls",
+                "AWS API calls by service, operation and outcome",
+            ),
+            elevations_active: registered(
+                &mut registry,
+                "awsaccess_elevations_active",
+                "AccessRequests whose grant is in force (phase Active)",
+            ),
+            review_findings: registered(
+                &mut registry,
+                "awsaccess_review_findings",
+                "Findings of the last security review (what `report` finds), by severity",
+            ),
             registry,
-            reconciles,
-            reconcile_errors,
-            reconcile_time,
-            drift_corrections,
-            not_ready,
-            aws_calls,
-            elevations_active,
-            review_findings,
         }
     }
+}
+
+/// `metric`, registered: the registry keeps a handle sharing its values.
+fn register<M: prometheus_client::registry::Metric + Clone>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+    metric: M,
+) -> M {
+    registry.register(name, help, metric.clone());
+    metric
+}
+
+/// A new metric, registered.
+fn registered<M: prometheus_client::registry::Metric + Clone + Default>(
+    registry: &mut Registry,
+    name: &str,
+    help: &str,
+) -> M {
+    register(registry, name, help, M::default())
 }
 
 impl Metrics {
