@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::{Finding, Inventory, SERVICE_LINKED_PATH, Severity, owner_of};
 use crate::aws::{AccountDetails, UserCredentials};
 use crate::controller::access_request::plan::POLICY_PREFIX;
+use crate::controller::iam_user::plan::MFA_POLICY_NAME;
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
 use crate::policy::document::normalize;
 
@@ -127,8 +128,10 @@ fn user_findings(details: &AccountDetails, managed_groups: &ManagedGroups) -> Ve
             .inline_policies
             .keys()
             .map(String::as_str)
-            // An elevation's grant is the operator's, for a while: the Elevations section shows it.
+            // An elevation's grant is the operator's, for a while: the Elevations section shows it;
+            // the MFA policy of a user the operator manages is the spec's `requireMfa`.
             .filter(|policy| !policy.starts_with(POLICY_PREFIX))
+            .filter(|policy| owner.is_none() || *policy != MFA_POLICY_NAME)
             .chain(permissions.managed_policy_arns.iter().map(String::as_str))
             .collect();
         if !direct.is_empty() {
