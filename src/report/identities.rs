@@ -14,8 +14,8 @@ use serde_json::Value;
 use super::{Finding, Inventory, SERVICE_LINKED_PATH, Severity, owner_of};
 use crate::aws::{AccountDetails, UserCredentials};
 use crate::controller::access_request::plan::POLICY_PREFIX;
-use crate::controller::iam_user::plan::MFA_POLICY_NAME;
 use crate::controller::developer_group::ASSUME_POLICY_NAME;
+use crate::controller::iam_user::plan::MFA_POLICY_NAME;
 use crate::policy::document::normalize;
 
 /// What counts as old or unused, and when "now" is.
