@@ -179,14 +179,7 @@ mod tests {
                 account_name: hostile.into(),
                 role_name: "r".into(),
                 arn: "arn:aws:iam::111111111111:role/r".into(),
-                managed_by: None,
-                managed_by_kind: None,
-                trusted_principals: vec![],
-                requires_mfa: false,
-                requires_external_id: false,
-                valid_until: None,
-                outside_accounts: vec![],
-                assumable_by: vec![],
+                ..RoleReport::default()
             }],
             findings: vec![Finding::new(
                 Severity::High,

@@ -326,7 +326,7 @@ pub struct Assumer {
     pub policy: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RoleReport {
     pub account_id: String,

@@ -258,14 +258,7 @@ mod tests {
             account_name: "prod".into(),
             role_name: "Ops".into(),
             arn: "arn:aws:iam::222222222222:role/Ops".into(),
-            managed_by: None,
-            managed_by_kind: None,
-            trusted_principals: vec![],
-            requires_mfa: false,
-            requires_external_id: false,
-            valid_until: None,
-            outside_accounts: vec![],
-            assumable_by: vec![],
+            ..RoleReport::default()
         };
         let report = Report {
             roles: vec![role],
