@@ -214,18 +214,19 @@ where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
     F: PartialEq + Send + 'static,
 {
-    let seen: std::sync::Mutex<std::collections::HashMap<reflector::ObjectRef<K>, F>> = Default::default();
+    // Keyed by identity, one string, rather than by ObjectRef, four.
+    let seen: std::sync::Mutex<std::collections::HashMap<Box<str>, F>> = Default::default();
     stream.filter(move |object| {
         let now = fingerprint(object.as_ref());
         let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
         // Forget objects that left the cache, so the map does not grow with every deleted object.
         if seen.len() > 2 * store.len() + 64 {
-            seen.retain(|key, _| store.get(key).is_some());
+            seen.retain(|key, _| store.get(&index::reference(key)).is_some());
         }
-        let key = reflector::ObjectRef::from_obj(object.as_ref());
-        let changed = seen.get(&key) != Some(&now);
+        let key = index::identity(object.as_ref());
+        let changed = seen.get(key.as_str()) != Some(&now);
         if changed {
-            seen.insert(key, now);
+            seen.insert(key.into_boxed_str(), now);
         }
         futures::future::ready(changed)
     })
