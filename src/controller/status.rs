@@ -81,7 +81,9 @@ impl Outcome {
 }
 
 /// The three conditions for `outcome`, keeping each one's
-/// `lastTransitionTime` when its status did not change.
+/// `lastTransitionTime` when its status did not change. The message is on
+/// `Ready` and on the condition that holds: an abnormal condition that does
+/// not hold has nothing to say, and every cached object carried it twice.
 pub fn conditions(previous: &[Condition], outcome: &Outcome, generation: Option<i64>) -> Vec<Condition> {
     let now = Time(Timestamp::now());
     let condition = |kind: ConditionType, holds: bool| {
@@ -95,7 +97,11 @@ pub fn conditions(previous: &[Condition], outcome: &Outcome, generation: Option<
             type_: kind.as_str().into(),
             status: status.into(),
             reason: outcome.reason.as_str().into(),
-            message: outcome.message.clone(),
+            message: if holds || kind == ConditionType::Ready {
+                outcome.message.clone()
+            } else {
+                String::new()
+            },
             last_transition_time,
             observed_generation: generation,
         }
