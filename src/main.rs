@@ -19,6 +19,9 @@ use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::util::SubscriberInitExt as _;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Declarative cross-account AWS access, reconciled from Kubernetes resources.
 #[derive(Parser)]
 #[command(version)]

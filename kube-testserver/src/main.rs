@@ -6,6 +6,9 @@ use anyhow::Context;
 use clap::Parser;
 use kube_testserver::{Admission, DEFAULT_WATCH_WINDOW, Store, kubeconfig_yaml, serve_with};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An in-memory Kubernetes API server for tests and local runs: plain HTTP, no auth.
 #[derive(Parser)]
 #[command(version)]
