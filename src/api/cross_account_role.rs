@@ -71,7 +71,7 @@ pub struct CrossAccountRoleSpec {
     pub adopt_existing: bool,
     /// Access on request: no DeveloperGroup gets standing `sts:AssumeRole` on this role; a person asks with an AccessRequest, others approve with AccessApprovals, and the grant ends on time. The trust policy is unchanged and must still admit the person. Default: none, standing access as `trust` and groups say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub elevation: Option<Elevation>,
+    pub elevation: Option<Box<Elevation>>,
 }
 
 /// The principals a role trusts, and the conditions on assuming it.
@@ -100,7 +100,7 @@ pub struct Trust {
     pub require_mfa: bool,
     /// Secret key holding the external ID callers must pass (condition `sts:ExternalId`). Default: no external ID required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id_secret_ref: Option<SecretKeyRef>,
+    pub external_id_secret_ref: Option<Box<SecretKeyRef>>,
     /// The moment the trust ends, enforced by AWS itself (condition `DateLessThan` on `aws:CurrentTime`), so access ends on time even while the operator is down. PartnerAccess sets it from its `expiresAt`. Default: no end.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<Time>,
@@ -152,7 +152,7 @@ pub struct CrossAccountRoleStatus {
     pub console_url: Option<String>,
     /// Sessions of this role issued before a member left a DeveloperGroup that could assume it, or before an AccessRequest for it ended, are denied (inline policy `awsaccess-revoke-older-sessions`) until they would have expired. Absent when no such Deny is in force.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sessions_denied: Option<SessionsDenied>,
+    pub sessions_denied: Option<Box<SessionsDenied>>,
     #[serde(flatten)]
     pub reconcile: ReconcileStatus,
 }

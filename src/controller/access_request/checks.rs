@@ -90,7 +90,7 @@ fn role_on_request(
             lock: false,
         })?;
     match role.spec.elevation.clone() {
-        Some(elevation) => Ok((role, elevation)),
+        Some(elevation) => Ok((role, *elevation)),
         None => Err(stalled(
             Reason::InvalidSpec,
             format!(
@@ -185,7 +185,7 @@ pub fn elevation_of(stores: &Stores, request: &AccessRequest) -> Result<Elevatio
     stores
         .roles
         .get(&ObjectRef::new(role_name).within(&namespace))
-        .and_then(|role| role.spec.elevation.clone())
+        .and_then(|role| role.spec.elevation.as_deref().cloned())
         .ok_or_else(|| {
             format!(
                 "spec.request: AccessRequest {} asks for CrossAccountRole {role_name}, which does not exist or has no spec.elevation, so nobody may approve it",

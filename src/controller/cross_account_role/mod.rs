@@ -37,7 +37,7 @@ driver_kind_reconciler!(
     namespaced,
     fn next(&self, _outcome: &Outcome, status: &CrossAccountRoleStatus, config: &Config) -> Next {
         // A Deny on older sessions is lifted when they have expired, not at the next resync.
-        match sessions::until_lifted(status.sessions_denied.as_ref(), Timestamp::now()) {
+        match sessions::until_lifted(status.sessions_denied.as_deref(), Timestamp::now()) {
             Some(wait) if wait < config.resync_interval => Next::After(wait + Duration::from_secs(1)),
             _ => Next::Resync,
         }

@@ -550,7 +550,7 @@ pub(super) fn record(
     observed: &ObservedRole,
     applied: bool,
 ) {
-    status.sessions_denied = desired.sessions_denied(observed.role.as_ref());
+    status.sessions_denied = desired.sessions_denied(observed.role.as_ref()).map(Box::new);
     if applied {
         // The observed ARN where the policy exists: it may sit under a path.
         status.customer_managed_policy_arns = desired

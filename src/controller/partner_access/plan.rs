@@ -242,7 +242,7 @@ pub fn child_spec(
             developer_group_trust: DeveloperGroupTrust::Account,
             principals: vec![],
             require_mfa: spec.require_mfa,
-            external_id_secret_ref: Some(external_id.clone()),
+            external_id_secret_ref: Some(Box::new(external_id.clone())),
             // AWS ends the access at expiry even if the operator is down then.
             valid_until: spec.expires_at.clone(),
         },
@@ -420,7 +420,7 @@ spec:
                 name: None
             }]
         );
-        assert_eq!(spec.trust.external_id_secret_ref, Some(secret.clone()));
+        assert_eq!(spec.trust.external_id_secret_ref.as_deref(), Some(&secret));
         assert!(spec.trust.require_mfa);
         assert_eq!(spec.deletion_policy, DeletionPolicy::Delete);
         let mut retained = access.clone();
