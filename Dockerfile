@@ -4,8 +4,9 @@
 # Built on Debian 12 (glibc) and run on distroless cc-debian12, which carries
 # exactly the glibc, libgcc and CA certificates the binary links and needs: no
 # shell, no package manager. aws-lc-rs and ring (the TLS crypto of kube and the
-# AWS SDK) compile their C and assembly with the builder's gcc; no cmake or
-# musl cross toolchain is needed for linux/amd64 or linux/arm64.
+# AWS SDK) and mimalloc (the allocator) compile their C and assembly with the
+# builder's gcc; no cmake or musl cross toolchain is needed for linux/amd64 or
+# linux/arm64.
 
 FROM rust:1.95-bookworm AS builder
 WORKDIR /src
