@@ -37,7 +37,7 @@ struct Entries {
     relisting: Option<Table>,
 }
 
-/// Objects are held by `identity` and keys once each, shared between the
+/// Objects are held by `qualified_name` and keys once each, shared between the
 /// two maps: an `ObjectRef` is four strings, and with 10 000 objects the
 /// tables were a fifth of the operator's heap.
 #[derive(Default)]
@@ -66,7 +66,7 @@ impl Table {
         self.keys.insert(object, keys);
     }
 
-    /// Takes the object out of the table, giving back its shared identity.
+    /// Takes the object out of the table, giving back its shared name.
     fn remove(&mut self, object: &str) -> Option<Arc<str>> {
         let (object, keys) = self.keys.remove_entry(object)?;
         for key in keys.iter() {
@@ -99,7 +99,7 @@ impl<K: Indexed> Index<K> {
         let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         let entry = |object: &T| {
             let object = object.borrow();
-            (identity(object), object.index_keys())
+            (qualified_name(object), object.index_keys())
         };
         match event {
             watcher::Event::Apply(object) => {
@@ -107,7 +107,7 @@ impl<K: Indexed> Index<K> {
                 entries.current.insert(&object, keys);
             }
             watcher::Event::Delete(object) => {
-                entries.current.remove(&identity(object.borrow()));
+                entries.current.remove(&qualified_name(object.borrow()));
             }
             watcher::Event::Init => entries.relisting = Some(Table::default()),
             watcher::Event::InitApply(object) => {
@@ -140,9 +140,9 @@ impl<K: Indexed> Index<K> {
     }
 }
 
-/// An object's identity within its kind, as one string: `namespace/name`,
+/// An object's name within its kind, as one string: `namespace/name`,
 /// or `name` for a cluster-scoped kind (neither may contain a `/`).
-pub fn identity<K: Resource>(object: &K) -> String {
+pub fn qualified_name<K: Resource>(object: &K) -> String {
     let meta = object.meta();
     let name = meta.name.as_deref().unwrap_or_default();
     match &meta.namespace {
@@ -151,11 +151,11 @@ pub fn identity<K: Resource>(object: &K) -> String {
     }
 }
 
-/// The reference to the object of that `identity`.
-pub fn reference<K: Resource<DynamicType = ()>>(identity: &str) -> ObjectRef<K> {
-    match identity.split_once('/') {
+/// The reference to the object of that `qualified_name`.
+pub fn reference<K: Resource<DynamicType = ()>>(qualified_name: &str) -> ObjectRef<K> {
+    match qualified_name.split_once('/') {
         Some((namespace, name)) => ObjectRef::new(name).within(namespace),
-        None => ObjectRef::new(identity),
+        None => ObjectRef::new(qualified_name),
     }
 }
 
@@ -312,6 +312,22 @@ mod tests {
         assert_eq!(trusting(&index, "devs"), ["gone"]);
         index.apply(&watcher::Event::<CrossAccountRole>::InitDone);
         assert_eq!(trusting(&index, "devs"), ["new"]);
+    }
+
+    #[test]
+    fn a_qualified_name_leads_back_to_its_object_namespaced_or_not() {
+        let role = role("a", "devs");
+        assert_eq!(qualified_name(&role), "team/a");
+        assert_eq!(reference::<CrossAccountRole>("team/a"), ObjectRef::from_obj(&role));
+        let account: crate::api::AwsAccount = serde_json::from_value(serde_json::json!({
+            "apiVersion": "awsaccess.dev/v1alpha1", "kind": "AwsAccount",
+            "metadata": {"name": "dev"},
+            "spec": {"accountName": "dev", "email": "dev@example.com"},
+        }))
+        .unwrap();
+        assert_eq!(qualified_name(&account), "dev");
+        let found = reference::<crate::api::AwsAccount>("dev");
+        assert_eq!((found.name.as_str(), found.namespace), ("dev", None));
     }
 
     #[test]

@@ -214,7 +214,7 @@ where
     K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
     F: PartialEq + Send + 'static,
 {
-    // Keyed by identity, one string, rather than by ObjectRef, four.
+    // Keyed by qualified name, one string, rather than by ObjectRef, four.
     let seen: std::sync::Mutex<std::collections::HashMap<Box<str>, F>> = Default::default();
     stream.filter(move |object| {
         let now = fingerprint(object.as_ref());
@@ -223,7 +223,7 @@ where
         if seen.len() > 2 * store.len() + 64 {
             seen.retain(|key, _| store.get(&index::reference(key)).is_some());
         }
-        let key = index::identity(object.as_ref());
+        let key = index::qualified_name(object.as_ref());
         let changed = seen.get(key.as_str()) != Some(&now);
         if changed {
             seen.insert(key.into_boxed_str(), now);
