@@ -7,8 +7,10 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use aws_access_operator::controller::ownership::OWNER_TAG;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_sdk_iam::config::Credentials;
+use aws_sdk_iam::types::Tag;
 use aws_sdk_organizations::types::{CreateAccountState, OrganizationFeatureSet};
 use base64::Engine;
 use futures::{StreamExt, TryStreamExt};
@@ -158,11 +160,13 @@ async fn write_roles(
             let role = role(i, accounts);
             let iam = clients[&role.account].clone();
             async move {
+                let owner_tag = Tag::builder().key(OWNER_TAG).value(&role.owner).build()?;
                 iam.create_role()
                     .role_name(&role.name)
                     .description(&role.description)
                     .max_session_duration(3600)
                     .assume_role_policy_document(role.trust_policy.to_string())
+                    .tags(owner_tag)
                     .send()
                     .await
                     .with_context(|| format!("CreateRole {}", role.name))?;

@@ -24,6 +24,9 @@ import botocore.config
 MANAGED_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 INLINE_POLICY_NAME = "deny-org-changes"
 ACCESS_ROLE = "OrganizationAccountAccessRole"
+OWNER_TAG = "awsaccess.dev/owner"
+NAMESPACE = "bench"
+PLAIN_INSTALLATION = "00000000-0000-4000-8000-000000000000"
 
 
 def compact(value):
@@ -34,8 +37,10 @@ def compact(value):
 def role(i, accounts):
     """Role `i` of the benchmark, as bench/roles.rs `role` makes it."""
     members = accounts["members"]
+    name = f"bench-{i:05}"
     return {
-        "name": f"bench-{i:05}",
+        "name": name,
+        "owner": f"CrossAccountRole/{NAMESPACE}/{name}@{PLAIN_INSTALLATION}",
         "account": members[i % len(members)],
         "description": f"benchmark role {i}",
         "trust": compact(
@@ -117,6 +122,7 @@ def main():
             Description=r["description"],
             MaxSessionDuration=3600,
             AssumeRolePolicyDocument=r["trust"],
+            Tags=[{"Key": OWNER_TAG, "Value": r["owner"]}],
         )
         iam.attach_role_policy(RoleName=r["name"], PolicyArn=MANAGED_POLICY)
         iam.put_role_policy(RoleName=r["name"], PolicyName=INLINE_POLICY_NAME, PolicyDocument=r["inline"])

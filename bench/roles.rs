@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use aws_access_operator::controller::ownership::Owner;
 use kube::api::{ApiResource, DynamicObject};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -14,6 +15,13 @@ use serde_json::{Value, json};
 pub const MANAGED_POLICY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
 pub const INLINE_POLICY_NAME: &str = "deny-org-changes";
 pub const ACCESS_ROLE: &str = "OrganizationAccountAccessRole";
+/// The namespace scripts/bench.sh times the operator's roles in, as the
+/// plain program's owner tags name it.
+pub const NAMESPACE: &str = "bench";
+/// Stands for the installation id the operator takes from kube-system's UID,
+/// a UUID too, so that the plain program's owner tags are as long as the
+/// operator's.
+const PLAIN_INSTALLATION: &str = "00000000-0000-4000-8000-000000000000";
 
 /// The organization the benchmark made in moto: the operator's own
 /// (identity) account and the member accounts the roles go into.
@@ -37,12 +45,19 @@ pub struct Role {
     /// Trusts the identity account as a whole, as the operator writes it.
     pub trust_policy: Value,
     pub inline_policy: Value,
+    /// The owner tag's value, which the operator's CreateRole carries: the
+    /// plain program sends it too, so that both ask AWS for the same work.
+    pub owner: String,
 }
 
 /// Role `i` of the benchmark: round robin over the member accounts.
 pub fn role(i: usize, accounts: &Accounts) -> Role {
+    let name = format!("bench-{i:05}");
     Role {
-        name: format!("bench-{i:05}"),
+        owner: Owner::new(format!("CrossAccountRole/{NAMESPACE}/{name}"), PLAIN_INSTALLATION)
+            .tag()
+            .to_owned(),
+        name,
         account: accounts.members[i % accounts.members.len()].clone(),
         description: format!("benchmark role {i}"),
         trust_policy: json!({
