@@ -364,7 +364,7 @@ pub fn render(dir: &Path) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
-        "Plain program: against a fresh moto each, AssumeRole into each member account through OrganizationAccountAccessRole once, then CreateRole + AttachRolePolicy + PutRolePolicy per role; the fastest of these:\n"
+        "Plain program: against a fresh moto each, AssumeRole into each member account through OrganizationAccountAccessRole once, then CreateRole (carrying an owner tag as long as the operator's) + AttachRolePolicy + PutRolePolicy per role; the fastest of these:\n"
     )?;
     writeln!(
         out,
