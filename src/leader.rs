@@ -25,6 +25,18 @@ use kube::{Client, ResourceExt};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
+/// What the leader alone runs, both of them with the organization's keys:
+/// the controllers and, beside them, the security review behind
+/// `awsaccess_review_findings` (which reads every account and asks IAM for
+/// credential reports), so that a standby replica sends nothing to AWS.
+/// Ends when the controllers end, on shutdown; dropped with the lease.
+pub async fn duties(controllers: impl Future<Output = ()>, review: impl Future<Output = ()>) {
+    tokio::select! {
+        () = controllers => {}
+        () = review => {}
+    }
+}
+
 /// How long a lease lasts, how soon a leader gives up renewing, and how
 /// often replicas try; see [`Timing::new`] for what must hold between them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

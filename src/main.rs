@@ -11,7 +11,7 @@ use aws_access_operator::aws::read_only::{ReadOnly, ThroughReadRole};
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::context::WriteSessions;
 use aws_access_operator::controller::{self, Config, Telemetry};
-use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
+use aws_access_operator::leader::{self, Elector, LeaseConfig, Timing, WallClock};
 use aws_access_operator::telemetry;
 use aws_access_operator::{plan, report, webhook};
 use aws_sdk_iam::config::SharedInterceptor;
@@ -388,18 +388,19 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(dir) = &args.webhook_cert_dir {
         serve_webhook(dir, args.webhook_address, &client, &aws, &config).await?;
     }
-    tokio::spawn(report::metrics::keep_counted(
+    let review = report::metrics::keep_counted(
         aws.clone(),
         client.clone(),
         args.review
             .options(config.default_access_role.clone(), args.review_interval),
         telemetry.metrics.clone(),
         args.review_interval,
-    ));
+    );
     let shutdown = futures::FutureExt::shared(Box::pin(shutdown_signal()));
     let controllers = controller::run(client.clone(), aws, config, telemetry, shutdown.clone());
+    let duties = leader::duties(controllers, review);
     let Some(timing) = timing else {
-        controllers.await;
+        duties.await;
         return Ok(());
     };
     let lease = LeaseConfig {
@@ -411,7 +412,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         timing,
         clock: WallClock::default(),
     };
-    lead(Elector::new(client, lease), controllers, shutdown).await
+    lead(Elector::new(client, lease), duties, shutdown).await
 }
 
 /// The /metrics, /healthz and /readyz endpoints, served until the process ends.
@@ -464,10 +465,10 @@ async fn serve_webhook(
     Ok(())
 }
 
-/// Runs the controllers once this replica holds the Lease, for as long as it keeps it.
+/// Runs the leader's duties once this replica holds the Lease, for as long as it keeps it.
 async fn lead(
     mut elector: Elector,
-    controllers: impl Future<Output = ()>,
+    duties: impl Future<Output = ()>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     tokio::select! {
@@ -475,7 +476,7 @@ async fn lead(
         // A replica stopped while waiting for the lease has nothing to finish.
         _ = shutdown => return Ok(()),
     }
-    let leading = elector.lead(controllers).await;
+    let leading = elector.lead(duties).await;
     anyhow::ensure!(
         leading,
         "lost the leader lease; exiting so that only one replica writes to AWS"

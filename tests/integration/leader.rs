@@ -1,7 +1,8 @@
-//! Several replicas, one Lease: only the leader touches AWS; a replica whose
-//! clock is off never deposes a leader that keeps renewing; when the leader
-//! dies another takes over within about a lease duration; and a leader cut
-//! off from the API server stops before another may take over.
+//! Several replicas, one Lease: only the leader touches AWS (its controllers
+//! and its security review); a replica whose clock is off never deposes a
+//! leader that keeps renewing; when the leader dies another takes over within
+//! about a lease duration; and a leader cut off from the API server stops
+//! before another may take over.
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -9,9 +10,11 @@ use std::time::{Duration, Instant};
 use aws_access_operator::api::CrossAccountRole;
 use aws_access_operator::aws::sdk::SdkAws;
 use aws_access_operator::controller::{self, Config, Telemetry};
-use aws_access_operator::leader::{Elector, LeaseConfig, Timing, WallClock};
+use aws_access_operator::leader::{self, Elector, LeaseConfig, Timing, WallClock};
+use aws_access_operator::report::{self, ReviewOptions, Thresholds};
+use aws_access_operator::telemetry::Metrics;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::jiff::SignedDuration;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::api::Api;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -64,18 +67,26 @@ impl Replica {
             ..test_config()
         };
         let controllers = controller::run(
-            client,
+            client.clone(),
             aws.clone(),
             config,
             Telemetry::default(),
             std::future::pending(),
         );
+        let review = report::metrics::keep_counted(
+            aws.clone(),
+            client,
+            review_options(),
+            Arc::new(Metrics::default()),
+            Duration::from_secs(3600),
+        );
+        let duties = leader::duties(controllers, review);
         let (led_at, stopped_at) = (Arc::new(OnceLock::new()), Arc::new(OnceLock::new()));
         let (led, stopped) = (led_at.clone(), stopped_at.clone());
         let task = tokio::spawn(async move {
             elector.acquire().await;
             led.get_or_init(Instant::now);
-            elector.lead(controllers).await;
+            elector.lead(duties).await;
             stopped.get_or_init(Instant::now);
         });
         Replica {
@@ -87,12 +98,31 @@ impl Replica {
         }
     }
 
+    /// Whether the security review has asked IAM for a credential report.
+    fn reviewed(&self) -> bool {
+        self.aws.count("GenerateCredentialReport") + self.aws.count("GetCredentialReport") > 0
+    }
+
     fn first_aws_call(&self) -> Option<Instant> {
         self.aws.timed_calls().first().map(|(at, _)| *at)
     }
 
     fn last_aws_call(&self) -> Option<Instant> {
         self.aws.timed_calls().last().map(|(at, _)| *at)
+    }
+}
+
+/// The review as `run` sets it up by default, once an hour.
+fn review_options() -> ReviewOptions {
+    ReviewOptions {
+        access_role: "OrganizationAccountAccessRole".into(),
+        credential_report_max_age: Duration::from_secs(4 * 3600),
+        thresholds: Thresholds {
+            now: Timestamp::now(),
+            key_max_age: Duration::from_secs(90 * 86_400),
+            credentials_unused_after: Duration::from_secs(90 * 86_400),
+            role_unused_after: Duration::from_secs(90 * 86_400),
+        },
     }
 }
 
@@ -207,7 +237,15 @@ async fn a_second_replica_takes_over_when_the_leader_dies() {
     env.apply(&role("before", &dev)).await;
     env.wait_for(&roles, "before", "Ready", ready).await;
     assert_eq!(first.aws.count("CreateRole"), 1, "the leader did the work");
-    assert_eq!(second.aws.calls(), [], "a follower touches no AWS API");
+    env.eventually("the leader runs the security review", async || {
+        first.reviewed().then_some(())
+    })
+    .await;
+    assert_eq!(
+        second.aws.calls(),
+        [],
+        "a follower touches no AWS API, for reconciles or the review"
+    );
 
     // The leader dies without giving the lease up.
     first.task.abort();
@@ -224,6 +262,10 @@ async fn a_second_replica_takes_over_when_the_leader_dies() {
     env.apply(&role("after", &dev)).await;
     env.wait_for(&roles, "after", "Ready", ready).await;
     assert_eq!(second.aws.count("CreateRole"), 1, "the new leader does the work");
+    env.eventually("the new leader runs the security review", async || {
+        second.reviewed().then_some(())
+    })
+    .await;
     let transitions = lease(&leases).await.and_then(|spec| spec.lease_transitions);
     assert_eq!(transitions, Some(1));
     second.task.abort();
@@ -248,6 +290,10 @@ async fn a_partitioned_leader_stops_before_another_takes_over(cut: Cut) {
     env.apply(&role("after", &dev)).await;
     env.wait_for(&roles, "after", "Ready", ready).await;
     assert_eq!(second.aws.count("CreateRole"), 1, "the new leader does the work");
+    env.eventually("the new leader runs the security review", async || {
+        second.reviewed().then_some(())
+    })
+    .await;
 
     let stopped = env
         .eventually("replica-a stops leading", async || first.stopped_at.get().copied())
