@@ -142,19 +142,31 @@ where
         .doing(|| format!("writing the status of {}", named(object)))
 }
 
-/// Whether writes were asked for rather than made to undo drift. Drift is
-/// a difference from what the operator last confirmed: Ready at this
-/// generation. Otherwise the writes finish what the spec asked: it changed,
-/// a reference left out resolves now, or the last reconcile ended before AWS
-/// matched (an error after a create whose answer was lost, a throttled write).
+/// Whether the spec changed since the status last described it: what tells
+/// a change the user asked for from one made behind the operator's back.
+fn spec_changed<K>(object: &K) -> bool
+where
+    K: Resource + HasStatus,
+    K::Status: KindStatus,
+{
+    object.status().and_then(|s| s.reconcile().observed_generation) != object.meta().generation
+}
+
+/// Whether writes were asked for rather than made to undo drift: the spec
+/// changed, or the last reconcile left out a reference that resolves now
+/// (granting it is what the spec said all along).
 fn asked_for<K>(object: &K) -> bool
 where
     K: Resource + HasStatus,
     K::Status: KindStatus,
 {
-    !object
-        .status()
-        .is_some_and(|status| status.reconcile().is_ready_at(object.meta().generation))
+    let waited = object.status().is_some_and(|status| {
+        status
+            .reconcile()
+            .condition(ConditionType::Reconciling)
+            .is_some_and(|c| c.status == "True" && c.reason == Reason::ReferenceNotReady.as_str())
+    });
+    spec_changed(object) || waited
 }
 
 /// Records `outcome` in the conditions and writes the status, unless it is
@@ -209,8 +221,8 @@ where
 
 /// The Ready outcome once the planned writes to `what` are done, announced
 /// with an Event when anything was written: `Created`, `InSync`, `Updated`
-/// (writes the spec asked for: `asked_for`) or `DriftCorrected` (AWS changed
-/// behind the operator's back since it was Ready, a Warning). `changes` describes
+/// (the spec changed, or a reference left out resolved) or `DriftCorrected`
+/// (AWS changed behind the operator's back, a Warning). `changes` describes
 /// each write; `scheduled`, that the operator made them all on its own
 /// schedule (a Deny on older sessions), which is an update, never drift.
 pub async fn after_writes<K>(

@@ -44,6 +44,14 @@ pub enum Creation<C: Creating> {
     Found(C::Existing),
 }
 
+/// Whether the status holds the claim of a creation whose answer never came
+/// back: the resource is this object's to create, and none is recorded. The
+/// reconcile that then finds it there finishes that creation, so it reports
+/// `Created`, not a correction of drift.
+pub fn unfinished(ownership: Option<Ownership>, recorded_arn: Option<&str>) -> bool {
+    ownership == Some(Ownership::Created) && recorded_arn.is_none()
+}
+
 pub async fn create_then_reclaim<C: Creating>(creating: &C, status: &mut C::Status) -> Result<Creation<C>, Stop> {
     // A resource adopted before stays adopted, whatever a stale read made
     // of it: its object's deletion must release it, never delete it.

@@ -9,7 +9,7 @@
 use async_trait::async_trait;
 use kube::api::Api;
 
-use super::create::{Creating, Creation, create_then_reclaim};
+use super::create::{self, Creating, Creation, create_then_reclaim};
 use super::owned::{Describe, Policies, Resolved, Written, describe, left_out};
 use super::{Reconciler, Stop};
 use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason, Tags};
@@ -143,6 +143,8 @@ pub async fn converge<K: OrgOwned>(
     if manage && let Some(refusal) = preview.claim.refusal(&preview.label) {
         return Err(refusal.into());
     }
+    let identity = K::identity(status);
+    let finishing_creation = create::unfinished(*identity.ownership, identity.arn.as_deref());
     record_found::<K>(status, &preview.observed);
     K::record(status, &preview.desired, &preview.observed, false);
     if !manage {
@@ -164,7 +166,7 @@ pub async fn converge<K: OrgOwned>(
         ctx,
         object,
         &preview.label,
-        written.created,
+        written.created || finishing_creation,
         &written.changes,
         written.scheduled,
     )

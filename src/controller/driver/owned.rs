@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kube::api::Api;
 
-use super::create::{Creating, Creation, create_then_reclaim};
+use super::create::{self, Creating, Creation, create_then_reclaim};
 use super::{Reconciler, Stop};
 use crate::api::{DeletionPolicy, ManagementPolicy, Ownership, Reason};
 use crate::aws::{AwsResult, Iam, fresh};
@@ -264,6 +264,8 @@ pub async fn converge<K: Owned>(
         }
     }
     let what = label::<K>(&preview.target);
+    let identity = K::identity(status);
+    let finishing_creation = create::unfinished(*identity.ownership, identity.arn.as_deref());
     record_found(object, status, &preview);
     if !manage {
         let exists = K::arn(&preview.observed).is_some();
@@ -283,7 +285,8 @@ pub async fn converge<K: Owned>(
     let observed = read_back.as_ref().or(written.found.as_ref()).unwrap_or(observed);
     K::identity(status).ownership.get_or_insert(Ownership::Created);
     object.record(status, desired, observed, true);
-    let outcome = after_writes(ctx, object, &what, written.created, &written.changes, written.scheduled).await;
+    let created = written.created || finishing_creation;
+    let outcome = after_writes(ctx, object, &what, created, &written.changes, written.scheduled).await;
     if let Some(left_out) = left_out(&what, waiting) {
         return Ok(left_out);
     }

@@ -329,9 +329,8 @@ async fn a_create_whose_answer_was_lost_is_found_and_not_repeated() {
     h.reconcile(&h.roles(), "app").await.expect("reconcile");
     assert_eq!(h.written(), &CREATE_AND_GRANT[1..]);
     let status = h.status(&h.roles(), "app").await;
-    // Finishing what the spec asked, after an error, is no drift: no
-    // Warning, and nothing for a drift alert to count.
-    assert_eq!(report(&status.reconcile), (vec!["Ready"], "Updated"));
+    // It finishes the creation: no drift, no Warning, nothing for a drift alert.
+    assert_eq!(report(&status.reconcile), (vec!["Ready"], "Created"));
     assert_eq!(status.ownership, Some(Ownership::Created));
     assert_eq!(status.role_arn.as_deref(), Some("arn:aws:iam::222222222222:role/App"));
 }
